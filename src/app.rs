@@ -1,0 +1,141 @@
+//! `Application`: builds everything from a `Config`, binds the listener (port 0 works),
+//! and serves until stopped, letting in-flight requests finish.
+//!
+//! With no provider credentials at all it runs in demo mode: it starts the built-in
+//! emulator on a loopback port and points every provider at it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use rand::RngCore;
+use tokio::net::TcpListener;
+
+use crate::cache::Cache;
+use crate::config::{Config, Secret, SignalWireConfig};
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::graphql::build_schema;
+use crate::http::{AppState, router};
+use crate::tenancy::Tenants;
+use crate::upstream::build_http_client;
+
+/// A built, bound, not yet running gateway.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: axum::Router,
+    grace: Duration,
+    /// Kept alive for as long as the gateway runs (demo mode only).
+    _emulator: Option<Emulator>,
+}
+
+impl Application {
+    pub async fn build(mut config: Config) -> std::io::Result<Application> {
+        let emulator = if config.has_no_providers() {
+            let emulator = Emulator::start(EmulatorConfig::default()).await?;
+            let credential = &EmulatorConfig::default().signalwire_credentials[0];
+            config.providers.signalwire = Some(SignalWireConfig {
+                space_url: emulator.base_url(),
+                project_id: credential.project_id.clone(),
+                api_token: Secret::new(credential.api_token.clone()),
+                page_size: 100,
+                concurrency: 16,
+            });
+            tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; SignalWire points at the built-in emulator");
+            Some(emulator)
+        } else {
+            None
+        };
+        let http = build_http_client(&config.upstream);
+        let cache = Cache::new(&config.cache);
+        let tenants = Arc::new(Tenants::from_config(&config, &http, &cache));
+        let cursor_key = match &config.graphql.cursor_secret {
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => {
+                let mut key = vec![0u8; 32];
+                rand::thread_rng().fill_bytes(&mut key);
+                key
+            }
+        };
+        let state = AppState {
+            schema: build_schema(&config.graphql, &cursor_key),
+            tenants,
+            cache,
+            max_body_bytes: config.graphql.max_body_bytes,
+            max_fields: config.graphql.max_aliases,
+            requests: Arc::new(AtomicU64::new(0)),
+        };
+        let listener = TcpListener::bind(config.server.listen).await?;
+        let addr = listener.local_addr()?;
+        Ok(Application {
+            listener,
+            addr,
+            router: router(state),
+            grace: config.server.shutdown_grace,
+            _emulator: emulator,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish for up to
+    /// the configured grace period.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+        let grace = self.grace;
+        tokio::select! {
+            result = serve => result,
+            () = async move {
+                if stopping_rx.await.is_ok() {
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!(?grace, "grace period over; dropping remaining requests");
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

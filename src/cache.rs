@@ -1,0 +1,204 @@
+//! The gateway's one moka cache, shared by every provider and tenant.
+//!
+//! Keys always start with the tenant, so two credential sets never see each other's data.
+//! Entries carry their own TTL (final call logs live for hours, live calls for seconds,
+//! not-found answers briefly) and a byte weight, so the cache is bounded by memory rather
+//! than by entry count. Concurrent misses of one key run the fetch once (`try_get_with`).
+
+use std::any::Any;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::Expiry;
+use moka::future::Cache as Moka;
+
+use crate::config::CacheConfig;
+use crate::domain::Provider;
+
+/// Who a cached value belongs to: one credential set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(Arc<str>);
+
+impl TenantId {
+    pub fn new(name: &str) -> Self {
+        TenantId(Arc::from(name))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A cache key: tenant, then the kind of value (which fixes its Rust type), then the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    tenant: TenantId,
+    provider: Provider,
+    kind: &'static str,
+    key: Box<str>,
+}
+
+impl CacheKey {
+    pub fn new(tenant: &TenantId, provider: Provider, kind: &'static str, key: impl Into<Box<str>>) -> Self {
+        CacheKey {
+            tenant: tenant.clone(),
+            provider,
+            kind,
+            key: key.into(),
+        }
+    }
+}
+
+/// A value that knows its approximate size in bytes.
+pub trait Weigh: Send + Sync + 'static {
+    fn weight(&self) -> usize;
+}
+
+impl<T: Weigh> Weigh for Option<T> {
+    fn weight(&self) -> usize {
+        self.as_ref().map_or(0, Weigh::weight)
+    }
+}
+
+impl<T: Weigh> Weigh for Arc<T> {
+    fn weight(&self) -> usize {
+        (**self).weight()
+    }
+}
+
+impl<T: Weigh> Weigh for Vec<T> {
+    fn weight(&self) -> usize {
+        self.iter().map(Weigh::weight).sum::<usize>() + 16
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    value: Arc<dyn Any + Send + Sync>,
+    weight: u32,
+    ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl Expiry<CacheKey, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &CacheKey, value: &Entry, _now: Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
+    fn expire_after_update(
+        &self,
+        _key: &CacheKey,
+        value: &Entry,
+        _now: Instant,
+        _current: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// TTL choices, from config.
+#[derive(Debug, Clone, Copy)]
+pub struct Ttls {
+    pub final_record: Duration,
+    pub live_record: Duration,
+    pub not_found: Duration,
+    pub page: Duration,
+}
+
+impl Ttls {
+    /// TTL of a by-id answer: long once the call is over, short while it may still change.
+    pub fn for_record(&self, found: Option<bool>) -> Duration {
+        match found {
+            None => self.not_found,
+            Some(true) => self.final_record,
+            Some(false) => self.live_record,
+        }
+    }
+}
+
+/// The shared, tenant-scoped, byte-bounded cache.
+#[derive(Clone)]
+pub struct Cache {
+    inner: Moka<CacheKey, Entry>,
+    ttls: Ttls,
+}
+
+impl Cache {
+    pub fn new(config: &CacheConfig) -> Self {
+        let inner = Moka::builder()
+            .max_capacity(config.max_bytes)
+            .weigher(|key: &CacheKey, entry: &Entry| entry.weight.saturating_add((key.key.len() + 64) as u32))
+            .expire_after(PerEntryTtl)
+            .build();
+        Cache {
+            inner,
+            ttls: Ttls {
+                final_record: config.final_ttl,
+                live_record: config.live_ttl,
+                not_found: config.not_found_ttl,
+                page: config.page_ttl,
+            },
+        }
+    }
+
+    pub fn ttls(&self) -> &Ttls {
+        &self.ttls
+    }
+
+    /// Returns the cached value, or runs `fetch` once for all concurrent callers of `key`.
+    /// `fetch` yields the value and its TTL; errors are not cached.
+    pub async fn get_or_fetch<V, E, F>(&self, key: CacheKey, fetch: F) -> Result<Arc<V>, E>
+    where
+        V: Weigh,
+        E: Clone + Send + Sync + 'static + From<TypeMismatch>,
+        F: Future<Output = Result<(V, Duration), E>>,
+    {
+        let (provider, kind) = (key.provider, key.kind);
+        let entry = self
+            .inner
+            .try_get_with(key.clone(), async move {
+                let (value, ttl) = fetch.await?;
+                Ok::<_, E>(Entry::new(value, ttl))
+            })
+            .await
+            .map_err(|e: Arc<E>| (*e).clone())?;
+        match entry.value.downcast::<V>() {
+            Ok(value) => Ok(value),
+            Err(_) => {
+                // Kinds map to one type each; a mismatch is a bug. Drop the entry so it heals.
+                tracing::error!(kind, "cache entry of unexpected type; evicting");
+                self.inner.invalidate(&key).await;
+                Err(E::from(TypeMismatch { provider, kind }))
+            }
+        }
+    }
+
+    /// Stores a value fetched elsewhere (a list page priming by-id entries).
+    pub async fn insert<V: Weigh>(&self, key: CacheKey, value: V, ttl: Duration) {
+        self.inner.insert(key, Entry::new(value, ttl)).await;
+    }
+
+    /// Number of live entries (for metrics and tests; approximate until maintenance runs).
+    pub fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+}
+
+impl Entry {
+    fn new<V: Weigh>(value: V, ttl: Duration) -> Self {
+        let weight = u32::try_from(value.weight()).unwrap_or(u32::MAX);
+        Entry {
+            value: Arc::new(value),
+            weight,
+            ttl,
+        }
+    }
+}
+
+/// A cached value had another type than its kind promises: a bug, reported, not a panic.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cache entry of kind {kind} has an unexpected type")]
+pub struct TypeMismatch {
+    pub provider: Provider,
+    pub kind: &'static str,
+}

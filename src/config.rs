@@ -1,0 +1,369 @@
+//! The typed configuration tree: defaults, a TOML file, `SWITCHBOARD__...` environment
+//! overrides (`__` separates levels), validation, and secrets that never print.
+//!
+//! Unknown keys are errors (a typo must not silently fall back to a default), and every
+//! error names the key it is about.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// A secret string: `Debug` and `Display` print `***`, only `expose` reveals it.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub graphql: GraphqlConfig,
+    pub cache: CacheConfig,
+    pub upstream: UpstreamConfig,
+    /// Credentials of the implicit single tenant (used when `tenants` is empty).
+    pub providers: ProvidersConfig,
+    /// Multi-tenant mode: gateway API keys mapped to credential sets.
+    pub tenants: Vec<TenantConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// How long in-flight requests may run after SIGINT/SIGTERM.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphqlConfig {
+    pub default_page_size: usize,
+    pub max_page_size: usize,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Most aliases (and fields) one document may carry, `__typename` included.
+    pub max_aliases: usize,
+    pub max_body_bytes: usize,
+    /// Key that signs cursors; random per process when unset (cursors then die on restart).
+    pub cursor_secret: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Upper bound of the cache's estimated size in bytes (records and pages together).
+    pub max_bytes: u64,
+    /// TTL of records whose call has ended (immutable upstream).
+    #[serde(with = "humantime_serde")]
+    pub final_ttl: Duration,
+    /// TTL of records of calls still in progress.
+    #[serde(with = "humantime_serde")]
+    pub live_ttl: Duration,
+    /// TTL of "no such id" answers.
+    #[serde(with = "humantime_serde")]
+    pub not_found_ttl: Duration,
+    /// TTL of upstream list pages.
+    #[serde(with = "humantime_serde")]
+    pub page_ttl: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    /// Whole-request timeout of one upstream call.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Retries of a GET after 429, 5xx or a refused connection.
+    pub max_retries: u32,
+    #[serde(with = "humantime_serde")]
+    pub retry_base_delay: Duration,
+    /// A `Retry-After` longer than this is not waited for: the error goes to the client.
+    #[serde(with = "humantime_serde")]
+    pub max_retry_wait: Duration,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersConfig {
+    pub signalwire: Option<SignalWireConfig>,
+}
+
+impl ProvidersConfig {
+    pub fn is_empty(&self) -> bool {
+        self.signalwire.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalWireConfig {
+    /// `https://{space}.signalwire.com`.
+    pub space_url: Url,
+    pub project_id: String,
+    pub api_token: Secret,
+    /// Upstream `page_size` of list calls (1..=1000).
+    #[serde(default = "SignalWireConfig::default_page_size")]
+    pub page_size: u32,
+    /// Most concurrent upstream requests per tenant.
+    #[serde(default = "SignalWireConfig::default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl SignalWireConfig {
+    fn default_page_size() -> u32 {
+        100
+    }
+    fn default_concurrency() -> usize {
+        16
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub name: String,
+    /// Hex SHA-256 of the gateway API key callers send as `Authorization: Bearer <key>`.
+    pub api_key_sha256: String,
+    pub providers: ProvidersConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        GraphqlConfig {
+            default_page_size: 20,
+            max_page_size: 100,
+            max_depth: 12,
+            max_complexity: 20_000,
+            max_aliases: 200,
+            max_body_bytes: 1024 * 1024,
+            cursor_secret: None,
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_bytes: 64 * 1024 * 1024,
+            final_ttl: Duration::from_secs(6 * 3600),
+            live_ttl: Duration::from_secs(5),
+            not_found_ttl: Duration::from_secs(30),
+            page_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            max_retries: 2,
+            retry_base_delay: Duration::from_millis(200),
+            max_retry_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            graphql: GraphqlConfig::default(),
+            cache: CacheConfig::default(),
+            upstream: UpstreamConfig::default(),
+            providers: ProvidersConfig::default(),
+            tenants: Vec::new(),
+        }
+    }
+}
+
+/// A configuration that cannot be used; the message names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration error: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration error: `{key}` {problem}")]
+    Invalid { key: String, problem: String },
+    #[error("configuration file {0} does not exist")]
+    MissingFile(String),
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file (if any), then `SWITCHBOARD__` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.display().to_string()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("SWITCHBOARD__").split("__"));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// True when no provider credentials are configured at all: demo mode.
+    pub fn has_no_providers(&self) -> bool {
+        self.providers.is_empty() && self.tenants.is_empty()
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, problem: &str| ConfigError::Invalid {
+            key: key.to_string(),
+            problem: problem.to_string(),
+        };
+        let g = &self.graphql;
+        if g.max_page_size == 0 || g.default_page_size == 0 || g.default_page_size > g.max_page_size {
+            return Err(invalid(
+                "graphql.default_page_size",
+                "must be between 1 and graphql.max_page_size",
+            ));
+        }
+        if !self.tenants.is_empty() && !self.providers.is_empty() {
+            return Err(invalid(
+                "providers",
+                "cannot be combined with `tenants`: give each tenant its own providers",
+            ));
+        }
+        validate_providers("providers", &self.providers)?;
+        let mut names = BTreeSet::new();
+        for (i, tenant) in self.tenants.iter().enumerate() {
+            let prefix = format!("tenants[{i}]");
+            if !names.insert(tenant.name.as_str()) {
+                return Err(invalid(&format!("{prefix}.name"), "is used by two tenants"));
+            }
+            let hash = &tenant.api_key_sha256;
+            if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    &format!("{prefix}.api_key_sha256"),
+                    "must be 64 hex digits (SHA-256 of the API key)",
+                ));
+            }
+            validate_providers(&format!("{prefix}.providers"), &tenant.providers)?;
+        }
+        Ok(())
+    }
+}
+
+fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), ConfigError> {
+    if let Some(sw) = &providers.signalwire {
+        let key = |k: &str| format!("{prefix}.signalwire.{k}");
+        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
+            key: key(k),
+            problem: problem.to_string(),
+        };
+        if !(1..=1000).contains(&sw.page_size) {
+            return Err(invalid("page_size", "must be between 1 and 1000 (SignalWire's limit)"));
+        }
+        if sw.concurrency == 0 {
+            return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if sw.project_id.trim().is_empty() {
+            return Err(invalid("project_id", "is empty"));
+        }
+        if sw.api_token.expose().trim().is_empty() {
+            return Err(invalid("api_token", "is empty"));
+        }
+        if !matches!(sw.space_url.scheme(), "http" | "https") || sw.space_url.host().is_none() {
+            return Err(invalid("space_url", "must be an http(s) URL with a host"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?} {s}"), "*** ***");
+        let sw = SignalWireConfig {
+            space_url: Url::parse("https://x.signalwire.com").unwrap(),
+            project_id: "p".into(),
+            api_token: s,
+            page_size: 100,
+            concurrency: 1,
+        };
+        assert!(!format!("{sw:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        let err = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n"))
+            .extract::<Config>()
+            .unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn missing_credentials_name_the_key() {
+        let err = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(
+                "[providers.signalwire]\nspace_url = \"https://x.signalwire.com\"\nproject_id = \"p\"\n",
+            ))
+            .extract::<Config>()
+            .unwrap_err();
+        assert!(err.to_string().contains("api_token"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_page_size_is_rejected() {
+        let mut config = Config::default();
+        config.providers.signalwire = Some(SignalWireConfig {
+            space_url: Url::parse("https://x.signalwire.com").unwrap(),
+            project_id: "p".into(),
+            api_token: Secret::new("t"),
+            page_size: 5000,
+            concurrency: 1,
+        });
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("providers.signalwire.page_size"), "{err}");
+    }
+}

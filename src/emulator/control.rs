@@ -1,0 +1,218 @@
+//! Request counting and fault injection for the emulator, plus its `/__emulator/` routes:
+//! `GET stats`, `POST reset`, `POST faults` (JSON `Fault`), `DELETE faults`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// What an injected fault does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Wait before answering normally.
+    Latency { millis: u64 },
+    /// Answer with this status and the provider's error body (429 may carry Retry-After).
+    Status {
+        status: u16,
+        retry_after_seconds: Option<u64>,
+    },
+    /// Answer 200 with a body that is not valid JSON.
+    Malformed,
+    /// Start a 200 response and drop the connection mid-body.
+    DropConnection,
+}
+
+/// A fault for requests whose path starts with `path_prefix`, `times` times (or forever).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    #[serde(default)]
+    pub path_prefix: String,
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    pub fn always(kind: FaultKind) -> Self {
+        Fault {
+            kind,
+            path_prefix: String::new(),
+            times: None,
+        }
+    }
+}
+
+/// Requests counted per route (`GET /api/voice/logs/{id}`) and per credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub routes: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn total(&self) -> u64 {
+        self.routes.values().flat_map(|c| c.values()).sum()
+    }
+
+    /// Requests to one route, all credentials.
+    pub fn route(&self, route: &str) -> u64 {
+        self.routes.get(route).map_or(0, |c| c.values().sum())
+    }
+
+    /// Requests made with one credential (SignalWire project id), all routes.
+    pub fn credential(&self, credential: &str) -> u64 {
+        self.routes.values().filter_map(|c| c.get(credential)).sum()
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Control {
+    stats: Mutex<Stats>,
+    faults: Mutex<Vec<Fault>>,
+}
+
+impl Control {
+    pub fn stats(&self) -> Stats {
+        self.stats.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn reset(&self) {
+        *self.stats.lock().unwrap_or_else(PoisonError::into_inner) = Stats::default();
+        self.clear_faults();
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    fn count(&self, route: String, credential: String) {
+        let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        *stats.routes.entry(route).or_default().entry(credential).or_default() += 1;
+    }
+
+    /// Takes the first matching fault, using up one of its `times`.
+    fn take_fault(&self, path: &str) -> Option<FaultKind> {
+        let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        let i = faults.iter().position(|f| path.starts_with(&f.path_prefix))?;
+        let kind = faults[i].kind.clone();
+        if let Some(times) = &mut faults[i].times {
+            *times -= 1;
+            if *times == 0 {
+                faults.remove(i);
+            }
+        }
+        Some(kind)
+    }
+}
+
+/// Who sent a request: the Basic user name, or `anonymous`.
+fn credential_of(request: &Request) -> String {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| s.split_once(':').map(|(user, _)| user.to_string()))
+        .unwrap_or_else(|| "anonymous".to_string())
+}
+
+pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| request.uri().path().to_string(), |m| m.as_str().to_string());
+    control.count(format!("{} {route}", request.method()), credential_of(&request));
+    match control.take_fault(request.uri().path()) {
+        None => next.run(request).await,
+        Some(FaultKind::Latency { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            next.run(request).await
+        }
+        Some(FaultKind::Status {
+            status,
+            retry_after_seconds,
+        }) => status_fault(status, retry_after_seconds),
+        Some(FaultKind::Malformed) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"links": {"self": "/"}, "data": [{"id": "#,
+        )
+            .into_response(),
+        Some(FaultKind::DropConnection) => {
+            let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+                Ok(r#"{"data": ["#),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected drop",
+                )),
+            ];
+            Response::builder()
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(futures::stream::iter(chunks)))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
+}
+
+/// The SignalWire-documented error body for a status.
+fn status_fault(status: u16, retry_after: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        serde_json::json!({"errors": [{
+            "type": "validation_error", "code": "invalid_parameter",
+            "message": "Injected validation failure", "attribute": null,
+            "url": "https://signalwire.com/docs/apis/error-codes"
+        }]})
+    } else {
+        serde_json::json!({"error": status.canonical_reason().unwrap_or("Error")})
+    };
+    let mut response = (status, Json(body)).into_response();
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = seconds.to_string().parse() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+pub(super) fn routes(control: Arc<Control>) -> Router {
+    Router::new()
+        .route(
+            "/__emulator/stats",
+            get(|State(c): State<Arc<Control>>| async move { Json(c.stats()) }),
+        )
+        .route(
+            "/__emulator/reset",
+            post(|State(c): State<Arc<Control>>| async move {
+                c.reset();
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/__emulator/faults",
+            post(|State(c): State<Arc<Control>>, Json(fault): Json<Fault>| async move {
+                c.inject(fault);
+                StatusCode::NO_CONTENT
+            })
+            .delete(|State(c): State<Arc<Control>>| async move {
+                c.clear_faults();
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .with_state(control)
+}

@@ -1,0 +1,239 @@
+//! Deterministic seeded data for the emulated providers, rendered straight to JSON.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// One emulated log: its sort key and its rendered JSON.
+pub(super) struct Record {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub discarded: bool,
+    pub json: Value,
+}
+
+/// The fixed "now" of the data set, so runs are reproducible.
+fn anchor() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+        .single()
+        .expect("valid constant date")
+}
+
+const SPREAD_SECONDS: i64 = 180 * 24 * 3600;
+const PROJECT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+
+fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()
+}
+
+fn number(rng: &mut ChaCha8Rng) -> String {
+    format!("+1{}{:07}", rng.gen_range(200..999), rng.gen_range(0..10_000_000))
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Cents-precise dollar charges, as SignalWire reports them.
+fn charge(rng: &mut ChaCha8Rng) -> f64 {
+    f64::from(rng.gen_range(0..500u32)) / 10_000.0
+}
+
+fn sort_newest_first(records: &mut [Record]) {
+    records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+}
+
+fn created_at(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
+    anchor() - Duration::seconds(rng.gen_range(0..SPREAD_SECONDS))
+}
+
+fn discarded(id: Uuid, created: DateTime<Utc>, rng: &mut ChaCha8Rng) -> Record {
+    let at = created + Duration::seconds(rng.gen_range(60..86_400));
+    Record {
+        id,
+        created_at: created,
+        discarded: true,
+        json: json!({"id": id, "discarded_at": stamp(at), "created_at": stamp(created)}),
+    }
+}
+
+/// `n` voice logs covering every documented variant, plus unknown type/status values.
+pub(super) fn voice_logs(seed: u64, n: usize) -> Vec<Record> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut records: Vec<Record> = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = uuid(&mut rng);
+        let created = created_at(&mut rng);
+        let roll = rng.gen_range(0..100);
+        if roll < 5 {
+            records.push(discarded(id, created, &mut rng));
+            continue;
+        }
+        let (log_type, source) = match roll {
+            5..=34 => ("laml_call", "laml"),
+            35..=49 => ("relay_pstn_call", "realtime_api"),
+            50..=59 => ("relay_sip_call", "realtime_api"),
+            60..=67 => ("relay_webrtc_call", "realtime_api"),
+            68..=75 => ("video_room_pstn_leg", "realtime_api"),
+            76..=80 => ("video_room_sip_leg", "realtime_api"),
+            81..=89 => ("dialogflow_call", "dialogflow"),
+            90..=97 => ("fabric_subscriber_device_leg", "realtime_api"),
+            _ => ("hologram_call", "realtime_api"),
+        };
+        let live = anchor() - created < Duration::hours(6) && rng.gen_bool(0.5);
+        let status = if live {
+            *["queued", "ringing", "in-progress", "answered"]
+                .choose(&mut rng)
+                .unwrap_or(&"ringing")
+        } else {
+            *[
+                "completed",
+                "completed",
+                "completed",
+                "completed",
+                "ended",
+                "busy",
+                "failed",
+                "no-answer",
+                "canceled",
+                "initiated",
+                "created",
+                "ending",
+                "joined",
+                "teleporting",
+            ]
+            .choose(&mut rng)
+            .unwrap_or(&"completed")
+        };
+        let direction = *["inbound", "outbound", "outbound-api", "outbound-dial"]
+            .choose(&mut rng)
+            .unwrap_or(&"inbound");
+        let duration_ms: Option<i64> = (!live && rng.gen_bool(0.9)).then(|| rng.gen_range(0..1_800_000));
+        let amount = charge(&mut rng);
+        let mut log = json!({
+            "id": id, "from": number(&mut rng), "to": number(&mut rng), "source": source,
+            "charge": amount,
+            "charge_details": if amount > 0.0 { json!([{"description": "Voice minutes", "charge": amount}]) } else { json!([]) },
+            "created_at": stamp(created), "type": log_type, "url": Value::Null,
+        });
+        let fields = log.as_object_mut().expect("json! object");
+        let duration = duration_ms.map(|ms| ms / 1000);
+        match log_type {
+            "dialogflow_call" => {
+                fields.insert("status".into(), json!(status));
+                fields.insert("duration".into(), json!(duration));
+            }
+            "fabric_subscriber_device_leg" => {
+                fields.insert("direction".into(), json!(direction));
+                fields.insert("status".into(), Value::Null);
+            }
+            "video_room_pstn_leg" | "video_room_sip_leg" => {
+                fields.insert("direction".into(), json!(direction));
+                fields.insert("status".into(), json!(status));
+                fields.insert("duration".into(), json!(duration));
+                fields.insert("duration_ms".into(), json!(duration_ms));
+            }
+            _ => {
+                if log_type == "laml_call" {
+                    fields.insert(
+                        "url".into(),
+                        json!(format!(
+                            "https://example.signalwire.com/api/laml/2010-04-01/Accounts/{PROJECT_ID}/Calls/{id}"
+                        )),
+                    );
+                }
+                // Child legs point at an older log, as SignalWire's parent_id does.
+                let parent = (i > 0 && rng.gen_bool(0.12)).then(|| records[rng.gen_range(0..i)].id.to_string());
+                fields.insert("direction".into(), json!(direction));
+                fields.insert("status".into(), json!(status));
+                fields.insert("duration".into(), json!(duration));
+                fields.insert("duration_ms".into(), json!(duration_ms));
+                fields.insert(
+                    "billing_ms".into(),
+                    json!(duration_ms.map(|ms| (ms / 60_000 + 1) * 60_000)),
+                );
+                fields.insert("parent_id".into(), json!(parent));
+            }
+        }
+        records.push(Record {
+            id,
+            created_at: created,
+            discarded: false,
+            json: log,
+        });
+    }
+    sort_newest_first(&mut records);
+    records
+}
+
+/// `n` video logs: room and conference sessions, null statuses and room names, deletions.
+pub(super) fn video_logs(seed: u64, n: usize) -> Vec<Record> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_71de0);
+    let mut records = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = uuid(&mut rng);
+        let created = created_at(&mut rng);
+        if rng.gen_bool(0.05) {
+            records.push(discarded(id, created, &mut rng));
+            continue;
+        }
+        let live = anchor() - created < Duration::hours(12) && rng.gen_bool(0.5);
+        let ended = (!live).then(|| created + Duration::seconds(rng.gen_range(30..7_200)));
+        let status = if live {
+            json!("in-progress")
+        } else if rng.gen_bool(0.1) {
+            Value::Null
+        } else {
+            json!("completed")
+        };
+        let amount = charge(&mut rng);
+        let log = json!({
+            "id": id, "source": "realtime_api",
+            "type": if rng.gen_bool(0.6) { "video_room_session" } else { "video_conference_session" },
+            "url": format!("https://example.signalwire.com/api/video/room_sessions/{id}"),
+            "room_name": if rng.gen_bool(0.1) { Value::Null } else { json!(format!("room-{}", rng.gen_range(1..60))) },
+            "status": status, "locked": rng.gen_bool(0.2),
+            "started_at": stamp(created), "ended_at": ended.map(stamp),
+            "charge": amount, "created_at": stamp(created),
+            "charge_details": [{"description": "Video room minutes", "charge": amount}],
+        });
+        records.push(Record {
+            id,
+            created_at: created,
+            discarded: false,
+            json: log,
+        });
+    }
+    sort_newest_first(&mut records);
+    records
+}
+
+/// The events of a voice log, derived from its id (so they never change between calls).
+pub(super) fn voice_events(log: &Record) -> Value {
+    let mut rng = ChaCha8Rng::seed_from_u64(log.id.as_u64_pair().0);
+    let steps = [
+        ("calling_call_initiated", "info"),
+        ("calling_call_ringing", "debug"),
+        ("calling_call_answered", "info"),
+        ("calling_call_quality", "warn"),
+        ("calling_call_media_timeout", "warning"),
+        ("calling_call_ended", "info"),
+    ];
+    let count = rng.gen_range(2..=steps.len());
+    let mut at = log.created_at;
+    let events: Vec<Value> = steps[..count]
+        .iter()
+        .map(|(name, level)| {
+            at += Duration::milliseconds(rng.gen_range(50..5_000));
+            json!({
+                "event_at": stamp(at), "level": level, "name": name,
+                "details": {"sequence": rng.gen_range(0..1000), "node": format!("node-{}", rng.gen_range(1..9))},
+                "project_id": PROJECT_ID, "log_id": log.id,
+            })
+        })
+        .collect();
+    json!({ "data": events })
+}

@@ -1,0 +1,129 @@
+//! Fake providers for demo mode, tests and benchmarks (DESIGN.md §6).
+//!
+//! Serves each provider's wire API as documented, on its own loopback port: same paths,
+//! auth checks, paging, limits and error bodies, over deterministic seeded data. It builds
+//! its JSON on its own (never with the gateway's wire structs, which would hide serde
+//! mistakes), counts requests per route and credential, and injects faults on demand.
+//! Control routes live under `/__emulator/` on the same port.
+
+mod control;
+mod data;
+mod signalwire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use url::Url;
+
+use control::Control;
+pub use control::{Fault, FaultKind, Stats};
+
+/// One SignalWire project credential the emulator accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicCredential {
+    pub project_id: String,
+    pub api_token: String,
+}
+
+/// Size and shape of the emulated data.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub seed: u64,
+    pub signalwire_voice_logs: usize,
+    pub signalwire_video_logs: usize,
+    pub signalwire_credentials: Vec<BasicCredential>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            seed: 7,
+            signalwire_voice_logs: 5_000,
+            signalwire_video_logs: 600,
+            signalwire_credentials: vec![BasicCredential {
+                project_id: "demo-project".into(),
+                api_token: "demo-token".into(),
+            }],
+        }
+    }
+}
+
+/// A running emulator; stops when dropped.
+pub struct Emulator {
+    addr: SocketAddr,
+    control: Arc<Control>,
+    signalwire: Arc<signalwire::SignalWireState>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Emulator {
+    /// Starts on a free loopback port.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let control = Arc::new(Control::default());
+        let signalwire = Arc::new(signalwire::SignalWireState::new(&config));
+        let app = Router::new()
+            .merge(signalwire::routes(signalwire.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                control.clone(),
+                control::count_and_inject,
+            ))
+            .merge(control::routes(control.clone()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "emulator stopped");
+            }
+        });
+        Ok(Emulator {
+            addr,
+            control,
+            signalwire,
+            _stop: stop,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL of every emulated provider (they share the port, as paths do not clash).
+    pub fn base_url(&self) -> Url {
+        Url::parse(&format!("http://{}", self.addr)).expect("socket addresses form valid URLs")
+    }
+
+    /// Request counts since start or the last reset.
+    pub fn stats(&self) -> Stats {
+        self.control.stats()
+    }
+
+    /// Clears counters and faults.
+    pub fn reset(&self) {
+        self.control.reset();
+    }
+
+    /// Adds a fault; it applies to matching requests until it has fired `times` times.
+    pub fn inject(&self, fault: Fault) {
+        self.control.inject(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.control.clear_faults();
+    }
+
+    /// Ids of the seeded SignalWire voice logs, newest first (discarded ones included).
+    pub fn signalwire_voice_log_ids(&self) -> Vec<String> {
+        self.signalwire.voice_ids()
+    }
+}

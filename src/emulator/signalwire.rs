@@ -1,0 +1,262 @@
+//! Emulated SignalWire logs API: Basic auth, `page_size` 1..=1000, `page_token` links
+//! (absolute for voice, relative for video, as both forms occur), `created_*` filters,
+//! `include_deleted`, and the documented error bodies.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::data::{self, Record};
+use super::{BasicCredential, EmulatorConfig};
+
+pub(super) struct SignalWireState {
+    credentials: Vec<String>,
+    voice: Collection,
+    video: Collection,
+}
+
+struct Collection {
+    path: &'static str,
+    /// Newest first.
+    records: Vec<Record>,
+    by_id: HashMap<Uuid, usize>,
+    absolute_links: bool,
+}
+
+impl Collection {
+    fn new(path: &'static str, records: Vec<Record>, absolute_links: bool) -> Self {
+        let by_id = records.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        Collection {
+            path,
+            records,
+            by_id,
+            absolute_links,
+        }
+    }
+}
+
+impl SignalWireState {
+    pub fn new(config: &EmulatorConfig) -> Self {
+        let encode = |c: &BasicCredential| {
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.project_id, c.api_token))
+        };
+        SignalWireState {
+            credentials: config.signalwire_credentials.iter().map(encode).collect(),
+            voice: Collection::new(
+                "/api/voice/logs",
+                data::voice_logs(config.seed, config.signalwire_voice_logs),
+                true,
+            ),
+            video: Collection::new(
+                "/api/video/logs",
+                data::video_logs(config.seed, config.signalwire_video_logs),
+                false,
+            ),
+        }
+    }
+
+    pub fn voice_ids(&self) -> Vec<String> {
+        self.voice.records.iter().map(|r| r.id.to_string()).collect()
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .is_some_and(|token| self.credentials.iter().any(|c| c == token))
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn invalid(attribute: &str, message: &str) -> Response {
+    let body = json!({"errors": [{
+        "type": "validation_error", "code": "invalid_parameter", "message": message,
+        "attribute": attribute, "url": "https://signalwire.com/docs/apis/error-codes"
+    }]});
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 date-time.
+fn parse_date(value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+        })
+}
+
+fn list(
+    state: &SignalWireState,
+    which: &Collection,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Response {
+    if !state.authorized(headers) {
+        return error(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    let page_size = match params.get("page_size").map(|s| s.parse::<usize>()) {
+        None => 50,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        Some(_) => return invalid("page_size", "page_size must be an integer between 1 and 1000"),
+    };
+    let page_number = match params.get("page_number").map(|s| s.parse::<u64>()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return invalid("page_number", "page_number must be a non-negative integer"),
+    };
+    let mut bounds = [None, None];
+    for (slot, name) in bounds.iter_mut().zip(["created_after", "created_before"]) {
+        if let Some(raw) = params.get(name) {
+            match parse_date(raw) {
+                Some(t) => *slot = Some(t),
+                None => return invalid(name, &format!("{name} must be a date or an ISO 8601 date-time")),
+            }
+        }
+    }
+    let [after, before] = bounds;
+    let include_deleted = params.get("include_deleted").is_some_and(|v| v == "true");
+    let visible: Vec<&Record> = which
+        .records
+        .iter()
+        .filter(|r| include_deleted || !r.discarded)
+        .filter(|r| after.is_none_or(|a| r.created_at > a) && before.is_none_or(|b| r.created_at < b))
+        .collect();
+    // A page token names the first log of its page, so rows added later never shift it.
+    let start = match params.get("page_token") {
+        None if page_number > 0 => return invalid("page_token", "page_token is required when page_number > 0"),
+        None => 0,
+        Some(token) => {
+            let Some(anchor) = token
+                .strip_prefix("PA")
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .and_then(|id| which.by_id.get(&id))
+                .map(|&i| &which.records[i])
+            else {
+                return invalid("page_token", "page_token is invalid");
+            };
+            visible.partition_point(|r| (r.created_at, r.id) > (anchor.created_at, anchor.id))
+        }
+    };
+    let end = (start + page_size).min(visible.len());
+    let data: Vec<&Value> = visible[start..end].iter().map(|r| &r.json).collect();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let link = |number: u64, token: Option<Uuid>| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("page_number", &number.to_string());
+        query.append_pair("page_size", &page_size.to_string());
+        for name in ["created_after", "created_before", "include_deleted"] {
+            if let Some(v) = params.get(name) {
+                query.append_pair(name, v);
+            }
+        }
+        if let Some(t) = token {
+            query.append_pair("page_token", &format!("PA{t}"));
+        }
+        let path = format!("{}?{}", which.path, query.finish());
+        if which.absolute_links {
+            format!("http://{host}{path}")
+        } else {
+            path
+        }
+    };
+    let mut links = json!({
+        "self": link(page_number, visible.get(start).map(|r| r.id)),
+        "first": link(0, None),
+    });
+    if let Some(next) = visible.get(end) {
+        links["next"] = json!(link(page_number + 1, Some(next.id)));
+    }
+    if start > 0 {
+        let prev_start = start.saturating_sub(page_size);
+        links["prev"] = json!(link(
+            page_number.saturating_sub(1),
+            visible.get(prev_start).map(|r| r.id)
+        ));
+    }
+    Json(json!({ "links": links, "data": data })).into_response()
+}
+
+fn find<'a>(
+    state: &SignalWireState,
+    which: &'a Collection,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<&'a Record, Response> {
+    if !state.authorized(headers) {
+        return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized"));
+    }
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Err(invalid("id", "id must be a valid UUID"));
+    };
+    which
+        .by_id
+        .get(&id)
+        .map(|&i| &which.records[i])
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "Not Found"))
+}
+
+pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
+    type Params = Query<HashMap<String, String>>;
+    Router::new()
+        .route(
+            "/api/voice/logs",
+            get(
+                |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Query(p): Params| async move {
+                    list(&s, &s.voice, &h, &p)
+                },
+            ),
+        )
+        .route(
+            "/api/video/logs",
+            get(
+                |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Query(p): Params| async move {
+                    list(&s, &s.video, &h, &p)
+                },
+            ),
+        )
+        .route(
+            "/api/voice/logs/{id}",
+            get(
+                |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
+                    find(&s, &s.voice, &h, &id).map(|r| Json(r.json.clone()))
+                },
+            ),
+        )
+        .route(
+            "/api/voice/logs/{id}/events",
+            get(
+                |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
+                    find(&s, &s.voice, &h, &id).map(|r| Json(data::voice_events(r)))
+                },
+            ),
+        )
+        .route(
+            "/api/video/logs/{id}",
+            get(
+                |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
+                    find(&s, &s.video, &h, &id).map(|r| Json(r.json.clone()))
+                },
+            ),
+        )
+        .with_state(state)
+}

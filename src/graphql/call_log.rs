@@ -1,0 +1,138 @@
+//! The `Node` and `CallLog` interfaces, and `call_log_object!`, which writes the shared
+//! `CallLog` fields of an implementing type once (each type only adds its own fields).
+
+use async_graphql::Interface;
+use chrono::{DateTime, Utc};
+
+use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog};
+use super::values::{CallDirection, CallStatus, Money, Provider};
+
+/// Relay Global Object Identification: anything fetchable by `node(id)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "async_graphql::ID", desc = "Opaque global id."))]
+pub enum Node {
+    SignalWireVoiceLog(SignalWireVoiceLog),
+    SignalWireVideoLog(SignalWireVideoLog),
+    DiscardedCallLog(DiscardedCallLog),
+}
+
+/// One call (or call-like session) recorded by a provider.
+#[derive(Interface)]
+#[graphql(
+    field(
+        name = "id",
+        ty = "async_graphql::ID",
+        desc = "Opaque global id; decodes to provider, kind and native id."
+    ),
+    field(name = "provider", ty = "Provider", desc = "The provider that recorded the log."),
+    field(name = "native_id", ty = "&str", desc = "The provider's own id."),
+    field(
+        name = "from",
+        ty = "Option<&str>",
+        desc = "Calling party, E.164 where the provider gives it."
+    ),
+    field(
+        name = "to",
+        ty = "Option<&str>",
+        desc = "Called party, E.164 where the provider gives it."
+    ),
+    field(name = "direction", ty = "CallDirection", desc = "Normalized direction."),
+    field(name = "status", ty = "CallStatus", desc = "Normalized status."),
+    field(
+        name = "provider_status",
+        ty = "Option<&str>",
+        desc = "The provider's raw status, unchanged."
+    ),
+    field(
+        name = "created_at",
+        ty = "DateTime<Utc>",
+        desc = "When the provider created the log (UTC)."
+    ),
+    field(
+        name = "started_at",
+        ty = "Option<DateTime<Utc>>",
+        desc = "When the call started, where known."
+    ),
+    field(
+        name = "ended_at",
+        ty = "Option<DateTime<Utc>>",
+        desc = "When the call ended, where known."
+    ),
+    field(
+        name = "duration_seconds",
+        ty = "Option<i64>",
+        desc = "Duration in whole seconds, where known."
+    ),
+    field(name = "cost", ty = "Option<Money>", desc = "What the provider charged, exactly.")
+)]
+pub enum CallLog {
+    SignalWireVoiceLog(SignalWireVoiceLog),
+    SignalWireVideoLog(SignalWireVideoLog),
+    DiscardedCallLog(DiscardedCallLog),
+}
+
+/// Writes an `#[Object]` impl holding every `CallLog` field plus the given ones. The type
+/// must have (in a plain impl) `fn core(&self) -> &CallLogCore` and `fn id_kind(&self) -> NodeKind`.
+macro_rules! call_log_object {
+    ($(#[$meta:meta])* $ty:ty { $($fields:tt)* }) => {
+        $(#[$meta])*
+        #[async_graphql::Object]
+        impl $ty {
+            /// Opaque global id; decodes to provider, kind and native id.
+            pub(crate) async fn id(&self) -> async_graphql::ID {
+                async_graphql::ID(crate::domain::encode_id(self.id_kind(), &self.core().native_id))
+            }
+            /// The provider that recorded the log.
+            pub(crate) async fn provider(&self) -> crate::graphql::values::Provider {
+                self.core().provider.into()
+            }
+            /// The provider's own id.
+            pub(crate) async fn native_id(&self) -> &str {
+                &self.core().native_id
+            }
+            /// Calling party, E.164 where the provider gives it.
+            pub(crate) async fn from(&self) -> Option<&str> {
+                self.core().from.as_deref()
+            }
+            /// Called party, E.164 where the provider gives it.
+            pub(crate) async fn to(&self) -> Option<&str> {
+                self.core().to.as_deref()
+            }
+            /// Normalized direction.
+            pub(crate) async fn direction(&self) -> crate::graphql::values::CallDirection {
+                self.core().direction.into()
+            }
+            /// Normalized status.
+            pub(crate) async fn status(&self) -> crate::graphql::values::CallStatus {
+                self.core().status.into()
+            }
+            /// The provider's raw status, unchanged.
+            pub(crate) async fn provider_status(&self) -> Option<&str> {
+                self.core().provider_status.as_deref()
+            }
+            /// When the provider created the log (UTC).
+            pub(crate) async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.core().created_at
+            }
+            /// When the call started, where known.
+            pub(crate) async fn started_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.core().started_at
+            }
+            /// When the call ended, where known.
+            pub(crate) async fn ended_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.core().ended_at
+            }
+            /// Duration in whole seconds, where known.
+            pub(crate) async fn duration_seconds(&self) -> Option<i64> {
+                self.core().duration_seconds
+            }
+            /// What the provider charged, exactly.
+            pub(crate) async fn cost(&self) -> Option<crate::graphql::values::Money> {
+                self.core().cost.as_ref().map(Into::into)
+            }
+            $($fields)*
+        }
+    };
+}
+
+pub(crate) use call_log_object;

@@ -1,0 +1,104 @@
+//! Relay connection plumbing shared by every connection: `first`/`after` validation,
+//! cursor encoding bound to the connection and filter, and edge assembly.
+
+use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
+use async_graphql::{Context, OutputType};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::cursor::CursorCodec;
+use super::error::GatewayError;
+
+/// Page-size limits from config, stored in the schema's data.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub default_size: usize,
+    pub max_size: usize,
+}
+
+/// A validated `first`/`after` for one connection and filter.
+pub struct PageArgs<'a, P> {
+    pub first: usize,
+    pub after: Option<P>,
+    codec: &'a CursorCodec,
+    connection: &'static str,
+    filter: String,
+}
+
+/// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
+pub type NamedConnection<Node, N> = Connection<String, Node, EmptyFields, EmptyFields, N, N>;
+
+impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
+    /// Validates `first` (1..=max, default from config) and decodes `after` for this
+    /// connection and canonical filter; both failures are `BAD_USER_INPUT`.
+    pub fn parse(
+        ctx: &Context<'a>,
+        connection: &'static str,
+        filter: String,
+        first: Option<i32>,
+        after: Option<&str>,
+    ) -> Result<Self, GatewayError> {
+        let paging = ctx
+            .data::<Paging>()
+            .map_err(|_| GatewayError::internal("paging limits missing from the schema data"))?;
+        let codec = ctx
+            .data::<CursorCodec>()
+            .map_err(|_| GatewayError::internal("cursor codec missing from the schema data"))?;
+        let first = match first {
+            None => paging.default_size,
+            Some(n) if n >= 1 && n as usize <= paging.max_size => n as usize,
+            Some(n) => {
+                return Err(GatewayError::bad_input(format!(
+                    "`first` must be between 1 and {}, got {n}",
+                    paging.max_size
+                )));
+            }
+        };
+        let after = after.map(|c| codec.decode(connection, &filter, c)).transpose()?;
+        Ok(PageArgs {
+            first,
+            after,
+            codec,
+            connection,
+            filter,
+        })
+    }
+
+    /// Builds the connection from positioned items, in order.
+    pub fn connection<T, Node, N>(
+        &self,
+        items: impl IntoIterator<Item = (P, T)>,
+        has_next: bool,
+        node: impl Fn(T) -> Node,
+    ) -> NamedConnection<Node, N>
+    where
+        Node: OutputType,
+        N: ConnectionNameType + EdgeNameType,
+    {
+        let mut connection = Connection::new(self.after.is_some(), has_next);
+        connection.edges = items
+            .into_iter()
+            .map(|(position, item)| Edge::new(self.codec.encode(self.connection, &self.filter, &position), node(item)))
+            .collect();
+        connection
+    }
+}
+
+/// Declares a type naming a connection and its edge type in the schema.
+macro_rules! connection_names {
+    ($name:ident, $connection:literal, $edge:literal) => {
+        pub struct $name;
+        impl async_graphql::connection::ConnectionNameType for $name {
+            fn type_name<T: async_graphql::OutputType>() -> String {
+                $connection.to_string()
+            }
+        }
+        impl async_graphql::connection::EdgeNameType for $name {
+            fn type_name<T: async_graphql::OutputType>() -> String {
+                $edge.to_string()
+            }
+        }
+    };
+}
+
+pub(crate) use connection_names;

@@ -1,0 +1,167 @@
+//! The gateway's error vocabulary (DESIGN.md §3) and its conversion to GraphQL errors.
+//!
+//! Every error carries `extensions.code`, plus `provider` when an upstream caused it.
+//! Upstream bodies and internal details go to the logs, never into the message.
+
+use async_graphql::{ErrorExtensionValues, Value};
+
+use crate::domain::Provider;
+use crate::upstream::{UpstreamError, UpstreamErrorKind};
+
+/// The stable codes clients can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadUserInput,
+    Unauthenticated,
+    Forbidden,
+    ProviderNotConfigured,
+    UpstreamUnauthorized,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UpstreamBadResponse,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::ProviderNotConfigured => "PROVIDER_NOT_CONFIGURED",
+            ErrorCode::UpstreamUnauthorized => "UPSTREAM_UNAUTHORIZED",
+            ErrorCode::UpstreamRateLimited => "UPSTREAM_RATE_LIMITED",
+            ErrorCode::UpstreamTimeout => "UPSTREAM_TIMEOUT",
+            ErrorCode::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
+            ErrorCode::UpstreamBadResponse => "UPSTREAM_BAD_RESPONSE",
+            ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+/// An error on its way to the client: a safe message and its extensions.
+///
+/// Deliberately not `Display`, so `?` uses the conversion below (which adds the code)
+/// rather than async-graphql's blanket one for displayable errors.
+#[derive(Debug, Clone)]
+pub struct GatewayError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub provider: Option<Provider>,
+    pub retry_after_seconds: Option<u64>,
+    pub correlation_id: Option<String>,
+}
+
+impl GatewayError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        GatewayError {
+            code,
+            message: message.into(),
+            provider: None,
+            retry_after_seconds: None,
+            correlation_id: None,
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadUserInput, message)
+    }
+
+    pub fn not_configured(provider: Provider) -> Self {
+        GatewayError {
+            provider: Some(provider),
+            ..Self::new(
+                ErrorCode::ProviderNotConfigured,
+                format!("no {} credentials are configured for this tenant", provider.as_str()),
+            )
+        }
+    }
+
+    /// Logs the detail under a fresh correlation id the client also gets.
+    pub fn internal(detail: &str) -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(correlation_id = %id, detail, "internal error");
+        GatewayError {
+            correlation_id: Some(id),
+            ..Self::new(ErrorCode::InternalServerError, "internal error")
+        }
+    }
+
+    pub fn extensions(&self) -> ErrorExtensionValues {
+        let mut ext = ErrorExtensionValues::default();
+        ext.set("code", self.code.as_str());
+        if let Some(p) = self.provider {
+            ext.set("provider", Value::Enum(async_graphql::Name::new(provider_enum_name(p))));
+        }
+        if let Some(s) = self.retry_after_seconds {
+            ext.set("retryAfterSeconds", s);
+        }
+        if let Some(id) = &self.correlation_id {
+            ext.set("correlationId", id.as_str());
+        }
+        ext
+    }
+}
+
+/// The GraphQL `Provider` enum value of a provider.
+pub fn provider_enum_name(p: Provider) -> &'static str {
+    match p {
+        Provider::SignalWire => "SIGNALWIRE",
+        Provider::OneUptime => "ONEUPTIME",
+        Provider::Voximplant => "VOXIMPLANT",
+    }
+}
+
+impl From<GatewayError> for async_graphql::Error {
+    fn from(e: GatewayError) -> Self {
+        async_graphql::Error {
+            message: e.message.clone(),
+            source: None,
+            extensions: Some(e.extensions()),
+        }
+    }
+}
+
+impl From<UpstreamError> for GatewayError {
+    fn from(e: UpstreamError) -> Self {
+        let name = e.provider.as_str();
+        tracing::warn!(provider = name, kind = ?e.kind, detail = %e.detail, "upstream error");
+        let (code, message) = match e.kind {
+            UpstreamErrorKind::Unauthorized => (
+                ErrorCode::UpstreamUnauthorized,
+                format!("{name} rejected the configured credentials"),
+            ),
+            UpstreamErrorKind::RateLimited { .. } => (
+                ErrorCode::UpstreamRateLimited,
+                format!("{name} is rate limiting requests"),
+            ),
+            UpstreamErrorKind::Timeout => (ErrorCode::UpstreamTimeout, format!("{name} did not answer in time")),
+            UpstreamErrorKind::Unavailable => (ErrorCode::UpstreamUnavailable, format!("{name} is unavailable")),
+            UpstreamErrorKind::BadResponse => (
+                ErrorCode::UpstreamBadResponse,
+                format!("{name} sent a response the gateway cannot use"),
+            ),
+            UpstreamErrorKind::RejectedInput => (
+                ErrorCode::BadUserInput,
+                format!("{name} rejected the filter values of this query"),
+            ),
+            UpstreamErrorKind::Internal => return GatewayError::internal(&e.detail),
+        };
+        let retry_after_seconds = match e.kind {
+            UpstreamErrorKind::RateLimited { retry_after_seconds } => retry_after_seconds,
+            _ => None,
+        };
+        GatewayError {
+            provider: Some(e.provider),
+            retry_after_seconds,
+            ..GatewayError::new(code, message)
+        }
+    }
+}
+
+impl From<UpstreamError> for async_graphql::Error {
+    fn from(e: UpstreamError) -> Self {
+        GatewayError::from(e).into()
+    }
+}

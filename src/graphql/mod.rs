@@ -1,0 +1,46 @@
+//! The GraphQL contract (DESIGN.md §3): schema assembly, the `Node` and `CallLog`
+//! interfaces, provider types, connections, global ids, cursors and error codes.
+//!
+//! Resolvers are one or two lines: they read the request scope and call a provider
+//! service or loader; rendering domain values is all that happens here.
+
+mod call_log;
+mod connection;
+mod cursor;
+pub mod error;
+mod query;
+pub mod scope;
+mod signalwire;
+mod values;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+pub use connection::Paging;
+pub use cursor::CursorCodec;
+pub use query::Query;
+
+use crate::config::GraphqlConfig;
+
+/// The gateway's schema type.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with limits from config and a cursor key.
+pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(Paging {
+            default_size: config.default_page_size,
+            max_size: config.max_page_size,
+        })
+        .data(CursorCodec::new(cursor_key))
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity)
+        .limit_recursive_depth(config.max_depth.max(32))
+        .finish()
+}
+
+/// The schema's SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,78 @@
+//! The root `Query`: lookups by global id (`node`, `nodes`, `callLog`) merged with each
+//! provider's connection fields.
+
+use async_graphql::{Context, ID, MergedObject, Object};
+use futures::future::join_all;
+
+use super::call_log::{CallLog, Node};
+use super::connection::Paging;
+use super::error::GatewayError;
+use super::scope::scope;
+use super::signalwire::{SignalWireQuery, video_lookup, voice_lookup};
+use crate::domain::{GlobalId, NodeKind};
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+pub struct Query(ByIdQuery, SignalWireQuery);
+
+#[derive(Default)]
+pub struct ByIdQuery;
+
+#[Object]
+impl ByIdQuery {
+    /// Fetches any object by its global id; null when it does not exist.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        Ok(call_log(ctx, &id).await?.map(Node::from))
+    }
+
+    /// Fetches objects by global id, in the order given (null where one does not exist).
+    /// One provider failing only nulls its items and adds an error naming it.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+        check_batch_size(ctx, ids.len())?;
+        let results = join_all(ids.iter().map(|id| call_log(ctx, id))).await;
+        Ok(results.into_iter().map(|r| partial(ctx, r).map(Node::from)).collect())
+    }
+
+    /// Fetches a call log by its global id; null when it does not exist.
+    async fn call_log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<CallLog>> {
+        Ok(call_log(ctx, &id).await?)
+    }
+}
+
+/// Resolves a global id through the request's loaders (and so the cache).
+async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, GatewayError> {
+    let id = GlobalId::decode(id).map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))?;
+    let scope = scope(ctx)?;
+    match id.kind {
+        NodeKind::SignalWireVoiceLog => voice_lookup(scope.signalwire()?.voice.load_one(id.native_id).await),
+        NodeKind::SignalWireVideoLog => video_lookup(scope.signalwire()?.video.load_one(id.native_id).await),
+    }
+}
+
+/// Keeps a list item's failure as an error entry and a null item, not a failed list.
+fn partial<T>(ctx: &Context<'_>, result: Result<Option<T>, GatewayError>) -> Option<T> {
+    result.unwrap_or_else(|e| {
+        ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
+        None
+    })
+}
+
+fn check_batch_size(ctx: &Context<'_>, len: usize) -> Result<(), GatewayError> {
+    let max = ctx.data::<Paging>().map(|p| p.max_size).unwrap_or(100);
+    if len > max {
+        return Err(GatewayError::bad_input(format!(
+            "`ids` may hold at most {max} ids, got {len}"
+        )));
+    }
+    Ok(())
+}
+
+impl From<CallLog> for Node {
+    fn from(c: CallLog) -> Self {
+        match c {
+            CallLog::SignalWireVoiceLog(v) => Node::SignalWireVoiceLog(v),
+            CallLog::SignalWireVideoLog(v) => Node::SignalWireVideoLog(v),
+            CallLog::DiscardedCallLog(v) => Node::DiscardedCallLog(v),
+        }
+    }
+}

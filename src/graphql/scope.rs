@@ -1,0 +1,50 @@
+//! What one GraphQL request carries into resolvers: its tenant and its DataLoaders.
+//!
+//! Loaders are created per request (DESIGN.md §4): batching is per request, caching is
+//! the shared moka cache behind them.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+
+use super::error::GatewayError;
+use crate::domain::Provider;
+use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
+use crate::tenancy::Tenant;
+
+/// SignalWire's service and loaders for this request.
+pub struct SignalWireScope {
+    pub service: Arc<SignalWire>,
+    pub voice: DataLoader<VoiceLogLoader>,
+    pub video: DataLoader<VideoLogLoader>,
+}
+
+/// Per-request context.
+pub struct RequestScope {
+    pub tenant: Arc<Tenant>,
+    signalwire: Option<SignalWireScope>,
+}
+
+impl RequestScope {
+    pub fn new(tenant: Arc<Tenant>) -> Self {
+        let signalwire = tenant.signalwire.clone().map(|service| SignalWireScope {
+            voice: DataLoader::new(VoiceLogLoader(service.clone()), tokio::spawn),
+            video: DataLoader::new(VideoLogLoader(service.clone()), tokio::spawn),
+            service,
+        });
+        RequestScope { tenant, signalwire }
+    }
+
+    pub fn signalwire(&self) -> Result<&SignalWireScope, GatewayError> {
+        self.signalwire
+            .as_ref()
+            .ok_or_else(|| GatewayError::not_configured(Provider::SignalWire))
+    }
+}
+
+/// The request scope of a resolver's context (always present: the HTTP layer adds it).
+pub fn scope<'a>(ctx: &Context<'a>) -> Result<&'a RequestScope, GatewayError> {
+    ctx.data::<RequestScope>()
+        .map_err(|_| GatewayError::internal("request scope missing from the GraphQL context"))
+}

@@ -1,0 +1,408 @@
+//! SignalWire's GraphQL types (`SignalWireVoiceLog`, `SignalWireVideoLog`,
+//! `DiscardedCallLog`, events) and its query fields. Resolvers delegate to the provider
+//! service and the request's loaders.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::call_log::{CallLog, call_log_object};
+use super::connection::{NamedConnection, PageArgs, connection_names};
+use super::error::GatewayError;
+use super::scope::scope;
+use super::values::Money;
+use crate::domain::{CallLogCore, NodeKind};
+use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSession, VoiceCall, VoiceLog};
+use crate::providers::signalwire::paging::Position;
+use crate::providers::signalwire::{ListFilter, Lookup};
+
+/// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
+pub struct SignalWireVoiceLog(pub Arc<VoiceCall>);
+
+/// A SignalWire video log (room or conference session).
+pub struct SignalWireVideoLog(pub Arc<VideoSession>);
+
+/// A log the provider deleted: only its id, creation and deletion times survive, so most
+/// `CallLog` fields are null and `status` is DELETED.
+pub struct DiscardedCallLog(pub Arc<DiscardedLog>);
+
+impl SignalWireVoiceLog {
+    fn core(&self) -> &CallLogCore {
+        &self.0.core
+    }
+    fn id_kind(&self) -> NodeKind {
+        NodeKind::SignalWireVoiceLog
+    }
+}
+
+impl SignalWireVideoLog {
+    fn core(&self) -> &CallLogCore {
+        &self.0.core
+    }
+    fn id_kind(&self) -> NodeKind {
+        NodeKind::SignalWireVideoLog
+    }
+}
+
+impl DiscardedCallLog {
+    fn core(&self) -> &CallLogCore {
+        &self.0.core
+    }
+    fn id_kind(&self) -> NodeKind {
+        self.0.kind
+    }
+}
+
+/// `source` of a SignalWire voice log.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum SignalWireVoiceSource {
+    Dialogflow,
+    Laml,
+    RealtimeApi,
+    /// A value this gateway does not know yet; see `providerSource`.
+    Unknown,
+}
+
+/// `type` of a SignalWire voice log.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum SignalWireVoiceType {
+    DialogflowCall,
+    LamlCall,
+    RelayPstnCall,
+    RelaySipCall,
+    RelayWebrtcCall,
+    VideoRoomPstnLeg,
+    VideoRoomSipLeg,
+    FabricSubscriberDeviceLeg,
+    /// A value this gateway does not know yet; see `providerType`.
+    Unknown,
+}
+
+/// `type` of a SignalWire video log.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum SignalWireVideoType {
+    VideoRoomSession,
+    VideoConferenceSession,
+    /// A value this gateway does not know yet; see `providerType`.
+    Unknown,
+}
+
+/// Severity of a voice log event (`warning` from older API versions reads as WARN).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum SignalWireEventLevel {
+    Info,
+    Warn,
+    Error,
+    Debug,
+    /// A value this gateway does not know yet; see `providerLevel`.
+    Unknown,
+}
+
+/// One line of a log's `charge_details`.
+#[derive(SimpleObject)]
+pub struct ChargeDetail {
+    pub description: String,
+    pub charge: Money,
+}
+
+/// One event of a voice log (`/api/voice/logs/{id}/events`).
+pub struct SignalWireVoiceLogEvent(model::VoiceLogEvent);
+
+fn charge_details(details: &[model::ChargeDetail]) -> Vec<ChargeDetail> {
+    details
+        .iter()
+        .map(|d| ChargeDetail {
+            description: d.description.clone(),
+            charge: (&d.charge).into(),
+        })
+        .collect()
+}
+
+call_log_object! {
+    /// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
+    SignalWireVoiceLog {
+        /// Normalized `source`.
+        async fn source(&self) -> SignalWireVoiceSource {
+            match self.0.source {
+                model::VoiceSource::Dialogflow => SignalWireVoiceSource::Dialogflow,
+                model::VoiceSource::Laml => SignalWireVoiceSource::Laml,
+                model::VoiceSource::RealtimeApi => SignalWireVoiceSource::RealtimeApi,
+                model::VoiceSource::Other(_) => SignalWireVoiceSource::Unknown,
+            }
+        }
+        /// The raw `source`.
+        async fn provider_source(&self) -> &str {
+            &self.0.raw_source
+        }
+        /// Normalized `type`.
+        #[graphql(name = "type")]
+        async fn voice_type(&self) -> SignalWireVoiceType {
+            use model::VoiceType as T;
+            match self.0.voice_type {
+                T::DialogflowCall => SignalWireVoiceType::DialogflowCall,
+                T::LamlCall => SignalWireVoiceType::LamlCall,
+                T::RelayPstnCall => SignalWireVoiceType::RelayPstnCall,
+                T::RelaySipCall => SignalWireVoiceType::RelaySipCall,
+                T::RelayWebrtcCall => SignalWireVoiceType::RelayWebrtcCall,
+                T::VideoRoomPstnLeg => SignalWireVoiceType::VideoRoomPstnLeg,
+                T::VideoRoomSipLeg => SignalWireVoiceType::VideoRoomSipLeg,
+                T::FabricSubscriberDeviceLeg => SignalWireVoiceType::FabricSubscriberDeviceLeg,
+                T::Other(_) => SignalWireVoiceType::Unknown,
+            }
+        }
+        /// The raw `type`.
+        async fn provider_type(&self) -> &str {
+            &self.0.raw_type
+        }
+        /// Resource URL (LAML calls); null for Relay and other call types.
+        async fn url(&self) -> Option<&str> {
+            self.0.url.as_deref()
+        }
+        /// The raw `direction` (`inbound`, `outbound`, `outbound-api`, `outbound-dial`).
+        async fn provider_direction(&self) -> Option<&str> {
+            self.0.raw_direction.as_deref()
+        }
+        /// Duration in milliseconds.
+        async fn duration_ms(&self) -> Option<i64> {
+            self.0.duration_ms
+        }
+        /// Billable duration in milliseconds.
+        async fn billing_ms(&self) -> Option<i64> {
+            self.0.billing_ms
+        }
+        /// Native id of the parent log, for child legs.
+        async fn parent_id(&self) -> Option<&str> {
+            self.0.parent_id.as_deref()
+        }
+        /// The parent log, loaded through the request's DataLoader and the cache.
+        async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CallLog>> {
+            let Some(parent) = &self.0.parent_id else { return Ok(None) };
+            Ok(voice_lookup(scope(ctx)?.signalwire()?.voice.load_one(parent.clone()).await)?)
+        }
+        /// What the charge is made of.
+        async fn charge_details(&self) -> Vec<ChargeDetail> {
+            charge_details(&self.0.charge_details)
+        }
+        /// The log's events, oldest first (one upstream call per log, then cached).
+        async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SignalWireVoiceLogEvent>> {
+            let events = scope(ctx)?.signalwire()?.service.voice_log_events(&self.0.core.native_id).await?;
+            Ok(events.iter().cloned().map(SignalWireVoiceLogEvent).collect())
+        }
+    }
+}
+
+call_log_object! {
+    /// A SignalWire video log (room or conference session). Video logs have no numbers;
+    /// `durationSeconds` is derived from `startedAt`/`endedAt`.
+    SignalWireVideoLog {
+        /// The raw `source` (`realtime_api`).
+        async fn source(&self) -> &str {
+            &self.0.source
+        }
+        /// Normalized `type`.
+        #[graphql(name = "type")]
+        async fn video_type(&self) -> SignalWireVideoType {
+            match self.0.video_type {
+                model::VideoType::RoomSession => SignalWireVideoType::VideoRoomSession,
+                model::VideoType::ConferenceSession => SignalWireVideoType::VideoConferenceSession,
+                model::VideoType::Other(_) => SignalWireVideoType::Unknown,
+            }
+        }
+        /// The raw `type`.
+        async fn provider_type(&self) -> &str {
+            &self.0.raw_type
+        }
+        /// URL of the room session resource.
+        async fn url(&self) -> &str {
+            &self.0.url
+        }
+        /// Room name; null when the provider has none.
+        async fn room_name(&self) -> Option<&str> {
+            self.0.room_name.as_deref()
+        }
+        /// Whether the room was locked.
+        async fn locked(&self) -> bool {
+            self.0.locked
+        }
+        /// What the charge is made of.
+        async fn charge_details(&self) -> Vec<ChargeDetail> {
+            charge_details(&self.0.charge_details)
+        }
+    }
+}
+
+call_log_object! {
+    /// A log the provider deleted: only its id, creation and deletion times survive, so
+    /// most `CallLog` fields are null and `status` is DELETED.
+    DiscardedCallLog {
+        /// When the provider deleted the log.
+        async fn discarded_at(&self) -> DateTime<Utc> {
+            self.0.discarded_at
+        }
+    }
+}
+
+#[Object]
+impl SignalWireVoiceLogEvent {
+    /// When the event happened.
+    async fn event_at(&self) -> DateTime<Utc> {
+        self.0.event_at
+    }
+    /// Normalized severity.
+    async fn level(&self) -> SignalWireEventLevel {
+        match self.0.level {
+            model::EventLevel::Info => SignalWireEventLevel::Info,
+            model::EventLevel::Warn => SignalWireEventLevel::Warn,
+            model::EventLevel::Error => SignalWireEventLevel::Error,
+            model::EventLevel::Debug => SignalWireEventLevel::Debug,
+            model::EventLevel::Other(_) => SignalWireEventLevel::Unknown,
+        }
+    }
+    /// The raw `level`.
+    async fn provider_level(&self) -> &str {
+        &self.0.raw_level
+    }
+    /// Event name, e.g. `calling_call_initiated`.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Free-form details; their shape varies by event type (as SignalWire documents).
+    async fn details(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.details)
+    }
+    /// The SignalWire project id.
+    async fn project_id(&self) -> &str {
+        &self.0.project_id
+    }
+    /// Native id of the log the event belongs to.
+    async fn log_id(&self) -> &str {
+        &self.0.log_id
+    }
+}
+
+/// Filter of the SignalWire log connections, applied by SignalWire itself.
+#[derive(InputObject, Default)]
+pub struct SignalWireLogFilter {
+    /// Only logs created after this instant (SignalWire `created_after`).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only logs created before this instant (SignalWire `created_before`).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Include deleted logs, as `DiscardedCallLog` items.
+    #[graphql(default)]
+    pub include_deleted: bool,
+}
+
+impl SignalWireLogFilter {
+    fn into_domain(self) -> (ListFilter, String) {
+        let stamp = |t: &Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        };
+        let canonical = format!(
+            "after={};before={};deleted={}",
+            stamp(&self.created_after),
+            stamp(&self.created_before),
+            self.include_deleted
+        );
+        let filter = ListFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            include_deleted: self.include_deleted,
+        };
+        (filter, canonical)
+    }
+}
+
+connection_names!(VoiceLogNames, "SignalWireVoiceLogConnection", "SignalWireVoiceLogEdge");
+connection_names!(VideoLogNames, "SignalWireVideoLogConnection", "SignalWireVideoLogEdge");
+
+/// A voice log as the `CallLog` it is rendered as.
+pub fn voice_log(log: &VoiceLog) -> CallLog {
+    match log {
+        VoiceLog::Call(c) => CallLog::SignalWireVoiceLog(SignalWireVoiceLog(c.clone())),
+        VoiceLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
+    }
+}
+
+/// A video log as the `CallLog` it is rendered as.
+pub fn video_log(log: &VideoLog) -> CallLog {
+    match log {
+        VideoLog::Session(s) => CallLog::SignalWireVideoLog(SignalWireVideoLog(s.clone())),
+        VideoLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
+    }
+}
+
+/// A loader answer for a voice log id, rendered.
+pub fn voice_lookup(
+    result: Result<Option<Lookup<VoiceLog>>, std::convert::Infallible>,
+) -> Result<Option<CallLog>, GatewayError> {
+    let Ok(lookup) = result;
+    Ok(lookup.flatten_lookup()?.map(|l| voice_log(&l)))
+}
+
+/// A loader answer for a video log id, rendered.
+pub fn video_lookup(
+    result: Result<Option<Lookup<VideoLog>>, std::convert::Infallible>,
+) -> Result<Option<CallLog>, GatewayError> {
+    let Ok(lookup) = result;
+    Ok(lookup.flatten_lookup()?.map(|l| video_log(&l)))
+}
+
+/// `Option<Lookup<T>>` (absent when the loader had no answer) -> found / not found / error.
+trait FlattenLookup<T> {
+    fn flatten_lookup(self) -> Result<Option<Arc<T>>, GatewayError>;
+}
+
+impl<T> FlattenLookup<T> for Option<Lookup<T>> {
+    fn flatten_lookup(self) -> Result<Option<Arc<T>>, GatewayError> {
+        match self {
+            None => Ok(None),
+            Some(lookup) => lookup.map_err(GatewayError::from),
+        }
+    }
+}
+
+/// SignalWire's root query fields (merged into `Query`).
+#[derive(Default)]
+pub struct SignalWireQuery;
+
+#[Object]
+impl SignalWireQuery {
+    /// SignalWire voice logs, newest first. Each page reads cached upstream pages
+    /// (`links.next` followed verbatim); a cursor only works with the filter that made it.
+    async fn signal_wire_voice_logs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SignalWireLogFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<NamedConnection<CallLog, VoiceLogNames>> {
+        let (filter, canonical) = filter.unwrap_or_default().into_domain();
+        let args = PageArgs::<Position>::parse(ctx, "signalWireVoiceLogs", canonical, first, after.as_deref())?;
+        let window = scope(ctx)?
+            .signalwire()?
+            .service
+            .voice_logs(&filter, args.after.clone(), args.first)
+            .await?;
+        Ok(args.connection(window.edges, window.has_next, |log| voice_log(&log)))
+    }
+
+    /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`.
+    async fn signal_wire_video_logs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SignalWireLogFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<NamedConnection<CallLog, VideoLogNames>> {
+        let (filter, canonical) = filter.unwrap_or_default().into_domain();
+        let args = PageArgs::<Position>::parse(ctx, "signalWireVideoLogs", canonical, first, after.as_deref())?;
+        let window = scope(ctx)?
+            .signalwire()?
+            .service
+            .video_logs(&filter, args.after.clone(), args.first)
+            .await?;
+        Ok(args.connection(window.edges, window.has_next, |log| video_log(&log)))
+    }
+}

@@ -1,0 +1,133 @@
+//! The `/graphql` handlers: decode the request by hand (see `hygiene`), resolve the
+//! tenant, attach per-request loaders, execute.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use async_graphql::http::GraphiQLSource;
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::hygiene;
+use crate::graphql::error::ErrorCode;
+use crate::graphql::scope::RequestScope;
+use crate::tenancy::AuthError;
+
+/// A request refused before execution, as a GraphQL error body.
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
+    (status, Json(body)).into_response()
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    if !hygiene::is_json(&headers) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "POST /graphql takes Content-Type: application/json",
+        );
+    }
+    let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BadUserInput,
+            "request body too large",
+        );
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the body is not a GraphQL request ({\"query\": ..., \"variables\": ...})",
+            );
+        }
+    };
+    execute(&state, &headers, request, false).await
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(query) = params.get("query") else {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("switchboard")
+                .finish(),
+        )
+        .into_response();
+    };
+    let mut request = async_graphql::Request::new(query.as_str());
+    if let Some(name) = params.get("operationName") {
+        request = request.operation_name(name.as_str());
+    }
+    if let Some(raw) = params.get("variables") {
+        match serde_json::from_str(raw) {
+            Ok(vars) => request = request.variables(async_graphql::Variables::from_json(vars)),
+            Err(_) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    "`variables` is not JSON",
+                );
+            }
+        }
+    }
+    execute(&state, &headers, request, true).await
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut request: async_graphql::Request,
+    via_get: bool,
+) -> Response {
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let tenant = match state.tenants.resolve(authorization) {
+        Ok(t) => t,
+        Err(AuthError::MissingKey) => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "send `Authorization: Bearer <api key>`",
+            );
+        }
+        Err(AuthError::UnknownKey) => {
+            return refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "unknown API key");
+        }
+    };
+    // Parsing here caches the document in the request, so execution does not parse again.
+    let operation_name = request.operation_name.clone();
+    if let Ok(doc) = request.parsed_query() {
+        if via_get && hygiene::selects_non_query(doc, operation_name.as_deref()) {
+            return refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "mutations must be sent with POST",
+            );
+        }
+        let fields = hygiene::field_count(doc);
+        if fields > state.max_fields {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!(
+                    "the query selects {fields} fields; at most {} are allowed",
+                    state.max_fields
+                ),
+            );
+        }
+    }
+    let response = state.schema.execute(request.data(RequestScope::new(tenant))).await;
+    Json(response).into_response()
+}

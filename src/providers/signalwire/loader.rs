@@ -1,0 +1,44 @@
+//! Per-request DataLoaders for SignalWire logs by id. SignalWire has no batch read, so a
+//! batch becomes concurrent per-id GETs (deduplicated by the DataLoader, bounded by the
+//! client's concurrency limit, and served from the cache where possible).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use futures::future::join_all;
+
+use super::SignalWire;
+use super::model::{VideoLog, VoiceLog};
+use crate::upstream::UpstreamError;
+
+/// The outcome for one id: found, not found, or the upstream failure (per id, so one bad
+/// id does not fail its neighbours).
+pub type Lookup<T> = Result<Option<Arc<T>>, UpstreamError>;
+
+/// Loads voice logs by native id.
+pub struct VoiceLogLoader(pub Arc<SignalWire>);
+
+/// Loads video logs by native id.
+pub struct VideoLogLoader(pub Arc<SignalWire>);
+
+impl Loader<String> for VoiceLogLoader {
+    type Value = Lookup<VoiceLog>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        let results = join_all(keys.iter().map(|id| self.0.voice_log(id))).await;
+        Ok(keys.iter().cloned().zip(results).collect())
+    }
+}
+
+impl Loader<String> for VideoLogLoader {
+    type Value = Lookup<VideoLog>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        let results = join_all(keys.iter().map(|id| self.0.video_log(id))).await;
+        Ok(keys.iter().cloned().zip(results).collect())
+    }
+}

@@ -1,0 +1,248 @@
+//! SignalWire voice logs, voice log events and video logs (providers.md §1).
+//!
+//! `SignalWire` is the service the GraphQL layer calls: one per tenant, reading through
+//! the shared cache (records by id, upstream pages, events) before the HTTP client.
+//! List pages prime the by-id cache, so a detail view opened from a list is free.
+
+mod client;
+mod loader;
+mod mapping;
+pub mod model;
+pub mod paging;
+mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::cache::{Cache, CacheKey, TenantId, Weigh};
+use crate::config::{SignalWireConfig, UpstreamConfig};
+use crate::domain::{CallLogCore, Provider};
+use crate::upstream::UpstreamError;
+use client::Client;
+pub use loader::{Lookup, VideoLogLoader, VoiceLogLoader};
+use model::{VideoLog, VoiceLog, VoiceLogEvent};
+use paging::{Page, PageRequest, Position, Window};
+use wire::{EventsEnvelope, ListEnvelope, LogEventWire, VideoLogWire, VoiceLogWire};
+
+/// Filter of the list endpoints, pushed upstream as `created_*` and `include_deleted`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub include_deleted: bool,
+}
+
+/// A SignalWire log collection, with what differs between them.
+trait Collection {
+    type Wire: DeserializeOwned + Send;
+    type Record: Weigh + TryFrom<Self::Wire, Error = mapping::MappingError> + Send + Sync;
+    const PATH: &'static str;
+    const RECORD_KIND: &'static str;
+    const PAGE_KIND: &'static str;
+    fn core(record: &Self::Record) -> &CallLogCore;
+}
+
+struct Voice;
+struct Video;
+
+impl Collection for Voice {
+    type Wire = VoiceLogWire;
+    type Record = VoiceLog;
+    const PATH: &'static str = "/api/voice/logs";
+    const RECORD_KIND: &'static str = "voice";
+    const PAGE_KIND: &'static str = "voice-page";
+    fn core(record: &VoiceLog) -> &CallLogCore {
+        record.core()
+    }
+}
+
+impl Collection for Video {
+    type Wire = VideoLogWire;
+    type Record = VideoLog;
+    const PATH: &'static str = "/api/video/logs";
+    const RECORD_KIND: &'static str = "video";
+    const PAGE_KIND: &'static str = "video-page";
+    fn core(record: &VideoLog) -> &CallLogCore {
+        record.core()
+    }
+}
+
+/// One tenant's SignalWire service.
+pub struct SignalWire {
+    tenant: TenantId,
+    client: Client,
+    cache: Cache,
+    page_size: u32,
+}
+
+impl SignalWire {
+    pub fn new(
+        tenant: TenantId,
+        config: &SignalWireConfig,
+        http: reqwest::Client,
+        policy: &UpstreamConfig,
+        cache: Cache,
+    ) -> Self {
+        SignalWire {
+            tenant,
+            client: Client::new(config, http, policy),
+            cache,
+            page_size: config.page_size,
+        }
+    }
+
+    /// Requests this tenant sent to SignalWire (retries included).
+    pub fn upstream_requests(&self) -> u64 {
+        self.client.request_count()
+    }
+
+    /// A voice log by id; `None` when it does not exist or `id` is not a UUID (no call).
+    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    pub async fn voice_log(&self, id: &str) -> Result<Option<Arc<VoiceLog>>, UpstreamError> {
+        self.record::<Voice>(id).await
+    }
+
+    /// A video log by id; `None` when it does not exist or `id` is not a UUID (no call).
+    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    pub async fn video_log(&self, id: &str) -> Result<Option<Arc<VideoLog>>, UpstreamError> {
+        self.record::<Video>(id).await
+    }
+
+    /// The events of a voice log (unpaged upstream); empty for an unknown log.
+    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    pub async fn voice_log_events(&self, id: &str) -> Result<Arc<Vec<VoiceLogEvent>>, UpstreamError> {
+        let Ok(uuid) = Uuid::parse_str(id) else {
+            return Ok(Arc::new(Vec::new()));
+        };
+        let key = CacheKey::new(&self.tenant, Provider::SignalWire, "voice-events", uuid.to_string());
+        let ttl = self.cache.ttls().final_record;
+        let request = PageRequest::new(&format!("{}/{uuid}/events", Voice::PATH), []);
+        self.cache
+            .get_or_fetch(key, async {
+                let body: Option<EventsEnvelope> = self.client.get(&request).await?;
+                let events: Vec<VoiceLogEvent> = body
+                    .map(|b| b.data)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(LogEventWire::into)
+                    .collect();
+                Ok::<_, UpstreamError>((events, ttl))
+            })
+            .await
+    }
+
+    /// A window of voice logs, newest first, after `after`.
+    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    pub async fn voice_logs(
+        &self,
+        filter: &ListFilter,
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window<VoiceLog>, UpstreamError> {
+        self.window::<Voice>(filter, after, first).await
+    }
+
+    /// A window of video logs, newest first, after `after`.
+    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    pub async fn video_logs(
+        &self,
+        filter: &ListFilter,
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window<VideoLog>, UpstreamError> {
+        self.window::<Video>(filter, after, first).await
+    }
+
+    async fn record<C: Collection>(&self, id: &str) -> Result<Option<Arc<C::Record>>, UpstreamError> {
+        let Ok(uuid) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let key = CacheKey::new(&self.tenant, Provider::SignalWire, C::RECORD_KIND, uuid.to_string());
+        let request = PageRequest::new(&format!("{}/{uuid}", C::PATH), []);
+        let cached = self
+            .cache
+            .get_or_fetch(key, async {
+                let wire: Option<C::Wire> = self.client.get(&request).await?;
+                let record = wire.map(map_record::<C>).transpose()?.map(Arc::new);
+                let ttl = self.record_ttl::<C>(record.as_deref());
+                Ok::<_, UpstreamError>((record, ttl))
+            })
+            .await?;
+        Ok((*cached).clone())
+    }
+
+    fn record_ttl<C: Collection>(&self, record: Option<&C::Record>) -> Duration {
+        self.cache.ttls().for_record(record.map(|r| C::core(r).is_final()))
+    }
+
+    fn first_page<C: Collection>(&self, filter: &ListFilter) -> PageRequest {
+        let mut query = vec![("page_size", self.page_size.to_string())];
+        let stamp = |t: &DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        if let Some(t) = &filter.created_after {
+            query.push(("created_after", stamp(t)));
+        }
+        if let Some(t) = &filter.created_before {
+            query.push(("created_before", stamp(t)));
+        }
+        if filter.include_deleted {
+            query.push(("include_deleted", "true".to_string()));
+        }
+        PageRequest::new(C::PATH, query)
+    }
+
+    async fn window<C: Collection>(
+        &self,
+        filter: &ListFilter,
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window<C::Record>, UpstreamError> {
+        paging::window(self.first_page::<C>(filter), after, first, |request| {
+            self.page::<C>(request)
+        })
+        .await
+    }
+
+    /// One upstream page through the cache; a fetched page primes the by-id cache.
+    async fn page<C: Collection>(&self, request: PageRequest) -> Result<Arc<Page<C::Record>>, UpstreamError> {
+        let key = CacheKey::new(&self.tenant, Provider::SignalWire, C::PAGE_KIND, request.as_str());
+        self.cache
+            .get_or_fetch(key, async {
+                let envelope: ListEnvelope<C::Wire> = self.client.get(&request).await?.ok_or_else(|| {
+                    UpstreamError::bad_response(
+                        Provider::SignalWire,
+                        format!("GET {}: 404 on a list", request.as_str()),
+                    )
+                })?;
+                let items = envelope
+                    .data
+                    .into_iter()
+                    .map(|w| map_record::<C>(w).map(Arc::new))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let next = match envelope.links.next.as_deref() {
+                    Some(link) if !link.is_empty() => Some(PageRequest::from_link(self.client.origin(), link)?),
+                    _ => None,
+                };
+                for item in &items {
+                    let core = C::core(item);
+                    let key = CacheKey::new(
+                        &self.tenant,
+                        Provider::SignalWire,
+                        C::RECORD_KIND,
+                        core.native_id.as_str(),
+                    );
+                    let ttl = self.cache.ttls().for_record(Some(core.is_final()));
+                    self.cache.insert(key, Some(item.clone()), ttl).await;
+                }
+                Ok::<_, UpstreamError>((Page { items, next }, self.cache.ttls().page))
+            })
+            .await
+    }
+}
+
+fn map_record<C: Collection>(wire: C::Wire) -> Result<C::Record, UpstreamError> {
+    C::Record::try_from(wire).map_err(|e| UpstreamError::bad_response(Provider::SignalWire, e.to_string()))
+}

@@ -1,0 +1,226 @@
+//! SignalWire paging: follow `links.next` verbatim, and cut connection windows out of
+//! cached upstream pages.
+//!
+//! A connection position is (the upstream page request, the index in that page), so a
+//! cursor pointing mid-page resumes from the cached page instead of calling upstream.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::cache::Weigh;
+use crate::domain::Provider;
+use crate::upstream::UpstreamError;
+
+/// An upstream request: a path and query on the space's origin (`/api/voice/logs?...`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PageRequest(String);
+
+impl PageRequest {
+    /// Builds a request from a path and query pairs.
+    pub fn new<'a>(path: &str, query: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query {
+            serializer.append_pair(k, &v);
+        }
+        let query = serializer.finish();
+        if query.is_empty() {
+            PageRequest(path.to_string())
+        } else {
+            PageRequest(format!("{path}?{query}"))
+        }
+    }
+
+    /// Resolves a `links.next` value, absolute or relative, against the space origin.
+    /// A link to another origin is refused: upstream data must not steer the gateway's
+    /// credentials to a different host.
+    pub fn from_link(origin: &Url, link: &str) -> Result<Self, UpstreamError> {
+        let resolved = origin
+            .join(link)
+            .map_err(|e| UpstreamError::bad_response(Provider::SignalWire, format!("links.next {link:?}: {e}")))?;
+        if resolved.origin() != origin.origin() {
+            return Err(UpstreamError::bad_response(
+                Provider::SignalWire,
+                format!("links.next {link:?} points to another origin"),
+            ));
+        }
+        Ok(PageRequest(match resolved.query() {
+            Some(q) => format!("{}?{q}", resolved.path()),
+            None => resolved.path().to_string(),
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn url(&self, origin: &Url) -> Url {
+        let mut url = origin.clone();
+        match self.0.split_once('?') {
+            Some((path, query)) => {
+                url.set_path(path);
+                url.set_query(Some(query));
+            }
+            None => {
+                url.set_path(&self.0);
+                url.set_query(None);
+            }
+        }
+        url
+    }
+}
+
+/// One upstream page, as cached.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<Arc<T>>,
+    pub next: Option<PageRequest>,
+}
+
+impl<T: Weigh> Weigh for Page<T> {
+    fn weight(&self) -> usize {
+        self.items.iter().map(|i| i.weight() + 8).sum::<usize>() + self.next.as_ref().map_or(0, |n| n.0.len()) + 48
+    }
+}
+
+/// Where an edge sits upstream; what a cursor carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    #[serde(rename = "p")]
+    pub page: PageRequest,
+    #[serde(rename = "i")]
+    pub index: usize,
+}
+
+/// A connection page cut from upstream pages.
+#[derive(Debug)]
+pub struct Window<T> {
+    pub edges: Vec<(Position, Arc<T>)>,
+    pub has_next: bool,
+}
+
+/// Most upstream pages one window may read (guards against an upstream that links pages
+/// in a loop or sends endless empty pages).
+const MAX_PAGES_PER_WINDOW: usize = 1_000;
+
+/// Collects `first` items after `after` (or from `first_page`), reading one item more to
+/// know `has_next` exactly.
+pub async fn window<T, F, Fut>(
+    first_page: PageRequest,
+    after: Option<Position>,
+    first: usize,
+    mut fetch: F,
+) -> Result<Window<T>, UpstreamError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Arc<Page<T>>, UpstreamError>>,
+{
+    let (mut request, mut index) = match after {
+        Some(p) => (p.page, p.index + 1),
+        None => (first_page, 0),
+    };
+    let mut edges = Vec::with_capacity(first + 1);
+    for _ in 0..MAX_PAGES_PER_WINDOW {
+        let page = fetch(request.clone()).await?;
+        for (i, item) in page.items.iter().enumerate().skip(index) {
+            if edges.len() == first {
+                return Ok(Window { edges, has_next: true });
+            }
+            edges.push((
+                Position {
+                    page: request.clone(),
+                    index: i,
+                },
+                item.clone(),
+            ));
+        }
+        match &page.next {
+            Some(next) if *next != request => {
+                request = next.clone();
+                index = 0;
+            }
+            Some(_) => {
+                return Err(UpstreamError::bad_response(
+                    Provider::SignalWire,
+                    "links.next points to the same page",
+                ));
+            }
+            None => return Ok(Window { edges, has_next: false }),
+        }
+    }
+    Err(UpstreamError::bad_response(
+        Provider::SignalWire,
+        format!("more than {MAX_PAGES_PER_WINDOW} upstream pages for one window"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Url {
+        Url::parse("https://example.signalwire.com").unwrap()
+    }
+
+    #[test]
+    fn absolute_and_relative_links_resolve_to_the_same_request() {
+        let abs = PageRequest::from_link(
+            &origin(),
+            "https://example.signalwire.com/api/voice/logs?page_token=PA1",
+        )
+        .unwrap();
+        let rel = PageRequest::from_link(&origin(), "/api/voice/logs?page_token=PA1").unwrap();
+        assert_eq!(abs, rel);
+        assert_eq!(abs.as_str(), "/api/voice/logs?page_token=PA1");
+    }
+
+    #[test]
+    fn links_to_another_host_are_refused() {
+        assert!(PageRequest::from_link(&origin(), "https://evil.example/api/voice/logs").is_err());
+    }
+
+    fn pages() -> Vec<Arc<Page<u32>>> {
+        let p = |items: Vec<u32>, next: Option<&str>| {
+            Arc::new(Page {
+                items: items.into_iter().map(Arc::new).collect(),
+                next: next.map(|n| PageRequest(n.into())),
+            })
+        };
+        vec![p(vec![1, 2, 3], Some("b")), p(vec![], Some("c")), p(vec![4, 5], None)]
+    }
+
+    async fn collect(after: Option<Position>, first: usize) -> Window<u32> {
+        let pages = pages();
+        window(PageRequest("a".into()), after, first, |req| {
+            let page = pages[match req.as_str() {
+                "a" => 0,
+                "b" => 1,
+                _ => 2,
+            }]
+            .clone();
+            async move { Ok(page) }
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn windows_of_any_size_cover_every_item_once() {
+        for size in 1..=6 {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let w = collect(after.clone(), size).await;
+                seen.extend(w.edges.iter().map(|(_, v)| **v));
+                after = w.edges.last().map(|(p, _)| p.clone());
+                if !w.has_next {
+                    break;
+                }
+            }
+            assert_eq!(seen, [1, 2, 3, 4, 5], "size {size}");
+        }
+    }
+}

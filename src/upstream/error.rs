@@ -1,0 +1,55 @@
+//! Upstream failures, classified once for every provider.
+
+use crate::domain::Provider;
+
+/// What went wrong talking to a provider. Details are for logs; clients see only the kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamErrorKind {
+    /// 401/403 or a provider auth error: the configured credentials were refused.
+    Unauthorized,
+    /// 429 or the provider's rate-limit error.
+    RateLimited { retry_after_seconds: Option<u64> },
+    /// No answer within the configured timeout.
+    Timeout,
+    /// 5xx, refused or reset connection.
+    Unavailable,
+    /// A body that does not decode or breaks a documented invariant.
+    BadResponse,
+    /// The provider refused a value the caller chose (e.g. a date past retention).
+    RejectedInput,
+    /// A gateway bug surfaced while handling the provider's data.
+    Internal,
+}
+
+/// A classified upstream failure, with the provider it came from.
+///
+/// Deliberately not `Display`/`Error`: async-graphql converts any displayable error into
+/// a client error verbatim, which would leak `detail` and lose the code. The only way to
+/// the client is through `GatewayError`.
+#[derive(Debug, Clone)]
+pub struct UpstreamError {
+    pub provider: Provider,
+    pub kind: UpstreamErrorKind,
+    /// Internal detail for logs only (may quote the upstream body).
+    pub detail: String,
+}
+
+impl UpstreamError {
+    pub fn new(provider: Provider, kind: UpstreamErrorKind, detail: impl Into<String>) -> Self {
+        UpstreamError {
+            provider,
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_response(provider: Provider, detail: impl Into<String>) -> Self {
+        Self::new(provider, UpstreamErrorKind::BadResponse, detail)
+    }
+}
+
+impl From<crate::cache::TypeMismatch> for UpstreamError {
+    fn from(e: crate::cache::TypeMismatch) -> Self {
+        UpstreamError::new(e.provider, UpstreamErrorKind::Internal, e.to_string())
+    }
+}
