@@ -42,7 +42,7 @@ impl fmt::Display for Secret {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -202,19 +202,6 @@ impl Default for UpstreamConfig {
             max_retries: 2,
             retry_base_delay: Duration::from_millis(200),
             max_retry_wait: Duration::from_secs(5),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            graphql: GraphqlConfig::default(),
-            cache: CacheConfig::default(),
-            upstream: UpstreamConfig::default(),
-            providers: ProvidersConfig::default(),
-            tenants: Vec::new(),
         }
     }
 }

@@ -182,10 +182,8 @@ fn status_fault(status: u16, retry_after: Option<u64>) -> Response {
         serde_json::json!({"error": status.canonical_reason().unwrap_or("Error")})
     };
     let mut response = (status, Json(body)).into_response();
-    if let Some(seconds) = retry_after {
-        if let Ok(value) = seconds.to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+    if let Some(value) = retry_after.and_then(|s| s.to_string().parse().ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }

@@ -171,7 +171,7 @@ pub(super) fn voice_logs(seed: u64, n: usize) -> Vec<Record> {
 
 /// `n` video logs: room and conference sessions, null statuses and room names, deletions.
 pub(super) fn video_logs(seed: u64, n: usize) -> Vec<Record> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_71de0);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0f7_1de0);
     let mut records = Vec::with_capacity(n);
     for _ in 0..n {
         let id = uuid(&mut rng);

@@ -201,18 +201,18 @@ fn find<'a>(
     which: &'a Collection,
     headers: &HeaderMap,
     id: &str,
-) -> Result<&'a Record, Response> {
+) -> Result<&'a Record, Box<Response>> {
     if !state.authorized(headers) {
-        return Err(error(StatusCode::UNAUTHORIZED, "Unauthorized"));
+        return Err(Box::new(error(StatusCode::UNAUTHORIZED, "Unauthorized")));
     }
     let Ok(id) = Uuid::parse_str(id) else {
-        return Err(invalid("id", "id must be a valid UUID"));
+        return Err(Box::new(invalid("id", "id must be a valid UUID")));
     };
     which
         .by_id
         .get(&id)
         .map(|&i| &which.records[i])
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, "Not Found"))
+        .ok_or_else(|| Box::new(error(StatusCode::NOT_FOUND, "Not Found")))
 }
 
 pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
@@ -238,7 +238,9 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
             "/api/voice/logs/{id}",
             get(
                 |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
-                    find(&s, &s.voice, &h, &id).map(|r| Json(r.json.clone()))
+                    find(&s, &s.voice, &h, &id)
+                        .map(|r| Json(r.json.clone()))
+                        .map_err(|e| *e)
                 },
             ),
         )
@@ -246,7 +248,9 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
             "/api/voice/logs/{id}/events",
             get(
                 |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
-                    find(&s, &s.voice, &h, &id).map(|r| Json(data::voice_events(r)))
+                    find(&s, &s.voice, &h, &id)
+                        .map(|r| Json(data::voice_events(r)))
+                        .map_err(|e| *e)
                 },
             ),
         )
@@ -254,7 +258,9 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
             "/api/video/logs/{id}",
             get(
                 |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
-                    find(&s, &s.video, &h, &id).map(|r| Json(r.json.clone()))
+                    find(&s, &s.video, &h, &id)
+                        .map(|r| Json(r.json.clone()))
+                        .map_err(|e| *e)
                 },
             ),
         )

@@ -8,6 +8,8 @@ use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog
 use super::values::{CallDirection, CallStatus, Money, Provider};
 
 /// Relay Global Object Identification: anything fetchable by `node(id)`.
+// Variant names are the GraphQL type names, many of which end in `Log`.
+#[allow(clippy::enum_variant_names)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "async_graphql::ID", desc = "Opaque global id."))]
 pub enum Node {
@@ -17,6 +19,8 @@ pub enum Node {
 }
 
 /// One call (or call-like session) recorded by a provider.
+// The lint mistakes repeated `ty = ...` of different fields for duplicated attributes.
+#[allow(clippy::duplicated_attributes, clippy::enum_variant_names)]
 #[derive(Interface)]
 #[graphql(
     field(

@@ -1,0 +1,167 @@
+//! Test harness: an emulator and a gateway on loopback port 0, and helpers to query the
+//! gateway and read the emulator's request counters.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchboard::Application;
+use switchboard::config::{Config, Secret, SignalWireConfig};
+use switchboard::emulator::{BasicCredential, Emulator, EmulatorConfig};
+use tokio::sync::oneshot;
+
+pub const VOICE_LIST: &str = "GET /api/voice/logs";
+pub const VOICE_GET: &str = "GET /api/voice/logs/{id}";
+pub const VOICE_EVENTS: &str = "GET /api/voice/logs/{id}/events";
+pub const VIDEO_LIST: &str = "GET /api/video/logs";
+pub const VIDEO_GET: &str = "GET /api/video/logs/{id}";
+
+pub struct TestApp {
+    pub url: String,
+    pub emulator: Emulator,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+pub fn small_emulator() -> EmulatorConfig {
+    EmulatorConfig {
+        signalwire_voice_logs: 600,
+        signalwire_video_logs: 120,
+        ..EmulatorConfig::default()
+    }
+}
+
+/// SignalWire settings pointing at `emulator` with its default credential.
+pub fn signalwire_config(emulator: &Emulator, credential: &BasicCredential) -> SignalWireConfig {
+    SignalWireConfig {
+        space_url: emulator.base_url(),
+        project_id: credential.project_id.clone(),
+        api_token: Secret::new(credential.api_token.clone()),
+        page_size: 50,
+        concurrency: 16,
+    }
+}
+
+/// A config for tests: port 0, a fixed cursor key, fast retries.
+pub fn base_config() -> Config {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.graphql.cursor_secret = Some(Secret::new("test-cursor-key"));
+    config.upstream.retry_base_delay = Duration::from_millis(1);
+    config
+}
+
+impl TestApp {
+    /// Emulator with `emulator_config`, gateway with the single-tenant SignalWire config,
+    /// adjusted by `tweak`.
+    pub async fn spawn_with(emulator_config: EmulatorConfig, tweak: impl FnOnce(&mut Config, &Emulator)) -> TestApp {
+        let credential = emulator_config.signalwire_credentials[0].clone();
+        let emulator = Emulator::start(emulator_config).await.expect("emulator starts");
+        let mut config = base_config();
+        config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
+        tweak(&mut config, &emulator);
+        Self::start(config, emulator).await
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(small_emulator(), |_, _| {}).await
+    }
+
+    pub async fn start(config: Config, emulator: Emulator) -> TestApp {
+        let app = Application::build(config).await.expect("gateway builds");
+        let url = format!("http://{}/graphql", app.local_addr());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            url,
+            emulator,
+            http: reqwest::Client::new(),
+            _stop: stop,
+        }
+    }
+
+    /// POSTs a query and returns the whole response body.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        self.query_with_key(query, variables, None).await
+    }
+
+    pub async fn query_with_key(&self, query: &str, variables: Value, key: Option<&str>) -> Value {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.expect("gateway answers");
+        response.json().await.expect("gateway answers JSON")
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Upstream requests the emulator saw on `route` since the last reset.
+    pub fn upstream(&self, route: &str) -> u64 {
+        self.emulator.stats().route(route)
+    }
+
+    pub fn upstream_total(&self) -> u64 {
+        self.emulator.stats().total()
+    }
+}
+
+/// The `extensions.code` of every error of a response.
+pub fn error_codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub const VOICE_PAGE: &str = r#"query($first: Int, $after: String, $filter: SignalWireLogFilter) {
+  signalWireVoiceLogs(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id nativeId createdAt status } }
+  }
+}"#;
+
+pub const VIDEO_PAGE: &str = r#"query($first: Int, $after: String, $filter: SignalWireLogFilter) {
+  signalWireVideoLogs(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id nativeId createdAt status } }
+  }
+}"#;
+
+/// Pages a connection to its end with page size `first`; returns the native ids in order.
+pub async fn page_all(app: &TestApp, query: &str, field: &str, first: i64, filter: Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let response = app
+            .query(query, json!({"first": first, "after": after, "filter": filter}))
+            .await;
+        let connection = &response["data"][field];
+        assert!(response["errors"].is_null(), "errors while paging: {response}");
+        let edges = connection["edges"].as_array().expect("edges");
+        assert!(edges.len() <= first as usize);
+        ids.extend(
+            edges
+                .iter()
+                .map(|e| e["node"]["nativeId"].as_str().unwrap().to_string()),
+        );
+        if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        assert_eq!(edges.len(), first as usize, "a non-final page is full");
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    ids
+}
