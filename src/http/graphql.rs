@@ -18,6 +18,35 @@ use crate::graphql::error::ErrorCode;
 use crate::graphql::scope::RequestScope;
 use crate::tenancy::AuthError;
 
+/// The JSON body of a POST (GraphQL over HTTP); `query` is required, batches are not
+/// supported, and a JSON array is refused rather than read as a struct.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostBody {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+}
+
+impl PostBody {
+    fn into_request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query);
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = self.variables.filter(|v| !v.is_null()) {
+            request = request.variables(async_graphql::Variables::from_json(variables));
+        }
+        request
+    }
+}
+
+fn is_object(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
 /// A request refused before execution, as a GraphQL error body.
 fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     let body = json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
@@ -39,9 +68,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             "request body too large",
         );
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
-        Ok(r) => r,
-        Err(_) => {
+    let parsed = is_object(&bytes).then(|| serde_json::from_slice::<PostBody>(&bytes));
+    let request = match parsed {
+        Some(Ok(body)) => body.into_request(),
+        _ => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::BadUserInput,

@@ -1,0 +1,193 @@
+//! HTTP hygiene of `/graphql` (DESIGN.md §5b), the side routes, and graceful shutdown.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use switchboard::emulator::{Fault, FaultKind};
+
+async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("a GraphQL error body");
+    (
+        status,
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn get_without_a_query_serves_graphiql() {
+    let app = TestApp::spawn().await;
+    let r = app.http().get(&app.url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().to_lowercase().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_refuses_mutations() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .http()
+        .get(&app.url)
+        .query(&[("query", "{ __typename }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["data"]["__typename"], "Query");
+    let r = app
+        .http()
+        .get(&app.url)
+        .query(&[("query", "mutation { x }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code_of(r).await,
+        (StatusCode::METHOD_NOT_ALLOWED, "BAD_USER_INPUT".into())
+    );
+}
+
+#[tokio::test]
+async fn posts_that_are_not_json_are_refused() {
+    let app = TestApp::spawn().await;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let r = app
+            .http()
+            .post(&app.url)
+            .header("content-type", content_type)
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            code_of(r).await,
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_USER_INPUT".into()),
+            "{content_type}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalid_json_is_a_400_with_a_graphql_error() {
+    let app = TestApp::spawn().await;
+    for body in ["{not json", "[]", r#"{"variables": {}}"#] {
+        let r = app
+            .http()
+            .post(&app.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            code_of(r).await,
+            (StatusCode::BAD_REQUEST, "BAD_USER_INPUT".into()),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = TestApp::spawn_with(small_emulator(), |c, _| c.graphql.max_body_bytes = 1024).await;
+    let query = format!("{{ __typename }} # {}", "x".repeat(2048));
+    let r = app
+        .http()
+        .post(&app.url)
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code_of(r).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "BAD_USER_INPUT".into())
+    );
+}
+
+#[tokio::test]
+async fn typename_alias_floods_are_refused() {
+    let app = TestApp::spawn().await;
+    let aliases: String = (0..500).map(|i| format!("a{i}: __typename ")).collect();
+    let r = app
+        .http()
+        .post(&app.url)
+        .json(&json!({"query": format!("{{ {aliases} }}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(r).await, (StatusCode::BAD_REQUEST, "BAD_USER_INPUT".into()));
+}
+
+#[tokio::test]
+async fn too_deep_queries_are_refused_by_validation() {
+    let app = TestApp::spawn_with(small_emulator(), |c, _| c.graphql.max_depth = 3).await;
+    let q = "{ signalWireVoiceLogs { edges { node { ... on SignalWireVoiceLog { parent { id } } } } } }";
+    let r = app.query(q, json!({})).await;
+    assert!(r["data"].is_null(), "{r}");
+    assert_eq!(app.upstream_total(), 0);
+}
+
+#[tokio::test]
+async fn health_ready_and_metrics_answer() {
+    let app = TestApp::spawn().await;
+    let base = app.url.trim_end_matches("/graphql").to_string();
+    for path in ["/healthz", "/readyz"] {
+        let r = app.http().get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    app.query(VOICE_PAGE, json!({"first": 1})).await;
+    let metrics = app
+        .http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("switchboard_graphql_requests_total 1"), "{metrics}");
+    assert!(metrics.contains(r#"switchboard_upstream_requests_total{provider="signalwire",tenant="default"} 1"#));
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let emulator = switchboard::emulator::Emulator::start(small_emulator()).await.unwrap();
+    let credential = small_emulator().signalwire_credentials[0].clone();
+    let mut config = base_config();
+    config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
+    emulator.inject(Fault::always(FaultKind::Latency { millis: 300 }));
+    let app = switchboard::Application::build(config).await.unwrap();
+    let url = format!("http://{}/graphql", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let request = tokio::spawn(async move {
+        let pending = reqwest::Client::new()
+            .post(&url)
+            .json(&json!({"query": "{ signalWireVoiceLogs(first: 1) { edges { cursor } } }"}))
+            .send();
+        let _ = started_tx.send(());
+        pending.await
+    });
+    started_rx.await.unwrap();
+    // Wait until the gateway is actually waiting on the (slow) upstream.
+    while emulator.stats().total() == 0 {
+        tokio::task::yield_now().await;
+    }
+    stop.send(()).unwrap();
+    let response = request.await.unwrap().expect("the in-flight request completes");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["errors"].is_null(), "{body}");
+    server.await.unwrap().unwrap();
+}
