@@ -139,8 +139,9 @@ async fn two_tenants_do_not_share_cache_entries() {
     let emulator = Emulator::start(emulator_config).await.unwrap();
     let mut config = base_config();
     for (name, credential) in [("alice", &alice), ("bob", &bob)] {
-        let mut providers = switchboard::config::ProvidersConfig::default();
-        providers.signalwire = Some(signalwire_config(&emulator, credential));
+        let providers = switchboard::config::ProvidersConfig {
+            signalwire: Some(signalwire_config(&emulator, credential)),
+        };
         config.tenants.push(TenantConfig {
             name: name.into(),
             api_key_sha256: hash_api_key(&format!("{name}-key")),
