@@ -202,3 +202,70 @@ pub struct TypeMismatch {
     pub provider: Provider,
     pub kind: &'static str,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> Cache {
+        Cache::new(&CacheConfig::default())
+    }
+
+    #[test]
+    fn final_records_live_long_live_calls_briefly_and_misses_in_between() {
+        let ttls = *cache().ttls();
+        assert_eq!(ttls.for_record(Some(true)), CacheConfig::default().final_ttl);
+        assert_eq!(ttls.for_record(Some(false)), CacheConfig::default().live_ttl);
+        assert_eq!(ttls.for_record(None), CacheConfig::default().not_found_ttl);
+        assert!(ttls.for_record(Some(false)) < ttls.for_record(Some(true)));
+    }
+
+    impl Weigh for String {
+        fn weight(&self) -> usize {
+            self.len()
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    struct Failed;
+
+    impl From<TypeMismatch> for Failed {
+        fn from(_: TypeMismatch) -> Self {
+            Failed
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_of_two_tenants_never_collide() {
+        let cache = cache();
+        let key = |t: &str| CacheKey::new(&TenantId::new(t), Provider::SignalWire, "k", "same-id");
+        let ttl = Duration::from_secs(60);
+        let a = cache
+            .get_or_fetch(key("a"), async { Ok::<_, Failed>(("A".to_string(), ttl)) })
+            .await
+            .unwrap();
+        let b = cache
+            .get_or_fetch(key("b"), async { Ok::<_, Failed>(("B".to_string(), ttl)) })
+            .await
+            .unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("A", "B"));
+    }
+
+    #[tokio::test]
+    async fn errors_are_not_cached() {
+        let cache = cache();
+        let key = CacheKey::new(&TenantId::new("t"), Provider::SignalWire, "k", "id");
+        let ttl = Duration::from_secs(60);
+        assert!(
+            cache
+                .get_or_fetch::<String, _, _>(key.clone(), async { Err(Failed) })
+                .await
+                .is_err()
+        );
+        let ok = cache
+            .get_or_fetch(key, async { Ok::<_, Failed>(("v".to_string(), ttl)) })
+            .await
+            .unwrap();
+        assert_eq!(ok.as_str(), "v");
+    }
+}

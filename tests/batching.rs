@@ -7,7 +7,7 @@ use base64::Engine;
 use common::*;
 use serde_json::{Value, json};
 use switchboard::config::TenantConfig;
-use switchboard::emulator::{BasicCredential, Emulator};
+use switchboard::emulator::{BasicCredential, Emulator, Fault, FaultKind};
 use switchboard::tenancy::hash_api_key;
 
 const NODES: &str = r#"query($ids: [ID!]!) { nodes(ids: $ids) { id ... on CallLog { nativeId status } } }"#;
@@ -170,4 +170,19 @@ async fn two_tenants_do_not_share_cache_entries() {
     assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"]);
     let wrong = app.query_with_key(NODE, json!({"id": id}), Some("mallory-key")).await;
     assert_eq!(error_codes(&wrong), ["UNAUTHENTICATED"]);
+}
+
+#[tokio::test]
+async fn concurrent_misses_of_one_id_from_separate_requests_make_one_upstream_call() {
+    let app = TestApp::spawn().await;
+    app.emulator.inject(Fault::always(FaultKind::Latency { millis: 100 }));
+    let id = voice_id(&app.emulator.signalwire_voice_log_ids()[3]);
+    let requests = (0..8).map(|_| app.query(NODE, json!({"id": id})));
+    let responses = futures::future::join_all(requests).await;
+    assert!(responses.iter().all(|r| r["data"]["node"]["id"] == id.as_str()));
+    assert_eq!(
+        app.upstream(VOICE_GET),
+        1,
+        "eight concurrent requests, one upstream GET"
+    );
 }
