@@ -39,7 +39,7 @@ pub struct ListFilter {
 /// A SignalWire log collection, with what differs between them.
 trait Collection {
     type Wire: DeserializeOwned + Send;
-    type Record: Weigh + TryFrom<Self::Wire, Error = mapping::MappingError> + Send + Sync;
+    type Record: Weigh + paging::Keyed + TryFrom<Self::Wire, Error = mapping::MappingError> + Send + Sync;
     const PATH: &'static str;
     const RECORD_KIND: &'static str;
     const PAGE_KIND: &'static str;

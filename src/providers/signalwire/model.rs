@@ -140,6 +140,18 @@ impl VideoLog {
     }
 }
 
+impl crate::providers::signalwire::paging::Keyed for VoiceLog {
+    fn key(&self) -> &str {
+        &self.core().native_id
+    }
+}
+
+impl crate::providers::signalwire::paging::Keyed for VideoLog {
+    fn key(&self) -> &str {
+        &self.core().native_id
+    }
+}
+
 fn opt_len(s: &Option<String>) -> usize {
     s.as_ref().map_or(0, String::len)
 }

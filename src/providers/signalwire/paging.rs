@@ -87,12 +87,22 @@ impl<T: Weigh> Weigh for Page<T> {
 }
 
 /// Where an edge sits upstream; what a cursor carries.
+///
+/// The id lets a resume find its item again when the page was refetched and shifted
+/// (the first page has no `page_token` anchor, so new calls push its items down).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     #[serde(rename = "p")]
     pub page: PageRequest,
     #[serde(rename = "i")]
     pub index: usize,
+    #[serde(rename = "k")]
+    pub id: String,
+}
+
+/// Items that know their provider id.
+pub trait Keyed {
+    fn key(&self) -> &str;
 }
 
 /// A connection page cut from upstream pages.
@@ -108,7 +118,7 @@ const MAX_PAGES_PER_WINDOW: usize = 1_000;
 
 /// Collects `first` items after `after` (or from `first_page`), reading one item more to
 /// know `has_next` exactly.
-pub async fn window<T, F, Fut>(
+pub async fn window<T: Keyed, F, Fut>(
     first_page: PageRequest,
     after: Option<Position>,
     first: usize,
@@ -118,24 +128,28 @@ where
     F: FnMut(PageRequest) -> Fut,
     Fut: Future<Output = Result<Arc<Page<T>>, UpstreamError>>,
 {
-    let (mut request, mut index) = match after {
-        Some(p) => (p.page, p.index + 1),
-        None => (first_page, 0),
+    let (mut request, mut index, mut resume_key) = match after {
+        Some(p) => (p.page, p.index + 1, Some(p.id)),
+        None => (first_page, 0, None),
     };
     let mut edges = Vec::with_capacity(first + 1);
     for _ in 0..MAX_PAGES_PER_WINDOW {
         let page = fetch(request.clone()).await?;
+        if let Some(key) = resume_key.take() {
+            if let Some(found) = page.items.iter().position(|item| item.key() == key) {
+                index = found + 1;
+            }
+        }
         for (i, item) in page.items.iter().enumerate().skip(index) {
             if edges.len() == first {
                 return Ok(Window { edges, has_next: true });
             }
-            edges.push((
-                Position {
-                    page: request.clone(),
-                    index: i,
-                },
-                item.clone(),
-            ));
+            let position = Position {
+                page: request.clone(),
+                index: i,
+                id: item.key().to_string(),
+            };
+            edges.push((position, item.clone()));
         }
         match &page.next {
             Some(next) if *next != request => {
@@ -182,18 +196,32 @@ mod tests {
         assert!(PageRequest::from_link(&origin(), "https://evil.example/api/voice/logs").is_err());
     }
 
-    fn pages() -> Vec<Arc<Page<u32>>> {
-        let p = |items: Vec<u32>, next: Option<&str>| {
-            Arc::new(Page {
-                items: items.into_iter().map(Arc::new).collect(),
-                next: next.map(|n| PageRequest(n.into())),
-            })
-        };
-        vec![p(vec![1, 2, 3], Some("b")), p(vec![], Some("c")), p(vec![4, 5], None)]
+    impl Keyed for String {
+        fn key(&self) -> &str {
+            self
+        }
     }
 
-    async fn collect(after: Option<Position>, first: usize) -> Window<u32> {
-        let pages = pages();
+    fn page(items: &[&str], next: Option<&str>) -> Arc<Page<String>> {
+        Arc::new(Page {
+            items: items.iter().map(|s| Arc::new(s.to_string())).collect(),
+            next: next.map(|n| PageRequest(n.into())),
+        })
+    }
+
+    fn pages() -> Vec<Arc<Page<String>>> {
+        vec![
+            page(&["1", "2", "3"], Some("b")),
+            page(&[], Some("c")),
+            page(&["4", "5"], None),
+        ]
+    }
+
+    async fn collect(after: Option<Position>, first: usize) -> Window<String> {
+        collect_from(pages(), after, first).await
+    }
+
+    async fn collect_from(pages: Vec<Arc<Page<String>>>, after: Option<Position>, first: usize) -> Window<String> {
         window(PageRequest("a".into()), after, first, |req| {
             let page = pages[match req.as_str() {
                 "a" => 0,
@@ -214,13 +242,29 @@ mod tests {
             let mut after = None;
             loop {
                 let w = collect(after.clone(), size).await;
-                seen.extend(w.edges.iter().map(|(_, v)| **v));
+                seen.extend(w.edges.iter().map(|(_, v)| v.to_string()));
                 after = w.edges.last().map(|(p, _)| p.clone());
                 if !w.has_next {
                     break;
                 }
             }
-            assert_eq!(seen, [1, 2, 3, 4, 5], "size {size}");
+            assert_eq!(seen, ["1", "2", "3", "4", "5"], "size {size}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_resume_finds_its_item_again_when_the_page_shifted() {
+        let first = collect(None, 2).await;
+        let after = first.edges.last().unwrap().0.clone();
+        assert_eq!(after.id, "2");
+        // The page was refetched after two new calls arrived at the top.
+        let shifted = vec![
+            page(&["n1", "n2", "1", "2", "3"], Some("b")),
+            page(&[], Some("c")),
+            page(&["4", "5"], None),
+        ];
+        let next = collect_from(shifted, Some(after), 2).await;
+        let ids: Vec<&str> = next.edges.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(ids, ["3", "4"], "no repeat of 1 and 2");
     }
 }
