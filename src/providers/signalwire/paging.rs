@@ -135,10 +135,11 @@ where
     let mut edges = Vec::with_capacity(first + 1);
     for _ in 0..MAX_PAGES_PER_WINDOW {
         let page = fetch(request.clone()).await?;
-        if let Some(key) = resume_key.take() {
-            if let Some(found) = page.items.iter().position(|item| item.key() == key) {
-                index = found + 1;
-            }
+        if let Some(found) = resume_key
+            .take()
+            .and_then(|key| page.items.iter().position(|item| item.key() == key))
+        {
+            index = found + 1;
         }
         for (i, item) in page.items.iter().enumerate().skip(index) {
             if edges.len() == first {
