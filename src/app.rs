@@ -51,6 +51,7 @@ impl Application {
         let http = build_http_client(&config.upstream);
         let cache = Cache::new(&config.cache);
         let tenants = Arc::new(Tenants::from_config(&config, &http, &cache));
+        log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
             None => {
@@ -113,6 +114,18 @@ impl Application {
                 tracing::warn!(?grace, "grace period over; dropping remaining requests");
                 Ok(())
             }
+        }
+    }
+}
+
+/// One line per configured provider and tenant (never a secret).
+fn log_providers(config: &Config) {
+    let tenants = std::iter::once(("default", &config.providers))
+        .filter(|_| config.tenants.is_empty())
+        .chain(config.tenants.iter().map(|t| (t.name.as_str(), &t.providers)));
+    for (tenant, providers) in tenants {
+        if let Some(sw) = &providers.signalwire {
+            tracing::info!(tenant, provider = "signalwire", space_url = %sw.space_url, project_id = %sw.project_id, "provider configured");
         }
     }
 }

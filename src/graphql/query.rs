@@ -26,7 +26,9 @@ impl ByIdQuery {
     }
 
     /// Fetches objects by global id, in the order given (null where one does not exist).
-    /// One provider failing only nulls its items and adds an error naming it.
+    /// At most the configured maximum page size (default 100) ids per call. Ids of one
+    /// provider are batched; one provider failing only nulls its items and adds an error
+    /// naming it.
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
         check_batch_size(ctx, ids.len())?;
         let results = join_all(ids.iter().map(|id| call_log(ctx, id))).await;
