@@ -72,6 +72,20 @@ impl<T: Weigh> Weigh for Vec<T> {
     }
 }
 
+fn opt_len(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, String::len)
+}
+
+impl Weigh for crate::domain::CallLogCore {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.native_id.len()
+            + opt_len(&self.from)
+            + opt_len(&self.to)
+            + opt_len(&self.provider_status)
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     value: Arc<dyn Any + Send + Sync>,

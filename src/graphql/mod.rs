@@ -8,6 +8,7 @@ mod call_log;
 mod connection;
 mod cursor;
 pub mod error;
+mod lookup;
 mod query;
 pub mod scope;
 mod signalwire;

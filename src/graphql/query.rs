@@ -7,8 +7,9 @@ use futures::future::join_all;
 use super::call_log::{CallLog, Node};
 use super::connection::Paging;
 use super::error::GatewayError;
+use super::lookup::load;
 use super::scope::scope;
-use super::signalwire::{SignalWireQuery, video_lookup, voice_lookup};
+use super::signalwire::{SignalWireQuery, video_log, voice_log};
 use crate::domain::{GlobalId, NodeKind};
 
 /// The root query type.
@@ -46,8 +47,8 @@ async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, Gateway
     let id = GlobalId::decode(id).map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))?;
     let scope = scope(ctx)?;
     match id.kind {
-        NodeKind::SignalWireVoiceLog => voice_lookup(scope.signalwire()?.voice.load_one(id.native_id).await),
-        NodeKind::SignalWireVideoLog => video_lookup(scope.signalwire()?.video.load_one(id.native_id).await),
+        NodeKind::SignalWireVoiceLog => load(&scope.signalwire()?.voice, id.native_id, voice_log).await,
+        NodeKind::SignalWireVideoLog => load(&scope.signalwire()?.video, id.native_id, video_log).await,
     }
 }
 

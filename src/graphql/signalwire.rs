@@ -9,13 +9,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::call_log::{CallLog, call_log_object};
 use super::connection::{NamedConnection, PageArgs, connection_names};
-use super::error::GatewayError;
+use super::lookup;
 use super::scope::scope;
 use super::values::Money;
 use crate::domain::{CallLogCore, NodeKind};
+use crate::providers::signalwire::ListFilter;
 use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSession, VoiceCall, VoiceLog};
 use crate::providers::signalwire::paging::Position;
-use crate::providers::signalwire::{ListFilter, Lookup};
 
 /// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
 pub struct SignalWireVoiceLog(pub Arc<VoiceCall>);
@@ -178,7 +178,7 @@ call_log_object! {
         /// The parent log, loaded through the request's DataLoader and the cache.
         async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CallLog>> {
             let Some(parent) = &self.0.parent_id else { return Ok(None) };
-            Ok(voice_lookup(scope(ctx)?.signalwire()?.voice.load_one(parent.clone()).await)?)
+            Ok(lookup::load(&scope(ctx)?.signalwire()?.voice, parent.clone(), voice_log).await?)
         }
         /// What the charge is made of.
         async fn charge_details(&self) -> Vec<ChargeDetail> {
@@ -330,36 +330,6 @@ pub fn video_log(log: &VideoLog) -> CallLog {
     match log {
         VideoLog::Session(s) => CallLog::SignalWireVideoLog(SignalWireVideoLog(s.clone())),
         VideoLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
-    }
-}
-
-/// A loader answer for a voice log id, rendered.
-pub fn voice_lookup(
-    result: Result<Option<Lookup<VoiceLog>>, std::convert::Infallible>,
-) -> Result<Option<CallLog>, GatewayError> {
-    let Ok(lookup) = result;
-    Ok(lookup.flatten_lookup()?.map(|l| voice_log(&l)))
-}
-
-/// A loader answer for a video log id, rendered.
-pub fn video_lookup(
-    result: Result<Option<Lookup<VideoLog>>, std::convert::Infallible>,
-) -> Result<Option<CallLog>, GatewayError> {
-    let Ok(lookup) = result;
-    Ok(lookup.flatten_lookup()?.map(|l| video_log(&l)))
-}
-
-/// `Option<Lookup<T>>` (absent when the loader had no answer) -> found / not found / error.
-trait FlattenLookup<T> {
-    fn flatten_lookup(self) -> Result<Option<Arc<T>>, GatewayError>;
-}
-
-impl<T> FlattenLookup<T> for Option<Lookup<T>> {
-    fn flatten_lookup(self) -> Result<Option<Arc<T>>, GatewayError> {
-        match self {
-            None => Ok(None),
-            Some(lookup) => lookup.map_err(GatewayError::from),
-        }
     }
 }
 

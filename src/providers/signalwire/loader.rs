@@ -11,11 +11,7 @@ use futures::future::join_all;
 
 use super::SignalWire;
 use super::model::{VideoLog, VoiceLog};
-use crate::upstream::UpstreamError;
-
-/// The outcome for one id: found, not found, or the upstream failure (per id, so one bad
-/// id does not fail its neighbours).
-pub type Lookup<T> = Result<Option<Arc<T>>, UpstreamError>;
+use crate::providers::Lookup;
 
 /// Loads voice logs by native id.
 pub struct VoiceLogLoader(pub Arc<SignalWire>);

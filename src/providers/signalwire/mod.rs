@@ -23,7 +23,7 @@ use crate::config::{SignalWireConfig, UpstreamConfig};
 use crate::domain::{CallLogCore, Provider};
 use crate::upstream::UpstreamError;
 use client::Client;
-pub use loader::{Lookup, VideoLogLoader, VoiceLogLoader};
+pub use loader::{VideoLogLoader, VoiceLogLoader};
 use model::{VideoLog, VoiceLog, VoiceLogEvent};
 use paging::{Page, PageRequest, Position, Window};
 use wire::{EventsEnvelope, ListEnvelope, LogEventWire, VideoLogWire, VoiceLogWire};

@@ -156,14 +156,6 @@ fn opt_len(s: &Option<String>) -> usize {
     s.as_ref().map_or(0, String::len)
 }
 
-fn core_weight(core: &CallLogCore) -> usize {
-    std::mem::size_of::<CallLogCore>()
-        + core.native_id.len()
-        + opt_len(&core.from)
-        + opt_len(&core.to)
-        + opt_len(&core.provider_status)
-}
-
 fn charges_weight(details: &[ChargeDetail]) -> usize {
     details
         .iter()
@@ -176,7 +168,7 @@ impl Weigh for VoiceLog {
         match self {
             VoiceLog::Call(c) => {
                 std::mem::size_of::<VoiceCall>()
-                    + core_weight(&c.core)
+                    + c.core.weight()
                     + c.raw_source.len()
                     + c.raw_type.len()
                     + opt_len(&c.url)
@@ -184,7 +176,7 @@ impl Weigh for VoiceLog {
                     + opt_len(&c.parent_id)
                     + charges_weight(&c.charge_details)
             }
-            VoiceLog::Discarded(d) => std::mem::size_of::<DiscardedLog>() + core_weight(&d.core),
+            VoiceLog::Discarded(d) => std::mem::size_of::<DiscardedLog>() + d.core.weight(),
         }
     }
 }
@@ -194,14 +186,14 @@ impl Weigh for VideoLog {
         match self {
             VideoLog::Session(s) => {
                 std::mem::size_of::<VideoSession>()
-                    + core_weight(&s.core)
+                    + s.core.weight()
                     + s.source.len()
                     + s.raw_type.len()
                     + s.url.len()
                     + opt_len(&s.room_name)
                     + charges_weight(&s.charge_details)
             }
-            VideoLog::Discarded(d) => std::mem::size_of::<DiscardedLog>() + core_weight(&d.core),
+            VideoLog::Discarded(d) => std::mem::size_of::<DiscardedLog>() + d.core.weight(),
         }
     }
 }

@@ -1,0 +1,27 @@
+//! Loading one id through a request's DataLoader and rendering the answer: found, not
+//! found (`null`), or the provider's error with its code.
+
+use std::convert::Infallible;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use super::call_log::CallLog;
+use super::error::GatewayError;
+use crate::providers::Lookup;
+
+/// Loads `id` and renders a found record with `render`.
+pub async fn load<L, T>(
+    loader: &DataLoader<L>,
+    id: String,
+    render: impl FnOnce(&T) -> CallLog,
+) -> Result<Option<CallLog>, GatewayError>
+where
+    L: Loader<String, Value = Lookup<T>, Error = Infallible>,
+    T: Send + Sync + 'static,
+{
+    let Ok(answer) = loader.load_one(id).await;
+    match answer {
+        None => Ok(None),
+        Some(lookup) => Ok(lookup?.map(|record| render(&record))),
+    }
+}
