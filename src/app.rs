@@ -14,8 +14,8 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::cache::Cache;
-use crate::config::{Config, Secret, SignalWireConfig};
-use crate::emulator::{Emulator, EmulatorConfig};
+use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig};
+use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig};
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::tenancy::Tenants;
@@ -43,7 +43,13 @@ impl Application {
                 page_size: 100,
                 concurrency: 16,
             });
-            tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; SignalWire points at the built-in emulator");
+            config.providers.oneuptime = Some(OneUptimeConfig {
+                base_url: emulator.base_url(),
+                api_key: Secret::new(DEMO_ONEUPTIME_KEY),
+                page_size: 100,
+                concurrency: 8,
+            });
+            tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
             Some(emulator)
         } else {
             None
@@ -126,6 +132,9 @@ fn log_providers(config: &Config) {
     for (tenant, providers) in tenants {
         if let Some(sw) = &providers.signalwire {
             tracing::info!(tenant, provider = "signalwire", space_url = %sw.space_url, project_id = %sw.project_id, "provider configured");
+        }
+        if let Some(ou) = &providers.oneuptime {
+            tracing::info!(tenant, provider = "oneuptime", base_url = %ou.base_url, "provider configured");
         }
     }
 }

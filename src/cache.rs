@@ -187,6 +187,11 @@ impl Cache {
         }
     }
 
+    /// The cached value of `key`, if any (no fetch).
+    pub async fn get<V: Weigh>(&self, key: &CacheKey) -> Option<Arc<V>> {
+        self.inner.get(key).await?.value.downcast::<V>().ok()
+    }
+
     /// Stores a value fetched elsewhere (a list page priming by-id entries).
     pub async fn insert<V: Weigh>(&self, key: CacheKey, value: V, ttl: Duration) {
         self.inner.insert(key, Entry::new(value, ttl)).await;

@@ -118,11 +118,35 @@ pub struct UpstreamConfig {
 #[serde(deny_unknown_fields)]
 pub struct ProvidersConfig {
     pub signalwire: Option<SignalWireConfig>,
+    pub oneuptime: Option<OneUptimeConfig>,
 }
 
 impl ProvidersConfig {
     pub fn is_empty(&self) -> bool {
-        self.signalwire.is_none()
+        self.signalwire.is_none() && self.oneuptime.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneUptimeConfig {
+    /// `https://oneuptime.com` (cloud) or a self-hosted instance; `/api/...` is appended.
+    pub base_url: Url,
+    pub api_key: Secret,
+    /// Upstream `limit` of list calls (1..=100: OneUptime's documented maximum).
+    #[serde(default = "OneUptimeConfig::default_page_size")]
+    pub page_size: u32,
+    /// Most concurrent upstream requests per tenant.
+    #[serde(default = "OneUptimeConfig::default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl OneUptimeConfig {
+    fn default_page_size() -> u32 {
+        100
+    }
+    fn default_concurrency() -> usize {
+        8
     }
 }
 
@@ -297,6 +321,27 @@ fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), C
         }
         if !matches!(sw.space_url.scheme(), "http" | "https") || sw.space_url.host().is_none() {
             return Err(invalid("space_url", "must be an http(s) URL with a host"));
+        }
+    }
+    if let Some(ou) = &providers.oneuptime {
+        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
+            key: format!("{prefix}.oneuptime.{k}"),
+            problem: problem.to_string(),
+        };
+        if !(1..=100).contains(&ou.page_size) {
+            return Err(invalid(
+                "page_size",
+                "must be between 1 and 100 (OneUptime's documented limit)",
+            ));
+        }
+        if ou.concurrency == 0 {
+            return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if ou.api_key.expose().trim().is_empty() {
+            return Err(invalid("api_key", "is empty"));
+        }
+        if !matches!(ou.base_url.scheme(), "http" | "https") || ou.base_url.host().is_none() {
+            return Err(invalid("base_url", "must be an http(s) URL with a host"));
         }
     }
     Ok(())

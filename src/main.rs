@@ -100,6 +100,11 @@ async fn emulate(listen: SocketAddr, seed: u64) -> ExitCode {
         credential.project_id,
         credential.api_token
     );
+    println!(
+        "oneuptime: base_url={} api_key={}",
+        emulator.base_url(),
+        switchboard::emulator::DEMO_ONEUPTIME_KEY
+    );
     println!("control: {}__emulator/stats", emulator.base_url());
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS

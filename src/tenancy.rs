@@ -8,12 +8,14 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::{Cache, TenantId};
 use crate::config::{Config, ProvidersConfig};
+use crate::providers::oneuptime::OneUptime;
 use crate::providers::signalwire::SignalWire;
 
 /// One credential set and the provider services built from it.
 pub struct Tenant {
     pub id: TenantId,
     pub signalwire: Option<Arc<SignalWire>>,
+    pub oneuptime: Option<Arc<OneUptime>>,
 }
 
 /// Why a request has no tenant.
@@ -40,6 +42,15 @@ impl Tenants {
                     Arc::new(SignalWire::new(
                         id.clone(),
                         sw,
+                        http.clone(),
+                        &config.upstream,
+                        cache.clone(),
+                    ))
+                }),
+                oneuptime: providers.oneuptime.as_ref().map(|ou| {
+                    Arc::new(OneUptime::new(
+                        id.clone(),
+                        ou,
                         http.clone(),
                         &config.upstream,
                         cache.clone(),

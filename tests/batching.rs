@@ -141,6 +141,7 @@ async fn two_tenants_do_not_share_cache_entries() {
     for (name, credential) in [("alice", &alice), ("bob", &bob)] {
         let providers = switchboard::config::ProvidersConfig {
             signalwire: Some(signalwire_config(&emulator, credential)),
+            oneuptime: None,
         };
         config.tenants.push(TenantConfig {
             name: name.into(),

@@ -11,21 +11,28 @@ use super::Provider;
 pub enum NodeKind {
     SignalWireVoiceLog,
     SignalWireVideoLog,
+    OneUptimeCallLog,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 2] = [NodeKind::SignalWireVoiceLog, NodeKind::SignalWireVideoLog];
+    const ALL: [NodeKind; 3] = [
+        NodeKind::SignalWireVoiceLog,
+        NodeKind::SignalWireVideoLog,
+        NodeKind::OneUptimeCallLog,
+    ];
 
     fn tag(self) -> &'static str {
         match self {
             NodeKind::SignalWireVoiceLog => "SignalWireVoiceLog",
             NodeKind::SignalWireVideoLog => "SignalWireVideoLog",
+            NodeKind::OneUptimeCallLog => "OneUptimeCallLog",
         }
     }
 
     pub fn provider(self) -> Provider {
         match self {
             NodeKind::SignalWireVoiceLog | NodeKind::SignalWireVideoLog => Provider::SignalWire,
+            NodeKind::OneUptimeCallLog => Provider::OneUptime,
         }
     }
 }

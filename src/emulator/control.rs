@@ -119,8 +119,11 @@ impl Control {
     }
 }
 
-/// Who sent a request: the Basic user name, or `anonymous`.
+/// Who sent a request: the Basic user name, the OneUptime `ApiKey`, or `anonymous`.
 fn credential_of(request: &Request) -> String {
+    if let Some(key) = request.headers().get("apikey").and_then(|v| v.to_str().ok()) {
+        return key.trim().to_string();
+    }
     request
         .headers()
         .get(header::AUTHORIZATION)
@@ -147,7 +150,11 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
         Some(FaultKind::Status {
             status,
             retry_after_seconds,
-        }) => status_fault(status, retry_after_seconds),
+        }) => status_fault(
+            status,
+            retry_after_seconds,
+            request.uri().path().starts_with("/api/call-log"),
+        ),
         Some(FaultKind::Malformed) => (
             [(header::CONTENT_TYPE, "application/json")],
             r#"{"links": {"self": "/"}, "data": [{"id": "#,
@@ -169,10 +176,11 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
     }
 }
 
-/// The SignalWire-documented error body for a status.
-fn status_fault(status: u16, retry_after: Option<u64>) -> Response {
+/// The documented error body for a status: SignalWire's `{"error"}` / 422 `{"errors"}`,
+/// or OneUptime's `{"error"}`.
+fn status_fault(status: u16, retry_after: Option<u64>, oneuptime: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = if status == StatusCode::UNPROCESSABLE_ENTITY {
+    let body = if status == StatusCode::UNPROCESSABLE_ENTITY && !oneuptime {
         serde_json::json!({"errors": [{
             "type": "validation_error", "code": "invalid_parameter",
             "message": "Injected validation failure", "attribute": null,

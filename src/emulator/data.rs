@@ -237,3 +237,147 @@ pub(super) fn voice_events(log: &Record) -> Value {
         .collect();
     json!({ "data": events })
 }
+
+/// One emulated OneUptime call log, typed for query evaluation.
+#[derive(Debug, Clone)]
+pub(super) struct OneUptimeRecord {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub status: String,
+    pub cost_cents: i64,
+    pub call_data: Value,
+    /// Text columns: numbers, ids, status message (absent = null).
+    pub texts: Vec<(&'static str, String)>,
+}
+
+impl OneUptimeRecord {
+    pub fn text(&self, column: &str) -> Option<&str> {
+        self.texts.iter().find(|(c, _)| *c == column).map(|(_, v)| v.as_str())
+    }
+
+    /// The record as OneUptime serializes it: typed wrappers for ids, phones and dates.
+    pub fn render(&self, columns: &[&str]) -> Value {
+        let stamp = |t: DateTime<Utc>| json!({"_type": "DateTime", "value": t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
+        let mut out = serde_json::Map::new();
+        for column in columns {
+            let value = match *column {
+                "_id" => json!(self.id),
+                "createdAt" => stamp(self.created_at),
+                "updatedAt" => stamp(self.updated_at),
+                "status" => json!(self.status),
+                "callCostInUSDCents" => json!(self.cost_cents),
+                "callData" => self.call_data.clone(),
+                "statusMessage" => json!(self.text("statusMessage")),
+                "toNumber" | "fromNumber" => match self.text(column) {
+                    Some(n) => json!({"_type": "Phone", "value": n}),
+                    None => Value::Null,
+                },
+                other => match self.text(other) {
+                    Some(id) => json!({"_type": "ObjectID", "value": id}),
+                    None => Value::Null,
+                },
+            };
+            out.insert(column.to_string(), value);
+        }
+        Value::Object(out)
+    }
+}
+
+const OU_PROJECT: &str = "5f8b9c0d-e1a2-4b3c-8d5e-6f7a8b9c0d1e";
+
+fn pool(seed: u64, n: usize) -> Vec<String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| uuid(&mut rng).to_string()).collect()
+}
+
+fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRecord {
+    let users = pool(11, 20);
+    let teams = pool(12, 5);
+    let monitors = pool(13, 30);
+    let status = *[
+        "Success",
+        "Success",
+        "Success",
+        "Success",
+        "Success",
+        "Success",
+        "Error",
+        "Error",
+        "Low Balance",
+        "Missed Call",
+        "Missed Call",
+        "Busy",
+    ]
+    .choose(rng)
+    .unwrap_or(&"Success");
+    let mut texts: Vec<(&'static str, String)> = vec![
+        ("projectId", OU_PROJECT.to_string()),
+        ("fromNumber", format!("+1415555{:04}", rng.gen_range(0..50))),
+        ("toNumber", number(rng)),
+    ];
+    if status != "Success" {
+        texts.push(("statusMessage", format!("{status}: carrier said no")));
+    }
+    let optional: [(&'static str, f64, Option<&Vec<String>>); 11] = [
+        ("incidentId", 0.4, None),
+        ("userId", 0.5, Some(&users)),
+        ("alertId", 0.1, None),
+        ("monitorId", 0.3, Some(&monitors)),
+        ("scheduledMaintenanceId", 0.05, None),
+        ("statusPageId", 0.05, None),
+        ("statusPageAnnouncementId", 0.03, None),
+        ("onCallDutyPolicyId", 0.2, None),
+        ("onCallDutyPolicyEscalationRuleId", 0.15, None),
+        ("onCallDutyPolicyScheduleId", 0.1, None),
+        ("teamId", 0.3, Some(&teams)),
+    ];
+    for (column, p, from) in optional {
+        if rng.gen_bool(p) {
+            let id = match from {
+                Some(pool) => pool[rng.gen_range(0..pool.len())].clone(),
+                None => uuid(rng).to_string(),
+            };
+            texts.push((column, id));
+        }
+    }
+    OneUptimeRecord {
+        id: uuid(rng).to_string(),
+        created_at: created,
+        updated_at: created + Duration::seconds(rng.gen_range(1..120)),
+        status: status.to_string(),
+        cost_cents: rng.gen_range(0..500),
+        call_data: json!({"message": format!("Incident #{} needs attention", rng.gen_range(1..999)), "attempt": rng.gen_range(1..4)}),
+        texts,
+    }
+}
+
+fn sort_oneuptime(records: &mut [OneUptimeRecord]) {
+    records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+}
+
+/// `n` OneUptime call logs over six months, millisecond timestamps, some exactly tied.
+pub(super) fn oneuptime_call_logs(seed: u64, n: usize) -> Vec<OneUptimeRecord> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0ee_7111e);
+    let mut records: Vec<OneUptimeRecord> = Vec::with_capacity(n);
+    for i in 0..n {
+        // Every 25th log shares its predecessor's createdAt, so paging must break ties by id.
+        let created = match records.last() {
+            Some(prev) if i % 25 == 0 => prev.created_at,
+            _ => anchor() - Duration::milliseconds(rng.gen_range(0..SPREAD_SECONDS * 1000)),
+        };
+        records.push(oneuptime_record(&mut rng, created));
+    }
+    sort_oneuptime(&mut records);
+    records
+}
+
+/// `n` logs created after `newest`, newest first.
+pub(super) fn oneuptime_newer_than(seed: u64, newest: DateTime<Utc>, n: usize) -> Vec<OneUptimeRecord> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut records: Vec<OneUptimeRecord> = (1..=n)
+        .map(|i| oneuptime_record(&mut rng, newest + Duration::milliseconds(i as i64 * 1500)))
+        .collect();
+    sort_oneuptime(&mut records);
+    records
+}

@@ -8,6 +8,7 @@
 
 mod control;
 mod data;
+mod oneuptime;
 mod signalwire;
 
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use url::Url;
 
 use control::Control;
 pub use control::{Fault, FaultKind, Stats};
+pub use oneuptime::OneUptimeKey;
 
 /// One SignalWire project credential the emulator accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,12 @@ pub struct EmulatorConfig {
     pub signalwire_voice_logs: usize,
     pub signalwire_video_logs: usize,
     pub signalwire_credentials: Vec<BasicCredential>,
+    pub oneuptime_call_logs: usize,
+    pub oneuptime_api_keys: Vec<OneUptimeKey>,
 }
+
+/// The OneUptime API key of demo mode and of `switchboard emulate`.
+pub const DEMO_ONEUPTIME_KEY: &str = "0c6a0a56-8d4c-4d52-9a3e-4b7d3c2a1f00";
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -47,6 +54,11 @@ impl Default for EmulatorConfig {
                 project_id: "demo-project".into(),
                 api_token: "demo-token".into(),
             }],
+            oneuptime_call_logs: 3_000,
+            oneuptime_api_keys: vec![OneUptimeKey {
+                key: DEMO_ONEUPTIME_KEY.into(),
+                can_read: true,
+            }],
         }
     }
 }
@@ -56,6 +68,7 @@ pub struct Emulator {
     addr: SocketAddr,
     control: Arc<Control>,
     signalwire: Arc<signalwire::SignalWireState>,
+    oneuptime: Arc<oneuptime::OneUptimeState>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -70,8 +83,10 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let control = Arc::new(Control::default());
         let signalwire = Arc::new(signalwire::SignalWireState::new(&config));
+        let oneuptime = Arc::new(oneuptime::OneUptimeState::new(&config));
         let app = Router::new()
             .merge(signalwire::routes(signalwire.clone()))
+            .merge(oneuptime::routes(oneuptime.clone()))
             .layer(axum::middleware::from_fn_with_state(
                 control.clone(),
                 control::count_and_inject,
@@ -90,6 +105,7 @@ impl Emulator {
             addr,
             control,
             signalwire,
+            oneuptime,
             _stop: stop,
         })
     }
@@ -125,5 +141,21 @@ impl Emulator {
     /// Ids of the seeded SignalWire voice logs, newest first (discarded ones included).
     pub fn signalwire_voice_log_ids(&self) -> Vec<String> {
         self.signalwire.voice_ids()
+    }
+
+    /// Ids of the OneUptime call logs, newest first (`createdAt` desc, `_id` desc).
+    pub fn oneuptime_call_log_ids(&self) -> Vec<String> {
+        self.oneuptime.ids()
+    }
+
+    /// Adds `n` OneUptime call logs newer than all others, as if calls arrived now.
+    pub fn insert_oneuptime_call_logs(&self, n: usize) {
+        self.oneuptime.insert_newest(n);
+    }
+
+    /// The `get-list`/`count` request bodies OneUptime received, oldest first, each as
+    /// `{"route": ..., "body": ...}`.
+    pub fn oneuptime_requests(&self) -> Vec<serde_json::Value> {
+        self.oneuptime.requests()
     }
 }

@@ -4,6 +4,7 @@
 use async_graphql::Interface;
 use chrono::{DateTime, Utc};
 
+use super::oneuptime::OneUptimeCallLog;
 use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog};
 use super::values::{CallDirection, CallStatus, Money, Provider};
 
@@ -16,6 +17,7 @@ pub enum Node {
     SignalWireVoiceLog(SignalWireVoiceLog),
     SignalWireVideoLog(SignalWireVideoLog),
     DiscardedCallLog(DiscardedCallLog),
+    OneUptimeCallLog(OneUptimeCallLog),
 }
 
 /// One call (or call-like session) recorded by a provider.
@@ -73,6 +75,7 @@ pub enum CallLog {
     SignalWireVoiceLog(SignalWireVoiceLog),
     SignalWireVideoLog(SignalWireVideoLog),
     DiscardedCallLog(DiscardedCallLog),
+    OneUptimeCallLog(OneUptimeCallLog),
 }
 
 /// Writes an `#[Object]` impl holding every `CallLog` field plus the given ones. The type

@@ -64,6 +64,11 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         })
     }
 
+    /// The cursor of one position.
+    pub fn cursor(&self, position: &P) -> String {
+        self.codec.encode(self.connection, &self.filter, position)
+    }
+
     /// Builds the connection from positioned items, in order.
     pub fn connection<T, Node, N>(
         &self,

@@ -2,6 +2,7 @@
 //! found (`null`), or the provider's error with its code.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
@@ -13,7 +14,7 @@ use crate::providers::Lookup;
 pub async fn load<L, T>(
     loader: &DataLoader<L>,
     id: String,
-    render: impl FnOnce(&T) -> CallLog,
+    render: impl FnOnce(Arc<T>) -> CallLog,
 ) -> Result<Option<CallLog>, GatewayError>
 where
     L: Loader<String, Value = Lookup<T>, Error = Infallible>,
@@ -22,6 +23,6 @@ where
     let Ok(answer) = loader.load_one(id).await;
     match answer {
         None => Ok(None),
-        Some(lookup) => Ok(lookup?.map(|record| render(&record))),
+        Some(lookup) => Ok(lookup?.map(render)),
     }
 }

@@ -9,6 +9,7 @@ mod connection;
 mod cursor;
 pub mod error;
 mod lookup;
+mod oneuptime;
 mod query;
 pub mod scope;
 mod signalwire;

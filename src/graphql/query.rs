@@ -8,13 +8,14 @@ use super::call_log::{CallLog, Node};
 use super::connection::Paging;
 use super::error::GatewayError;
 use super::lookup::load;
+use super::oneuptime::{self, OneUptimeQuery};
 use super::scope::scope;
 use super::signalwire::{SignalWireQuery, video_log, voice_log};
 use crate::domain::{GlobalId, NodeKind};
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(ByIdQuery, SignalWireQuery);
+pub struct Query(ByIdQuery, SignalWireQuery, OneUptimeQuery);
 
 #[derive(Default)]
 pub struct ByIdQuery;
@@ -49,6 +50,7 @@ async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, Gateway
     match id.kind {
         NodeKind::SignalWireVoiceLog => load(&scope.signalwire()?.voice, id.native_id, voice_log).await,
         NodeKind::SignalWireVideoLog => load(&scope.signalwire()?.video, id.native_id, video_log).await,
+        NodeKind::OneUptimeCallLog => load(&scope.oneuptime()?.call_logs, id.native_id, oneuptime::call_log).await,
     }
 }
 
@@ -76,6 +78,7 @@ impl From<CallLog> for Node {
             CallLog::SignalWireVoiceLog(v) => Node::SignalWireVoiceLog(v),
             CallLog::SignalWireVideoLog(v) => Node::SignalWireVideoLog(v),
             CallLog::DiscardedCallLog(v) => Node::DiscardedCallLog(v),
+            CallLog::OneUptimeCallLog(v) => Node::OneUptimeCallLog(v),
         }
     }
 }

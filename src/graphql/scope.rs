@@ -10,6 +10,7 @@ use async_graphql::dataloader::DataLoader;
 
 use super::error::GatewayError;
 use crate::domain::Provider;
+use crate::providers::oneuptime::{CallLogLoader, OneUptime};
 use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
 use crate::tenancy::Tenant;
 
@@ -20,10 +21,17 @@ pub struct SignalWireScope {
     pub video: DataLoader<VideoLogLoader>,
 }
 
+/// OneUptime's service and loader for this request.
+pub struct OneUptimeScope {
+    pub service: Arc<OneUptime>,
+    pub call_logs: DataLoader<CallLogLoader>,
+}
+
 /// Per-request context.
 pub struct RequestScope {
     pub tenant: Arc<Tenant>,
     signalwire: Option<SignalWireScope>,
+    oneuptime: Option<OneUptimeScope>,
 }
 
 impl RequestScope {
@@ -33,13 +41,27 @@ impl RequestScope {
             video: DataLoader::new(VideoLogLoader(service.clone()), tokio::spawn),
             service,
         });
-        RequestScope { tenant, signalwire }
+        let oneuptime = tenant.oneuptime.clone().map(|service| OneUptimeScope {
+            call_logs: DataLoader::new(CallLogLoader(service.clone()), tokio::spawn),
+            service,
+        });
+        RequestScope {
+            tenant,
+            signalwire,
+            oneuptime,
+        }
     }
 
     pub fn signalwire(&self) -> Result<&SignalWireScope, GatewayError> {
         self.signalwire
             .as_ref()
             .ok_or_else(|| GatewayError::not_configured(Provider::SignalWire))
+    }
+
+    pub fn oneuptime(&self) -> Result<&OneUptimeScope, GatewayError> {
+        self.oneuptime
+            .as_ref()
+            .ok_or_else(|| GatewayError::not_configured(Provider::OneUptime))
     }
 }
 

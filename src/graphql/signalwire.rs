@@ -318,16 +318,16 @@ connection_names!(VoiceLogNames, "SignalWireVoiceLogConnection", "SignalWireVoic
 connection_names!(VideoLogNames, "SignalWireVideoLogConnection", "SignalWireVideoLogEdge");
 
 /// A voice log as the `CallLog` it is rendered as.
-pub fn voice_log(log: &VoiceLog) -> CallLog {
-    match log {
+pub fn voice_log(log: Arc<VoiceLog>) -> CallLog {
+    match &*log {
         VoiceLog::Call(c) => CallLog::SignalWireVoiceLog(SignalWireVoiceLog(c.clone())),
         VoiceLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
     }
 }
 
 /// A video log as the `CallLog` it is rendered as.
-pub fn video_log(log: &VideoLog) -> CallLog {
-    match log {
+pub fn video_log(log: Arc<VideoLog>) -> CallLog {
+    match &*log {
         VideoLog::Session(s) => CallLog::SignalWireVideoLog(SignalWireVideoLog(s.clone())),
         VideoLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
     }
@@ -355,7 +355,7 @@ impl SignalWireQuery {
             .service
             .voice_logs(&filter, args.after.clone(), args.first)
             .await?;
-        Ok(args.connection(window.edges, window.has_next, |log| voice_log(&log)))
+        Ok(args.connection(window.edges, window.has_next, voice_log))
     }
 
     /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`.
@@ -373,6 +373,6 @@ impl SignalWireQuery {
             .service
             .video_logs(&filter, args.after.clone(), args.first)
             .await?;
-        Ok(args.connection(window.edges, window.has_next, |log| video_log(&log)))
+        Ok(args.connection(window.edges, window.has_next, video_log))
     }
 }

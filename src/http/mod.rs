@@ -54,6 +54,13 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
                 sw.upstream_requests()
             ));
         }
+        if let Some(ou) = &tenant.oneuptime {
+            out.push_str(&format!(
+                "switchboard_upstream_requests_total{{provider=\"oneuptime\",tenant=\"{}\"}} {}\n",
+                tenant.id.as_str(),
+                ou.upstream_requests()
+            ));
+        }
     }
     out.push_str("# TYPE switchboard_cache_entries gauge\n");
     out.push_str(&format!("switchboard_cache_entries {}\n", state.cache.entry_count()));

@@ -1,0 +1,256 @@
+//! OneUptime's GraphQL types (`OneUptimeCallLog`) and its connection, whose filter is
+//! pushed into OneUptime's own `query` and whose `totalCount` calls `/count` only when
+//! selected.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::call_log::{CallLog, call_log_object};
+use super::connection::{PageArgs, connection_names};
+use super::error::GatewayError;
+use super::scope::scope;
+use crate::domain::{CallLogCore, NodeKind};
+use crate::providers::oneuptime::model;
+use crate::providers::oneuptime::paging::Position;
+use crate::providers::oneuptime::{ListFilter, OneUptime};
+
+/// A call OneUptime placed to notify someone (on-call alerts, incidents, ...).
+pub struct OneUptimeCallLog(pub Arc<model::CallLog>);
+
+impl OneUptimeCallLog {
+    fn core(&self) -> &CallLogCore {
+        &self.0.core
+    }
+    fn id_kind(&self) -> NodeKind {
+        NodeKind::OneUptimeCallLog
+    }
+}
+
+call_log_object! {
+    /// A call OneUptime placed to notify someone. `direction` is always OUTBOUND; `status`
+    /// maps Success -> COMPLETED, Error and Low Balance -> FAILED, Missed Call -> NO_ANSWER,
+    /// Busy -> BUSY, anything else -> UNKNOWN (raw value in `providerStatus`); `cost` is
+    /// `callCostInUSDCents` in dollars.
+    OneUptimeCallLog {
+        /// The OneUptime project the call belongs to.
+        async fn project_id(&self) -> Option<&str> {
+            self.0.project_id.as_deref()
+        }
+        /// Status message, if any.
+        async fn status_message(&self) -> Option<&str> {
+            self.0.status_message.as_deref()
+        }
+        /// What was said in the call (free-form JSON, as OneUptime stores it).
+        async fn call_data(&self) -> Json<&serde_json::Value> {
+            Json(&self.0.call_data)
+        }
+        /// The raw `callCostInUSDCents`.
+        #[graphql(name = "callCostInUSDCents")]
+        async fn call_cost_in_usd_cents(&self) -> Decimal {
+            self.0.cost_in_usd_cents
+        }
+        /// When OneUptime last updated the log.
+        async fn updated_at(&self) -> Option<DateTime<Utc>> {
+            self.0.updated_at
+        }
+        /// Incident the call was about, if any.
+        async fn incident_id(&self) -> Option<&str> {
+            self.0.related.incident_id.as_deref()
+        }
+        /// User who initiated the call, if any.
+        async fn user_id(&self) -> Option<&str> {
+            self.0.related.user_id.as_deref()
+        }
+        /// Alert the call was about, if any.
+        async fn alert_id(&self) -> Option<&str> {
+            self.0.related.alert_id.as_deref()
+        }
+        /// Monitor the call was about, if any.
+        async fn monitor_id(&self) -> Option<&str> {
+            self.0.related.monitor_id.as_deref()
+        }
+        /// Scheduled maintenance event the call was about, if any.
+        async fn scheduled_maintenance_id(&self) -> Option<&str> {
+            self.0.related.scheduled_maintenance_id.as_deref()
+        }
+        /// Status page the call was about, if any.
+        async fn status_page_id(&self) -> Option<&str> {
+            self.0.related.status_page_id.as_deref()
+        }
+        /// Status page announcement the call was about, if any.
+        async fn status_page_announcement_id(&self) -> Option<&str> {
+            self.0.related.status_page_announcement_id.as_deref()
+        }
+        /// On-call duty policy that placed the call, if any.
+        async fn on_call_duty_policy_id(&self) -> Option<&str> {
+            self.0.related.on_call_duty_policy_id.as_deref()
+        }
+        /// Escalation rule of that policy, if any.
+        async fn on_call_duty_policy_escalation_rule_id(&self) -> Option<&str> {
+            self.0.related.on_call_duty_policy_escalation_rule_id.as_deref()
+        }
+        /// On-call schedule of that policy, if any.
+        async fn on_call_duty_policy_schedule_id(&self) -> Option<&str> {
+            self.0.related.on_call_duty_policy_schedule_id.as_deref()
+        }
+        /// Team the call was for, if any.
+        async fn team_id(&self) -> Option<&str> {
+            self.0.related.team_id.as_deref()
+        }
+    }
+}
+
+/// OneUptime's own call statuses.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OneUptimeCallStatus {
+    Success,
+    Error,
+    LowBalance,
+    MissedCall,
+    Busy,
+}
+
+impl OneUptimeCallStatus {
+    fn wire(self) -> &'static str {
+        match self {
+            OneUptimeCallStatus::Success => "Success",
+            OneUptimeCallStatus::Error => "Error",
+            OneUptimeCallStatus::LowBalance => "Low Balance",
+            OneUptimeCallStatus::MissedCall => "Missed Call",
+            OneUptimeCallStatus::Busy => "Busy",
+        }
+    }
+}
+
+/// Filter of `oneUptimeCallLogs`; every field is applied by OneUptime itself.
+#[derive(InputObject, Default)]
+pub struct OneUptimeCallLogFilter {
+    /// Only logs created after this instant (exclusive).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only logs created before this instant (exclusive).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only logs with one of these statuses.
+    pub statuses: Option<Vec<OneUptimeCallStatus>>,
+    /// Exact calling number.
+    pub from_number: Option<String>,
+    /// Exact called number.
+    pub to_number: Option<String>,
+    /// OneUptime incident id (UUID).
+    pub incident_id: Option<ID>,
+    /// OneUptime monitor id (UUID).
+    pub monitor_id: Option<ID>,
+    /// OneUptime user id (UUID).
+    pub user_id: Option<ID>,
+    /// OneUptime team id (UUID).
+    pub team_id: Option<ID>,
+}
+
+impl OneUptimeCallLogFilter {
+    /// The provider filter and its canonical form (cursors are bound to it).
+    fn into_domain(self) -> Result<(ListFilter, String), GatewayError> {
+        let uuid = |name: &str, id: Option<ID>| -> Result<Option<String>, GatewayError> {
+            id.map(|id| {
+                Uuid::parse_str(&id)
+                    .map(|u| u.to_string())
+                    .map_err(|_| GatewayError::bad_input(format!("`filter.{name}` must be a UUID")))
+            })
+            .transpose()
+        };
+        let mut statuses: Vec<String> = self
+            .statuses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.wire().to_string())
+            .collect();
+        statuses.sort();
+        statuses.dedup();
+        let filter = ListFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            statuses,
+            from_number: self.from_number,
+            to_number: self.to_number,
+            incident_id: uuid("incidentId", self.incident_id)?,
+            monitor_id: uuid("monitorId", self.monitor_id)?,
+            user_id: uuid("userId", self.user_id)?,
+            team_id: uuid("teamId", self.team_id)?,
+        };
+        let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+        let canonical = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            stamp(&filter.created_after),
+            stamp(&filter.created_before),
+            filter.statuses,
+            filter.from_number,
+            filter.to_number,
+            filter.incident_id,
+            filter.monitor_id,
+            filter.user_id,
+            filter.team_id
+        );
+        Ok((filter, canonical))
+    }
+}
+
+/// `totalCount` of a OneUptime connection: asks `/count` only when selected.
+pub struct OneUptimeTotal {
+    service: Arc<OneUptime>,
+    filter: ListFilter,
+}
+
+#[Object]
+impl OneUptimeTotal {
+    /// Number of call logs matching the filter (one `/count` call, cached briefly).
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        Ok(self.service.count(&self.filter).await?.try_into().unwrap_or(i64::MAX))
+    }
+}
+
+connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogEdge");
+
+/// The connection type of `oneUptimeCallLogs`.
+pub type OneUptimeConnection =
+    Connection<String, CallLog, OneUptimeTotal, async_graphql::connection::EmptyFields, CallLogNames, CallLogNames>;
+
+/// A OneUptime call log as the `CallLog` it is rendered as.
+pub fn call_log(log: Arc<model::CallLog>) -> CallLog {
+    CallLog::OneUptimeCallLog(OneUptimeCallLog(log))
+}
+
+/// OneUptime's root query fields (merged into `Query`).
+#[derive(Default)]
+pub struct OneUptimeQuery;
+
+#[Object]
+impl OneUptimeQuery {
+    /// OneUptime call logs, newest first. Paging is keyset-based on (createdAt, id), so
+    /// calls logged while you page never shift or repeat items.
+    async fn one_uptime_call_logs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OneUptimeCallLogFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<OneUptimeConnection> {
+        let (filter, canonical) = filter.unwrap_or_default().into_domain()?;
+        let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", canonical, first, after.as_deref())?;
+        let service = scope(ctx)?.oneuptime()?.service.clone();
+        let window = service.call_logs(&filter, args.after.clone(), args.first).await?;
+        let mut connection = Connection::with_additional_fields(
+            args.after.is_some(),
+            window.has_next,
+            OneUptimeTotal { service, filter },
+        );
+        connection.edges = window
+            .edges
+            .into_iter()
+            .map(|(p, log)| Edge::new(args.cursor(&p), call_log(log)))
+            .collect();
+        Ok(connection)
+    }
+}

@@ -1,0 +1,216 @@
+//! OneUptime call logs (providers.md §2): list with filters pushed into OneUptime's
+//! `query`, keyset paging, `/count`, and batch reads by id.
+//!
+//! `OneUptime` is one tenant's service. It reads through the shared cache (pages, counts,
+//! records by id); list pages prime the by-id cache.
+
+mod client;
+mod loader;
+mod mapping;
+pub mod model;
+pub mod paging;
+mod query;
+mod wire;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use uuid::Uuid;
+
+use crate::cache::{Cache, CacheKey, TenantId};
+use crate::config::{OneUptimeConfig, UpstreamConfig};
+use crate::domain::Provider;
+use crate::providers::Lookup;
+use crate::upstream::UpstreamError;
+use client::Client;
+pub use loader::CallLogLoader;
+use model::CallLog;
+use paging::{Page, Position, Window};
+pub use query::ListFilter;
+
+const RECORD: &str = "call-log";
+const PAGE: &str = "call-log-page";
+const COUNT: &str = "call-log-count";
+
+/// One tenant's OneUptime service.
+pub struct OneUptime {
+    tenant: TenantId,
+    client: Client,
+    cache: Cache,
+    page_size: u32,
+}
+
+impl OneUptime {
+    pub fn new(
+        tenant: TenantId,
+        config: &OneUptimeConfig,
+        http: reqwest::Client,
+        policy: &UpstreamConfig,
+        cache: Cache,
+    ) -> Self {
+        OneUptime {
+            tenant,
+            client: Client::new(config, http, policy),
+            cache,
+            page_size: config.page_size,
+        }
+    }
+
+    /// Requests this tenant sent to OneUptime (retries included).
+    pub fn upstream_requests(&self) -> u64 {
+        self.client.request_count()
+    }
+
+    /// A window of call logs, newest first, after `after`.
+    #[tracing::instrument(skip(self), fields(provider = "oneuptime", tenant = self.tenant.as_str()))]
+    pub async fn call_logs(
+        &self,
+        filter: &ListFilter,
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window, UpstreamError> {
+        paging::window(after, first, |anchor, skip| self.page(filter, anchor, skip)).await
+    }
+
+    /// How many call logs match `filter` (`POST /count`, cached like a page).
+    #[tracing::instrument(skip(self), fields(provider = "oneuptime", tenant = self.tenant.as_str()))]
+    pub async fn count(&self, filter: &ListFilter) -> Result<u64, UpstreamError> {
+        let Some(query) = query::list_query(filter, None) else {
+            return Ok(0);
+        };
+        let key = CacheKey::new(&self.tenant, Provider::OneUptime, COUNT, query.to_string());
+        let ttl = self.cache.ttls().page;
+        let count = self
+            .cache
+            .get_or_fetch(key, async {
+                Ok::<_, UpstreamError>((Count(self.client.count(query).await?), ttl))
+            })
+            .await?;
+        Ok(count.0)
+    }
+
+    /// Call logs by native id: cached ones first, then one `get-item` for a single miss
+    /// or one `get-list` with `_id Includes [...]` per page-size chunk of misses.
+    #[tracing::instrument(skip(self, ids), fields(provider = "oneuptime", tenant = self.tenant.as_str(), ids = ids.len()))]
+    pub async fn call_logs_by_id(&self, ids: &[String]) -> HashMap<String, Lookup<CallLog>> {
+        let mut answers = HashMap::with_capacity(ids.len());
+        let mut misses: Vec<(String, String)> = Vec::new();
+        for id in ids {
+            let Ok(uuid) = Uuid::parse_str(id) else {
+                answers.insert(id.clone(), Ok(None));
+                continue;
+            };
+            let canonical = uuid.to_string();
+            match self
+                .cache
+                .get::<Option<Arc<CallLog>>>(&self.record_key(&canonical))
+                .await
+            {
+                Some(hit) => {
+                    answers.insert(id.clone(), Ok((*hit).clone()));
+                }
+                None => misses.push((id.clone(), canonical)),
+            }
+        }
+        let chunks: Vec<&[(String, String)]> = misses.chunks(self.page_size as usize).collect();
+        let fetched = join_all(chunks.iter().map(|chunk| self.fetch_ids(chunk))).await;
+        for (chunk, result) in chunks.into_iter().zip(fetched) {
+            for (requested, canonical) in chunk {
+                let answer = match &result {
+                    Ok(found) => Ok(found.get(canonical).cloned()),
+                    Err(e) => Err(e.clone()),
+                };
+                answers.insert(requested.clone(), answer);
+            }
+        }
+        answers
+    }
+
+    async fn fetch_ids(&self, chunk: &[(String, String)]) -> Result<HashMap<String, Arc<CallLog>>, UpstreamError> {
+        let logs: Vec<CallLog> = if let [(_, only)] = chunk {
+            self.client
+                .get_item(only)
+                .await?
+                .map(map_record)
+                .transpose()?
+                .into_iter()
+                .collect()
+        } else {
+            let ids: Vec<String> = chunk.iter().map(|(_, c)| c.clone()).collect();
+            let list = self
+                .client
+                .get_list(query::by_ids(&ids), query::sort(), 0, ids.len() as u32)
+                .await?;
+            list.data.into_iter().map(map_record).collect::<Result<_, _>>()?
+        };
+        let found: HashMap<String, Arc<CallLog>> = logs
+            .into_iter()
+            .map(|l| (l.core.native_id.to_ascii_lowercase(), Arc::new(l)))
+            .collect();
+        for (_, canonical) in chunk {
+            let record = found.get(canonical).cloned();
+            let ttl = self.cache.ttls().for_record(record.as_ref().map(|r| r.core.is_final()));
+            self.cache.insert(self.record_key(canonical), record, ttl).await;
+        }
+        Ok(found)
+    }
+
+    /// One upstream page (`createdAt <= anchor`, skipping `skip`) through the cache.
+    async fn page(
+        &self,
+        filter: &ListFilter,
+        anchor: Option<DateTime<Utc>>,
+        skip: u64,
+    ) -> Result<Arc<Page>, UpstreamError> {
+        let Some(query) = query::list_query(filter, anchor) else {
+            return Ok(Arc::new(Page {
+                items: Vec::new(),
+                full: false,
+            }));
+        };
+        let limit = self.page_size;
+        let key = CacheKey::new(
+            &self.tenant,
+            Provider::OneUptime,
+            PAGE,
+            format!("{query}|{skip}|{limit}"),
+        );
+        self.cache
+            .get_or_fetch(key, async {
+                let list = self.client.get_list(query.clone(), query::sort(), skip, limit).await?;
+                let full = list.data.len() >= limit as usize;
+                let items: Vec<Arc<CallLog>> = list
+                    .data
+                    .into_iter()
+                    .map(|w| map_record(w).map(Arc::new))
+                    .collect::<Result<_, _>>()?;
+                for item in &items {
+                    let ttl = self.cache.ttls().for_record(Some(item.core.is_final()));
+                    self.cache
+                        .insert(self.record_key(&item.core.native_id), Some(item.clone()), ttl)
+                        .await;
+                }
+                Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
+            })
+            .await
+    }
+
+    fn record_key(&self, id: &str) -> CacheKey {
+        CacheKey::new(&self.tenant, Provider::OneUptime, RECORD, id.to_ascii_lowercase())
+    }
+}
+
+/// A cached count.
+struct Count(u64);
+
+impl crate::cache::Weigh for Count {
+    fn weight(&self) -> usize {
+        8
+    }
+}
+
+fn map_record(wire: wire::CallLogWire) -> Result<CallLog, UpstreamError> {
+    CallLog::try_from(wire).map_err(|e| UpstreamError::bad_response(Provider::OneUptime, e.to_string()))
+}
