@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard::Application;
-use switchboard::config::{Config, Secret, SignalWireConfig};
-use switchboard::emulator::{BasicCredential, Emulator, EmulatorConfig};
+use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig};
+use switchboard::emulator::{BasicCredential, DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig};
 use tokio::sync::oneshot;
 
 pub const VOICE_LIST: &str = "GET /api/voice/logs";
@@ -27,7 +27,18 @@ pub fn small_emulator() -> EmulatorConfig {
     EmulatorConfig {
         signalwire_voice_logs: 600,
         signalwire_video_logs: 120,
+        oneuptime_call_logs: 700,
         ..EmulatorConfig::default()
+    }
+}
+
+/// OneUptime settings pointing at `emulator` with the demo key.
+pub fn oneuptime_config(emulator: &Emulator) -> OneUptimeConfig {
+    OneUptimeConfig {
+        base_url: emulator.base_url(),
+        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
+        page_size: 50,
+        concurrency: 8,
     }
 }
 
@@ -59,6 +70,7 @@ impl TestApp {
         let emulator = Emulator::start(emulator_config).await.expect("emulator starts");
         let mut config = base_config();
         config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
+        config.providers.oneuptime = Some(oneuptime_config(&emulator));
         tweak(&mut config, &emulator);
         Self::start(config, emulator).await
     }
@@ -132,6 +144,17 @@ pub const VOICE_PAGE: &str = r#"query($first: Int, $after: String, $filter: Sign
     edges { cursor node { id nativeId createdAt status } }
   }
 }"#;
+
+pub const ONEUPTIME_PAGE: &str = r#"query($first: Int, $after: String, $filter: OneUptimeCallLogFilter) {
+  oneUptimeCallLogs(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id nativeId createdAt status } }
+  }
+}"#;
+
+pub const ONEUPTIME_LIST: &str = "POST /api/call-log/get-list";
+pub const ONEUPTIME_COUNT: &str = "POST /api/call-log/count";
+pub const ONEUPTIME_ITEM: &str = "POST /api/call-log/{id}/get-item";
 
 pub const VIDEO_PAGE: &str = r#"query($first: Int, $after: String, $filter: SignalWireLogFilter) {
   signalWireVideoLogs(first: $first, after: $after, filter: $filter) {

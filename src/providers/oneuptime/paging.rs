@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::CallLog;
 use crate::cache::Weigh;
+use crate::domain::Provider;
 use crate::upstream::UpstreamError;
 
 /// The last edge a cursor points at.
@@ -67,7 +68,7 @@ where
     let mut anchor = after;
     let mut skip = 0u64;
     let mut edges: Vec<(Position, Arc<CallLog>)> = Vec::with_capacity(first + 1);
-    loop {
+    for _ in 0..MAX_PAGES_PER_WINDOW {
         let page = fetch(anchor.as_ref().map(|a| a.created_at), skip).await?;
         let mut emitted = false;
         for log in &page.items {
@@ -90,4 +91,12 @@ where
             skip += page.items.len() as u64;
         }
     }
+    Err(UpstreamError::bad_response(
+        Provider::OneUptime,
+        format!("more than {MAX_PAGES_PER_WINDOW} upstream pages for one window"),
+    ))
 }
+
+/// Most upstream pages one window may read: an upstream that ignores `skip` or the
+/// keyset bound must fail the query, not loop forever.
+const MAX_PAGES_PER_WINDOW: usize = 1_000;
