@@ -113,3 +113,126 @@ async fn control_routes_count_inject_and_reset() {
     );
     assert_eq!(emulator.stats().total(), 0);
 }
+
+const KEY: &str = switchboard::emulator::DEMO_ONEUPTIME_KEY;
+
+async fn oneuptime(emulator: &Emulator, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(emulator.base_url().join(path).unwrap())
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("ApiKey", key);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn oneuptime_routes_check_keys_limits_select_query_and_sort_as_documented() {
+    let mut config = small();
+    config.oneuptime_call_logs = 200;
+    config.oneuptime_api_keys.push(switchboard::emulator::OneUptimeKey {
+        key: "9b2f7d4e-1111-4222-8333-444455556666".into(),
+        can_read: false,
+    });
+    let emulator = Emulator::start(config).await.unwrap();
+    let list = "/api/call-log/get-list";
+    let (status, body) = oneuptime(&emulator, list, None, json!({})).await;
+    assert_eq!(
+        (status, body["error"].as_str().unwrap().contains("valid API key")),
+        (401, true)
+    );
+    let (status, body) = oneuptime(&emulator, list, Some("nope"), json!({})).await;
+    assert_eq!((status, body), (400, json!({"error": "Invalid API Key"})));
+    let (status, _) = oneuptime(&emulator, list, Some("9b2f7d4e-1111-4222-8333-444455556666"), json!({})).await;
+    assert_eq!(status, 422, "a key without read permission");
+
+    let (status, body) = oneuptime(&emulator, &format!("{list}?limit=10001"), Some(KEY), json!({})).await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"error": "Limit should be less than 10000"}))
+    );
+    assert_eq!(
+        oneuptime(&emulator, &format!("{list}?limit=10000"), Some(KEY), json!({}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        oneuptime(&emulator, &format!("{list}?skip=-1"), Some(KEY), json!({}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        oneuptime(&emulator, &format!("{list}?limit=-5"), Some(KEY), json!({}))
+            .await
+            .0,
+        400
+    );
+
+    let (_, body) = oneuptime(&emulator, list, Some(KEY), json!({})).await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 10, "default limit");
+    assert_eq!(
+        body["data"][0].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["_id"],
+        "no select: only _id"
+    );
+    assert_eq!(body["count"], 200);
+
+    let select = json!({"select": {"createdAt": true, "fromNumber": true, "status": true}});
+    let (_, body) = oneuptime(&emulator, &format!("{list}?limit=3"), Some(KEY), select).await;
+    assert_eq!(body["data"][0]["createdAt"]["_type"], "DateTime");
+    assert_eq!(body["data"][0]["fromNumber"]["_type"], "Phone");
+    let (status, _) = oneuptime(&emulator, list, Some(KEY), json!({"select": {"colour": true}})).await;
+    assert_eq!(status, 400, "unknown select column");
+    let (status, _) = oneuptime(&emulator, list, Some(KEY), json!({"query": {"colour": "red"}})).await;
+    assert_eq!(status, 400, "unknown query column");
+    let (status, _) = oneuptime(
+        &emulator,
+        list,
+        Some(KEY),
+        json!({"query": {"status": {"_type": "Search", "value": "x"}}}),
+    )
+    .await;
+    assert_eq!(status, 400, "operators the gateway does not send are refused");
+
+    let asc = json!({"select": {"createdAt": true}, "sort": {"createdAt": "ASC"}, "query": {"status": {"_type": "Includes", "value": ["Busy"]}}});
+    let (_, body) = oneuptime(&emulator, &format!("{list}?limit=1000"), Some(KEY), asc).await;
+    let times: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["createdAt"]["value"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "ascending");
+    let (_, counted) = oneuptime(
+        &emulator,
+        "/api/call-log/count",
+        Some(KEY),
+        json!({"query": {"status": "Busy"}}),
+    )
+    .await;
+    assert_eq!(counted["count"].as_u64().unwrap() as usize, times.len());
+
+    let id = emulator.oneuptime_call_log_ids()[0].clone();
+    let (status, item) = oneuptime(
+        &emulator,
+        &format!("/api/call-log/{id}/get-item"),
+        Some(KEY),
+        json!({"select": {"status": true}}),
+    )
+    .await;
+    assert_eq!((status, item["_id"].as_str()), (200, Some(id.as_str())));
+    let unknown = "/api/call-log/00000000-0000-4000-8000-000000000000/get-item";
+    assert_eq!(
+        oneuptime(&emulator, unknown, Some(KEY), json!({})).await,
+        (200, json!({}))
+    );
+    assert_eq!(
+        oneuptime(&emulator, "/api/call-log/xyz/get-item", Some(KEY), json!({}))
+            .await
+            .0,
+        400
+    );
+}

@@ -119,3 +119,17 @@ impl ErrorWire {
         self.error.as_deref().or(self.message.as_deref()).unwrap_or("")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_error_body_shapes_yield_their_text() {
+        let handler: ErrorWire = serde_json::from_str(r#"{"error": "Invalid API Key"}"#).unwrap();
+        let middleware: ErrorWire = serde_json::from_str(r#"{"message": "Page not found - /x"}"#).unwrap();
+        assert_eq!(handler.text(), "Invalid API Key");
+        assert_eq!(middleware.text(), "Page not found - /x");
+        assert_eq!(ErrorWire::default().text(), "");
+    }
+}
