@@ -14,8 +14,8 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::cache::Cache;
-use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig};
-use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig};
+use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
+use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
 use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::tenancy::Tenants;
@@ -49,6 +49,17 @@ impl Application {
                 page_size: 100,
                 concurrency: 8,
             });
+            config.providers.voximplant = Some(VoximplantConfig {
+                base_url: emulator.base_url(),
+                credentials_file: None,
+                credentials_json: Some(Secret::new(demo_credentials())),
+                currency: "USD".into(),
+                // The seeded data ends on a fixed date; look far enough back to show it.
+                lookback: std::time::Duration::from_secs(3650 * 24 * 3600),
+                page_size: 100,
+                token_lifetime: std::time::Duration::from_secs(300),
+                concurrency: 8,
+            });
             tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
             Some(emulator)
         } else {
@@ -56,7 +67,7 @@ impl Application {
         };
         let http = build_http_client(&config.upstream);
         let cache = Cache::new(&config.cache);
-        let tenants = Arc::new(Tenants::from_config(&config, &http, &cache));
+        let tenants = Arc::new(Tenants::from_config(&config, &http, &cache).map_err(std::io::Error::other)?);
         log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -135,6 +146,9 @@ fn log_providers(config: &Config) {
         }
         if let Some(ou) = &providers.oneuptime {
             tracing::info!(tenant, provider = "oneuptime", base_url = %ou.base_url, "provider configured");
+        }
+        if let Some(vx) = &providers.voximplant {
+            tracing::info!(tenant, provider = "voximplant", base_url = %vx.base_url, "provider configured");
         }
     }
 }

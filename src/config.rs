@@ -119,11 +119,77 @@ pub struct UpstreamConfig {
 pub struct ProvidersConfig {
     pub signalwire: Option<SignalWireConfig>,
     pub oneuptime: Option<OneUptimeConfig>,
+    pub voximplant: Option<VoximplantConfig>,
 }
 
 impl ProvidersConfig {
     pub fn is_empty(&self) -> bool {
-        self.signalwire.is_none() && self.oneuptime.is_none()
+        self.signalwire.is_none() && self.oneuptime.is_none() && self.voximplant.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoximplantConfig {
+    /// Management API host; `/platform_api/<Method>` is appended.
+    #[serde(default = "VoximplantConfig::default_base_url")]
+    pub base_url: Url,
+    /// Path of the service account's `credentials.json` (flat or `{"result": {...}}`).
+    pub credentials_file: Option<std::path::PathBuf>,
+    /// The same JSON inline (e.g. from `SWITCHBOARD__PROVIDERS__VOXIMPLANT__CREDENTIALS_JSON`).
+    pub credentials_json: Option<Secret>,
+    /// Account currency of `cost` values.
+    #[serde(default = "VoximplantConfig::default_currency")]
+    pub currency: String,
+    /// Date window of a session listing without `createdAfter` (from_date is required upstream).
+    #[serde(default = "VoximplantConfig::default_lookback", with = "humantime_serde")]
+    pub lookback: Duration,
+    /// Upstream `count` of list calls (1..=1000).
+    #[serde(default = "VoximplantConfig::default_page_size")]
+    pub page_size: u32,
+    /// JWT lifetime (at most 1 hour); tokens are reused until a quarter of it remains.
+    #[serde(default = "VoximplantConfig::default_token_lifetime", with = "humantime_serde")]
+    pub token_lifetime: Duration,
+    /// Most concurrent upstream requests per tenant.
+    #[serde(default = "VoximplantConfig::default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl VoximplantConfig {
+    fn default_base_url() -> Url {
+        Url::parse("https://api.voximplant.com").expect("constant URL")
+    }
+    fn default_currency() -> String {
+        "USD".into()
+    }
+    fn default_lookback() -> Duration {
+        Duration::from_secs(30 * 24 * 3600)
+    }
+    fn default_page_size() -> u32 {
+        100
+    }
+    fn default_token_lifetime() -> Duration {
+        Duration::from_secs(300)
+    }
+    fn default_concurrency() -> usize {
+        8
+    }
+
+    /// The credentials JSON, from the file or inline.
+    pub fn credentials(&self) -> Result<Secret, ConfigError> {
+        match (&self.credentials_file, &self.credentials_json) {
+            (Some(path), None) => std::fs::read_to_string(path)
+                .map(Secret::new)
+                .map_err(|e| ConfigError::Invalid {
+                    key: "voximplant.credentials_file".into(),
+                    problem: format!("cannot be read ({}): {e}", path.display()),
+                }),
+            (None, Some(json)) => Ok(json.clone()),
+            _ => Err(ConfigError::Invalid {
+                key: "voximplant.credentials_file".into(),
+                problem: "exactly one of `credentials_file` and `credentials_json` must be set".into(),
+            }),
+        }
     }
 }
 
@@ -342,6 +408,33 @@ fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), C
         }
         if !matches!(ou.base_url.scheme(), "http" | "https") || ou.base_url.host().is_none() {
             return Err(invalid("base_url", "must be an http(s) URL with a host"));
+        }
+    }
+    if let Some(vx) = &providers.voximplant {
+        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
+            key: format!("{prefix}.voximplant.{k}"),
+            problem: problem.to_string(),
+        };
+        if !(1..=1000).contains(&vx.page_size) {
+            return Err(invalid(
+                "page_size",
+                "must be between 1 and 1000 (Voximplant's `count` limit)",
+            ));
+        }
+        if vx.token_lifetime.as_secs() < 20 || vx.token_lifetime.as_secs() > 3600 {
+            return Err(invalid(
+                "token_lifetime",
+                "must be between 20s and 1h (Voximplant caps exp at iat + 3600)",
+            ));
+        }
+        if vx.concurrency == 0 {
+            return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if vx.credentials_file.is_some() == vx.credentials_json.is_some() {
+            return Err(invalid(
+                "credentials_file",
+                "exactly one of `credentials_file` and `credentials_json` must be set",
+            ));
         }
     }
     Ok(())

@@ -105,6 +105,11 @@ async fn emulate(listen: SocketAddr, seed: u64) -> ExitCode {
         emulator.base_url(),
         switchboard::emulator::DEMO_ONEUPTIME_KEY
     );
+    println!(
+        "voximplant: base_url={} credentials_json={}",
+        emulator.base_url(),
+        switchboard::emulator::demo_credentials()
+    );
     println!("control: {}__emulator/stats", emulator.base_url());
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS

@@ -10,12 +10,14 @@ use crate::cache::{Cache, TenantId};
 use crate::config::{Config, ProvidersConfig};
 use crate::providers::oneuptime::OneUptime;
 use crate::providers::signalwire::SignalWire;
+use crate::providers::voximplant::{Voximplant, auth};
 
 /// One credential set and the provider services built from it.
 pub struct Tenant {
     pub id: TenantId,
     pub signalwire: Option<Arc<SignalWire>>,
     pub oneuptime: Option<Arc<OneUptime>>,
+    pub voximplant: Option<Arc<Voximplant>>,
 }
 
 /// Why a request has no tenant.
@@ -34,10 +36,29 @@ pub enum Tenants {
 }
 
 impl Tenants {
-    pub fn from_config(config: &Config, http: &reqwest::Client, cache: &Cache) -> Tenants {
-        let build = |name: &str, providers: &ProvidersConfig| {
+    /// Builds every tenant's services; fails when a provider's credentials are unusable
+    /// (the message names the tenant and provider).
+    pub fn from_config(config: &Config, http: &reqwest::Client, cache: &Cache) -> Result<Tenants, String> {
+        let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, String> {
             let id = TenantId::new(name);
-            Arc::new(Tenant {
+            let voximplant = providers
+                .voximplant
+                .as_ref()
+                .map(|vx| {
+                    Voximplant::new(
+                        id.clone(),
+                        vx,
+                        http.clone(),
+                        &config.upstream,
+                        cache.clone(),
+                        auth::system_clock(),
+                    )
+                    .map(Arc::new)
+                    .map_err(|e| format!("tenant {name}: {e}"))
+                })
+                .transpose()?;
+            Ok(Arc::new(Tenant {
+                voximplant,
                 signalwire: providers.signalwire.as_ref().map(|sw| {
                     Arc::new(SignalWire::new(
                         id.clone(),
@@ -57,20 +78,20 @@ impl Tenants {
                     ))
                 }),
                 id,
-            })
+            }))
         };
         if config.tenants.is_empty() {
-            return Tenants::Single(build("default", &config.providers));
+            return Ok(Tenants::Single(build("default", &config.providers)?));
         }
         let mut keyed = HashMap::new();
         for tenant in &config.tenants {
             let mut hash = [0u8; 32];
             // Validated as 64 hex digits when the config was loaded.
             if hex::decode_to_slice(&tenant.api_key_sha256, &mut hash).is_ok() {
-                keyed.insert(hash, build(&tenant.name, &tenant.providers));
+                keyed.insert(hash, build(&tenant.name, &tenant.providers)?);
             }
         }
-        Tenants::Keyed(keyed)
+        Ok(Tenants::Keyed(keyed))
     }
 
     /// The tenant of a request with this `Authorization` header value.

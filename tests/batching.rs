@@ -142,6 +142,7 @@ async fn two_tenants_do_not_share_cache_entries() {
         let providers = switchboard::config::ProvidersConfig {
             signalwire: Some(signalwire_config(&emulator, credential)),
             oneuptime: None,
+            voximplant: None,
         };
         config.tenants.push(TenantConfig {
             name: name.into(),

@@ -12,13 +12,16 @@ pub enum NodeKind {
     SignalWireVoiceLog,
     SignalWireVideoLog,
     OneUptimeCallLog,
+    /// Native part: `session_id@unix_start` (GetCallHistory needs a date window).
+    VoximplantCallSession,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 3] = [
+    const ALL: [NodeKind; 4] = [
         NodeKind::SignalWireVoiceLog,
         NodeKind::SignalWireVideoLog,
         NodeKind::OneUptimeCallLog,
+        NodeKind::VoximplantCallSession,
     ];
 
     fn tag(self) -> &'static str {
@@ -26,6 +29,7 @@ impl NodeKind {
             NodeKind::SignalWireVoiceLog => "SignalWireVoiceLog",
             NodeKind::SignalWireVideoLog => "SignalWireVideoLog",
             NodeKind::OneUptimeCallLog => "OneUptimeCallLog",
+            NodeKind::VoximplantCallSession => "VoximplantCallSession",
         }
     }
 
@@ -33,6 +37,7 @@ impl NodeKind {
         match self {
             NodeKind::SignalWireVoiceLog | NodeKind::SignalWireVideoLog => Provider::SignalWire,
             NodeKind::OneUptimeCallLog => Provider::OneUptime,
+            NodeKind::VoximplantCallSession => Provider::Voximplant,
         }
     }
 }

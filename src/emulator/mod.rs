@@ -10,6 +10,7 @@ mod control;
 mod data;
 mod oneuptime;
 mod signalwire;
+mod voximplant;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use url::Url;
 use control::Control;
 pub use control::{Fault, FaultKind, Stats};
 pub use oneuptime::OneUptimeKey;
+pub use voximplant::{DEMO_ACCOUNT_ID, DEMO_KEY_ID, DEMO_PRIVATE_KEY, OTHER_PRIVATE_KEY, demo_credentials};
 
 /// One SignalWire project credential the emulator accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,11 @@ pub struct EmulatorConfig {
     pub signalwire_credentials: Vec<BasicCredential>,
     pub oneuptime_call_logs: usize,
     pub oneuptime_api_keys: Vec<OneUptimeKey>,
+    pub voximplant_sessions: usize,
+    /// Sessions start within this many seconds before the data set's "now".
+    pub voximplant_span_seconds: i64,
+    /// Added to the emulator's clock when it checks JWT expiry (to test expired tokens).
+    pub voximplant_clock_skew_seconds: i64,
 }
 
 /// The OneUptime API key of demo mode and of `switchboard emulate`.
@@ -59,6 +66,9 @@ impl Default for EmulatorConfig {
                 key: DEMO_ONEUPTIME_KEY.into(),
                 can_read: true,
             }],
+            voximplant_sessions: 4_000,
+            voximplant_span_seconds: 180 * 24 * 3600,
+            voximplant_clock_skew_seconds: 0,
         }
     }
 }
@@ -69,6 +79,7 @@ pub struct Emulator {
     control: Arc<Control>,
     signalwire: Arc<signalwire::SignalWireState>,
     oneuptime: Arc<oneuptime::OneUptimeState>,
+    voximplant: Arc<voximplant::VoximplantState>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -84,9 +95,11 @@ impl Emulator {
         let control = Arc::new(Control::default());
         let signalwire = Arc::new(signalwire::SignalWireState::new(&config));
         let oneuptime = Arc::new(oneuptime::OneUptimeState::new(&config));
+        let voximplant = Arc::new(voximplant::VoximplantState::new(&config));
         let app = Router::new()
             .merge(signalwire::routes(signalwire.clone()))
             .merge(oneuptime::routes(oneuptime.clone()))
+            .merge(voximplant::routes(voximplant.clone()))
             .layer(axum::middleware::from_fn_with_state(
                 control.clone(),
                 control::count_and_inject,
@@ -106,6 +119,7 @@ impl Emulator {
             control,
             signalwire,
             oneuptime,
+            voximplant,
             _stop: stop,
         })
     }
@@ -146,6 +160,11 @@ impl Emulator {
     /// Ids of the OneUptime call logs, newest first (`createdAt` desc, `_id` desc).
     pub fn oneuptime_call_log_ids(&self) -> Vec<String> {
         self.oneuptime.ids()
+    }
+
+    /// `(call_session_history_id, start)` of the Voximplant sessions, newest first.
+    pub fn voximplant_sessions(&self) -> Vec<(u64, chrono::DateTime<chrono::Utc>)> {
+        self.voximplant.session_keys()
     }
 
     /// Adds `n` OneUptime call logs newer than all others, as if calls arrived now.

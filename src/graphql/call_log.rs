@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::oneuptime::OneUptimeCallLog;
 use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog};
 use super::values::{CallDirection, CallStatus, Money, Provider};
+use super::voximplant::VoximplantCallSession;
 
 /// Relay Global Object Identification: anything fetchable by `node(id)`.
 // Variant names are the GraphQL type names, many of which end in `Log`.
@@ -18,6 +19,7 @@ pub enum Node {
     SignalWireVideoLog(SignalWireVideoLog),
     DiscardedCallLog(DiscardedCallLog),
     OneUptimeCallLog(OneUptimeCallLog),
+    VoximplantCallSession(VoximplantCallSession),
 }
 
 /// One call (or call-like session) recorded by a provider.
@@ -76,10 +78,12 @@ pub enum CallLog {
     SignalWireVideoLog(SignalWireVideoLog),
     DiscardedCallLog(DiscardedCallLog),
     OneUptimeCallLog(OneUptimeCallLog),
+    VoximplantCallSession(VoximplantCallSession),
 }
 
 /// Writes an `#[Object]` impl holding every `CallLog` field plus the given ones. The type
-/// must have (in a plain impl) `fn core(&self) -> &CallLogCore` and `fn id_kind(&self) -> NodeKind`.
+/// must have (in a plain impl) `fn core(&self) -> &CallLogCore`, `fn id_kind(&self) -> NodeKind`
+/// and `fn id_native(&self) -> Cow<'_, str>` (what the global id carries).
 macro_rules! call_log_object {
     ($(#[$meta:meta])* $ty:ty { $($fields:tt)* }) => {
         $(#[$meta])*
@@ -87,7 +91,7 @@ macro_rules! call_log_object {
         impl $ty {
             /// Opaque global id; decodes to provider, kind and native id.
             pub(crate) async fn id(&self) -> async_graphql::ID {
-                async_graphql::ID(crate::domain::encode_id(self.id_kind(), &self.core().native_id))
+                async_graphql::ID(crate::domain::encode_id(self.id_kind(), &self.id_native()))
             }
             /// The provider that recorded the log.
             pub(crate) async fn provider(&self) -> crate::graphql::values::Provider {

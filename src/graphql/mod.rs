@@ -14,6 +14,7 @@ mod query;
 pub mod scope;
 mod signalwire;
 mod values;
+mod voximplant;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 

@@ -26,6 +26,9 @@ impl OneUptimeCallLog {
     fn core(&self) -> &CallLogCore {
         &self.0.core
     }
+    fn id_native(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.0.core.native_id)
+    }
     fn id_kind(&self) -> NodeKind {
         NodeKind::OneUptimeCallLog
     }

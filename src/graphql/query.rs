@@ -11,11 +11,12 @@ use super::lookup::load;
 use super::oneuptime::{self, OneUptimeQuery};
 use super::scope::scope;
 use super::signalwire::{SignalWireQuery, video_log, voice_log};
+use super::voximplant::{self, VoximplantQuery};
 use crate::domain::{GlobalId, NodeKind};
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(ByIdQuery, SignalWireQuery, OneUptimeQuery);
+pub struct Query(ByIdQuery, SignalWireQuery, OneUptimeQuery, VoximplantQuery);
 
 #[derive(Default)]
 pub struct ByIdQuery;
@@ -51,6 +52,9 @@ async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, Gateway
         NodeKind::SignalWireVoiceLog => load(&scope.signalwire()?.voice, id.native_id, voice_log).await,
         NodeKind::SignalWireVideoLog => load(&scope.signalwire()?.video, id.native_id, video_log).await,
         NodeKind::OneUptimeCallLog => load(&scope.oneuptime()?.call_logs, id.native_id, oneuptime::call_log).await,
+        NodeKind::VoximplantCallSession => {
+            load(&scope.voximplant()?.sessions, id.native_id, voximplant::call_session).await
+        }
     }
 }
 
@@ -79,6 +83,7 @@ impl From<CallLog> for Node {
             CallLog::SignalWireVideoLog(v) => Node::SignalWireVideoLog(v),
             CallLog::DiscardedCallLog(v) => Node::DiscardedCallLog(v),
             CallLog::OneUptimeCallLog(v) => Node::OneUptimeCallLog(v),
+            CallLog::VoximplantCallSession(v) => Node::VoximplantCallSession(v),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::error::GatewayError;
 use crate::domain::Provider;
 use crate::providers::oneuptime::{CallLogLoader, OneUptime};
 use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
+use crate::providers::voximplant::{CallSessionLoader, Voximplant};
 use crate::tenancy::Tenant;
 
 /// SignalWire's service and loaders for this request.
@@ -27,11 +28,18 @@ pub struct OneUptimeScope {
     pub call_logs: DataLoader<CallLogLoader>,
 }
 
+/// Voximplant's service and loader for this request.
+pub struct VoximplantScope {
+    pub service: Arc<Voximplant>,
+    pub sessions: DataLoader<CallSessionLoader>,
+}
+
 /// Per-request context.
 pub struct RequestScope {
     pub tenant: Arc<Tenant>,
     signalwire: Option<SignalWireScope>,
     oneuptime: Option<OneUptimeScope>,
+    voximplant: Option<VoximplantScope>,
 }
 
 impl RequestScope {
@@ -45,10 +53,15 @@ impl RequestScope {
             call_logs: DataLoader::new(CallLogLoader(service.clone()), tokio::spawn),
             service,
         });
+        let voximplant = tenant.voximplant.clone().map(|service| VoximplantScope {
+            sessions: DataLoader::new(CallSessionLoader(service.clone()), tokio::spawn),
+            service,
+        });
         RequestScope {
             tenant,
             signalwire,
             oneuptime,
+            voximplant,
         }
     }
 
@@ -62,6 +75,12 @@ impl RequestScope {
         self.oneuptime
             .as_ref()
             .ok_or_else(|| GatewayError::not_configured(Provider::OneUptime))
+    }
+
+    pub fn voximplant(&self) -> Result<&VoximplantScope, GatewayError> {
+        self.voximplant
+            .as_ref()
+            .ok_or_else(|| GatewayError::not_configured(Provider::Voximplant))
     }
 }
 

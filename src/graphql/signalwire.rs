@@ -31,6 +31,9 @@ impl SignalWireVoiceLog {
     fn core(&self) -> &CallLogCore {
         &self.0.core
     }
+    fn id_native(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.0.core.native_id)
+    }
     fn id_kind(&self) -> NodeKind {
         NodeKind::SignalWireVoiceLog
     }
@@ -40,6 +43,9 @@ impl SignalWireVideoLog {
     fn core(&self) -> &CallLogCore {
         &self.0.core
     }
+    fn id_native(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.0.core.native_id)
+    }
     fn id_kind(&self) -> NodeKind {
         NodeKind::SignalWireVideoLog
     }
@@ -48,6 +54,9 @@ impl SignalWireVideoLog {
 impl DiscardedCallLog {
     fn core(&self) -> &CallLogCore {
         &self.0.core
+    }
+    fn id_native(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
         self.0.kind

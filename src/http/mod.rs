@@ -54,6 +54,13 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
                 sw.upstream_requests()
             ));
         }
+        if let Some(vx) = &tenant.voximplant {
+            out.push_str(&format!(
+                "switchboard_upstream_requests_total{{provider=\"voximplant\",tenant=\"{}\"}} {}\n",
+                tenant.id.as_str(),
+                vx.upstream_requests()
+            ));
+        }
         if let Some(ou) = &tenant.oneuptime {
             out.push_str(&format!(
                 "switchboard_upstream_requests_total{{provider=\"oneuptime\",tenant=\"{}\"}} {}\n",

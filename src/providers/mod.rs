@@ -4,6 +4,7 @@
 
 pub mod oneuptime;
 pub mod signalwire;
+pub mod voximplant;
 
 use std::sync::Arc;
 

@@ -1,0 +1,239 @@
+//! Emulated Voximplant Management API (providers.md §3): form or query parameters, RS256
+//! JWT verification (`kid`, `iss`, signature, expiry, `exp <= iat + 3600`), errors as
+//! `{"error": {"code", "msg"}}` with HTTP 200, `count` over 1000 and `offset` over 10000
+//! rejected.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::EmulatorConfig;
+use super::data::{self, VoxSession};
+
+/// The emulator's service-account key pair (a demo key, not a secret).
+pub const DEMO_PRIVATE_KEY: &str = include_str!("keys/demo.pem");
+pub const DEMO_PUBLIC_KEY: &str = include_str!("keys/demo.pub.pem");
+/// A key pair Voximplant does not know: signs "bad signature" tokens in tests.
+pub const OTHER_PRIVATE_KEY: &str = include_str!("keys/other.pem");
+pub const DEMO_ACCOUNT_ID: u64 = 1_234_567;
+pub const DEMO_KEY_ID: &str = "demo-key-id";
+
+/// Error codes the emulator answers with (Voximplant's own table is not public).
+pub const AUTH_ERROR: i64 = 100;
+pub const BAD_PARAMETER: i64 = 201;
+
+/// `credentials.json` for the demo service account (the flat layout).
+pub fn demo_credentials() -> String {
+    json!({"account_email": "demo@example.com", "account_id": DEMO_ACCOUNT_ID, "key_id": DEMO_KEY_ID,
+        "private_key": DEMO_PRIVATE_KEY})
+    .to_string()
+}
+
+pub(super) struct VoximplantState {
+    key: DecodingKey,
+    clock_skew: i64,
+    sessions: Vec<VoxSession>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: u64,
+    iat: i64,
+    exp: i64,
+}
+
+fn error(code: i64, msg: &str) -> Response {
+    Json(json!({"error": {"code": code, "msg": msg}})).into_response()
+}
+
+fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+impl VoximplantState {
+    pub fn new(config: &EmulatorConfig) -> Self {
+        VoximplantState {
+            key: DecodingKey::from_rsa_pem(DEMO_PUBLIC_KEY.as_bytes()).expect("the embedded demo public key is valid"),
+            clock_skew: config.voximplant_clock_skew_seconds,
+            sessions: data::voximplant_sessions(
+                config.seed,
+                config.voximplant_sessions,
+                config.voximplant_span_seconds,
+            ),
+        }
+    }
+
+    pub fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
+        self.sessions.iter().map(|s| (s.id, s.start)).collect()
+    }
+
+    /// Checks the bearer JWT; the error is the reason, answered as an auth error body.
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), String> {
+        let fail = |why: &str| why.to_string();
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| fail("no bearer token"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| fail("malformed token"))?;
+        if header.kid.as_deref() != Some(DEMO_KEY_ID) {
+            return Err(fail("unknown key id"));
+        }
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &validation)
+            .map_err(|_| fail("bad signature"))?
+            .claims;
+        let now = Utc::now().timestamp() + self.clock_skew;
+        if claims.iss != DEMO_ACCOUNT_ID {
+            return Err(fail("iss is not this account"));
+        }
+        if claims.exp <= now {
+            return Err(fail("token expired"));
+        }
+        if claims.exp - claims.iat > 3600 {
+            return Err(fail("exp is more than iat + 3600"));
+        }
+        Ok(())
+    }
+
+    fn call_history(&self, p: &HashMap<String, String>) -> Response {
+        let (Some(from), Some(to)) = (
+            p.get("from_date").and_then(|v| parse_time(v)),
+            p.get("to_date").and_then(|v| parse_time(v)),
+        ) else {
+            return error(
+                BAD_PARAMETER,
+                "from_date and to_date are required (YYYY-MM-DD HH:mm:ss)",
+            );
+        };
+        let number = |name: &str, default: u64| p.get(name).map_or(Ok(default), |v| v.parse::<u64>());
+        let (Ok(count), Ok(offset)) = (number("count", 20), number("offset", 0)) else {
+            return error(BAD_PARAMETER, "count and offset must be integers");
+        };
+        if count > 1000 {
+            return error(
+                BAD_PARAMETER,
+                "Invalid parameter value: count (the maximum value is 1000)",
+            );
+        }
+        if offset > 10_000 {
+            return error(
+                BAD_PARAMETER,
+                "Invalid parameter value: offset (the maximum value is 10000)",
+            );
+        }
+        let list =
+            |name: &str| -> Option<Vec<String>> { p.get(name).map(|v| v.split(';').map(str::to_string).collect()) };
+        let ids: Option<Vec<u64>> =
+            list("call_session_history_id").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
+        if ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
+            return error(
+                BAD_PARAMETER,
+                "Invalid parameter value: call_session_history_id (at most 1000 ids)",
+            );
+        }
+        if p.contains_key("application_id") && p.contains_key("application_name") {
+            return error(
+                BAD_PARAMETER,
+                "application_id and application_name are mutually exclusive",
+            );
+        }
+        let users: Option<Vec<u64>> = list("user_id").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
+        let remote = list("remote_number");
+        let local = list("local_number");
+        let matching: Vec<&VoxSession> = self
+            .sessions
+            .iter()
+            .filter(|s| s.start >= from && s.start <= to)
+            .filter(|s| ids.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+            .filter(|s| {
+                p.get("application_id")
+                    .is_none_or(|a| a.parse() == Ok(s.application_id))
+            })
+            .filter(|s| p.get("application_name").is_none_or(|a| *a == s.application_name))
+            .filter(|s| users.as_ref().is_none_or(|u| u.contains(&s.user_id)))
+            .filter(|s| {
+                remote
+                    .as_ref()
+                    .is_none_or(|r| s.remote_numbers.iter().any(|n| r.contains(n)))
+            })
+            .filter(|s| {
+                local
+                    .as_ref()
+                    .is_none_or(|l| s.local_numbers.iter().any(|n| l.contains(n)))
+            })
+            .collect();
+        let flag = |name: &str| p.get(name).is_some_and(|v| v == "true");
+        let ordered: Box<dyn Iterator<Item = &&VoxSession>> = if flag("desc_order") {
+            Box::new(matching.iter())
+        } else {
+            Box::new(matching.iter().rev())
+        };
+        let result: Vec<Value> = ordered
+            .skip(offset as usize)
+            .take(count as usize)
+            .map(|s| {
+                let mut v = s.base.clone();
+                if flag("with_calls") {
+                    v["calls"] = s.calls.clone();
+                }
+                if flag("with_records") {
+                    v["records"] = s.records.clone();
+                }
+                if flag("with_other_resources") {
+                    v["other_resource_usage"] = s.other.clone();
+                }
+                v
+            })
+            .collect();
+        let mut body = json!({"result": result, "count": result.len(), "timezone": "UTC"});
+        if flag("with_total_count") {
+            body["total_count"] = json!(matching.len());
+        }
+        Json(body).into_response()
+    }
+}
+
+/// Parameters from the query string and a form body (both are used by real clients).
+fn params(query: HashMap<String, String>, body: &Bytes) -> HashMap<String, String> {
+    let mut all = query;
+    all.extend(url::form_urlencoded::parse(body).into_owned());
+    all
+}
+
+async fn method(
+    State(state): State<Arc<VoximplantState>>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    if let Err(why) = state.authorize(&headers) {
+        return error(AUTH_ERROR, &format!("Authorization failed: {why}"));
+    }
+    let p = params(query, &body);
+    match method.as_str() {
+        "GetCallHistory" => state.call_history(&p),
+        other => error(BAD_PARAMETER, &format!("Unknown method {other}")),
+    }
+}
+
+pub(super) fn routes(state: Arc<VoximplantState>) -> Router {
+    Router::new()
+        .route("/platform_api/{method}", post(method))
+        .with_state(state)
+}

@@ -1,0 +1,374 @@
+//! Voximplant's GraphQL types (`VoximplantCallSession` and its calls, records and
+//! resource usage) and the `voximplantCallSessions` connection.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, InputObject, Json, Object};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::call_log::{CallLog, call_log_object};
+use super::connection::{PageArgs, connection_names};
+use super::error::GatewayError;
+use super::scope::scope;
+use super::values::Money;
+use crate::domain::{CallLogCore, NodeKind};
+use crate::providers::voximplant::model;
+use crate::providers::voximplant::paging::Position;
+use crate::providers::voximplant::{SessionFilter, Voximplant, session_key};
+
+/// A Voximplant JS session (`call_session_history_id`) with its calls.
+pub struct VoximplantCallSession(pub Arc<model::CallSession>);
+
+impl VoximplantCallSession {
+    fn core(&self) -> &CallLogCore {
+        &self.0.core
+    }
+    fn id_kind(&self) -> NodeKind {
+        NodeKind::VoximplantCallSession
+    }
+    fn id_native(&self) -> Cow<'_, str> {
+        Cow::Owned(session_key(self.0.id, self.0.core.created_at))
+    }
+}
+
+fn money(m: &Option<crate::domain::Money>) -> Option<Money> {
+    m.as_ref().map(Into::into)
+}
+
+fn id_i64(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+call_log_object! {
+    /// A Voximplant JS session. The `CallLog` fields are derived: `from`/`to`/`direction`
+    /// come from the first call (incoming: from = remote number, to = local number,
+    /// INBOUND; otherwise the reverse, OUTBOUND; no calls: null and UNKNOWN). `status`:
+    /// no finish reason yet -> IN_PROGRESS; "Normal termination" -> COMPLETED when a call
+    /// succeeded or there were no calls, else NO_ANSWER; any other finish reason -> FAILED
+    /// (`providerStatus` is the finish reason). `createdAt`/`startedAt` are `start_date`,
+    /// `endedAt` adds `duration`. `cost` sums calls, records and other resource usage in
+    /// the account currency (null when none is reported).
+    VoximplantCallSession {
+        /// `call_session_history_id`.
+        async fn session_id(&self) -> i64 {
+            id_i64(self.0.id)
+        }
+        async fn account_id(&self) -> Option<i64> {
+            self.0.account_id.map(id_i64)
+        }
+        async fn application_id(&self) -> Option<i64> {
+            self.0.application_id.map(id_i64)
+        }
+        async fn application_name(&self) -> Option<&str> {
+            self.0.application_name.as_deref()
+        }
+        async fn user_id(&self) -> Option<i64> {
+            self.0.user_id.map(id_i64)
+        }
+        /// The routing rule that started the session.
+        async fn rule_name(&self) -> Option<&str> {
+            self.0.rule_name.as_deref()
+        }
+        /// `Standard`, `HD` or `Ultra HD`.
+        async fn audio_quality(&self) -> Option<&str> {
+            self.0.audio_quality.as_deref()
+        }
+        async fn initiator_address(&self) -> Option<&str> {
+            self.0.initiator_address.as_deref()
+        }
+        async fn media_server_address(&self) -> Option<&str> {
+            self.0.media_server_address.as_deref()
+        }
+        /// Session log; Voximplant keeps it for one month.
+        async fn log_file_url(&self) -> Option<&str> {
+            self.0.log_file_url.as_deref().filter(|u| !u.is_empty())
+        }
+        /// e.g. `Normal termination`, `Insufficient funds`, `Timeout`.
+        async fn finish_reason(&self) -> Option<&str> {
+            self.0.finish_reason.as_deref()
+        }
+        async fn custom_data(&self) -> Option<&str> {
+            self.0.custom_data.as_deref()
+        }
+        /// The calls of the session, in order.
+        async fn calls(&self) -> Vec<VoximplantCall<'_>> {
+            self.0.calls.iter().map(VoximplantCall).collect()
+        }
+        /// Recordings made in the session.
+        async fn records(&self) -> Vec<VoximplantRecord<'_>> {
+            self.0.records.iter().map(VoximplantRecord).collect()
+        }
+        /// Other billed resources (ASR, TTS, video, ...).
+        async fn other_resource_usage(&self) -> Vec<VoximplantResourceUsage<'_>> {
+            self.0.other_resource_usage.iter().map(VoximplantResourceUsage).collect()
+        }
+    }
+}
+
+/// One call of a Voximplant session.
+pub struct VoximplantCall<'a>(&'a model::Call);
+
+#[Object]
+impl VoximplantCall<'_> {
+    async fn call_id(&self) -> i64 {
+        id_i64(self.0.call_id)
+    }
+    async fn start_time(&self) -> DateTime<Utc> {
+        self.0.start_time
+    }
+    /// INBOUND when `incoming`, else OUTBOUND.
+    async fn direction(&self) -> super::values::CallDirection {
+        if self.0.incoming {
+            super::values::CallDirection::Inbound
+        } else {
+            super::values::CallDirection::Outbound
+        }
+    }
+    async fn incoming(&self) -> bool {
+        self.0.incoming
+    }
+    async fn successful(&self) -> bool {
+        self.0.successful
+    }
+    /// Platform-side number.
+    async fn local_number(&self) -> Option<&str> {
+        self.0.local_number.as_deref()
+    }
+    /// Client-side number.
+    async fn remote_number(&self) -> Option<&str> {
+        self.0.remote_number.as_deref()
+    }
+    /// PSTN, mobile, user or sip.
+    async fn remote_number_type(&self) -> Option<&str> {
+        self.0.remote_number_type.as_deref()
+    }
+    async fn diversion_number(&self) -> Option<&str> {
+        self.0.diversion_number.as_deref()
+    }
+    async fn duration_seconds(&self) -> Option<i64> {
+        self.0.duration_seconds
+    }
+    async fn cost(&self) -> Option<Money> {
+        money(&self.0.cost)
+    }
+    async fn record_url(&self) -> Option<&str> {
+        self.0.record_url.as_deref()
+    }
+    async fn transaction_id(&self) -> Option<i64> {
+        self.0.transaction_id.map(id_i64)
+    }
+    async fn media_server_address(&self) -> Option<&str> {
+        self.0.media_server_address.as_deref()
+    }
+    async fn custom_data(&self) -> Option<&str> {
+        self.0.custom_data.as_deref()
+    }
+    /// End reason code and description, as Voximplant sends it (shape undocumented).
+    async fn end_reason(&self) -> Option<Json<&serde_json::Value>> {
+        self.0.end_reason.as_ref().map(Json)
+    }
+}
+
+/// A recording of a Voximplant session.
+pub struct VoximplantRecord<'a>(&'a model::Recording);
+
+#[Object]
+impl VoximplantRecord<'_> {
+    async fn record_id(&self) -> i64 {
+        id_i64(self.0.record_id)
+    }
+    async fn record_name(&self) -> Option<&str> {
+        self.0.record_name.as_deref()
+    }
+    async fn start_time(&self) -> DateTime<Utc> {
+        self.0.start_time
+    }
+    async fn duration_seconds(&self) -> Option<i64> {
+        self.0.duration_seconds
+    }
+    async fn cost(&self) -> Option<Money> {
+        money(&self.0.cost)
+    }
+    async fn record_url(&self) -> Option<&str> {
+        self.0.record_url.as_deref()
+    }
+    async fn transaction_id(&self) -> Option<i64> {
+        self.0.transaction_id.map(id_i64)
+    }
+    /// Size in MB, as reported.
+    async fn file_size(&self) -> Option<f64> {
+        self.0.file_size
+    }
+    async fn transcription_url(&self) -> Option<&str> {
+        self.0.transcription_url.as_deref()
+    }
+    /// `Not required`, `In progress` or `Complete`.
+    async fn transcription_status(&self) -> Option<&str> {
+        self.0.transcription_status.as_deref()
+    }
+}
+
+/// Another billed resource of a Voximplant session.
+pub struct VoximplantResourceUsage<'a>(&'a model::ResourceUsage);
+
+#[Object]
+impl VoximplantResourceUsage<'_> {
+    async fn resource_usage_id(&self) -> i64 {
+        id_i64(self.0.resource_usage_id)
+    }
+    /// e.g. `ASR`, `TTS_TEXT_GOOGLE`, `VIDEOCALL`.
+    async fn resource_type(&self) -> &str {
+        &self.0.resource_type
+    }
+    async fn cost(&self) -> Option<Money> {
+        money(&self.0.cost)
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn used_at(&self) -> DateTime<Utc> {
+        self.0.used_at
+    }
+    async fn transaction_id(&self) -> Option<i64> {
+        self.0.transaction_id.map(id_i64)
+    }
+    async fn resource_quantity(&self) -> Option<i64> {
+        self.0.resource_quantity
+    }
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+    async fn ref_call_id(&self) -> Option<i64> {
+        self.0.ref_call_id.map(id_i64)
+    }
+}
+
+/// Filter of `voximplantCallSessions`; every field is applied by Voximplant.
+#[derive(InputObject, Default)]
+pub struct VoximplantCallSessionFilter {
+    /// Sessions that started after this instant (exclusive, second precision). Without
+    /// it the window starts the configured look-back (default 30 days) before its end.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Sessions that started before this instant (exclusive). Without it: now.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Client-side numbers (`remote_number`).
+    pub remote_numbers: Option<Vec<String>>,
+    /// Platform-side numbers (`local_number`).
+    pub local_numbers: Option<Vec<String>>,
+    /// Not together with `applicationName`.
+    pub application_id: Option<u64>,
+    /// Not together with `applicationId`.
+    pub application_name: Option<String>,
+    pub user_ids: Option<Vec<u64>>,
+}
+
+impl VoximplantCallSessionFilter {
+    fn into_domain(self) -> Result<SessionFilter, GatewayError> {
+        if self.application_id.is_some() && self.application_name.is_some() {
+            return Err(GatewayError::bad_input(
+                "give `applicationId` or `applicationName`, not both",
+            ));
+        }
+        Ok(SessionFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            remote_numbers: self.remote_numbers.unwrap_or_default(),
+            local_numbers: self.local_numbers.unwrap_or_default(),
+            application_id: self.application_id,
+            application_name: self.application_name,
+            user_ids: self.user_ids.unwrap_or_default(),
+        })
+    }
+}
+
+fn canonical(filter: &SessionFilter) -> String {
+    let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        stamp(&filter.created_after),
+        stamp(&filter.created_before),
+        filter.remote_numbers,
+        filter.local_numbers,
+        filter.application_id,
+        filter.application_name,
+        filter.user_ids
+    )
+}
+
+/// `totalCount` of the session connection: one GetCallHistory with `with_total_count`,
+/// only when selected.
+pub struct SessionTotal {
+    service: Arc<Voximplant>,
+    filter: SessionFilter,
+    window: (DateTime<Utc>, DateTime<Utc>),
+}
+
+#[Object]
+impl SessionTotal {
+    /// Sessions matching the filter in the listing's date window.
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        Ok(id_i64(self.service.count(&self.filter, self.window).await?))
+    }
+}
+
+connection_names!(
+    SessionNames,
+    "VoximplantCallSessionConnection",
+    "VoximplantCallSessionEdge"
+);
+
+pub type SessionConnection = Connection<String, CallLog, SessionTotal, EmptyFields, SessionNames, SessionNames>;
+
+/// A session as the `CallLog` it is rendered as.
+pub fn call_session(session: Arc<model::CallSession>) -> CallLog {
+    CallLog::VoximplantCallSession(VoximplantCallSession(session))
+}
+
+/// Voximplant's root query fields (merged into `Query`).
+#[derive(Default)]
+pub struct VoximplantQuery;
+
+#[Object]
+impl VoximplantQuery {
+    /// Voximplant call sessions (GetCallHistory), newest first. Voximplant requires a date
+    /// window: without `createdAfter` it spans the configured look-back (default 30 days)
+    /// before `createdBefore` or now, fixed when the first page is read. Paging goes past
+    /// Voximplant's 10,000-offset cap by moving the window and skipping seen sessions.
+    async fn voximplant_call_sessions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<VoximplantCallSessionFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<SessionConnection> {
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let args = PageArgs::<Position>::parse(
+            ctx,
+            "voximplantCallSessions",
+            canonical(&filter),
+            first,
+            after.as_deref(),
+        )?;
+        let service = scope(ctx)?.voximplant()?.service.clone();
+        let window = args
+            .after
+            .as_ref()
+            .map(|p| (p.from, p.to))
+            .unwrap_or_else(|| service.window_of(&filter));
+        let page = service.sessions(&filter, args.after.clone(), args.first).await?;
+        let total = SessionTotal {
+            service,
+            filter,
+            window,
+        };
+        let mut connection = Connection::with_additional_fields(args.after.is_some(), page.has_next, total);
+        connection.edges = page
+            .edges
+            .into_iter()
+            .map(|(p, s)| Edge::new(args.cursor(&p), call_session(s)))
+            .collect();
+        Ok(connection)
+    }
+}

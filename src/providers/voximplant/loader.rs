@@ -1,0 +1,25 @@
+//! Per-request DataLoader for Voximplant sessions: a batch of ids becomes one
+//! GetCallHistory with `call_session_history_id=a;b;c` (up to 1000) over a date window
+//! covering them (each key carries its session's start: `id@unix-seconds`).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+
+use super::Voximplant;
+use super::model::CallSession;
+use crate::providers::Lookup;
+
+/// Loads sessions by `id@unix-seconds` keys.
+pub struct CallSessionLoader(pub Arc<Voximplant>);
+
+impl Loader<String> for CallSessionLoader {
+    type Value = Lookup<CallSession>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        Ok(self.0.sessions_by_key(keys).await)
+    }
+}

@@ -1,0 +1,339 @@
+//! Voximplant Management API (providers.md §3): JS call sessions from GetCallHistory,
+//! with service-account JWT auth, windowed `count`/`offset` paging and batch reads by id.
+//!
+//! `Voximplant` is one tenant's service, reading through the shared cache.
+
+pub mod auth;
+mod client;
+mod loader;
+mod mapping;
+pub mod model;
+pub mod paging;
+mod wire;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
+
+use crate::cache::{Cache, CacheKey, TenantId};
+use crate::config::{UpstreamConfig, VoximplantConfig};
+use crate::domain::Provider;
+use crate::providers::Lookup;
+use crate::upstream::{UpstreamClient, UpstreamError};
+use auth::{Clock, ServiceAccount, TokenSource};
+use client::Client;
+pub use loader::CallSessionLoader;
+use mapping::format_timestamp;
+use model::CallSession;
+use paging::{Page, Position, Window};
+use wire::CallSessionWire;
+
+const SESSION: &str = "session";
+const PAGE: &str = "session-page";
+const COUNT: &str = "session-count";
+/// GetCallHistory's limit on `call_session_history_id`.
+const MAX_IDS: usize = 1000;
+
+/// Filter of the session listing; everything is applied by Voximplant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Exclusive; defaults to `createdBefore` (or now) minus the configured look-back.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Exclusive; defaults to now.
+    pub created_before: Option<DateTime<Utc>>,
+    pub remote_numbers: Vec<String>,
+    pub local_numbers: Vec<String>,
+    pub application_id: Option<u64>,
+    pub application_name: Option<String>,
+    pub user_ids: Vec<u64>,
+}
+
+impl SessionFilter {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if !self.remote_numbers.is_empty() {
+            params.push(("remote_number", self.remote_numbers.join(";")));
+        }
+        if !self.local_numbers.is_empty() {
+            params.push(("local_number", self.local_numbers.join(";")));
+        }
+        if let Some(id) = self.application_id {
+            params.push(("application_id", id.to_string()));
+        }
+        if let Some(name) = &self.application_name {
+            params.push(("application_name", name.clone()));
+        }
+        if !self.user_ids.is_empty() {
+            let ids: Vec<String> = self.user_ids.iter().map(u64::to_string).collect();
+            params.push(("user_id", ids.join(";")));
+        }
+        params
+    }
+}
+
+/// `id@unix-seconds`: a session id with its start, which GetCallHistory needs for its
+/// mandatory date window.
+pub fn session_key(id: u64, start: DateTime<Utc>) -> String {
+    format!("{id}@{}", start.timestamp())
+}
+
+fn parse_key(key: &str) -> Option<(u64, DateTime<Utc>)> {
+    let (id, ts) = key.split_once('@')?;
+    Some((id.parse().ok()?, DateTime::from_timestamp(ts.parse().ok()?, 0)?))
+}
+
+/// Why a Voximplant service cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[error("voximplant credentials: {0}")]
+pub struct SetupError(String);
+
+/// One tenant's Voximplant service.
+pub struct Voximplant {
+    tenant: TenantId,
+    client: Client,
+    cache: Cache,
+    page_size: u32,
+    currency: &'static str,
+    lookback: Duration,
+    clock: Clock,
+}
+
+impl Voximplant {
+    pub fn new(
+        tenant: TenantId,
+        config: &VoximplantConfig,
+        http: reqwest::Client,
+        policy: &UpstreamConfig,
+        cache: Cache,
+        clock: Clock,
+    ) -> Result<Self, SetupError> {
+        let json = config.credentials().map_err(|e| SetupError(e.to_string()))?;
+        let account = ServiceAccount::from_json(json.expose()).map_err(|e| SetupError(e.to_string()))?;
+        let tokens = TokenSource::new(account, config.token_lifetime.as_secs() as i64, clock.clone());
+        let upstream = UpstreamClient::new(http, Provider::Voximplant, config.concurrency, policy.clone());
+        Ok(Voximplant {
+            tenant,
+            client: Client::new(upstream, &config.base_url, tokens),
+            cache,
+            page_size: config.page_size,
+            // One small string per configured tenant, for the process lifetime.
+            currency: Box::leak(config.currency.clone().into_boxed_str()),
+            lookback: Duration::from_std(config.lookback).unwrap_or(Duration::days(30)),
+            clock,
+        })
+    }
+
+    pub fn upstream_requests(&self) -> u64 {
+        self.client.request_count()
+    }
+
+    /// The inclusive date window a filter means, at second precision.
+    pub fn window_of(&self, filter: &SessionFilter) -> (DateTime<Utc>, DateTime<Utc>) {
+        let now = DateTime::from_timestamp((self.clock)(), 0).unwrap_or_else(Utc::now);
+        let to = filter
+            .created_before
+            .map(|t| ceil_second(t) - Duration::seconds(1))
+            .unwrap_or(now);
+        let from = filter
+            .created_after
+            .map(|t| floor_second(t) + Duration::seconds(1))
+            .unwrap_or(to - self.lookback);
+        (from, to)
+    }
+
+    /// A window of sessions, newest first.
+    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    pub async fn sessions(
+        &self,
+        filter: &SessionFilter,
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window, UpstreamError> {
+        let (from, to) = self.window_of(filter);
+        if from > to {
+            return Ok(Window {
+                edges: Vec::new(),
+                has_next: false,
+            });
+        }
+        paging::window(from, to, after, first, |from, to, offset| {
+            self.page(filter, from, to, offset)
+        })
+        .await
+    }
+
+    /// Sessions matching `filter` in its window (`with_total_count`, one row fetched).
+    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    pub async fn count(
+        &self,
+        filter: &SessionFilter,
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<u64, UpstreamError> {
+        let mut params = self.history_params(filter, window.0, window.1, 0, 1);
+        params.push(("with_total_count", "true".into()));
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, COUNT, encode(&params));
+        let ttl = self.cache.ttls().page;
+        let count = self
+            .cache
+            .get_or_fetch(key, async {
+                let env = self
+                    .client
+                    .call::<Vec<CallSessionWire>>("GetCallHistory", &params)
+                    .await?;
+                Ok::<_, UpstreamError>((Count(env.total_count.unwrap_or(0)), ttl))
+            })
+            .await?;
+        Ok(count.0)
+    }
+
+    /// Sessions by `id@unix-seconds` keys: cache first, then one GetCallHistory per
+    /// 1000 misses with `call_session_history_id=a;b;c`.
+    #[tracing::instrument(skip(self, keys), fields(provider = "voximplant", tenant = self.tenant.as_str(), ids = keys.len()))]
+    pub async fn sessions_by_key(&self, keys: &[String]) -> HashMap<String, Lookup<CallSession>> {
+        let mut answers = HashMap::with_capacity(keys.len());
+        let mut misses = Vec::new();
+        for key in keys {
+            let Some((id, start)) = parse_key(key) else {
+                answers.insert(key.clone(), Ok(None));
+                continue;
+            };
+            match self.cache.get::<Option<Arc<CallSession>>>(&self.record_key(id)).await {
+                Some(hit) => {
+                    answers.insert(key.clone(), Ok((*hit).clone()));
+                }
+                None => misses.push((key.clone(), id, start)),
+            }
+        }
+        let chunks: Vec<_> = misses.chunks(MAX_IDS).collect();
+        let fetched = join_all(chunks.iter().map(|c| self.fetch_ids(c))).await;
+        for (chunk, result) in chunks.into_iter().zip(fetched) {
+            for (key, id, _) in chunk {
+                answers.insert(
+                    key.clone(),
+                    result
+                        .as_ref()
+                        .map(|found| found.get(id).cloned())
+                        .map_err(Clone::clone),
+                );
+            }
+        }
+        answers
+    }
+
+    async fn fetch_ids(
+        &self,
+        chunk: &[(String, u64, DateTime<Utc>)],
+    ) -> Result<HashMap<u64, Arc<CallSession>>, UpstreamError> {
+        let from = chunk.iter().map(|c| c.2).min().unwrap_or_else(Utc::now) - Duration::minutes(1);
+        let to = chunk.iter().map(|c| c.2).max().unwrap_or_else(Utc::now) + Duration::minutes(1);
+        let ids: Vec<String> = chunk.iter().map(|c| c.1.to_string()).collect();
+        let mut params = self.history_params(&SessionFilter::default(), from, to, 0, chunk.len() as u32);
+        params.push(("call_session_history_id", ids.join(";")));
+        let env = self
+            .client
+            .call::<Vec<CallSessionWire>>("GetCallHistory", &params)
+            .await?;
+        let mut found = HashMap::new();
+        for wire in env.result.unwrap_or_default() {
+            let session = Arc::new(self.map(wire)?);
+            found.insert(session.id, session);
+        }
+        for (_, id, _) in chunk {
+            let record = found.get(id).cloned();
+            let ttl = self.cache.ttls().for_record(record.as_ref().map(|r| r.core.is_final()));
+            self.cache.insert(self.record_key(*id), record, ttl).await;
+        }
+        Ok(found)
+    }
+
+    fn history_params(
+        &self,
+        filter: &SessionFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        offset: u32,
+        count: u32,
+    ) -> Vec<(&'static str, String)> {
+        let mut params = vec![
+            ("from_date", format_timestamp(from)),
+            ("to_date", format_timestamp(to)),
+            ("desc_order", "true".into()),
+            ("with_calls", "true".into()),
+            ("with_records", "true".into()),
+            ("with_other_resources", "true".into()),
+            ("count", count.to_string()),
+            ("offset", offset.to_string()),
+        ];
+        params.extend(filter.params());
+        params
+    }
+
+    async fn page(
+        &self,
+        filter: &SessionFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        offset: u32,
+    ) -> Result<Arc<Page>, UpstreamError> {
+        let params = self.history_params(filter, from, to, offset, self.page_size);
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, PAGE, encode(&params));
+        self.cache
+            .get_or_fetch(key, async {
+                let env = self
+                    .client
+                    .call::<Vec<CallSessionWire>>("GetCallHistory", &params)
+                    .await?;
+                let items: Vec<Arc<CallSession>> = env
+                    .result
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|w| self.map(w).map(Arc::new))
+                    .collect::<Result<_, _>>()?;
+                for item in &items {
+                    let ttl = self.cache.ttls().for_record(Some(item.core.is_final()));
+                    self.cache
+                        .insert(self.record_key(item.id), Some(item.clone()), ttl)
+                        .await;
+                }
+                let full = items.len() >= self.page_size as usize;
+                Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
+            })
+            .await
+    }
+
+    fn map(&self, wire: CallSessionWire) -> Result<CallSession, UpstreamError> {
+        mapping::session(wire, self.currency)
+            .map_err(|e| UpstreamError::bad_response(Provider::Voximplant, e.to_string()))
+    }
+
+    fn record_key(&self, id: u64) -> CacheKey {
+        CacheKey::new(&self.tenant, Provider::Voximplant, SESSION, id.to_string())
+    }
+}
+
+fn encode(params: &[(&str, String)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    let down = floor_second(t);
+    if down == t { down } else { down + Duration::seconds(1) }
+}
+
+struct Count(u64);
+
+impl crate::cache::Weigh for Count {
+    fn weight(&self) -> usize {
+        8
+    }
+}

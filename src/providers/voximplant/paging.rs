@@ -1,0 +1,129 @@
+//! Paging GetCallHistory: `count`/`offset` inside a fixed `from_date`/`to_date` window
+//! (fixed at the first page and carried in the cursor, so sessions that start later never
+//! shift offsets). Offsets stop at 10,000 upstream; past that the window's upper bound
+//! moves to the last seen `start_date` and the sessions already seen at that second are
+//! skipped by id.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::CallSession;
+use crate::domain::Provider;
+use crate::upstream::UpstreamError;
+
+/// Voximplant's largest accepted `offset`.
+pub const MAX_OFFSET: u32 = 10_000;
+
+/// Where an edge sits: its window, its offset in it, and the ids seen at its second.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    #[serde(rename = "f")]
+    pub from: DateTime<Utc>,
+    #[serde(rename = "t")]
+    pub to: DateTime<Utc>,
+    #[serde(rename = "o")]
+    pub offset: u32,
+    #[serde(rename = "s")]
+    pub start: DateTime<Utc>,
+    /// Ids already emitted whose start is `start` (normally one or two).
+    #[serde(rename = "k")]
+    pub seen_at_start: Vec<u64>,
+}
+
+/// One upstream page.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<Arc<CallSession>>,
+    pub full: bool,
+}
+
+impl crate::cache::Weigh for Page {
+    fn weight(&self) -> usize {
+        self.items.iter().map(|i| i.weight() + 8).sum::<usize>() + 32
+    }
+}
+
+/// A connection page.
+#[derive(Debug)]
+pub struct Window {
+    pub edges: Vec<(Position, Arc<CallSession>)>,
+    pub has_next: bool,
+}
+
+const MAX_PAGES_PER_WINDOW: usize = 1_000;
+
+/// Collects `first` sessions after `after` (or from the window `from..=to`), reading one
+/// more to know `has_next`. `fetch(from, to, offset)` returns one upstream page.
+pub async fn window<F, Fut>(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<Position>,
+    first: usize,
+    mut fetch: F,
+) -> Result<Window, UpstreamError>
+where
+    F: FnMut(DateTime<Utc>, DateTime<Utc>, u32) -> Fut,
+    Fut: Future<Output = Result<Arc<Page>, UpstreamError>>,
+{
+    let (from, mut to, mut offset, mut seen) = match after {
+        Some(p) => (p.from, p.to, p.offset + 1, Some((p.start, p.seen_at_start))),
+        None => (from, to, 0, None),
+    };
+    // Sessions to skip right after a window move: those already emitted at the new bound.
+    let mut skip: Option<(DateTime<Utc>, Vec<u64>)> = None;
+    let mut edges = Vec::with_capacity(first + 1);
+    for _ in 0..MAX_PAGES_PER_WINDOW {
+        if offset > MAX_OFFSET {
+            let Some((start, ids)) = seen.clone() else {
+                return Err(bad("offset cap reached without a session to move the window to"));
+            };
+            if start == to && skip.is_some() {
+                return Err(bad("more than 10,000 sessions share one second"));
+            }
+            to = start;
+            offset = 0;
+            skip = Some((start, ids));
+        }
+        let page = fetch(from, to, offset).await?;
+        for (i, session) in page.items.iter().enumerate() {
+            let start = session.core.created_at;
+            if skip
+                .as_ref()
+                .is_some_and(|(at, ids)| *at == start && ids.contains(&session.id))
+            {
+                continue;
+            }
+            if edges.len() == first {
+                return Ok(Window { edges, has_next: true });
+            }
+            seen = Some(match seen.take() {
+                Some((at, mut ids)) if at == start => {
+                    ids.push(session.id);
+                    (at, ids)
+                }
+                _ => (start, vec![session.id]),
+            });
+            let seen_at_start = seen.as_ref().map(|(_, ids)| ids.clone()).unwrap_or_default();
+            let position = Position {
+                from,
+                to,
+                offset: offset + i as u32,
+                start,
+                seen_at_start,
+            };
+            edges.push((position, session.clone()));
+        }
+        if !page.full {
+            return Ok(Window { edges, has_next: false });
+        }
+        offset += page.items.len() as u32;
+    }
+    Err(bad("more than 1,000 upstream pages for one window"))
+}
+
+fn bad(detail: &str) -> UpstreamError {
+    UpstreamError::bad_response(Provider::Voximplant, detail)
+}
