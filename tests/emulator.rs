@@ -236,3 +236,60 @@ async fn oneuptime_routes_check_keys_limits_select_query_and_sort_as_documented(
         400
     );
 }
+
+#[tokio::test]
+async fn voximplant_rejects_unsigned_requests_and_counts_or_offsets_over_the_caps() {
+    let emulator = Emulator::start(EmulatorConfig {
+        voximplant_sessions: 300,
+        ..small()
+    })
+    .await
+    .unwrap();
+    let url = emulator.base_url().join("/platform_api/GetCallHistory").unwrap();
+    let r: Value = reqwest::Client::new()
+        .post(url.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["error"]["code"], 100, "no bearer token: an error in a 200 body");
+    // A gateway-signed request is the easiest valid token: reuse the gateway's signer.
+    let account =
+        switchboard::providers::voximplant::auth::ServiceAccount::from_json(&switchboard::emulator::demo_credentials())
+            .unwrap();
+    let tokens = switchboard::providers::voximplant::auth::TokenSource::new(
+        account,
+        60,
+        switchboard::providers::voximplant::auth::system_clock(),
+    );
+    let call = |params: Vec<(&'static str, &'static str)>| {
+        let url = url.clone();
+        let token = tokens.token().unwrap();
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .form(&params)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let window = vec![("from_date", "2020-01-01 00:00:00"), ("to_date", "2030-01-01 00:00:00")];
+    let ok = call([window.clone(), vec![("count", "1000"), ("with_total_count", "true")]].concat()).await;
+    assert_eq!(ok["total_count"], 300);
+    assert_eq!(ok["result"].as_array().unwrap().len(), 300);
+    assert!(ok["result"][0]["calls"].is_null(), "calls only with with_calls=true");
+    let too_many = call([window.clone(), vec![("count", "1001")]].concat()).await;
+    assert_eq!(too_many["error"]["code"], 201);
+    let too_far = call([window.clone(), vec![("offset", "10001")]].concat()).await;
+    assert_eq!(too_far["error"]["code"], 201);
+    assert!(
+        call(vec![("count", "5")]).await["error"].is_object(),
+        "from_date/to_date are required"
+    );
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard::Application;
-use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig};
+use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
 use switchboard::emulator::{BasicCredential, DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig};
 use tokio::sync::oneshot;
 
@@ -28,7 +28,23 @@ pub fn small_emulator() -> EmulatorConfig {
         signalwire_voice_logs: 600,
         signalwire_video_logs: 120,
         oneuptime_call_logs: 700,
+        voximplant_sessions: 800,
         ..EmulatorConfig::default()
+    }
+}
+
+/// Voximplant settings pointing at `emulator` with the demo service account; the
+/// look-back covers the whole seeded data set.
+pub fn voximplant_config(emulator: &Emulator) -> VoximplantConfig {
+    VoximplantConfig {
+        base_url: emulator.base_url(),
+        credentials_file: None,
+        credentials_json: Some(Secret::new(switchboard::emulator::demo_credentials())),
+        currency: "USD".into(),
+        lookback: Duration::from_secs(3650 * 24 * 3600),
+        page_size: 100,
+        token_lifetime: Duration::from_secs(300),
+        concurrency: 8,
     }
 }
 
@@ -71,6 +87,7 @@ impl TestApp {
         let mut config = base_config();
         config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
         config.providers.oneuptime = Some(oneuptime_config(&emulator));
+        config.providers.voximplant = Some(voximplant_config(&emulator));
         tweak(&mut config, &emulator);
         Self::start(config, emulator).await
     }
@@ -151,6 +168,15 @@ pub const ONEUPTIME_PAGE: &str = r#"query($first: Int, $after: String, $filter: 
     edges { cursor node { id nativeId createdAt status } }
   }
 }"#;
+
+pub const SESSION_PAGE: &str = r#"query($first: Int, $after: String, $filter: VoximplantCallSessionFilter) {
+  voximplantCallSessions(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id nativeId createdAt status } }
+  }
+}"#;
+
+pub const VOXIMPLANT_HISTORY: &str = "POST /platform_api/{method}";
 
 pub const ONEUPTIME_LIST: &str = "POST /api/call-log/get-list";
 pub const ONEUPTIME_COUNT: &str = "POST /api/call-log/count";

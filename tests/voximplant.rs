@@ -1,0 +1,233 @@
+//! Voximplant end to end: JWT auth failures, windowed paging (also past offset 10,000),
+//! filters, batch reads by id, and `totalCount`.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use serde_json::{Value, json};
+use switchboard::config::Secret;
+use switchboard::emulator::{DEMO_ACCOUNT_ID, DEMO_KEY_ID, DEMO_PRIVATE_KEY, OTHER_PRIVATE_KEY};
+
+fn credentials(key_id: &str, private_key: &str) -> String {
+    json!({"account_id": DEMO_ACCOUNT_ID, "key_id": key_id, "private_key": private_key}).to_string()
+}
+
+fn session_ids(app: &TestApp) -> Vec<String> {
+    app.emulator
+        .voximplant_sessions()
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect()
+}
+
+fn session_global_id(id: u64, start: chrono::DateTime<chrono::Utc>) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("VoximplantCallSession:{id}@{}", start.timestamp()))
+}
+
+async fn auth_failure(tweak: impl FnOnce(&mut switchboard::Config), skew: i64) -> Value {
+    let mut emulator = small_emulator();
+    emulator.voximplant_clock_skew_seconds = skew;
+    let app = TestApp::spawn_with(emulator, |c, _| tweak(c)).await;
+    let r = app.query(SESSION_PAGE, json!({"first": 3})).await;
+    assert_eq!(r["errors"][0]["extensions"]["provider"], "VOXIMPLANT", "{r}");
+    assert!(!r.to_string().contains("Authorization failed"), "no upstream text: {r}");
+    r
+}
+
+#[tokio::test]
+async fn expired_tokens_wrong_kids_and_bad_signatures_are_upstream_unauthorized() {
+    let expired = auth_failure(|_| {}, 7_200).await;
+    assert_eq!(
+        error_codes(&expired),
+        ["UPSTREAM_UNAUTHORIZED"],
+        "the emulator's clock is 2 h ahead"
+    );
+    let wrong_kid = auth_failure(
+        |c| {
+            c.providers.voximplant.as_mut().unwrap().credentials_json =
+                Some(Secret::new(credentials("some-other-key", DEMO_PRIVATE_KEY)))
+        },
+        0,
+    )
+    .await;
+    assert_eq!(error_codes(&wrong_kid), ["UPSTREAM_UNAUTHORIZED"]);
+    let bad_signature = auth_failure(
+        |c| {
+            c.providers.voximplant.as_mut().unwrap().credentials_json =
+                Some(Secret::new(credentials(DEMO_KEY_ID, OTHER_PRIVATE_KEY)))
+        },
+        0,
+    )
+    .await;
+    assert_eq!(error_codes(&bad_signature), ["UPSTREAM_UNAUTHORIZED"]);
+}
+
+#[tokio::test]
+async fn credentials_files_in_the_wrapped_layout_work() {
+    let path = std::env::temp_dir().join(format!("vox-credentials-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        format!("{{\"result\": {}}}", credentials(DEMO_KEY_ID, DEMO_PRIVATE_KEY)),
+    )
+    .unwrap();
+    let file = path.clone();
+    let app = TestApp::spawn_with(small_emulator(), move |c, _| {
+        let vx = c.providers.voximplant.as_mut().unwrap();
+        vx.credentials_json = None;
+        vx.credentials_file = Some(file);
+    })
+    .await;
+    let r = app.query(SESSION_PAGE, json!({"first": 3})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    std::fs::remove_file(path).ok();
+}
+
+#[tokio::test]
+async fn paging_sessions_with_first_1_7_and_100_yields_the_same_sequence() {
+    let app = TestApp::spawn().await;
+    let expected = session_ids(&app);
+    for first in [1, 7, 100] {
+        let ids = page_all(&app, SESSION_PAGE, "voximplantCallSessions", first, json!({})).await;
+        assert_eq!(ids, expected, "first = {first}");
+    }
+}
+
+#[tokio::test]
+async fn paging_past_offset_10000_repeats_and_skips_nothing() {
+    // 12,000 sessions within one hour: offsets run past 10,000 and many share a second.
+    let mut emulator = small_emulator();
+    emulator.voximplant_sessions = 12_000;
+    emulator.voximplant_span_seconds = 3_600;
+    let app = TestApp::spawn_with(emulator, |c, _| {
+        c.providers.voximplant.as_mut().unwrap().page_size = 1000
+    })
+    .await;
+    let expected = session_ids(&app);
+    let ids = page_all(&app, SESSION_PAGE, "voximplantCallSessions", 100, json!({})).await;
+    assert_eq!(ids.len(), expected.len());
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn nodes_with_50_session_ids_make_exactly_one_upstream_call_and_none_when_repeated() {
+    let app = TestApp::spawn().await;
+    let ids: Vec<String> = app
+        .emulator
+        .voximplant_sessions()
+        .iter()
+        .step_by(13)
+        .take(50)
+        .map(|(id, t)| session_global_id(*id, *t))
+        .collect();
+    let q =
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on VoximplantCallSession { sessionId calls { callId } } } }";
+    let r = app.query(q, json!({"ids": ids})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let got: Vec<&str> = r["data"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, ids);
+    assert!(!r["data"]["nodes"][0]["calls"].as_array().unwrap().is_empty());
+    assert_eq!(
+        app.upstream(VOXIMPLANT_HISTORY),
+        1,
+        "one GetCallHistory with call_session_history_id=a;b;c"
+    );
+    app.query(q, json!({"ids": ids})).await;
+    assert_eq!(app.upstream(VOXIMPLANT_HISTORY), 1, "the repeat is cached");
+}
+
+#[tokio::test]
+async fn a_listed_session_opens_by_id_without_an_upstream_call() {
+    let app = TestApp::spawn().await;
+    let r = app.query(SESSION_PAGE, json!({"first": 5})).await;
+    let id = r["data"]["voximplantCallSessions"]["edges"][2]["node"]["id"].clone();
+    let before = app.upstream_total();
+    let one = app
+        .query("query($id: ID!) { node(id: $id) { id } }", json!({"id": id}))
+        .await;
+    assert_eq!(one["data"]["node"]["id"], id);
+    assert_eq!(app.upstream_total(), before);
+}
+
+#[tokio::test]
+async fn filters_return_exactly_the_matching_sessions() {
+    let app = TestApp::spawn().await;
+    let q = r#"query($after: String, $filter: VoximplantCallSessionFilter) { voximplantCallSessions(first: 100, after: $after, filter: $filter) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { node { nativeId createdAt ... on VoximplantCallSession { applicationId applicationName userId
+          calls { localNumber remoteNumber } } } } } }"#;
+    let all_of = |filter: Value| {
+        let app = &app;
+        async move {
+            let mut nodes = Vec::new();
+            let mut after = Value::Null;
+            let mut total = None;
+            loop {
+                let r = app.query(q, json!({"after": after, "filter": filter})).await;
+                assert!(r["errors"].is_null(), "{filter}: {r}");
+                let c = &r["data"]["voximplantCallSessions"];
+                total = total.or(c["totalCount"].as_u64());
+                nodes.extend(c["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+                if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    return (nodes, total.unwrap());
+                }
+                after = c["pageInfo"]["endCursor"].clone();
+            }
+        }
+    };
+    let (everything, total) = all_of(json!({})).await;
+    assert_eq!(everything.len(), 800);
+    assert_eq!(total, 800);
+    let sample = &everything[10];
+    let remote = sample["calls"][0]["remoteNumber"].as_str().unwrap().to_string();
+    let local = sample["calls"][0]["localNumber"].as_str().unwrap().to_string();
+    let created = |n: &Value| n["createdAt"].as_str().unwrap().to_string();
+    let has = |n: &Value, field: &str, v: &str| n["calls"].as_array().unwrap().iter().any(|c| c[field] == v);
+    type Keep<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+    let cases: Vec<(Value, Keep)> = vec![
+        (
+            json!({"remoteNumbers": [remote]}),
+            Box::new(|n| has(n, "remoteNumber", &remote)),
+        ),
+        (
+            json!({"localNumbers": [local]}),
+            Box::new(|n| has(n, "localNumber", &local)),
+        ),
+        (
+            json!({"applicationId": 10002}),
+            Box::new(|n| n["applicationId"] == 10002),
+        ),
+        (
+            json!({"applicationName": "ivr.acme.voximplant.com"}),
+            Box::new(|n| n["applicationName"] == "ivr.acme.voximplant.com"),
+        ),
+        (
+            json!({"userIds": [503, 504]}),
+            Box::new(|n| n["userId"] == 503 || n["userId"] == 504),
+        ),
+        (
+            json!({"createdAfter": created(&everything[300]), "createdBefore": created(&everything[100])}),
+            Box::new(|n| created(n) > created(&everything[300]) && created(n) < created(&everything[100])),
+        ),
+    ];
+    for (filter, keep) in cases {
+        let expected: Vec<&Value> = everything.iter().filter(|n| keep(n)).map(|n| &n["nativeId"]).collect();
+        let (got, total) = all_of(filter.clone()).await;
+        let got: Vec<&Value> = got.iter().map(|n| &n["nativeId"]).collect();
+        assert!(!expected.is_empty(), "{filter} matches something");
+        assert_eq!(got, expected, "{filter}");
+        assert_eq!(total as usize, expected.len(), "{filter}: totalCount");
+    }
+    let both = app
+        .query(
+            SESSION_PAGE,
+            json!({"filter": {"applicationId": 1, "applicationName": "x"}}),
+        )
+        .await;
+    assert_eq!(error_codes(&both), ["BAD_USER_INPUT"]);
+}
