@@ -231,3 +231,115 @@ async fn filters_return_exactly_the_matching_sessions() {
         .await;
     assert_eq!(error_codes(&both), ["BAD_USER_INPUT"]);
 }
+
+#[tokio::test]
+async fn paging_the_audit_log_with_first_1_7_and_100_yields_every_entry_once_newest_first() {
+    let app = TestApp::spawn().await;
+    let expected: Vec<String> = app
+        .emulator
+        .voximplant_audit_entries()
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(expected.len(), 500);
+    for first in [1, 7, 100] {
+        let ids = page_all_numbers(&app, first, json!({})).await;
+        assert_eq!(ids, expected, "first = {first}");
+    }
+}
+
+/// `page_all` for the audit log, whose `nativeId` alias is a number.
+async fn page_all_numbers(app: &TestApp, first: i64, filter: Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let r = app
+            .query(AUDIT_PAGE, json!({"first": first, "after": after, "filter": filter}))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["voximplantAuditLog"];
+        ids.extend(
+            c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["nativeId"].to_string()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return ids;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn audit_filters_return_exactly_the_matching_entries_and_entries_open_by_id() {
+    let app = TestApp::spawn().await;
+    let q = r#"query($after: String, $filter: VoximplantAuditLogFilter) { voximplantAuditLog(first: 100, after: $after, filter: $filter) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { node { id auditLogId cmdName ip subuserName cmdArgs cmdResult requestedAt } } } }"#;
+    let all_of = |filter: Value| {
+        let app = &app;
+        async move {
+            let (mut nodes, mut after) = (Vec::new(), Value::Null);
+            loop {
+                let r = app.query(q, json!({"after": after, "filter": filter})).await;
+                assert!(r["errors"].is_null(), "{filter}: {r}");
+                let c = &r["data"]["voximplantAuditLog"];
+                let total = c["totalCount"].as_u64().unwrap();
+                nodes.extend(c["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+                if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    return (nodes, total);
+                }
+                after = c["pageInfo"]["endCursor"].clone();
+            }
+        }
+    };
+    let (everything, _) = all_of(json!({})).await;
+    let user = everything[0]["cmdArgs"]["user_id"].clone();
+    let admin = everything
+        .iter()
+        .find_map(|n| n["subuserName"].as_str())
+        .unwrap()
+        .to_string();
+    type Keep<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+    let cases: Vec<(Value, Keep)> = vec![
+        (
+            json!({"commands": ["AddSkill", "DelUser"]}),
+            Box::new(|n| n["cmdName"] == "AddSkill" || n["cmdName"] == "DelUser"),
+        ),
+        (json!({"ips": ["203.0.113.5"]}), Box::new(|n| n["ip"] == "203.0.113.5")),
+        (
+            json!({"adminUserId": admin}),
+            Box::new(|n| n["subuserName"] == admin.as_str()),
+        ),
+        (
+            json!({"relatedId": user.to_string()}),
+            Box::new(|n| n["cmdArgs"]["user_id"] == user || n["cmdArgs"]["application_id"] == user),
+        ),
+    ];
+    for (filter, keep) in cases {
+        let expected: Vec<&Value> = everything
+            .iter()
+            .filter(|n| keep(n))
+            .map(|n| &n["auditLogId"])
+            .collect();
+        let (got, total) = all_of(filter.clone()).await;
+        let got: Vec<&Value> = got.iter().map(|n| &n["auditLogId"]).collect();
+        assert!(!expected.is_empty(), "{filter}");
+        assert_eq!(got, expected, "{filter}");
+        assert_eq!(total as usize, expected.len(), "{filter}");
+    }
+    let id = everything[42]["id"].clone();
+    let r = app
+        .query(
+            "query($id: ID!) { node(id: $id) { id ... on VoximplantAuditLogEntry { cmdName } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(r["data"]["node"]["cmdName"], everything[42]["cmdName"], "{r}");
+    let r = app
+        .query("query($id: ID!) { callLog(id: $id) { id } }", json!({"id": id}))
+        .await;
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "an audit entry is not a call log");
+}

@@ -14,14 +14,17 @@ pub enum NodeKind {
     OneUptimeCallLog,
     /// Native part: `session_id@unix_start` (GetCallHistory needs a date window).
     VoximplantCallSession,
+    /// Native part: `audit_log_id@unix_requested`.
+    VoximplantAuditLogEntry,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 4] = [
+    const ALL: [NodeKind; 5] = [
         NodeKind::SignalWireVoiceLog,
         NodeKind::SignalWireVideoLog,
         NodeKind::OneUptimeCallLog,
         NodeKind::VoximplantCallSession,
+        NodeKind::VoximplantAuditLogEntry,
     ];
 
     fn tag(self) -> &'static str {
@@ -30,6 +33,7 @@ impl NodeKind {
             NodeKind::SignalWireVideoLog => "SignalWireVideoLog",
             NodeKind::OneUptimeCallLog => "OneUptimeCallLog",
             NodeKind::VoximplantCallSession => "VoximplantCallSession",
+            NodeKind::VoximplantAuditLogEntry => "VoximplantAuditLogEntry",
         }
     }
 
@@ -37,7 +41,7 @@ impl NodeKind {
         match self {
             NodeKind::SignalWireVoiceLog | NodeKind::SignalWireVideoLog => Provider::SignalWire,
             NodeKind::OneUptimeCallLog => Provider::OneUptime,
-            NodeKind::VoximplantCallSession => Provider::Voximplant,
+            NodeKind::VoximplantCallSession | NodeKind::VoximplantAuditLogEntry => Provider::Voximplant,
         }
     }
 }

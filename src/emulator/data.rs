@@ -499,3 +499,61 @@ pub(super) fn voximplant_sessions(seed: u64, n: usize, span_seconds: i64) -> Vec
     sessions.sort_by(|a, b| b.start.cmp(&a.start).then(b.id.cmp(&a.id)));
     sessions
 }
+
+/// One emulated Voximplant audit log entry.
+#[derive(Debug, Clone)]
+pub(super) struct VoxAuditEntry {
+    pub id: u64,
+    pub requested: DateTime<Utc>,
+    pub ip: String,
+    pub cmd_name: String,
+    pub admin_user_id: Option<String>,
+    pub related: Vec<String>,
+    pub json: Value,
+}
+
+/// `n` audit entries over `span_seconds`, newest first.
+pub(super) fn voximplant_audit_log(seed: u64, n: usize, span_seconds: i64) -> Vec<VoxAuditEntry> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x000a_0d17);
+    let commands = [
+        "AddSkill",
+        "SetUserInfo",
+        "AttachPhoneNumber",
+        "DelUser",
+        "AddUser",
+        "SetApplicationInfo",
+        "GetCallHistory",
+    ];
+    let ips = ["192.168.0.12", "203.0.113.5", "198.51.100.23", "192.0.2.44"];
+    let mut entries: Vec<VoxAuditEntry> = (0..n)
+        .map(|i| {
+            let id = 700_000 + i as u64;
+            let requested = anchor() - Duration::seconds(rng.gen_range(0..span_seconds.max(1)));
+            let cmd = commands[rng.gen_range(0..commands.len())];
+            let ip = ips[rng.gen_range(0..ips.len())];
+            let subuser = rng.gen_bool(0.4).then(|| rng.gen_range(1..6u64));
+            let user_id = 501 + rng.gen_range(0..10u64);
+            let app_id = 10001 + rng.gen_range(0..3u64);
+            let mut json = json!({
+                "audit_log_id": id, "account_id": 1234567, "requested": vox_stamp(requested), "ip": ip,
+                "cmd_name": cmd, "cmd_args": {"user_id": user_id, "application_id": app_id, "skill_name": "manager"},
+                "cmd_result": {"result": 1},
+            });
+            if let Some(sub) = subuser {
+                json["subuser_id"] = json!(sub);
+                json["subuser_name"] = json!(format!("admin{sub}"));
+            }
+            VoxAuditEntry {
+                id,
+                requested,
+                ip: ip.to_string(),
+                cmd_name: cmd.to_string(),
+                admin_user_id: subuser.map(|s| format!("admin{s}")),
+                related: vec![user_id.to_string(), app_id.to_string()],
+                json,
+            }
+        })
+        .collect();
+    entries.sort_by(|a, b| b.requested.cmp(&a.requested).then(b.id.cmp(&a.id)));
+    entries
+}

@@ -46,6 +46,7 @@ pub struct EmulatorConfig {
     pub voximplant_span_seconds: i64,
     /// Added to the emulator's clock when it checks JWT expiry (to test expired tokens).
     pub voximplant_clock_skew_seconds: i64,
+    pub voximplant_audit_entries: usize,
 }
 
 /// The OneUptime API key of demo mode and of `switchboard emulate`.
@@ -69,6 +70,7 @@ impl Default for EmulatorConfig {
             voximplant_sessions: 4_000,
             voximplant_span_seconds: 180 * 24 * 3600,
             voximplant_clock_skew_seconds: 0,
+            voximplant_audit_entries: 2_000,
         }
     }
 }
@@ -165,6 +167,11 @@ impl Emulator {
     /// `(call_session_history_id, start)` of the Voximplant sessions, newest first.
     pub fn voximplant_sessions(&self) -> Vec<(u64, chrono::DateTime<chrono::Utc>)> {
         self.voximplant.session_keys()
+    }
+
+    /// `(audit_log_id, requested)` of the Voximplant audit log, newest first.
+    pub fn voximplant_audit_entries(&self) -> Vec<(u64, chrono::DateTime<chrono::Utc>)> {
+        self.voximplant.audit_keys()
     }
 
     /// Adds `n` OneUptime call logs newer than all others, as if calls arrived now.

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::EmulatorConfig;
-use super::data::{self, VoxSession};
+use super::data::{self, VoxAuditEntry, VoxSession};
 
 /// The emulator's service-account key pair (a demo key, not a secret).
 pub const DEMO_PRIVATE_KEY: &str = include_str!("keys/demo.pem");
@@ -43,6 +43,7 @@ pub(super) struct VoximplantState {
     key: DecodingKey,
     clock_skew: i64,
     sessions: Vec<VoxSession>,
+    audit: Vec<VoxAuditEntry>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +71,11 @@ impl VoximplantState {
             sessions: data::voximplant_sessions(
                 config.seed,
                 config.voximplant_sessions,
+                config.voximplant_span_seconds,
+            ),
+            audit: data::voximplant_audit_log(
+                config.seed,
+                config.voximplant_audit_entries,
                 config.voximplant_span_seconds,
             ),
         }
@@ -110,32 +116,61 @@ impl VoximplantState {
         Ok(())
     }
 
+    pub fn audit_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
+        self.audit.iter().map(|e| (e.id, e.requested)).collect()
+    }
+
+    /// Matching audit entries, newest first.
+    fn audit_matching(
+        &self,
+        p: &HashMap<String, String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<&VoxAuditEntry> {
+        let list =
+            |name: &str| -> Option<Vec<String>> { p.get(name).map(|v| v.split(';').map(str::to_string).collect()) };
+        let ids: Option<Vec<u64>> = list("audit_log_id").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
+        let cmds = list("filtered_cmd");
+        let ips = list("filtered_ip");
+        self.audit
+            .iter()
+            .filter(|e| e.requested >= from && e.requested <= to)
+            .filter(|e| ids.as_ref().is_none_or(|ids| ids.contains(&e.id)))
+            .filter(|e| cmds.as_ref().is_none_or(|c| c.contains(&e.cmd_name)))
+            .filter(|e| ips.as_ref().is_none_or(|i| i.contains(&e.ip)))
+            .filter(|e| {
+                p.get("filtered_admin_user_id")
+                    .is_none_or(|a| e.admin_user_id.as_ref() == Some(a))
+            })
+            .filter(|e| p.get("advanced_filters").is_none_or(|r| e.related.contains(r)))
+            .collect()
+    }
+
+    fn audit_log(&self, p: &HashMap<String, String>) -> Response {
+        let (from, to, count, offset) = match window_and_paging(p, 100) {
+            Ok(v) => v,
+            Err(refused) => return *refused,
+        };
+        let matching = self.audit_matching(p, from, to);
+        let desc = p.get("desc_order").is_some_and(|v| v == "true");
+        let ordered: Box<dyn Iterator<Item = &&VoxAuditEntry>> = if desc {
+            Box::new(matching.iter())
+        } else {
+            Box::new(matching.iter().rev())
+        };
+        let result: Vec<Value> = ordered.skip(offset).take(count).map(|e| e.json.clone()).collect();
+        let mut body = json!({"result": result, "count": result.len(), "timezone": "UTC"});
+        if p.get("with_total_count").is_some_and(|v| v == "true") {
+            body["total_count"] = json!(matching.len());
+        }
+        Json(body).into_response()
+    }
+
     fn call_history(&self, p: &HashMap<String, String>) -> Response {
-        let (Some(from), Some(to)) = (
-            p.get("from_date").and_then(|v| parse_time(v)),
-            p.get("to_date").and_then(|v| parse_time(v)),
-        ) else {
-            return error(
-                BAD_PARAMETER,
-                "from_date and to_date are required (YYYY-MM-DD HH:mm:ss)",
-            );
+        let (from, to, count, offset) = match window_and_paging(p, 20) {
+            Ok(v) => v,
+            Err(refused) => return *refused,
         };
-        let number = |name: &str, default: u64| p.get(name).map_or(Ok(default), |v| v.parse::<u64>());
-        let (Ok(count), Ok(offset)) = (number("count", 20), number("offset", 0)) else {
-            return error(BAD_PARAMETER, "count and offset must be integers");
-        };
-        if count > 1000 {
-            return error(
-                BAD_PARAMETER,
-                "Invalid parameter value: count (the maximum value is 1000)",
-            );
-        }
-        if offset > 10_000 {
-            return error(
-                BAD_PARAMETER,
-                "Invalid parameter value: offset (the maximum value is 10000)",
-            );
-        }
         let list =
             |name: &str| -> Option<Vec<String>> { p.get(name).map(|v| v.split(';').map(str::to_string).collect()) };
         let ids: Option<Vec<u64>> =
@@ -184,8 +219,8 @@ impl VoximplantState {
             Box::new(matching.iter().rev())
         };
         let result: Vec<Value> = ordered
-            .skip(offset as usize)
-            .take(count as usize)
+            .skip(offset)
+            .take(count)
             .map(|s| {
                 let mut v = s.base.clone();
                 if flag("with_calls") {
@@ -208,6 +243,40 @@ impl VoximplantState {
     }
 }
 
+/// `from_date`, `to_date`, `count`, `offset` of a listing request.
+type Listing = (DateTime<Utc>, DateTime<Utc>, usize, usize);
+
+/// `from_date`/`to_date` (required) and `count` (<= 1000) / `offset` (<= 10000).
+fn window_and_paging(p: &HashMap<String, String>, default_count: u64) -> Result<Listing, Box<Response>> {
+    let error = |code, msg: &str| Box::new(error(code, msg));
+    let (Some(from), Some(to)) = (
+        p.get("from_date").and_then(|v| parse_time(v)),
+        p.get("to_date").and_then(|v| parse_time(v)),
+    ) else {
+        return Err(error(
+            BAD_PARAMETER,
+            "from_date and to_date are required (YYYY-MM-DD HH:mm:ss)",
+        ));
+    };
+    let number = |name: &str, default: u64| p.get(name).map_or(Ok(default), |v| v.parse::<u64>());
+    let (Ok(count), Ok(offset)) = (number("count", default_count), number("offset", 0)) else {
+        return Err(error(BAD_PARAMETER, "count and offset must be integers"));
+    };
+    if count > 1000 {
+        return Err(error(
+            BAD_PARAMETER,
+            "Invalid parameter value: count (the maximum value is 1000)",
+        ));
+    }
+    if offset > 10_000 {
+        return Err(error(
+            BAD_PARAMETER,
+            "Invalid parameter value: offset (the maximum value is 10000)",
+        ));
+    }
+    Ok((from, to, count as usize, offset as usize))
+}
+
 /// Parameters from the query string and a form body (both are used by real clients).
 fn params(query: HashMap<String, String>, body: &Bytes) -> HashMap<String, String> {
     let mut all = query;
@@ -228,6 +297,7 @@ async fn method(
     let p = params(query, &body);
     match method.as_str() {
         "GetCallHistory" => state.call_history(&p),
+        "GetAuditLog" => state.audit_log(&p),
         other => error(BAD_PARAMETER, &format!("Unknown method {other}")),
     }
 }

@@ -8,6 +8,7 @@ use super::oneuptime::OneUptimeCallLog;
 use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog};
 use super::values::{CallDirection, CallStatus, Money, Provider};
 use super::voximplant::VoximplantCallSession;
+use super::voximplant_audit::VoximplantAuditLogEntry;
 
 /// Relay Global Object Identification: anything fetchable by `node(id)`.
 // Variant names are the GraphQL type names, many of which end in `Log`.
@@ -20,6 +21,7 @@ pub enum Node {
     DiscardedCallLog(DiscardedCallLog),
     OneUptimeCallLog(OneUptimeCallLog),
     VoximplantCallSession(VoximplantCallSession),
+    VoximplantAuditLogEntry(VoximplantAuditLogEntry),
 }
 
 /// One call (or call-like session) recorded by a provider.

@@ -6,16 +6,15 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
-use super::call_log::CallLog;
 use super::error::GatewayError;
 use crate::providers::Lookup;
 
 /// Loads `id` and renders a found record with `render`.
-pub async fn load<L, T>(
+pub async fn load<L, T, R>(
     loader: &DataLoader<L>,
     id: String,
-    render: impl FnOnce(Arc<T>) -> CallLog,
-) -> Result<Option<CallLog>, GatewayError>
+    render: impl FnOnce(Arc<T>) -> R,
+) -> Result<Option<R>, GatewayError>
 where
     L: Loader<String, Value = Lookup<T>, Error = Infallible>,
     T: Send + Sync + 'static,

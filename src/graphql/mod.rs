@@ -15,6 +15,7 @@ pub mod scope;
 mod signalwire;
 mod values;
 mod voximplant;
+mod voximplant_audit;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 

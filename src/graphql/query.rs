@@ -12,11 +12,18 @@ use super::oneuptime::{self, OneUptimeQuery};
 use super::scope::scope;
 use super::signalwire::{SignalWireQuery, video_log, voice_log};
 use super::voximplant::{self, VoximplantQuery};
+use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditQuery};
 use crate::domain::{GlobalId, NodeKind};
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(ByIdQuery, SignalWireQuery, OneUptimeQuery, VoximplantQuery);
+pub struct Query(
+    ByIdQuery,
+    SignalWireQuery,
+    OneUptimeQuery,
+    VoximplantQuery,
+    VoximplantAuditQuery,
+);
 
 #[derive(Default)]
 pub struct ByIdQuery;
@@ -25,7 +32,7 @@ pub struct ByIdQuery;
 impl ByIdQuery {
     /// Fetches any object by its global id; null when it does not exist.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        Ok(call_log(ctx, &id).await?.map(Node::from))
+        Ok(node(ctx, &id).await?)
     }
 
     /// Fetches objects by global id, in the order given (null where one does not exist).
@@ -34,19 +41,37 @@ impl ByIdQuery {
     /// naming it.
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
         check_batch_size(ctx, ids.len())?;
-        let results = join_all(ids.iter().map(|id| call_log(ctx, id))).await;
-        Ok(results.into_iter().map(|r| partial(ctx, r).map(Node::from)).collect())
+        let results = join_all(ids.iter().map(|id| node(ctx, id))).await;
+        Ok(results.into_iter().map(|r| partial(ctx, r)).collect())
     }
 
     /// Fetches a call log by its global id; null when it does not exist.
     async fn call_log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<CallLog>> {
-        Ok(call_log(ctx, &id).await?)
+        Ok(call_log(ctx, decode(&id)?).await?)
     }
 }
 
-/// Resolves a global id through the request's loaders (and so the cache).
-async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, GatewayError> {
-    let id = GlobalId::decode(id).map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))?;
+fn decode(id: &ID) -> Result<GlobalId, GatewayError> {
+    GlobalId::decode(id).map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))
+}
+
+/// Resolves any global id through the request's loaders (and so the cache).
+async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, GatewayError> {
+    let id = decode(id)?;
+    match id.kind {
+        NodeKind::VoximplantAuditLogEntry => {
+            let loader = &scope(ctx)?.voximplant()?.audit_entries;
+            load(loader, id.native_id, |e| {
+                Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
+            })
+            .await
+        }
+        _ => Ok(call_log(ctx, id).await?.map(Node::from)),
+    }
+}
+
+/// Resolves the global id of a call log.
+async fn call_log(ctx: &Context<'_>, id: GlobalId) -> Result<Option<CallLog>, GatewayError> {
     let scope = scope(ctx)?;
     match id.kind {
         NodeKind::SignalWireVoiceLog => load(&scope.signalwire()?.voice, id.native_id, voice_log).await,
@@ -55,6 +80,7 @@ async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, Gateway
         NodeKind::VoximplantCallSession => {
             load(&scope.voximplant()?.sessions, id.native_id, voximplant::call_session).await
         }
+        NodeKind::VoximplantAuditLogEntry => Err(GatewayError::bad_input("the id is not a call log's")),
     }
 }
 

@@ -12,7 +12,7 @@ use super::error::GatewayError;
 use crate::domain::Provider;
 use crate::providers::oneuptime::{CallLogLoader, OneUptime};
 use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
-use crate::providers::voximplant::{CallSessionLoader, Voximplant};
+use crate::providers::voximplant::{AuditEntryLoader, CallSessionLoader, Voximplant};
 use crate::tenancy::Tenant;
 
 /// SignalWire's service and loaders for this request.
@@ -32,6 +32,7 @@ pub struct OneUptimeScope {
 pub struct VoximplantScope {
     pub service: Arc<Voximplant>,
     pub sessions: DataLoader<CallSessionLoader>,
+    pub audit_entries: DataLoader<AuditEntryLoader>,
 }
 
 /// Per-request context.
@@ -55,6 +56,7 @@ impl RequestScope {
         });
         let voximplant = tenant.voximplant.clone().map(|service| VoximplantScope {
             sessions: DataLoader::new(CallSessionLoader(service.clone()), tokio::spawn),
+            audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), tokio::spawn),
             service,
         });
         RequestScope {

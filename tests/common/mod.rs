@@ -29,6 +29,7 @@ pub fn small_emulator() -> EmulatorConfig {
         signalwire_video_logs: 120,
         oneuptime_call_logs: 700,
         voximplant_sessions: 800,
+        voximplant_audit_entries: 500,
         ..EmulatorConfig::default()
     }
 }
@@ -173,6 +174,13 @@ pub const SESSION_PAGE: &str = r#"query($first: Int, $after: String, $filter: Vo
   voximplantCallSessions(first: $first, after: $after, filter: $filter) {
     pageInfo { hasNextPage hasPreviousPage endCursor }
     edges { cursor node { id nativeId createdAt status } }
+  }
+}"#;
+
+pub const AUDIT_PAGE: &str = r#"query($first: Int, $after: String, $filter: VoximplantAuditLogFilter) {
+  voximplantAuditLog(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id nativeId: auditLogId cmdName ip } }
   }
 }"#;
 

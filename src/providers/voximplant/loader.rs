@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 
 use super::Voximplant;
-use super::model::CallSession;
+use super::model::{AuditLogEntry, CallSession};
 use crate::providers::Lookup;
 
 /// Loads sessions by `id@unix-seconds` keys.
@@ -21,5 +21,17 @@ impl Loader<String> for CallSessionLoader {
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
         Ok(self.0.sessions_by_key(keys).await)
+    }
+}
+
+/// Loads audit log entries by `id@unix-seconds` keys.
+pub struct AuditEntryLoader(pub Arc<Voximplant>);
+
+impl Loader<String> for AuditEntryLoader {
+    type Value = Lookup<AuditLogEntry>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        Ok(self.0.audit_entries_by_key(keys).await)
     }
 }

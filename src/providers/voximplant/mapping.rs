@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-use super::model::{Call, CallSession, Recording, ResourceUsage};
-use super::wire::{CallSessionWire, CallWire, RecordWire, ResourceUsageWire};
+use super::model::{AuditLogEntry, Call, CallSession, Recording, ResourceUsage};
+use super::wire::{AuditLogWire, CallSessionWire, CallWire, RecordWire, ResourceUsageWire};
 use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider};
 
 /// A payload the gateway cannot use.
@@ -157,6 +157,21 @@ pub(super) fn session(w: CallSessionWire, currency: &'static str) -> Result<Call
     })
 }
 
+/// Converts one audit log entry.
+pub(super) fn audit_entry(w: AuditLogWire) -> Result<AuditLogEntry, MappingError> {
+    Ok(AuditLogEntry {
+        id: w.audit_log_id,
+        account_id: w.account_id,
+        subuser_id: w.subuser_id,
+        subuser_name: w.subuser_name,
+        requested: timestamp(&w.requested)?,
+        ip: w.ip,
+        cmd_name: w.cmd_name,
+        cmd_args: w.cmd_args.unwrap_or(serde_json::Value::Null),
+        cmd_result: w.cmd_result.unwrap_or(serde_json::Value::Null),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::wire::Envelope;
@@ -197,6 +212,22 @@ mod tests {
         assert_eq!(failed.core.direction, CallDirection::Outbound);
         assert_eq!(failed.core.from.as_deref(), Some("+15559990000"));
         assert_eq!(failed.core.cost, None);
+    }
+
+    #[test]
+    fn the_documented_audit_log_item_decodes_exactly() {
+        let w: AuditLogWire = serde_json::from_str(
+            r#"{"audit_log_id":58,"account_id":1,"requested":"2018-02-04 19:35:13","ip":"192.168.0.12","cmd_name":"AddSkill","cmd_args":{"skill_name":"manager"},"cmd_result":{"skill_id":152}}"#,
+        )
+        .unwrap();
+        let e = audit_entry(w).unwrap();
+        assert_eq!((e.id, e.account_id), (58, Some(1)));
+        assert_eq!(e.requested.to_rfc3339(), "2018-02-04T19:35:13+00:00");
+        assert_eq!(e.ip.as_deref(), Some("192.168.0.12"));
+        assert_eq!(e.cmd_name, "AddSkill");
+        assert_eq!(e.cmd_args["skill_name"], "manager");
+        assert_eq!(e.cmd_result["skill_id"], 152);
+        assert_eq!((e.subuser_id, e.subuser_name), (None, None));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! `Voximplant` is one tenant's service, reading through the shared cache.
 
+mod audit;
 pub mod auth;
 mod client;
 mod loader;
@@ -22,9 +23,10 @@ use crate::config::{UpstreamConfig, VoximplantConfig};
 use crate::domain::Provider;
 use crate::providers::Lookup;
 use crate::upstream::{UpstreamClient, UpstreamError};
+pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
 use client::Client;
-pub use loader::CallSessionLoader;
+pub use loader::{AuditEntryLoader, CallSessionLoader};
 use mapping::format_timestamp;
 use model::CallSession;
 use paging::{Page, Position, Window};
@@ -129,15 +131,17 @@ impl Voximplant {
         self.client.request_count()
     }
 
-    /// The inclusive date window a filter means, at second precision.
+    /// The inclusive date window a session filter means, at second precision.
     pub fn window_of(&self, filter: &SessionFilter) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.window(filter.created_after, filter.created_before)
+    }
+
+    /// The inclusive window for exclusive bounds: the look-back before `before` (or now)
+    /// when `after` is absent.
+    fn window(&self, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> (DateTime<Utc>, DateTime<Utc>) {
         let now = DateTime::from_timestamp((self.clock)(), 0).unwrap_or_else(Utc::now);
-        let to = filter
-            .created_before
-            .map(|t| ceil_second(t) - Duration::seconds(1))
-            .unwrap_or(now);
-        let from = filter
-            .created_after
+        let to = before.map(|t| ceil_second(t) - Duration::seconds(1)).unwrap_or(now);
+        let from = after
             .map(|t| floor_second(t) + Duration::seconds(1))
             .unwrap_or(to - self.lookback);
         (from, to)
@@ -150,7 +154,7 @@ impl Voximplant {
         filter: &SessionFilter,
         after: Option<Position>,
         first: usize,
-    ) -> Result<Window, UpstreamError> {
+    ) -> Result<Window<CallSession>, UpstreamError> {
         let (from, to) = self.window_of(filter);
         if from > to {
             return Ok(Window {
@@ -173,15 +177,22 @@ impl Voximplant {
     ) -> Result<u64, UpstreamError> {
         let mut params = self.history_params(filter, window.0, window.1, 0, 1);
         params.push(("with_total_count", "true".into()));
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, COUNT, encode(&params));
+        self.count_of(COUNT, "GetCallHistory", params).await
+    }
+
+    /// `total_count` of a listing call, cached like a page.
+    async fn count_of(
+        &self,
+        kind: &'static str,
+        method: &'static str,
+        params: Vec<(&'static str, String)>,
+    ) -> Result<u64, UpstreamError> {
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, kind, encode(&params));
         let ttl = self.cache.ttls().page;
         let count = self
             .cache
             .get_or_fetch(key, async {
-                let env = self
-                    .client
-                    .call::<Vec<CallSessionWire>>("GetCallHistory", &params)
-                    .await?;
+                let env = self.client.call::<Vec<serde::de::IgnoredAny>>(method, &params).await?;
                 Ok::<_, UpstreamError>((Count(env.total_count.unwrap_or(0)), ttl))
             })
             .await?;
@@ -276,25 +287,41 @@ impl Voximplant {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         offset: u32,
-    ) -> Result<Arc<Page>, UpstreamError> {
+    ) -> Result<Arc<Page<CallSession>>, UpstreamError> {
         let params = self.history_params(filter, from, to, offset, self.page_size);
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, PAGE, encode(&params));
+        let prime = |s: &CallSession| (self.record_key(s.id), s.core.is_final());
+        self.listing(PAGE, "GetCallHistory", params, |w: CallSessionWire| self.map(w), prime)
+            .await
+    }
+
+    /// One upstream page of `method` through the cache; every item primes its by-id entry
+    /// (`prime` gives its key and whether it is final).
+    async fn listing<W, T>(
+        &self,
+        kind: &'static str,
+        method: &'static str,
+        params: Vec<(&'static str, String)>,
+        map: impl Fn(W) -> Result<T, UpstreamError>,
+        prime: impl Fn(&T) -> (CacheKey, bool),
+    ) -> Result<Arc<Page<T>>, UpstreamError>
+    where
+        W: serde::de::DeserializeOwned,
+        T: crate::cache::Weigh,
+    {
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, kind, encode(&params));
         self.cache
             .get_or_fetch(key, async {
-                let env = self
-                    .client
-                    .call::<Vec<CallSessionWire>>("GetCallHistory", &params)
-                    .await?;
-                let items: Vec<Arc<CallSession>> = env
+                let env = self.client.call::<Vec<W>>(method, &params).await?;
+                let items: Vec<Arc<T>> = env
                     .result
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|w| self.map(w).map(Arc::new))
+                    .map(|w| map(w).map(Arc::new))
                     .collect::<Result<_, _>>()?;
                 for item in &items {
-                    let ttl = self.cache.ttls().for_record(Some(item.core.is_final()));
+                    let (key, is_final) = prime(item);
                     self.cache
-                        .insert(self.record_key(item.id), Some(item.clone()), ttl)
+                        .insert(key, Some(item.clone()), self.cache.ttls().for_record(Some(is_final)))
                         .await;
                 }
                 let full = items.len() >= self.page_size as usize;

@@ -96,3 +96,46 @@ impl Weigh for CallSession {
             .sum::<usize>()
     }
 }
+
+impl super::paging::Dated for CallSession {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn at(&self) -> DateTime<Utc> {
+        self.core.created_at
+    }
+}
+
+/// One audit log entry (GetAuditLog / the CSV of an audit report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditLogEntry {
+    pub id: u64,
+    pub account_id: Option<u64>,
+    pub subuser_id: Option<u64>,
+    pub subuser_name: Option<String>,
+    pub requested: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub cmd_name: String,
+    /// Free-form ("may be masked or resolved").
+    pub cmd_args: Value,
+    pub cmd_result: Value,
+}
+
+impl super::paging::Dated for AuditLogEntry {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn at(&self) -> DateTime<Utc> {
+        self.requested
+    }
+}
+
+impl Weigh for AuditLogEntry {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.cmd_name.len()
+            + self.ip.as_ref().map_or(0, String::len)
+            + self.cmd_args.to_string().len()
+            + self.cmd_result.to_string().len()
+    }
+}

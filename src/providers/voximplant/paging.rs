@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::CallSession;
+use crate::cache::Weigh;
 use crate::domain::Provider;
 use crate::upstream::UpstreamError;
 
@@ -33,14 +33,20 @@ pub struct Position {
     pub seen_at_start: Vec<u64>,
 }
 
+/// A record listed by date window: its numeric id and its timestamp (the sort key).
+pub trait Dated {
+    fn id(&self) -> u64;
+    fn at(&self) -> DateTime<Utc>;
+}
+
 /// One upstream page.
 #[derive(Debug)]
-pub struct Page {
-    pub items: Vec<Arc<CallSession>>,
+pub struct Page<T> {
+    pub items: Vec<Arc<T>>,
     pub full: bool,
 }
 
-impl crate::cache::Weigh for Page {
+impl<T: Weigh> Weigh for Page<T> {
     fn weight(&self) -> usize {
         self.items.iter().map(|i| i.weight() + 8).sum::<usize>() + 32
     }
@@ -48,25 +54,25 @@ impl crate::cache::Weigh for Page {
 
 /// A connection page.
 #[derive(Debug)]
-pub struct Window {
-    pub edges: Vec<(Position, Arc<CallSession>)>,
+pub struct Window<T> {
+    pub edges: Vec<(Position, Arc<T>)>,
     pub has_next: bool,
 }
 
 const MAX_PAGES_PER_WINDOW: usize = 1_000;
 
-/// Collects `first` sessions after `after` (or from the window `from..=to`), reading one
+/// Collects `first` records after `after` (or from the window `from..=to`), reading one
 /// more to know `has_next`. `fetch(from, to, offset)` returns one upstream page.
-pub async fn window<F, Fut>(
+pub async fn window<T: Dated, F, Fut>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     after: Option<Position>,
     first: usize,
     mut fetch: F,
-) -> Result<Window, UpstreamError>
+) -> Result<Window<T>, UpstreamError>
 where
     F: FnMut(DateTime<Utc>, DateTime<Utc>, u32) -> Fut,
-    Fut: Future<Output = Result<Arc<Page>, UpstreamError>>,
+    Fut: Future<Output = Result<Arc<Page<T>>, UpstreamError>>,
 {
     let (from, mut to, mut offset, mut seen) = match after {
         Some(p) => (p.from, p.to, p.offset + 1, Some((p.start, p.seen_at_start))),
@@ -88,12 +94,9 @@ where
             skip = Some((start, ids));
         }
         let page = fetch(from, to, offset).await?;
-        for (i, session) in page.items.iter().enumerate() {
-            let start = session.core.created_at;
-            if skip
-                .as_ref()
-                .is_some_and(|(at, ids)| *at == start && ids.contains(&session.id))
-            {
+        for (i, record) in page.items.iter().enumerate() {
+            let (id, start) = (record.id(), record.at());
+            if skip.as_ref().is_some_and(|(at, ids)| *at == start && ids.contains(&id)) {
                 continue;
             }
             if edges.len() == first {
@@ -101,10 +104,10 @@ where
             }
             seen = Some(match seen.take() {
                 Some((at, mut ids)) if at == start => {
-                    ids.push(session.id);
+                    ids.push(id);
                     (at, ids)
                 }
-                _ => (start, vec![session.id]),
+                _ => (start, vec![id]),
             });
             let seen_at_start = seen.as_ref().map(|(_, ids)| ids.clone()).unwrap_or_default();
             let position = Position {
@@ -114,7 +117,7 @@ where
                 start,
                 seen_at_start,
             };
-            edges.push((position, session.clone()));
+            edges.push((position, record.clone()));
         }
         if !page.full {
             return Ok(Window { edges, has_next: false });

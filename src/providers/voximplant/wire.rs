@@ -89,3 +89,17 @@ pub(super) struct ResourceUsageWire {
     pub unit: Option<String>,
     pub ref_call_id: Option<u64>,
 }
+
+/// `AuditLogInfoType`.
+#[derive(Debug, Deserialize)]
+pub(super) struct AuditLogWire {
+    pub audit_log_id: u64,
+    pub subuser_id: Option<u64>,
+    pub subuser_name: Option<String>,
+    pub account_id: Option<u64>,
+    pub requested: String,
+    pub ip: Option<String>,
+    pub cmd_name: String,
+    pub cmd_args: Option<Value>,
+    pub cmd_result: Option<Value>,
+}

@@ -1,0 +1,167 @@
+//! Voximplant's audit log in GraphQL: `VoximplantAuditLogEntry` (a `Node`, not a
+//! `CallLog`) and the `voximplantAuditLog` connection.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, ID, InputObject, Json, Object};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::connection::{PageArgs, connection_names};
+use super::scope::scope;
+use crate::domain::{NodeKind, encode_id};
+use crate::providers::voximplant::model::AuditLogEntry;
+use crate::providers::voximplant::paging::Position;
+use crate::providers::voximplant::{AuditFilter, Voximplant, session_key};
+
+/// One entry of the Voximplant account's audit log: an API call made on the account.
+pub struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
+
+#[Object]
+impl VoximplantAuditLogEntry {
+    /// Opaque global id.
+    pub(crate) async fn id(&self) -> ID {
+        ID(encode_id(
+            NodeKind::VoximplantAuditLogEntry,
+            &session_key(self.0.id, self.0.requested),
+        ))
+    }
+    /// `audit_log_id`.
+    async fn audit_log_id(&self) -> i64 {
+        i64::try_from(self.0.id).unwrap_or(i64::MAX)
+    }
+    async fn account_id(&self) -> Option<i64> {
+        self.0.account_id.and_then(|v| i64::try_from(v).ok())
+    }
+    /// The sub-user (admin user) that made the call, if any.
+    async fn subuser_id(&self) -> Option<i64> {
+        self.0.subuser_id.and_then(|v| i64::try_from(v).ok())
+    }
+    async fn subuser_name(&self) -> Option<&str> {
+        self.0.subuser_name.as_deref()
+    }
+    /// When the call was made.
+    async fn requested_at(&self) -> DateTime<Utc> {
+        self.0.requested
+    }
+    /// Caller IP.
+    async fn ip(&self) -> Option<&str> {
+        self.0.ip.as_deref()
+    }
+    /// The API method, e.g. `AddSkill`.
+    async fn cmd_name(&self) -> &str {
+        &self.0.cmd_name
+    }
+    /// Its arguments (may be masked or resolved by Voximplant).
+    async fn cmd_args(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.cmd_args)
+    }
+    /// Its result.
+    async fn cmd_result(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.cmd_result)
+    }
+}
+
+/// Filter of the Voximplant audit log; every field is applied by Voximplant.
+#[derive(InputObject, Default, Clone)]
+pub struct VoximplantAuditLogFilter {
+    /// Entries after this instant (exclusive). Without it the window starts the configured
+    /// look-back (default 30 days) before its end.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Entries before this instant (exclusive). Without it: now.
+    pub created_before: Option<DateTime<Utc>>,
+    /// API method names.
+    pub commands: Option<Vec<String>>,
+    /// Caller IPs.
+    pub ips: Option<Vec<String>>,
+    /// The admin user id.
+    pub admin_user_id: Option<String>,
+    /// A related id: a phone number, user id or application id.
+    pub related_id: Option<String>,
+}
+
+impl VoximplantAuditLogFilter {
+    pub(crate) fn into_domain(self) -> AuditFilter {
+        AuditFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            commands: self.commands.unwrap_or_default(),
+            ips: self.ips.unwrap_or_default(),
+            admin_user_id: self.admin_user_id,
+            related_id: self.related_id,
+        }
+    }
+}
+
+fn canonical(f: &AuditFilter) -> String {
+    let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        stamp(&f.created_after),
+        stamp(&f.created_before),
+        f.commands,
+        f.ips,
+        f.admin_user_id,
+        f.related_id
+    )
+}
+
+/// `totalCount` of the audit connection: asked only when selected.
+pub struct AuditTotal {
+    service: Arc<Voximplant>,
+    filter: AuditFilter,
+    window: (DateTime<Utc>, DateTime<Utc>),
+}
+
+#[Object]
+impl AuditTotal {
+    /// Entries matching the filter in the listing's date window.
+    async fn total_count(&self) -> async_graphql::Result<i64> {
+        let count = self.service.audit_count(&self.filter, self.window).await?;
+        Ok(i64::try_from(count).unwrap_or(i64::MAX))
+    }
+}
+
+connection_names!(AuditNames, "VoximplantAuditLogConnection", "VoximplantAuditLogEdge");
+
+pub type AuditConnection = Connection<String, VoximplantAuditLogEntry, AuditTotal, EmptyFields, AuditNames, AuditNames>;
+
+/// The audit log query field (merged into `Query`).
+#[derive(Default)]
+pub struct VoximplantAuditQuery;
+
+#[Object]
+impl VoximplantAuditQuery {
+    /// The Voximplant account's audit log (GetAuditLog), newest first. Voximplant requires
+    /// a date window: without `createdAfter` it spans the configured look-back (default 30
+    /// days) before `createdBefore` or now. Needs a service account with the Owner role.
+    async fn voximplant_audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<VoximplantAuditLogFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AuditConnection> {
+        let filter = filter.unwrap_or_default().into_domain();
+        let args = PageArgs::<Position>::parse(ctx, "voximplantAuditLog", canonical(&filter), first, after.as_deref())?;
+        let service = scope(ctx)?.voximplant()?.service.clone();
+        let window = args
+            .after
+            .as_ref()
+            .map(|p| (p.from, p.to))
+            .unwrap_or_else(|| service.audit_window_of(&filter));
+        let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
+        let total = AuditTotal {
+            service,
+            filter,
+            window,
+        };
+        let mut connection = Connection::with_additional_fields(args.after.is_some(), page.has_next, total);
+        connection.edges = page
+            .edges
+            .into_iter()
+            .map(|(p, e)| Edge::new(args.cursor(&p), VoximplantAuditLogEntry(e)))
+            .collect();
+        Ok(connection)
+    }
+}

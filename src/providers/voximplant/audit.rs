@@ -1,0 +1,188 @@
+//! The account's audit log (GetAuditLog): windowed paging like sessions, filters pushed
+//! upstream, and reads by id for `node(id)`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::mapping::{audit_entry, format_timestamp};
+use super::model::AuditLogEntry;
+use super::paging::{self, Page, Position, Window};
+use super::wire::AuditLogWire;
+use super::{Voximplant, parse_key};
+use crate::cache::CacheKey;
+use crate::domain::Provider;
+use crate::providers::Lookup;
+use crate::upstream::UpstreamError;
+
+const ENTRY: &str = "audit-entry";
+const PAGE: &str = "audit-page";
+
+/// Filter of the audit log; every field is applied by Voximplant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// Method names (`filtered_cmd`).
+    pub commands: Vec<String>,
+    /// Caller IPs (`filtered_ip`).
+    pub ips: Vec<String>,
+    /// `filtered_admin_user_id`.
+    pub admin_user_id: Option<String>,
+    /// A relation id such as a phone number, user id or application id (`advanced_filters`).
+    pub related_id: Option<String>,
+}
+
+impl AuditFilter {
+    /// Parameters shared by GetAuditLog and GetAuditLogAsync.
+    pub(super) fn params(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(&'static str, String)> {
+        let mut params = vec![
+            ("from_date", format_timestamp(from)),
+            ("to_date", format_timestamp(to)),
+            ("desc_order", "true".into()),
+        ];
+        if !self.commands.is_empty() {
+            params.push(("filtered_cmd", self.commands.join(";")));
+        }
+        if !self.ips.is_empty() {
+            params.push(("filtered_ip", self.ips.join(";")));
+        }
+        if let Some(admin) = &self.admin_user_id {
+            params.push(("filtered_admin_user_id", admin.clone()));
+        }
+        if let Some(related) = &self.related_id {
+            params.push(("advanced_filters", related.clone()));
+        }
+        params
+    }
+}
+
+impl Voximplant {
+    /// The inclusive date window an audit filter means.
+    pub fn audit_window_of(&self, filter: &AuditFilter) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.window(filter.created_after, filter.created_before)
+    }
+
+    /// A window of audit log entries, newest first.
+    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    pub async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window<AuditLogEntry>, UpstreamError> {
+        let (from, to) = self.audit_window_of(filter);
+        if from > to {
+            return Ok(Window {
+                edges: Vec::new(),
+                has_next: false,
+            });
+        }
+        paging::window(from, to, after, first, |from, to, offset| {
+            self.audit_page(filter, from, to, offset)
+        })
+        .await
+    }
+
+    /// Entries matching `filter` in `window` (`with_total_count`, one row fetched).
+    pub async fn audit_count(
+        &self,
+        filter: &AuditFilter,
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<u64, UpstreamError> {
+        let mut params = filter.params(window.0, window.1);
+        params.extend([
+            ("count", "1".to_string()),
+            ("offset", "0".to_string()),
+            ("with_total_count", "true".to_string()),
+        ]);
+        self.count_of("audit-count", "GetAuditLog", params).await
+    }
+
+    /// Entries by `id@unix-seconds` keys: cache first, then one GetAuditLog per batch.
+    pub async fn audit_entries_by_key(&self, keys: &[String]) -> HashMap<String, Lookup<AuditLogEntry>> {
+        let mut answers = HashMap::with_capacity(keys.len());
+        let mut misses = Vec::new();
+        for key in keys {
+            let Some((id, at)) = parse_key(key) else {
+                answers.insert(key.clone(), Ok(None));
+                continue;
+            };
+            match self.cache.get::<Option<Arc<AuditLogEntry>>>(&self.audit_key(id)).await {
+                Some(hit) => {
+                    answers.insert(key.clone(), Ok((*hit).clone()));
+                }
+                None => misses.push((key.clone(), id, at)),
+            }
+        }
+        if misses.is_empty() {
+            return answers;
+        }
+        let result = self.fetch_audit_ids(&misses).await;
+        for (key, id, _) in misses {
+            answers.insert(
+                key,
+                result
+                    .as_ref()
+                    .map(|found| found.get(&id).cloned())
+                    .map_err(Clone::clone),
+            );
+        }
+        answers
+    }
+
+    async fn fetch_audit_ids(
+        &self,
+        keys: &[(String, u64, DateTime<Utc>)],
+    ) -> Result<HashMap<u64, Arc<AuditLogEntry>>, UpstreamError> {
+        let from = keys.iter().map(|k| k.2).min().unwrap_or_else(Utc::now) - Duration::minutes(1);
+        let to = keys.iter().map(|k| k.2).max().unwrap_or_else(Utc::now) + Duration::minutes(1);
+        let ids: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
+        let mut params = AuditFilter::default().params(from, to);
+        params.extend([
+            ("audit_log_id", ids.join(";")),
+            ("count", keys.len().to_string()),
+            ("offset", "0".to_string()),
+        ]);
+        let env = self.client.call::<Vec<AuditLogWire>>("GetAuditLog", &params).await?;
+        let mut found = HashMap::new();
+        for wire in env.result.unwrap_or_default() {
+            let entry = Arc::new(map_entry(wire)?);
+            found.insert(entry.id, entry);
+        }
+        for (_, id, _) in keys {
+            let entry = found.get(id).cloned();
+            self.cache
+                .insert(
+                    self.audit_key(*id),
+                    entry.clone(),
+                    self.cache.ttls().for_record(entry.map(|_| true)),
+                )
+                .await;
+        }
+        Ok(found)
+    }
+
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        offset: u32,
+    ) -> Result<Arc<Page<AuditLogEntry>>, UpstreamError> {
+        let mut params = filter.params(from, to);
+        params.extend([("count", self.page_size.to_string()), ("offset", offset.to_string())]);
+        // Audit entries never change: cached as final records.
+        self.listing(PAGE, "GetAuditLog", params, map_entry, |e| (self.audit_key(e.id), true))
+            .await
+    }
+
+    fn audit_key(&self, id: u64) -> CacheKey {
+        CacheKey::new(&self.tenant, Provider::Voximplant, ENTRY, id.to_string())
+    }
+}
+
+fn map_entry(wire: AuditLogWire) -> Result<AuditLogEntry, UpstreamError> {
+    audit_entry(wire).map_err(|e| UpstreamError::bad_response(Provider::Voximplant, e.to_string()))
+}
