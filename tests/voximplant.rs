@@ -343,3 +343,106 @@ async fn audit_filters_return_exactly_the_matching_entries_and_entries_open_by_i
         .await;
     assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "an audit entry is not a call log");
 }
+
+const REQUEST_REPORT: &str = r#"mutation($filter: VoximplantAuditLogFilter) {
+  requestVoximplantAuditLogReport(filter: $filter) { id reportId type status createdAt completedAt } }"#;
+const REPORT_STATUS: &str = r#"query($id: ID!) { node(id: $id) { ... on VoximplantHistoryReport {
+  status completedAt fileName downloadCount storeUntil } } }"#;
+const REPORT_ENTRIES: &str = r#"query($id: ID!, $after: String) { node(id: $id) { ... on VoximplantHistoryReport {
+  entries(first: 7, after: $after) { pageInfo { hasNextPage endCursor } edges { node { auditLogId cmdName cmdArgs } } } } } }"#;
+
+async fn report_entries(app: &TestApp, id: &Value) -> Vec<Value> {
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let r = app.query(REPORT_ENTRIES, json!({"id": id, "after": after})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["node"]["entries"];
+        ids.extend(
+            c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["auditLogId"].clone()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return ids;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn the_audit_report_flow_requests_polls_downloads_once_and_pages() {
+    let mut emulator = small_emulator();
+    emulator.voximplant_report_delay_seconds = 3_600;
+    // Pending statuses must not be served from the cache in this test.
+    let app = TestApp::spawn_with(emulator, |c, _| c.cache.live_ttl = std::time::Duration::ZERO).await;
+    let filter = json!({"commands": ["AddSkill", "DelUser"], "ips": ["203.0.113.5"]});
+    let listed: Vec<Value> = {
+        let q = r#"query($filter: VoximplantAuditLogFilter) { voximplantAuditLog(first: 100, filter: $filter) { edges { node { auditLogId } } } }"#;
+        let r = app.query(q, json!({"filter": filter})).await;
+        r["data"]["voximplantAuditLog"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["auditLogId"].clone())
+            .collect()
+    };
+    assert!(
+        listed.len() > 10 && listed.len() < 100,
+        "the filter selects {} entries",
+        listed.len()
+    );
+
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let r = app.query(REQUEST_REPORT, json!({"filter": filter})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        let report = r["data"]["requestVoximplantAuditLogReport"].clone();
+        assert_eq!(report["status"], "PENDING");
+        assert_eq!(report["type"], "audit");
+        assert!(report["completedAt"].is_null());
+        reports.push(report["id"].clone());
+    }
+    let pending = app.query(REPORT_STATUS, json!({"id": reports[0]})).await;
+    assert_eq!(pending["data"]["node"]["status"], "PENDING");
+    let early = app.query(REPORT_ENTRIES, json!({"id": reports[0]})).await;
+    assert_eq!(error_codes(&early), ["BAD_USER_INPUT"], "entries before completion");
+    assert_eq!(app.upstream("POST /platform_api/DownloadHistoryReport"), 0);
+
+    app.emulator.complete_voximplant_reports();
+    for (n, id) in reports.iter().enumerate() {
+        let done = app.query(REPORT_STATUS, json!({"id": id})).await;
+        assert_eq!(done["data"]["node"]["status"], "COMPLETED", "{done}");
+        assert!(done["data"]["node"]["storeUntil"].is_string());
+        let entries = report_entries(&app, id).await;
+        assert_eq!(entries, listed, "report {n}: the same entries as the listing, in order");
+        assert_eq!(
+            app.upstream("POST /platform_api/DownloadHistoryReport"),
+            n as u64 + 1,
+            "one download per report"
+        );
+        assert_eq!(report_entries(&app, id).await, listed);
+        assert_eq!(
+            app.upstream("POST /platform_api/DownloadHistoryReport"),
+            n as u64 + 1,
+            "a second read downloads nothing"
+        );
+    }
+    assert_eq!(app.upstream("POST /platform_api/GetAuditLogAsync"), 2);
+}
+
+#[tokio::test]
+async fn mutations_are_refused_over_get() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .http()
+        .get(&app.url)
+        .query(&[("query", "mutation { requestVoximplantAuditLogReport { id } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(app.upstream_total(), 0);
+}

@@ -16,15 +16,18 @@ pub enum NodeKind {
     VoximplantCallSession,
     /// Native part: `audit_log_id@unix_requested`.
     VoximplantAuditLogEntry,
+    /// Native part: `history_report_id`.
+    VoximplantHistoryReport,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 5] = [
+    const ALL: [NodeKind; 6] = [
         NodeKind::SignalWireVoiceLog,
         NodeKind::SignalWireVideoLog,
         NodeKind::OneUptimeCallLog,
         NodeKind::VoximplantCallSession,
         NodeKind::VoximplantAuditLogEntry,
+        NodeKind::VoximplantHistoryReport,
     ];
 
     fn tag(self) -> &'static str {
@@ -34,6 +37,7 @@ impl NodeKind {
             NodeKind::OneUptimeCallLog => "OneUptimeCallLog",
             NodeKind::VoximplantCallSession => "VoximplantCallSession",
             NodeKind::VoximplantAuditLogEntry => "VoximplantAuditLogEntry",
+            NodeKind::VoximplantHistoryReport => "VoximplantHistoryReport",
         }
     }
 
@@ -41,7 +45,9 @@ impl NodeKind {
         match self {
             NodeKind::SignalWireVoiceLog | NodeKind::SignalWireVideoLog => Provider::SignalWire,
             NodeKind::OneUptimeCallLog => Provider::OneUptime,
-            NodeKind::VoximplantCallSession | NodeKind::VoximplantAuditLogEntry => Provider::Voximplant,
+            NodeKind::VoximplantCallSession | NodeKind::VoximplantAuditLogEntry | NodeKind::VoximplantHistoryReport => {
+                Provider::Voximplant
+            }
         }
     }
 }

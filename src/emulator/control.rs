@@ -136,9 +136,11 @@ fn credential_of(request: &Request) -> String {
 }
 
 pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, request: Request, next: Next) -> Response {
+    // Voximplant's methods share one route template; count them by method.
     let route = request
         .extensions()
         .get::<MatchedPath>()
+        .filter(|m| !m.as_str().contains("{method}"))
         .map_or_else(|| request.uri().path().to_string(), |m| m.as_str().to_string());
     control.count(format!("{} {route}", request.method()), credential_of(&request));
     match control.take_fault(request.uri().path()) {

@@ -47,6 +47,8 @@ pub struct EmulatorConfig {
     /// Added to the emulator's clock when it checks JWT expiry (to test expired tokens).
     pub voximplant_clock_skew_seconds: i64,
     pub voximplant_audit_entries: usize,
+    /// How long an asynchronous report takes to complete.
+    pub voximplant_report_delay_seconds: i64,
 }
 
 /// The OneUptime API key of demo mode and of `switchboard emulate`.
@@ -71,6 +73,7 @@ impl Default for EmulatorConfig {
             voximplant_span_seconds: 180 * 24 * 3600,
             voximplant_clock_skew_seconds: 0,
             voximplant_audit_entries: 2_000,
+            voximplant_report_delay_seconds: 3,
         }
     }
 }
@@ -172,6 +175,11 @@ impl Emulator {
     /// `(audit_log_id, requested)` of the Voximplant audit log, newest first.
     pub fn voximplant_audit_entries(&self) -> Vec<(u64, chrono::DateTime<chrono::Utc>)> {
         self.voximplant.audit_keys()
+    }
+
+    /// Completes every pending Voximplant report now.
+    pub fn complete_voximplant_reports(&self) {
+        self.voximplant.complete_reports();
     }
 
     /// Adds `n` OneUptime call logs newer than all others, as if calls arrived now.

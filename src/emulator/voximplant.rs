@@ -4,11 +4,11 @@
 //! rejected.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -44,6 +44,19 @@ pub(super) struct VoximplantState {
     clock_skew: i64,
     sessions: Vec<VoxSession>,
     audit: Vec<VoxAuditEntry>,
+    report_delay: chrono::Duration,
+    reports: Mutex<Vec<Report>>,
+}
+
+/// An asynchronous report: its rows are fixed when it is requested.
+struct Report {
+    id: u64,
+    created: DateTime<Utc>,
+    ready_at: DateTime<Utc>,
+    filters: Value,
+    rows: Vec<usize>,
+    download_count: u64,
+    last_downloaded: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +68,10 @@ struct Claims {
 
 fn error(code: i64, msg: &str) -> Response {
     Json(json!({"error": {"code": code, "msg": msg}})).into_response()
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
@@ -78,7 +95,142 @@ impl VoximplantState {
                 config.voximplant_audit_entries,
                 config.voximplant_span_seconds,
             ),
+            report_delay: chrono::Duration::seconds(config.voximplant_report_delay_seconds),
+            reports: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Marks every report completed now (tests control time this way, without sleeping).
+    pub fn complete_reports(&self) {
+        let now = Utc::now();
+        for report in self.reports.lock().unwrap_or_else(PoisonError::into_inner).iter_mut() {
+            report.ready_at = report.ready_at.min(now);
+        }
+    }
+
+    fn audit_log_async(&self, p: &HashMap<String, String>) -> Response {
+        let (Some(from), Some(to)) = (
+            p.get("from_date").and_then(|v| parse_time(v)),
+            p.get("to_date").and_then(|v| parse_time(v)),
+        ) else {
+            return error(
+                BAD_PARAMETER,
+                "from_date and to_date are required (YYYY-MM-DD HH:mm:ss)",
+            );
+        };
+        let index: HashMap<u64, usize> = self.audit.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+        let mut rows: Vec<usize> = self
+            .audit_matching(p, from, to)
+            .iter()
+            .filter_map(|e| index.get(&e.id).copied())
+            .collect();
+        if p.get("desc_order").is_none_or(|v| v != "true") {
+            rows.reverse();
+        }
+        let now = Utc::now();
+        let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = 234_254 + reports.len() as u64;
+        let filters = json!(
+            p.iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect::<serde_json::Map<_, _>>()
+        );
+        reports.push(Report {
+            id,
+            created: now,
+            ready_at: now + self.report_delay,
+            filters,
+            rows,
+            download_count: 0,
+            last_downloaded: None,
+        });
+        Json(json!({"result": 1, "history_report_id": id})).into_response()
+    }
+
+    fn history_reports(&self, p: &HashMap<String, String>) -> Response {
+        let wanted: Option<u64> = p.get("history_report_id").and_then(|v| v.parse().ok());
+        let now = Utc::now();
+        let reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        let result: Vec<Value> = reports
+            .iter()
+            .filter(|r| wanted.is_none_or(|w| w == r.id))
+            .map(|r| {
+                let size = r.rows.len() as f64 * 0.0002;
+                let store_until = (r.created + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
+                let mut v = json!({
+                    "history_report_id": r.id, "history_type": "audit", "created": stamp(r.created), "format": "csv",
+                    "file_name": format!("audit_{}.csv", r.id), "file_size": size, "download_size": size / 4.0,
+                    "download_count": r.download_count, "store_until": store_until,
+                    "filters": r.filters, "calculated_data": {},
+                });
+                if now >= r.ready_at {
+                    v["completed"] = json!(stamp(r.ready_at));
+                }
+                if let Some(at) = r.last_downloaded {
+                    v["last_downloaded"] = json!(stamp(at));
+                }
+                v
+            })
+            .collect();
+        Json(json!({"result": result, "total_count": result.len(), "count": result.len()})).into_response()
+    }
+
+    fn download(&self, p: &HashMap<String, String>) -> Response {
+        let wanted: Option<u64> = p.get("history_report_id").and_then(|v| v.parse().ok());
+        let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(report) = reports.iter_mut().find(|r| Some(r.id) == wanted) else {
+            return error(BAD_PARAMETER, "Invalid parameter value: history_report_id");
+        };
+        let now = Utc::now();
+        if now < report.ready_at {
+            return error(BAD_PARAMETER, "The report is not ready yet");
+        }
+        report.download_count += 1;
+        report.last_downloaded = Some(now);
+        let gz = match self.audit_csv(&report.rows) {
+            Ok(bytes) => bytes,
+            Err(e) => return error(500, &format!("Internal error: {e}")),
+        };
+        // Both forms occur in practice: a gzip transfer encoding, or a raw .gz file.
+        if report.id % 2 == 0 {
+            (
+                [(header::CONTENT_TYPE, "text/csv"), (header::CONTENT_ENCODING, "gzip")],
+                gz,
+            )
+                .into_response()
+        } else {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], gz).into_response()
+        }
+    }
+
+    /// The rows as gzipped CSV with a header row.
+    fn audit_csv(&self, rows: &[usize]) -> std::io::Result<Vec<u8>> {
+        const COLUMNS: [&str; 9] = [
+            "audit_log_id",
+            "account_id",
+            "subuser_id",
+            "subuser_name",
+            "requested",
+            "ip",
+            "cmd_name",
+            "cmd_args",
+            "cmd_result",
+        ];
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(COLUMNS)?;
+        for &i in rows {
+            let e = &self.audit[i].json;
+            let cells = COLUMNS.map(|k| match &e[k] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            csv.write_record(cells)?;
+        }
+        let plain = csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &plain)?;
+        gz.finish()
     }
 
     pub fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
@@ -298,6 +450,9 @@ async fn method(
     match method.as_str() {
         "GetCallHistory" => state.call_history(&p),
         "GetAuditLog" => state.audit_log(&p),
+        "GetAuditLogAsync" => state.audit_log_async(&p),
+        "GetHistoryReports" => state.history_reports(&p),
+        "DownloadHistoryReport" => state.download(&p),
         other => error(BAD_PARAMETER, &format!("Unknown method {other}")),
     }
 }

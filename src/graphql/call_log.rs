@@ -9,6 +9,7 @@ use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog
 use super::values::{CallDirection, CallStatus, Money, Provider};
 use super::voximplant::VoximplantCallSession;
 use super::voximplant_audit::VoximplantAuditLogEntry;
+use super::voximplant_reports::VoximplantHistoryReport;
 
 /// Relay Global Object Identification: anything fetchable by `node(id)`.
 // Variant names are the GraphQL type names, many of which end in `Log`.
@@ -22,6 +23,7 @@ pub enum Node {
     OneUptimeCallLog(OneUptimeCallLog),
     VoximplantCallSession(VoximplantCallSession),
     VoximplantAuditLogEntry(VoximplantAuditLogEntry),
+    VoximplantHistoryReport(VoximplantHistoryReport),
 }
 
 /// One call (or call-like session) recorded by a provider.

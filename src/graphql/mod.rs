@@ -16,21 +16,23 @@ mod signalwire;
 mod values;
 mod voximplant;
 mod voximplant_audit;
+mod voximplant_reports;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 pub use connection::Paging;
 pub use cursor::CursorCodec;
 pub use query::Query;
+pub use voximplant_reports::Mutation;
 
 use crate::config::GraphqlConfig;
 
 /// The gateway's schema type.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with limits from config and a cursor key.
 pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation, EmptySubscription)
         .data(Paging {
             default_size: config.default_page_size,
             max_size: config.max_page_size,
@@ -44,7 +46,7 @@ pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
 
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation, EmptySubscription)
         .finish()
         .sdl()
 }

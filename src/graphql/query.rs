@@ -13,6 +13,7 @@ use super::scope::scope;
 use super::signalwire::{SignalWireQuery, video_log, voice_log};
 use super::voximplant::{self, VoximplantQuery};
 use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditQuery};
+use super::voximplant_reports::VoximplantHistoryReport;
 use crate::domain::{GlobalId, NodeKind};
 
 /// The root query type.
@@ -66,6 +67,13 @@ async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, GatewayError> 
             })
             .await
         }
+        NodeKind::VoximplantHistoryReport => {
+            let Ok(report_id) = id.native_id.parse::<u64>() else {
+                return Ok(None);
+            };
+            let report = scope(ctx)?.voximplant()?.service.report(report_id).await?;
+            Ok(report.map(|r| Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
+        }
         _ => Ok(call_log(ctx, id).await?.map(Node::from)),
     }
 }
@@ -80,7 +88,9 @@ async fn call_log(ctx: &Context<'_>, id: GlobalId) -> Result<Option<CallLog>, Ga
         NodeKind::VoximplantCallSession => {
             load(&scope.voximplant()?.sessions, id.native_id, voximplant::call_session).await
         }
-        NodeKind::VoximplantAuditLogEntry => Err(GatewayError::bad_input("the id is not a call log's")),
+        NodeKind::VoximplantAuditLogEntry | NodeKind::VoximplantHistoryReport => {
+            Err(GatewayError::bad_input("the id is not a call log's"))
+        }
     }
 }
 

@@ -184,7 +184,7 @@ pub const AUDIT_PAGE: &str = r#"query($first: Int, $after: String, $filter: Voxi
   }
 }"#;
 
-pub const VOXIMPLANT_HISTORY: &str = "POST /platform_api/{method}";
+pub const VOXIMPLANT_HISTORY: &str = "POST /platform_api/GetCallHistory";
 
 pub const ONEUPTIME_LIST: &str = "POST /api/call-log/get-list";
 pub const ONEUPTIME_COUNT: &str = "POST /api/call-log/count";

@@ -1,8 +1,9 @@
 //! HTTP to Voximplant's Management API: form-encoded POSTs to `/platform_api/<Method>`
 //! with a Bearer JWT; errors are read from the body (usually HTTP 200) before `result`.
 
+use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::de::DeserializeOwned;
 
 use super::auth::TokenSource;
@@ -19,6 +20,14 @@ pub(super) struct Client {
     upstream: UpstreamClient,
     base: String,
     tokens: TokenSource,
+}
+
+/// The error of an envelope (`error`, else the first of `errors`), if any.
+fn first_error<T>(envelope: &Envelope<T>) -> Option<ApiError> {
+    envelope
+        .error
+        .clone()
+        .or_else(|| envelope.errors.as_ref().and_then(|e| e.first().cloned()))
 }
 
 /// Classifies an error body.
@@ -64,7 +73,6 @@ impl Client {
                 http.post(&url)
                     .header(AUTHORIZATION, bearer.as_str())
                     .header(ACCEPT, "application/json")
-                    .header(ACCEPT_ENCODING, "gzip")
                     .form(params)
             })
             .await
@@ -85,17 +93,37 @@ impl Client {
         }
         let envelope: Envelope<T> = serde_json::from_slice(&response.body)
             .map_err(|e| self.error(UpstreamErrorKind::BadResponse, format!("{method}: {e}")))?;
-        let error = envelope
-            .error
-            .clone()
-            .or_else(|| envelope.errors.as_ref().and_then(|e| e.first().cloned()));
-        if let Some(error) = error {
-            return Err(self.error(
-                classify(&error),
-                format!("{method}: error {} {:?}", error.code, error.msg),
-            ));
+        if let Some(error) = first_error(&envelope) {
+            return Err(self.api_error(method, &error));
         }
         Ok(envelope)
+    }
+
+    /// Calls a method that answers with a file (DownloadHistoryReport): the raw bytes,
+    /// unless the body is a JSON error. A `Content-Encoding: gzip` transfer is already
+    /// decoded by the HTTP client (which sends `Accept-Encoding: gzip` itself).
+    pub async fn download(&self, method: &str, params: &[(&str, String)]) -> Result<Bytes, UpstreamError> {
+        let response = self.send(method, params).await?;
+        if response.status != StatusCode::OK {
+            return Err(self.error(
+                UpstreamErrorKind::BadResponse,
+                format!("{method}: HTTP {}", response.status),
+            ));
+        }
+        let envelope = (response.body.first() == Some(&b'{'))
+            .then(|| serde_json::from_slice::<Envelope<serde_json::Value>>(&response.body).ok())
+            .flatten();
+        if let Some(error) = envelope.as_ref().and_then(first_error) {
+            return Err(self.api_error(method, &error));
+        }
+        Ok(response.body)
+    }
+
+    fn api_error(&self, method: &str, error: &ApiError) -> UpstreamError {
+        self.error(
+            classify(error),
+            format!("{method}: error {} {:?}", error.code, error.msg),
+        )
     }
 
     fn error(&self, kind: UpstreamErrorKind, detail: String) -> UpstreamError {

@@ -10,6 +10,7 @@ mod loader;
 mod mapping;
 pub mod model;
 pub mod paging;
+pub mod reports;
 mod wire;
 
 use std::collections::HashMap;

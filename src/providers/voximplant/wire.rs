@@ -20,6 +20,8 @@ pub(super) struct Envelope<T> {
     pub total_count: Option<u64>,
     pub error: Option<ApiError>,
     pub errors: Option<Vec<ApiError>>,
+    /// Async methods answer `{"result": 1, "history_report_id": n}`.
+    pub history_report_id: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,4 +104,21 @@ pub(super) struct AuditLogWire {
     pub cmd_name: String,
     pub cmd_args: Option<Value>,
     pub cmd_result: Option<Value>,
+}
+
+/// `HistoryReportType` (GetHistoryReports).
+#[derive(Debug, Deserialize)]
+pub(super) struct HistoryReportWire {
+    pub history_report_id: u64,
+    pub history_type: Option<String>,
+    pub created: Option<String>,
+    pub format: Option<String>,
+    /// "The report is completed if the field exists".
+    pub completed: Option<String>,
+    pub file_name: Option<String>,
+    pub file_size: Option<f64>,
+    pub download_size: Option<f64>,
+    pub download_count: Option<u64>,
+    pub last_downloaded: Option<String>,
+    pub store_until: Option<String>,
 }

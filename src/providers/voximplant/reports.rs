@@ -1,0 +1,232 @@
+//! The asynchronous history-report flow (seed GetAuditLogAsync, providers.md §3.5):
+//! request a report, read its status from GetHistoryReports, and once it is completed
+//! download it once (DownloadHistoryReport: gzip or plain CSV, columns from the header
+//! row), cache the parsed rows per tenant and page them.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::Voximplant;
+use super::audit::AuditFilter;
+use super::mapping::timestamp;
+use super::model::AuditLogEntry;
+use super::wire::HistoryReportWire;
+use crate::cache::{CacheKey, Weigh};
+use crate::domain::Provider;
+use crate::upstream::UpstreamError;
+
+const REPORT: &str = "report";
+const REPORT_ROWS: &str = "report-rows";
+
+/// A history report as GetHistoryReports describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryReport {
+    pub id: u64,
+    pub history_type: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub completed: Option<DateTime<Utc>>,
+    pub format: Option<String>,
+    pub file_name: Option<String>,
+    pub file_size: Option<f64>,
+    pub download_size: Option<f64>,
+    pub download_count: Option<u64>,
+    pub last_downloaded: Option<DateTime<Utc>>,
+    pub store_until: Option<NaiveDate>,
+}
+
+impl Weigh for HistoryReport {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>() + self.file_name.as_ref().map_or(0, String::len) + 16
+    }
+}
+
+/// The parsed rows of a downloaded report.
+pub struct ReportRows(pub Vec<Arc<AuditLogEntry>>);
+
+impl Weigh for ReportRows {
+    fn weight(&self) -> usize {
+        self.0.iter().map(|e| e.weight() + 8).sum::<usize>() + 24
+    }
+}
+
+fn bad(detail: impl Into<String>) -> UpstreamError {
+    UpstreamError::bad_response(Provider::Voximplant, detail)
+}
+
+fn optional_time(raw: Option<String>) -> Result<Option<DateTime<Utc>>, UpstreamError> {
+    raw.filter(|s| !s.trim().is_empty())
+        .map(|s| timestamp(&s).map_err(|e| bad(e.to_string())))
+        .transpose()
+}
+
+fn report(w: HistoryReportWire) -> Result<HistoryReport, UpstreamError> {
+    Ok(HistoryReport {
+        id: w.history_report_id,
+        history_type: w.history_type,
+        created: optional_time(w.created)?,
+        completed: optional_time(w.completed)?,
+        format: w.format,
+        file_name: w.file_name,
+        file_size: w.file_size,
+        download_size: w.download_size,
+        download_count: w.download_count,
+        last_downloaded: optional_time(w.last_downloaded)?,
+        store_until: w
+            .store_until
+            .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()),
+    })
+}
+
+/// A report body: gunzipped when it is a raw `.gz`, then CSV with a header row.
+pub(super) fn parse_audit_csv(body: &[u8]) -> Result<Vec<AuditLogEntry>, UpstreamError> {
+    let text = if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(format!("report gzip: {e}")))?;
+        out
+    } else {
+        body.to_vec()
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_slice());
+    let headers: HashMap<String, usize> = reader
+        .headers()
+        .map_err(|e| bad(format!("report CSV header: {e}")))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_ascii_lowercase(), i))
+        .collect();
+    let column = |name: &str| headers.get(name).copied();
+    let (Some(id_col), Some(at_col), Some(cmd_col)) = (column("audit_log_id"), column("requested"), column("cmd_name"))
+    else {
+        return Err(bad("report CSV lacks audit_log_id, requested or cmd_name"));
+    };
+    let mut entries = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(format!("report CSV row: {e}")))?;
+        let text = |col: Option<usize>| col.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty());
+        let number = |col: Option<usize>| text(col).and_then(|s| s.parse::<u64>().ok());
+        let json = |col: Option<usize>| {
+            text(col).map_or(Value::Null, |s| {
+                serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))
+            })
+        };
+        entries.push(AuditLogEntry {
+            id: number(Some(id_col)).ok_or_else(|| bad("report row without a numeric audit_log_id"))?,
+            account_id: number(column("account_id")),
+            subuser_id: number(column("subuser_id")),
+            subuser_name: text(column("subuser_name")).map(str::to_string),
+            requested: timestamp(text(Some(at_col)).unwrap_or("")).map_err(|e| bad(e.to_string()))?,
+            ip: text(column("ip")).map(str::to_string),
+            cmd_name: text(Some(cmd_col)).unwrap_or("").to_string(),
+            cmd_args: json(column("cmd_args")),
+            cmd_result: json(column("cmd_result")),
+        });
+    }
+    Ok(entries)
+}
+
+impl Voximplant {
+    /// GetAuditLogAsync for `filter`'s window; returns the new report's id.
+    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    pub async fn request_audit_report(&self, filter: &AuditFilter) -> Result<u64, UpstreamError> {
+        let (from, to) = self.audit_window_of(filter);
+        let mut params = filter.params(from, to);
+        params.extend([("with_header", "true".to_string()), ("output", "csv".to_string())]);
+        let env = self.client.call::<Value>("GetAuditLogAsync", &params).await?;
+        env.history_report_id
+            .ok_or_else(|| bad("GetAuditLogAsync answered without history_report_id"))
+    }
+
+    /// A report's status (GetHistoryReports): cached for long once completed, briefly
+    /// while pending.
+    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    pub async fn report(&self, id: u64) -> Result<Option<Arc<HistoryReport>>, UpstreamError> {
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, REPORT, id.to_string());
+        let found = self
+            .cache
+            .get_or_fetch(key, async {
+                let params = [("history_report_id", id.to_string())];
+                let env = self
+                    .client
+                    .call::<Vec<HistoryReportWire>>("GetHistoryReports", &params)
+                    .await?;
+                let found = env
+                    .result
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|r| r.history_report_id == id);
+                let report = found.map(report).transpose()?.map(Arc::new);
+                let ttl = self
+                    .cache
+                    .ttls()
+                    .for_record(report.as_ref().map(|r| r.completed.is_some()));
+                Ok::<_, UpstreamError>((report, ttl))
+            })
+            .await?;
+        Ok((*found).clone())
+    }
+
+    /// The rows of a completed audit report, downloaded once per tenant and cached.
+    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    pub async fn audit_report_rows(&self, id: u64) -> Result<Arc<ReportRows>, UpstreamError> {
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, REPORT_ROWS, id.to_string());
+        self.cache
+            .get_or_fetch(key, async {
+                let body = self
+                    .client
+                    .download("DownloadHistoryReport", &[("history_report_id", id.to_string())])
+                    .await?;
+                let rows = parse_audit_csv(&body)?.into_iter().map(Arc::new).collect();
+                Ok::<_, UpstreamError>((ReportRows(rows), self.cache.ttls().final_record))
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    const CSV: &str = "audit_log_id,account_id,requested,ip,cmd_name,cmd_args,cmd_result\n\
+        58,1,2018-02-04 19:35:13,192.168.0.12,AddSkill,\"{\"\"skill_name\"\":\"\"manager\"\"}\",\"{\"\"skill_id\"\":152}\"\n\
+        57,1,2018-02-04 19:30:00,192.168.0.12,DelUser,masked,\n";
+
+    #[test]
+    fn plain_and_gzipped_csv_reports_parse_by_header_name() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(CSV.as_bytes()).unwrap();
+        let gzipped = gz.finish().unwrap();
+        for body in [CSV.as_bytes().to_vec(), gzipped] {
+            let rows = parse_audit_csv(&body).unwrap();
+            assert_eq!(rows.len(), 2);
+            assert_eq!((rows[0].id, rows[0].cmd_name.as_str()), (58, "AddSkill"));
+            assert_eq!(rows[0].cmd_args["skill_name"], "manager");
+            assert_eq!(rows[0].cmd_result["skill_id"], 152);
+            assert_eq!(rows[0].requested.to_rfc3339(), "2018-02-04T19:35:13+00:00");
+            assert_eq!(
+                rows[1].cmd_args,
+                Value::String("masked".into()),
+                "non-JSON cells stay text"
+            );
+            assert_eq!(rows[1].cmd_result, Value::Null);
+        }
+    }
+
+    #[test]
+    fn reordered_columns_still_parse() {
+        let csv = "cmd_name,requested,audit_log_id\nAddUser,2020-01-01 00:00:00,9\n";
+        let rows = parse_audit_csv(csv.as_bytes()).unwrap();
+        assert_eq!((rows[0].id, rows[0].cmd_name.as_str()), (9, "AddUser"));
+        assert!(parse_audit_csv(b"a,b\n1,2\n").is_err(), "missing required columns");
+    }
+}
