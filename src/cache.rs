@@ -72,7 +72,8 @@ impl<T: Weigh> Weigh for Vec<T> {
     }
 }
 
-fn opt_len(s: &Option<String>) -> usize {
+/// Bytes of an optional string (for `Weigh` impls).
+pub fn opt_len(s: &Option<String>) -> usize {
     s.as_ref().map_or(0, String::len)
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::cache::Weigh;
+use crate::cache::{Weigh, opt_len};
 use crate::domain::{CallLogCore, Money, NodeKind};
 
 /// `source` of a voice log.
@@ -150,10 +150,6 @@ impl crate::providers::signalwire::paging::Keyed for VideoLog {
     fn key(&self) -> &str {
         &self.core().native_id
     }
-}
-
-fn opt_len(s: &Option<String>) -> usize {
-    s.as_ref().map_or(0, String::len)
 }
 
 fn charges_weight(details: &[ChargeDetail]) -> usize {

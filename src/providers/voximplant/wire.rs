@@ -122,3 +122,25 @@ pub(super) struct HistoryReportWire {
     pub last_downloaded: Option<String>,
     pub store_until: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_get_audit_log_async_answer_decodes_exactly() {
+        let env: Envelope<u64> = serde_json::from_str(r#"{"result": 1, "history_report_id": 234254}"#).unwrap();
+        assert_eq!((env.result, env.history_report_id), (Some(1), Some(234254)));
+        assert!(env.error.is_none() && env.errors.is_none());
+    }
+
+    #[test]
+    fn both_error_shapes_decode() {
+        let one: Envelope<Value> =
+            serde_json::from_str(r#"{"error": {"code": 100, "msg": "Authorization failed"}}"#).unwrap();
+        let many: Envelope<Value> =
+            serde_json::from_str(r#"{"errors": [{"code": 201, "msg": "Invalid parameter"}]}"#).unwrap();
+        assert_eq!(one.error.unwrap().code, 100);
+        assert_eq!(many.errors.unwrap()[0].msg, "Invalid parameter");
+    }
+}
