@@ -20,6 +20,7 @@ pub mod http;
 pub mod providers;
 pub mod telemetry;
 pub mod tenancy;
+pub mod timeline;
 pub mod upstream;
 
 pub use app::Application;
