@@ -13,6 +13,7 @@ mod oneuptime;
 mod query;
 pub mod scope;
 mod signalwire;
+mod timeline;
 mod values;
 mod voximplant;
 mod voximplant_audit;
@@ -26,6 +27,14 @@ pub use query::Query;
 pub use voximplant_reports::Mutation;
 
 use crate::config::GraphqlConfig;
+
+/// Facts a request's resolvers leave for the HTTP layer to put in the response's
+/// `extensions` (async-graphql resolvers cannot write those directly).
+#[derive(Default)]
+pub struct ResponseNotes {
+    /// A `callLogs` page was cut by its bounded scan.
+    pub scan_cut: std::sync::atomic::AtomicBool,
+}
 
 /// The gateway's schema type.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

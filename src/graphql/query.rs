@@ -11,6 +11,7 @@ use super::lookup::load;
 use super::oneuptime::{self, OneUptimeQuery};
 use super::scope::scope;
 use super::signalwire::{SignalWireQuery, video_log, voice_log};
+use super::timeline::TimelineQuery;
 use super::voximplant::{self, VoximplantQuery};
 use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditQuery};
 use super::voximplant_reports::VoximplantHistoryReport;
@@ -20,6 +21,7 @@ use crate::domain::{GlobalId, NodeKind};
 #[derive(MergedObject, Default)]
 pub struct Query(
     ByIdQuery,
+    TimelineQuery,
     SignalWireQuery,
     OneUptimeQuery,
     VoximplantQuery,

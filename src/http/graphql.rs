@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::hygiene;
+use crate::graphql::ResponseNotes;
 use crate::graphql::error::ErrorCode;
 use crate::graphql::scope::RequestScope;
 use crate::tenancy::AuthError;
@@ -158,6 +159,13 @@ async fn execute(
             );
         }
     }
-    let response = state.schema.execute(request.data(RequestScope::new(tenant))).await;
+    let notes = std::sync::Arc::new(ResponseNotes::default());
+    let request = request.data(RequestScope::new(tenant)).data(notes.clone());
+    let mut response = state.schema.execute(request).await;
+    if notes.scan_cut.load(Ordering::Relaxed) {
+        response
+            .extensions
+            .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
+    }
     Json(response).into_response()
 }

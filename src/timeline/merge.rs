@@ -32,13 +32,16 @@ pub struct StreamBatch<T, P> {
     pub scanned_to: Option<P>,
 }
 
-/// A merged page: the items, each stream's next position (None = unchanged), and flags.
+/// A merged page: the items (with their stream and that stream's position after them),
+/// each stream's final position (None = unchanged), and flags.
 #[derive(Debug)]
 pub struct Merged<T, P> {
-    pub items: Vec<(usize, T)>,
+    pub items: Vec<(usize, T, P)>,
     /// For each stream: the position to resume from, if it moved.
     pub positions: Vec<Option<P>>,
     pub has_next: bool,
+    /// For each stream: its batch still holds items the page did not use.
+    pub remaining: Vec<bool>,
     /// The page was cut short by a bounded scan.
     pub cut: bool,
 }
@@ -69,8 +72,8 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
             break;
         }
         let Some(item) = heads[stream].next() else { break };
-        positions[stream] = Some(item.position);
-        items.push((stream, item.item));
+        positions[stream] = Some(item.position.clone());
+        items.push((stream, item.item, item.position));
     }
     for (i, head) in heads.iter_mut().enumerate() {
         // A cut stream whose batch was fully used resumes after everything it scanned.
@@ -78,11 +81,13 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
             positions[i] = Some(scanned_to);
         }
     }
-    let has_next = heads.iter_mut().any(|h| h.peek().is_some()) || more.iter().any(|m| *m);
+    let remaining: Vec<bool> = heads.iter_mut().map(|h| h.peek().is_some()).collect();
+    let has_next = remaining.iter().any(|r| *r) || more.iter().any(|m| *m);
     Merged {
         items,
         positions,
         has_next,
+        remaining,
         cut,
     }
 }
@@ -117,7 +122,7 @@ mod tests {
     #[test]
     fn merges_newest_first_and_reports_each_streams_position() {
         let m = merge(vec![batch("a", &[10, 7, 3], false), batch("b", &[9, 8, 1], true)], 4);
-        let got: Vec<&str> = m.items.iter().map(|(_, s)| s.as_str()).collect();
+        let got: Vec<&str> = m.items.iter().map(|(_, s, _)| s.as_str()).collect();
         assert_eq!(got, ["a@10", "b@9", "b@8", "a@7"]);
         assert_eq!(m.positions, vec![Some(1), Some(1)]);
         assert!(m.has_next);
@@ -137,7 +142,7 @@ mod tests {
         cut.frontier = Some(at(6));
         cut.scanned_to = Some(40);
         let m = merge(vec![batch("a", &[10, 7, 5, 3], false), cut], 10);
-        let got: Vec<&str> = m.items.iter().map(|(_, s)| s.as_str()).collect();
+        let got: Vec<&str> = m.items.iter().map(|(_, s, _)| s.as_str()).collect();
         assert_eq!(got, ["a@10", "b@9", "a@7"], "nothing older than the frontier (6)");
         assert!(m.cut && m.has_next);
         assert_eq!(
