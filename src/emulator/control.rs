@@ -51,6 +51,12 @@ impl Fault {
             times: None,
         }
     }
+
+    /// Limits the fault to paths starting with `prefix`.
+    pub fn on(mut self, prefix: &str) -> Self {
+        self.path_prefix = prefix.to_string();
+        self
+    }
 }
 
 /// Requests counted per route (`GET /api/voice/logs/{id}`) and per credential.

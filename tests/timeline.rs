@@ -1,0 +1,250 @@
+//! `callLogs`, the merged timeline, end to end against every emulated provider.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::*;
+use serde_json::{Value, json};
+use switchboard::emulator::{EmulatorConfig, Fault, FaultKind};
+
+const TIMELINE: &str = r#"query($first: Int, $after: String, $filter: CallLogFilter) {
+  callLogs(first: $first, after: $after, filter: $filter) {
+    scanCut pageInfo { hasNextPage endCursor }
+    edges { node { id provider createdAt direction status from to } } } }"#;
+
+fn sized() -> EmulatorConfig {
+    EmulatorConfig {
+        signalwire_voice_logs: 150,
+        signalwire_video_logs: 40,
+        oneuptime_call_logs: 150,
+        voximplant_sessions: 150,
+        voximplant_audit_entries: 10,
+        ..small_emulator()
+    }
+}
+
+/// Pages `callLogs` to the end; returns every node. Errors are returned, not asserted.
+async fn page_timeline(app: &TestApp, first: i64, filter: Value) -> (Vec<Value>, Vec<Value>) {
+    let (mut nodes, mut errors, mut after) = (Vec::new(), Vec::new(), Value::Null);
+    loop {
+        let r = app
+            .query(TIMELINE, json!({"first": first, "after": after, "filter": filter}))
+            .await;
+        if let Some(e) = r["errors"].as_array() {
+            errors.extend(e.iter().cloned());
+        }
+        let c = &r["data"]["callLogs"];
+        let edges = c["edges"].as_array().unwrap_or_else(|| panic!("no edges: {r}"));
+        nodes.extend(edges.iter().map(|e| e["node"].clone()));
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return (nodes, errors);
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// Every per-provider connection paged, as global ids.
+async fn union_of_providers(app: &TestApp) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for (query, field) in [
+        ("signalWireVoiceLogs", "signalWireVoiceLogs"),
+        ("signalWireVideoLogs", "signalWireVideoLogs"),
+        ("oneUptimeCallLogs", "oneUptimeCallLogs"),
+        ("voximplantCallSessions", "voximplantCallSessions"),
+    ] {
+        let q = format!(
+            "query($after: String) {{ {query}(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id }} }} }} }}"
+        );
+        let mut after = Value::Null;
+        loop {
+            let r = app.query(&q, json!({"after": after})).await;
+            let c = &r["data"][field];
+            ids.extend(
+                c["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["id"].as_str().unwrap().to_string()),
+            );
+            if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = c["pageInfo"]["endCursor"].clone();
+        }
+    }
+    ids
+}
+
+fn ids(nodes: &[Value]) -> Vec<String> {
+    nodes.iter().map(|n| n["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn paging_the_whole_timeline_with_first_1_7_and_100_yields_every_log_once_newest_first() {
+    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let union = union_of_providers(&app).await;
+    assert_eq!(union.len(), 150 + 40 + 150 + 150 - deleted(&app).await);
+    let mut sequences = Vec::new();
+    for first in [1, 7, 100] {
+        let (nodes, errors) = page_timeline(&app, first, json!({})).await;
+        assert!(errors.is_empty(), "{errors:?}");
+        let got = ids(&nodes);
+        assert_eq!(got.len(), union.len(), "first = {first}: every log once");
+        assert_eq!(got.iter().cloned().collect::<HashSet<_>>(), union, "first = {first}");
+        let times: Vec<&str> = nodes.iter().map(|n| n["createdAt"].as_str().unwrap()).collect();
+        let parsed: Vec<chrono::DateTime<chrono::FixedOffset>> = times
+            .iter()
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap())
+            .collect();
+        assert!(
+            parsed.windows(2).all(|w| w[0] >= w[1]),
+            "first = {first}: createdAt never increases"
+        );
+        sequences.push(got);
+    }
+    assert_eq!(sequences[0], sequences[1]);
+    assert_eq!(sequences[1], sequences[2]);
+}
+
+/// Deleted SignalWire logs are not in the timeline (nor in the default connections).
+async fn deleted(app: &TestApp) -> usize {
+    let q = r#"query($after: String) { signalWireVoiceLogs(first: 100, after: $after, filter: {includeDeleted: true}) {
+        pageInfo { hasNextPage endCursor } edges { node { status } } } }"#;
+    let q2 = q.replace("signalWireVoiceLogs", "signalWireVideoLogs");
+    let mut n = 0;
+    for (q, field) in [(q.to_string(), "signalWireVoiceLogs"), (q2, "signalWireVideoLogs")] {
+        let mut after = Value::Null;
+        loop {
+            let r = app.query(&q, json!({"after": after})).await;
+            let c = &r["data"][field];
+            n += c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["node"]["status"] == "DELETED")
+                .count();
+            if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = c["pageInfo"]["endCursor"].clone();
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn each_filter_returns_exactly_the_matching_logs_of_the_whole_data_set() {
+    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let (all, _) = page_timeline(&app, 100, json!({})).await;
+    let number = all.iter().find(|n| n["provider"] == "ONEUPTIME").unwrap()["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let after = all[200]["createdAt"].as_str().unwrap().to_string();
+    let before = all[40]["createdAt"].as_str().unwrap().to_string();
+    let t = |n: &Value| chrono::DateTime::parse_from_rfc3339(n["createdAt"].as_str().unwrap()).unwrap();
+    let (lo, hi) = (
+        chrono::DateTime::parse_from_rfc3339(&after).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(&before).unwrap(),
+    );
+    type Keep<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+    let cases: Vec<(Value, Keep)> = vec![
+        (
+            json!({"providers": ["ONEUPTIME", "VOXIMPLANT"]}),
+            Box::new(|n| n["provider"] == "ONEUPTIME" || n["provider"] == "VOXIMPLANT"),
+        ),
+        (
+            json!({"directions": ["INBOUND"]}),
+            Box::new(|n| n["direction"] == "INBOUND"),
+        ),
+        (
+            json!({"statuses": ["COMPLETED", "FAILED"]}),
+            Box::new(|n| n["status"] == "COMPLETED" || n["status"] == "FAILED"),
+        ),
+        (
+            json!({"statuses": ["NO_ANSWER"]}),
+            Box::new(|n| n["status"] == "NO_ANSWER"),
+        ),
+        (
+            json!({"number": number}),
+            Box::new(|n| n["from"] == number.as_str() || n["to"] == number.as_str()),
+        ),
+        (
+            json!({"createdAfter": after, "createdBefore": before}),
+            Box::new(move |n| t(n) > lo && t(n) < hi),
+        ),
+    ];
+    for (filter, keep) in cases {
+        let expected: Vec<String> = ids(&all.iter().filter(|n| keep(n)).cloned().collect::<Vec<_>>());
+        assert!(!expected.is_empty(), "{filter} matches something");
+        for first in [7, 100] {
+            let (got, errors) = page_timeline(&app, first, filter.clone()).await;
+            assert!(errors.is_empty(), "{filter}: {errors:?}");
+            assert_eq!(ids(&got), expected, "{filter}, first = {first}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_provider_gives_partial_data_then_paging_resumes_without_gap_or_duplicate() {
+    let app = TestApp::spawn_with(sized(), |c, _| c.upstream.max_retries = 0).await;
+    let (all, _) = page_timeline(&app, 100, json!({})).await;
+    let app_fresh = TestApp::spawn_with(sized(), |c, _| c.upstream.max_retries = 0).await;
+    app_fresh.emulator.inject(
+        Fault::always(FaultKind::Status {
+            status: 503,
+            retry_after_seconds: None,
+        })
+        .on("/api/call-log"),
+    );
+    let first = app_fresh.query(TIMELINE, json!({"first": 20})).await;
+    let codes = error_codes(&first);
+    assert_eq!(codes, ["UPSTREAM_UNAVAILABLE"], "{first}");
+    assert_eq!(first["errors"][0]["extensions"]["provider"], "ONEUPTIME");
+    let page = first["data"]["callLogs"]["edges"].as_array().unwrap();
+    assert_eq!(page.len(), 20, "the other providers still fill the page");
+    assert!(page.iter().all(|e| e["node"]["provider"] != "ONEUPTIME"));
+    app_fresh.emulator.clear_faults();
+    let mut seen: Vec<String> = page
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut after = first["data"]["callLogs"]["pageInfo"]["endCursor"].clone();
+    loop {
+        let r = app_fresh.query(TIMELINE, json!({"first": 20, "after": after})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["callLogs"];
+        seen.extend(
+            c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_string()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no duplicate");
+    assert_eq!(unique, ids(&all).iter().collect::<HashSet<_>>(), "no gap");
+}
+
+#[tokio::test]
+async fn upstream_calls_per_100_items_are_bounded() {
+    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let (nodes, _) = page_timeline(&app, 100, json!({})).await;
+    let calls = app.upstream_total();
+    let per_100 = calls as f64 * 100.0 / nodes.len() as f64;
+    println!(
+        "callLogs: {} items, {calls} upstream calls, {per_100:.1} per 100 items",
+        nodes.len()
+    );
+    // Four streams; SignalWire and OneUptime pages hold 50 here, Voximplant's 100.
+    assert!(per_100 <= 8.0, "{per_100:.1} upstream calls per 100 items");
+    let before = app.upstream_total();
+    page_timeline(&app, 100, json!({})).await;
+    assert_eq!(app.upstream_total(), before, "paging again within the page TTL is free");
+}
