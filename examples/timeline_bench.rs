@@ -1,0 +1,193 @@
+//! Benchmark: page the whole merged timeline (`callLogs`) against the built-in emulator.
+//!
+//! `cargo run --release --example timeline_bench [page_size]`
+//!
+//! Reports items per second through the gateway, upstream calls per 100 items, and the
+//! gateway's overhead against paging every provider's API directly (same emulator, same
+//! upstream page sizes, no gateway). Both runs start with cold caches.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use switchboard::Application;
+use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
+use switchboard::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
+use switchboard::providers::voximplant::auth::{ServiceAccount, TokenSource, system_clock};
+
+const UPSTREAM_PAGE: u32 = 100;
+
+fn config(emulator: &Emulator) -> Config {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().expect("static address");
+    config.graphql.cursor_secret = Some(Secret::new("bench"));
+    config.providers.signalwire = Some(SignalWireConfig {
+        space_url: emulator.base_url(),
+        project_id: "demo-project".into(),
+        api_token: Secret::new("demo-token"),
+        page_size: UPSTREAM_PAGE,
+        concurrency: 16,
+    });
+    config.providers.oneuptime = Some(OneUptimeConfig {
+        base_url: emulator.base_url(),
+        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
+        page_size: UPSTREAM_PAGE,
+        concurrency: 8,
+    });
+    config.providers.voximplant = Some(VoximplantConfig {
+        base_url: emulator.base_url(),
+        credentials_file: None,
+        credentials_json: Some(Secret::new(demo_credentials())),
+        currency: "USD".into(),
+        lookback: Duration::from_secs(3650 * 24 * 3600),
+        page_size: UPSTREAM_PAGE,
+        token_lifetime: Duration::from_secs(300),
+        concurrency: 8,
+    });
+    config
+}
+
+/// Pages `callLogs` through the gateway; returns the number of items.
+async fn through_gateway(url: &str, first: u32) -> usize {
+    let http = reqwest::Client::new();
+    let query = "query($first: Int, $after: String) { callLogs(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor } edges { node { id provider createdAt status from to } } } }";
+    let (mut items, mut after) = (0, Value::Null);
+    loop {
+        let body = json!({"query": query, "variables": {"first": first, "after": after}});
+        let r: Value = http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("gateway answers")
+            .json()
+            .await
+            .expect("JSON");
+        let c = &r["data"]["callLogs"];
+        items += c["edges"].as_array().map_or(0, Vec::len);
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false) {
+            return items;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// Pages every provider collection directly at the emulator; returns the number of items.
+async fn direct(base: &url::Url) -> usize {
+    let http = reqwest::Client::new();
+    let mut items = 0;
+    for path in ["/api/voice/logs", "/api/video/logs"] {
+        let mut next = Some(base.join(&format!("{path}?page_size={UPSTREAM_PAGE}")).expect("URL"));
+        while let Some(url) = next {
+            let r: Value = http
+                .get(url)
+                .basic_auth("demo-project", Some("demo-token"))
+                .send()
+                .await
+                .expect("up")
+                .json()
+                .await
+                .expect("JSON");
+            items += r["data"].as_array().map_or(0, Vec::len);
+            next = r["links"]["next"].as_str().map(|n| base.join(n).expect("link"));
+        }
+    }
+    let mut skip = 0;
+    loop {
+        let url = base
+            .join(&format!("/api/call-log/get-list?skip={skip}&limit={UPSTREAM_PAGE}"))
+            .expect("URL");
+        let body = json!({"select": {"_id": true, "createdAt": true, "status": true, "fromNumber": true, "toNumber": true}, "sort": {"createdAt": "DESC"}});
+        let r: Value = http
+            .post(url)
+            .header("ApiKey", DEMO_ONEUPTIME_KEY)
+            .json(&body)
+            .send()
+            .await
+            .expect("up")
+            .json()
+            .await
+            .expect("JSON");
+        let n = r["data"].as_array().map_or(0, Vec::len);
+        items += n;
+        skip += n;
+        if n < UPSTREAM_PAGE as usize {
+            break;
+        }
+    }
+    let account = ServiceAccount::from_json(&demo_credentials()).expect("demo credentials");
+    let tokens = TokenSource::new(account, 300, system_clock());
+    let mut offset = 0;
+    loop {
+        let url = base.join("/platform_api/GetCallHistory").expect("URL");
+        let form = [
+            ("from_date", "2016-01-01 00:00:00".to_string()),
+            ("to_date", "2030-01-01 00:00:00".to_string()),
+            ("count", UPSTREAM_PAGE.to_string()),
+            ("offset", offset.to_string()),
+            ("desc_order", "true".to_string()),
+            ("with_calls", "true".to_string()),
+        ];
+        let token = tokens.token().expect("token");
+        let r: Value = http
+            .post(url)
+            .bearer_auth(token)
+            .form(&form)
+            .send()
+            .await
+            .expect("up")
+            .json()
+            .await
+            .expect("JSON");
+        let n = r["result"].as_array().map_or(0, Vec::len);
+        items += n;
+        offset += n;
+        if n < UPSTREAM_PAGE as usize {
+            break;
+        }
+    }
+    items
+}
+
+#[tokio::main]
+async fn main() {
+    let first: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let base = emulator.base_url();
+
+    let started = Instant::now();
+    let direct_items = direct(&base).await;
+    let direct_time = started.elapsed();
+    emulator.reset();
+
+    let app = Application::build(config(&emulator)).await.expect("gateway builds");
+    let url = format!("http://{}/graphql", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let started = Instant::now();
+    let items = through_gateway(&url, first).await;
+    let gateway_time = started.elapsed();
+    let calls = emulator.stats().total();
+
+    println!("timeline benchmark (page size {first}, upstream pages of {UPSTREAM_PAGE})");
+    println!(
+        "  items through the gateway: {items} in {:.2} s = {:.0} items/s",
+        gateway_time.as_secs_f64(),
+        items as f64 / gateway_time.as_secs_f64()
+    );
+    println!(
+        "  upstream calls: {calls} = {:.1} per 100 items",
+        calls as f64 * 100.0 / items as f64
+    );
+    println!(
+        "  direct to the emulator:    {direct_items} in {:.2} s = {:.0} items/s",
+        direct_time.as_secs_f64(),
+        direct_items as f64 / direct_time.as_secs_f64()
+    );
+    println!(
+        "  gateway overhead: {:.2}x the direct time, {:.1} us per item",
+        gateway_time.as_secs_f64() / direct_time.as_secs_f64(),
+        (gateway_time.as_secs_f64() - direct_time.as_secs_f64()).max(0.0) * 1e6 / items as f64
+    );
+}
