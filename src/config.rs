@@ -76,6 +76,8 @@ pub struct GraphqlConfig {
     pub max_body_bytes: usize,
     /// Key that signs cursors; random per process when unset (cursors then die on restart).
     pub cursor_secret: Option<Secret>,
+    /// Items one `callLogs` stream may scan per page for filters applied in the gateway.
+    pub timeline_scan_bound: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -268,6 +270,7 @@ impl Default for GraphqlConfig {
             max_aliases: 200,
             max_body_bytes: 1024 * 1024,
             cursor_secret: None,
+            timeline_scan_bound: 1_000,
         }
     }
 }

@@ -14,6 +14,8 @@ use super::error::GatewayError;
 pub struct Paging {
     pub default_size: usize,
     pub max_size: usize,
+    /// Items one `callLogs` stream may scan per page for gateway-side filters.
+    pub scan_bound: usize,
 }
 
 /// A validated `first`/`after` for one connection and filter.

@@ -1,0 +1,106 @@
+//! The `callLogs` filter: its GraphQL input, its canonical form (which cursors are bound
+//! to), and the split into what providers apply upstream and what the gateway checks.
+
+use async_graphql::InputObject;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::domain::CallLogCore;
+use crate::graphql::values::{CallDirection, CallStatus, Provider};
+
+/// Filter of `callLogs`.
+#[derive(InputObject, Default)]
+pub struct CallLogFilter {
+    /// Created after this instant (exclusive), applied by every provider.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this instant (exclusive), applied by every provider.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only these providers (default: every configured one).
+    pub providers: Option<Vec<Provider>>,
+    /// Only these normalized directions (applied in the gateway).
+    pub directions: Option<Vec<CallDirection>>,
+    /// Only these normalized statuses (OneUptime applies them itself; others in the gateway).
+    pub statuses: Option<Vec<CallStatus>>,
+    /// Calls whose `from` or `to` equals this number (applied in the gateway).
+    pub number: Option<String>,
+}
+
+/// What the gateway checks itself.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PostFilter {
+    directions: Option<Vec<CallDirection>>,
+    statuses: Option<Vec<CallStatus>>,
+    number: Option<String>,
+}
+
+impl PostFilter {
+    pub(super) fn is_empty(&self) -> bool {
+        self.directions.is_none() && self.statuses.is_none() && self.number.is_none()
+    }
+
+    pub(super) fn matches(&self, core: &CallLogCore) -> bool {
+        self.directions
+            .as_ref()
+            .is_none_or(|d| d.contains(&core.direction.into()))
+            && self.statuses.as_ref().is_none_or(|s| s.contains(&core.status.into()))
+            && self
+                .number
+                .as_ref()
+                .is_none_or(|n| core.from.as_deref() == Some(n.as_str()) || core.to.as_deref() == Some(n.as_str()))
+    }
+}
+
+pub(super) struct Plan {
+    /// Items one stream may scan per page for `post`.
+    pub(super) scan_bound: usize,
+    pub(super) created_after: Option<DateTime<Utc>>,
+    pub(super) created_before: Option<DateTime<Utc>>,
+    pub(super) post: PostFilter,
+    /// OneUptime's raw statuses for the normalized ones asked (None = no status filter).
+    pub(super) oneuptime_statuses: Option<Vec<String>>,
+}
+
+impl CallLogFilter {
+    pub(super) fn canonical(&self) -> String {
+        let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            stamp(&self.created_after),
+            stamp(&self.created_before),
+            self.providers,
+            self.directions,
+            self.statuses,
+            self.number
+        )
+    }
+}
+
+fn oneuptime_statuses(statuses: &[CallStatus]) -> Vec<String> {
+    let mut raw = Vec::new();
+    for s in statuses {
+        match s {
+            CallStatus::Completed => raw.push("Success"),
+            CallStatus::Failed => raw.extend(["Error", "Low Balance"]),
+            CallStatus::NoAnswer => raw.push("Missed Call"),
+            CallStatus::Busy => raw.push("Busy"),
+            _ => {}
+        }
+    }
+    raw.into_iter().map(str::to_string).collect()
+}
+
+impl Plan {
+    /// Splits `filter`: dates (and OneUptime's statuses) go upstream, the rest to `post`.
+    pub(super) fn new(filter: CallLogFilter, scan_bound: usize) -> Self {
+        Plan {
+            scan_bound,
+            created_after: filter.created_after,
+            created_before: filter.created_before,
+            oneuptime_statuses: filter.statuses.as_deref().map(oneuptime_statuses),
+            post: PostFilter {
+                directions: filter.directions,
+                statuses: filter.statuses,
+                number: filter.number,
+            },
+        }
+    }
+}

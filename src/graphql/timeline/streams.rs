@@ -1,0 +1,209 @@
+//! The timeline's streams: one per provider collection, each read through that
+//! provider's own cursor machinery (and so its cache), with the gateway-side filter
+//! applied under a bounded scan.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::filter::Plan;
+use crate::domain::{self, CallLogCore};
+use crate::graphql::call_log::CallLog;
+use crate::graphql::error::GatewayError;
+use crate::graphql::scope::RequestScope;
+use crate::graphql::{oneuptime, signalwire, voximplant};
+use crate::providers::{oneuptime as ou, signalwire as sw, voximplant as vx};
+use crate::timeline::{StreamBatch, StreamItem};
+
+/// The streams of the timeline, in a fixed order (also the cursor's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum Stream {
+    SignalWireVoice,
+    SignalWireVideo,
+    OneUptime,
+    Voximplant,
+}
+
+impl Stream {
+    pub(super) const ALL: [Stream; 4] = [
+        Stream::SignalWireVoice,
+        Stream::SignalWireVideo,
+        Stream::OneUptime,
+        Stream::Voximplant,
+    ];
+
+    pub(super) fn provider(self) -> domain::Provider {
+        match self {
+            Stream::SignalWireVoice | Stream::SignalWireVideo => domain::Provider::SignalWire,
+            Stream::OneUptime => domain::Provider::OneUptime,
+            Stream::Voximplant => domain::Provider::Voximplant,
+        }
+    }
+
+    pub(super) fn configured(self, scope: &RequestScope) -> bool {
+        match self.provider() {
+            domain::Provider::SignalWire => scope.signalwire().is_ok(),
+            domain::Provider::OneUptime => scope.oneuptime().is_ok(),
+            domain::Provider::Voximplant => scope.voximplant().is_ok(),
+        }
+    }
+}
+
+/// One stream's state in the composite cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct StreamState {
+    #[serde(rename = "s")]
+    pub(super) stream: Stream,
+    /// The provider cursor's position (its own serialized form).
+    #[serde(rename = "p")]
+    pub(super) position: Option<Value>,
+    /// The stream has nothing more.
+    #[serde(rename = "d")]
+    pub(super) done: bool,
+}
+
+fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
+    position
+        .clone()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|_| GatewayError::bad_input("invalid cursor: a provider position does not decode"))
+}
+
+fn encode<P: Serialize>(position: &P) -> Value {
+    serde_json::to_value(position).unwrap_or(Value::Null)
+}
+
+pub(super) type Batch = StreamBatch<CallLog, Value>;
+
+/// One provider window, rendered: (position, core, view) per item, and whether more follow.
+type Rendered = (Vec<(Value, CallLogCore, CallLog)>, bool);
+
+async fn window(
+    scope: &RequestScope,
+    stream: Stream,
+    plan: &Plan,
+    position: &Option<Value>,
+    n: usize,
+) -> Result<Rendered, GatewayError> {
+    Ok(match stream {
+        Stream::SignalWireVoice | Stream::SignalWireVideo => {
+            let filter = sw::ListFilter {
+                created_after: plan.created_after,
+                created_before: plan.created_before,
+                include_deleted: false,
+            };
+            let service = &scope.signalwire()?.service;
+            let after = decode::<sw::paging::Position>(position)?;
+            if stream == Stream::SignalWireVoice {
+                let w = service.voice_logs(&filter, after, n).await?;
+                let items = w
+                    .edges
+                    .into_iter()
+                    .map(|(p, l)| (encode(&p), l.core().clone(), signalwire::voice_log(l)))
+                    .collect();
+                (items, w.has_next)
+            } else {
+                let w = service.video_logs(&filter, after, n).await?;
+                let items = w
+                    .edges
+                    .into_iter()
+                    .map(|(p, l)| (encode(&p), l.core().clone(), signalwire::video_log(l)))
+                    .collect();
+                (items, w.has_next)
+            }
+        }
+        Stream::OneUptime => {
+            let filter = ou::ListFilter {
+                created_after: plan.created_after,
+                created_before: plan.created_before,
+                statuses: plan.oneuptime_statuses.clone().unwrap_or_default(),
+                ..ou::ListFilter::default()
+            };
+            let w = scope
+                .oneuptime()?
+                .service
+                .call_logs(&filter, decode(position)?, n)
+                .await?;
+            let items = w
+                .edges
+                .into_iter()
+                .map(|(p, l)| (encode(&p), l.core.clone(), oneuptime::call_log(l)))
+                .collect();
+            (items, w.has_next)
+        }
+        Stream::Voximplant => {
+            let filter = vx::SessionFilter {
+                created_after: plan.created_after,
+                created_before: plan.created_before,
+                ..vx::SessionFilter::default()
+            };
+            let w = scope
+                .voximplant()?
+                .service
+                .sessions(&filter, decode(position)?, n)
+                .await?;
+            let items = w
+                .edges
+                .into_iter()
+                .map(|(p, s)| (encode(&p), s.core.clone(), voximplant::call_session(s)))
+                .collect();
+            (items, w.has_next)
+        }
+    })
+}
+
+/// Reads up to `n` matching items of one stream from `position`, scanning at most
+/// `plan.scan_bound` items when the gateway filters.
+pub(super) async fn read(
+    scope: &RequestScope,
+    stream: Stream,
+    plan: &Plan,
+    mut position: Option<Value>,
+    n: usize,
+) -> Result<Batch, GatewayError> {
+    if plan.oneuptime_statuses.as_ref().is_some_and(Vec::is_empty) && stream == Stream::OneUptime {
+        return Ok(StreamBatch {
+            items: Vec::new(),
+            has_more: false,
+            frontier: None,
+            scanned_to: None,
+        });
+    }
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let (window, has_more) = window(scope, stream, plan, &position, n).await?;
+        let mut oldest = None;
+        for (p, core, view) in window {
+            scanned += 1;
+            position = Some(p.clone());
+            oldest = Some(core.created_at);
+            if plan.post.matches(&core) {
+                let key = format!("{}:{}", core.provider.as_str(), core.native_id);
+                items.push(StreamItem {
+                    created_at: core.created_at,
+                    key,
+                    position: p,
+                    item: view,
+                });
+            }
+        }
+        if items.len() >= n || !has_more {
+            return Ok(StreamBatch {
+                items,
+                has_more,
+                frontier: None,
+                scanned_to: None,
+            });
+        }
+        if plan.post.is_empty() || scanned >= plan.scan_bound {
+            return Ok(StreamBatch {
+                items,
+                has_more,
+                frontier: oldest.filter(|_| !plan.post.is_empty()),
+                scanned_to: position,
+            });
+        }
+    }
+}
