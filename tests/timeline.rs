@@ -248,3 +248,68 @@ async fn upstream_calls_per_100_items_are_bounded() {
     page_timeline(&app, 100, json!({})).await;
     assert_eq!(app.upstream_total(), before, "paging again within the page TTL is free");
 }
+
+#[tokio::test]
+async fn pages_cut_by_the_scan_bound_say_so_and_paging_on_still_finds_exactly_the_matches() {
+    // A tiny bound forces cuts: the number only appears in some OneUptime logs.
+    let app = TestApp::spawn_with(sized(), |c, _| c.graphql.timeline_scan_bound = 15).await;
+    let full = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let (all, _) = page_timeline(&full, 100, json!({})).await;
+    let number = all.iter().find(|n| n["provider"] == "ONEUPTIME").unwrap()["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expected: Vec<String> = ids(&all
+        .iter()
+        .filter(|n| n["from"] == number.as_str() || n["to"] == number.as_str())
+        .cloned()
+        .collect::<Vec<_>>());
+    let filter = json!({"number": number});
+    let (mut got, mut after, mut cut_pages, mut empty_cut_pages) = (Vec::new(), Value::Null, 0, 0);
+    loop {
+        let body = json!({"query": TIMELINE, "variables": {"first": 10, "after": after, "filter": filter}});
+        let r: Value = app
+            .http()
+            .post(&app.url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["callLogs"];
+        if c["scanCut"] == true {
+            cut_pages += 1;
+            assert_eq!(
+                r["extensions"]["timelineScanCut"], true,
+                "the response says the scan was cut: {r}"
+            );
+            assert_eq!(c["pageInfo"]["hasNextPage"], true, "a cut page always has a next page");
+            assert!(
+                c["pageInfo"]["endCursor"].is_string(),
+                "a cut page can be paged on, even empty: {r}"
+            );
+            empty_cut_pages += usize::from(c["edges"].as_array().unwrap().is_empty());
+        } else {
+            assert!(r["extensions"]["timelineScanCut"].is_null());
+        }
+        got.extend(
+            c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_string()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    assert!(
+        cut_pages > 0 && empty_cut_pages > 0,
+        "the bound was hit, also on pages with no match"
+    );
+    assert_eq!(got, expected, "every match once, in order, despite the cuts");
+}

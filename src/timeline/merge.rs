@@ -59,7 +59,6 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
     }
     let mut positions: Vec<Option<P>> = vec![None; heads.len()];
     let mut items = Vec::with_capacity(first);
-    let mut cut = false;
     while items.len() < first {
         let best = heads
             .iter_mut()
@@ -68,7 +67,6 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
             .max_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
         let Some((stream, created_at, _)) = best else { break };
         if frontier.is_some_and(|f| created_at < f) {
-            cut = true;
             break;
         }
         let Some(item) = heads[stream].next() else { break };
@@ -81,6 +79,8 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
             positions[i] = Some(scanned_to);
         }
     }
+    // Short because a scan stopped early, whether or not any item was found before it.
+    let cut = frontier.is_some() && items.len() < first;
     let remaining: Vec<bool> = heads.iter_mut().map(|h| h.peek().is_some()).collect();
     let has_next = remaining.iter().any(|r| *r) || more.iter().any(|m| *m);
     Merged {
@@ -150,5 +150,25 @@ mod tests {
             vec![Some(1), Some(40)],
             "the cut stream resumes after its scan"
         );
+    }
+
+    #[test]
+    fn a_cut_scan_that_found_nothing_still_makes_a_cut_page_that_resumes_past_the_scan() {
+        let mut cut = batch("b", &[], true);
+        cut.frontier = Some(at(6));
+        cut.scanned_to = Some(15);
+        let m = merge(vec![cut, batch("a", &[5, 3], false)], 10);
+        assert!(m.items.is_empty(), "a@5 is older than the frontier");
+        assert!(m.cut && m.has_next);
+        assert_eq!(m.positions, vec![Some(15), None]);
+    }
+
+    #[test]
+    fn a_full_page_is_not_cut_even_when_a_scan_stopped_early() {
+        let mut cut = batch("b", &[9], true);
+        cut.frontier = Some(at(6));
+        let m = merge(vec![batch("a", &[10, 7], false), cut], 3);
+        assert_eq!(m.items.len(), 3);
+        assert!(!m.cut && m.has_next);
     }
 }

@@ -15,8 +15,6 @@ mod streams;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use async_graphql::connection::Connection;
-use async_graphql::connection::Edge;
 use async_graphql::{Context, Object};
 use futures::future::join_all;
 
@@ -26,13 +24,10 @@ use super::error::GatewayError;
 use super::scope::scope;
 use crate::timeline::{StreamBatch, merge};
 use filter::Plan;
-use page::{TimelineConnection, TimelineInfo};
+use page::TimelineConnection;
 use streams::{Stream, StreamState, read};
 
 pub use filter::CallLogFilter;
-
-/// Rounds a page may take when bounded scans keep finding nothing.
-const MAX_ROUNDS: usize = 20;
 
 /// The timeline's root field (merged into `Query`).
 #[derive(Default)]
@@ -92,58 +87,54 @@ async fn timeline(
     let plan = Plan::new(filter, scan_bound);
     let mut cursors: Vec<String> = Vec::new();
     let mut views: Vec<CallLog> = Vec::new();
-    let mut has_next = false;
-    let mut cut = false;
-    for _ in 0..MAX_ROUNDS {
-        let need = args.first - views.len();
-        let live: Vec<usize> = (0..states.len()).filter(|&i| !states[i].done).collect();
-        let reads = join_all(
-            live.iter()
-                .map(|&i| read(scope, states[i].stream, &plan, states[i].position.clone(), need)),
-        )
-        .await;
-        let mut batches = Vec::new();
-        for (&i, result) in live.iter().zip(reads) {
-            batches.push(result.unwrap_or_else(|e| {
-                ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
-                tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
-                StreamBatch {
-                    items: Vec::new(),
-                    has_more: true,
-                    frontier: None,
-                    scanned_to: None,
-                }
-            }));
-        }
-        let exhausted: Vec<bool> = batches.iter().map(|b| !b.has_more && b.frontier.is_none()).collect();
-        let merged = merge(batches, need);
-        let emitted = merged.items.len();
-        for (slot, view, position) in merged.items {
-            states[live[slot]].position = Some(position);
-            cursors.push(args.cursor(&states));
-            views.push(view);
-        }
-        for (slot, position) in merged.positions.into_iter().enumerate() {
-            if let Some(p) = position {
-                states[live[slot]].position = Some(p);
+    let need = args.first;
+    let live: Vec<usize> = (0..states.len()).filter(|&i| !states[i].done).collect();
+    let reads = join_all(
+        live.iter()
+            .map(|&i| read(scope, states[i].stream, &plan, states[i].position.clone(), need)),
+    )
+    .await;
+    let mut batches = Vec::new();
+    for (&i, result) in live.iter().zip(reads) {
+        batches.push(result.unwrap_or_else(|e| {
+            ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
+            tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
+            StreamBatch {
+                items: Vec::new(),
+                has_more: true,
+                frontier: None,
+                scanned_to: None,
             }
-            // A stream whose batch ended upstream and was fully used is done.
-            states[live[slot]].done |= exhausted[slot] && !merged.remaining[slot];
-        }
-        has_next = merged.has_next;
-        cut = merged.cut;
-        if emitted > 0 || !cut || !has_next || views.len() >= args.first {
-            break;
-        }
+        }));
     }
-    // The last edge's cursor includes what cut streams scanned past.
+    let exhausted: Vec<bool> = batches.iter().map(|b| !b.has_more && b.frontier.is_none()).collect();
+    let merged = merge(batches, need);
+    for (slot, view, position) in merged.items {
+        states[live[slot]].position = Some(position);
+        cursors.push(args.cursor(&states));
+        views.push(view);
+    }
+    for (slot, position) in merged.positions.into_iter().enumerate() {
+        if let Some(p) = position {
+            states[live[slot]].position = Some(p);
+        }
+        // A stream whose batch ended upstream and was fully used is done.
+        states[live[slot]].done |= exhausted[slot] && !merged.remaining[slot];
+    }
+    let cut = merged.cut;
+    // The next page resumes past what cut streams scanned, also when this page is empty.
+    let resume = args.cursor(&states);
     if let Some(last) = cursors.last_mut() {
-        *last = args.cursor(&states);
+        *last = resume.clone();
     }
     if let Some(notes) = ctx.data_opt::<Arc<super::ResponseNotes>>().filter(|_| cut) {
         notes.scan_cut.store(true, Ordering::Relaxed);
     }
-    let mut connection = Connection::with_additional_fields(args.after.is_some(), has_next, TimelineInfo::new(cut));
-    connection.edges = cursors.into_iter().zip(views).map(|(c, v)| Edge::new(c, v)).collect();
-    Ok(connection)
+    Ok(TimelineConnection::new(
+        cursors.into_iter().zip(views),
+        args.after.is_some(),
+        merged.has_next,
+        resume,
+        cut,
+    ))
 }

@@ -173,7 +173,13 @@ pub(super) async fn read(
     let mut items = Vec::new();
     let mut scanned = 0;
     loop {
-        let (window, has_more) = window(scope, stream, plan, &position, n).await?;
+        // A filtered scan never reads past its per-page budget.
+        let take = if plan.post.is_empty() {
+            n
+        } else {
+            n.min(plan.scan_bound - scanned)
+        };
+        let (window, has_more) = window(scope, stream, plan, &position, take).await?;
         let mut oldest = None;
         for (p, core, view) in window {
             scanned += 1;
