@@ -313,3 +313,53 @@ async fn pages_cut_by_the_scan_bound_say_so_and_paging_on_still_finds_exactly_th
     );
     assert_eq!(got, expected, "every match once, in order, despite the cuts");
 }
+
+const COUNTED: &str = r#"query($filter: CallLogFilter) {
+  callLogs(first: 5, filter: $filter) { totalCount edges { node { id } } } }"#;
+
+#[tokio::test]
+async fn total_count_is_the_sum_of_cheap_provider_counts_and_null_when_one_cannot_count() {
+    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let (everything, _) = page_timeline(&app, 100, json!({})).await;
+    let middle = everything[everything.len() / 2]["createdAt"].clone();
+    let number = everything.iter().find(|n| n["provider"] == "ONEUPTIME").unwrap()["from"].clone();
+    for filter in [
+        json!({"providers": ["ONEUPTIME", "VOXIMPLANT"]}),
+        json!({"providers": ["ONEUPTIME", "VOXIMPLANT"], "createdAfter": middle}),
+        json!({"providers": ["ONEUPTIME"], "statuses": ["COMPLETED", "FAILED"]}),
+    ] {
+        let (matching, _) = page_timeline(&app, 100, filter.clone()).await;
+        let before = (app.upstream("POST /api/call-log/count"), app.upstream_total());
+        let r = app.query(COUNTED, json!({"filter": filter})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        assert_eq!(r["data"]["callLogs"]["totalCount"], matching.len(), "{filter}");
+        assert_eq!(
+            app.upstream("POST /api/call-log/count"),
+            before.0 + 1,
+            "one OneUptime count: {filter}"
+        );
+        let voximplant = usize::from(filter["providers"].as_array().unwrap().len() == 2);
+        assert_eq!(
+            app.upstream_total(),
+            before.1 + 1 + voximplant as u64,
+            "one count per provider: {filter}"
+        );
+    }
+    for filter in [
+        json!({}),
+        json!({"providers": ["SIGNALWIRE", "ONEUPTIME"]}),
+        json!({"providers": ["ONEUPTIME"], "number": number}),
+        json!({"providers": ["ONEUPTIME"], "directions": ["INBOUND"]}),
+        json!({"providers": ["VOXIMPLANT"], "statuses": ["COMPLETED"]}),
+    ] {
+        let counts = app.upstream("POST /api/call-log/count");
+        let r = app.query(COUNTED, json!({"filter": filter})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        assert!(r["data"]["callLogs"]["totalCount"].is_null(), "{filter}: {r}");
+        assert_eq!(
+            app.upstream("POST /api/call-log/count"),
+            counts,
+            "nothing counted for {filter}"
+        );
+    }
+}

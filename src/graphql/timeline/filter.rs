@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::CallLogCore;
 use crate::graphql::values::{CallDirection, CallStatus, Provider};
+use crate::providers::{oneuptime as ou, signalwire as sw, voximplant as vx};
 
 /// Filter of `callLogs`.
 #[derive(InputObject, Default)]
@@ -37,6 +38,11 @@ impl PostFilter {
         self.directions.is_none() && self.statuses.is_none() && self.number.is_none()
     }
 
+    /// Whether only statuses are checked here (OneUptime applies those upstream).
+    pub(super) fn only_statuses(&self) -> bool {
+        self.directions.is_none() && self.number.is_none()
+    }
+
     pub(super) fn matches(&self, core: &CallLogCore) -> bool {
         self.directions
             .as_ref()
@@ -49,6 +55,7 @@ impl PostFilter {
     }
 }
 
+#[derive(Debug, Clone)]
 pub(super) struct Plan {
     /// Items one stream may scan per page for `post`.
     pub(super) scan_bound: usize,
@@ -89,6 +96,36 @@ fn oneuptime_statuses(statuses: &[CallStatus]) -> Vec<String> {
 }
 
 impl Plan {
+    pub(super) fn signalwire(&self) -> sw::ListFilter {
+        sw::ListFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            include_deleted: false,
+        }
+    }
+
+    pub(super) fn oneuptime(&self) -> ou::ListFilter {
+        ou::ListFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            statuses: self.oneuptime_statuses.clone().unwrap_or_default(),
+            ..ou::ListFilter::default()
+        }
+    }
+
+    /// No OneUptime status can match the normalized statuses asked.
+    pub(super) fn oneuptime_empty(&self) -> bool {
+        self.oneuptime_statuses.as_ref().is_some_and(Vec::is_empty)
+    }
+
+    pub(super) fn voximplant(&self) -> vx::SessionFilter {
+        vx::SessionFilter {
+            created_after: self.created_after,
+            created_before: self.created_before,
+            ..vx::SessionFilter::default()
+        }
+    }
+
     /// Splits `filter`: dates (and OneUptime's statuses) go upstream, the rest to `post`.
     pub(super) fn new(filter: CallLogFilter, scan_bound: usize) -> Self {
         Plan {

@@ -8,6 +8,7 @@
 //! page, so there is no gap and no duplicate, but that page is not in order across the
 //! recovery).
 
+mod count;
 mod filter;
 mod page;
 mod streams;
@@ -23,6 +24,7 @@ use super::connection::PageArgs;
 use super::error::GatewayError;
 use super::scope::scope;
 use crate::timeline::{StreamBatch, merge};
+use count::Countable;
 use filter::Plan;
 use page::TimelineConnection;
 use streams::{Stream, StreamState, read};
@@ -85,6 +87,7 @@ async fn timeline(
     };
     let scan_bound = ctx.data::<super::Paging>().map(|p| p.scan_bound).unwrap_or(1_000);
     let plan = Plan::new(filter, scan_bound);
+    let total = Countable::new(&plan, states.iter().map(|s| (s.stream, s.position.clone())).collect());
     let mut cursors: Vec<String> = Vec::new();
     let mut views: Vec<CallLog> = Vec::new();
     let need = args.first;
@@ -136,5 +139,6 @@ async fn timeline(
         merged.has_next,
         resume,
         cut,
+        total,
     ))
 }

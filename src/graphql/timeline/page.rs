@@ -4,11 +4,13 @@
 //! scan bound may hold no edge at all, yet the client must be able to page on from where
 //! the scan stopped, so `endCursor` is the resume position even then.
 
-use async_graphql::Object;
 use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::{Context, Object};
 
+use super::count::Countable;
 use crate::graphql::call_log::CallLog;
 use crate::graphql::connection::connection_names;
+use crate::graphql::scope::scope;
 
 connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 
@@ -22,6 +24,7 @@ pub struct TimelineConnection {
     /// Where the next page starts; the last edge's cursor when there is one.
     resume: Option<String>,
     scan_cut: bool,
+    total: Option<Countable>,
 }
 
 impl TimelineConnection {
@@ -33,6 +36,7 @@ impl TimelineConnection {
         has_next_page: bool,
         resume: String,
         scan_cut: bool,
+        total: Option<Countable>,
     ) -> Self {
         TimelineConnection {
             edges: edges.into_iter().map(|(c, v)| Edge::new(c, v)).collect(),
@@ -40,6 +44,7 @@ impl TimelineConnection {
             has_next_page,
             resume: has_next_page.then_some(resume),
             scan_cut,
+            total,
         }
     }
 }
@@ -77,9 +82,12 @@ impl TimelineConnection {
         self.scan_cut
     }
 
-    /// Always null: SignalWire cannot count cheaply, and filters applied in the gateway
-    /// make provider counts inexact, so the timeline does not pretend to know.
-    async fn total_count(&self) -> Option<i64> {
-        None
+    /// The number of call logs matching the filter across the included providers, when
+    /// every one of them can count cheaply: OneUptime (one `/count` call) and Voximplant
+    /// (one counted GetCallHistory in the session window). Null when SignalWire is
+    /// included (it cannot count) or when `directions` or `number` (or, with Voximplant,
+    /// `statuses`) are applied in the gateway, since provider counts would then be wrong.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        Ok(Countable::total(self.total.as_ref(), scope(ctx)?).await?)
     }
 }

@@ -12,7 +12,7 @@ use crate::graphql::call_log::CallLog;
 use crate::graphql::error::GatewayError;
 use crate::graphql::scope::RequestScope;
 use crate::graphql::{oneuptime, signalwire, voximplant};
-use crate::providers::{oneuptime as ou, signalwire as sw, voximplant as vx};
+use crate::providers::signalwire as sw;
 use crate::timeline::{StreamBatch, StreamItem};
 
 /// The streams of the timeline, in a fixed order (also the cursor's).
@@ -62,7 +62,7 @@ pub(super) struct StreamState {
     pub(super) done: bool,
 }
 
-fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
+pub(super) fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
     position
         .clone()
         .map(serde_json::from_value)
@@ -88,11 +88,7 @@ async fn window(
 ) -> Result<Rendered, GatewayError> {
     Ok(match stream {
         Stream::SignalWireVoice | Stream::SignalWireVideo => {
-            let filter = sw::ListFilter {
-                created_after: plan.created_after,
-                created_before: plan.created_before,
-                include_deleted: false,
-            };
+            let filter = plan.signalwire();
             let service = &scope.signalwire()?.service;
             let after = decode::<sw::paging::Position>(position)?;
             if stream == Stream::SignalWireVoice {
@@ -114,12 +110,7 @@ async fn window(
             }
         }
         Stream::OneUptime => {
-            let filter = ou::ListFilter {
-                created_after: plan.created_after,
-                created_before: plan.created_before,
-                statuses: plan.oneuptime_statuses.clone().unwrap_or_default(),
-                ..ou::ListFilter::default()
-            };
+            let filter = plan.oneuptime();
             let w = scope
                 .oneuptime()?
                 .service
@@ -133,11 +124,7 @@ async fn window(
             (items, w.has_next)
         }
         Stream::Voximplant => {
-            let filter = vx::SessionFilter {
-                created_after: plan.created_after,
-                created_before: plan.created_before,
-                ..vx::SessionFilter::default()
-            };
+            let filter = plan.voximplant();
             let w = scope
                 .voximplant()?
                 .service
@@ -162,7 +149,7 @@ pub(super) async fn read(
     mut position: Option<Value>,
     n: usize,
 ) -> Result<Batch, GatewayError> {
-    if plan.oneuptime_statuses.as_ref().is_some_and(Vec::is_empty) && stream == Stream::OneUptime {
+    if plan.oneuptime_empty() && stream == Stream::OneUptime {
         return Ok(StreamBatch {
             items: Vec::new(),
             has_more: false,

@@ -138,10 +138,12 @@ impl Voximplant {
     }
 
     /// The inclusive window for exclusive bounds: the look-back before `before` (or now)
-    /// when `after` is absent.
+    /// when `after` is absent. An open end is now rounded up to the whole minute, so first
+    /// pages asked within one minute share one cache key (and so one upstream page).
     fn window(&self, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let now = DateTime::from_timestamp((self.clock)(), 0).unwrap_or_else(Utc::now);
-        let to = before.map(|t| ceil_second(t) - Duration::seconds(1)).unwrap_or(now);
+        let to = before
+            .map(|t| ceil_second(t) - Duration::seconds(1))
+            .unwrap_or_else(|| open_end((self.clock)()));
         let from = after
             .map(|t| floor_second(t) + Duration::seconds(1))
             .unwrap_or(to - self.lookback);
@@ -353,6 +355,12 @@ fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
+/// The end of a window left open: `now` (unix seconds) rounded up to the whole minute.
+fn open_end(now: i64) -> DateTime<Utc> {
+    let up = now + (60 - now.rem_euclid(60)) % 60;
+    DateTime::from_timestamp(up, 0).unwrap_or_else(Utc::now)
+}
+
 fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
     let down = floor_second(t);
     if down == t { down } else { down + Duration::seconds(1) }
@@ -363,5 +371,17 @@ struct Count(u64);
 impl crate::cache::Weigh for Count {
     fn weight(&self) -> usize {
         8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_end;
+
+    #[test]
+    fn an_open_window_ends_at_the_next_whole_minute_so_a_minute_shares_one_key() {
+        assert_eq!(open_end(1_800_000_000).timestamp(), 1_800_000_000, "already whole");
+        assert_eq!(open_end(1_800_000_001).timestamp(), 1_800_000_060);
+        assert_eq!(open_end(1_800_000_059).timestamp(), 1_800_000_060);
     }
 }
