@@ -352,11 +352,10 @@ impl VoximplantQuery {
             after.as_deref(),
         )?;
         let service = scope(ctx)?.voximplant()?.service.clone();
-        let window = args
-            .after
-            .as_ref()
-            .map(|p| (p.from, p.to))
-            .unwrap_or_else(|| service.window_of(&filter));
+        let window = match &args.after {
+            Some(p) => (p.from, p.to),
+            None => service.window_of(&filter).await,
+        };
         let page = service.sessions(&filter, args.after.clone(), args.first).await?;
         let total = SessionTotal {
             service,

@@ -145,11 +145,10 @@ impl VoximplantAuditQuery {
         let filter = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "voximplantAuditLog", canonical(&filter), first, after.as_deref())?;
         let service = scope(ctx)?.voximplant()?.service.clone();
-        let window = args
-            .after
-            .as_ref()
-            .map(|p| (p.from, p.to))
-            .unwrap_or_else(|| service.audit_window_of(&filter));
+        let window = match &args.after {
+            Some(p) => (p.from, p.to),
+            None => service.audit_window_of(&filter).await,
+        };
         let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
         let total = AuditTotal {
             service,

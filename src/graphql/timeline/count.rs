@@ -61,9 +61,10 @@ impl Countable {
             Stream::Voximplant => {
                 let service = &scope.voximplant()?.service;
                 let filter = self.plan.voximplant();
-                let window = decode::<VoximplantPosition>(position)?
-                    .map(|p| (p.from, p.to))
-                    .unwrap_or_else(|| service.window_of(&filter));
+                let window = match decode::<VoximplantPosition>(position)? {
+                    Some(p) => (p.from, p.to),
+                    None => service.window_of(&filter).await,
+                };
                 Ok(service.count(&filter, window).await?)
             }
             Stream::SignalWireVoice | Stream::SignalWireVideo => {

@@ -60,8 +60,8 @@ impl AuditFilter {
 
 impl Voximplant {
     /// The inclusive date window an audit filter means.
-    pub fn audit_window_of(&self, filter: &AuditFilter) -> (DateTime<Utc>, DateTime<Utc>) {
-        self.window(filter.created_after, filter.created_before)
+    pub async fn audit_window_of(&self, filter: &AuditFilter) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.window(filter.created_after, filter.created_before).await
     }
 
     /// A window of audit log entries, newest first.
@@ -72,7 +72,7 @@ impl Voximplant {
         after: Option<Position>,
         first: usize,
     ) -> Result<Window<AuditLogEntry>, UpstreamError> {
-        let (from, to) = self.audit_window_of(filter);
+        let (from, to) = self.audit_window_of(filter).await;
         if from > to {
             return Ok(Window {
                 edges: Vec::new(),

@@ -36,6 +36,7 @@ use wire::CallSessionWire;
 const SESSION: &str = "session";
 const PAGE: &str = "session-page";
 const COUNT: &str = "session-count";
+const OPEN_END: &str = "open-end";
 /// GetCallHistory's limit on `call_session_history_id`.
 const MAX_IDS: usize = 1000;
 
@@ -133,21 +134,40 @@ impl Voximplant {
     }
 
     /// The inclusive date window a session filter means, at second precision.
-    pub fn window_of(&self, filter: &SessionFilter) -> (DateTime<Utc>, DateTime<Utc>) {
-        self.window(filter.created_after, filter.created_before)
+    pub async fn window_of(&self, filter: &SessionFilter) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.window(filter.created_after, filter.created_before).await
     }
 
-    /// The inclusive window for exclusive bounds: the look-back before `before` (or now)
-    /// when `after` is absent. An open end is now rounded up to the whole minute, so first
-    /// pages asked within one minute share one cache key (and so one upstream page).
-    fn window(&self, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let to = before
-            .map(|t| ceil_second(t) - Duration::seconds(1))
-            .unwrap_or_else(|| open_end((self.clock)()));
+    /// The inclusive window for exclusive bounds: the look-back before `before` (or the
+    /// open end) when `after` is absent.
+    async fn window(
+        &self,
+        after: Option<DateTime<Utc>>,
+        before: Option<DateTime<Utc>>,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        let to = match before {
+            Some(t) => ceil_second(t) - Duration::seconds(1),
+            None => self.open_end().await,
+        };
         let from = after
             .map(|t| floor_second(t) + Duration::seconds(1))
             .unwrap_or(to - self.lookback);
         (from, to)
+    }
+
+    /// Where a window without `createdBefore` ends: now, pinned per tenant for the page
+    /// TTL, so first pages asked within it share one cache key (and one upstream page)
+    /// and are exactly as fresh as cached pages are.
+    async fn open_end(&self) -> DateTime<Utc> {
+        let now = (self.clock)();
+        let key = CacheKey::new(&self.tenant, Provider::Voximplant, OPEN_END, "");
+        let ttl = self.cache.ttls().page;
+        let pinned = self
+            .cache
+            .get_or_fetch(key, async { Ok::<_, UpstreamError>((OpenEnd(now), ttl)) })
+            .await
+            .map_or(now, |p| p.0);
+        DateTime::from_timestamp(pinned, 0).unwrap_or_else(Utc::now)
     }
 
     /// A window of sessions, newest first.
@@ -158,7 +178,7 @@ impl Voximplant {
         after: Option<Position>,
         first: usize,
     ) -> Result<Window<CallSession>, UpstreamError> {
-        let (from, to) = self.window_of(filter);
+        let (from, to) = self.window_of(filter).await;
         if from > to {
             return Ok(Window {
                 edges: Vec::new(),
@@ -355,12 +375,6 @@ fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
-/// The end of a window left open: `now` (unix seconds) rounded up to the whole minute.
-fn open_end(now: i64) -> DateTime<Utc> {
-    let up = now + (60 - now.rem_euclid(60)) % 60;
-    DateTime::from_timestamp(up, 0).unwrap_or_else(Utc::now)
-}
-
 fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
     let down = floor_second(t);
     if down == t { down } else { down + Duration::seconds(1) }
@@ -374,14 +388,11 @@ impl crate::cache::Weigh for Count {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::open_end;
+/// The instant an open window ends at (unix seconds), pinned for the page TTL.
+struct OpenEnd(i64);
 
-    #[test]
-    fn an_open_window_ends_at_the_next_whole_minute_so_a_minute_shares_one_key() {
-        assert_eq!(open_end(1_800_000_000).timestamp(), 1_800_000_000, "already whole");
-        assert_eq!(open_end(1_800_000_001).timestamp(), 1_800_000_060);
-        assert_eq!(open_end(1_800_000_059).timestamp(), 1_800_000_060);
+impl crate::cache::Weigh for OpenEnd {
+    fn weight(&self) -> usize {
+        8
     }
 }
