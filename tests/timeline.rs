@@ -267,17 +267,9 @@ async fn pages_cut_by_the_scan_bound_say_so_and_paging_on_still_finds_exactly_th
     let filter = json!({"number": number});
     let (mut got, mut after, mut cut_pages, mut empty_cut_pages) = (Vec::new(), Value::Null, 0, 0);
     loop {
-        let body = json!({"query": TIMELINE, "variables": {"first": 10, "after": after, "filter": filter}});
-        let r: Value = app
-            .http()
-            .post(&app.url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = app
+            .query(TIMELINE, json!({"first": 10, "after": after, "filter": filter}))
+            .await;
         assert!(r["errors"].is_null(), "{r}");
         let c = &r["data"]["callLogs"];
         if c["scanCut"] == true {
@@ -295,13 +287,13 @@ async fn pages_cut_by_the_scan_bound_say_so_and_paging_on_still_finds_exactly_th
         } else {
             assert!(r["extensions"]["timelineScanCut"].is_null());
         }
-        got.extend(
-            c["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["node"]["id"].as_str().unwrap().to_string()),
-        );
+        let nodes: Vec<Value> = c["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect();
+        got.extend(ids(&nodes));
         if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
             break;
         }

@@ -79,6 +79,20 @@ pub(super) type Batch = StreamBatch<CallLog, Value>;
 /// One provider window, rendered: (position, core, view) per item, and whether more follow.
 type Rendered = (Vec<(Value, CallLogCore, CallLog)>, bool);
 
+/// Renders one provider window's `(position, log)` edges.
+fn render<P: Serialize, L>(
+    edges: Vec<(P, L)>,
+    has_next: bool,
+    core: impl Fn(&L) -> CallLogCore,
+    view: impl Fn(L) -> CallLog,
+) -> Rendered {
+    let items = edges
+        .into_iter()
+        .map(|(p, l)| (encode(&p), core(&l), view(l)))
+        .collect();
+    (items, has_next)
+}
+
 async fn window(
     scope: &RequestScope,
     stream: Stream,
@@ -93,20 +107,10 @@ async fn window(
             let after = decode::<sw::paging::Position>(position)?;
             if stream == Stream::SignalWireVoice {
                 let w = service.voice_logs(&filter, after, n).await?;
-                let items = w
-                    .edges
-                    .into_iter()
-                    .map(|(p, l)| (encode(&p), l.core().clone(), signalwire::voice_log(l)))
-                    .collect();
-                (items, w.has_next)
+                render(w.edges, w.has_next, |l| l.core().clone(), signalwire::voice_log)
             } else {
                 let w = service.video_logs(&filter, after, n).await?;
-                let items = w
-                    .edges
-                    .into_iter()
-                    .map(|(p, l)| (encode(&p), l.core().clone(), signalwire::video_log(l)))
-                    .collect();
-                (items, w.has_next)
+                render(w.edges, w.has_next, |l| l.core().clone(), signalwire::video_log)
             }
         }
         Stream::OneUptime => {
@@ -116,12 +120,7 @@ async fn window(
                 .service
                 .call_logs(&filter, decode(position)?, n)
                 .await?;
-            let items = w
-                .edges
-                .into_iter()
-                .map(|(p, l)| (encode(&p), l.core.clone(), oneuptime::call_log(l)))
-                .collect();
-            (items, w.has_next)
+            render(w.edges, w.has_next, |l| l.core.clone(), oneuptime::call_log)
         }
         Stream::Voximplant => {
             let filter = plan.voximplant();
@@ -130,12 +129,7 @@ async fn window(
                 .service
                 .sessions(&filter, decode(position)?, n)
                 .await?;
-            let items = w
-                .edges
-                .into_iter()
-                .map(|(p, s)| (encode(&p), s.core.clone(), voximplant::call_session(s)))
-                .collect();
-            (items, w.has_next)
+            render(w.edges, w.has_next, |s| s.core.clone(), voximplant::call_session)
         }
     })
 }
