@@ -355,3 +355,23 @@ async fn total_count_is_the_sum_of_cheap_provider_counts_and_null_when_one_canno
         );
     }
 }
+
+#[tokio::test]
+async fn a_small_page_reads_each_stream_once_and_the_next_page_resumes_from_the_cached_pages() {
+    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let first = app.query(TIMELINE, json!({"first": 5})).await;
+    assert!(first["errors"].is_null(), "{first}");
+    assert_eq!(
+        app.upstream_total(),
+        4,
+        "one upstream page per stream: SignalWire voice and video, OneUptime, Voximplant"
+    );
+    let after = first["data"]["callLogs"]["pageInfo"]["endCursor"].clone();
+    let second = app.query(TIMELINE, json!({"first": 5, "after": after})).await;
+    assert_eq!(second["data"]["callLogs"]["edges"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        app.upstream_total(),
+        4,
+        "the next items are already cached: no upstream call"
+    );
+}

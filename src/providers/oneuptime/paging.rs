@@ -1,7 +1,9 @@
 //! Keyset paging over OneUptime's `skip`/`limit`: each upstream page is anchored at the
 //! last emitted (createdAt, _id) with `createdAt <= t`, sorted `createdAt DESC, _id DESC`,
 //! so rows inserted at the top never shift a page. Rows tied with the anchor form a prefix
-//! of the page and are skipped; `skip` only grows past a page made entirely of such ties.
+//! of the page and are skipped; `skip` only grows past a page made entirely of rows
+//! already seen. A cursor remembers the upstream page its edge came from, so resuming
+//! mid-page re-reads that page from the cache instead of asking for a new one.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,26 +16,48 @@ use crate::cache::Weigh;
 use crate::domain::Provider;
 use crate::upstream::UpstreamError;
 
-/// The last edge a cursor points at.
+/// The last edge a cursor points at, and the upstream page it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     #[serde(rename = "t")]
     pub created_at: DateTime<Utc>,
     #[serde(rename = "k")]
     pub id: String,
+    /// The upstream page holding this edge, so resuming re-reads it from the cache.
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageRef>,
+}
+
+/// Which upstream page: `createdAt <= anchor` (none: the first page), `skip` rows in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRef {
+    #[serde(rename = "a")]
+    pub anchor: Option<DateTime<Utc>>,
+    #[serde(rename = "s")]
+    pub skip: u64,
 }
 
 impl Position {
-    fn of(log: &CallLog) -> Self {
+    fn of(log: &CallLog, page: PageRef) -> Self {
         Position {
             created_at: log.core.created_at,
             id: log.core.native_id.clone(),
+            page: Some(page),
         }
     }
 
     /// Whether `log` comes at or before this position in newest-first order.
     fn covers(&self, log: &CallLog) -> bool {
         (log.core.created_at, log.core.native_id.as_str()) >= (self.created_at, self.id.as_str())
+    }
+
+    /// The page to resume from: the one this edge came from (cached), or, for cursors
+    /// that do not say, the page anchored at this edge.
+    fn resume_page(&self) -> PageRef {
+        self.page.unwrap_or(PageRef {
+            anchor: Some(self.created_at),
+            skip: 0,
+        })
     }
 }
 
@@ -65,30 +89,41 @@ where
     F: FnMut(Option<DateTime<Utc>>, u64) -> Fut,
     Fut: Future<Output = Result<Arc<Page>, UpstreamError>>,
 {
-    let mut anchor = after;
-    let mut skip = 0u64;
+    // Rows at or before `seen` were emitted already; `page` is the next upstream page.
+    let mut page_ref = after
+        .as_ref()
+        .map_or(PageRef { anchor: None, skip: 0 }, Position::resume_page);
+    // Whether `page_ref` is anchored at `seen` itself (keyset), not at an earlier edge.
+    let mut keyset = after.as_ref().is_none_or(|p| p.page.is_none());
+    let mut seen = after;
     let mut edges: Vec<(Position, Arc<CallLog>)> = Vec::with_capacity(first + 1);
     for _ in 0..MAX_PAGES_PER_WINDOW {
-        let page = fetch(anchor.as_ref().map(|a| a.created_at), skip).await?;
+        let page = fetch(page_ref.anchor, page_ref.skip).await?;
         let mut emitted = false;
         for log in &page.items {
-            if anchor.as_ref().is_some_and(|a| a.covers(log)) {
+            if seen.as_ref().is_some_and(|a| a.covers(log)) {
                 continue;
             }
             if edges.len() == first {
                 return Ok(Window { edges, has_next: true });
             }
-            edges.push((Position::of(log), log.clone()));
+            edges.push((Position::of(log, page_ref), log.clone()));
             emitted = true;
         }
         if !page.full {
             return Ok(Window { edges, has_next: false });
         }
-        if emitted {
-            anchor = edges.last().map(|(p, _)| p.clone());
-            skip = 0;
+        if emitted || !keyset {
+            // Anchor at the last row seen (a resumed page fully seen moves here too, as
+            // skipping past it could skip rows deleted meanwhile).
+            seen = edges.last().map(|(p, _)| p.clone()).or(seen);
+            page_ref = PageRef {
+                anchor: seen.as_ref().map(|p| p.created_at),
+                skip: 0,
+            };
+            keyset = true;
         } else {
-            skip += page.items.len() as u64;
+            page_ref.skip += page.items.len() as u64;
         }
     }
     Err(UpstreamError::bad_response(

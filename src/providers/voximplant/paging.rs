@@ -2,7 +2,8 @@
 //! (fixed at the first page and carried in the cursor, so sessions that start later never
 //! shift offsets). Offsets stop at 10,000 upstream; past that the window's upper bound
 //! moves to the last seen `start_date` and the sessions already seen at that second are
-//! skipped by id.
+//! skipped by id. A cursor remembers the offset of the upstream page its edge came from,
+//! so resuming mid-page re-reads that page from the cache.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub struct Position {
     /// Ids already emitted whose start is `start` (normally one or two).
     #[serde(rename = "k")]
     pub seen_at_start: Vec<u64>,
+    /// Offset of the upstream page holding this edge, so resuming re-reads that page
+    /// from the cache instead of asking for one starting right after the edge.
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
+    pub page_offset: Option<u32>,
 }
 
 /// A record listed by date window: its numeric id and its timestamp (the sort key).
@@ -74,10 +79,17 @@ where
     F: FnMut(DateTime<Utc>, DateTime<Utc>, u32) -> Fut,
     Fut: Future<Output = Result<Arc<Page<T>>, UpstreamError>>,
 {
-    let (from, mut to, mut offset, mut seen) = match after {
-        Some(p) => (p.from, p.to, p.offset + 1, Some((p.start, p.seen_at_start))),
+    let (from, mut to, mut offset, mut seen) = match &after {
+        Some(p) => (
+            p.from,
+            p.to,
+            p.page_offset.unwrap_or(p.offset + 1),
+            Some((p.start, p.seen_at_start.clone())),
+        ),
         None => (from, to, 0, None),
     };
+    // Offsets below this were emitted already (the resumed page's head).
+    let mut next_offset = after.map_or(0, |p| p.offset + 1);
     // Sessions to skip right after a window move: those already emitted at the new bound.
     let mut skip: Option<(DateTime<Utc>, Vec<u64>)> = None;
     let mut edges = Vec::with_capacity(first + 1);
@@ -91,11 +103,15 @@ where
             }
             to = start;
             offset = 0;
+            next_offset = 0;
             skip = Some((start, ids));
         }
         let page = fetch(from, to, offset).await?;
         for (i, record) in page.items.iter().enumerate() {
             let (id, start) = (record.id(), record.at());
+            if offset + (i as u32) < next_offset {
+                continue;
+            }
             if skip.as_ref().is_some_and(|(at, ids)| *at == start && ids.contains(&id)) {
                 continue;
             }
@@ -116,6 +132,7 @@ where
                 offset: offset + i as u32,
                 start,
                 seen_at_start,
+                page_offset: Some(offset),
             };
             edges.push((position, record.clone()));
         }
