@@ -10,7 +10,7 @@ use switchboard::emulator::{EmulatorConfig, Fault, FaultKind};
 
 const TIMELINE: &str = r#"query($first: Int, $after: String, $filter: CallLogFilter) {
   callLogs(first: $first, after: $after, filter: $filter) {
-    scanCut pageInfo { hasNextPage endCursor }
+    scanCut catchingUp pageInfo { hasNextPage endCursor }
     edges { node { id provider createdAt direction status from to } } } }"#;
 
 fn sized() -> EmulatorConfig {
@@ -210,11 +210,34 @@ async fn a_failing_provider_gives_partial_data_then_paging_resumes_without_gap_o
         .iter()
         .map(|e| e["node"]["id"].as_str().unwrap().to_string())
         .collect();
+    assert_eq!(first["data"]["callLogs"]["catchingUp"], json!([]));
     let mut after = first["data"]["callLogs"]["pageInfo"]["endCursor"].clone();
+    let at = |e: &Value| chrono::DateTime::parse_from_rfc3339(e["node"]["createdAt"].as_str().unwrap()).unwrap();
+    let mut last_at = at(page.last().unwrap());
+    let mut flagged_pages = 0;
     loop {
         let r = app_fresh.query(TIMELINE, json!({"first": 20, "after": after})).await;
         assert!(r["errors"].is_null(), "{r}");
         let c = &r["data"]["callLogs"];
+        let edges = c["edges"].as_array().unwrap();
+        let late: Vec<&Value> = edges.iter().filter(|e| at(e) > last_at).collect();
+        if late.is_empty() {
+            assert_eq!(c["catchingUp"], json!([]), "a page in order says nothing");
+        } else {
+            flagged_pages += 1;
+            assert!(
+                late.iter().all(|e| e["node"]["provider"] == "ONEUPTIME"),
+                "only the recovered provider is late"
+            );
+            assert_eq!(
+                c["catchingUp"],
+                json!(["ONEUPTIME"]),
+                "a page with late items names their provider"
+            );
+        }
+        if let Some(e) = edges.last() {
+            last_at = at(e);
+        }
         seen.extend(
             c["edges"]
                 .as_array()
@@ -227,6 +250,7 @@ async fn a_failing_provider_gives_partial_data_then_paging_resumes_without_gap_o
         }
         after = c["pageInfo"]["endCursor"].clone();
     }
+    assert!(flagged_pages > 0, "the recovered provider's late items were flagged");
     let unique: HashSet<&String> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no duplicate");
     assert_eq!(unique, ids(&all).iter().collect::<HashSet<_>>(), "no gap");

@@ -36,7 +36,8 @@ pub struct StreamBatch<T, P> {
 /// each stream's final position (None = unchanged), and flags.
 #[derive(Debug)]
 pub struct Merged<T, P> {
-    pub items: Vec<(usize, T, P)>,
+    /// The emitted items, each with its stream's index.
+    pub items: Vec<(usize, StreamItem<T, P>)>,
     /// For each stream: the position to resume from, if it moved.
     pub positions: Vec<Option<P>>,
     pub has_next: bool,
@@ -71,7 +72,7 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
         }
         let Some(item) = heads[stream].next() else { break };
         positions[stream] = Some(item.position.clone());
-        items.push((stream, item.item, item.position));
+        items.push((stream, item));
     }
     for (i, head) in heads.iter_mut().enumerate() {
         // A cut stream whose batch was fully used resumes after everything it scanned.
@@ -122,7 +123,7 @@ mod tests {
     #[test]
     fn merges_newest_first_and_reports_each_streams_position() {
         let m = merge(vec![batch("a", &[10, 7, 3], false), batch("b", &[9, 8, 1], true)], 4);
-        let got: Vec<&str> = m.items.iter().map(|(_, s, _)| s.as_str()).collect();
+        let got: Vec<&str> = m.items.iter().map(|(_, i)| i.item.as_str()).collect();
         assert_eq!(got, ["a@10", "b@9", "b@8", "a@7"]);
         assert_eq!(m.positions, vec![Some(1), Some(1)]);
         assert!(m.has_next);
@@ -142,7 +143,7 @@ mod tests {
         cut.frontier = Some(at(6));
         cut.scanned_to = Some(40);
         let m = merge(vec![batch("a", &[10, 7, 5, 3], false), cut], 10);
-        let got: Vec<&str> = m.items.iter().map(|(_, s, _)| s.as_str()).collect();
+        let got: Vec<&str> = m.items.iter().map(|(_, i)| i.item.as_str()).collect();
         assert_eq!(got, ["a@10", "b@9", "a@7"], "nothing older than the frontier (6)");
         assert!(m.cut && m.has_next);
         assert_eq!(

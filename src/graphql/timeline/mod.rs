@@ -4,13 +4,14 @@
 //! cache); parts of the filter a provider cannot apply are applied here with a bounded
 //! scan. The cursor carries every stream's position. A failing provider does not fail the
 //! query: its items are absent, `errors` names it, and the next page resumes it from where
-//! it stopped (its items newer than the page already shown then arrive on that later
-//! page, so there is no gap and no duplicate, but that page is not in order across the
-//! recovery).
+//! it stopped. Its items newer than the page already shown then arrive on that later page
+//! (no gap, no duplicate), and the page says so in `catchingUp`, since for that provider
+//! it does not continue the previous page's order.
 
 mod count;
 mod filter;
 mod page;
+mod position;
 mod streams;
 
 use std::sync::Arc;
@@ -19,15 +20,15 @@ use std::sync::atomic::Ordering;
 use async_graphql::{Context, Object};
 use futures::future::join_all;
 
-use super::call_log::CallLog;
 use super::connection::PageArgs;
 use super::error::GatewayError;
-use super::scope::scope;
+use super::scope::{RequestScope, scope};
 use crate::timeline::{StreamBatch, merge};
 use count::Countable;
 use filter::Plan;
-use page::TimelineConnection;
-use streams::{Stream, StreamState, read};
+use page::{PageParts, TimelineConnection};
+use position::TimelinePosition;
+use streams::{Batch, Stream, read};
 
 pub use filter::CallLogFilter;
 
@@ -60,85 +61,104 @@ async fn timeline(
     after: Option<String>,
 ) -> Result<TimelineConnection, GatewayError> {
     let scope = scope(ctx)?;
-    let args = PageArgs::<Vec<StreamState>>::parse(ctx, "callLogs", filter.canonical(), first, after.as_deref())?;
-    let wanted: Vec<Stream> = match &filter.providers {
-        Some(providers) => {
-            let wanted: Vec<Stream> = Stream::ALL
-                .into_iter()
-                .filter(|s| providers.contains(&s.provider().into()))
-                .collect();
-            if let Some(missing) = wanted.iter().find(|s| !s.configured(scope)) {
-                return Err(GatewayError::not_configured(missing.provider()));
-            }
-            wanted
-        }
-        None => Stream::ALL.into_iter().filter(|s| s.configured(scope)).collect(),
-    };
-    let mut states: Vec<StreamState> = match &args.after {
-        Some(states) => states.clone(),
-        None => wanted
-            .iter()
-            .map(|&stream| StreamState {
-                stream,
-                position: None,
-                done: false,
-            })
-            .collect(),
-    };
+    let args = PageArgs::<TimelinePosition>::parse(ctx, "callLogs", filter.canonical(), first, after.as_deref())?;
+    let wanted = wanted_streams(scope, &filter)?;
+    let mut at = args.after.clone().unwrap_or_else(|| TimelinePosition::start(wanted));
+    let previous = at.clone();
     let scan_bound = ctx.data::<super::Paging>().map(|p| p.scan_bound).unwrap_or(1_000);
     let plan = Plan::new(filter, scan_bound);
-    let total = Countable::new(&plan, states.iter().map(|s| (s.stream, s.position.clone())).collect());
-    let mut cursors: Vec<String> = Vec::new();
-    let mut views: Vec<CallLog> = Vec::new();
-    let need = args.first;
-    let live: Vec<usize> = (0..states.len()).filter(|&i| !states[i].done).collect();
-    let reads = join_all(
-        live.iter()
-            .map(|&i| read(scope, states[i].stream, &plan, states[i].position.clone(), need)),
-    )
-    .await;
-    let mut batches = Vec::new();
-    for (&i, result) in live.iter().zip(reads) {
-        batches.push(result.unwrap_or_else(|e| {
-            ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
-            tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
-            StreamBatch {
-                items: Vec::new(),
-                has_more: true,
-                frontier: None,
-                scanned_to: None,
-            }
-        }));
-    }
+    let total = Countable::new(
+        &plan,
+        at.streams.iter().map(|s| (s.stream, s.position.clone())).collect(),
+    );
+    let live: Vec<usize> = (0..at.streams.len()).filter(|&i| !at.streams[i].done).collect();
+    let batches = read_streams(ctx, scope, &plan, &at, &live, args.first).await;
     let exhausted: Vec<bool> = batches.iter().map(|b| !b.has_more && b.frontier.is_none()).collect();
-    let merged = merge(batches, need);
-    for (slot, view, position) in merged.items {
-        states[live[slot]].position = Some(position);
-        cursors.push(args.cursor(&states));
-        views.push(view);
+    let merged = merge(batches, args.first);
+    let mut edges = Vec::with_capacity(merged.items.len());
+    let mut catching_up = Vec::new();
+    for (slot, item) in merged.items {
+        let index = live[slot];
+        let provider = at.streams[index].stream.provider().into();
+        if previous.is_behind(&item) && !catching_up.contains(&provider) {
+            catching_up.push(provider);
+        }
+        at.emit(index, &item);
+        edges.push((args.cursor(&at), item.item));
     }
     for (slot, position) in merged.positions.into_iter().enumerate() {
+        let state = &mut at.streams[live[slot]];
         if let Some(p) = position {
-            states[live[slot]].position = Some(p);
+            state.position = Some(p);
         }
         // A stream whose batch ended upstream and was fully used is done.
-        states[live[slot]].done |= exhausted[slot] && !merged.remaining[slot];
+        state.done |= exhausted[slot] && !merged.remaining[slot];
     }
-    let cut = merged.cut;
     // The next page resumes past what cut streams scanned, also when this page is empty.
-    let resume = args.cursor(&states);
-    if let Some(last) = cursors.last_mut() {
-        *last = resume.clone();
+    let resume = args.cursor(&at);
+    if let Some((cursor, _)) = edges.last_mut() {
+        cursor.clone_from(&resume);
     }
-    if let Some(notes) = ctx.data_opt::<Arc<super::ResponseNotes>>().filter(|_| cut) {
+    if let Some(notes) = ctx.data_opt::<Arc<super::ResponseNotes>>().filter(|_| merged.cut) {
         notes.scan_cut.store(true, Ordering::Relaxed);
     }
-    Ok(TimelineConnection::new(
-        cursors.into_iter().zip(views),
-        args.after.is_some(),
-        merged.has_next,
+    Ok(PageParts {
+        edges,
+        has_previous_page: args.after.is_some(),
+        has_next_page: merged.has_next,
         resume,
-        cut,
+        scan_cut: merged.cut,
+        catching_up,
         total,
-    ))
+    }
+    .into())
+}
+
+/// The streams `filter` asks for (all configured ones by default); asking for a provider
+/// the tenant has not configured is `PROVIDER_NOT_CONFIGURED`.
+fn wanted_streams(scope: &RequestScope, filter: &CallLogFilter) -> Result<Vec<Stream>, GatewayError> {
+    let Some(providers) = &filter.providers else {
+        return Ok(Stream::ALL.into_iter().filter(|s| s.configured(scope)).collect());
+    };
+    let wanted: Vec<Stream> = Stream::ALL
+        .into_iter()
+        .filter(|s| providers.contains(&s.provider().into()))
+        .collect();
+    match wanted.iter().find(|s| !s.configured(scope)) {
+        Some(missing) => Err(GatewayError::not_configured(missing.provider())),
+        None => Ok(wanted),
+    }
+}
+
+/// Reads the `live` streams ahead in parallel; a stream that fails is reported in
+/// `errors` and stands still (it resumes on the next page).
+async fn read_streams(
+    ctx: &Context<'_>,
+    scope: &RequestScope,
+    plan: &Plan,
+    at: &TimelinePosition,
+    live: &[usize],
+    first: usize,
+) -> Vec<Batch> {
+    let states = &at.streams;
+    let reads = join_all(
+        live.iter()
+            .map(|&i| read(scope, states[i].stream, plan, states[i].position.clone(), first)),
+    )
+    .await;
+    live.iter()
+        .zip(reads)
+        .map(|(&i, result)| {
+            result.unwrap_or_else(|e| {
+                ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
+                tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
+                StreamBatch {
+                    items: Vec::new(),
+                    has_more: true,
+                    frontier: None,
+                    scanned_to: None,
+                }
+            })
+        })
+        .collect()
 }

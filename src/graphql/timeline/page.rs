@@ -11,10 +11,25 @@ use super::count::Countable;
 use crate::graphql::call_log::CallLog;
 use crate::graphql::connection::connection_names;
 use crate::graphql::scope::scope;
+use crate::graphql::values::Provider;
 
 connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 
 type TimelineEdge = Edge<String, CallLog, EmptyFields, TimelineNames>;
+
+/// What one page of the merged timeline is made of.
+pub(super) struct PageParts {
+    /// `(cursor, log)` in order.
+    pub(super) edges: Vec<(String, CallLog)>,
+    pub(super) has_previous_page: bool,
+    pub(super) has_next_page: bool,
+    /// The cursor the next page starts from (kept only when there is a next page).
+    pub(super) resume: String,
+    pub(super) scan_cut: bool,
+    /// Providers whose items on this page are newer than the previous page's last item.
+    pub(super) catching_up: Vec<Provider>,
+    pub(super) total: Option<Countable>,
+}
 
 /// One page of the merged timeline.
 pub struct TimelineConnection {
@@ -24,27 +39,20 @@ pub struct TimelineConnection {
     /// Where the next page starts; the last edge's cursor when there is one.
     resume: Option<String>,
     scan_cut: bool,
+    catching_up: Vec<Provider>,
     total: Option<Countable>,
 }
 
-impl TimelineConnection {
-    /// A page of `(cursor, log)` edges; `resume` is the cursor the next page starts from
-    /// (only kept when there is a next page).
-    pub(super) fn new(
-        edges: impl IntoIterator<Item = (String, CallLog)>,
-        has_previous_page: bool,
-        has_next_page: bool,
-        resume: String,
-        scan_cut: bool,
-        total: Option<Countable>,
-    ) -> Self {
+impl From<PageParts> for TimelineConnection {
+    fn from(parts: PageParts) -> Self {
         TimelineConnection {
-            edges: edges.into_iter().map(|(c, v)| Edge::new(c, v)).collect(),
-            has_previous_page,
-            has_next_page,
-            resume: has_next_page.then_some(resume),
-            scan_cut,
-            total,
+            edges: parts.edges.into_iter().map(|(c, v)| Edge::new(c, v)).collect(),
+            has_previous_page: parts.has_previous_page,
+            has_next_page: parts.has_next_page,
+            resume: parts.has_next_page.then_some(parts.resume),
+            scan_cut: parts.scan_cut,
+            catching_up: parts.catching_up,
+            total: parts.total,
         }
     }
 }
@@ -80,6 +88,14 @@ impl TimelineConnection {
     /// is true, and `endCursor` resumes the scan).
     async fn scan_cut(&self) -> bool {
         self.scan_cut
+    }
+
+    /// Providers that failed on an earlier page and were resumed from where they stopped:
+    /// their items on this page are newer than the previous page's last item (they were
+    /// missing then), so this page does not continue the previous one's order for them.
+    /// Empty on every page without such late items; nothing is skipped or repeated.
+    async fn catching_up(&self) -> &[Provider] {
+        &self.catching_up
     }
 
     /// The number of call logs matching the filter across the included providers, when

@@ -49,19 +49,6 @@ impl Stream {
     }
 }
 
-/// One stream's state in the composite cursor.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct StreamState {
-    #[serde(rename = "s")]
-    pub(super) stream: Stream,
-    /// The provider cursor's position (its own serialized form).
-    #[serde(rename = "p")]
-    pub(super) position: Option<Value>,
-    /// The stream has nothing more.
-    #[serde(rename = "d")]
-    pub(super) done: bool,
-}
-
 pub(super) fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
     position
         .clone()
