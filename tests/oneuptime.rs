@@ -42,43 +42,12 @@ async fn paging_with_first_1_7_and_100_yields_every_log_once_newest_first() {
 #[tokio::test]
 async fn resuming_mid_page_reads_the_cached_upstream_page() {
     let app = TestApp::spawn().await;
-    // Upstream pages hold 50 logs: nine GraphQL pages of 5 (plus the look-ahead item for
-    // hasNextPage) stay inside the first one.
-    let mut after = Value::Null;
-    let mut seen = Vec::new();
-    for _ in 0..9 {
-        let r = app.query(ONEUPTIME_PAGE, json!({"first": 5, "after": after})).await;
-        let c = &r["data"]["oneUptimeCallLogs"];
-        seen.extend(
-            c["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["node"]["nativeId"].clone()),
-        );
-        after = c["pageInfo"]["endCursor"].clone();
-    }
-    assert_eq!(
-        app.upstream(ONEUPTIME_LIST),
-        1,
-        "one upstream page serves nine GraphQL pages"
-    );
-    let r = app.query(ONEUPTIME_PAGE, json!({"first": 5, "after": after})).await;
-    seen.extend(
-        r["data"]["oneUptimeCallLogs"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"]["nativeId"].clone()),
-    );
-    assert_eq!(
-        app.upstream(ONEUPTIME_LIST),
-        2,
-        "the tenth page's look-ahead needs the next one"
-    );
+    // Upstream pages hold 50 logs: 9 GraphQL pages of 5 (plus the look-ahead item for
+    // hasNextPage) stay inside the first one; the next page's look-ahead needs the second.
+    let (ids, calls) = resume_pages_of_five(&app, ONEUPTIME_PAGE, "oneUptimeCallLogs", ONEUPTIME_LIST, 9).await;
+    assert_eq!(calls, [1, 2], "one upstream page serves 9 GraphQL pages");
     let all = page_all(&app, ONEUPTIME_PAGE, "oneUptimeCallLogs", 100, json!({})).await;
-    let seen: Vec<String> = seen.iter().map(|v| v.as_str().unwrap().to_string()).collect();
-    assert_eq!(seen, all[..50], "the resumed pages are the first 50 logs, in order");
+    assert_eq!(ids, all[..50], "the resumed pages are the first 50 logs, in order");
 }
 
 #[tokio::test]

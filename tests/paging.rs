@@ -87,20 +87,12 @@ async fn video_logs_page_through_relative_next_links() {
 async fn resuming_mid_page_reads_the_cached_upstream_page() {
     let app = TestApp::spawn().await;
     // Upstream pages hold 50 logs. Nine GraphQL pages of 5 (plus the one-item look-ahead
-    // for hasNextPage) stay inside the first upstream page.
-    let mut after = Value::Null;
-    for _ in 0..9 {
-        let r = app.query(VOICE_PAGE, json!({"first": 5, "after": after})).await;
-        after = r["data"]["signalWireVoiceLogs"]["pageInfo"]["endCursor"].clone();
-    }
-    assert_eq!(
-        app.upstream(VOICE_LIST),
-        1,
-        "one upstream page serves nine GraphQL pages"
-    );
-    // The tenth page ends the upstream page, so its look-ahead needs the next one.
-    app.query(VOICE_PAGE, json!({"first": 5, "after": after})).await;
-    assert_eq!(app.upstream(VOICE_LIST), 2);
+    // for hasNextPage) stay inside the first upstream page; the tenth's look-ahead needs
+    // the next one.
+    let (ids, calls) = resume_pages_of_five(&app, VOICE_PAGE, "signalWireVoiceLogs", VOICE_LIST, 9).await;
+    assert_eq!(calls, [1, 2], "one upstream page serves nine GraphQL pages");
+    let all = page_all(&app, VOICE_PAGE, "signalWireVoiceLogs", 100, json!({})).await;
+    assert_eq!(ids, all[..50], "the resumed pages are the first 50 logs, in order");
 }
 
 #[tokio::test]

@@ -96,43 +96,13 @@ async fn paging_sessions_with_first_1_7_and_100_yields_the_same_sequence() {
 #[tokio::test]
 async fn resuming_mid_page_reads_the_cached_upstream_page() {
     let app = TestApp::spawn().await;
-    // Upstream pages hold 100 sessions: nineteen GraphQL pages of 5 stay inside the first.
-    let mut after = Value::Null;
-    let mut seen = Vec::new();
-    for _ in 0..19 {
-        let r = app.query(SESSION_PAGE, json!({"first": 5, "after": after})).await;
-        let c = &r["data"]["voximplantCallSessions"];
-        seen.extend(
-            c["edges"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["node"]["nativeId"].clone()),
-        );
-        after = c["pageInfo"]["endCursor"].clone();
-    }
-    assert_eq!(
-        app.upstream(VOXIMPLANT_HISTORY),
-        1,
-        "one upstream page serves nineteen GraphQL pages"
-    );
-    let r = app.query(SESSION_PAGE, json!({"first": 5, "after": after})).await;
-    seen.extend(
-        r["data"]["voximplantCallSessions"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"]["nativeId"].clone()),
-    );
-    assert_eq!(
-        app.upstream(VOXIMPLANT_HISTORY),
-        2,
-        "the twentieth page's look-ahead needs the next one"
-    );
+    // Upstream pages hold 100 sessions: 19 GraphQL pages of 5 (plus the look-ahead item for
+    // hasNextPage) stay inside the first one; the next page's look-ahead needs the second.
+    let (ids, calls) = resume_pages_of_five(&app, SESSION_PAGE, "voximplantCallSessions", VOXIMPLANT_HISTORY, 19).await;
+    assert_eq!(calls, [1, 2], "one upstream page serves 19 GraphQL pages");
     let all = page_all(&app, SESSION_PAGE, "voximplantCallSessions", 100, json!({})).await;
-    let seen: Vec<String> = seen.iter().map(|v| v.as_str().unwrap().to_string()).collect();
     assert_eq!(
-        seen,
+        ids,
         all[..100],
         "the resumed pages are the first 100 sessions, in order"
     );

@@ -197,6 +197,34 @@ pub const VIDEO_PAGE: &str = r#"query($first: Int, $after: String, $filter: Sign
   }
 }"#;
 
+/// Pages `field` with pages of 5, `pages` + 1 times; returns the native ids seen and the
+/// upstream calls to `route` after `pages` pages and after the last one.
+pub async fn resume_pages_of_five(
+    app: &TestApp,
+    query: &str,
+    field: &str,
+    route: &str,
+    pages: usize,
+) -> (Vec<String>, [u64; 2]) {
+    let (mut ids, mut after, mut calls) = (Vec::new(), Value::Null, [0; 2]);
+    for page in 0..=pages {
+        if page == pages {
+            calls[0] = app.upstream(route);
+        }
+        let r = app.query(query, json!({"first": 5, "after": after})).await;
+        let c = &r["data"][field];
+        let edges = c["edges"].as_array().unwrap_or_else(|| panic!("no edges: {r}"));
+        ids.extend(
+            edges
+                .iter()
+                .map(|e| e["node"]["nativeId"].as_str().unwrap().to_string()),
+        );
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    calls[1] = app.upstream(route);
+    (ids, calls)
+}
+
 /// Pages a connection to its end with page size `first`; returns the native ids in order.
 pub async fn page_all(app: &TestApp, query: &str, field: &str, first: i64, filter: Value) -> Vec<String> {
     let mut ids = Vec::new();
