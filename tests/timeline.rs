@@ -378,6 +378,7 @@ async fn total_count_is_the_sum_of_cheap_provider_counts_and_null_when_one_canno
         json!({"providers": ["ONEUPTIME"], "number": number}),
         json!({"providers": ["ONEUPTIME"], "directions": ["INBOUND"]}),
         json!({"providers": ["VOXIMPLANT"], "statuses": ["COMPLETED"]}),
+        json!({"providers": ["ONEUPTIME"], "statuses": ["COMPLETED", "UNKNOWN"]}),
     ] {
         let counts = app.upstream("POST /api/call-log/count");
         let r = app.query(COUNTED, json!({"filter": filter})).await;

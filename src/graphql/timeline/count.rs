@@ -26,7 +26,7 @@ impl Countable {
     pub(super) fn new(plan: &Plan, streams: Vec<(Stream, Option<Value>)>) -> Option<Self> {
         let countable = streams.iter().all(|(stream, _)| match stream {
             Stream::SignalWireVoice | Stream::SignalWireVideo => false,
-            Stream::OneUptime => plan.post.only_statuses(),
+            Stream::OneUptime => plan.oneuptime_exact(),
             Stream::Voximplant => plan.post.is_empty(),
         });
         countable.then(|| Countable {

@@ -62,7 +62,8 @@ pub(super) struct Plan {
     pub(super) created_after: Option<DateTime<Utc>>,
     pub(super) created_before: Option<DateTime<Utc>>,
     pub(super) post: PostFilter,
-    /// OneUptime's raw statuses for the normalized ones asked (None = no status filter).
+    /// OneUptime's raw statuses for the normalized ones asked (None = no status filter
+    /// upstream: none asked, or `UNKNOWN` asked, which only the gateway can check).
     pub(super) oneuptime_statuses: Option<Vec<String>>,
 }
 
@@ -81,20 +82,6 @@ impl CallLogFilter {
     }
 }
 
-fn oneuptime_statuses(statuses: &[CallStatus]) -> Vec<String> {
-    let mut raw = Vec::new();
-    for s in statuses {
-        match s {
-            CallStatus::Completed => raw.push("Success"),
-            CallStatus::Failed => raw.extend(["Error", "Low Balance"]),
-            CallStatus::NoAnswer => raw.push("Missed Call"),
-            CallStatus::Busy => raw.push("Busy"),
-            _ => {}
-        }
-    }
-    raw.into_iter().map(str::to_string).collect()
-}
-
 impl Plan {
     pub(super) fn signalwire(&self) -> sw::ListFilter {
         sw::ListFilter {
@@ -111,6 +98,11 @@ impl Plan {
             statuses: self.oneuptime_statuses.clone().unwrap_or_default(),
             ..ou::ListFilter::default()
         }
+    }
+
+    /// Whether OneUptime applies the whole filter upstream (so its count is exact).
+    pub(super) fn oneuptime_exact(&self) -> bool {
+        self.post.only_statuses() && (self.post.statuses.is_none() || self.oneuptime_statuses.is_some())
     }
 
     /// No OneUptime status can match the normalized statuses asked.
@@ -132,7 +124,10 @@ impl Plan {
             scan_bound,
             created_after: filter.created_after,
             created_before: filter.created_before,
-            oneuptime_statuses: filter.statuses.as_deref().map(oneuptime_statuses),
+            oneuptime_statuses: filter
+                .statuses
+                .as_deref()
+                .and_then(|asked| ou::raw_statuses(|s| asked.contains(&s.into()))),
             post: PostFilter {
                 directions: filter.directions,
                 statuses: filter.statuses,

@@ -13,6 +13,19 @@ use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider};
 #[error("{0}")]
 pub(super) struct MappingError(String);
 
+/// The five `status` values OneUptime documents (providers.md §2.5).
+const KNOWN_STATUSES: [&str; 5] = ["Success", "Error", "Low Balance", "Missed Call", "Busy"];
+
+/// The raw statuses to ask OneUptime for, given which normalized statuses are wanted;
+/// None when `UNKNOWN` is wanted, as values outside the documented five cannot be named.
+pub fn raw_statuses(wanted: impl Fn(CallStatus) -> bool) -> Option<Vec<String>> {
+    if wanted(CallStatus::Unknown) {
+        return None;
+    }
+    let raw = KNOWN_STATUSES.iter().filter(|raw| wanted(status(Some(raw))));
+    Some(raw.map(|raw| raw.to_string()).collect())
+}
+
 /// OneUptime `status` -> normalized status (providers.md §2.5 lists the five values).
 pub(super) fn status(raw: Option<&str>) -> CallStatus {
     match raw {
@@ -151,5 +164,24 @@ mod tests {
         assert_eq!(status(Some("Missed Call")), CallStatus::NoAnswer);
         assert_eq!(status(Some("Busy")), CallStatus::Busy);
         assert_eq!(status(Some("Completed")), CallStatus::Unknown);
+    }
+
+    #[test]
+    fn raw_statuses_name_every_documented_value_of_the_wanted_statuses_and_none_for_unknown() {
+        let only = |wanted: &'static [CallStatus]| move |s: CallStatus| wanted.contains(&s);
+        assert_eq!(
+            raw_statuses(only(&[CallStatus::Failed, CallStatus::Busy])),
+            Some(vec!["Error".to_string(), "Low Balance".into(), "Busy".into()])
+        );
+        assert_eq!(
+            raw_statuses(only(&[CallStatus::Queued])),
+            Some(vec![]),
+            "no OneUptime log can match"
+        );
+        assert_eq!(
+            raw_statuses(only(&[CallStatus::Completed, CallStatus::Unknown])),
+            None,
+            "values outside the documented five cannot be named upstream"
+        );
     }
 }

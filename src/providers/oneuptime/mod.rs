@@ -26,6 +26,7 @@ use crate::providers::Lookup;
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::CallLogLoader;
+pub use mapping::raw_statuses;
 use model::CallLog;
 use paging::{Page, Position, Window};
 pub use query::ListFilter;
