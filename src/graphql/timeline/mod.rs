@@ -42,7 +42,7 @@ impl TimelineQuery {
     /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
     /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
     /// A provider that fails is reported in `errors` (with `provider`) and resumed on the
-    /// next page; the others still answer.
+    /// next page, which lists it in `catchingUp`; the others still answer.
     async fn call_logs(
         &self,
         ctx: &Context<'_>,
