@@ -352,10 +352,7 @@ impl VoximplantQuery {
             after.as_deref(),
         )?;
         let service = scope(ctx)?.voximplant()?.service.clone();
-        let window = match &args.after {
-            Some(p) => (p.from, p.to),
-            None => service.window_of(&filter).await,
-        };
+        let window = service.window_of(&filter, args.after.as_ref()).await;
         let page = service.sessions(&filter, args.after.clone(), args.first).await?;
         let total = SessionTotal {
             service,

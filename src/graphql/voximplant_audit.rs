@@ -145,10 +145,7 @@ impl VoximplantAuditQuery {
         let filter = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "voximplantAuditLog", canonical(&filter), first, after.as_deref())?;
         let service = scope(ctx)?.voximplant()?.service.clone();
-        let window = match &args.after {
-            Some(p) => (p.from, p.to),
-            None => service.audit_window_of(&filter).await,
-        };
+        let window = service.audit_window_of(&filter, args.after.as_ref()).await;
         let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
         let total = AuditTotal {
             service,

@@ -61,10 +61,8 @@ impl Countable {
             Stream::Voximplant => {
                 let service = &scope.voximplant()?.service;
                 let filter = self.plan.voximplant();
-                let window = match decode::<VoximplantPosition>(position)? {
-                    Some(p) => (p.from, p.to),
-                    None => service.window_of(&filter).await,
-                };
+                let cursor = decode::<VoximplantPosition>(position)?;
+                let window = service.window_of(&filter, cursor.as_ref()).await;
                 Ok(service.count(&filter, window).await?)
             }
             Stream::SignalWireVoice | Stream::SignalWireVideo => {

@@ -59,9 +59,13 @@ impl AuditFilter {
 }
 
 impl Voximplant {
-    /// The inclusive date window an audit filter means.
-    pub async fn audit_window_of(&self, filter: &AuditFilter) -> (DateTime<Utc>, DateTime<Utc>) {
-        self.window(filter.created_after, filter.created_before).await
+    /// The inclusive date window an audit listing covers: the cursor's, else the filter's.
+    pub async fn audit_window_of(
+        &self,
+        filter: &AuditFilter,
+        cursor: Option<&Position>,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.window(cursor, filter.created_after, filter.created_before).await
     }
 
     /// A window of audit log entries, newest first.
@@ -72,7 +76,7 @@ impl Voximplant {
         after: Option<Position>,
         first: usize,
     ) -> Result<Window<AuditLogEntry>, UpstreamError> {
-        let (from, to) = self.audit_window_of(filter).await;
+        let (from, to) = self.audit_window_of(filter, after.as_ref()).await;
         if from > to {
             return Ok(Window {
                 edges: Vec::new(),

@@ -133,18 +133,23 @@ impl Voximplant {
         self.client.request_count()
     }
 
-    /// The inclusive date window a session filter means, at second precision.
-    pub async fn window_of(&self, filter: &SessionFilter) -> (DateTime<Utc>, DateTime<Utc>) {
-        self.window(filter.created_after, filter.created_before).await
+    /// The inclusive date window a session listing covers, at second precision: the one a
+    /// cursor carries, else the one `filter` means now.
+    pub async fn window_of(&self, filter: &SessionFilter, cursor: Option<&Position>) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.window(cursor, filter.created_after, filter.created_before).await
     }
 
-    /// The inclusive window for exclusive bounds: the look-back before `before` (or the
-    /// open end) when `after` is absent.
+    /// The cursor's window; else the inclusive window for exclusive bounds: the look-back
+    /// before `before` (or the open end) when `after` is absent.
     async fn window(
         &self,
+        cursor: Option<&Position>,
         after: Option<DateTime<Utc>>,
         before: Option<DateTime<Utc>>,
     ) -> (DateTime<Utc>, DateTime<Utc>) {
+        if let Some(p) = cursor {
+            return (p.from, p.to);
+        }
         let to = match before {
             Some(t) => ceil_second(t) - Duration::seconds(1),
             None => self.open_end().await,
@@ -178,7 +183,7 @@ impl Voximplant {
         after: Option<Position>,
         first: usize,
     ) -> Result<Window<CallSession>, UpstreamError> {
-        let (from, to) = self.window_of(filter).await;
+        let (from, to) = self.window_of(filter, after.as_ref()).await;
         if from > to {
             return Ok(Window {
                 edges: Vec::new(),

@@ -137,7 +137,7 @@ impl Voximplant {
     /// GetAuditLogAsync for `filter`'s window; returns the new report's id.
     #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn request_audit_report(&self, filter: &AuditFilter) -> Result<u64, UpstreamError> {
-        let (from, to) = self.audit_window_of(filter).await;
+        let (from, to) = self.audit_window_of(filter, None).await;
         let mut params = filter.params(from, to);
         params.extend([("with_header", "true".to_string()), ("output", "csv".to_string())]);
         let env = self.client.call::<Value>("GetAuditLogAsync", &params).await?;
