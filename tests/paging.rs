@@ -115,6 +115,50 @@ async fn created_filters_are_pushed_upstream_and_respected() {
 }
 
 #[tokio::test]
+async fn created_on_returns_exactly_the_logs_of_that_utc_day() {
+    let app = TestApp::spawn().await;
+    let query = r#"query($after: String, $filter: SignalWireLogFilter) {
+      signalWireVoiceLogs(first: 100, after: $after, filter: $filter) {
+        pageInfo { hasNextPage endCursor } edges { node { nativeId createdAt } } } }"#;
+    let mut all: Vec<(String, String)> = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let r = app.query(query, json!({"after": after})).await;
+        let connection = &r["data"]["signalWireVoiceLogs"];
+        for e in connection["edges"].as_array().unwrap() {
+            let node = &e["node"];
+            all.push((
+                node["nativeId"].as_str().unwrap().into(),
+                node["createdAt"].as_str().unwrap().into(),
+            ));
+        }
+        if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    let day = all[all.len() / 2].1[..10].to_string();
+    let expected: Vec<String> = all
+        .iter()
+        .filter(|(_, t)| t.starts_with(&day))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(
+        expected.len() > 1 && expected.len() < all.len(),
+        "a day with some but not all logs"
+    );
+
+    let before = app.upstream("GET /api/voice/logs");
+    let got = page_all(&app, VOICE_PAGE, "signalWireVoiceLogs", 7, json!({"createdOn": day})).await;
+    assert_eq!(got, expected, "every log of {day}, newest first, and no other");
+    let calls = app.upstream("GET /api/voice/logs") - before;
+    assert!(
+        calls <= expected.len().div_ceil(50) as u64 + 1,
+        "the day is filtered upstream, not by scanning every log: {calls} calls"
+    );
+}
+
+#[tokio::test]
 async fn first_outside_1_to_100_is_bad_user_input() {
     let app = TestApp::spawn().await;
     for first in [0, -1, 101] {

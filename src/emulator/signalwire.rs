@@ -131,12 +131,21 @@ fn list(
         }
     }
     let [after, before] = bounds;
+    // `created_on` names a UTC day; a date-time stands for its day.
+    let on = match params.get("created_on") {
+        None => None,
+        Some(raw) => match parse_date(raw) {
+            Some(t) => Some(t.date_naive()),
+            None => return invalid("created_on", "created_on must be a date or an ISO 8601 date-time"),
+        },
+    };
     let include_deleted = params.get("include_deleted").is_some_and(|v| v == "true");
     let visible: Vec<&Record> = which
         .records
         .iter()
         .filter(|r| include_deleted || !r.discarded)
         .filter(|r| after.is_none_or(|a| r.created_at > a) && before.is_none_or(|b| r.created_at < b))
+        .filter(|r| on.is_none_or(|day| r.created_at.date_naive() == day))
         .collect();
     // A page token names the first log of its page, so rows added later never shift it.
     let start = match params.get("page_token") {
@@ -164,7 +173,7 @@ fn list(
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("page_number", &number.to_string());
         query.append_pair("page_size", &page_size.to_string());
-        for name in ["created_after", "created_before", "include_deleted"] {
+        for name in ["created_after", "created_before", "created_on", "include_deleted"] {
             if let Some(v) = params.get(name) {
                 query.append_pair(name, v);
             }

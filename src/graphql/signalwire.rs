@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Json, Object, SimpleObject};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use super::call_log::{CallLog, call_log_object};
 use super::connection::{NamedConnection, PageArgs, connection_names};
@@ -297,6 +297,9 @@ pub struct SignalWireLogFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Only logs created before this instant (SignalWire `created_before`).
     pub created_before: Option<DateTime<Utc>>,
+    /// Only logs created on this UTC day (SignalWire `created_on`); combines with the
+    /// bounds above.
+    pub created_on: Option<NaiveDate>,
     /// Include deleted logs, as `DiscardedCallLog` items.
     #[graphql(default)]
     pub include_deleted: bool,
@@ -309,14 +312,16 @@ impl SignalWireLogFilter {
                 .unwrap_or_default()
         };
         let canonical = format!(
-            "after={};before={};deleted={}",
+            "after={};before={};on={};deleted={}",
             stamp(&self.created_after),
             stamp(&self.created_before),
+            self.created_on.map(|d| d.to_string()).unwrap_or_default(),
             self.include_deleted
         );
         let filter = ListFilter {
             created_after: self.created_after,
             created_before: self.created_before,
+            created_on: self.created_on,
             include_deleted: self.include_deleted,
         };
         (filter, canonical)

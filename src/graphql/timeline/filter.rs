@@ -87,6 +87,7 @@ impl Plan {
         sw::ListFilter {
             created_after: self.created_after,
             created_before: self.created_before,
+            created_on: None,
             include_deleted: false,
         }
     }

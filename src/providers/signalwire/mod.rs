@@ -14,7 +14,7 @@ mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -33,6 +33,8 @@ use wire::{EventsEnvelope, ListEnvelope, LogEventWire, VideoLogWire, VoiceLogWir
 pub struct ListFilter {
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// One UTC day (`created_on=YYYY-MM-DD`).
+    pub created_on: Option<NaiveDate>,
     pub include_deleted: bool,
 }
 
@@ -187,6 +189,9 @@ impl SignalWire {
         }
         if let Some(t) = &filter.created_before {
             query.push(("created_before", stamp(t)));
+        }
+        if let Some(day) = &filter.created_on {
+            query.push(("created_on", day.format("%Y-%m-%d").to_string()));
         }
         if filter.include_deleted {
             query.push(("include_deleted", "true".to_string()));
