@@ -2,7 +2,7 @@
 //! cursor encoding bound to the connection and filter, and edge assembly.
 
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
-use async_graphql::{Context, OutputType};
+use async_graphql::{Context, ObjectType, OutputType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -82,10 +82,27 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         Node: OutputType,
         N: ConnectionNameType + EdgeNameType,
     {
-        let mut connection = Connection::new(self.after.is_some(), has_next);
+        self.connection_with(items, has_next, node, EmptyFields)
+    }
+
+    /// Builds the connection from positioned items, in order, with connection-level
+    /// fields such as `totalCount`.
+    pub fn connection_with<T, Node, Fields, N>(
+        &self,
+        items: impl IntoIterator<Item = (P, T)>,
+        has_next: bool,
+        node: impl Fn(T) -> Node,
+        fields: Fields,
+    ) -> Connection<String, Node, Fields, EmptyFields, N, N>
+    where
+        Node: OutputType,
+        Fields: ObjectType,
+        N: ConnectionNameType + EdgeNameType,
+    {
+        let mut connection = Connection::with_additional_fields(self.after.is_some(), has_next, fields);
         connection.edges = items
             .into_iter()
-            .map(|(position, item)| Edge::new(self.codec.encode(self.connection, &self.filter, &position), node(item)))
+            .map(|(position, item)| Edge::new(self.cursor(&position), node(item)))
             .collect();
         connection
     }

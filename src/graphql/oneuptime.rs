@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -244,16 +244,11 @@ impl OneUptimeQuery {
         let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", canonical, first, after.as_deref())?;
         let service = scope(ctx)?.oneuptime()?.service.clone();
         let window = service.call_logs(&filter, args.after.clone(), args.first).await?;
-        let mut connection = Connection::with_additional_fields(
-            args.after.is_some(),
+        Ok(args.connection_with(
+            window.edges,
             window.has_next,
+            call_log,
             OneUptimeTotal { service, filter },
-        );
-        connection.edges = window
-            .edges
-            .into_iter()
-            .map(|(p, log)| Edge::new(args.cursor(&p), call_log(log)))
-            .collect();
-        Ok(connection)
+        ))
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, InputObject, Json, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -359,12 +359,6 @@ impl VoximplantQuery {
             filter,
             window,
         };
-        let mut connection = Connection::with_additional_fields(args.after.is_some(), page.has_next, total);
-        connection.edges = page
-            .edges
-            .into_iter()
-            .map(|(p, s)| Edge::new(args.cursor(&p), call_session(s)))
-            .collect();
-        Ok(connection)
+        Ok(args.connection_with(page.edges, page.has_next, call_session, total))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -152,12 +152,6 @@ impl VoximplantAuditQuery {
             filter,
             window,
         };
-        let mut connection = Connection::with_additional_fields(args.after.is_some(), page.has_next, total);
-        connection.edges = page
-            .edges
-            .into_iter()
-            .map(|(p, e)| Edge::new(args.cursor(&p), VoximplantAuditLogEntry(e)))
-            .collect();
-        Ok(connection)
+        Ok(args.connection_with(page.edges, page.has_next, VoximplantAuditLogEntry, total))
     }
 }
