@@ -364,15 +364,17 @@ const REQUEST_REPORT: &str = r#"mutation($filter: VoximplantAuditLogFilter) {
 const REPORT_STATUS: &str = r#"query($id: ID!) { node(id: $id) { ... on VoximplantHistoryReport {
   status completedAt fileName downloadCount storeUntil } } }"#;
 const REPORT_ENTRIES: &str = r#"query($id: ID!, $after: String) { node(id: $id) { ... on VoximplantHistoryReport {
-  entries(first: 7, after: $after) { pageInfo { hasNextPage endCursor } edges { node { auditLogId cmdName cmdArgs } } } } } }"#;
+  entries(first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { auditLogId cmdName cmdArgs } } } } } }"#;
 
 async fn report_entries(app: &TestApp, id: &Value) -> Vec<Value> {
     let mut ids = Vec::new();
+    let mut totals = Vec::new();
     let mut after = Value::Null;
     loop {
         let r = app.query(REPORT_ENTRIES, json!({"id": id, "after": after})).await;
         assert!(r["errors"].is_null(), "{r}");
         let c = &r["data"]["node"]["entries"];
+        totals.push(c["totalCount"].as_u64().expect("totalCount"));
         ids.extend(
             c["edges"]
                 .as_array()
@@ -381,6 +383,10 @@ async fn report_entries(app: &TestApp, id: &Value) -> Vec<Value> {
                 .map(|e| e["node"]["auditLogId"].clone()),
         );
         if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            assert!(
+                totals.iter().all(|&t| t == ids.len() as u64),
+                "every page's totalCount is the report's row count"
+            );
             return ids;
         }
         after = c["pageInfo"]["endCursor"].clone();

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::connection::{NamedConnection, PageArgs, connection_names};
+use super::connection::{PageArgs, connection_names};
 use super::error::GatewayError;
 use super::scope::scope;
 use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditLogFilter};
@@ -36,6 +37,17 @@ connection_names!(
     "VoximplantReportEntryConnection",
     "VoximplantReportEntryEdge"
 );
+
+/// `totalCount` of a downloaded report: its row count, known once the file is parsed.
+#[derive(SimpleObject)]
+pub struct ReportTotal {
+    /// Number of entries in the report.
+    total_count: i64,
+}
+
+/// The connection type of `VoximplantHistoryReport.entries`.
+pub type EntryConnection =
+    Connection<String, VoximplantAuditLogEntry, ReportTotal, EmptyFields, EntryNames, EntryNames>;
 
 #[Object]
 impl VoximplantHistoryReport {
@@ -97,7 +109,7 @@ impl VoximplantHistoryReport {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<NamedConnection<VoximplantAuditLogEntry, EntryNames>> {
+    ) -> async_graphql::Result<EntryConnection> {
         if self.0.completed.is_none() {
             return Err(GatewayError::bad_input("the report is still being prepared; poll its `status`").into());
         }
@@ -110,7 +122,10 @@ impl VoximplantHistoryReport {
         let start = args.after.as_ref().map_or(0, |RowIndex(i)| i + 1);
         let end = (start + args.first).min(rows.0.len());
         let items = (start..end).map(|i| (RowIndex(i), rows.0[i].clone()));
-        Ok(args.connection(items, end < rows.0.len(), VoximplantAuditLogEntry))
+        let total = ReportTotal {
+            total_count: i64::try_from(rows.0.len()).unwrap_or(i64::MAX),
+        };
+        Ok(args.connection_with(items, end < rows.0.len(), VoximplantAuditLogEntry, total))
     }
 }
 
