@@ -454,6 +454,95 @@ async fn the_audit_report_flow_requests_polls_downloads_once_and_pages() {
     assert_eq!(app.upstream("POST /platform_api/GetAuditLogAsync"), 2);
 }
 
+const REQUEST_CALL_REPORT: &str = r#"mutation($filter: VoximplantCallSessionFilter) {
+  requestVoximplantCallHistoryReport(filter: $filter) { id type status completedAt } }"#;
+const REPORT_SESSIONS: &str = r#"query($id: ID!, $after: String) { node(id: $id) { ... on VoximplantHistoryReport {
+  callSessions(first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { nativeId createdAt from to calls { remoteNumber incoming } } } } } } }"#;
+
+/// Pages a call report's sessions: (native ids, totalCount of every page, calls per session).
+async fn report_sessions(app: &TestApp, id: &Value) -> (Vec<String>, Vec<u64>, Vec<usize>) {
+    let (mut ids, mut totals, mut calls) = (Vec::new(), Vec::new(), Vec::new());
+    let mut after = Value::Null;
+    loop {
+        let r = app.query(REPORT_SESSIONS, json!({"id": id, "after": after})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["node"]["callSessions"];
+        totals.push(c["totalCount"].as_u64().expect("totalCount"));
+        for e in c["edges"].as_array().unwrap() {
+            ids.push(e["node"]["nativeId"].as_str().unwrap().to_string());
+            calls.push(e["node"]["calls"].as_array().unwrap().len());
+        }
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return (ids, totals, calls);
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn the_call_history_report_flow_downloads_once_and_pages_typed_sessions() {
+    let mut emulator = small_emulator();
+    emulator.voximplant_report_delay_seconds = 3_600;
+    let app = TestApp::spawn_with(emulator, |c, _| c.cache.live_ttl = std::time::Duration::ZERO).await;
+    let sessions = app.emulator.voximplant_sessions();
+    let (after, before) = (sessions[60].1, sessions[10].1);
+    let expected: Vec<String> = sessions
+        .iter()
+        .filter(|(_, start)| *start > after && *start < before)
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert!(expected.len() > 40, "{} sessions in the window", expected.len());
+    let filter = json!({"createdAfter": after.to_rfc3339(), "createdBefore": before.to_rfc3339()});
+
+    let r = app.query(REQUEST_CALL_REPORT, json!({"filter": filter})).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let report = &r["data"]["requestVoximplantCallHistoryReport"];
+    assert_eq!(
+        (report["status"].as_str(), report["type"].as_str()),
+        (Some("PENDING"), Some("calls"))
+    );
+    let id = report["id"].clone();
+    assert_eq!(app.upstream("POST /platform_api/GetCallHistoryAsync"), 1);
+    let early = app.query(REPORT_SESSIONS, json!({"id": id})).await;
+    assert_eq!(error_codes(&early), ["BAD_USER_INPUT"], "sessions before completion");
+
+    app.emulator.complete_voximplant_reports();
+    let done = app.query(REPORT_STATUS, json!({"id": id})).await;
+    assert_eq!(done["data"]["node"]["status"], "COMPLETED", "{done}");
+    let as_entries = app.query(REPORT_ENTRIES, json!({"id": id})).await;
+    assert_eq!(
+        error_codes(&as_entries),
+        ["BAD_USER_INPUT"],
+        "a calls report has no audit entries"
+    );
+
+    let history_before = app.upstream("POST /platform_api/GetCallHistory");
+    let (ids, totals, calls) = report_sessions(&app, &id).await;
+    assert_eq!(ids, expected, "the window's sessions, newest first");
+    assert!(totals.iter().all(|&t| t == expected.len() as u64));
+    assert!(calls.iter().all(|&n| n >= 1), "sessions come typed, with their calls");
+    let pages = expected.len().div_ceil(7) as u64;
+    assert_eq!(app.upstream("POST /platform_api/DownloadHistoryReport"), 1);
+    assert_eq!(
+        app.upstream("POST /platform_api/GetCallHistory") - history_before,
+        pages,
+        "one GetCallHistory by id per page of sessions"
+    );
+
+    assert_eq!(report_sessions(&app, &id).await.0, expected);
+    assert_eq!(
+        app.upstream("POST /platform_api/DownloadHistoryReport"),
+        1,
+        "a second read downloads nothing"
+    );
+    assert_eq!(
+        app.upstream("POST /platform_api/GetCallHistory") - history_before,
+        pages,
+        "and loads no session again"
+    );
+}
+
 #[tokio::test]
 async fn mutations_are_refused_over_get() {
     let app = TestApp::spawn().await;

@@ -1,7 +1,8 @@
 //! Emulated Voximplant Management API (providers.md §3): form or query parameters, RS256
 //! JWT verification (`kid`, `iss`, signature, expiry, `exp <= iat + 3600`), errors as
 //! `{"error": {"code", "msg"}}` with HTTP 200, `count` over 1000 and `offset` over 10000
-//! rejected.
+//! rejected; asynchronous audit and call history reports (GetAuditLogAsync,
+//! GetCallHistoryAsync, GetHistoryReports, DownloadHistoryReport as gzip CSV).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -48,9 +49,46 @@ pub(super) struct VoximplantState {
     reports: Mutex<Vec<Report>>,
 }
 
-/// An asynchronous report: its rows are fixed when it is requested.
+/// What a report lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReportKind {
+    Audit,
+    Calls,
+}
+
+impl ReportKind {
+    /// Its `history_type` in GetHistoryReports.
+    fn history_type(self) -> &'static str {
+        match self {
+            ReportKind::Audit => "audit",
+            ReportKind::Calls => "calls",
+        }
+    }
+}
+
+/// Session columns of a call history report: `CallSessionInfoType` names
+/// (providers.md §3.5 leaves the real layout unconfirmed).
+const SESSION_COLUMNS: [&str; 13] = [
+    "call_session_history_id",
+    "account_id",
+    "application_id",
+    "application_name",
+    "user_id",
+    "rule_name",
+    "start_date",
+    "duration",
+    "initiator_address",
+    "media_server_address",
+    "log_file_url",
+    "finish_reason",
+    "audio_quality",
+];
+
+/// An asynchronous report: its rows (indices into the audit log or the sessions) are
+/// fixed when it is requested.
 struct Report {
     id: u64,
+    kind: ReportKind,
     created: DateTime<Utc>,
     ready_at: DateTime<Utc>,
     filters: Value,
@@ -109,21 +147,36 @@ impl VoximplantState {
     }
 
     fn audit_log_async(&self, p: &HashMap<String, String>) -> Response {
-        let (Some(from), Some(to)) = (
-            p.get("from_date").and_then(|v| parse_time(v)),
-            p.get("to_date").and_then(|v| parse_time(v)),
-        ) else {
-            return error(
-                BAD_PARAMETER,
-                "from_date and to_date are required (YYYY-MM-DD HH:mm:ss)",
-            );
+        let (from, to) = match required_window(p) {
+            Ok(window) => window,
+            Err(refused) => return *refused,
         };
         let index: HashMap<u64, usize> = self.audit.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-        let mut rows: Vec<usize> = self
+        let rows = self
             .audit_matching(p, from, to)
             .iter()
             .filter_map(|e| index.get(&e.id).copied())
             .collect();
+        self.new_report(ReportKind::Audit, p, rows)
+    }
+
+    fn call_history_async(&self, p: &HashMap<String, String>) -> Response {
+        let (from, to) = match required_window(p) {
+            Ok(window) => window,
+            Err(refused) => return *refused,
+        };
+        let matching = match self.sessions_matching(p, from, to) {
+            Ok(matching) => matching,
+            Err(refused) => return *refused,
+        };
+        let index: HashMap<u64, usize> = self.sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        let rows = matching.iter().filter_map(|s| index.get(&s.id).copied()).collect();
+        self.new_report(ReportKind::Calls, p, rows)
+    }
+
+    /// Stores a report of `rows` (newest first as matched), ready after the configured
+    /// delay.
+    fn new_report(&self, kind: ReportKind, p: &HashMap<String, String>, mut rows: Vec<usize>) -> Response {
         if p.get("desc_order").is_none_or(|v| v != "true") {
             rows.reverse();
         }
@@ -137,6 +190,7 @@ impl VoximplantState {
         );
         reports.push(Report {
             id,
+            kind,
             created: now,
             ready_at: now + self.report_delay,
             filters,
@@ -158,8 +212,8 @@ impl VoximplantState {
                 let size = r.rows.len() as f64 * 0.0002;
                 let store_until = (r.created + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
                 let mut v = json!({
-                    "history_report_id": r.id, "history_type": "audit", "created": stamp(r.created), "format": "csv",
-                    "file_name": format!("audit_{}.csv", r.id), "file_size": size, "download_size": size / 4.0,
+                    "history_report_id": r.id, "history_type": r.kind.history_type(), "created": stamp(r.created),
+                    "format": "csv", "file_name": format!("{}_{}.csv", r.kind.history_type(), r.id), "file_size": size, "download_size": size / 4.0,
                     "download_count": r.download_count, "store_until": store_until,
                     "filters": r.filters, "calculated_data": {},
                 });
@@ -187,7 +241,11 @@ impl VoximplantState {
         }
         report.download_count += 1;
         report.last_downloaded = Some(now);
-        let gz = match self.audit_csv(&report.rows) {
+        let csv = match report.kind {
+            ReportKind::Audit => self.audit_csv(&report.rows),
+            ReportKind::Calls => self.calls_csv(&report.rows),
+        };
+        let gz = match csv {
             Ok(bytes) => bytes,
             Err(e) => return error(500, &format!("Internal error: {e}")),
         };
@@ -203,7 +261,7 @@ impl VoximplantState {
         }
     }
 
-    /// The rows as gzipped CSV with a header row.
+    /// Audit entries as gzipped CSV with a header row.
     fn audit_csv(&self, rows: &[usize]) -> std::io::Result<Vec<u8>> {
         const COLUMNS: [&str; 9] = [
             "audit_log_id",
@@ -216,21 +274,12 @@ impl VoximplantState {
             "cmd_args",
             "cmd_result",
         ];
-        let mut csv = csv::Writer::from_writer(Vec::new());
-        csv.write_record(COLUMNS)?;
-        for &i in rows {
-            let e = &self.audit[i].json;
-            let cells = COLUMNS.map(|k| match &e[k] {
-                Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            csv.write_record(cells)?;
-        }
-        let plain = csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &plain)?;
-        gz.finish()
+        gzipped_csv(&COLUMNS, rows.iter().map(|&i| &self.audit[i].json))
+    }
+
+    /// Sessions as gzipped CSV with a header row, one row per session.
+    fn calls_csv(&self, rows: &[usize]) -> std::io::Result<Vec<u8>> {
+        gzipped_csv(&SESSION_COLUMNS, rows.iter().map(|&i| &self.sessions[i].base))
     }
 
     pub fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
@@ -318,31 +367,33 @@ impl VoximplantState {
         Json(body).into_response()
     }
 
-    fn call_history(&self, p: &HashMap<String, String>) -> Response {
-        let (from, to, count, offset) = match window_and_paging(p, 20) {
-            Ok(v) => v,
-            Err(refused) => return *refused,
-        };
+    /// Sessions in `from..=to` matching the filter parameters, newest first.
+    fn sessions_matching(
+        &self,
+        p: &HashMap<String, String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<&VoxSession>, Box<Response>> {
         let list =
             |name: &str| -> Option<Vec<String>> { p.get(name).map(|v| v.split(';').map(str::to_string).collect()) };
         let ids: Option<Vec<u64>> =
             list("call_session_history_id").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
         if ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
-            return error(
+            return Err(Box::new(error(
                 BAD_PARAMETER,
                 "Invalid parameter value: call_session_history_id (at most 1000 ids)",
-            );
+            )));
         }
         if p.contains_key("application_id") && p.contains_key("application_name") {
-            return error(
+            return Err(Box::new(error(
                 BAD_PARAMETER,
                 "application_id and application_name are mutually exclusive",
-            );
+            )));
         }
         let users: Option<Vec<u64>> = list("user_id").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
         let remote = list("remote_number");
         let local = list("local_number");
-        let matching: Vec<&VoxSession> = self
+        let matching = self
             .sessions
             .iter()
             .filter(|s| s.start >= from && s.start <= to)
@@ -364,6 +415,18 @@ impl VoximplantState {
                     .is_none_or(|l| s.local_numbers.iter().any(|n| l.contains(n)))
             })
             .collect();
+        Ok(matching)
+    }
+
+    fn call_history(&self, p: &HashMap<String, String>) -> Response {
+        let (from, to, count, offset) = match window_and_paging(p, 20) {
+            Ok(v) => v,
+            Err(refused) => return *refused,
+        };
+        let matching = match self.sessions_matching(p, from, to) {
+            Ok(matching) => matching,
+            Err(refused) => return *refused,
+        };
         let flag = |name: &str| p.get(name).is_some_and(|v| v == "true");
         let ordered: Box<dyn Iterator<Item = &&VoxSession>> = if flag("desc_order") {
             Box::new(matching.iter())
@@ -393,6 +456,38 @@ impl VoximplantState {
         }
         Json(body).into_response()
     }
+}
+
+/// `from_date`/`to_date` of a report request (both required).
+fn required_window(p: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTime<Utc>), Box<Response>> {
+    match (
+        p.get("from_date").and_then(|v| parse_time(v)),
+        p.get("to_date").and_then(|v| parse_time(v)),
+    ) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => Err(Box::new(error(
+            BAD_PARAMETER,
+            "from_date and to_date are required (YYYY-MM-DD HH:mm:ss)",
+        ))),
+    }
+}
+
+/// JSON objects as gzipped CSV: a header row of `columns`, then one row per object
+/// (strings as they are, other values as JSON, null as an empty cell).
+fn gzipped_csv<'a>(columns: &[&str], rows: impl Iterator<Item = &'a Value>) -> std::io::Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(columns)?;
+    for row in rows {
+        csv.write_record(columns.iter().map(|k| match &row[*k] {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }))?;
+    }
+    let plain = csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain)?;
+    gz.finish()
 }
 
 /// `from_date`, `to_date`, `count`, `offset` of a listing request.
@@ -451,6 +546,7 @@ async fn method(
         "GetCallHistory" => state.call_history(&p),
         "GetAuditLog" => state.audit_log(&p),
         "GetAuditLogAsync" => state.audit_log_async(&p),
+        "GetCallHistoryAsync" => state.call_history_async(&p),
         "GetHistoryReports" => state.history_reports(&p),
         "DownloadHistoryReport" => state.download(&p),
         other => error(BAD_PARAMETER, &format!("Unknown method {other}")),

@@ -265,7 +265,7 @@ pub struct VoximplantCallSessionFilter {
 }
 
 impl VoximplantCallSessionFilter {
-    fn into_domain(self) -> Result<SessionFilter, GatewayError> {
+    pub(super) fn into_domain(self) -> Result<SessionFilter, GatewayError> {
         if self.application_id.is_some() && self.application_name.is_some() {
             return Err(GatewayError::bad_input(
                 "give `applicationId` or `applicationName`, not both",

@@ -1,6 +1,7 @@
 //! Voximplant's asynchronous history reports in GraphQL: the
-//! `requestVoximplantAuditLogReport` mutation and the `VoximplantHistoryReport` node,
-//! whose `entries` page the downloaded report once it is completed.
+//! `requestVoximplantAuditLogReport` and `requestVoximplantCallHistoryReport` mutations
+//! and the `VoximplantHistoryReport` node, whose `entries` (audit) or `callSessions`
+//! (calls) page the downloaded report once it is completed.
 
 use std::sync::Arc;
 
@@ -12,9 +13,12 @@ use serde::{Deserialize, Serialize};
 use super::connection::{PageArgs, connection_names};
 use super::error::GatewayError;
 use super::scope::scope;
+use super::voximplant::{VoximplantCallSession, VoximplantCallSessionFilter};
 use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditLogFilter};
-use crate::domain::{NodeKind, encode_id};
+use crate::domain::{NodeKind, Provider, encode_id};
 use crate::providers::voximplant::reports::HistoryReport;
+use crate::providers::voximplant::session_key;
+use crate::upstream::UpstreamError;
 
 /// Whether a report can be read yet.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -37,17 +41,58 @@ connection_names!(
     "VoximplantReportEntryConnection",
     "VoximplantReportEntryEdge"
 );
+connection_names!(
+    SessionNames,
+    "VoximplantReportCallSessionConnection",
+    "VoximplantReportCallSessionEdge"
+);
 
 /// `totalCount` of a downloaded report: its row count, known once the file is parsed.
 #[derive(SimpleObject)]
 pub struct ReportTotal {
-    /// Number of entries in the report.
+    /// Number of rows (entries or sessions) in the report.
     total_count: i64,
+}
+
+impl ReportTotal {
+    fn of(rows: usize) -> Self {
+        ReportTotal {
+            total_count: i64::try_from(rows).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 /// The connection type of `VoximplantHistoryReport.entries`.
 pub type EntryConnection =
     Connection<String, VoximplantAuditLogEntry, ReportTotal, EmptyFields, EntryNames, EntryNames>;
+
+/// The connection type of `VoximplantHistoryReport.callSessions`.
+pub type SessionConnection =
+    Connection<String, VoximplantCallSession, ReportTotal, EmptyFields, SessionNames, SessionNames>;
+
+impl VoximplantHistoryReport {
+    /// A report can be read once it is completed, and only as what it lists.
+    fn readable(&self, history_type: &str) -> Result<(), GatewayError> {
+        if self.0.completed.is_none() {
+            return Err(GatewayError::bad_input(
+                "the report is still being prepared; poll its `status`",
+            ));
+        }
+        match self.0.history_type.as_deref() {
+            Some(t) if t != history_type => Err(GatewayError::bad_input(format!(
+                "this is a `{t}` report; it has no {history_type} rows"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The rows `first`/`after` select out of `total`, and whether more follow.
+    fn rows(&self, args: &PageArgs<'_, RowIndex>, total: usize) -> (std::ops::Range<usize>, bool) {
+        let start = args.after.as_ref().map_or(0, |RowIndex(i)| i + 1).min(total);
+        let end = (start + args.first).min(total);
+        (start..end, end < total)
+    }
+}
 
 #[Object]
 impl VoximplantHistoryReport {
@@ -110,22 +155,55 @@ impl VoximplantHistoryReport {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<EntryConnection> {
-        if self.0.completed.is_none() {
-            return Err(GatewayError::bad_input("the report is still being prepared; poll its `status`").into());
-        }
-        if self.0.history_type.as_deref().is_some_and(|t| t != "audit") {
-            return Err(GatewayError::bad_input("only audit reports can be read as entries").into());
-        }
+        self.readable("audit")?;
         let connection = format!("report:{}", self.0.id);
         let args = PageArgs::<RowIndex>::parse(ctx, "voximplantReportEntries", connection, first, after.as_deref())?;
         let rows = scope(ctx)?.voximplant()?.service.audit_report_rows(self.0.id).await?;
-        let start = args.after.as_ref().map_or(0, |RowIndex(i)| i + 1);
-        let end = (start + args.first).min(rows.0.len());
-        let items = (start..end).map(|i| (RowIndex(i), rows.0[i].clone()));
-        let total = ReportTotal {
-            total_count: i64::try_from(rows.0.len()).unwrap_or(i64::MAX),
-        };
-        Ok(args.connection_with(items, end < rows.0.len(), VoximplantAuditLogEntry, total))
+        let (range, has_next) = self.rows(&args, rows.0.len());
+        let items = range.map(|i| (RowIndex(i), rows.0[i].clone()));
+        Ok(args.connection_with(items, has_next, VoximplantAuditLogEntry, ReportTotal::of(rows.0.len())))
+    }
+
+    /// The sessions of a call history report, newest first. Each page's sessions are
+    /// loaded typed, with their calls, by one GetCallHistory by id (cached like any
+    /// session). The file is downloaded once per tenant and cached; asking before the
+    /// report is COMPLETED is BAD_USER_INPUT.
+    async fn call_sessions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<SessionConnection> {
+        self.readable("calls")?;
+        let connection = format!("report:{}", self.0.id);
+        let args =
+            PageArgs::<RowIndex>::parse(ctx, "voximplantReportCallSessions", connection, first, after.as_deref())?;
+        let voximplant = scope(ctx)?.voximplant()?;
+        let rows = voximplant.service.call_report_sessions(self.0.id).await?;
+        let (range, has_next) = self.rows(&args, rows.0.len());
+        let keys: Vec<String> = rows.0[range.clone()]
+            .iter()
+            .map(|r| session_key(r.id, r.start))
+            .collect();
+        let Ok(mut loaded) = voximplant.sessions.load_many(keys.iter().cloned()).await;
+        let mut items = Vec::with_capacity(keys.len());
+        for (i, key) in range.zip(keys) {
+            match loaded.remove(&key) {
+                Some(Ok(Some(session))) => items.push((RowIndex(i), session)),
+                Some(Err(e)) => return Err(e.into()),
+                _ => {
+                    return Err(UpstreamError::bad_response(
+                        Provider::Voximplant,
+                        format!(
+                            "call report {} lists session {key}, which GetCallHistory does not return",
+                            self.0.id
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(args.connection_with(items, has_next, VoximplantCallSession, ReportTotal::of(rows.0.len())))
     }
 }
 
@@ -147,6 +225,23 @@ impl Mutation {
         let id = service
             .request_audit_report(&filter.unwrap_or_default().into_domain())
             .await?;
+        let report = service.report(id).await?;
+        Ok(VoximplantHistoryReport(
+            report.ok_or_else(|| GatewayError::internal("a new report is not listed"))?,
+        ))
+    }
+
+    /// Starts an asynchronous call history report (GetCallHistoryAsync) for large exports
+    /// and returns it, PENDING at first. Poll it with `node(id)`; once COMPLETED, read
+    /// `callSessions`. The date window follows `voximplantCallSessions`' rules.
+    async fn request_voximplant_call_history_report(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<VoximplantCallSessionFilter>,
+    ) -> async_graphql::Result<VoximplantHistoryReport> {
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let service = &scope(ctx)?.voximplant()?.service;
+        let id = service.request_call_history_report(&filter).await?;
         let report = service.report(id).await?;
         Ok(VoximplantHistoryReport(
             report.ok_or_else(|| GatewayError::internal("a new report is not listed"))?,
