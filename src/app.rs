@@ -17,7 +17,7 @@ use crate::cache::Cache;
 use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
 use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
 use crate::graphql::build_schema;
-use crate::http::{AppState, router};
+use crate::http::{AppState, Documents, router};
 use crate::tenancy::Tenants;
 use crate::upstream::build_http_client;
 
@@ -84,6 +84,7 @@ impl Application {
             max_body_bytes: config.graphql.max_body_bytes,
             max_fields: config.graphql.max_aliases,
             requests: Arc::new(AtomicU64::new(0)),
+            documents: Documents::default(),
         };
         let listener = TcpListener::bind(config.server.listen).await?;
         let addr = listener.local_addr()?;

@@ -1,25 +1,31 @@
 //! Loading one id through a request's DataLoader and rendering the answer: found, not
 //! found (`null`), or the provider's error with its code.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 
 use super::error::GatewayError;
-use crate::providers::Lookup;
+use crate::providers::CachedLoader;
 
-/// Loads `id` and renders a found record with `render`.
+/// Loads `id` and renders a found record with `render`. A cached answer is used at once;
+/// only misses go through the DataLoader's batch (and its short batching delay).
 pub async fn load<L, T, R>(
     loader: &DataLoader<L>,
     id: String,
     render: impl FnOnce(Arc<T>) -> R,
 ) -> Result<Option<R>, GatewayError>
 where
-    L: Loader<String, Value = Lookup<T>, Error = Infallible>,
+    L: CachedLoader<Record = T>,
     T: Send + Sync + 'static,
 {
-    let Ok(answer) = loader.load_one(id).await;
+    let answer = match loader.loader().cached(&id).await {
+        Some(hit) => Some(hit),
+        None => {
+            let Ok(answer) = loader.load_one(id).await;
+            answer
+        }
+    };
     match answer {
         None => Ok(None),
         Some(lookup) => Ok(lookup?.map(render)),

@@ -137,7 +137,9 @@ async fn execute(
             return refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "unknown API key");
         }
     };
-    // Parsing here caches the document in the request, so execution does not parse again.
+    // The document is parsed (or taken from the document cache) here and kept in the
+    // request, so execution does not parse again.
+    state.documents.attach(&mut request);
     let operation_name = request.operation_name.clone();
     if let Ok(doc) = request.parsed_query() {
         if via_get && hygiene::selects_non_query(doc, operation_name.as_deref()) {

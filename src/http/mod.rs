@@ -1,6 +1,7 @@
 //! The axum router: `/graphql` (POST JSON, GET queries or GraphiQL), `/healthz`,
 //! `/readyz`, `/metrics`.
 
+mod documents;
 mod graphql;
 mod hygiene;
 
@@ -12,6 +13,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+
+pub use documents::Documents;
 
 use crate::cache::Cache;
 use crate::graphql::AppSchema;
@@ -26,6 +29,7 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub max_fields: usize,
     pub requests: Arc<AtomicU64>,
+    pub documents: documents::Documents,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -71,5 +75,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     }
     out.push_str("# TYPE switchboard_cache_entries gauge\n");
     out.push_str(&format!("switchboard_cache_entries {}\n", state.cache.entry_count()));
+    out.push_str("# TYPE switchboard_parsed_documents gauge\n");
+    out.push_str(&format!(
+        "switchboard_parsed_documents {}\n",
+        state.documents.entry_count()
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

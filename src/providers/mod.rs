@@ -6,10 +6,25 @@ pub mod oneuptime;
 pub mod signalwire;
 pub mod voximplant;
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
 
 use crate::upstream::UpstreamError;
 
 /// A DataLoader's answer for one id: found, not found, or that id's upstream failure
 /// (per id, so one failing id does not fail its neighbours).
 pub type Lookup<T> = Result<Option<Arc<T>>, UpstreamError>;
+
+/// A by-id loader that can answer from the cache alone. A DataLoader waits a moment to
+/// collect a batch; asking `cached` first lets a cache hit skip that wait (and the
+/// batching machinery) entirely, so only misses are batched.
+pub trait CachedLoader: Loader<String, Value = Lookup<Self::Record>, Error = Infallible> {
+    type Record: Send + Sync + 'static;
+
+    /// The answer for `key` when it needs no upstream call (cached, or an id that cannot
+    /// exist); `None` when it must be loaded.
+    fn cached(&self, key: &str) -> impl Future<Output = Option<Lookup<Self::Record>>> + Send;
+}

@@ -9,7 +9,7 @@ use async_graphql::dataloader::Loader;
 
 use super::OneUptime;
 use super::model::CallLog;
-use crate::providers::Lookup;
+use crate::providers::{CachedLoader, Lookup};
 
 /// Loads OneUptime call logs by native id.
 pub struct CallLogLoader(pub Arc<OneUptime>);
@@ -20,5 +20,13 @@ impl Loader<String> for CallLogLoader {
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
         Ok(self.0.call_logs_by_id(keys).await)
+    }
+}
+
+impl CachedLoader for CallLogLoader {
+    type Record = CallLog;
+
+    async fn cached(&self, key: &str) -> Option<Lookup<CallLog>> {
+        self.0.cached_call_log(key).await
     }
 }

@@ -11,7 +11,7 @@ use futures::future::join_all;
 
 use super::SignalWire;
 use super::model::{VideoLog, VoiceLog};
-use crate::providers::Lookup;
+use crate::providers::{CachedLoader, Lookup};
 
 /// Loads voice logs by native id.
 pub struct VoiceLogLoader(pub Arc<SignalWire>);
@@ -29,6 +29,14 @@ impl Loader<String> for VoiceLogLoader {
     }
 }
 
+impl CachedLoader for VoiceLogLoader {
+    type Record = VoiceLog;
+
+    async fn cached(&self, key: &str) -> Option<Lookup<VoiceLog>> {
+        self.0.cached_voice_log(key).await
+    }
+}
+
 impl Loader<String> for VideoLogLoader {
     type Value = Lookup<VideoLog>;
     type Error = Infallible;
@@ -36,5 +44,13 @@ impl Loader<String> for VideoLogLoader {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
         let results = join_all(keys.iter().map(|id| self.0.video_log(id))).await;
         Ok(keys.iter().cloned().zip(results).collect())
+    }
+}
+
+impl CachedLoader for VideoLogLoader {
+    type Record = VideoLog;
+
+    async fn cached(&self, key: &str) -> Option<Lookup<VideoLog>> {
+        self.0.cached_video_log(key).await
     }
 }

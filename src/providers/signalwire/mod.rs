@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, CacheKey, TenantId, Weigh};
 use crate::config::{SignalWireConfig, UpstreamConfig};
 use crate::domain::{CallLogCore, Provider};
+use crate::providers::Lookup;
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::{VideoLogLoader, VoiceLogLoader};
@@ -159,11 +160,36 @@ impl SignalWire {
         self.window::<Video>(filter, after, first).await
     }
 
+    /// A voice log answered without an upstream call: cached, or an id that is no UUID.
+    pub async fn cached_voice_log(&self, id: &str) -> Option<Lookup<VoiceLog>> {
+        self.cached_record::<Voice>(id).await
+    }
+
+    /// A video log answered without an upstream call: cached, or an id that is no UUID.
+    pub async fn cached_video_log(&self, id: &str) -> Option<Lookup<VideoLog>> {
+        self.cached_record::<Video>(id).await
+    }
+
+    async fn cached_record<C: Collection>(&self, id: &str) -> Option<Lookup<C::Record>> {
+        let Ok(uuid) = Uuid::parse_str(id) else {
+            return Some(Ok(None));
+        };
+        let hit = self
+            .cache
+            .get::<Option<Arc<C::Record>>>(&self.record_key::<C>(&uuid))
+            .await?;
+        Some(Ok((*hit).clone()))
+    }
+
+    fn record_key<C: Collection>(&self, uuid: &Uuid) -> CacheKey {
+        CacheKey::new(&self.tenant, Provider::SignalWire, C::RECORD_KIND, uuid.to_string())
+    }
+
     async fn record<C: Collection>(&self, id: &str) -> Result<Option<Arc<C::Record>>, UpstreamError> {
         let Ok(uuid) = Uuid::parse_str(id) else {
             return Ok(None);
         };
-        let key = CacheKey::new(&self.tenant, Provider::SignalWire, C::RECORD_KIND, uuid.to_string());
+        let key = self.record_key::<C>(&uuid);
         let request = PageRequest::new(&format!("{}/{uuid}", C::PATH), []);
         let cached = self
             .cache

@@ -104,20 +104,32 @@ impl Voximplant {
         self.count_of("audit-count", "GetAuditLog", params).await
     }
 
+    /// An entry answered without an upstream call: cached, or a malformed key.
+    pub async fn cached_audit_entry(&self, key: &str) -> Option<Lookup<AuditLogEntry>> {
+        let Some((id, _)) = parse_key(key) else {
+            return Some(Ok(None));
+        };
+        let hit = self
+            .cache
+            .get::<Option<Arc<AuditLogEntry>>>(&self.audit_key(id))
+            .await?;
+        Some(Ok((*hit).clone()))
+    }
+
     /// Entries by `id@unix-seconds` keys: cache first, then one GetAuditLog per batch.
     pub async fn audit_entries_by_key(&self, keys: &[String]) -> HashMap<String, Lookup<AuditLogEntry>> {
         let mut answers = HashMap::with_capacity(keys.len());
         let mut misses = Vec::new();
         for key in keys {
-            let Some((id, at)) = parse_key(key) else {
-                answers.insert(key.clone(), Ok(None));
-                continue;
-            };
-            match self.cache.get::<Option<Arc<AuditLogEntry>>>(&self.audit_key(id)).await {
-                Some(hit) => {
-                    answers.insert(key.clone(), Ok((*hit).clone()));
+            match self.cached_audit_entry(key).await {
+                Some(answer) => {
+                    answers.insert(key.clone(), answer);
                 }
-                None => misses.push((key.clone(), id, at)),
+                None => {
+                    if let Some((id, at)) = parse_key(key) {
+                        misses.push((key.clone(), id, at));
+                    }
+                }
             }
         }
         if misses.is_empty() {

@@ -10,7 +10,7 @@ use async_graphql::dataloader::Loader;
 
 use super::Voximplant;
 use super::model::{AuditLogEntry, CallSession};
-use crate::providers::Lookup;
+use crate::providers::{CachedLoader, Lookup};
 
 /// Loads sessions by `id@unix-seconds` keys.
 pub struct CallSessionLoader(pub Arc<Voximplant>);
@@ -24,6 +24,14 @@ impl Loader<String> for CallSessionLoader {
     }
 }
 
+impl CachedLoader for CallSessionLoader {
+    type Record = CallSession;
+
+    async fn cached(&self, key: &str) -> Option<Lookup<CallSession>> {
+        self.0.cached_session(key).await
+    }
+}
+
 /// Loads audit log entries by `id@unix-seconds` keys.
 pub struct AuditEntryLoader(pub Arc<Voximplant>);
 
@@ -33,5 +41,13 @@ impl Loader<String> for AuditEntryLoader {
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
         Ok(self.0.audit_entries_by_key(keys).await)
+    }
+}
+
+impl CachedLoader for AuditEntryLoader {
+    type Record = AuditLogEntry;
+
+    async fn cached(&self, key: &str) -> Option<Lookup<AuditLogEntry>> {
+        self.0.cached_audit_entry(key).await
     }
 }

@@ -227,6 +227,15 @@ impl Voximplant {
         Ok(count.0)
     }
 
+    /// A session answered without an upstream call: cached, or a malformed key.
+    pub async fn cached_session(&self, key: &str) -> Option<Lookup<CallSession>> {
+        let Some((id, _)) = parse_key(key) else {
+            return Some(Ok(None));
+        };
+        let hit = self.cache.get::<Option<Arc<CallSession>>>(&self.record_key(id)).await?;
+        Some(Ok((*hit).clone()))
+    }
+
     /// Sessions by `id@unix-seconds` keys: cache first, then one GetCallHistory per
     /// 1000 misses with `call_session_history_id=a;b;c`.
     #[tracing::instrument(skip(self, keys), fields(provider = "voximplant", tenant = self.tenant.as_str(), ids = keys.len()))]
@@ -234,15 +243,15 @@ impl Voximplant {
         let mut answers = HashMap::with_capacity(keys.len());
         let mut misses = Vec::new();
         for key in keys {
-            let Some((id, start)) = parse_key(key) else {
-                answers.insert(key.clone(), Ok(None));
-                continue;
-            };
-            match self.cache.get::<Option<Arc<CallSession>>>(&self.record_key(id)).await {
-                Some(hit) => {
-                    answers.insert(key.clone(), Ok((*hit).clone()));
+            match self.cached_session(key).await {
+                Some(answer) => {
+                    answers.insert(key.clone(), answer);
                 }
-                None => misses.push((key.clone(), id, start)),
+                None => {
+                    if let Some((id, start)) = parse_key(key) {
+                        misses.push((key.clone(), id, start));
+                    }
+                }
             }
         }
         let chunks: Vec<_> = misses.chunks(MAX_IDS).collect();

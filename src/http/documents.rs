@@ -1,0 +1,77 @@
+//! Parsed GraphQL documents, cached by query text. Clients send the same few queries over
+//! and over; parsing one costs more than executing a cached by-id lookup, so a request
+//! whose text was seen before gets a clone of the parsed document instead. Validation
+//! still runs on every request (it depends on the variables).
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::ExecutableDocument;
+
+/// Total query text the cache keeps (it is bounded by the texts' bytes; a parsed document
+/// is a small multiple of its text).
+const MAX_TEXT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Query text -> parsed document; only documents that parsed are kept.
+#[derive(Clone)]
+pub struct Documents(moka::sync::Cache<Arc<str>, Arc<ExecutableDocument>>);
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents(
+            moka::sync::Cache::builder()
+                .max_capacity(MAX_TEXT_BYTES)
+                .weigher(|text: &Arc<str>, _| u32::try_from(text.len()).unwrap_or(u32::MAX))
+                .build(),
+        )
+    }
+}
+
+impl Documents {
+    /// Gives `request` its parsed document: from the cache when its text was seen, else
+    /// parsed now (and kept when it parses).
+    pub fn attach(&self, request: &mut async_graphql::Request) {
+        if let Some(doc) = self.0.get(request.query.as_str()) {
+            request.set_parsed_query((*doc).clone());
+            return;
+        }
+        if let Ok(doc) = request.parsed_query() {
+            let doc = Arc::new(doc.clone());
+            self.0.insert(Arc::from(request.query.as_str()), doc);
+        }
+    }
+
+    /// Number of cached documents (approximate until maintenance runs).
+    pub fn entry_count(&self) -> u64 {
+        self.0.entry_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seen_query_reuses_its_parsed_document_and_a_broken_one_is_not_kept() {
+        let documents = Documents::default();
+        let query = "{ node(id: \"x\") { id } }";
+        let mut first = async_graphql::Request::new(query);
+        documents.attach(&mut first);
+        documents.0.run_pending_tasks();
+        assert_eq!(documents.entry_count(), 1);
+        let mut second = async_graphql::Request::new(query);
+        documents.attach(&mut second);
+        assert_eq!(
+            second.parsed_query().unwrap().operations.iter().count(),
+            1,
+            "the cached document is attached"
+        );
+        let mut broken = async_graphql::Request::new("{ node(");
+        documents.attach(&mut broken);
+        documents.0.run_pending_tasks();
+        assert_eq!(
+            documents.entry_count(),
+            1,
+            "a document that does not parse is not cached"
+        );
+    }
+}
