@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchboard::config::{OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
-use switchboard::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
+use switchboard::emulator::{Emulator, EmulatorConfig};
 
 const QUERY: &str = "query($id: ID!) { node(id: $id) { id ... on CallLog { provider nativeId status direction
     from to createdAt durationSeconds cost { amount currency } } } }";
@@ -30,29 +29,7 @@ async fn serve(base: &str) {
     let base: url::Url = base.parse().expect("emulator URL");
     let mut config = switchboard::Config::default();
     config.server.listen = "127.0.0.1:0".parse().expect("static address");
-    config.providers.signalwire = Some(SignalWireConfig {
-        space_url: base.clone(),
-        project_id: "demo-project".into(),
-        api_token: Secret::new("demo-token"),
-        page_size: 100,
-        concurrency: 16,
-    });
-    config.providers.oneuptime = Some(OneUptimeConfig {
-        base_url: base.clone(),
-        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
-        page_size: 100,
-        concurrency: 8,
-    });
-    config.providers.voximplant = Some(VoximplantConfig {
-        base_url: base,
-        credentials_file: None,
-        credentials_json: Some(Secret::new(demo_credentials())),
-        currency: "USD".into(),
-        lookback: Duration::from_secs(30 * 24 * 3600),
-        page_size: 100,
-        token_lifetime: Duration::from_secs(300),
-        concurrency: 8,
-    });
+    switchboard::use_emulator(&mut config, &base);
     let app = switchboard::Application::build(config).await.expect("gateway builds");
     println!("gateway http://{}/graphql", app.local_addr());
     app.run_until_stopped().await.expect("gateway runs");

@@ -6,43 +6,22 @@
 //! gateway's overhead against paging every provider's API directly (same emulator, same
 //! upstream page sizes, no gateway). Both runs start with cold caches.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 use switchboard::Application;
-use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
+use switchboard::config::{Config, Secret};
 use switchboard::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
 use switchboard::providers::voximplant::auth::{ServiceAccount, TokenSource, system_clock};
 
+/// The upstream page size `use_emulator` configures; the direct runs use the same.
 const UPSTREAM_PAGE: u32 = 100;
 
 fn config(emulator: &Emulator) -> Config {
     let mut config = Config::default();
     config.server.listen = "127.0.0.1:0".parse().expect("static address");
     config.graphql.cursor_secret = Some(Secret::new("bench"));
-    config.providers.signalwire = Some(SignalWireConfig {
-        space_url: emulator.base_url(),
-        project_id: "demo-project".into(),
-        api_token: Secret::new("demo-token"),
-        page_size: UPSTREAM_PAGE,
-        concurrency: 16,
-    });
-    config.providers.oneuptime = Some(OneUptimeConfig {
-        base_url: emulator.base_url(),
-        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
-        page_size: UPSTREAM_PAGE,
-        concurrency: 8,
-    });
-    config.providers.voximplant = Some(VoximplantConfig {
-        base_url: emulator.base_url(),
-        credentials_file: None,
-        credentials_json: Some(Secret::new(demo_credentials())),
-        currency: "USD".into(),
-        lookback: Duration::from_secs(3650 * 24 * 3600),
-        page_size: UPSTREAM_PAGE,
-        token_lifetime: Duration::from_secs(300),
-        concurrency: 8,
-    });
+    switchboard::use_emulator(&mut config, &emulator.base_url());
     config
 }
 

@@ -21,6 +21,36 @@ use crate::http::{AppState, Documents, router};
 use crate::tenancy::Tenants;
 use crate::upstream::build_http_client;
 
+/// Points every provider of `config` at the built-in emulator at `base`, with the
+/// emulator's demo credentials (demo mode, benchmarks).
+pub fn use_emulator(config: &mut Config, base: &url::Url) {
+    let credential = &EmulatorConfig::default().signalwire_credentials[0];
+    config.providers.signalwire = Some(SignalWireConfig {
+        space_url: base.clone(),
+        project_id: credential.project_id.clone(),
+        api_token: Secret::new(credential.api_token.clone()),
+        page_size: 100,
+        concurrency: 16,
+    });
+    config.providers.oneuptime = Some(OneUptimeConfig {
+        base_url: base.clone(),
+        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
+        page_size: 100,
+        concurrency: 8,
+    });
+    config.providers.voximplant = Some(VoximplantConfig {
+        base_url: base.clone(),
+        credentials_file: None,
+        credentials_json: Some(Secret::new(demo_credentials())),
+        currency: "USD".into(),
+        // The seeded data ends on a fixed date; look far enough back to show it.
+        lookback: Duration::from_secs(3650 * 24 * 3600),
+        page_size: 100,
+        token_lifetime: Duration::from_secs(300),
+        concurrency: 8,
+    });
+}
+
 /// A built, bound, not yet running gateway.
 pub struct Application {
     listener: TcpListener,
@@ -35,31 +65,7 @@ impl Application {
     pub async fn build(mut config: Config) -> std::io::Result<Application> {
         let emulator = if config.has_no_providers() {
             let emulator = Emulator::start(EmulatorConfig::default()).await?;
-            let credential = &EmulatorConfig::default().signalwire_credentials[0];
-            config.providers.signalwire = Some(SignalWireConfig {
-                space_url: emulator.base_url(),
-                project_id: credential.project_id.clone(),
-                api_token: Secret::new(credential.api_token.clone()),
-                page_size: 100,
-                concurrency: 16,
-            });
-            config.providers.oneuptime = Some(OneUptimeConfig {
-                base_url: emulator.base_url(),
-                api_key: Secret::new(DEMO_ONEUPTIME_KEY),
-                page_size: 100,
-                concurrency: 8,
-            });
-            config.providers.voximplant = Some(VoximplantConfig {
-                base_url: emulator.base_url(),
-                credentials_file: None,
-                credentials_json: Some(Secret::new(demo_credentials())),
-                currency: "USD".into(),
-                // The seeded data ends on a fixed date; look far enough back to show it.
-                lookback: std::time::Duration::from_secs(3650 * 24 * 3600),
-                page_size: 100,
-                token_lifetime: std::time::Duration::from_secs(300),
-                concurrency: 8,
-            });
+            use_emulator(&mut config, &emulator.base_url());
             tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
             Some(emulator)
         } else {

@@ -23,5 +23,5 @@ pub mod tenancy;
 pub mod timeline;
 pub mod upstream;
 
-pub use app::Application;
+pub use app::{Application, use_emulator};
 pub use config::Config;
