@@ -137,6 +137,37 @@ async fn too_deep_queries_are_refused_by_validation() {
 }
 
 #[tokio::test]
+async fn syntax_validation_and_variable_errors_carry_bad_user_input() {
+    let app = TestApp::spawn_with(small_emulator(), |c, _| c.graphql.max_depth = 3).await;
+    let cases = [
+        ("{ signalWireVoiceLogs(first: 5) { edges { node { id } }", json!({})),
+        ("{ nope }", json!({})),
+        (
+            "{ signalWireVoiceLogs(first: \"five\") { edges { node { id } } } }",
+            json!({}),
+        ),
+        (
+            "query($f: Int) { signalWireVoiceLogs(first: $f) { edges { node { id } } } }",
+            json!({"f": "x"}),
+        ),
+        (
+            "{ signalWireVoiceLogs { edges { node { ... on SignalWireVoiceLog { parent { id } } } } } }",
+            json!({}),
+        ),
+    ];
+    for (query, variables) in cases {
+        let r = app.query(query, variables).await;
+        assert!(r["data"].is_null(), "{query}: {r}");
+        let codes = error_codes(&r);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == "BAD_USER_INPUT"),
+            "{query}: {r}"
+        );
+    }
+    assert_eq!(app.upstream_total(), 0);
+}
+
+#[tokio::test]
 async fn health_ready_and_metrics_answer() {
     let app = TestApp::spawn().await;
     let base = app.url.trim_end_matches("/graphql").to_string();

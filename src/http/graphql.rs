@@ -48,6 +48,16 @@ fn is_object(bytes: &[u8]) -> bool {
     bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
+/// Errors from the gateway's own resolvers always carry a code; one without is
+/// async-graphql's verdict on the request itself (syntax, validation, depth and
+/// complexity limits, a variable of the wrong type), so it is the caller's bad input.
+fn code_request_error(error: &mut async_graphql::ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", ErrorCode::BadUserInput.as_str());
+    }
+}
+
 /// A request refused before execution, as a GraphQL error body.
 fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     let body = json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
@@ -164,6 +174,9 @@ async fn execute(
     let notes = std::sync::Arc::new(ResponseNotes::default());
     let request = request.data(RequestScope::new(tenant)).data(notes.clone());
     let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        code_request_error(error);
+    }
     if notes.scan_cut.load(Ordering::Relaxed) {
         response
             .extensions
