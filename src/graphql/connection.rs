@@ -22,6 +22,8 @@ pub struct Paging {
 pub struct PageArgs<'a, P> {
     pub first: usize,
     pub after: Option<P>,
+    /// Items one `callLogs` stream may scan per page (config `timeline_scan_bound`).
+    pub scan_bound: usize,
     codec: &'a CursorCodec,
     connection: &'static str,
     filter: String,
@@ -60,6 +62,7 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         Ok(PageArgs {
             first,
             after,
+            scan_bound: paging.scan_bound,
             codec,
             connection,
             filter,

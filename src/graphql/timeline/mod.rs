@@ -65,8 +65,7 @@ async fn timeline(
     let wanted = wanted_streams(scope, &filter)?;
     let mut at = args.after.clone().unwrap_or_else(|| TimelinePosition::start(wanted));
     let previous = at.clone();
-    let scan_bound = ctx.data::<super::Paging>().map(|p| p.scan_bound).unwrap_or(1_000);
-    let plan = Plan::new(filter, scan_bound);
+    let plan = Plan::new(filter, args.scan_bound);
     let total = Countable::new(
         &plan,
         at.streams.iter().map(|s| (s.stream, s.position.clone())).collect(),
