@@ -71,6 +71,19 @@ pub type SessionConnection =
     Connection<String, VoximplantCallSession, ReportTotal, EmptyFields, SessionNames, SessionNames>;
 
 impl VoximplantHistoryReport {
+    /// `first`/`after` over the rows of this report, read as `history_type` rows.
+    fn page_args<'a>(
+        &self,
+        ctx: &Context<'a>,
+        history_type: &str,
+        connection: &'static str,
+        first: Option<i32>,
+        after: Option<&str>,
+    ) -> Result<PageArgs<'a, RowIndex>, GatewayError> {
+        self.readable(history_type)?;
+        PageArgs::parse(ctx, connection, format!("report:{}", self.0.id), first, after)
+    }
+
     /// A report can be read once it is completed, and only as what it lists.
     fn readable(&self, history_type: &str) -> Result<(), GatewayError> {
         if self.0.completed.is_none() {
@@ -155,9 +168,7 @@ impl VoximplantHistoryReport {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<EntryConnection> {
-        self.readable("audit")?;
-        let connection = format!("report:{}", self.0.id);
-        let args = PageArgs::<RowIndex>::parse(ctx, "voximplantReportEntries", connection, first, after.as_deref())?;
+        let args = self.page_args(ctx, "audit", "voximplantReportEntries", first, after.as_deref())?;
         let rows = scope(ctx)?.voximplant()?.service.audit_report_rows(self.0.id).await?;
         let (range, has_next) = self.rows(&args, rows.0.len());
         let items = range.map(|i| (RowIndex(i), rows.0[i].clone()));
@@ -174,10 +185,7 @@ impl VoximplantHistoryReport {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<SessionConnection> {
-        self.readable("calls")?;
-        let connection = format!("report:{}", self.0.id);
-        let args =
-            PageArgs::<RowIndex>::parse(ctx, "voximplantReportCallSessions", connection, first, after.as_deref())?;
+        let args = self.page_args(ctx, "calls", "voximplantReportCallSessions", first, after.as_deref())?;
         let voximplant = scope(ctx)?.voximplant()?;
         let rows = voximplant.service.call_report_sessions(self.0.id).await?;
         let (range, has_next) = self.rows(&args, rows.0.len());
