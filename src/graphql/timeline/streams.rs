@@ -2,11 +2,12 @@
 //! provider's own cursor machinery (and so its cache), with the gateway-side filter
 //! applied under a bounded scan.
 
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::filter::Plan;
+use super::filter::{Plan, PostFilter};
 use crate::domain::{self, CallLogCore};
 use crate::graphql::call_log::CallLog;
 use crate::graphql::error::GatewayError;
@@ -63,19 +64,40 @@ fn encode<P: Serialize>(position: &P) -> Value {
 
 pub(super) type Batch = StreamBatch<CallLog, Value>;
 
-/// One provider window, rendered: (position, core, view) per item, and whether more follow.
-type Rendered = (Vec<(Value, CallLogCore, CallLog)>, bool);
+/// One scanned item: its stream position, its creation time, and its merge key and view
+/// when it passes the gateway-side filter.
+struct Scanned {
+    position: Value,
+    created_at: DateTime<Utc>,
+    matched: Option<(String, CallLog)>,
+}
 
-/// Renders one provider window's `(position, log)` edges.
+/// One provider window, scanned, and whether more follow.
+type Rendered = (Vec<Scanned>, bool);
+
+/// Scans one provider window's `(position, log)` edges against the gateway-side filter;
+/// only items that pass are rendered (and nothing of a log is copied to check it).
 fn render<P: Serialize, L>(
     edges: Vec<(P, L)>,
     has_next: bool,
-    core: impl Fn(&L) -> CallLogCore,
+    post: &PostFilter,
+    core: impl Fn(&L) -> &CallLogCore,
     view: impl Fn(L) -> CallLog,
 ) -> Rendered {
     let items = edges
         .into_iter()
-        .map(|(p, l)| (encode(&p), core(&l), view(l)))
+        .map(|(p, l)| {
+            let c = core(&l);
+            let created_at = c.created_at;
+            let key = post
+                .matches(c)
+                .then(|| format!("{}:{}", c.provider.as_str(), c.native_id));
+            Scanned {
+                position: encode(&p),
+                created_at,
+                matched: key.map(|k| (k, view(l))),
+            }
+        })
         .collect();
     (items, has_next)
 }
@@ -94,10 +116,10 @@ async fn window(
             let after = decode::<sw::paging::Position>(position)?;
             if stream == Stream::SignalWireVoice {
                 let w = service.voice_logs(&filter, after, n).await?;
-                render(w.edges, w.has_next, |l| l.core().clone(), signalwire::voice_log)
+                render(w.edges, w.has_next, &plan.post, |l| l.core(), signalwire::voice_log)
             } else {
                 let w = service.video_logs(&filter, after, n).await?;
-                render(w.edges, w.has_next, |l| l.core().clone(), signalwire::video_log)
+                render(w.edges, w.has_next, &plan.post, |l| l.core(), signalwire::video_log)
             }
         }
         Stream::OneUptime => {
@@ -107,7 +129,7 @@ async fn window(
                 .service
                 .call_logs(&filter, decode(position)?, n)
                 .await?;
-            render(w.edges, w.has_next, |l| l.core.clone(), oneuptime::call_log)
+            render(w.edges, w.has_next, &plan.post, |l| &l.core, oneuptime::call_log)
         }
         Stream::Voximplant => {
             let filter = plan.voximplant();
@@ -116,7 +138,7 @@ async fn window(
                 .service
                 .sessions(&filter, decode(position)?, n)
                 .await?;
-            render(w.edges, w.has_next, |s| s.core.clone(), voximplant::call_session)
+            render(w.edges, w.has_next, &plan.post, |s| &s.core, voximplant::call_session)
         }
     })
 }
@@ -149,16 +171,19 @@ pub(super) async fn read(
         };
         let (window, has_more) = window(scope, stream, plan, &position, take).await?;
         let mut oldest = None;
-        for (p, core, view) in window {
+        let last = window.len();
+        for (i, seen) in window.into_iter().enumerate() {
             scanned += 1;
-            position = Some(p.clone());
-            oldest = Some(core.created_at);
-            if plan.post.matches(&core) {
-                let key = format!("{}:{}", core.provider.as_str(), core.native_id);
+            oldest = Some(seen.created_at);
+            // Where the scan stands: only the window's last position is kept.
+            if i + 1 == last {
+                position = Some(seen.position.clone());
+            }
+            if let Some((key, view)) = seen.matched {
                 items.push(StreamItem {
-                    created_at: core.created_at,
+                    created_at: seen.created_at,
                     key,
-                    position: p,
+                    position: seen.position,
                     item: view,
                 });
             }
