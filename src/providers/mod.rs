@@ -12,11 +12,18 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 
+use crate::cache::{Cache, CacheKey, Weigh};
 use crate::upstream::UpstreamError;
 
 /// A DataLoader's answer for one id: found, not found, or that id's upstream failure
 /// (per id, so one failing id does not fail its neighbours).
 pub type Lookup<T> = Result<Option<Arc<T>>, UpstreamError>;
+
+/// The cached by-id answer (found, or found not to exist) under `key`; `None` on a miss.
+pub(crate) async fn cached_lookup<T: Weigh>(cache: &Cache, key: &CacheKey) -> Option<Lookup<T>> {
+    let hit = cache.get::<Option<Arc<T>>>(key).await?;
+    Some(Ok((*hit).clone()))
+}
 
 /// A by-id loader that can answer from the cache alone. A DataLoader waits a moment to
 /// collect a batch; asking `cached` first lets a cache hit skip that wait (and the

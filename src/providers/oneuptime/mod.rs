@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, CacheKey, TenantId};
 use crate::config::{OneUptimeConfig, UpstreamConfig};
 use crate::domain::Provider;
-use crate::providers::Lookup;
+use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::CallLogLoader;
@@ -198,11 +198,7 @@ impl OneUptime {
         let Ok(uuid) = Uuid::parse_str(id) else {
             return Some(Ok(None));
         };
-        let hit = self
-            .cache
-            .get::<Option<Arc<CallLog>>>(&self.record_key(&uuid.to_string()))
-            .await?;
-        Some(Ok((*hit).clone()))
+        cached_lookup(&self.cache, &self.record_key(&uuid.to_string())).await
     }
 
     fn record_key(&self, id: &str) -> CacheKey {

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, CacheKey, TenantId, Weigh};
 use crate::config::{SignalWireConfig, UpstreamConfig};
 use crate::domain::{CallLogCore, Provider};
-use crate::providers::Lookup;
+use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::{VideoLogLoader, VoiceLogLoader};
@@ -174,11 +174,7 @@ impl SignalWire {
         let Ok(uuid) = Uuid::parse_str(id) else {
             return Some(Ok(None));
         };
-        let hit = self
-            .cache
-            .get::<Option<Arc<C::Record>>>(&self.record_key::<C>(&uuid))
-            .await?;
-        Some(Ok((*hit).clone()))
+        cached_lookup(&self.cache, &self.record_key::<C>(&uuid)).await
     }
 
     fn record_key<C: Collection>(&self, uuid: &Uuid) -> CacheKey {

@@ -13,7 +13,7 @@ use super::wire::AuditLogWire;
 use super::{Voximplant, parse_key};
 use crate::cache::CacheKey;
 use crate::domain::Provider;
-use crate::providers::Lookup;
+use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;
 
 const ENTRY: &str = "audit-entry";
@@ -109,11 +109,7 @@ impl Voximplant {
         let Some((id, _)) = parse_key(key) else {
             return Some(Ok(None));
         };
-        let hit = self
-            .cache
-            .get::<Option<Arc<AuditLogEntry>>>(&self.audit_key(id))
-            .await?;
-        Some(Ok((*hit).clone()))
+        cached_lookup(&self.cache, &self.audit_key(id)).await
     }
 
     /// Entries by `id@unix-seconds` keys: cache first, then one GetAuditLog per batch.

@@ -22,7 +22,7 @@ use futures::future::join_all;
 use crate::cache::{Cache, CacheKey, TenantId};
 use crate::config::{UpstreamConfig, VoximplantConfig};
 use crate::domain::Provider;
-use crate::providers::Lookup;
+use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::{UpstreamClient, UpstreamError};
 pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
@@ -232,8 +232,7 @@ impl Voximplant {
         let Some((id, _)) = parse_key(key) else {
             return Some(Ok(None));
         };
-        let hit = self.cache.get::<Option<Arc<CallSession>>>(&self.record_key(id)).await?;
-        Some(Ok((*hit).clone()))
+        cached_lookup(&self.cache, &self.record_key(id)).await
     }
 
     /// Sessions by `id@unix-seconds` keys: cache first, then one GetCallHistory per
