@@ -103,11 +103,12 @@ impl OneUptime {
                 answers.insert(id.clone(), Ok(None));
                 continue;
             };
-            match self.cached_call_log(id).await {
+            let canonical = uuid.to_string();
+            match cached_lookup(&self.cache, &self.record_key(&canonical)).await {
                 Some(answer) => {
                     answers.insert(id.clone(), answer);
                 }
-                None => misses.push((id.clone(), uuid.to_string())),
+                None => misses.push((id.clone(), canonical)),
             }
         }
         let chunks: Vec<&[(String, String)]> = misses.chunks(self.page_size as usize).collect();

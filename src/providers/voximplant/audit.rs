@@ -117,15 +117,15 @@ impl Voximplant {
         let mut answers = HashMap::with_capacity(keys.len());
         let mut misses = Vec::new();
         for key in keys {
-            match self.cached_audit_entry(key).await {
+            let Some((id, at)) = parse_key(key) else {
+                answers.insert(key.clone(), Ok(None));
+                continue;
+            };
+            match cached_lookup(&self.cache, &self.audit_key(id)).await {
                 Some(answer) => {
                     answers.insert(key.clone(), answer);
                 }
-                None => {
-                    if let Some((id, at)) = parse_key(key) {
-                        misses.push((key.clone(), id, at));
-                    }
-                }
+                None => misses.push((key.clone(), id, at)),
             }
         }
         if misses.is_empty() {

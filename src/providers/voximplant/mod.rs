@@ -242,15 +242,15 @@ impl Voximplant {
         let mut answers = HashMap::with_capacity(keys.len());
         let mut misses = Vec::new();
         for key in keys {
-            match self.cached_session(key).await {
+            let Some((id, start)) = parse_key(key) else {
+                answers.insert(key.clone(), Ok(None));
+                continue;
+            };
+            match cached_lookup(&self.cache, &self.record_key(id)).await {
                 Some(answer) => {
                     answers.insert(key.clone(), answer);
                 }
-                None => {
-                    if let Some((id, start)) = parse_key(key) {
-                        misses.push((key.clone(), id, start));
-                    }
-                }
+                None => misses.push((key.clone(), id, start)),
             }
         }
         let chunks: Vec<_> = misses.chunks(MAX_IDS).collect();
