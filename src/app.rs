@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -17,7 +16,8 @@ use crate::cache::Cache;
 use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
 use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
 use crate::graphql::build_schema;
-use crate::http::{AppState, Documents, router};
+use crate::http::limits::DocumentLimits;
+use crate::http::{AppState, ConnectionLimits, Documents, MetricsAccess, RequestLimits, admin_router, router, serve};
 use crate::tenancy::Tenants;
 use crate::upstream::build_http_client;
 
@@ -57,13 +57,18 @@ pub struct Application {
     addr: SocketAddr,
     router: axum::Router,
     grace: Duration,
+    connections: ConnectionLimits,
+    /// The operators' listener (`server.admin_listen`) and its router.
+    admin: Option<(TcpListener, axum::Router)>,
     /// Kept alive for as long as the gateway runs (demo mode only).
     _emulator: Option<Emulator>,
 }
 
 impl Application {
     pub async fn build(mut config: Config) -> std::io::Result<Application> {
-        let emulator = if config.has_no_providers() {
+        config.validate().map_err(std::io::Error::other)?;
+        let demo = config.has_no_providers();
+        let emulator = if demo {
             let emulator = Emulator::start(EmulatorConfig::default()).await?;
             use_emulator(&mut config, &emulator.base_url());
             tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
@@ -83,24 +88,66 @@ impl Application {
                 key
             }
         };
+        let (g, s) = (&config.graphql, &config.server);
+        let metrics_access = match &s.metrics_key_sha256 {
+            Some(hash) => {
+                let mut key = [0u8; 32];
+                hex::decode_to_slice(hash, &mut key).map_err(std::io::Error::other)?;
+                MetricsAccess::Key(key)
+            }
+            None if demo => MetricsAccess::Open,
+            None => MetricsAccess::AdminOnly,
+        };
         let state = AppState {
-            schema: build_schema(&config.graphql, &cursor_key),
+            schema: build_schema(g, &cursor_key),
             tenants,
             cache,
-            max_body_bytes: config.graphql.max_body_bytes,
-            max_fields: config.graphql.max_aliases,
-            requests: Arc::new(AtomicU64::new(0)),
+            limits: RequestLimits {
+                document: DocumentLimits {
+                    max_nesting: g.max_nesting,
+                    max_tokens: g.max_tokens,
+                    max_fields: g.max_fields,
+                    max_directives: g.max_directives,
+                },
+                max_body_bytes: g.max_body_bytes,
+                max_response_bytes: g.max_response_bytes,
+                max_upstream_calls: g.max_upstream_calls,
+                body_read_timeout: s.body_read_timeout,
+                request_timeout: s.request_timeout,
+                max_in_flight: s.max_in_flight,
+            },
+            stats: Arc::default(),
             documents: Documents::default(),
+            metrics_access,
         };
-        let listener = TcpListener::bind(config.server.listen).await?;
+        let listener = TcpListener::bind(s.listen).await?;
         let addr = listener.local_addr()?;
+        let admin = match s.admin_listen {
+            Some(at) => {
+                let admin = TcpListener::bind(at).await?;
+                tracing::info!(url = %format!("http://{}/metrics", admin.local_addr()?), "metrics on the admin listener");
+                Some((admin, admin_router(state.clone())))
+            }
+            None => None,
+        };
         Ok(Application {
             listener,
             addr,
             router: router(state),
-            grace: config.server.shutdown_grace,
+            grace: s.shutdown_grace,
+            connections: ConnectionLimits {
+                max_connections: s.max_connections,
+                header_read_timeout: s.header_read_timeout,
+                idle_timeout: s.idle_timeout,
+            },
+            admin,
             _emulator: emulator,
         })
+    }
+
+    /// Address of the admin listener, when configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn port(&self) -> u16 {
@@ -119,26 +166,23 @@ impl Application {
     /// Serves until `shutdown` completes, then lets in-flight requests finish for up to
     /// the configured grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = stopping_tx.send(());
-        });
-        let grace = self.grace;
-        tokio::select! {
-            result = serve => result,
-            () = async move {
-                if stopping_rx.await.is_ok() {
-                    tokio::time::sleep(grace).await;
-                } else {
-                    std::future::pending::<()>().await;
-                }
-            } => {
-                tracing::warn!(?grace, "grace period over; dropping remaining requests");
-                Ok(())
-            }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some((listener, router)) = self.admin {
+            let mut stopped = stop_rx.clone();
+            tokio::spawn(serve(
+                listener,
+                router,
+                self.connections,
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                },
+                Duration::from_secs(1),
+            ));
         }
+        let result = serve(self.listener, self.router, self.connections, shutdown, self.grace).await;
+        let _ = stop_tx.send(true);
+        drop(stop_rx);
+        result
     }
 }
 

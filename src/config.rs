@@ -62,6 +62,29 @@ pub struct ServerConfig {
     /// How long in-flight requests may run after SIGINT/SIGTERM.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// A connection must deliver a request's headers within this (also bounds how long an
+    /// idle connection may wait before its first request).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A request's body must arrive within this.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// A keep-alive connection with no request for this long is closed.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Deadline of a whole request, body read to response (then 504 `UPSTREAM_TIMEOUT`).
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Most open client connections; beyond it a connection gets 503 and is closed.
+    /// Keep it below the process's open-file limit (`ulimit -n`).
+    pub max_connections: usize,
+    /// Most requests executing at once; beyond it a request gets 503 with Retry-After.
+    pub max_in_flight: usize,
+    /// Bearer key that `/metrics` requires (its SHA-256, 64 hex digits). Unset: `/metrics`
+    /// answers only on `admin_listen`, or in demo mode.
+    pub metrics_key_sha256: Option<String>,
+    /// A separate listener for `/metrics` (operators only); unset: none.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -70,10 +93,28 @@ pub struct GraphqlConfig {
     pub default_page_size: usize,
     pub max_page_size: usize,
     pub max_depth: usize,
+    /// Complexity budget: each field costs 1, a connection multiplies its children by
+    /// `first` (default 20), `nodes` by its number of ids.
     pub max_complexity: usize,
-    /// Most aliases (and fields) one document may carry, `__typename` included.
-    pub max_aliases: usize,
+    /// Most fields the operation executes, fragments expanded, aliases and `__typename`
+    /// included.
+    #[serde(alias = "max_aliases")]
+    pub max_fields: usize,
+    /// Deepest nesting of `[`, `{`, `(` in the query text (checked before parsing), and of
+    /// selection sets through fragment spreads.
+    pub max_nesting: usize,
+    /// Most lexical tokens in the query text.
+    pub max_tokens: usize,
+    /// Most directives in one document (a directive may appear once per location).
+    pub max_directives: usize,
     pub max_body_bytes: usize,
+    /// Largest response body; a bigger one is replaced by a `BAD_USER_INPUT` error.
+    pub max_response_bytes: usize,
+    /// Most upstream HTTP calls one request may cause (retries included); fields past it
+    /// fail with `BAD_USER_INPUT`, the rest of the response is kept.
+    pub max_upstream_calls: u32,
+    /// Most ids one `nodes` call may take.
+    pub max_node_ids: usize,
     /// Key that signs cursors; random per process when unset (cursors then die on restart).
     pub cursor_secret: Option<Secret>,
     /// Items one `callLogs` stream may scan per page for filters applied in the gateway.
@@ -256,6 +297,14 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             shutdown_grace: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_in_flight: 512,
+            metrics_key_sha256: None,
+            admin_listen: None,
         }
     }
 }
@@ -267,8 +316,14 @@ impl Default for GraphqlConfig {
             max_page_size: 100,
             max_depth: 12,
             max_complexity: 20_000,
-            max_aliases: 200,
+            max_fields: 200,
+            max_nesting: 64,
+            max_tokens: 10_000,
+            max_directives: 50,
             max_body_bytes: 1024 * 1024,
+            max_response_bytes: 8 * 1024 * 1024,
+            max_upstream_calls: 150,
+            max_node_ids: 100,
             cursor_secret: None,
             timeline_scan_bound: 1_000,
         }
@@ -343,6 +398,37 @@ impl Config {
                 "must be between 1 and graphql.max_page_size",
             ));
         }
+        let positive = [
+            ("graphql.max_fields", g.max_fields),
+            ("graphql.max_nesting", g.max_nesting),
+            ("graphql.max_tokens", g.max_tokens),
+            ("graphql.max_body_bytes", g.max_body_bytes),
+            ("graphql.max_response_bytes", g.max_response_bytes),
+            ("graphql.max_node_ids", g.max_node_ids),
+            ("server.max_connections", self.server.max_connections),
+            ("server.max_in_flight", self.server.max_in_flight),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(key, "must be at least 1"));
+        }
+        let s = &self.server;
+        let timeouts = [
+            ("server.header_read_timeout", s.header_read_timeout),
+            ("server.body_read_timeout", s.body_read_timeout),
+            ("server.idle_timeout", s.idle_timeout),
+            ("server.request_timeout", s.request_timeout),
+        ];
+        if let Some((key, _)) = timeouts.iter().find(|(_, v)| v.is_zero()) {
+            return Err(invalid(key, "must be longer than zero"));
+        }
+        if let Some(hash) = &s.metrics_key_sha256
+            && !is_sha256_hex(hash)
+        {
+            return Err(invalid(
+                "server.metrics_key_sha256",
+                "must be 64 hex digits (SHA-256 of the metrics key)",
+            ));
+        }
         if !self.tenants.is_empty() && !self.providers.is_empty() {
             return Err(invalid(
                 "providers",
@@ -351,22 +437,37 @@ impl Config {
         }
         validate_providers("providers", &self.providers)?;
         let mut names = BTreeSet::new();
+        let mut hashes = BTreeSet::new();
         for (i, tenant) in self.tenants.iter().enumerate() {
             let prefix = format!("tenants[{i}]");
             if !names.insert(tenant.name.as_str()) {
                 return Err(invalid(&format!("{prefix}.name"), "is used by two tenants"));
             }
             let hash = &tenant.api_key_sha256;
-            if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+            if !is_sha256_hex(hash) {
                 return Err(invalid(
                     &format!("{prefix}.api_key_sha256"),
                     "must be 64 hex digits (SHA-256 of the API key)",
+                ));
+            }
+            if !hashes.insert(hash.to_ascii_lowercase()) {
+                return Err(invalid(
+                    &format!("{prefix}.api_key_sha256"),
+                    "is the key hash of another tenant too: one key must name one tenant",
                 ));
             }
             validate_providers(&format!("{prefix}.providers"), &tenant.providers)?;
         }
         Ok(())
     }
+}
+
+/// Longest Voximplant look-back window (keeps window arithmetic inside the dates the
+/// gateway handles).
+const MAX_LOOKBACK: Duration = Duration::from_secs(20 * 366 * 24 * 3600);
+
+fn is_sha256_hex(hash: &str) -> bool {
+    hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), ConfigError> {
@@ -433,6 +534,9 @@ fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), C
         if vx.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1"));
         }
+        if vx.lookback.is_zero() || vx.lookback > MAX_LOOKBACK {
+            return Err(invalid("lookback", "must be between 1s and 20 years"));
+        }
         if vx.credentials_file.is_some() == vx.credentials_json.is_some() {
             return Err(invalid(
                 "credentials_file",
@@ -479,6 +583,21 @@ mod tests {
             .extract::<Config>()
             .unwrap_err();
         assert!(err.to_string().contains("api_token"), "{err}");
+    }
+
+    #[test]
+    fn two_tenants_with_one_key_hash_are_a_startup_error() {
+        let mut config = Config::default();
+        let hash = "ab".repeat(32);
+        for name in ["a", "b"] {
+            config.tenants.push(TenantConfig {
+                name: name.into(),
+                api_key_sha256: hash.clone(),
+                providers: ProvidersConfig::default(),
+            });
+        }
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("tenants[1].api_key_sha256"), "{err}");
     }
 
     #[test]

@@ -94,16 +94,12 @@ impl Tenants {
         Ok(Tenants::Keyed(keyed))
     }
 
-    /// The tenant of a request with this `Authorization` header value.
-    pub fn resolve(&self, authorization: Option<&str>) -> Result<Arc<Tenant>, AuthError> {
+    /// The tenant of a request that sent this bearer token (if any).
+    pub fn resolve(&self, bearer: Option<&str>) -> Result<Arc<Tenant>, AuthError> {
         match self {
             Tenants::Single(t) => Ok(t.clone()),
             Tenants::Keyed(map) => {
-                let key = authorization
-                    .and_then(|h| h.strip_prefix("Bearer "))
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty())
-                    .ok_or(AuthError::MissingKey)?;
+                let key = bearer.ok_or(AuthError::MissingKey)?;
                 let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
                 map.get(&hash).cloned().ok_or(AuthError::UnknownKey)
             }

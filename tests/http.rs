@@ -168,17 +168,33 @@ async fn syntax_validation_and_variable_errors_carry_bad_user_input() {
 }
 
 #[tokio::test]
-async fn health_ready_and_metrics_answer() {
-    let app = TestApp::spawn().await;
+async fn health_ready_and_metrics_answer_metrics_only_with_the_metrics_key() {
+    let key = "metrics-secret";
+    let app = TestApp::spawn_with(small_emulator(), |c, _| {
+        c.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(key));
+    })
+    .await;
     let base = app.url.trim_end_matches("/graphql").to_string();
     for path in ["/healthz", "/readyz"] {
         let r = app.http().get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
     app.query(VOICE_PAGE, json!({"first": 1})).await;
+    let r = app.http().get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let r = app
+        .http()
+        .get(format!("{base}/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let metrics = app
         .http()
         .get(format!("{base}/metrics"))
+        .header("authorization", format!("bearer {key}"))
         .send()
         .await
         .unwrap()
@@ -187,6 +203,34 @@ async fn health_ready_and_metrics_answer() {
         .unwrap();
     assert!(metrics.contains("switchboard_graphql_requests_total 1"), "{metrics}");
     assert!(metrics.contains(r#"switchboard_upstream_requests_total{provider="signalwire",tenant="default"} 1"#));
+}
+
+#[tokio::test]
+async fn without_a_metrics_key_metrics_are_only_on_the_admin_listener() {
+    let emulator = switchboard::emulator::Emulator::start(small_emulator()).await.unwrap();
+    let credential = small_emulator().signalwire_credentials[0].clone();
+    let mut config = base_config();
+    config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
+    config.server.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+    let app = switchboard::Application::build(config).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let admin = format!("http://{}", app.admin_addr().expect("admin listener bound"));
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(code_of(r).await, (StatusCode::FORBIDDEN, "FORBIDDEN".into()));
+    let r = http.get(format!("{admin}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("switchboard_graphql_requests_total 0"));
+    let r = http.get(format!("{admin}/graphql")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the admin listener serves no GraphQL"
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 mod call_log;
 mod ids;
 mod money;
+pub mod time;
 
 pub use call_log::{CallDirection, CallLogCore, CallStatus, Provider};
 pub use ids::{GlobalId, IdError, NodeKind, encode as encode_id};

@@ -1,5 +1,5 @@
 //! Relay connection plumbing shared by every connection: `first`/`after` validation,
-//! cursor encoding bound to the connection and filter, and edge assembly.
+//! cursor encoding bound to the tenant, the connection and the filter, and edge assembly.
 
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
 use async_graphql::{Context, ObjectType, OutputType};
@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::cursor::CursorCodec;
 use super::error::GatewayError;
+use super::scope::scope;
 
 /// Page-size limits from config, stored in the schema's data.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +17,8 @@ pub struct Paging {
     pub max_size: usize,
     /// Items one `callLogs` stream may scan per page for gateway-side filters.
     pub scan_bound: usize,
+    /// Most ids one `nodes` call may take.
+    pub max_node_ids: usize,
 }
 
 /// A validated `first`/`after` for one connection and filter.
@@ -25,6 +28,7 @@ pub struct PageArgs<'a, P> {
     /// Items one `callLogs` stream may scan per page (config `timeline_scan_bound`).
     pub scan_bound: usize,
     codec: &'a CursorCodec,
+    tenant: &'a str,
     connection: &'static str,
     filter: String,
 }
@@ -58,12 +62,16 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
                 )));
             }
         };
-        let after = after.map(|c| codec.decode(connection, &filter, c)).transpose()?;
+        let tenant = scope(ctx)?.tenant.id.as_str();
+        let after = after
+            .map(|c| codec.decode(tenant, connection, &filter, c))
+            .transpose()?;
         Ok(PageArgs {
             first,
             after,
             scan_bound: paging.scan_bound,
             codec,
+            tenant,
             connection,
             filter,
         })
@@ -71,7 +79,7 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
 
     /// The cursor of one position.
     pub fn cursor(&self, position: &P) -> String {
-        self.codec.encode(self.connection, &self.filter, position)
+        self.codec.encode(self.tenant, self.connection, &self.filter, position)
     }
 
     /// Builds the connection from positioned items, in order.
@@ -129,3 +137,15 @@ macro_rules! connection_names {
 }
 
 pub(crate) use connection_names;
+
+/// Complexity of a connection field: its children cost once per item asked for (`first`,
+/// default 20), so `first: 100` of a wide selection costs what it will execute.
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.unwrap_or(20).clamp(1, i32::MAX) as usize;
+    items.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// Complexity of `nodes`: its children cost once per id.
+pub fn ids_complexity(ids: usize, child_complexity: usize) -> usize {
+    ids.max(1).saturating_mul(child_complexity).saturating_add(1)
+}

@@ -1,8 +1,9 @@
 //! Opaque, versioned, signed cursors bound to the query that produced them.
 //!
 //! A cursor is base64url(MAC || JSON payload). The MAC (HMAC-SHA256, truncated) covers
-//! the connection name and the canonical filter as well as the payload, so a tampered
-//! cursor, or one reused with another filter or connection, fails verification.
+//! the tenant, the connection name and the canonical filter as well as the payload, so a
+//! tampered cursor, or one reused by another tenant or with another filter or connection,
+//! fails verification.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,22 +34,31 @@ impl CursorCodec {
         CursorCodec { key: key.to_vec() }
     }
 
-    fn mac(&self, connection: &str, filter: &str, payload: &[u8]) -> Hmac<Sha256> {
+    fn mac(&self, tenant: &str, connection: &str, filter: &str, payload: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts keys of any length");
-        for part in [connection.as_bytes(), b"\0", filter.as_bytes(), b"\0", payload] {
+        let parts = [
+            tenant.as_bytes(),
+            b"\0",
+            connection.as_bytes(),
+            b"\0",
+            filter.as_bytes(),
+            b"\0",
+            payload,
+        ];
+        for part in parts {
             mac.update(part);
         }
         mac
     }
 
-    /// Encodes `position` for `connection` under `filter` (a canonical string).
-    pub fn encode<T: Serialize>(&self, connection: &str, filter: &str, position: &T) -> String {
+    /// Encodes `position` for `tenant`'s `connection` under `filter` (a canonical string).
+    pub fn encode<T: Serialize>(&self, tenant: &str, connection: &str, filter: &str, position: &T) -> String {
         let payload = serde_json::to_vec(&Envelope {
             v: VERSION,
             p: position,
         })
         .expect("cursor payloads serialize");
-        let tag = self.mac(connection, filter, &payload).finalize().into_bytes();
+        let tag = self.mac(tenant, connection, filter, &payload).finalize().into_bytes();
         let mut raw = Vec::with_capacity(MAC_LEN + payload.len());
         raw.extend_from_slice(&tag[..MAC_LEN]);
         raw.extend_from_slice(&payload);
@@ -56,7 +66,13 @@ impl CursorCodec {
     }
 
     /// Decodes a cursor, or says why it cannot be used here (always `BAD_USER_INPUT`).
-    pub fn decode<T: DeserializeOwned>(&self, connection: &str, filter: &str, cursor: &str) -> Result<T, GatewayError> {
+    pub fn decode<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        connection: &str,
+        filter: &str,
+        cursor: &str,
+    ) -> Result<T, GatewayError> {
         let invalid =
             || GatewayError::bad_input("invalid cursor: it was altered or belongs to another query or filter");
         let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
@@ -64,7 +80,7 @@ impl CursorCodec {
             return Err(invalid());
         }
         let (tag, payload) = raw.split_at(MAC_LEN);
-        self.mac(connection, filter, payload)
+        self.mac(tenant, connection, filter, payload)
             .verify_truncated_left(tag)
             .map_err(|_| invalid())?;
         let envelope: Envelope<T> = serde_json::from_slice(payload).map_err(|_| invalid())?;
@@ -82,25 +98,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_refuse_tampering_and_other_filters() {
+    fn cursors_round_trip_and_refuse_tampering_other_filters_and_other_tenants() {
         let codec = CursorCodec::new(b"k");
-        let c = codec.encode("voice", "f=1", &(3u32, "page".to_string()));
-        let back: (u32, String) = codec.decode("voice", "f=1", &c).unwrap();
+        let c = codec.encode("t", "voice", "f=1", &(3u32, "page".to_string()));
+        let back: (u32, String) = codec.decode("t", "voice", "f=1", &c).unwrap();
         assert_eq!(back, (3, "page".to_string()));
-        assert!(codec.decode::<(u32, String)>("voice", "f=2", &c).is_err());
-        assert!(codec.decode::<(u32, String)>("video", "f=1", &c).is_err());
+        assert!(codec.decode::<(u32, String)>("t", "voice", "f=2", &c).is_err());
+        assert!(codec.decode::<(u32, String)>("t", "video", "f=1", &c).is_err());
+        assert!(codec.decode::<(u32, String)>("u", "voice", "f=1", &c).is_err());
         let mut raw = URL_SAFE_NO_PAD.decode(&c).unwrap();
         let last = raw.len() - 3;
         raw[last] ^= 1;
         assert!(
             codec
-                .decode::<(u32, String)>("voice", "f=1", &URL_SAFE_NO_PAD.encode(raw))
+                .decode::<(u32, String)>("t", "voice", "f=1", &URL_SAFE_NO_PAD.encode(raw))
                 .is_err()
         );
-        assert!(codec.decode::<(u32, String)>("voice", "f=1", "not a cursor").is_err());
+        assert!(
+            codec
+                .decode::<(u32, String)>("t", "voice", "f=1", "not a cursor")
+                .is_err()
+        );
         assert!(
             CursorCodec::new(b"other")
-                .decode::<(u32, String)>("voice", "f=1", &c)
+                .decode::<(u32, String)>("t", "voice", "f=1", &c)
                 .is_err()
         );
     }

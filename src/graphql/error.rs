@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UpstreamTimeout,
     UpstreamUnavailable,
     UpstreamBadResponse,
+    /// The gateway is at its connection or in-flight cap; retry after `Retry-After`.
+    Overloaded,
     InternalServerError,
 }
 
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             ErrorCode::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             ErrorCode::UpstreamBadResponse => "UPSTREAM_BAD_RESPONSE",
+            ErrorCode::Overloaded => "OVERLOADED",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -147,6 +150,12 @@ impl From<UpstreamError> for GatewayError {
                 format!("{name} rejected the filter values of this query"),
             ),
             UpstreamErrorKind::Internal => return GatewayError::internal(&e.detail),
+            UpstreamErrorKind::BudgetExhausted { limit } => (
+                ErrorCode::BadUserInput,
+                format!(
+                    "this request needs more than {limit} upstream calls (graphql.max_upstream_calls); ask for fewer items or split the query"
+                ),
+            ),
         };
         let retry_after_seconds = match e.kind {
             UpstreamErrorKind::RateLimited { retry_after_seconds } => retry_after_seconds,

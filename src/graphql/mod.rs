@@ -46,6 +46,7 @@ pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
             default_size: config.default_page_size,
             max_size: config.max_page_size,
             scan_bound: config.timeline_scan_bound.max(1),
+            max_node_ids: config.max_node_ids,
         })
         .data(CursorCodec::new(cursor_key))
         .limit_depth(config.max_depth)

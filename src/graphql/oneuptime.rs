@@ -134,8 +134,10 @@ impl OneUptimeCallStatus {
 #[derive(InputObject, Default)]
 pub struct OneUptimeCallLogFilter {
     /// Only logs created after this instant (exclusive).
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<DateTime<Utc>>,
     /// Only logs created before this instant (exclusive).
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_before: Option<DateTime<Utc>>,
     /// Only logs with one of these statuses.
     pub statuses: Option<Vec<OneUptimeCallStatus>>,
@@ -233,6 +235,7 @@ pub struct OneUptimeQuery;
 impl OneUptimeQuery {
     /// OneUptime call logs, newest first. Paging is keyset-based on (createdAt, id), so
     /// calls logged while you page never shift or repeat items.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn one_uptime_call_logs(
         &self,
         ctx: &Context<'_>,

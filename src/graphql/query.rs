@@ -39,9 +39,10 @@ impl ByIdQuery {
     }
 
     /// Fetches objects by global id, in the order given (null where one does not exist).
-    /// At most the configured maximum page size (default 100) ids per call. Ids of one
+    /// At most `graphql.max_node_ids` (default 100) ids per call. Ids of one
     /// provider are batched; one provider failing only nulls its items and adds an error
     /// naming it.
+    #[graphql(complexity = "crate::graphql::connection::ids_complexity(ids.len(), child_complexity)")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
         check_batch_size(ctx, ids.len())?;
         let results = join_all(ids.iter().map(|id| node(ctx, id))).await;
@@ -105,7 +106,7 @@ fn partial<T>(ctx: &Context<'_>, result: Result<Option<T>, GatewayError>) -> Opt
 }
 
 fn check_batch_size(ctx: &Context<'_>, len: usize) -> Result<(), GatewayError> {
-    let max = ctx.data::<Paging>().map(|p| p.max_size).unwrap_or(100);
+    let max = ctx.data::<Paging>().map(|p| p.max_node_ids).unwrap_or(100);
     if len > max {
         return Err(GatewayError::bad_input(format!(
             "`ids` may hold at most {max} ids, got {len}"

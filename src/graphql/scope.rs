@@ -14,6 +14,7 @@ use crate::providers::oneuptime::{CallLogLoader, OneUptime};
 use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
 use crate::providers::voximplant::{AuditEntryLoader, CallSessionLoader, Voximplant};
 use crate::tenancy::Tenant;
+use crate::upstream::budget::{CallBudget, spawn_in_budget};
 
 /// SignalWire's service and loaders for this request.
 pub struct SignalWireScope {
@@ -44,19 +45,21 @@ pub struct RequestScope {
 }
 
 impl RequestScope {
-    pub fn new(tenant: Arc<Tenant>) -> Self {
+    /// The scope of one request of `tenant`; its loaders' batch tasks charge `budget`.
+    pub fn new(tenant: Arc<Tenant>, budget: &Arc<CallBudget>) -> Self {
+        let spawn = || spawn_in_budget(budget.clone());
         let signalwire = tenant.signalwire.clone().map(|service| SignalWireScope {
-            voice: DataLoader::new(VoiceLogLoader(service.clone()), tokio::spawn),
-            video: DataLoader::new(VideoLogLoader(service.clone()), tokio::spawn),
+            voice: DataLoader::new(VoiceLogLoader(service.clone()), spawn()),
+            video: DataLoader::new(VideoLogLoader(service.clone()), spawn()),
             service,
         });
         let oneuptime = tenant.oneuptime.clone().map(|service| OneUptimeScope {
-            call_logs: DataLoader::new(CallLogLoader(service.clone()), tokio::spawn),
+            call_logs: DataLoader::new(CallLogLoader(service.clone()), spawn()),
             service,
         });
         let voximplant = tenant.voximplant.clone().map(|service| VoximplantScope {
-            sessions: DataLoader::new(CallSessionLoader(service.clone()), tokio::spawn),
-            audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), tokio::spawn),
+            sessions: DataLoader::new(CallSessionLoader(service.clone()), spawn()),
+            audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), spawn()),
             service,
         });
         RequestScope {

@@ -294,11 +294,14 @@ impl SignalWireVoiceLogEvent {
 #[derive(InputObject, Default)]
 pub struct SignalWireLogFilter {
     /// Only logs created after this instant (SignalWire `created_after`).
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<DateTime<Utc>>,
     /// Only logs created before this instant (SignalWire `created_before`).
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_before: Option<DateTime<Utc>>,
     /// Only logs created on this UTC day (SignalWire `created_on`); combines with the
     /// bounds above.
+    #[graphql(validator(custom = "crate::graphql::values::in_day_range"))]
     pub created_on: Option<NaiveDate>,
     /// Include deleted logs, as `DiscardedCallLog` items.
     #[graphql(default)]
@@ -355,6 +358,7 @@ pub struct SignalWireQuery;
 impl SignalWireQuery {
     /// SignalWire voice logs, newest first. Each page reads cached upstream pages
     /// (`links.next` followed verbatim); a cursor only works with the filter that made it.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn signal_wire_voice_logs(
         &self,
         ctx: &Context<'_>,
@@ -373,6 +377,7 @@ impl SignalWireQuery {
     }
 
     /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn signal_wire_video_logs(
         &self,
         ctx: &Context<'_>,

@@ -97,3 +97,23 @@ impl From<&domain::Money> for Money {
         }
     }
 }
+
+/// Input validator of every `DateTime` argument and filter field: instants outside
+/// 1970-01-01T00:00:00Z..=9999-12-31T23:59:59Z are `BAD_USER_INPUT` (see `domain::time`).
+pub fn in_date_range(t: &chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+    match domain::time::in_range(*t) {
+        true => Ok(()),
+        false => Err("dates must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z".into()),
+    }
+}
+
+/// Input validator of `NaiveDate` arguments: the days of the `DateTime` range.
+pub fn in_day_range(d: &chrono::NaiveDate) -> Result<(), String> {
+    match d
+        .and_hms_opt(0, 0, 0)
+        .is_some_and(|t| domain::time::in_range(t.and_utc()))
+    {
+        true => Ok(()),
+        false => Err("dates must be between 1970-01-01 and 9999-12-31".into()),
+    }
+}

@@ -250,8 +250,10 @@ impl VoximplantResourceUsage<'_> {
 pub struct VoximplantCallSessionFilter {
     /// Sessions that started after this instant (exclusive, second precision). Without
     /// it the window starts the configured look-back (default 30 days) before its end.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<DateTime<Utc>>,
     /// Sessions that started before this instant (exclusive). Without it: now.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_before: Option<DateTime<Utc>>,
     /// Client-side numbers (`remote_number`).
     pub remote_numbers: Option<Vec<String>>,
@@ -336,6 +338,7 @@ impl VoximplantQuery {
     /// window: without `createdAfter` it spans the configured look-back (default 30 days)
     /// before `createdBefore` or now, fixed when the first page is read. Paging goes past
     /// Voximplant's 10,000-offset cap by moving the window and skipping seen sessions.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn voximplant_call_sessions(
         &self,
         ctx: &Context<'_>,

@@ -67,8 +67,10 @@ impl VoximplantAuditLogEntry {
 pub struct VoximplantAuditLogFilter {
     /// Entries after this instant (exclusive). Without it the window starts the configured
     /// look-back (default 30 days) before its end.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<DateTime<Utc>>,
     /// Entries before this instant (exclusive). Without it: now.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_before: Option<DateTime<Utc>>,
     /// API method names.
     pub commands: Option<Vec<String>>,
@@ -135,6 +137,7 @@ impl VoximplantAuditQuery {
     /// The Voximplant account's audit log (GetAuditLog), newest first. Voximplant requires
     /// a date window: without `createdAfter` it spans the configured look-back (default 30
     /// days) before `createdBefore` or now. Needs a service account with the Owner role.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn voximplant_audit_log(
         &self,
         ctx: &Context<'_>,

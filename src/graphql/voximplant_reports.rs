@@ -162,6 +162,7 @@ impl VoximplantHistoryReport {
     }
     /// The report's audit log entries, in file order. The file is downloaded once per
     /// tenant and cached; asking before the report is COMPLETED is BAD_USER_INPUT.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn entries(
         &self,
         ctx: &Context<'_>,
@@ -179,6 +180,7 @@ impl VoximplantHistoryReport {
     /// loaded typed, with their calls, by one GetCallHistory by id (cached like any
     /// session). The file is downloaded once per tenant and cached; asking before the
     /// report is COMPLETED is BAD_USER_INPUT.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn call_sessions(
         &self,
         ctx: &Context<'_>,

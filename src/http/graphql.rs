@@ -5,19 +5,17 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use async_graphql::http::GraphiQLSource;
-use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
 
-use super::AppState;
-use super::hygiene;
+use super::{AppState, bearer, hygiene, limits, refuse};
 use crate::graphql::ResponseNotes;
-use crate::graphql::error::ErrorCode;
+use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
 use crate::tenancy::AuthError;
+use crate::upstream::budget::CallBudget;
 
 /// The JSON body of a POST (GraphQL over HTTP); `query` is required, batches are not
 /// supported, and a JSON array is refused rather than read as a struct.
@@ -58,11 +56,11 @@ fn code_request_error(error: &mut async_graphql::ServerError) {
     }
 }
 
-/// A request refused before execution, as a GraphQL error body.
-fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let body = json!({"errors": [{"message": message, "extensions": {"code": code.as_str()}}]});
-    (status, Json(body)).into_response()
-}
+/// Longest error message sent to a client (longer ones, e.g. a parser quoting a huge
+/// query, are cut).
+const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
+/// Most errors in one response; the rest are summarised in one more.
+const MAX_ERRORS: usize = 100;
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     if !hygiene::is_json(&headers) {
@@ -72,12 +70,33 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             "POST /graphql takes Content-Type: application/json",
         );
     }
-    let Ok(bytes) = to_bytes(body, state.max_body_bytes).await else {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BadUserInput,
-            "request body too large",
-        );
+    let limits = &state.limits;
+    let bytes = match tokio::time::timeout(limits.body_read_timeout, to_bytes(body, limits.max_body_bytes)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) if is_length_limit(&e) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BadUserInput,
+                &format!(
+                    "request body larger than {} bytes (graphql.max_body_bytes)",
+                    limits.max_body_bytes
+                ),
+            );
+        }
+        Ok(Err(_)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the request body could not be read",
+            );
+        }
+        Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::BadUserInput,
+                "the request body did not arrive in time (server.body_read_timeout)",
+            );
+        }
     };
     let parsed = is_object(&bytes).then(|| serde_json::from_slice::<PostBody>(&bytes));
     let request = match parsed {
@@ -91,6 +110,17 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         }
     };
     execute(&state, &headers, request, false).await
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 pub async fn get(
@@ -126,27 +156,37 @@ pub async fn get(
     execute(&state, &headers, request, true).await
 }
 
+fn unauthenticated(message: &str, challenge: &'static str) -> Response {
+    let mut response = refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     mut request: async_graphql::Request,
     via_get: bool,
 ) -> Response {
-    state.requests.fetch_add(1, Ordering::Relaxed);
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let tenant = match state.tenants.resolve(authorization) {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let tenant = match state.tenants.resolve(bearer(headers)) {
         Ok(t) => t,
         Err(AuthError::MissingKey) => {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated,
-                "send `Authorization: Bearer <api key>`",
-            );
+            return unauthenticated("send `Authorization: Bearer <api key>`", "Bearer realm=\"switchboard\"");
         }
         Err(AuthError::UnknownKey) => {
-            return refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "unknown API key");
+            return unauthenticated(
+                "unknown API key",
+                "Bearer realm=\"switchboard\", error=\"invalid_token\"",
+            );
         }
     };
+    let limits = &state.limits;
+    if let Err(e) = limits::scan(&request.query, &limits.document) {
+        return refuse_by_limits(state, &e);
+    }
     // The document is parsed (or taken from the document cache) here and kept in the
     // request, so execution does not parse again.
     state.documents.attach(&mut request);
@@ -159,28 +199,84 @@ async fn execute(
                 "mutations must be sent with POST",
             );
         }
-        let fields = hygiene::field_count(doc);
-        if fields > state.max_fields {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &format!(
-                    "the query selects {fields} fields; at most {} are allowed",
-                    state.max_fields
-                ),
-            );
+        if let Err(e) = limits::shape(doc, operation_name.as_deref(), &limits.document) {
+            return refuse_by_limits(state, &e);
         }
     }
     let notes = std::sync::Arc::new(ResponseNotes::default());
-    let request = request.data(RequestScope::new(tenant)).data(notes.clone());
-    let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        code_request_error(error);
-    }
+    let budget = CallBudget::new(limits.max_upstream_calls);
+    let request = request.data(RequestScope::new(tenant, &budget)).data(notes.clone());
+    let mut response = budget.scope(state.schema.execute(request)).await;
+    tidy_errors(&mut response.errors);
     if notes.scan_cut.load(Ordering::Relaxed) {
         response
             .extensions
             .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
     }
-    Json(response).into_response()
+    render(&response, limits.max_response_bytes)
+}
+
+fn refuse_by_limits(state: &AppState, error: &limits::LimitError) -> Response {
+    state.stats.refused_by_limits.fetch_add(1, Ordering::Relaxed);
+    refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &error.to_string())
+}
+
+/// Every error gets a code, a bounded message, and there are at most `MAX_ERRORS`.
+fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
+    if errors.len() > MAX_ERRORS {
+        let omitted = errors.len() - (MAX_ERRORS - 1);
+        errors.truncate(MAX_ERRORS - 1);
+        let mut summary = async_graphql::ServerError::new(format!("{omitted} more errors omitted"), None);
+        summary.extensions = Some(GatewayError::new(ErrorCode::BadUserInput, "").extensions());
+        errors.push(summary);
+    }
+    for error in errors {
+        code_request_error(error);
+        if error.message.len() > MAX_ERROR_MESSAGE_BYTES {
+            let mut cut = MAX_ERROR_MESSAGE_BYTES;
+            while !error.message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            error.message.truncate(cut);
+            error.message.push_str("… (message cut)");
+        }
+    }
+}
+
+/// Serializes the response into at most `max` bytes, or answers with an error saying the
+/// response was too large (without ever holding more than `max` bytes of it).
+fn render(response: &async_graphql::Response, max: usize) -> Response {
+    let mut out = Capped {
+        bytes: Vec::with_capacity(512),
+        max,
+    };
+    match serde_json::to_writer(&mut out, response) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], out.bytes).into_response(),
+        Err(_) => refuse(
+            StatusCode::OK,
+            ErrorCode::BadUserInput,
+            &format!(
+                "the response would be larger than {max} bytes (graphql.max_response_bytes); select fewer fields or items"
+            ),
+        ),
+    }
+}
+
+/// A writer that refuses to grow past `max` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + data.len() > self.max {
+            return Err(std::io::Error::other("response size cap"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

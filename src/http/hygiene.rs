@@ -1,8 +1,7 @@
-//! Checks on a GraphQL request before it runs (DESIGN.md §5b): accepted content types,
-//! queries only over GET, and a cap on selected fields (aliases and `__typename`
-//! included, which async-graphql's own limits do not count).
+//! Checks on a GraphQL request before it runs (DESIGN.md §5b): accepted content types
+//! and queries only over GET. Limits on the document's shape are in `limits`.
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::http::{HeaderMap, header};
 
 /// Whether a POST's content type is one we execute (JSON only: no CSRF-able simple
@@ -27,37 +26,10 @@ pub fn selects_non_query(doc: &ExecutableDocument, operation_name: Option<&str>)
     })
 }
 
-/// Number of field selections in the whole document (every operation and fragment).
-pub fn field_count(doc: &ExecutableDocument) -> usize {
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|s| match &s.node {
-                Selection::Field(f) => 1 + count(&f.node.selection_set.node),
-                Selection::InlineFragment(i) => count(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = doc
-        .operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = doc.fragments.values().map(|f| count(&f.node.selection_set.node)).sum();
-    operations + fragments
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use async_graphql::parser::parse_query;
-
-    #[test]
-    fn typename_aliases_are_counted() {
-        let doc = parse_query("{ a: __typename b: __typename ...F } fragment F on Query { c: __typename }").unwrap();
-        assert_eq!(field_count(&doc), 3);
-    }
 
     #[test]
     fn mutations_are_detected_by_selected_operation() {

@@ -1,24 +1,68 @@
 //! The axum router: `/graphql` (POST JSON, GET queries or GraphiQL), `/healthz`,
-//! `/readyz`, `/metrics`.
+//! `/readyz`, `/metrics`; the request-level guards every route gets (a panic becomes a
+//! coded 500, a cap on requests in flight, a whole-request deadline); and the accept loop
+//! with its connection limits (`server`).
 
 mod documents;
 mod graphql;
 mod hygiene;
+pub mod limits;
+mod server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
 
 pub use documents::Documents;
+pub use server::{ConnectionLimits, serve};
 
 use crate::cache::Cache;
 use crate::graphql::AppSchema;
+use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::tenancy::Tenants;
+
+/// Limits one request is held to, from `[graphql]` and `[server]`.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    pub document: limits::DocumentLimits,
+    pub max_body_bytes: usize,
+    pub max_response_bytes: usize,
+    pub max_upstream_calls: u32,
+    pub body_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_in_flight: usize,
+}
+
+/// Counters the HTTP layer keeps (served on `/metrics`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub panics: AtomicU64,
+    pub overloaded: AtomicU64,
+    pub timed_out: AtomicU64,
+    pub refused_by_limits: AtomicU64,
+}
+
+/// Who may read `/metrics` on the main listener.
+#[derive(Debug, Clone, Copy)]
+pub enum MetricsAccess {
+    /// Anyone (demo mode only).
+    Open,
+    /// Callers that send `Authorization: Bearer <key>` with this SHA-256.
+    Key([u8; 32]),
+    /// Nobody: operators read it on the admin listener.
+    AdminOnly,
+}
 
 /// Everything a request handler needs, shared.
 #[derive(Clone)]
@@ -26,29 +70,170 @@ pub struct AppState {
     pub schema: AppSchema,
     pub tenants: Arc<Tenants>,
     pub cache: Cache,
-    pub max_body_bytes: usize,
-    pub max_fields: usize,
-    pub requests: Arc<AtomicU64>,
+    pub limits: RequestLimits,
+    pub stats: Arc<Stats>,
     pub documents: documents::Documents,
+    pub metrics_access: MetricsAccess,
 }
 
+/// The public router, with the request guards.
 pub fn router(state: AppState) -> Router {
+    let in_flight = Arc::new(Semaphore::new(state.limits.max_in_flight));
+    let guards = Guards {
+        stats: state.stats.clone(),
+        in_flight,
+        deadline: state.limits.request_timeout,
+    };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(guarded_metrics))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(guards.clone(), guard))
+        .layer(CatchPanicLayer::custom(PanicResponse(guards.stats)))
+}
+
+/// The operators' router (`server.admin_listen`): metrics and health, no key.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+#[derive(Clone)]
+struct Guards {
+    stats: Arc<Stats>,
+    in_flight: Arc<Semaphore>,
+    deadline: Duration,
+}
+
+/// Sheds load past the in-flight cap (cheaply: 503 before any work) and enforces the
+/// whole-request deadline.
+async fn guard(State(guards): State<Guards>, request: Request, next: Next) -> Response {
+    let Ok(_permit) = guards.in_flight.clone().try_acquire_owned() else {
+        guards.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Overloaded,
+            "too many requests in flight; retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    match tokio::time::timeout(guards.deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            guards.stats.timed_out.fetch_add(1, Ordering::Relaxed);
+            refuse(
+                StatusCode::GATEWAY_TIMEOUT,
+                ErrorCode::UpstreamTimeout,
+                &format!(
+                    "the request did not complete within {} s (server.request_timeout)",
+                    guards.deadline.as_secs_f32()
+                ),
+            )
+        }
+    }
+}
+
+/// A request refused outside GraphQL execution, as a GraphQL error body.
+pub(crate) fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    error_body(status, GatewayError::new(code, message))
+}
+
+fn error_body(status: StatusCode, error: GatewayError) -> Response {
+    let error = async_graphql::ServerError {
+        message: error.message.clone(),
+        source: None,
+        locations: Vec::new(),
+        path: Vec::new(),
+        extensions: Some(error.extensions()),
+    };
+    let body = serde_json::json!({ "errors": [error] });
+    (status, axum::Json(body)).into_response()
+}
+
+/// The last line of defence: a panic while handling a request is logged with a
+/// correlation id, counted, and answered with a coded 500 (the connection stays usable).
+#[derive(Clone)]
+struct PanicResponse(Arc<Stats>);
+
+impl tower_http::catch_panic::ResponseForPanic for PanicResponse {
+    type ResponseBody = axum::body::Body;
+
+    fn response_for_panic(
+        &mut self,
+        panic: Box<dyn std::any::Any + Send + 'static>,
+    ) -> axum::http::Response<Self::ResponseBody> {
+        self.0.panics.fetch_add(1, Ordering::Relaxed);
+        let detail = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("panic with a non-string payload");
+        error_body(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            GatewayError::internal(&format!("panic while handling a request: {detail}")),
+        )
+    }
+}
+
+async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match state.metrics_access {
+        MetricsAccess::Open => metrics(State(state)).await.into_response(),
+        MetricsAccess::Key(hash) if bearer(&headers).is_some_and(|k| Sha256::digest(k.as_bytes())[..] == hash) => {
+            metrics(State(state)).await.into_response()
+        }
+        MetricsAccess::Key(_) => {
+            let mut response = refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "`/metrics` needs `Authorization: Bearer <metrics key>`",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            response
+        }
+        MetricsAccess::AdminOnly => refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "metrics are served on the admin listener (server.admin_listen) or with server.metrics_key_sha256",
+        ),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is
+/// case-insensitive (RFC 7235).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim_start();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Prometheus text format: requests served, upstream calls per tenant, cache entries.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
-    out.push_str("# TYPE switchboard_graphql_requests_total counter\n");
-    out.push_str(&format!(
-        "switchboard_graphql_requests_total {}\n",
-        state.requests.load(Ordering::Relaxed)
-    ));
+    let stats = &state.stats;
+    let counters = [
+        ("switchboard_graphql_requests_total", &stats.requests),
+        ("switchboard_request_panics_total", &stats.panics),
+        ("switchboard_requests_overloaded_total", &stats.overloaded),
+        ("switchboard_requests_timed_out_total", &stats.timed_out),
+        ("switchboard_requests_refused_by_limits_total", &stats.refused_by_limits),
+    ];
+    for (name, value) in counters {
+        out.push_str(&format!(
+            "# TYPE {name} counter\n{name} {}\n",
+            value.load(Ordering::Relaxed)
+        ));
+    }
     out.push_str("# TYPE switchboard_upstream_requests_total counter\n");
     for tenant in state.tenants.all() {
         if let Some(sw) = &tenant.signalwire {
@@ -81,4 +266,22 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.documents.entry_count()
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let mut h = HeaderMap::new();
+        for value in ["Bearer k1", "bearer k1", "BEARER   k1 "] {
+            h.insert(header::AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer(&h), Some("k1"), "{value}");
+        }
+        for value in ["Basic k1", "Bearer", "Bearer ", "Bearerk1"] {
+            h.insert(header::AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer(&h), None, "{value}");
+        }
+    }
 }

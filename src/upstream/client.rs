@@ -96,6 +96,12 @@ impl UpstreamClient {
     }
 
     async fn attempt(&self, build: &impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<RawResponse, UpstreamError> {
+        super::budget::charge().map_err(|e| {
+            self.error(
+                UpstreamErrorKind::BudgetExhausted { limit: e.limit },
+                "request upstream-call budget exhausted",
+            )
+        })?;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = build(&self.http).send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();

@@ -19,6 +19,8 @@ pub enum UpstreamErrorKind {
     RejectedInput,
     /// A gateway bug surfaced while handling the provider's data.
     Internal,
+    /// The request used up its upstream-call budget; nothing was sent.
+    BudgetExhausted { limit: u32 },
 }
 
 /// A classified upstream failure, with the provider it came from.

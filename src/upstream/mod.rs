@@ -5,6 +5,7 @@
 //! Providers decode their own bodies; this layer only decides what a status or a transport
 //! failure means, so every provider reports failures with the same vocabulary.
 
+pub mod budget;
 mod client;
 mod error;
 

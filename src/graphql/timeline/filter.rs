@@ -12,8 +12,10 @@ use crate::providers::{oneuptime as ou, signalwire as sw, voximplant as vx};
 #[derive(InputObject, Default)]
 pub struct CallLogFilter {
     /// Created after this instant (exclusive), applied by every provider.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<DateTime<Utc>>,
     /// Created before this instant (exclusive), applied by every provider.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_before: Option<DateTime<Utc>>,
     /// Only these providers (default: every configured one).
     pub providers: Option<Vec<Provider>>,

@@ -43,6 +43,7 @@ impl TimelineQuery {
     /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
     /// A provider that fails is reported in `errors` (with `provider`) and resumed on the
     /// next page, which lists it in `catchingUp`; the others still answer.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn call_logs(
         &self,
         ctx: &Context<'_>,

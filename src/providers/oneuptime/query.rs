@@ -4,6 +4,8 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::domain::time;
+
 /// What a `oneUptimeCallLogs` query may filter on. Ids are validated UUIDs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
@@ -36,11 +38,18 @@ pub(super) fn sort() -> Value {
 pub(super) fn list_query(filter: &ListFilter, upper: Option<DateTime<Utc>>) -> Option<Value> {
     let millisecond = Duration::milliseconds(1);
     // OneUptime stores milliseconds, so exclusive bounds become inclusive ones 1 ms inside.
-    let low = filter.created_after.map(|t| t.trunc_subsecs_ms() + millisecond);
-    let high = [filter.created_before.map(|t| t.ceil_subsecs_ms() - millisecond), upper]
-        .into_iter()
-        .flatten()
-        .min();
+    let low = filter
+        .created_after
+        .map(|t| time::shift(t.trunc_subsecs_ms(), millisecond));
+    let high = [
+        filter
+            .created_before
+            .map(|t| time::shift(t.ceil_subsecs_ms(), -millisecond)),
+        upper,
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     let mut query = Map::new();
     match (low, high) {
         (Some(l), Some(h)) if l > h => return None,
@@ -102,7 +111,7 @@ impl Milliseconds for DateTime<Utc> {
         if down == self {
             down
         } else {
-            down + Duration::milliseconds(1)
+            time::shift(down, Duration::milliseconds(1))
         }
     }
 }

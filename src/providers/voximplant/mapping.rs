@@ -2,11 +2,13 @@
 //! `CallLog` fields of a session from its calls and finish reason (also stated in the
 //! schema descriptions).
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::model::{AuditLogEntry, Call, CallSession, Recording, ResourceUsage};
 use super::wire::{AuditLogWire, CallSessionWire, CallWire, RecordWire, ResourceUsageWire};
-use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider};
+use rust_decimal::Decimal;
+
+use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider, time};
 
 /// A payload the gateway cannot use.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -17,7 +19,13 @@ pub(super) struct MappingError(String);
 pub(super) fn timestamp(raw: &str) -> Result<DateTime<Utc>, MappingError> {
     NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%d %H:%M:%S")
         .map(|t| t.and_utc())
-        .map_err(|_| MappingError(format!("not a YYYY-MM-DD HH:mm:ss timestamp: {raw:?}")))
+        .ok()
+        .filter(|t| time::in_range(*t))
+        .ok_or_else(|| {
+            MappingError(format!(
+                "not a YYYY-MM-DD HH:mm:ss timestamp from 1970 to 9999: {raw:?}"
+            ))
+        })
 }
 
 /// The format requests use.
@@ -117,7 +125,16 @@ pub(super) fn session(w: CallSessionWire, currency: &'static str) -> Result<Call
         .chain(records.iter().filter_map(|r| r.cost.as_ref()))
         .chain(other.iter().filter_map(|u| u.cost.as_ref()))
         .collect();
-    let cost = (!costs.is_empty()).then(|| Money::new(costs.iter().map(|m| m.amount).sum(), currency));
+    let cost = match costs.is_empty() {
+        true => None,
+        false => Some(Money::new(
+            costs
+                .iter()
+                .try_fold(Decimal::ZERO, |sum, m| sum.checked_add(m.amount))
+                .ok_or_else(|| MappingError("the session's costs add up past the decimal range".into()))?,
+            currency,
+        )),
+    };
     let first = calls.first();
     let (from, to, direction) = match first {
         Some(c) if c.incoming => (c.remote_number.clone(), c.local_number.clone(), CallDirection::Inbound),
@@ -135,7 +152,12 @@ pub(super) fn session(w: CallSessionWire, currency: &'static str) -> Result<Call
             provider_status: w.finish_reason.clone(),
             created_at: start,
             started_at: Some(start),
-            ended_at: w.duration.map(|d| start + Duration::seconds(d)),
+            ended_at: w
+                .duration
+                .map(|d| {
+                    time::after_seconds(start, d).ok_or_else(|| MappingError(format!("duration {d} s ends past 9999")))
+                })
+                .transpose()?,
             duration_seconds: w.duration,
             cost,
         },

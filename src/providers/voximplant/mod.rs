@@ -21,7 +21,7 @@ use futures::future::join_all;
 
 use crate::cache::{Cache, CacheKey, TenantId};
 use crate::config::{UpstreamConfig, VoximplantConfig};
-use crate::domain::Provider;
+use crate::domain::{Provider, time};
 use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::{UpstreamClient, UpstreamError};
 pub use audit::AuditFilter;
@@ -85,7 +85,7 @@ pub fn session_key(id: u64, start: DateTime<Utc>) -> String {
 
 fn parse_key(key: &str) -> Option<(u64, DateTime<Utc>)> {
     let (id, ts) = key.split_once('@')?;
-    Some((id.parse().ok()?, DateTime::from_timestamp(ts.parse().ok()?, 0)?))
+    Some((id.parse().ok()?, time::from_unix(ts.parse().ok()?)?))
 }
 
 /// Why a Voximplant service cannot be built.
@@ -151,12 +151,12 @@ impl Voximplant {
             return (p.from, p.to);
         }
         let to = match before {
-            Some(t) => ceil_second(t) - Duration::seconds(1),
+            Some(t) => time::shift(ceil_second(t), -Duration::seconds(1)),
             None => self.open_end().await,
         };
         let from = after
-            .map(|t| floor_second(t) + Duration::seconds(1))
-            .unwrap_or(to - self.lookback);
+            .map(|t| time::shift(floor_second(t), Duration::seconds(1)))
+            .unwrap_or(time::shift(to, -self.lookback));
         (from, to)
     }
 
@@ -273,8 +273,14 @@ impl Voximplant {
         &self,
         chunk: &[(String, u64, DateTime<Utc>)],
     ) -> Result<HashMap<u64, Arc<CallSession>>, UpstreamError> {
-        let from = chunk.iter().map(|c| c.2).min().unwrap_or_else(Utc::now) - Duration::minutes(1);
-        let to = chunk.iter().map(|c| c.2).max().unwrap_or_else(Utc::now) + Duration::minutes(1);
+        let from = time::shift(
+            chunk.iter().map(|c| c.2).min().unwrap_or_else(Utc::now),
+            -Duration::minutes(1),
+        );
+        let to = time::shift(
+            chunk.iter().map(|c| c.2).max().unwrap_or_else(Utc::now),
+            Duration::minutes(1),
+        );
         let ids: Vec<String> = chunk.iter().map(|c| c.1.to_string()).collect();
         let mut params = self.history_params(&SessionFilter::default(), from, to, 0, chunk.len() as u32);
         params.push(("call_session_history_id", ids.join(";")));
@@ -390,7 +396,11 @@ fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
 
 fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
     let down = floor_second(t);
-    if down == t { down } else { down + Duration::seconds(1) }
+    if down == t {
+        down
+    } else {
+        time::shift(down, Duration::seconds(1))
+    }
 }
 
 struct Count(u64);

@@ -1,0 +1,272 @@
+//! The accept loop: HTTP/1.1 connections with the timeouts and caps of `[server]`
+//! (issue 11), served by hyper, with graceful shutdown.
+//!
+//! `axum::serve` has no header-read, idle or connection limits, so a few hundred silent or
+//! byte-by-byte connections could hold every file descriptor. Here:
+//! - at most `max_connections` are open; one more gets a canned `503` with `Retry-After`
+//!   and is closed, without reading its request;
+//! - a connection with no request in flight must send a whole request head within
+//!   `header_read_timeout` once its first byte arrives, and may sit idle between requests
+//!   for `idle_timeout` (`Guarded` below); a stalled write counts as idle too;
+//! - request bodies and whole requests have their own deadlines in the router;
+//! - `accept` errors (e.g. `EMFILE`) back off instead of spinning.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, Sleep};
+use tower::ServiceExt;
+
+/// Connection-level limits, from `[server]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// The whole answer to a connection over the cap.
+fn busy_response() -> Vec<u8> {
+    let body =
+        r#"{"errors":[{"message":"too many open connections; retry later","extensions":{"code":"OVERLOADED"}}]}"#;
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then waits up to `grace` for
+/// open requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(None);
+    tokio::pin!(shutdown);
+    let mut backoff = Duration::from_millis(5);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => {
+                    backoff = Duration::from_millis(5);
+                    pair
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, ?backoff, "accept failed; backing off");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let busy = Arc::new(AtomicUsize::new(0));
+        let io = TokioIo::new(Guarded::new(stream, busy.clone(), limits));
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let guard = InFlight::enter(&busy);
+            let call = router.clone().oneshot(request.map(axum::body::Body::new));
+            async move {
+                let response = call.await;
+                drop(guard);
+                response
+            }
+        });
+        let connection = graceful.watch(builder.serve_connection(io, service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(?grace, "grace period over; dropping remaining requests");
+    }
+    Ok(())
+}
+
+/// Answers a connection over the cap with a canned 503 and closes it.
+async fn refuse(mut stream: TcpStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(&busy_response()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// Counts a connection's requests being handled (a guard, so cancellation counts too).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What a connection is waiting for, which decides its read deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Between requests: `idle_timeout` since the last activity.
+    Idle,
+    /// Part of a request head arrived: `header_read_timeout` since its first byte.
+    Head,
+    /// A request is being handled: the router's deadlines apply, not these.
+    Busy,
+}
+
+/// A TCP stream that fails reads with `TimedOut` when the connection idles or dribbles
+/// its request head past the limits.
+struct Guarded {
+    io: TcpStream,
+    busy: Arc<AtomicUsize>,
+    limits: ConnectionLimits,
+    phase: Phase,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl Guarded {
+    fn new(io: TcpStream, busy: Arc<AtomicUsize>, limits: ConnectionLimits) -> Self {
+        // A fresh connection owes its first request head within the header timeout.
+        let first = limits.header_read_timeout.min(limits.idle_timeout);
+        Guarded {
+            io,
+            busy,
+            limits,
+            phase: Phase::Idle,
+            deadline: Box::pin(tokio::time::sleep(first)),
+        }
+    }
+
+    fn arm(&mut self, after: Duration) {
+        self.deadline.as_mut().reset(Instant::now() + after);
+    }
+
+    /// Moves to the phase the connection is in now, arming the deadline on a change.
+    fn settle(&mut self, read_something: bool) {
+        if self.busy.load(Ordering::Acquire) > 0 {
+            self.phase = Phase::Busy;
+            return;
+        }
+        if self.phase == Phase::Busy {
+            self.phase = Phase::Idle;
+            self.arm(self.limits.idle_timeout);
+        }
+        if self.phase == Phase::Idle && read_something {
+            self.phase = Phase::Head;
+            self.arm(self.limits.header_read_timeout);
+        }
+    }
+
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.phase != Phase::Busy && self.deadline.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "connection idle or too slow")
+}
+
+impl AsyncRead for Guarded {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let read = buf.filled().len() > before;
+                self.settle(read);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                self.settle(false);
+                if self.expired(cx) {
+                    return Poll::Ready(Err(timed_out()));
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Guarded {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.io).poll_write(cx, data) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 && self.phase == Phase::Idle {
+                    // Progress on a response: the client is reading.
+                    let idle = self.limits.idle_timeout;
+                    self.arm(idle);
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => {
+                self.settle(false);
+                if self.expired(cx) {
+                    return Poll::Ready(Err(timed_out()));
+                }
+                Poll::Pending
+            }
+            ready => ready,
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.io).poll_write_vectored(cx, bufs) {
+            Poll::Pending => {
+                self.settle(false);
+                if self.expired(cx) {
+                    return Poll::Ready(Err(timed_out()));
+                }
+                Poll::Pending
+            }
+            ready => ready,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}

@@ -1,0 +1,95 @@
+//! The per-request upstream-call budget (issue 11): one GraphQL request may cause at most
+//! a configured number of upstream HTTP calls, retries included, so a small query (20
+//! aliases of `nodes` with 100 ids each) cannot turn into thousands of provider calls.
+//!
+//! The budget travels as a tokio task-local set around the request's execution and around
+//! every DataLoader batch task the request spawns (`spawn_in_budget`), so the one shared
+//! upstream client can charge it without every provider method taking a parameter. Work
+//! outside a request (report polling, background refreshes) runs without a budget.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+tokio::task_local! {
+    static BUDGET: Arc<CallBudget>;
+}
+
+/// Upstream calls one request may still make.
+#[derive(Debug)]
+pub struct CallBudget {
+    limit: u32,
+    used: AtomicU32,
+}
+
+/// The request has used its whole budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetExhausted {
+    pub limit: u32,
+}
+
+impl CallBudget {
+    pub fn new(limit: u32) -> Arc<Self> {
+        Arc::new(CallBudget {
+            limit,
+            used: AtomicU32::new(0),
+        })
+    }
+
+    /// Calls charged so far (refused ones not included).
+    pub fn used(&self) -> u32 {
+        self.used.load(Ordering::Relaxed).min(self.limit)
+    }
+
+    fn charge(&self) -> Result<(), BudgetExhausted> {
+        let before = self.used.fetch_add(1, Ordering::Relaxed);
+        if before >= self.limit {
+            // Undo so `used` cannot wrap however many fields keep trying.
+            self.used.fetch_sub(1, Ordering::Relaxed);
+            return Err(BudgetExhausted { limit: self.limit });
+        }
+        Ok(())
+    }
+
+    /// Runs `future` with this budget as the current one.
+    pub fn scope<F: Future>(self: &Arc<Self>, future: F) -> impl Future<Output = F::Output> {
+        BUDGET.scope(self.clone(), future)
+    }
+}
+
+/// Charges one upstream call to the current request's budget, if there is one.
+pub fn charge() -> Result<(), BudgetExhausted> {
+    BUDGET.try_with(|b| b.charge()).unwrap_or(Ok(()))
+}
+
+/// A spawner for DataLoaders that keeps the spawning request's budget in the new task.
+pub fn spawn_in_budget(
+    budget: Arc<CallBudget>,
+) -> impl Fn(futures::future::BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> + Send + Sync + 'static {
+    move |task| tokio::spawn(BUDGET.scope(budget.clone(), task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn calls_past_the_limit_are_refused_inside_the_scope_and_spawned_tasks() {
+        let budget = CallBudget::new(2);
+        let spawn = spawn_in_budget(budget.clone());
+        budget
+            .scope(async {
+                assert_eq!(charge(), Ok(()));
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                spawn(Box::pin(async move {
+                    let _ = tx.send((charge(), charge()));
+                }))
+                .await
+                .unwrap();
+                assert_eq!(rx.await.unwrap(), (Ok(()), Err(BudgetExhausted { limit: 2 })));
+            })
+            .await;
+        assert_eq!(budget.used(), 2);
+        assert_eq!(charge(), Ok(()), "no budget outside a request");
+    }
+}
