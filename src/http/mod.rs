@@ -285,3 +285,39 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("boom")
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_a_handler_is_a_coded_500_with_a_correlation_id_and_is_counted() {
+        let stats = Arc::new(Stats::default());
+        let app = Router::new()
+            .route("/", get(boom))
+            .layer(CatchPanicLayer::custom(PanicResponse(stats.clone())));
+        let response = app
+            .oneshot(axum::http::Request::new(axum::body::Body::empty()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let extensions = &body["errors"][0]["extensions"];
+        assert_eq!(extensions["code"], "INTERNAL_SERVER_ERROR");
+        assert!(
+            extensions["correlationId"].as_str().is_some_and(|id| id.len() == 36),
+            "{body}"
+        );
+        assert!(
+            !body.to_string().contains("boom"),
+            "the panic message stays in the logs"
+        );
+        assert_eq!(stats.panics.load(Ordering::Relaxed), 1);
+    }
+}

@@ -236,6 +236,32 @@ mod tests {
         assert_eq!(failed.core.cost, None);
     }
 
+    fn first_documented_session() -> CallSessionWire {
+        let env: Envelope<Vec<CallSessionWire>> =
+            serde_json::from_str(include_str!("../../../tests/fixtures/voximplant/get-call-history.json")).unwrap();
+        env.result.unwrap().remove(0)
+    }
+
+    #[test]
+    fn out_of_range_dates_durations_and_costs_are_bad_records_not_panics() {
+        assert!(timestamp("262142-12-31 23:59:59").is_err());
+        assert!(timestamp("1969-12-31 23:59:59").is_err());
+        assert!(timestamp("9999-12-31 23:59:59").is_ok());
+        for duration in [i64::MAX, i64::MIN, 9_000_000_000_000] {
+            let mut w = first_documented_session();
+            w.start_date = "9999-12-31 23:00:00".into();
+            w.duration = Some(duration);
+            assert!(session(w, "USD").is_err(), "{duration}");
+        }
+        let mut w = first_documented_session();
+        let calls = w.calls.as_mut().unwrap();
+        let mut big = calls[0].clone();
+        big.cost = Some(7.9e28);
+        calls.push(big.clone());
+        calls.push(big);
+        assert!(session(w, "USD").is_err(), "costs past the decimal range");
+    }
+
     #[test]
     fn the_documented_audit_log_item_decodes_exactly() {
         let w: AuditLogWire = serde_json::from_str(

@@ -45,7 +45,7 @@ pub(super) struct CallSessionWire {
     pub other_resource_usage: Option<Vec<ResourceUsageWire>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(super) struct CallWire {
     pub call_id: u64,
     pub start_time: String,
