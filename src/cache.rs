@@ -87,6 +87,26 @@ impl Weigh for crate::domain::CallLogCore {
     }
 }
 
+/// What one entry costs beyond its key text and value, measured with
+/// `examples/cache_rss.rs`: moka's bookkeeping (hash-table slot, entry info, access and
+/// write deque nodes, timer-wheel node for the per-entry TTL), the `CacheKey` and `Entry`
+/// structs, and the value's `Arc` allocation.
+const ENTRY_OVERHEAD: u64 = 480;
+
+/// `Weigh` impls count the bytes of a value's fields and strings; the allocator adds a
+/// header and rounding to every allocation, and JSON trees (`callData`, event `details`)
+/// take more than their text. Measured real cost / estimate on the emulator's records.
+const VALUE_SLACK_NUM: u64 = 3;
+const VALUE_SLACK_DEN: u64 = 2;
+
+/// The weight of an entry: an estimate of the bytes it really holds, so the cache's bound
+/// (`max_bytes`) bounds the memory it uses.
+fn weigh(key: &CacheKey, value_weight: u32) -> u32 {
+    let key_bytes = key.key.len() as u64 + 16;
+    let value = u64::from(value_weight) * VALUE_SLACK_NUM / VALUE_SLACK_DEN;
+    u32::try_from(ENTRY_OVERHEAD + key_bytes + value).unwrap_or(u32::MAX)
+}
+
 #[derive(Clone)]
 struct Entry {
     value: Arc<dyn Any + Send + Sync>,
@@ -142,7 +162,7 @@ impl Cache {
     pub fn new(config: &CacheConfig) -> Self {
         let inner = Moka::builder()
             .max_capacity(config.max_bytes)
-            .weigher(|key: &CacheKey, entry: &Entry| entry.weight.saturating_add((key.key.len() + 64) as u32))
+            .weigher(|key: &CacheKey, entry: &Entry| weigh(key, entry.weight))
             .expire_after(PerEntryTtl)
             .build();
         Cache {
@@ -201,6 +221,12 @@ impl Cache {
     /// Number of live entries (for metrics and tests; approximate until maintenance runs).
     pub fn entry_count(&self) -> u64 {
         self.inner.entry_count()
+    }
+
+    /// Total weight of the live entries in bytes, as bounded by `max_bytes`
+    /// (approximate until maintenance runs).
+    pub fn weighted_bytes(&self) -> u64 {
+        self.inner.weighted_size()
     }
 }
 
@@ -287,5 +313,27 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ok.as_str(), "v");
+    }
+
+    #[tokio::test]
+    async fn entries_are_weighed_with_their_overhead_so_tiny_values_cannot_overfill_the_bound() {
+        let max_bytes = 1024 * 1024;
+        let cache = Cache::new(&CacheConfig {
+            max_bytes,
+            ..CacheConfig::default()
+        });
+        let ttl = Duration::from_secs(60);
+        for i in 0..20_000 {
+            let key = CacheKey::new(&TenantId::new("t"), Provider::SignalWire, "k", format!("{i:036}"));
+            cache.insert(key, String::new(), ttl).await;
+        }
+        cache.inner.run_pending_tasks().await;
+        assert!(cache.weighted_bytes() <= max_bytes);
+        // Each empty value still costs its bookkeeping: about 2,000 fit in 1 MiB, not 10,000.
+        assert!(
+            cache.entry_count() <= max_bytes / ENTRY_OVERHEAD,
+            "{} entries",
+            cache.entry_count()
+        );
     }
 }

@@ -7,9 +7,13 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// Total query text the cache keeps (it is bounded by the texts' bytes; a parsed document
-/// is a small multiple of its text).
-const MAX_TEXT_BYTES: u64 = 4 * 1024 * 1024;
+/// Bytes the cache may hold, weighed as text plus parsed document.
+const MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A parsed document takes many times its text (a positioned node per token); weigh both.
+fn weigh(text: &str) -> u32 {
+    u32::try_from(text.len().saturating_mul(17).saturating_add(1024)).unwrap_or(u32::MAX)
+}
 
 /// Query text -> parsed document; only documents that parsed are kept.
 #[derive(Clone)]
@@ -19,8 +23,8 @@ impl Default for Documents {
     fn default() -> Self {
         Documents(
             moka::sync::Cache::builder()
-                .max_capacity(MAX_TEXT_BYTES)
-                .weigher(|text: &Arc<str>, _| u32::try_from(text.len()).unwrap_or(u32::MAX))
+                .max_capacity(MAX_BYTES)
+                .weigher(|text: &Arc<str>, _| weigh(text))
                 .build(),
         )
     }

@@ -260,6 +260,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     }
     out.push_str("# TYPE switchboard_cache_entries gauge\n");
     out.push_str(&format!("switchboard_cache_entries {}\n", state.cache.entry_count()));
+    out.push_str("# TYPE switchboard_cache_weighted_bytes gauge\n");
+    out.push_str(&format!(
+        "switchboard_cache_weighted_bytes {}\n",
+        state.cache.weighted_bytes()
+    ));
     out.push_str("# TYPE switchboard_parsed_documents gauge\n");
     out.push_str(&format!(
         "switchboard_parsed_documents {}\n",
