@@ -17,7 +17,9 @@ use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, Voximplan
 use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
 use crate::graphql::build_schema;
 use crate::http::limits::DocumentLimits;
-use crate::http::{AppState, ConnectionLimits, Documents, MetricsAccess, RequestLimits, admin_router, router, serve};
+use crate::http::{
+    AppState, ConnectionLimits, Documents, Guards, MetricsAccess, RequestLimits, admin_router, router, serve,
+};
 use crate::tenancy::Tenants;
 use crate::upstream::build_http_client;
 
@@ -98,8 +100,10 @@ impl Application {
             None if demo => MetricsAccess::Open,
             None => MetricsAccess::AdminOnly,
         };
+        let stats = Arc::<crate::http::Stats>::default();
         let state = AppState {
             schema: build_schema(g, &cursor_key),
+            guards: Guards::new(stats.clone(), s.max_in_flight, s.request_timeout),
             tenants,
             cache,
             limits: RequestLimits {
@@ -113,10 +117,8 @@ impl Application {
                 max_response_bytes: g.max_response_bytes,
                 max_upstream_calls: g.max_upstream_calls,
                 body_read_timeout: s.body_read_timeout,
-                request_timeout: s.request_timeout,
-                max_in_flight: s.max_in_flight,
             },
-            stats: Arc::default(),
+            stats,
             documents: Documents::default(),
             metrics_access,
         };

@@ -590,6 +590,13 @@ async fn requests_past_the_in_flight_cap_get_503_and_slow_ones_meet_their_deadli
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.headers()["retry-after"], "1");
     assert_eq!(codes(&r.json().await.unwrap()), ["OVERLOADED"]);
+    let health = app
+        .http()
+        .get(format!("http://{}/healthz", app.addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK, "probes are not shed");
     let slow = slow.await.unwrap();
     assert_eq!(slow.status(), StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(codes(&slow.json().await.unwrap()), ["UPSTREAM_TIMEOUT"]);

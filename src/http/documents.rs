@@ -1,11 +1,14 @@
 //! Parsed GraphQL documents, cached by query text. Clients send the same few queries over
 //! and over; parsing one costs more than executing a cached by-id lookup, so a request
-//! whose text was seen before gets a clone of the parsed document instead. Validation
-//! still runs on every request (it depends on the variables).
+//! whose text was seen before gets a clone of the parsed document instead. Only documents
+//! that passed the shape limits (`limits`) are kept, so a cached one skips those checks
+//! too. Validation still runs on every request (it depends on the variables).
 
 use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
+
+use super::limits::{self, DocumentLimits, LimitError};
 
 /// Bytes the cache may hold, weighed as text plus parsed document.
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -32,16 +35,20 @@ impl Default for Documents {
 
 impl Documents {
     /// Gives `request` its parsed document: from the cache when its text was seen, else
-    /// parsed now (and kept when it parses).
-    pub fn attach(&self, request: &mut async_graphql::Request) {
+    /// checked (`limits::scan` before parsing, `limits::shape` after), parsed and kept.
+    /// A document that does not parse is left for execution to report.
+    pub fn prepare(&self, request: &mut async_graphql::Request, limits: &DocumentLimits) -> Result<(), LimitError> {
         if let Some(doc) = self.0.get(request.query.as_str()) {
             request.set_parsed_query((*doc).clone());
-            return;
+            return Ok(());
         }
+        limits::scan(&request.query, limits)?;
         if let Ok(doc) = request.parsed_query() {
+            limits::shape(doc, limits)?;
             let doc = Arc::new(doc.clone());
             self.0.insert(Arc::from(request.query.as_str()), doc);
         }
+        Ok(())
     }
 
     /// Number of cached documents (approximate until maintenance runs).
@@ -54,23 +61,39 @@ impl Documents {
 mod tests {
     use super::*;
 
+    const LIMITS: DocumentLimits = DocumentLimits {
+        max_nesting: 64,
+        max_tokens: 1000,
+        max_fields: 10,
+        max_directives: 5,
+    };
+
+    #[test]
+    fn a_document_over_the_limits_is_refused_and_not_kept() {
+        let documents = Documents::default();
+        let mut wide = async_graphql::Request::new(format!("{{ {} }}", "__typename ".repeat(11)));
+        assert!(documents.prepare(&mut wide, &LIMITS).is_err());
+        documents.0.run_pending_tasks();
+        assert_eq!(documents.entry_count(), 0);
+    }
+
     #[test]
     fn a_seen_query_reuses_its_parsed_document_and_a_broken_one_is_not_kept() {
         let documents = Documents::default();
         let query = "{ node(id: \"x\") { id } }";
         let mut first = async_graphql::Request::new(query);
-        documents.attach(&mut first);
+        documents.prepare(&mut first, &LIMITS).unwrap();
         documents.0.run_pending_tasks();
         assert_eq!(documents.entry_count(), 1);
         let mut second = async_graphql::Request::new(query);
-        documents.attach(&mut second);
+        documents.prepare(&mut second, &LIMITS).unwrap();
         assert_eq!(
             second.parsed_query().unwrap().operations.iter().count(),
             1,
             "the cached document is attached"
         );
         let mut broken = async_graphql::Request::new("{ node(");
-        documents.attach(&mut broken);
+        documents.prepare(&mut broken, &LIMITS).unwrap();
         documents.0.run_pending_tasks();
         assert_eq!(
             documents.entry_count(),

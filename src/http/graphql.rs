@@ -63,6 +63,10 @@ const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
 const MAX_ERRORS: usize = 100;
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    state.guards.clone().run(read_and_execute(state, headers, body)).await
+}
+
+async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Response {
     if !hygiene::is_json(&headers) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -153,7 +157,7 @@ pub async fn get(
             }
         }
     }
-    execute(&state, &headers, request, true).await
+    state.guards.clone().run(execute(&state, &headers, request, true)).await
 }
 
 fn unauthenticated(message: &str, challenge: &'static str) -> Response {
@@ -184,24 +188,21 @@ async fn execute(
         }
     };
     let limits = &state.limits;
-    if let Err(e) = limits::scan(&request.query, &limits.document) {
+    // The document is checked and parsed (or taken from the document cache) here and kept
+    // in the request, so execution does not parse again.
+    if let Err(e) = state.documents.prepare(&mut request, &limits.document) {
         return refuse_by_limits(state, &e);
     }
-    // The document is parsed (or taken from the document cache) here and kept in the
-    // request, so execution does not parse again.
-    state.documents.attach(&mut request);
     let operation_name = request.operation_name.clone();
-    if let Ok(doc) = request.parsed_query() {
-        if via_get && hygiene::selects_non_query(doc, operation_name.as_deref()) {
-            return refuse(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::BadUserInput,
-                "mutations must be sent with POST",
-            );
-        }
-        if let Err(e) = limits::shape(doc, operation_name.as_deref(), &limits.document) {
-            return refuse_by_limits(state, &e);
-        }
+    if via_get
+        && let Ok(doc) = request.parsed_query()
+        && hygiene::selects_non_query(doc, operation_name.as_deref())
+    {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations must be sent with POST",
+        );
     }
     let notes = std::sync::Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
@@ -246,12 +247,16 @@ fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
 /// Serializes the response into at most `max` bytes, or answers with an error saying the
 /// response was too large (without ever holding more than `max` bytes of it).
 fn render(response: &async_graphql::Response, max: usize) -> Response {
-    let mut out = Capped {
-        bytes: Vec::with_capacity(512),
+    let mut serializer = serde_json::Serializer::new(Capped {
+        bytes: Vec::with_capacity(1024),
         max,
-    };
-    match serde_json::to_writer(&mut out, response) {
-        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], out.bytes).into_response(),
+    });
+    match serde::Serialize::serialize(response, &mut serializer) {
+        Ok(()) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            serializer.into_inner().bytes,
+        )
+            .into_response(),
         Err(_) => refuse(
             StatusCode::OK,
             ErrorCode::BadUserInput,
@@ -269,12 +274,18 @@ struct Capped {
 }
 
 impl std::io::Write for Capped {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
         if self.bytes.len() + data.len() > self.max {
             return Err(std::io::Error::other("response size cap"));
         }
         self.bytes.extend_from_slice(data);
-        Ok(data.len())
+        Ok(())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())

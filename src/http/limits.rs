@@ -116,13 +116,10 @@ pub fn scan(text: &str, limits: &DocumentLimits) -> Result<(), LimitError> {
     Ok(())
 }
 
-/// Checks the parsed document: executed fields of the operation that will run (every
-/// operation when the name is unknown), nesting through fragments, and directives.
-pub fn shape(
-    doc: &ExecutableDocument,
-    operation_name: Option<&str>,
-    limits: &DocumentLimits,
-) -> Result<(), LimitError> {
+/// Checks the parsed document: executed fields of each operation (the verdict does not
+/// depend on which one runs, so it can be cached with the document), nesting through
+/// fragments, and directives.
+pub fn shape(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), LimitError> {
     let mut walk = Walk {
         doc,
         limits,
@@ -130,17 +127,9 @@ pub fn shape(
     };
     let mut directives = 0usize;
     let mut fields = 0usize;
-    for (name, op) in doc.operations.iter() {
+    for (_, op) in doc.operations.iter() {
         walk.directives(&op.node.directives, &mut directives)?;
-        let selected = match (operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        let count = walk.count(&op.node.selection_set.node, 1)?;
-        if selected {
-            fields = fields.max(count);
-        }
+        fields = fields.max(walk.count(&op.node.selection_set.node, 1)?);
     }
     for fragment in doc.fragments.values() {
         walk.directives(&fragment.node.directives, &mut directives)?;
@@ -274,10 +263,7 @@ mod tests {
             "{ ...F ...F ...F } fragment F on Query { a: __typename b: __typename c: __typename d: __typename e: __typename f: __typename g: __typename }",
         )
         .unwrap();
-        assert_eq!(
-            shape(&doc, None, &LIMITS),
-            Err(LimitError::Fields { found: 21, max: 20 })
-        );
+        assert_eq!(shape(&doc, &LIMITS), Err(LimitError::Fields { found: 21, max: 20 }));
     }
 
     #[test]
@@ -291,7 +277,7 @@ mod tests {
             max_nesting: 64,
             ..LIMITS
         };
-        assert!(matches!(shape(&doc, None, &limits), Err(LimitError::Fields { .. })));
+        assert!(matches!(shape(&doc, &limits), Err(LimitError::Fields { .. })));
     }
 
     #[test]
@@ -301,30 +287,31 @@ mod tests {
             q.push_str(&format!(" fragment F{i} on Query {{ ...F{} }}", i + 1));
         }
         let doc = parse_query(&q).unwrap();
-        assert_eq!(shape(&doc, None, &LIMITS), Err(LimitError::Nesting(10)));
+        assert_eq!(shape(&doc, &LIMITS), Err(LimitError::Nesting(10)));
         let cycle = parse_query("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }").unwrap();
-        assert_eq!(shape(&cycle, None, &LIMITS), Ok(()));
+        assert_eq!(shape(&cycle, &LIMITS), Ok(()));
     }
 
     #[test]
     fn repeated_and_excessive_directives_are_refused() {
         let doc = parse_query("{ __typename @include(if: true) @include(if: true) }").unwrap();
         assert_eq!(
-            shape(&doc, None, &LIMITS),
+            shape(&doc, &LIMITS),
             Err(LimitError::RepeatedDirective("include".into()))
         );
         let doc = parse_query("{ a: __typename @skip(if: false) b: __typename @skip(if: false) c: __typename @skip(if: false) d: __typename @skip(if: false) e: __typename @skip(if: false) f: __typename @skip(if: false) }").unwrap();
-        assert_eq!(shape(&doc, None, &LIMITS), Err(LimitError::Directives(5)));
+        assert_eq!(shape(&doc, &LIMITS), Err(LimitError::Directives(5)));
     }
 
     #[test]
-    fn only_the_selected_operation_counts() {
+    fn every_operation_of_the_document_is_held_to_the_field_limit() {
         let doc = parse_query(format!(
             "query Small {{ __typename }} query Big {{ {} }}",
             "__typename ".repeat(25)
         ))
         .unwrap();
-        assert_eq!(shape(&doc, Some("Small"), &LIMITS), Ok(()));
-        assert!(shape(&doc, Some("Big"), &LIMITS).is_err());
+        assert!(shape(&doc, &LIMITS).is_err());
+        let doc = parse_query("query A { a: __typename } query B { b: __typename }").unwrap();
+        assert_eq!(shape(&doc, &LIMITS), Ok(()));
     }
 }

@@ -1,6 +1,6 @@
 //! The axum router: `/graphql` (POST JSON, GET queries or GraphiQL), `/healthz`,
-//! `/readyz`, `/metrics`; the request-level guards every route gets (a panic becomes a
-//! coded 500, a cap on requests in flight, a whole-request deadline); and the accept loop
+//! `/readyz`, `/metrics`; the guards of every GraphQL request (a cap on requests in
+//! flight, a whole-request deadline, a panic becomes a coded 500); and the accept loop
 //! with its connection limits (`server`).
 
 mod documents;
@@ -14,14 +14,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures::FutureExt;
 use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use tokio::sync::Semaphore;
-use tower_http::catch_panic::CatchPanicLayer;
 
 pub use documents::Documents;
 pub use server::{ConnectionLimits, serve};
@@ -39,8 +41,6 @@ pub struct RequestLimits {
     pub max_response_bytes: usize,
     pub max_upstream_calls: u32,
     pub body_read_timeout: Duration,
-    pub request_timeout: Duration,
-    pub max_in_flight: usize,
 }
 
 /// Counters the HTTP layer keeps (served on `/metrics`).
@@ -68,6 +68,7 @@ pub enum MetricsAccess {
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    pub guards: Guards,
     pub tenants: Arc<Tenants>,
     pub cache: Cache,
     pub limits: RequestLimits,
@@ -76,22 +77,14 @@ pub struct AppState {
     pub metrics_access: MetricsAccess,
 }
 
-/// The public router, with the request guards.
+/// The public router.
 pub fn router(state: AppState) -> Router {
-    let in_flight = Arc::new(Semaphore::new(state.limits.max_in_flight));
-    let guards = Guards {
-        stats: state.stats.clone(),
-        in_flight,
-        deadline: state.limits.request_timeout,
-    };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
         .route("/metrics", get(guarded_metrics))
         .with_state(state)
-        .layer(middleware::from_fn_with_state(guards.clone(), guard))
-        .layer(CatchPanicLayer::custom(PanicResponse(guards.stats)))
 }
 
 /// The operators' router (`server.admin_listen`): metrics and health, no key.
@@ -102,41 +95,74 @@ pub fn admin_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The guards of every GraphQL request: a cap on requests in flight (beyond it a cheap
+/// 503), the whole-request deadline, and the last line of defence against panics. Health
+/// and metrics routes stay outside them: a probe must not fail because the gateway is busy.
 #[derive(Clone)]
-struct Guards {
+pub struct Guards {
     stats: Arc<Stats>,
     in_flight: Arc<Semaphore>,
     deadline: Duration,
 }
 
-/// Sheds load past the in-flight cap (cheaply: 503 before any work) and enforces the
-/// whole-request deadline.
-async fn guard(State(guards): State<Guards>, request: Request, next: Next) -> Response {
-    let Ok(_permit) = guards.in_flight.clone().try_acquire_owned() else {
-        guards.stats.overloaded.fetch_add(1, Ordering::Relaxed);
-        let mut response = refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Overloaded,
-            "too many requests in flight; retry later",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
-    };
-    match tokio::time::timeout(guards.deadline, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            guards.stats.timed_out.fetch_add(1, Ordering::Relaxed);
-            refuse(
-                StatusCode::GATEWAY_TIMEOUT,
-                ErrorCode::UpstreamTimeout,
-                &format!(
-                    "the request did not complete within {} s (server.request_timeout)",
-                    guards.deadline.as_secs_f32()
-                ),
-            )
+impl Guards {
+    pub fn new(stats: Arc<Stats>, max_in_flight: usize, deadline: Duration) -> Self {
+        Guards {
+            stats,
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            deadline,
         }
+    }
+
+    /// Runs `work` (a request's body read and execution) under the guards. The work is
+    /// boxed first: a request's future is large, and each wrapper would otherwise copy it.
+    pub async fn run(&self, work: impl Future<Output = Response> + Send) -> Response {
+        self.run_boxed(Box::pin(work)).await
+    }
+
+    async fn run_boxed(&self, work: Pin<Box<dyn Future<Output = Response> + Send + '_>>) -> Response {
+        let Ok(_permit) = self.in_flight.try_acquire() else {
+            self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+            let mut response = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Overloaded,
+                "too many requests in flight; retry later",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        };
+        match tokio::time::timeout(self.deadline, AssertUnwindSafe(work).catch_unwind()).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(panic)) => self.panicked(panic.as_ref()),
+            Err(_) => {
+                self.stats.timed_out.fetch_add(1, Ordering::Relaxed);
+                refuse(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    ErrorCode::UpstreamTimeout,
+                    &format!(
+                        "the request did not complete within {} s (server.request_timeout)",
+                        self.deadline.as_secs_f32()
+                    ),
+                )
+            }
+        }
+    }
+
+    /// A panic while handling a request: logged with a correlation id, counted, and
+    /// answered with a coded 500 carrying that id (the connection stays usable).
+    fn panicked(&self, panic: &(dyn std::any::Any + Send)) -> Response {
+        self.stats.panics.fetch_add(1, Ordering::Relaxed);
+        let detail = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("panic with a non-string payload");
+        error_body(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            GatewayError::internal(&format!("panic while handling a request: {detail}")),
+        )
     }
 }
 
@@ -155,31 +181,6 @@ fn error_body(status: StatusCode, error: GatewayError) -> Response {
     };
     let body = serde_json::json!({ "errors": [error] });
     (status, axum::Json(body)).into_response()
-}
-
-/// The last line of defence: a panic while handling a request is logged with a
-/// correlation id, counted, and answered with a coded 500 (the connection stays usable).
-#[derive(Clone)]
-struct PanicResponse(Arc<Stats>);
-
-impl tower_http::catch_panic::ResponseForPanic for PanicResponse {
-    type ResponseBody = axum::body::Body;
-
-    fn response_for_panic(
-        &mut self,
-        panic: Box<dyn std::any::Any + Send + 'static>,
-    ) -> axum::http::Response<Self::ResponseBody> {
-        self.0.panics.fetch_add(1, Ordering::Relaxed);
-        let detail = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("panic with a non-string payload");
-        error_body(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            GatewayError::internal(&format!("panic while handling a request: {detail}")),
-        )
-    }
 }
 
 async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -292,27 +293,28 @@ mod tests {
 }
 
 #[cfg(test)]
-mod panic_tests {
+mod guard_tests {
     use super::*;
-    use tower::ServiceExt;
 
-    async fn boom() -> &'static str {
-        panic!("boom")
+    async fn body_of(response: Response) -> serde_json::Value {
+        let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
+        serde_json::from_slice(&body).unwrap()
     }
 
     #[tokio::test]
-    async fn a_panic_in_a_handler_is_a_coded_500_with_a_correlation_id_and_is_counted() {
+    async fn a_panic_in_a_request_is_a_coded_500_with_a_correlation_id_and_is_counted() {
         let stats = Arc::new(Stats::default());
-        let app = Router::new()
-            .route("/", get(boom))
-            .layer(CatchPanicLayer::custom(PanicResponse(stats.clone())));
-        let response = app
-            .oneshot(axum::http::Request::new(axum::body::Body::empty()))
-            .await
-            .unwrap();
+        let guards = Guards::new(stats.clone(), 4, Duration::from_secs(5));
+        let response = guards
+            .run(async {
+                if stats.requests.load(Ordering::Relaxed) == 0 {
+                    panic!("boom");
+                }
+                "unreachable".into_response()
+            })
+            .await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let body = body_of(response).await;
         let extensions = &body["errors"][0]["extensions"];
         assert_eq!(extensions["code"], "INTERNAL_SERVER_ERROR");
         assert!(
@@ -324,5 +326,7 @@ mod panic_tests {
             "the panic message stays in the logs"
         );
         assert_eq!(stats.panics.load(Ordering::Relaxed), 1);
+        let after = guards.run(async { "ok".into_response() }).await;
+        assert_eq!(after.status(), StatusCode::OK, "the permit was given back");
     }
 }

@@ -147,32 +147,35 @@ enum Phase {
 
 /// A TCP stream that fails reads with `TimedOut` when the connection idles or dribbles
 /// its request head past the limits.
+///
+/// Phase changes (several per request) only move `due`; the timer itself is re-armed
+/// lazily, when it fires, never further ahead than `header_read_timeout` (the shortest
+/// deadline), so it never fires late and a busy connection costs no timer-wheel work.
 struct Guarded {
     io: TcpStream,
     busy: Arc<AtomicUsize>,
     limits: ConnectionLimits,
     phase: Phase,
-    deadline: Pin<Box<Sleep>>,
+    /// When the current phase's deadline passes.
+    due: Instant,
+    timer: Pin<Box<Sleep>>,
 }
 
 impl Guarded {
     fn new(io: TcpStream, busy: Arc<AtomicUsize>, limits: ConnectionLimits) -> Self {
         // A fresh connection owes its first request head within the header timeout.
-        let first = limits.header_read_timeout.min(limits.idle_timeout);
+        let due = Instant::now() + limits.header_read_timeout.min(limits.idle_timeout);
         Guarded {
             io,
             busy,
             limits,
             phase: Phase::Idle,
-            deadline: Box::pin(tokio::time::sleep(first)),
+            due,
+            timer: Box::pin(tokio::time::sleep_until(due)),
         }
     }
 
-    fn arm(&mut self, after: Duration) {
-        self.deadline.as_mut().reset(Instant::now() + after);
-    }
-
-    /// Moves to the phase the connection is in now, arming the deadline on a change.
+    /// Moves to the phase the connection is in now, setting the deadline on a change.
     fn settle(&mut self, read_something: bool) {
         if self.busy.load(Ordering::Acquire) > 0 {
             self.phase = Phase::Busy;
@@ -180,16 +183,28 @@ impl Guarded {
         }
         if self.phase == Phase::Busy {
             self.phase = Phase::Idle;
-            self.arm(self.limits.idle_timeout);
+            self.due = Instant::now() + self.limits.idle_timeout;
         }
         if self.phase == Phase::Idle && read_something {
             self.phase = Phase::Head;
-            self.arm(self.limits.header_read_timeout);
+            self.due = Instant::now() + self.limits.header_read_timeout;
         }
     }
 
+    /// Whether the phase's deadline has passed; otherwise makes sure the timer wakes the
+    /// task by then.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.phase != Phase::Busy && self.deadline.as_mut().poll(cx).is_ready()
+        if self.phase == Phase::Busy {
+            return false;
+        }
+        while self.timer.as_mut().poll(cx).is_ready() {
+            if Instant::now() >= self.due {
+                return true;
+            }
+            let next = self.due.min(Instant::now() + self.limits.header_read_timeout);
+            self.timer.as_mut().reset(next);
+        }
+        false
     }
 }
 
@@ -224,8 +239,7 @@ impl AsyncWrite for Guarded {
             Poll::Ready(Ok(n)) => {
                 if n > 0 && self.phase == Phase::Idle {
                     // Progress on a response: the client is reading.
-                    let idle = self.limits.idle_timeout;
-                    self.arm(idle);
+                    self.due = Instant::now() + self.limits.idle_timeout;
                 }
                 Poll::Ready(Ok(n))
             }
