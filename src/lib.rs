@@ -1,12 +1,14 @@
 //! switchboard: a GraphQL gateway over telecom call-log REST APIs.
 //!
 //! Map of the crate (data flows top to bottom):
-//! - `http`: axum routes, request hygiene, tenant resolution, per-request loaders.
+//! - `http`: the accept loop and its connection limits, axum routes, request guards
+//!   (in-flight cap, deadline, panics), document limits, tenant resolution.
 //! - `graphql`: the schema, resolvers (one or two lines each), ids, cursors, error codes.
 //! - `providers`: one module per provider: client, private wire types, mapping, paging.
-//! - `upstream`: the shared HTTP client, retries, error classification.
+//! - `upstream`: the shared HTTP client, retries, error classification, the per-request
+//!   upstream-call budget.
 //! - `cache`: the tenant-scoped moka cache.
-//! - `domain`: provider-neutral types.
+//! - `domain`: provider-neutral types, and the range of dates the gateway handles.
 //! - `emulator`: fake providers for demo mode, tests and benchmarks.
 //! - `app`, `config`, `telemetry`: wiring.
 
