@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::model::{CallLog, RelatedIds};
 use super::wire::{CallLogWire, Cents, Typed};
-use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider};
+use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider, time};
 
 /// A payload that breaks what the gateway relies on.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -60,6 +60,11 @@ impl TryFrom<CallLogWire> for CallLog {
             .created_at
             .map(Typed::into_inner)
             .ok_or_else(|| MappingError(format!("call log {native_id}: createdAt is missing")))?;
+        if !time::in_range(created_at) {
+            return Err(MappingError(format!(
+                "call log {native_id}: createdAt {created_at} is outside 1970..9999"
+            )));
+        }
         let cost_in_usd_cents = cents(w.call_cost_in_usd_cents, &native_id)?;
         let cost = Money::new((cost_in_usd_cents / Decimal::ONE_HUNDRED).normalize(), "USD");
         Ok(CallLog {
@@ -154,6 +159,15 @@ mod tests {
         assert_eq!(log.cost_in_usd_cents.to_string(), "150");
         assert_eq!(log.core.cost.as_ref().unwrap().amount.to_string(), "1.5");
         assert_eq!(log.core.direction, CallDirection::Outbound);
+    }
+
+    #[test]
+    fn a_created_at_outside_1970_to_9999_is_a_bad_record() {
+        let mut json: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/oneuptime/call-log-typed.json")).unwrap();
+        json["createdAt"] = serde_json::json!({"_type": "DateTime", "value": "+262142-12-31T23:59:59.500Z"});
+        let w: CallLogWire = serde_json::from_value(json).unwrap();
+        assert!(CallLog::try_from(w).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::*;
 use super::wire::{ChargeDetailWire, LogEventWire, VideoLogWire, VoiceLogWire};
-use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, NodeKind, Provider};
+use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, NodeKind, Provider, time};
 
 /// A payload that breaks the documented schema.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -19,6 +19,15 @@ const CURRENCY: &str = "USD";
 
 fn required<T>(value: Option<T>, id: &str, field: &str) -> Result<T, MappingError> {
     value.ok_or_else(|| MappingError(format!("log {id}: required field `{field}` is missing")))
+}
+
+/// `created_at`, which orders every listing and cursor: present and inside 1970..9999.
+fn created(value: Option<DateTime<Utc>>, id: &str) -> Result<DateTime<Utc>, MappingError> {
+    let t = required(value, id, "created_at")?;
+    match time::in_range(t) {
+        true => Ok(t),
+        false => Err(MappingError(format!("log {id}: created_at {t} is outside 1970..9999"))),
+    }
 }
 
 fn money(value: f64, id: &str) -> Result<Money, MappingError> {
@@ -90,7 +99,7 @@ fn discarded(
     created_at: Option<DateTime<Utc>>,
     discarded_at: DateTime<Utc>,
 ) -> Result<DiscardedLog, MappingError> {
-    let created_at = required(created_at, &id, "created_at")?;
+    let created_at = created(created_at, &id)?;
     Ok(DiscardedLog {
         kind,
         discarded_at,
@@ -130,7 +139,7 @@ impl TryFrom<VoiceLogWire> for VoiceLog {
         let raw_source = required(w.source, &id, "source")?;
         let cost = money(required(w.charge, &id, "charge")?, &id)?;
         let charge_details = charge_details(required(w.charge_details, &id, "charge_details")?, &id)?;
-        let created_at = required(w.created_at, &id, "created_at")?;
+        let created_at = created(w.created_at, &id)?;
         let from = required(w.from, &id, "from")?;
         let to = required(w.to, &id, "to")?;
         let duration_seconds = w.duration.or(w.duration_ms.map(|ms| ms / 1000));
@@ -182,7 +191,7 @@ impl TryFrom<VideoLogWire> for VideoLog {
         let source = required(w.source, &id, "source")?;
         let cost = money(required(w.charge, &id, "charge")?, &id)?;
         let charge_details = charge_details(required(w.charge_details, &id, "charge_details")?, &id)?;
-        let created_at = required(w.created_at, &id, "created_at")?;
+        let created_at = created(w.created_at, &id)?;
         let url = required(w.url, &id, "url")?;
         let locked = required(w.locked, &id, "locked")?;
         let status = match w.status.as_deref() {
@@ -255,6 +264,17 @@ mod tests {
         let env: ListEnvelope<VoiceLogWire> = serde_json::from_str(json).unwrap();
         let items = env.data.into_iter().map(|w| VoiceLog::try_from(w).unwrap()).collect();
         (items, env.links.next)
+    }
+
+    #[test]
+    fn a_created_at_outside_1970_to_9999_is_a_bad_record() {
+        let mut json: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/signalwire/list-voice-logs.json")).unwrap();
+        for t in ["+262142-12-31T23:59:59Z", "1969-12-31T23:59:59Z"] {
+            json["data"][0]["created_at"] = serde_json::json!(t);
+            let w: VoiceLogWire = serde_json::from_value(json["data"][0].clone()).unwrap();
+            assert!(VoiceLog::try_from(w).is_err(), "{t}");
+        }
     }
 
     #[test]
