@@ -101,8 +101,10 @@ impl Application {
             None => MetricsAccess::AdminOnly,
         };
         let stats = Arc::<crate::http::Stats>::default();
+        let schema = build_schema(g, &cursor_key);
         let state = AppState {
-            schema: build_schema(g, &cursor_key),
+            types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schema.sdl())),
+            schema,
             guards: Guards::new(stats.clone(), s.max_in_flight, s.request_timeout),
             tenants,
             cache,

@@ -5,6 +5,7 @@
 //! service or loader; rendering domain values is all that happens here.
 
 mod call_log;
+pub mod completion;
 mod connection;
 mod cursor;
 pub mod error;

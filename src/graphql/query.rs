@@ -46,7 +46,11 @@ impl ByIdQuery {
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
         check_batch_size(ctx, ids.len())?;
         let results = join_all(ids.iter().map(|id| node(ctx, id))).await;
-        Ok(results.into_iter().map(|r| partial(ctx, r)).collect())
+        Ok(results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| partial(ctx, i, r))
+            .collect())
     }
 
     /// Fetches a call log by its global id; null when it does not exist.
@@ -97,10 +101,13 @@ async fn call_log(ctx: &Context<'_>, id: GlobalId) -> Result<Option<CallLog>, Ga
     }
 }
 
-/// Keeps a list item's failure as an error entry and a null item, not a failed list.
-fn partial<T>(ctx: &Context<'_>, result: Result<Option<T>, GatewayError>) -> Option<T> {
+/// Keeps a list item's failure as an error entry (with the item's path) and a null item,
+/// not a failed list.
+fn partial<T>(ctx: &Context<'_>, index: usize, result: Result<Option<T>, GatewayError>) -> Option<T> {
     result.unwrap_or_else(|e| {
-        ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
+        let mut error = ctx.set_error_path(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
+        error.path.push(async_graphql::PathSegment::Index(index));
+        ctx.add_error(error);
         None
     })
 }

@@ -84,13 +84,8 @@ impl VoximplantHistoryReport {
         PageArgs::parse(ctx, connection, format!("report:{}", self.0.id), first, after)
     }
 
-    /// A report can be read once it is completed, and only as what it lists.
+    /// A report can be read only as what it lists.
     fn readable(&self, history_type: &str) -> Result<(), GatewayError> {
-        if self.0.completed.is_none() {
-            return Err(GatewayError::bad_input(
-                "the report is still being prepared; poll its `status`",
-            ));
-        }
         match self.0.history_type.as_deref() {
             Some(t) if t != history_type => Err(GatewayError::bad_input(format!(
                 "this is a `{t}` report; it has no {history_type} rows"
@@ -160,33 +155,45 @@ impl VoximplantHistoryReport {
     async fn store_until(&self) -> Option<NaiveDate> {
         self.0.store_until
     }
-    /// The report's audit log entries, in file order. The file is downloaded once per
-    /// tenant and cached; asking before the report is COMPLETED is BAD_USER_INPUT.
+    /// The report's audit log entries, in file order; null until the report is
+    /// COMPLETED, so one query can poll `status` and read the entries. The file is
+    /// downloaded once per tenant and cached. Asking a calls report is BAD_USER_INPUT.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn entries(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<EntryConnection> {
+    ) -> async_graphql::Result<Option<EntryConnection>> {
+        if self.0.completed.is_none() {
+            return Ok(None);
+        }
         let args = self.page_args(ctx, "audit", "voximplantReportEntries", first, after.as_deref())?;
         let rows = scope(ctx)?.voximplant()?.service.audit_report_rows(self.0.id).await?;
         let (range, has_next) = self.rows(&args, rows.0.len());
         let items = range.map(|i| (RowIndex(i), rows.0[i].clone()));
-        Ok(args.connection_with(items, has_next, VoximplantAuditLogEntry, ReportTotal::of(rows.0.len())))
+        Ok(Some(args.connection_with(
+            items,
+            has_next,
+            VoximplantAuditLogEntry,
+            ReportTotal::of(rows.0.len()),
+        )))
     }
 
     /// The sessions of a call history report, newest first. Each page's sessions are
     /// loaded typed, with their calls, by one GetCallHistory by id (cached like any
-    /// session). The file is downloaded once per tenant and cached; asking before the
-    /// report is COMPLETED is BAD_USER_INPUT.
+    /// session); null until the report is COMPLETED. The file is downloaded once per
+    /// tenant and cached. Asking an audit report is BAD_USER_INPUT.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn call_sessions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<SessionConnection> {
+    ) -> async_graphql::Result<Option<SessionConnection>> {
+        if self.0.completed.is_none() {
+            return Ok(None);
+        }
         let args = self.page_args(ctx, "calls", "voximplantReportCallSessions", first, after.as_deref())?;
         let voximplant = scope(ctx)?.voximplant()?;
         let rows = voximplant.service.call_report_sessions(self.0.id).await?;
@@ -213,7 +220,12 @@ impl VoximplantHistoryReport {
                 }
             }
         }
-        Ok(args.connection_with(items, has_next, VoximplantCallSession, ReportTotal::of(rows.0.len())))
+        Ok(Some(args.connection_with(
+            items,
+            has_next,
+            VoximplantCallSession,
+            ReportTotal::of(rows.0.len()),
+        )))
     }
 }
 

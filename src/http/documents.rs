@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_graphql::parser::types::ExecutableDocument;
 
 use super::limits::{self, DocumentLimits, LimitError};
+use crate::graphql::completion;
 
 /// Bytes the cache may hold, weighed as text plus parsed document.
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -35,20 +36,30 @@ impl Default for Documents {
 
 impl Documents {
     /// Gives `request` its parsed document: from the cache when its text was seen, else
-    /// checked (`limits::scan` before parsing, `limits::shape` after), parsed and kept.
-    /// A document that does not parse is left for execution to report.
-    pub fn prepare(&self, request: &mut async_graphql::Request, limits: &DocumentLimits) -> Result<(), LimitError> {
+    /// checked (`limits::scan` before parsing, `limits::shape` after), parsed, given the
+    /// hidden `__typename` that response completion needs (`graphql::completion`), and
+    /// kept. Returns the document, or `None` when it does not parse (execution reports
+    /// that).
+    pub fn prepare(
+        &self,
+        request: &mut async_graphql::Request,
+        limits: &DocumentLimits,
+    ) -> Result<Option<Arc<ExecutableDocument>>, LimitError> {
         if let Some(doc) = self.0.get(request.query.as_str()) {
             request.set_parsed_query((*doc).clone());
-            return Ok(());
+            return Ok(Some(doc));
         }
         limits::scan(&request.query, limits)?;
-        if let Ok(doc) = request.parsed_query() {
-            limits::shape(doc, limits)?;
-            let doc = Arc::new(doc.clone());
-            self.0.insert(Arc::from(request.query.as_str()), doc);
-        }
-        Ok(())
+        let Ok(parsed) = request.parsed_query() else {
+            return Ok(None);
+        };
+        limits::shape(parsed, limits)?;
+        let mut doc = parsed.clone();
+        completion::inject(&mut doc);
+        request.set_parsed_query(doc.clone());
+        let doc = Arc::new(doc);
+        self.0.insert(Arc::from(request.query.as_str()), doc.clone());
+        Ok(Some(doc))
     }
 
     /// Number of cached documents (approximate until maintenance runs).

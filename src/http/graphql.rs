@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::{AppState, bearer, hygiene, limits, refuse};
-use crate::graphql::ResponseNotes;
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
+use crate::graphql::{ResponseNotes, completion};
 use crate::tenancy::AuthError;
 use crate::upstream::budget::CallBudget;
 
@@ -190,9 +190,10 @@ async fn execute(
     let limits = &state.limits;
     // The document is checked and parsed (or taken from the document cache) here and kept
     // in the request, so execution does not parse again.
-    if let Err(e) = state.documents.prepare(&mut request, &limits.document) {
-        return refuse_by_limits(state, &e);
-    }
+    let document = match state.documents.prepare(&mut request, &limits.document) {
+        Ok(document) => document,
+        Err(e) => return refuse_by_limits(state, &e),
+    };
     let operation_name = request.operation_name.clone();
     if via_get
         && let Ok(doc) = request.parsed_query()
@@ -206,8 +207,20 @@ async fn execute(
     }
     let notes = std::sync::Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
+    let variables = request.variables.clone();
     let request = request.data(RequestScope::new(tenant, &budget)).data(notes.clone());
     let mut response = budget.scope(state.schema.execute(request)).await;
+    if let Some(document) = document
+        && !completion::complete(
+            &document,
+            operation_name.as_deref(),
+            &variables,
+            &state.types,
+            &mut response.data,
+        )
+    {
+        response.data = async_graphql::Value::Null;
+    }
     tidy_errors(&mut response.errors);
     if notes.scan_cut.load(Ordering::Relaxed) {
         response

@@ -68,6 +68,8 @@ pub enum MetricsAccess {
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// The schema's types, for response completion.
+    pub types: Arc<crate::graphql::completion::TypeIndex>,
     pub guards: Guards,
     pub tenants: Arc<Tenants>,
     pub cache: Cache,

@@ -150,7 +150,7 @@ async fn read_streams(
         .zip(reads)
         .map(|(&i, result)| {
             result.unwrap_or_else(|e| {
-                ctx.add_error(async_graphql::Error::from(e).into_server_error(ctx.item.pos));
+                ctx.add_error(ctx.set_error_path(async_graphql::Error::from(e).into_server_error(ctx.item.pos)));
                 tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
                 StreamBatch {
                     items: Vec::new(),
