@@ -14,7 +14,9 @@
 //!   errored), nulls the nearest nullable parent of a null non-null field, and removes
 //!   the hidden key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
@@ -41,8 +43,8 @@ impl TypeIndex {
     pub fn from_sdl(sdl: &str) -> TypeIndex {
         let doc: ServiceDocument = async_graphql::parser::parse_schema(sdl).expect("the schema's own SDL parses");
         let mut index = TypeIndex {
-            fields: HashMap::new(),
-            possible: HashMap::new(),
+            fields: HashMap::default(),
+            possible: HashMap::default(),
             query: "Query".into(),
             mutation: None,
         };
@@ -92,12 +94,9 @@ impl TypeIndex {
         index
     }
 
-    fn field(&self, parent: &str, name: &str) -> Option<&Type> {
-        self.fields.get(parent)?.get(name)
-    }
-
-    fn has_fields(&self, name: &str) -> bool {
-        self.fields.contains_key(name)
+    /// Object, interface or union (a `JSON` scalar may be an object too, and is a leaf).
+    fn is_composite(&self, name: &str) -> bool {
+        self.fields.contains_key(name) || self.possible.contains_key(name)
     }
 
     /// Whether an object of type `concrete` matches a type condition naming `condition`.
@@ -195,43 +194,104 @@ struct Walker<'a> {
     defaults: &'a [Positioned<async_graphql::parser::types::VariableDefinition>],
 }
 
+/// One response key of an object: the first field selected under it and any others
+/// merged into it (rare: the same key in two fragments).
+struct Collected<'a> {
+    key: &'a Name,
+    field: &'a Field,
+    more: Vec<&'a Field>,
+}
+
+impl Collected<'_> {
+    fn hidden(&self) -> bool {
+        self.key.as_str() == TYPENAME_KEY && self.field.name.node.as_str() == "__typename"
+    }
+}
+
 impl<'a> Walker<'a> {
-    /// Rebuilds one object; false when one of its non-null fields is null (the object
-    /// itself must then be null).
+    /// Completes one object; false when one of its non-null fields is null (the object
+    /// itself must then be null). An object already complete and in order (the common
+    /// case) is completed in place, without rebuilding or hashing its keys.
     fn object(&self, map: &mut IndexMap<Name, Value>, sets: &[&'a SelectionSet], concrete: &str) -> bool {
-        let mut fields: IndexMap<&'a Name, Vec<&'a Field>> = IndexMap::new();
-        let mut visited = HashSet::new();
+        let mut fields = Vec::with_capacity(16);
+        let mut visited = Vec::new();
         for set in sets {
             self.collect(set, concrete, &mut fields, &mut visited);
         }
+        let types = self.index.fields.get(concrete);
+        match in_order(map, &fields) {
+            Some(hidden) => {
+                let mut i = 0;
+                for c in fields.iter().filter(|c| !c.hidden()) {
+                    if i == hidden.unwrap_or(usize::MAX) {
+                        i += 1;
+                    }
+                    let Some((_, value)) = map.get_index_mut(i) else {
+                        return true;
+                    };
+                    i += 1;
+                    if !self.field(value, c, types, concrete) {
+                        return false;
+                    }
+                }
+                if let Some(h) = hidden {
+                    map.shift_remove_index(h);
+                }
+                true
+            }
+            None => self.rebuild(map, &fields, types, concrete),
+        }
+    }
+
+    /// Rebuilds an object in selection order, `null` where a field is missing.
+    fn rebuild(
+        &self,
+        map: &mut IndexMap<Name, Value>,
+        fields: &[Collected<'a>],
+        types: Option<&HashMap<String, Type>>,
+        concrete: &str,
+    ) -> bool {
         let mut old = std::mem::take(map);
         let mut complete = IndexMap::with_capacity(fields.len());
-        for (key, selected) in fields {
-            let first = selected[0];
-            if key.as_str() == TYPENAME_KEY && first.name.node.as_str() == "__typename" {
-                continue;
-            }
-            let mut value = old.swap_remove(key).unwrap_or(Value::Null);
-            if first.name.node.as_str() == "__typename" {
-                if value == Value::Null {
-                    value = Value::String(concrete.to_string());
-                }
-                complete.insert(key.clone(), value);
-                continue;
-            }
-            let Some(ty) = self.index.field(concrete, first.name.node.as_str()) else {
-                // Introspection (`__schema`, `__type`): answered by the library as is.
-                complete.insert(key.clone(), value);
-                continue;
-            };
-            let subsets: Vec<&'a SelectionSet> = selected.iter().map(|f| &f.selection_set.node).collect();
-            if !self.value(&mut value, ty, &subsets) {
+        for c in fields.iter().filter(|c| !c.hidden()) {
+            let mut value = old.swap_remove(c.key).unwrap_or(Value::Null);
+            if !self.field(&mut value, c, types, concrete) {
                 return false;
             }
-            complete.insert(key.clone(), value);
+            complete.insert(c.key.clone(), value);
         }
         *map = complete;
         true
+    }
+
+    /// Completes the value of one field; false when it is null and must not be.
+    fn field(
+        &self,
+        value: &mut Value,
+        c: &Collected<'a>,
+        types: Option<&HashMap<String, Type>>,
+        concrete: &str,
+    ) -> bool {
+        let name = c.field.name.node.as_str();
+        if name == "__typename" {
+            if *value == Value::Null {
+                *value = Value::String(concrete.to_string());
+            }
+            return true;
+        }
+        // Introspection (`__schema`, `__type`) is answered by the library as is.
+        let Some(ty) = types.and_then(|t| t.get(name)) else {
+            return true;
+        };
+        if c.more.is_empty() {
+            self.value(value, ty, &[&c.field.selection_set.node])
+        } else {
+            let subsets: Vec<&'a SelectionSet> = std::iter::once(c.field)
+                .chain(c.more.iter().copied())
+                .map(|f| &f.selection_set.node)
+                .collect();
+            self.value(value, ty, &subsets)
+        }
     }
 
     /// Completes a value of type `ty`; false when it is null although `ty` is non-null.
@@ -246,12 +306,13 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            (BaseType::Named(name), Value::Object(map))
-                if self.index.has_fields(name) || self.index.possible.contains_key(name.as_str()) =>
-            {
-                let concrete = match map.get(TYPENAME_KEY) {
-                    Some(Value::String(t)) => t.clone(),
-                    _ => name.to_string(),
+            (BaseType::Named(name), Value::Object(map)) if self.index.is_composite(name) => {
+                let concrete = match map.get_index(0) {
+                    Some((key, Value::String(t))) if key.as_str() == TYPENAME_KEY => t.clone(),
+                    _ => match map.get(TYPENAME_KEY) {
+                        Some(Value::String(t)) => t.clone(),
+                        _ => name.to_string(),
+                    },
                 };
                 if !self.object(map, subsets, &concrete) {
                     *value = Value::Null;
@@ -268,15 +329,22 @@ impl<'a> Walker<'a> {
         &self,
         set: &'a SelectionSet,
         concrete: &str,
-        fields: &mut IndexMap<&'a Name, Vec<&'a Field>>,
-        visited: &mut HashSet<&'a str>,
+        fields: &mut Vec<Collected<'a>>,
+        visited: &mut Vec<&'a str>,
     ) {
         for item in &set.items {
             match &item.node {
                 Selection::Field(field) => {
                     if self.included(&field.node.directives) {
                         let key = &field.node.response_key().node;
-                        fields.entry(key).or_default().push(&field.node);
+                        match fields.iter_mut().find(|c| c.key == key) {
+                            Some(c) => c.more.push(&field.node),
+                            None => fields.push(Collected {
+                                key,
+                                field: &field.node,
+                                more: Vec::new(),
+                            }),
+                        }
                     }
                 }
                 Selection::InlineFragment(fragment) => {
@@ -291,9 +359,10 @@ impl<'a> Walker<'a> {
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
-                    if !self.included(&spread.node.directives) || !visited.insert(name) {
+                    if !self.included(&spread.node.directives) || visited.contains(&name) {
                         continue;
                     }
+                    visited.push(name);
                     if let Some(fragment) = self.doc.fragments.get(name)
                         && self
                             .index
@@ -330,6 +399,30 @@ impl<'a> Walker<'a> {
             .and_then(|d| d.node.default_value.as_ref())
             .map_or(Value::Null, |v| v.node.clone())
     }
+}
+
+/// When `map` holds exactly the collected keys in order (plus, anywhere, the hidden
+/// typename), the index of the hidden key (if present); `None` when it must be rebuilt.
+fn in_order(map: &IndexMap<Name, Value>, fields: &[Collected<'_>]) -> Option<Option<usize>> {
+    let mut hidden = None;
+    let mut keys = map.keys().enumerate().filter(|(i, k)| {
+        let is_hidden = k.as_str() == TYPENAME_KEY;
+        if is_hidden {
+            hidden = Some(*i);
+        }
+        !is_hidden
+    });
+    for c in fields.iter().filter(|c| !c.hidden()) {
+        match keys.next() {
+            Some((_, key)) if key == c.key => {}
+            _ => return None,
+        }
+    }
+    if keys.next().is_some() {
+        return None;
+    }
+    drop(keys);
+    Some(hidden)
 }
 
 #[cfg(test)]

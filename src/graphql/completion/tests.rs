@@ -3,7 +3,8 @@ use async_graphql::parser::parse_query;
 use serde_json::json;
 
 const SDL: &str = r#"
-type Query { a: A, b: A!, list: [A!], node: Node, s: String, t: String }
+scalar JSON
+type Query { a: A, b: A!, list: [A!], node: Node, s: String, t: String, j: JSON }
 interface Node { id: ID! }
 type A implements Node { id: ID! x: String y: String! inner: A }
 type B implements Node { id: ID! z: Int }
@@ -48,6 +49,17 @@ fn fields_come_back_in_selection_order_whatever_order_they_completed_in() {
         ["x", "id"],
         "the hidden typename is gone, the rest in order"
     );
+}
+
+#[test]
+fn objects_already_in_order_keep_their_values_and_json_scalars_stay_whole() {
+    let data = json!({"a": {"__sbTypename": "A", "id": "1", "x": null}, "j": {"z": 1, "y": [2]}, "s": "s"});
+    let out = complete_json("{ a { id x } j s }", data, json!({}));
+    assert_eq!(
+        out,
+        json!({"a": {"id": "1", "x": null}, "j": {"z": 1, "y": [2]}, "s": "s"})
+    );
+    assert_eq!(keys(&out["j"]), ["z", "y"]);
 }
 
 #[test]
