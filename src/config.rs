@@ -92,7 +92,12 @@ pub struct ServerConfig {
 pub struct GraphqlConfig {
     pub default_page_size: usize,
     pub max_page_size: usize,
+    /// Deepest selection nesting (introspection included; 16 fits the standard
+    /// introspection query of graphql-js and GraphiQL).
     pub max_depth: usize,
+    /// Whether the schema answers introspection (`__schema`, `__type`); turn off in
+    /// production if clients should not explore it.
+    pub introspection: bool,
     /// Complexity budget: each field costs 1, a connection multiplies its children by
     /// `first` (default 20), `nodes` by its number of ids.
     pub max_complexity: usize,
@@ -314,7 +319,8 @@ impl Default for GraphqlConfig {
         GraphqlConfig {
             default_page_size: 20,
             max_page_size: 100,
-            max_depth: 12,
+            max_depth: 16,
+            introspection: true,
             max_complexity: 20_000,
             max_fields: 200,
             max_nesting: 64,

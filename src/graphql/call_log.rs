@@ -2,7 +2,6 @@
 //! `CallLog` fields of an implementing type once (each type only adds its own fields).
 
 use async_graphql::Interface;
-use chrono::{DateTime, Utc};
 
 use super::oneuptime::OneUptimeCallLog;
 use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog};
@@ -57,17 +56,17 @@ pub enum Node {
     ),
     field(
         name = "created_at",
-        ty = "DateTime<Utc>",
+        ty = "crate::graphql::scalars::DateTime",
         desc = "When the provider created the log (UTC)."
     ),
     field(
         name = "started_at",
-        ty = "Option<DateTime<Utc>>",
+        ty = "Option<crate::graphql::scalars::DateTime>",
         desc = "When the call started, where known."
     ),
     field(
         name = "ended_at",
-        ty = "Option<DateTime<Utc>>",
+        ty = "Option<crate::graphql::scalars::DateTime>",
         desc = "When the call ended, where known."
     ),
     field(
@@ -126,16 +125,16 @@ macro_rules! call_log_object {
                 self.core().provider_status.as_deref()
             }
             /// When the provider created the log (UTC).
-            pub(crate) async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-                self.core().created_at
+            pub(crate) async fn created_at(&self) -> crate::graphql::scalars::DateTime {
+                crate::graphql::scalars::DateTime(self.core().created_at)
             }
             /// When the call started, where known.
-            pub(crate) async fn started_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-                self.core().started_at
+            pub(crate) async fn started_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+                self.core().started_at.map(crate::graphql::scalars::DateTime)
             }
             /// When the call ended, where known.
-            pub(crate) async fn ended_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-                self.core().ended_at
+            pub(crate) async fn ended_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+                self.core().ended_at.map(crate::graphql::scalars::DateTime)
             }
             /// Duration in whole seconds, where known.
             pub(crate) async fn duration_seconds(&self) -> Option<i64> {

@@ -12,6 +12,7 @@ pub mod error;
 mod lookup;
 mod oneuptime;
 mod query;
+pub mod scalars;
 pub mod scope;
 mod signalwire;
 mod timeline;
@@ -42,7 +43,7 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with limits from config and a cursor key.
 pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
-    Schema::build(Query::default(), Mutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation, EmptySubscription)
         .data(Paging {
             default_size: config.default_page_size,
             max_size: config.max_page_size,
@@ -52,13 +53,22 @@ pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
         .data(CursorCodec::new(cursor_key))
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
-        .limit_recursive_depth(config.max_depth.max(32))
-        .finish()
+        .limit_recursive_depth(config.max_depth.max(32));
+    let builder = match config.introspection {
+        true => builder,
+        false => builder.disable_introspection(),
+    };
+    builder.finish()
 }
 
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation, EmptySubscription)
         .finish()
-        .sdl()
+        .sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .include_specified_by()
+                .use_space_ident()
+                .indent_width(2),
+        )
 }

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::call_log::{CallLog, call_log_object};
@@ -49,17 +48,17 @@ call_log_object! {
             self.0.status_message.as_deref()
         }
         /// What was said in the call (free-form JSON, as OneUptime stores it).
-        async fn call_data(&self) -> Json<&serde_json::Value> {
-            Json(&self.0.call_data)
+        async fn call_data(&self) -> crate::graphql::scalars::Json {
+            crate::graphql::scalars::Json(self.0.call_data.clone())
         }
         /// The raw `callCostInUSDCents`.
         #[graphql(name = "callCostInUSDCents")]
-        async fn call_cost_in_usd_cents(&self) -> Decimal {
-            self.0.cost_in_usd_cents
+        async fn call_cost_in_usd_cents(&self) -> crate::graphql::scalars::Decimal {
+            crate::graphql::scalars::Decimal(self.0.cost_in_usd_cents)
         }
         /// When OneUptime last updated the log.
-        async fn updated_at(&self) -> Option<DateTime<Utc>> {
-            self.0.updated_at
+        async fn updated_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+            self.0.updated_at.map(crate::graphql::scalars::DateTime)
         }
         /// Incident the call was about, if any.
         async fn incident_id(&self) -> Option<&str> {
@@ -135,10 +134,10 @@ impl OneUptimeCallStatus {
 pub struct OneUptimeCallLogFilter {
     /// Only logs created after this instant (exclusive).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<DateTime<Utc>>,
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
     /// Only logs created before this instant (exclusive).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
     /// Only logs with one of these statuses.
     pub statuses: Option<Vec<OneUptimeCallStatus>>,
     /// Exact calling number.
@@ -175,8 +174,8 @@ impl OneUptimeCallLogFilter {
         statuses.sort();
         statuses.dedup();
         let filter = ListFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
+            created_after: self.created_after.map(|t| t.0),
+            created_before: self.created_before.map(|t| t.0),
             statuses,
             from_number: self.from_number,
             to_number: self.to_number,

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Json, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::call_log::{CallLog, call_log_object};
 use super::connection::{NamedConnection, PageArgs, connection_names};
@@ -246,8 +246,8 @@ call_log_object! {
     /// most `CallLog` fields are null and `status` is DELETED.
     DiscardedCallLog {
         /// When the provider deleted the log.
-        async fn discarded_at(&self) -> DateTime<Utc> {
-            self.0.discarded_at
+        async fn discarded_at(&self) -> crate::graphql::scalars::DateTime {
+            crate::graphql::scalars::DateTime(self.0.discarded_at)
         }
     }
 }
@@ -255,8 +255,8 @@ call_log_object! {
 #[Object]
 impl SignalWireVoiceLogEvent {
     /// When the event happened.
-    async fn event_at(&self) -> DateTime<Utc> {
-        self.0.event_at
+    async fn event_at(&self) -> crate::graphql::scalars::DateTime {
+        crate::graphql::scalars::DateTime(self.0.event_at)
     }
     /// Normalized severity.
     async fn level(&self) -> SignalWireEventLevel {
@@ -277,8 +277,8 @@ impl SignalWireVoiceLogEvent {
         &self.0.name
     }
     /// Free-form details; their shape varies by event type (as SignalWire documents).
-    async fn details(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.details)
+    async fn details(&self) -> crate::graphql::scalars::Json {
+        crate::graphql::scalars::Json(self.0.details.clone())
     }
     /// The SignalWire project id.
     async fn project_id(&self) -> &str {
@@ -295,14 +295,14 @@ impl SignalWireVoiceLogEvent {
 pub struct SignalWireLogFilter {
     /// Only logs created after this instant (SignalWire `created_after`).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<DateTime<Utc>>,
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
     /// Only logs created before this instant (SignalWire `created_before`).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
     /// Only logs created on this UTC day (SignalWire `created_on`); combines with the
     /// bounds above.
     #[graphql(validator(custom = "crate::graphql::values::in_day_range"))]
-    pub created_on: Option<NaiveDate>,
+    pub created_on: Option<crate::graphql::scalars::Date>,
     /// Include deleted logs, as `DiscardedCallLog` items.
     #[graphql(default)]
     pub include_deleted: bool,
@@ -316,15 +316,15 @@ impl SignalWireLogFilter {
         };
         let canonical = format!(
             "after={};before={};on={};deleted={}",
-            stamp(&self.created_after),
-            stamp(&self.created_before),
-            self.created_on.map(|d| d.to_string()).unwrap_or_default(),
+            stamp(&self.created_after.map(|t| t.0)),
+            stamp(&self.created_before.map(|t| t.0)),
+            self.created_on.map(|d| d.0.to_string()).unwrap_or_default(),
             self.include_deleted
         );
         let filter = ListFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
-            created_on: self.created_on,
+            created_after: self.created_after.map(|t| t.0),
+            created_before: self.created_before.map(|t| t.0),
+            created_on: self.created_on.map(|t| t.0),
             include_deleted: self.include_deleted,
         };
         (filter, canonical)

@@ -1,7 +1,6 @@
 //! GraphQL renderings of the domain's value types: enums and `Money`.
 
 use async_graphql::{Enum, SimpleObject};
-use rust_decimal::Decimal;
 
 use crate::domain;
 
@@ -46,7 +45,7 @@ pub enum CallStatus {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Money {
     /// The amount as a decimal string, e.g. "0.0085".
-    pub amount: Decimal,
+    pub amount: crate::graphql::scalars::Decimal,
     /// ISO 4217 currency code.
     pub currency: &'static str,
 }
@@ -92,7 +91,7 @@ impl From<domain::CallStatus> for CallStatus {
 impl From<&domain::Money> for Money {
     fn from(m: &domain::Money) -> Self {
         Money {
-            amount: m.amount,
+            amount: crate::graphql::scalars::Decimal(m.amount),
             currency: m.currency,
         }
     }
@@ -100,16 +99,17 @@ impl From<&domain::Money> for Money {
 
 /// Input validator of every `DateTime` argument and filter field: instants outside
 /// 1970-01-01T00:00:00Z..=9999-12-31T23:59:59Z are `BAD_USER_INPUT` (see `domain::time`).
-pub fn in_date_range(t: &chrono::DateTime<chrono::Utc>) -> Result<(), String> {
-    match domain::time::in_range(*t) {
+pub fn in_date_range(t: &crate::graphql::scalars::DateTime) -> Result<(), String> {
+    match domain::time::in_range(t.0) {
         true => Ok(()),
         false => Err("dates must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z".into()),
     }
 }
 
-/// Input validator of `NaiveDate` arguments: the days of the `DateTime` range.
-pub fn in_day_range(d: &chrono::NaiveDate) -> Result<(), String> {
+/// Input validator of `Date` arguments: the days of the `DateTime` range.
+pub fn in_day_range(d: &crate::graphql::scalars::Date) -> Result<(), String> {
     match d
+        .0
         .and_hms_opt(0, 0, 0)
         .is_some_and(|t| domain::time::in_range(t.and_utc()))
     {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, InputObject, Json, Object};
+use async_graphql::{Context, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::call_log::{CallLog, call_log_object};
@@ -115,8 +115,8 @@ impl VoximplantCall<'_> {
     async fn call_id(&self) -> i64 {
         id_i64(self.0.call_id)
     }
-    async fn start_time(&self) -> DateTime<Utc> {
-        self.0.start_time
+    async fn start_time(&self) -> crate::graphql::scalars::DateTime {
+        crate::graphql::scalars::DateTime(self.0.start_time)
     }
     /// INBOUND when `incoming`, else OUTBOUND.
     async fn direction(&self) -> super::values::CallDirection {
@@ -166,8 +166,8 @@ impl VoximplantCall<'_> {
         self.0.custom_data.as_deref()
     }
     /// End reason code and description, as Voximplant sends it (shape undocumented).
-    async fn end_reason(&self) -> Option<Json<&serde_json::Value>> {
-        self.0.end_reason.as_ref().map(Json)
+    async fn end_reason(&self) -> Option<crate::graphql::scalars::Json> {
+        self.0.end_reason.clone().map(crate::graphql::scalars::Json)
     }
 }
 
@@ -182,8 +182,8 @@ impl VoximplantRecord<'_> {
     async fn record_name(&self) -> Option<&str> {
         self.0.record_name.as_deref()
     }
-    async fn start_time(&self) -> DateTime<Utc> {
-        self.0.start_time
+    async fn start_time(&self) -> crate::graphql::scalars::DateTime {
+        crate::graphql::scalars::DateTime(self.0.start_time)
     }
     async fn duration_seconds(&self) -> Option<i64> {
         self.0.duration_seconds
@@ -228,8 +228,8 @@ impl VoximplantResourceUsage<'_> {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    async fn used_at(&self) -> DateTime<Utc> {
-        self.0.used_at
+    async fn used_at(&self) -> crate::graphql::scalars::DateTime {
+        crate::graphql::scalars::DateTime(self.0.used_at)
     }
     async fn transaction_id(&self) -> Option<i64> {
         self.0.transaction_id.map(id_i64)
@@ -251,10 +251,10 @@ pub struct VoximplantCallSessionFilter {
     /// Sessions that started after this instant (exclusive, second precision). Without
     /// it the window starts the configured look-back (default 30 days) before its end.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<DateTime<Utc>>,
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
     /// Sessions that started before this instant (exclusive). Without it: now.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
     /// Client-side numbers (`remote_number`).
     pub remote_numbers: Option<Vec<String>>,
     /// Platform-side numbers (`local_number`).
@@ -274,8 +274,8 @@ impl VoximplantCallSessionFilter {
             ));
         }
         Ok(SessionFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
+            created_after: self.created_after.map(|t| t.0),
+            created_before: self.created_before.map(|t| t.0),
             remote_numbers: self.remote_numbers.unwrap_or_default(),
             local_numbers: self.local_numbers.unwrap_or_default(),
             application_id: self.application_id,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Json, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::connection::{PageArgs, connection_names};
@@ -41,8 +41,8 @@ impl VoximplantAuditLogEntry {
         self.0.subuser_name.as_deref()
     }
     /// When the call was made.
-    async fn requested_at(&self) -> DateTime<Utc> {
-        self.0.requested
+    async fn requested_at(&self) -> crate::graphql::scalars::DateTime {
+        crate::graphql::scalars::DateTime(self.0.requested)
     }
     /// Caller IP.
     async fn ip(&self) -> Option<&str> {
@@ -53,12 +53,12 @@ impl VoximplantAuditLogEntry {
         &self.0.cmd_name
     }
     /// Its arguments (may be masked or resolved by Voximplant).
-    async fn cmd_args(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.cmd_args)
+    async fn cmd_args(&self) -> crate::graphql::scalars::Json {
+        crate::graphql::scalars::Json(self.0.cmd_args.clone())
     }
     /// Its result.
-    async fn cmd_result(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.cmd_result)
+    async fn cmd_result(&self) -> crate::graphql::scalars::Json {
+        crate::graphql::scalars::Json(self.0.cmd_result.clone())
     }
 }
 
@@ -68,10 +68,10 @@ pub struct VoximplantAuditLogFilter {
     /// Entries after this instant (exclusive). Without it the window starts the configured
     /// look-back (default 30 days) before its end.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<DateTime<Utc>>,
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
     /// Entries before this instant (exclusive). Without it: now.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
     /// API method names.
     pub commands: Option<Vec<String>>,
     /// Caller IPs.
@@ -85,8 +85,8 @@ pub struct VoximplantAuditLogFilter {
 impl VoximplantAuditLogFilter {
     pub(crate) fn into_domain(self) -> AuditFilter {
         AuditFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
+            created_after: self.created_after.map(|t| t.0),
+            created_before: self.created_before.map(|t| t.0),
             commands: self.commands.unwrap_or_default(),
             ips: self.ips.unwrap_or_default(),
             admin_user_id: self.admin_user_id,

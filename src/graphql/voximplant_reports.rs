@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::connection::{PageArgs, connection_names};
@@ -125,11 +124,11 @@ impl VoximplantHistoryReport {
             VoximplantReportStatus::Pending
         }
     }
-    async fn created_at(&self) -> Option<DateTime<Utc>> {
-        self.0.created
+    async fn created_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+        self.0.created.map(crate::graphql::scalars::DateTime)
     }
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed
+    async fn completed_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+        self.0.completed.map(crate::graphql::scalars::DateTime)
     }
     /// `csv`.
     async fn format(&self) -> Option<&str> {
@@ -148,12 +147,12 @@ impl VoximplantHistoryReport {
     async fn download_count(&self) -> Option<i64> {
         self.0.download_count.and_then(|c| i64::try_from(c).ok())
     }
-    async fn last_downloaded_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_downloaded
+    async fn last_downloaded_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+        self.0.last_downloaded.map(crate::graphql::scalars::DateTime)
     }
     /// Voximplant deletes the file after this day.
-    async fn store_until(&self) -> Option<NaiveDate> {
-        self.0.store_until
+    async fn store_until(&self) -> Option<crate::graphql::scalars::Date> {
+        self.0.store_until.map(crate::graphql::scalars::Date)
     }
     /// The report's audit log entries, in file order; null until the report is
     /// COMPLETED, so one query can poll `status` and read the entries. The file is

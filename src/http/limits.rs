@@ -164,6 +164,10 @@ impl<'a> Walk<'a> {
         let mut total = 0usize;
         for item in &set.items {
             let n = match &item.node {
+                // Introspection is answered from the schema, never upstream: its fields are
+                // bounded by depth and the response cap, not counted here (the standard
+                // introspection query executes about 230).
+                Selection::Field(f) if matches!(f.node.name.node.as_str(), "__schema" | "__type") => 1,
                 Selection::Field(f) => 1usize.saturating_add(self.count(&f.node.selection_set.node, depth + 1)?),
                 Selection::InlineFragment(i) => self.count(&i.node.selection_set.node, depth + 1)?,
                 Selection::FragmentSpread(s) => self.fragment(s.node.fragment_name.node.as_str(), depth + 1)?,
@@ -290,6 +294,17 @@ mod tests {
         assert_eq!(shape(&doc, &LIMITS), Err(LimitError::Nesting(10)));
         let cycle = parse_query("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }").unwrap();
         assert_eq!(shape(&cycle, &LIMITS), Ok(()));
+    }
+
+    #[test]
+    fn introspection_fields_are_not_counted() {
+        let limits = DocumentLimits {
+            max_fields: 3,
+            max_nesting: 64,
+            ..LIMITS
+        };
+        let doc = parse_query("{ __schema { types { name fields { name type { name ofType { name } } } } } }").unwrap();
+        assert_eq!(shape(&doc, &limits), Ok(()));
     }
 
     #[test]

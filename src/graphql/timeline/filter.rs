@@ -13,10 +13,10 @@ use crate::providers::{oneuptime as ou, signalwire as sw, voximplant as vx};
 pub struct CallLogFilter {
     /// Created after this instant (exclusive), applied by every provider.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<DateTime<Utc>>,
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
     /// Created before this instant (exclusive), applied by every provider.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
     /// Only these providers (default: every configured one).
     pub providers: Option<Vec<Provider>>,
     /// Only these normalized directions (applied in the gateway).
@@ -74,8 +74,8 @@ impl CallLogFilter {
         let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
         format!(
             "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            stamp(&self.created_after),
-            stamp(&self.created_before),
+            stamp(&self.created_after.map(|t| t.0)),
+            stamp(&self.created_before.map(|t| t.0)),
             self.providers,
             self.directions,
             self.statuses,
@@ -125,8 +125,8 @@ impl Plan {
     pub(super) fn new(filter: CallLogFilter, scan_bound: usize) -> Self {
         Plan {
             scan_bound,
-            created_after: filter.created_after,
-            created_before: filter.created_before,
+            created_after: filter.created_after.map(|t| t.0),
+            created_before: filter.created_before.map(|t| t.0),
             oneuptime_statuses: filter
                 .statuses
                 .as_deref()
