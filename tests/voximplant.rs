@@ -215,7 +215,7 @@ async fn filters_return_exactly_the_matching_sessions() {
         ),
         (
             json!({"applicationId": 10002}),
-            Box::new(|n| n["applicationId"] == 10002),
+            Box::new(|n| n["applicationId"] == "10002"),
         ),
         (
             json!({"applicationName": "ivr.acme.voximplant.com"}),
@@ -223,7 +223,7 @@ async fn filters_return_exactly_the_matching_sessions() {
         ),
         (
             json!({"userIds": [503, 504]}),
-            Box::new(|n| n["userId"] == 503 || n["userId"] == 504),
+            Box::new(|n| n["userId"] == "503" || n["userId"] == "504"),
         ),
         (
             json!({"createdAfter": created(&everything[300]), "createdBefore": created(&everything[100])}),
@@ -278,7 +278,7 @@ async fn page_all_numbers(app: &TestApp, first: i64, filter: Value) -> Vec<Strin
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|e| e["node"]["nativeId"].to_string()),
+                .map(|e| e["node"]["nativeId"].as_str().expect("auditLogId is an ID").to_string()),
         );
         if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
             return ids;
@@ -360,9 +360,9 @@ async fn audit_filters_return_exactly_the_matching_entries_and_entries_open_by_i
 }
 
 const REQUEST_REPORT: &str = r#"mutation($filter: VoximplantAuditLogFilter) {
-  requestVoximplantAuditLogReport(filter: $filter) { id reportId type status createdAt completedAt } }"#;
+  requestVoximplantAuditLogReport(filter: $filter) { id reportId type status: reportStatus createdAt: reportCreatedAt completedAt } }"#;
 const REPORT_STATUS: &str = r#"query($id: ID!) { node(id: $id) { ... on VoximplantHistoryReport {
-  status completedAt fileName downloadCount storeUntil } } }"#;
+  status: reportStatus completedAt fileName downloadCount storeUntil } } }"#;
 const REPORT_ENTRIES: &str = r#"query($id: ID!, $after: String) { node(id: $id) { ... on VoximplantHistoryReport {
   entries(first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { auditLogId cmdName cmdArgs } } } } } }"#;
 
@@ -462,7 +462,7 @@ async fn the_audit_report_flow_requests_polls_downloads_once_and_pages() {
 }
 
 const REQUEST_CALL_REPORT: &str = r#"mutation($filter: VoximplantCallSessionFilter) {
-  requestVoximplantCallHistoryReport(filter: $filter) { id type status completedAt } }"#;
+  requestVoximplantCallHistoryReport(filter: $filter) { id type status: reportStatus completedAt } }"#;
 const REPORT_SESSIONS: &str = r#"query($id: ID!, $after: String) { node(id: $id) { ... on VoximplantHistoryReport {
   callSessions(first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor }
     edges { node { nativeId createdAt from to calls { remoteNumber incoming } } } } } } }"#;

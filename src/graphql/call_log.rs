@@ -71,7 +71,7 @@ pub enum Node {
     ),
     field(
         name = "duration_seconds",
-        ty = "Option<i64>",
+        ty = "Option<i32>",
         desc = "Duration in whole seconds, where known."
     ),
     field(name = "cost", ty = "Option<Money>", desc = "What the provider charged, exactly.")
@@ -137,8 +137,8 @@ macro_rules! call_log_object {
                 self.core().ended_at.map(crate::graphql::scalars::DateTime)
             }
             /// Duration in whole seconds, where known.
-            pub(crate) async fn duration_seconds(&self) -> Option<i64> {
-                self.core().duration_seconds
+            pub(crate) async fn duration_seconds(&self) -> async_graphql::Result<Option<i32>> {
+                Ok(crate::graphql::values::opt_int32(self.core().duration_seconds)?)
             }
             /// What the provider charged, exactly.
             pub(crate) async fn cost(&self) -> Option<crate::graphql::values::Money> {

@@ -40,8 +40,8 @@ call_log_object! {
     /// `callCostInUSDCents` in dollars.
     OneUptimeCallLog {
         /// The OneUptime project the call belongs to.
-        async fn project_id(&self) -> Option<&str> {
-            self.0.project_id.as_deref()
+        async fn project_id(&self) -> Option<ID> {
+            self.0.project_id.clone().map(ID)
         }
         /// Status message, if any.
         async fn status_message(&self) -> Option<&str> {
@@ -61,48 +61,48 @@ call_log_object! {
             self.0.updated_at.map(crate::graphql::scalars::DateTime)
         }
         /// Incident the call was about, if any.
-        async fn incident_id(&self) -> Option<&str> {
-            self.0.related.incident_id.as_deref()
+        async fn incident_id(&self) -> Option<ID> {
+            self.0.related.incident_id.clone().map(ID)
         }
         /// User who initiated the call, if any.
-        async fn user_id(&self) -> Option<&str> {
-            self.0.related.user_id.as_deref()
+        async fn user_id(&self) -> Option<ID> {
+            self.0.related.user_id.clone().map(ID)
         }
         /// Alert the call was about, if any.
-        async fn alert_id(&self) -> Option<&str> {
-            self.0.related.alert_id.as_deref()
+        async fn alert_id(&self) -> Option<ID> {
+            self.0.related.alert_id.clone().map(ID)
         }
         /// Monitor the call was about, if any.
-        async fn monitor_id(&self) -> Option<&str> {
-            self.0.related.monitor_id.as_deref()
+        async fn monitor_id(&self) -> Option<ID> {
+            self.0.related.monitor_id.clone().map(ID)
         }
         /// Scheduled maintenance event the call was about, if any.
-        async fn scheduled_maintenance_id(&self) -> Option<&str> {
-            self.0.related.scheduled_maintenance_id.as_deref()
+        async fn scheduled_maintenance_id(&self) -> Option<ID> {
+            self.0.related.scheduled_maintenance_id.clone().map(ID)
         }
         /// Status page the call was about, if any.
-        async fn status_page_id(&self) -> Option<&str> {
-            self.0.related.status_page_id.as_deref()
+        async fn status_page_id(&self) -> Option<ID> {
+            self.0.related.status_page_id.clone().map(ID)
         }
         /// Status page announcement the call was about, if any.
-        async fn status_page_announcement_id(&self) -> Option<&str> {
-            self.0.related.status_page_announcement_id.as_deref()
+        async fn status_page_announcement_id(&self) -> Option<ID> {
+            self.0.related.status_page_announcement_id.clone().map(ID)
         }
         /// On-call duty policy that placed the call, if any.
-        async fn on_call_duty_policy_id(&self) -> Option<&str> {
-            self.0.related.on_call_duty_policy_id.as_deref()
+        async fn on_call_duty_policy_id(&self) -> Option<ID> {
+            self.0.related.on_call_duty_policy_id.clone().map(ID)
         }
         /// Escalation rule of that policy, if any.
-        async fn on_call_duty_policy_escalation_rule_id(&self) -> Option<&str> {
-            self.0.related.on_call_duty_policy_escalation_rule_id.as_deref()
+        async fn on_call_duty_policy_escalation_rule_id(&self) -> Option<ID> {
+            self.0.related.on_call_duty_policy_escalation_rule_id.clone().map(ID)
         }
         /// On-call schedule of that policy, if any.
-        async fn on_call_duty_policy_schedule_id(&self) -> Option<&str> {
-            self.0.related.on_call_duty_policy_schedule_id.as_deref()
+        async fn on_call_duty_policy_schedule_id(&self) -> Option<ID> {
+            self.0.related.on_call_duty_policy_schedule_id.clone().map(ID)
         }
         /// Team the call was for, if any.
-        async fn team_id(&self) -> Option<&str> {
-            self.0.related.team_id.as_deref()
+        async fn team_id(&self) -> Option<ID> {
+            self.0.related.team_id.clone().map(ID)
         }
     }
 }
@@ -210,8 +210,8 @@ pub struct OneUptimeTotal {
 #[Object]
 impl OneUptimeTotal {
     /// Number of call logs matching the filter (one `/count` call, cached briefly).
-    async fn total_count(&self) -> async_graphql::Result<i64> {
-        Ok(self.service.count(&self.filter).await?.try_into().unwrap_or(i64::MAX))
+    async fn total_count(&self) -> async_graphql::Result<i32> {
+        Ok(crate::graphql::values::int32(self.service.count(&self.filter).await?)?)
     }
 }
 

@@ -131,8 +131,9 @@ fn charge_details(details: &[model::ChargeDetail]) -> Vec<ChargeDetail> {
 call_log_object! {
     /// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
     SignalWireVoiceLog {
-        /// Normalized `source`.
-        async fn source(&self) -> SignalWireVoiceSource {
+        /// Normalized `source` (named apart from the video log's raw `providerSource` so
+        /// one fragment per type over `callLogs` never asks a name with two types).
+        async fn voice_source(&self) -> SignalWireVoiceSource {
             match self.0.source {
                 model::VoiceSource::Dialogflow => SignalWireVoiceSource::Dialogflow,
                 model::VoiceSource::Laml => SignalWireVoiceSource::Laml,
@@ -145,7 +146,6 @@ call_log_object! {
             &self.0.raw_source
         }
         /// Normalized `type`.
-        #[graphql(name = "type")]
         async fn voice_type(&self) -> SignalWireVoiceType {
             use model::VoiceType as T;
             match self.0.voice_type {
@@ -164,8 +164,9 @@ call_log_object! {
         async fn provider_type(&self) -> &str {
             &self.0.raw_type
         }
-        /// Resource URL (LAML calls); null for Relay and other call types.
-        async fn url(&self) -> Option<&str> {
+        /// Resource URL of LAML calls (SignalWire `url`); null for Relay and other call
+        /// types.
+        async fn laml_url(&self) -> Option<&str> {
             self.0.url.as_deref()
         }
         /// The raw `direction` (`inbound`, `outbound`, `outbound-api`, `outbound-dial`).
@@ -173,12 +174,12 @@ call_log_object! {
             self.0.raw_direction.as_deref()
         }
         /// Duration in milliseconds.
-        async fn duration_ms(&self) -> Option<i64> {
-            self.0.duration_ms
+        async fn duration_ms(&self) -> async_graphql::Result<Option<i32>> {
+            Ok(crate::graphql::values::opt_int32(self.0.duration_ms)?)
         }
         /// Billable duration in milliseconds.
-        async fn billing_ms(&self) -> Option<i64> {
-            self.0.billing_ms
+        async fn billing_ms(&self) -> async_graphql::Result<Option<i32>> {
+            Ok(crate::graphql::values::opt_int32(self.0.billing_ms)?)
         }
         /// Native id of the parent log, for child legs.
         async fn parent_id(&self) -> Option<&str> {
@@ -206,11 +207,10 @@ call_log_object! {
     /// `durationSeconds` is derived from `startedAt`/`endedAt`.
     SignalWireVideoLog {
         /// The raw `source` (`realtime_api`).
-        async fn source(&self) -> &str {
+        async fn provider_source(&self) -> &str {
             &self.0.source
         }
         /// Normalized `type`.
-        #[graphql(name = "type")]
         async fn video_type(&self) -> SignalWireVideoType {
             match self.0.video_type {
                 model::VideoType::RoomSession => SignalWireVideoType::VideoRoomSession,

@@ -117,3 +117,33 @@ pub fn in_day_range(d: &crate::graphql::scalars::Date) -> Result<(), String> {
         false => Err("dates must be between 1970-01-01 and 9999-12-31".into()),
     }
 }
+
+/// A count or duration as GraphQL's 32-bit `Int`. A value past 2^31-1 is not clamped: the
+/// field fails with `UPSTREAM_BAD_RESPONSE` (as graphql-js does for such values), so a
+/// client never reads a wrong number.
+pub fn int32<T: TryInto<i32> + Copy + std::fmt::Display>(value: T) -> Result<i32, crate::graphql::error::GatewayError> {
+    value.try_into().map_err(|_| {
+        crate::graphql::error::GatewayError::new(
+            crate::graphql::error::ErrorCode::UpstreamBadResponse,
+            format!("{value} does not fit GraphQL's 32-bit Int"),
+        )
+    })
+}
+
+/// `int32` of an optional value.
+pub fn opt_int32<T: TryInto<i32> + Copy + std::fmt::Display>(
+    value: Option<T>,
+) -> Result<Option<i32>, crate::graphql::error::GatewayError> {
+    value.map(int32).transpose()
+}
+
+/// A provider's numeric id as a GraphQL `ID`.
+pub fn numeric_id(id: u64) -> async_graphql::ID {
+    async_graphql::ID(id.to_string())
+}
+
+/// A numeric id given as a GraphQL `ID` argument; anything else is `BAD_USER_INPUT`.
+pub fn parse_numeric_id(id: &async_graphql::ID) -> Result<u64, crate::graphql::error::GatewayError> {
+    id.parse()
+        .map_err(|_| crate::graphql::error::GatewayError::bad_input(format!("{:?} is not a numeric id", id.as_str())))
+}

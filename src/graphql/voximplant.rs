@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::call_log::{CallLog, call_log_object};
@@ -37,9 +37,7 @@ fn money(m: &Option<crate::domain::Money>) -> Option<Money> {
     m.as_ref().map(Into::into)
 }
 
-fn id_i64(id: u64) -> i64 {
-    i64::try_from(id).unwrap_or(i64::MAX)
-}
+use crate::graphql::values::{numeric_id, opt_int32, parse_numeric_id};
 
 call_log_object! {
     /// A Voximplant JS session. The `CallLog` fields are derived: `from`/`to`/`direction`
@@ -52,20 +50,20 @@ call_log_object! {
     /// the account currency (null when none is reported).
     VoximplantCallSession {
         /// `call_session_history_id`.
-        async fn session_id(&self) -> i64 {
-            id_i64(self.0.id)
+        async fn session_id(&self) -> ID {
+            numeric_id(self.0.id)
         }
-        async fn account_id(&self) -> Option<i64> {
-            self.0.account_id.map(id_i64)
+        async fn account_id(&self) -> Option<ID> {
+            self.0.account_id.map(numeric_id)
         }
-        async fn application_id(&self) -> Option<i64> {
-            self.0.application_id.map(id_i64)
+        async fn application_id(&self) -> Option<ID> {
+            self.0.application_id.map(numeric_id)
         }
         async fn application_name(&self) -> Option<&str> {
             self.0.application_name.as_deref()
         }
-        async fn user_id(&self) -> Option<i64> {
-            self.0.user_id.map(id_i64)
+        async fn user_id(&self) -> Option<ID> {
+            self.0.user_id.map(numeric_id)
         }
         /// The routing rule that started the session.
         async fn rule_name(&self) -> Option<&str> {
@@ -112,8 +110,8 @@ pub struct VoximplantCall<'a>(&'a model::Call);
 
 #[Object]
 impl VoximplantCall<'_> {
-    async fn call_id(&self) -> i64 {
-        id_i64(self.0.call_id)
+    async fn call_id(&self) -> ID {
+        numeric_id(self.0.call_id)
     }
     async fn start_time(&self) -> crate::graphql::scalars::DateTime {
         crate::graphql::scalars::DateTime(self.0.start_time)
@@ -147,8 +145,8 @@ impl VoximplantCall<'_> {
     async fn diversion_number(&self) -> Option<&str> {
         self.0.diversion_number.as_deref()
     }
-    async fn duration_seconds(&self) -> Option<i64> {
-        self.0.duration_seconds
+    async fn duration_seconds(&self) -> async_graphql::Result<Option<i32>> {
+        Ok(opt_int32(self.0.duration_seconds)?)
     }
     async fn cost(&self) -> Option<Money> {
         money(&self.0.cost)
@@ -156,8 +154,8 @@ impl VoximplantCall<'_> {
     async fn record_url(&self) -> Option<&str> {
         self.0.record_url.as_deref()
     }
-    async fn transaction_id(&self) -> Option<i64> {
-        self.0.transaction_id.map(id_i64)
+    async fn transaction_id(&self) -> Option<ID> {
+        self.0.transaction_id.map(numeric_id)
     }
     async fn media_server_address(&self) -> Option<&str> {
         self.0.media_server_address.as_deref()
@@ -176,8 +174,8 @@ pub struct VoximplantRecord<'a>(&'a model::Recording);
 
 #[Object]
 impl VoximplantRecord<'_> {
-    async fn record_id(&self) -> i64 {
-        id_i64(self.0.record_id)
+    async fn record_id(&self) -> ID {
+        numeric_id(self.0.record_id)
     }
     async fn record_name(&self) -> Option<&str> {
         self.0.record_name.as_deref()
@@ -185,8 +183,8 @@ impl VoximplantRecord<'_> {
     async fn start_time(&self) -> crate::graphql::scalars::DateTime {
         crate::graphql::scalars::DateTime(self.0.start_time)
     }
-    async fn duration_seconds(&self) -> Option<i64> {
-        self.0.duration_seconds
+    async fn duration_seconds(&self) -> async_graphql::Result<Option<i32>> {
+        Ok(opt_int32(self.0.duration_seconds)?)
     }
     async fn cost(&self) -> Option<Money> {
         money(&self.0.cost)
@@ -194,8 +192,8 @@ impl VoximplantRecord<'_> {
     async fn record_url(&self) -> Option<&str> {
         self.0.record_url.as_deref()
     }
-    async fn transaction_id(&self) -> Option<i64> {
-        self.0.transaction_id.map(id_i64)
+    async fn transaction_id(&self) -> Option<ID> {
+        self.0.transaction_id.map(numeric_id)
     }
     /// Size in MB, as reported.
     async fn file_size(&self) -> Option<f64> {
@@ -215,8 +213,8 @@ pub struct VoximplantResourceUsage<'a>(&'a model::ResourceUsage);
 
 #[Object]
 impl VoximplantResourceUsage<'_> {
-    async fn resource_usage_id(&self) -> i64 {
-        id_i64(self.0.resource_usage_id)
+    async fn resource_usage_id(&self) -> ID {
+        numeric_id(self.0.resource_usage_id)
     }
     /// e.g. `ASR`, `TTS_TEXT_GOOGLE`, `VIDEOCALL`.
     async fn resource_type(&self) -> &str {
@@ -231,17 +229,17 @@ impl VoximplantResourceUsage<'_> {
     async fn used_at(&self) -> crate::graphql::scalars::DateTime {
         crate::graphql::scalars::DateTime(self.0.used_at)
     }
-    async fn transaction_id(&self) -> Option<i64> {
-        self.0.transaction_id.map(id_i64)
+    async fn transaction_id(&self) -> Option<ID> {
+        self.0.transaction_id.map(numeric_id)
     }
-    async fn resource_quantity(&self) -> Option<i64> {
-        self.0.resource_quantity
+    async fn resource_quantity(&self) -> async_graphql::Result<Option<i32>> {
+        Ok(opt_int32(self.0.resource_quantity)?)
     }
     async fn unit(&self) -> Option<&str> {
         self.0.unit.as_deref()
     }
-    async fn ref_call_id(&self) -> Option<i64> {
-        self.0.ref_call_id.map(id_i64)
+    async fn ref_call_id(&self) -> Option<ID> {
+        self.0.ref_call_id.map(numeric_id)
     }
 }
 
@@ -260,10 +258,10 @@ pub struct VoximplantCallSessionFilter {
     /// Platform-side numbers (`local_number`).
     pub local_numbers: Option<Vec<String>>,
     /// Not together with `applicationName`.
-    pub application_id: Option<u64>,
+    pub application_id: Option<ID>,
     /// Not together with `applicationId`.
     pub application_name: Option<String>,
-    pub user_ids: Option<Vec<u64>>,
+    pub user_ids: Option<Vec<ID>>,
 }
 
 impl VoximplantCallSessionFilter {
@@ -278,9 +276,14 @@ impl VoximplantCallSessionFilter {
             created_before: self.created_before.map(|t| t.0),
             remote_numbers: self.remote_numbers.unwrap_or_default(),
             local_numbers: self.local_numbers.unwrap_or_default(),
-            application_id: self.application_id,
+            application_id: self.application_id.as_ref().map(parse_numeric_id).transpose()?,
             application_name: self.application_name,
-            user_ids: self.user_ids.unwrap_or_default(),
+            user_ids: self
+                .user_ids
+                .unwrap_or_default()
+                .iter()
+                .map(parse_numeric_id)
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -310,8 +313,10 @@ pub struct SessionTotal {
 #[Object]
 impl SessionTotal {
     /// Sessions matching the filter in the listing's date window.
-    async fn total_count(&self) -> async_graphql::Result<i64> {
-        Ok(id_i64(self.service.count(&self.filter, self.window).await?))
+    async fn total_count(&self) -> async_graphql::Result<i32> {
+        Ok(crate::graphql::values::int32(
+            self.service.count(&self.filter, self.window).await?,
+        )?)
     }
 }
 

@@ -27,15 +27,15 @@ impl VoximplantAuditLogEntry {
         ))
     }
     /// `audit_log_id`.
-    async fn audit_log_id(&self) -> i64 {
-        i64::try_from(self.0.id).unwrap_or(i64::MAX)
+    async fn audit_log_id(&self) -> async_graphql::ID {
+        crate::graphql::values::numeric_id(self.0.id)
     }
-    async fn account_id(&self) -> Option<i64> {
-        self.0.account_id.and_then(|v| i64::try_from(v).ok())
+    async fn account_id(&self) -> Option<async_graphql::ID> {
+        self.0.account_id.map(crate::graphql::values::numeric_id)
     }
     /// The sub-user (admin user) that made the call, if any.
-    async fn subuser_id(&self) -> Option<i64> {
-        self.0.subuser_id.and_then(|v| i64::try_from(v).ok())
+    async fn subuser_id(&self) -> Option<async_graphql::ID> {
+        self.0.subuser_id.map(crate::graphql::values::numeric_id)
     }
     async fn subuser_name(&self) -> Option<&str> {
         self.0.subuser_name.as_deref()
@@ -118,9 +118,9 @@ pub struct AuditTotal {
 #[Object]
 impl AuditTotal {
     /// Entries matching the filter in the listing's date window.
-    async fn total_count(&self) -> async_graphql::Result<i64> {
+    async fn total_count(&self) -> async_graphql::Result<i32> {
         let count = self.service.audit_count(&self.filter, self.window).await?;
-        Ok(i64::try_from(count).unwrap_or(i64::MAX))
+        Ok(crate::graphql::values::int32(count)?)
     }
 }
 

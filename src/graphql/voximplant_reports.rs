@@ -50,13 +50,14 @@ connection_names!(
 #[derive(SimpleObject)]
 pub struct ReportTotal {
     /// Number of rows (entries or sessions) in the report.
-    total_count: i64,
+    total_count: i32,
 }
 
 impl ReportTotal {
     fn of(rows: usize) -> Self {
         ReportTotal {
-            total_count: i64::try_from(rows).unwrap_or(i64::MAX),
+            // The rows are held in memory after a size-limited download: far below 2^31.
+            total_count: i32::try_from(rows).unwrap_or(i32::MAX),
         }
     }
 }
@@ -108,23 +109,26 @@ impl VoximplantHistoryReport {
         ID(encode_id(NodeKind::VoximplantHistoryReport, &self.0.id.to_string()))
     }
     /// `history_report_id`.
-    async fn report_id(&self) -> i64 {
-        i64::try_from(self.0.id).unwrap_or(i64::MAX)
+    async fn report_id(&self) -> async_graphql::ID {
+        crate::graphql::values::numeric_id(self.0.id)
     }
     /// `calls`, `calls_brief`, `audit`, ...
     #[graphql(name = "type")]
     async fn history_type(&self) -> Option<&str> {
         self.0.history_type.as_deref()
     }
-    /// PENDING until Voximplant has prepared the file.
-    async fn status(&self) -> VoximplantReportStatus {
+    /// PENDING until Voximplant has prepared the file. (Named apart from `CallLog.status`,
+    /// so a `node` query with fragments on both never asks one name with two types.)
+    async fn report_status(&self) -> VoximplantReportStatus {
         if self.0.completed.is_some() {
             VoximplantReportStatus::Completed
         } else {
             VoximplantReportStatus::Pending
         }
     }
-    async fn created_at(&self) -> Option<crate::graphql::scalars::DateTime> {
+    /// When the report was requested (named apart from `CallLog.createdAt`, which is
+    /// non-null).
+    async fn report_created_at(&self) -> Option<crate::graphql::scalars::DateTime> {
         self.0.created.map(crate::graphql::scalars::DateTime)
     }
     async fn completed_at(&self) -> Option<crate::graphql::scalars::DateTime> {
@@ -144,8 +148,8 @@ impl VoximplantHistoryReport {
     async fn download_size(&self) -> Option<f64> {
         self.0.download_size
     }
-    async fn download_count(&self) -> Option<i64> {
-        self.0.download_count.and_then(|c| i64::try_from(c).ok())
+    async fn download_count(&self) -> async_graphql::Result<Option<i32>> {
+        Ok(crate::graphql::values::opt_int32(self.0.download_count)?)
     }
     async fn last_downloaded_at(&self) -> Option<crate::graphql::scalars::DateTime> {
         self.0.last_downloaded.map(crate::graphql::scalars::DateTime)

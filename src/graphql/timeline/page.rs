@@ -103,7 +103,8 @@ impl TimelineConnection {
     /// (one counted GetCallHistory in the session window). Null when SignalWire is
     /// included (it cannot count) or when `directions` or `number` (or, with Voximplant,
     /// `statuses`) are applied in the gateway, since provider counts would then be wrong.
-    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
-        Ok(Countable::total(self.total.as_ref(), scope(ctx)?).await?)
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        let total = Countable::total(self.total.as_ref(), scope(ctx)?).await?;
+        Ok(crate::graphql::values::opt_int32(total)?)
     }
 }
