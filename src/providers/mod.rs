@@ -2,6 +2,7 @@
 //! wire -> domain mapping, paging and DataLoaders, and exposes a service API of domain
 //! types only: nothing of reqwest or a wire format leaves a provider module.
 
+pub mod exact;
 pub mod oneuptime;
 pub mod signalwire;
 pub mod voximplant;

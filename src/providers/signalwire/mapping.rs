@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::model::*;
 use super::wire::{ChargeDetailWire, LogEventWire, VideoLogWire, VoiceLogWire};
 use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, NodeKind, Provider, time};
+use crate::providers::exact::ExactNumber;
 
 /// A payload that breaks the documented schema.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -30,8 +31,8 @@ fn created(value: Option<DateTime<Utc>>, id: &str) -> Result<DateTime<Utc>, Mapp
     }
 }
 
-fn money(value: f64, id: &str) -> Result<Money, MappingError> {
-    Money::from_wire_f64(value, CURRENCY).map_err(|e| MappingError(format!("log {id}: {e}")))
+fn money(value: ExactNumber, _id: &str) -> Result<Money, MappingError> {
+    Ok(Money::new(value.0, CURRENCY))
 }
 
 fn charge_details(details: Vec<ChargeDetailWire>, id: &str) -> Result<Vec<ChargeDetail>, MappingError> {
@@ -386,5 +387,24 @@ mod tests {
         .unwrap();
         let err = VoiceLog::try_from(w).unwrap_err();
         assert!(err.0.contains("`from`"), "{err}");
+    }
+
+    #[test]
+    fn a_long_decimal_charge_arrives_exactly() {
+        let w: VoiceLogWire = serde_json::from_str(
+            r#"{"id":"b7182dc2-00f3-40e4-a5ce-20f164b329df","type":"laml_call","source":"laml","charge":25043790.512862742,"charge_details":[{"description":"x","charge":0.1000000000000000055511151231257827}],"created_at":"2024-05-06T12:20:00Z","from":"+2","to":"+1","direction":"inbound","status":"completed"}"#,
+        )
+        .unwrap();
+        let VoiceLog::Call(call) = VoiceLog::try_from(w).unwrap() else {
+            panic!("a call")
+        };
+        assert_eq!(
+            call.core.cost.as_ref().unwrap().amount.to_string(),
+            "25043790.512862742"
+        );
+        assert_eq!(
+            call.charge_details[0].charge.amount.to_string(),
+            "0.1000000000000000055511151231"
+        );
     }
 }

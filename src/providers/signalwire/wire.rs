@@ -3,6 +3,8 @@
 //! missing field becomes a clear `UPSTREAM_BAD_RESPONSE` instead of a serde message.
 
 use chrono::{DateTime, Utc};
+
+use crate::providers::exact::ExactNumber;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,7 +31,7 @@ pub(super) struct EventsEnvelope {
 #[derive(Debug, Deserialize)]
 pub(super) struct ChargeDetailWire {
     pub description: String,
-    pub charge: f64,
+    pub charge: ExactNumber,
 }
 
 /// `Voice.VoiceLog`: the union of every variant, discriminated in `mapping`.
@@ -39,7 +41,7 @@ pub(super) struct VoiceLogWire {
     pub from: Option<String>,
     pub to: Option<String>,
     pub source: Option<String>,
-    pub charge: Option<f64>,
+    pub charge: Option<ExactNumber>,
     pub charge_details: Option<Vec<ChargeDetailWire>>,
     pub created_at: Option<DateTime<Utc>>,
     #[serde(rename = "type")]
@@ -67,7 +69,7 @@ pub(super) struct VideoLogWire {
     pub locked: Option<bool>,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
-    pub charge: Option<f64>,
+    pub charge: Option<ExactNumber>,
     pub created_at: Option<DateTime<Utc>>,
     pub charge_details: Option<Vec<ChargeDetailWire>>,
     pub discarded_at: Option<DateTime<Utc>>,

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::model::{AuditLogEntry, Call, CallSession, Recording, ResourceUsage};
 use super::wire::{AuditLogWire, CallSessionWire, CallWire, RecordWire, ResourceUsageWire};
+use crate::providers::exact::ExactNumber;
 use rust_decimal::Decimal;
 
 use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider, time};
@@ -33,10 +34,8 @@ pub(super) fn format_timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-fn money(value: Option<f64>, currency: &'static str) -> Result<Option<Money>, MappingError> {
-    value
-        .map(|v| Money::from_wire_f64(v, currency).map_err(|e| MappingError(e.to_string())))
-        .transpose()
+fn money(value: Option<ExactNumber>, currency: &'static str) -> Result<Option<Money>, MappingError> {
+    Ok(value.map(|v| Money::new(v.0, currency)))
 }
 
 /// Normalized status of a session (see the `VoximplantCallSession` description).
@@ -256,7 +255,7 @@ mod tests {
         let mut w = first_documented_session();
         let calls = w.calls.as_mut().unwrap();
         let mut big = calls[0].clone();
-        big.cost = Some(7.9e28);
+        big.cost = Some(ExactNumber(Decimal::MAX));
         calls.push(big.clone());
         calls.push(big);
         assert!(session(w, "USD").is_err(), "costs past the decimal range");

@@ -4,6 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::providers::exact::ExactNumber;
+
 /// `{"code": n, "msg": "..."}`.
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct ApiError {
@@ -59,7 +61,7 @@ pub(super) struct CallWire {
     pub transaction_id: Option<u64>,
     pub record_url: Option<String>,
     pub media_server_address: Option<String>,
-    pub cost: Option<f64>,
+    pub cost: Option<ExactNumber>,
     pub custom_data: Option<String>,
     /// "End reason code and description": shape unconfirmed, kept as JSON.
     pub end_reason: Option<Value>,
@@ -69,7 +71,7 @@ pub(super) struct CallWire {
 pub(super) struct RecordWire {
     pub record_id: u64,
     pub record_name: Option<String>,
-    pub cost: Option<f64>,
+    pub cost: Option<ExactNumber>,
     pub start_time: String,
     pub duration: Option<i64>,
     pub record_url: Option<String>,
@@ -83,7 +85,7 @@ pub(super) struct RecordWire {
 pub(super) struct ResourceUsageWire {
     pub resource_usage_id: u64,
     pub resource_type: String,
-    pub cost: Option<f64>,
+    pub cost: Option<ExactNumber>,
     pub description: Option<String>,
     pub used_at: String,
     pub transaction_id: Option<u64>,
