@@ -217,9 +217,16 @@ impl OneUptimeTotal {
 
 connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogEdge");
 
-/// The connection type of `oneUptimeCallLogs`.
-pub type OneUptimeConnection =
-    Connection<String, CallLog, OneUptimeTotal, async_graphql::connection::EmptyFields, CallLogNames, CallLogNames>;
+/// The connection type of `oneUptimeCallLogs`; its edges name the one type it returns,
+/// so typed clients need no union.
+pub type OneUptimeConnection = Connection<
+    String,
+    OneUptimeCallLog,
+    OneUptimeTotal,
+    async_graphql::connection::EmptyFields,
+    CallLogNames,
+    CallLogNames,
+>;
 
 /// A OneUptime call log as the `CallLog` it is rendered as.
 pub fn call_log(log: Arc<model::CallLog>) -> CallLog {
@@ -249,7 +256,7 @@ impl OneUptimeQuery {
         Ok(args.connection_with(
             window.edges,
             window.has_next,
-            call_log,
+            OneUptimeCallLog,
             OneUptimeTotal { service, filter },
         ))
     }

@@ -358,6 +358,9 @@ pub struct SignalWireQuery;
 impl SignalWireQuery {
     /// SignalWire voice logs, newest first. Each page reads cached upstream pages
     /// (`links.next` followed verbatim); a cursor only works with the filter that made it.
+    /// Edges are `CallLog`: `SignalWireVoiceLog`, or with `includeDeleted` also
+    /// `DiscardedCallLog`; select the shared fields directly and the rest with
+    /// `... on SignalWireVoiceLog` (one fragment, no union to unpack).
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn signal_wire_voice_logs(
         &self,
@@ -376,7 +379,8 @@ impl SignalWireQuery {
         Ok(args.connection(window.edges, window.has_next, voice_log))
     }
 
-    /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`.
+    /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`. Edges are
+    /// `CallLog`: `SignalWireVideoLog`, or with `includeDeleted` also `DiscardedCallLog`.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn signal_wire_video_logs(
         &self,

@@ -326,7 +326,9 @@ connection_names!(
     "VoximplantCallSessionEdge"
 );
 
-pub type SessionConnection = Connection<String, CallLog, SessionTotal, EmptyFields, SessionNames, SessionNames>;
+/// Its edges name the one type it returns, so typed clients need no union.
+pub type SessionConnection =
+    Connection<String, VoximplantCallSession, SessionTotal, EmptyFields, SessionNames, SessionNames>;
 
 /// A session as the `CallLog` it is rendered as.
 pub fn call_session(session: Arc<model::CallSession>) -> CallLog {
@@ -367,6 +369,6 @@ impl VoximplantQuery {
             filter,
             window,
         };
-        Ok(args.connection_with(page.edges, page.has_next, call_session, total))
+        Ok(args.connection_with(page.edges, page.has_next, VoximplantCallSession, total))
     }
 }
