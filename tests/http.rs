@@ -97,6 +97,28 @@ async fn invalid_json_is_a_400_with_a_graphql_error() {
 }
 
 #[tokio::test]
+async fn batched_requests_are_refused_with_a_message_that_names_the_limit() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .http()
+        .post(&app.url)
+        .json(&json!([{"query": "{ __typename }"}, {"query": "{ __typename }"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1 operation per request"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_refused() {
     let app = TestApp::spawn_with(small_emulator(), |c, _| c.graphql.max_body_bytes = 1024).await;
     let query = format!("{{ __typename }} # {}", "x".repeat(2048));

@@ -42,8 +42,8 @@ impl PostBody {
     }
 }
 
-fn is_object(bytes: &[u8]) -> bool {
-    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+fn first_byte(bytes: &[u8]) -> Option<u8> {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()).copied()
 }
 
 /// Errors from the gateway's own resolvers always carry a code; one without is
@@ -102,7 +102,16 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
             );
         }
     };
-    let parsed = is_object(&bytes).then(|| serde_json::from_slice::<PostBody>(&bytes));
+    if first_byte(&bytes) == Some(b'[') {
+        // Apollo's BatchHttpLink sends a JSON array; batching is refused by name, not as
+        // a malformed body, so the client knows what to turn off.
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "batched requests (a JSON array of operations) are not supported: at most 1 operation per request; send each operation on its own (HTTP keep-alive makes that cheap)",
+        );
+    }
+    let parsed = (first_byte(&bytes) == Some(b'{')).then(|| serde_json::from_slice::<PostBody>(&bytes));
     let request = match parsed {
         Some(Ok(body)) => body.into_request(),
         _ => {
