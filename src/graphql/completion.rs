@@ -279,8 +279,12 @@ impl<'a> Walker<'a> {
             }
             return true;
         }
-        // Introspection (`__schema`, `__type`) is answered by the library as is.
+        // Introspection (`__schema`, `__type`) is answered by the library as is, except
+        // the schema's description: async-graphql fills it with its own boilerplate.
         let Some(ty) = types.and_then(|t| t.get(name)) else {
+            if name == "__schema" {
+                clear_schema_description(value, c.field);
+            }
             return true;
         };
         if c.more.is_empty() {
@@ -398,6 +402,21 @@ impl<'a> Walker<'a> {
             .find(|d| d.node.name.node == *name)
             .and_then(|d| d.node.default_value.as_ref())
             .map_or(Value::Null, |v| v.node.clone())
+    }
+}
+
+/// Nulls `__schema { description }` (the schema has none of its own).
+fn clear_schema_description(value: &mut Value, field: &Field) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    for item in &field.selection_set.node.items {
+        if let Selection::Field(f) = &item.node
+            && f.node.name.node.as_str() == "description"
+            && let Some(d) = map.get_mut(f.node.response_key().node.as_str())
+        {
+            *d = Value::Null;
+        }
     }
 }
 

@@ -115,3 +115,13 @@ fn the_hidden_typename_is_added_to_every_selection_set_once() {
     let text = format!("{:?}", doc);
     assert_eq!(text.matches(TYPENAME_KEY).count(), 3, "a, a.inner and b");
 }
+
+#[test]
+fn the_library_schema_description_is_removed() {
+    let out = complete_json(
+        "{ __schema { d: description queryType { name } } }",
+        json!({"__schema": {"d": "A GraphQL Schema defines the capabilities", "queryType": {"name": "Query"}}}),
+        json!({}),
+    );
+    assert_eq!(out, json!({"__schema": {"d": null, "queryType": {"name": "Query"}}}));
+}
