@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::{AppState, bearer, hygiene, limits, refuse};
 use crate::graphql::error::{ErrorCode, GatewayError};
@@ -142,13 +141,7 @@ pub async fn get(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(query) = params.get("query") else {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("switchboard")
-                .finish(),
-        )
-        .into_response();
+        return super::graphiql::page();
     };
     let mut request = async_graphql::Request::new(query.as_str());
     if let Some(name) = params.get("operationName") {

@@ -4,6 +4,7 @@
 //! with its connection limits (`server`).
 
 mod documents;
+mod graphiql;
 mod graphql;
 mod hygiene;
 pub mod limits;
@@ -83,6 +84,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
         .route("/metrics", get(guarded_metrics))
