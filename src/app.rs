@@ -114,6 +114,7 @@ impl Application {
                     max_tokens: g.max_tokens,
                     max_fields: g.max_fields,
                     max_directives: g.max_directives,
+                    introspection: g.introspection,
                 },
                 max_body_bytes: g.max_body_bytes,
                 max_response_bytes: g.max_response_bytes,

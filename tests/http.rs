@@ -97,6 +97,20 @@ async fn invalid_json_is_a_400_with_a_graphql_error() {
 }
 
 #[tokio::test]
+async fn introspection_runs_by_default_and_the_switch_turns_it_off() {
+    let query = "{ __schema { queryType { name } } }";
+    let app = TestApp::spawn().await;
+    let r = app.query(query, json!({})).await;
+    assert_eq!(r["data"]["__schema"]["queryType"]["name"], "Query", "{r}");
+    let closed = TestApp::spawn_with(small_emulator(), |c, _| c.graphql.introspection = false).await;
+    let r = closed.query(query, json!({})).await;
+    assert!(r["data"].is_null() || r["data"]["__schema"].is_null(), "{r}");
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{r}");
+    let r = closed.query("{ __typename }", json!({})).await;
+    assert_eq!(r["data"]["__typename"], "Query", "ordinary queries still run");
+}
+
+#[tokio::test]
 async fn batched_requests_are_refused_with_a_message_that_names_the_limit() {
     let app = TestApp::spawn().await;
     let r = app

@@ -77,6 +77,7 @@ mod tests {
         max_tokens: 1000,
         max_fields: 10,
         max_directives: 5,
+        introspection: true,
     };
 
     #[test]

@@ -28,6 +28,8 @@ pub struct DocumentLimits {
     pub max_fields: usize,
     /// Most directives in the whole document.
     pub max_directives: usize,
+    /// Whether `__schema` and `__type` may be asked (`graphql.introspection`).
+    pub introspection: bool,
 }
 
 /// Why a document is refused; the message is safe to show to the client.
@@ -43,6 +45,8 @@ pub enum LimitError {
     Directives(usize),
     #[error("the directive @{0} appears twice at one location")]
     RepeatedDirective(String),
+    #[error("introspection is turned off on this gateway (graphql.introspection)")]
+    Introspection,
 }
 
 /// One pass over the raw text: bracket nesting and token count, skipping strings, block
@@ -167,7 +171,12 @@ impl<'a> Walk<'a> {
                 // Introspection is answered from the schema, never upstream: its fields are
                 // bounded by depth and the response cap, not counted here (the standard
                 // introspection query executes about 230).
-                Selection::Field(f) if matches!(f.node.name.node.as_str(), "__schema" | "__type") => 1,
+                Selection::Field(f) if matches!(f.node.name.node.as_str(), "__schema" | "__type") => {
+                    if !self.limits.introspection {
+                        return Err(LimitError::Introspection);
+                    }
+                    1
+                }
                 Selection::Field(f) => 1usize.saturating_add(self.count(&f.node.selection_set.node, depth + 1)?),
                 Selection::InlineFragment(i) => self.count(&i.node.selection_set.node, depth + 1)?,
                 Selection::FragmentSpread(s) => self.fragment(s.node.fragment_name.node.as_str(), depth + 1)?,
@@ -240,6 +249,7 @@ mod tests {
         max_tokens: 100,
         max_fields: 20,
         max_directives: 5,
+        introspection: true,
     };
 
     #[test]
