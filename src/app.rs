@@ -138,7 +138,7 @@ impl Application {
         Ok(Application {
             listener,
             addr,
-            router: router(state),
+            router: router(state, &s.cors),
             grace: s.shutdown_grace,
             connections: ConnectionLimits {
                 max_connections: s.max_connections,

@@ -85,6 +85,36 @@ pub struct ServerConfig {
     pub metrics_key_sha256: Option<String>,
     /// A separate listener for `/metrics` (operators only); unset: none.
     pub admin_listen: Option<SocketAddr>,
+    /// Browser apps on other origins that may call the gateway.
+    pub cors: CorsConfig,
+}
+
+/// `[server.cors]`: nothing is allowed unless listed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed to call the gateway: exact (`https://app.example.com`), a pattern
+    /// with one `*` for DNS labels (`https://*.preview.example.com`), or `*` (any origin,
+    /// never with credentials).
+    pub allow_origins: Vec<String>,
+    /// Request headers a browser may send (answered to preflights).
+    pub allow_headers: Vec<String>,
+    /// How long browsers may cache a preflight answer.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// Whether browsers may send cookies and HTTP auth (`Access-Control-Allow-Credentials`).
+    pub allow_credentials: bool,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        CorsConfig {
+            allow_origins: Vec::new(),
+            allow_headers: vec!["content-type".into(), "authorization".into()],
+            max_age: Duration::from_secs(600),
+            allow_credentials: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -310,6 +340,7 @@ impl Default for ServerConfig {
             max_in_flight: 512,
             metrics_key_sha256: None,
             admin_listen: None,
+            cors: CorsConfig::default(),
         }
     }
 }
@@ -433,6 +464,21 @@ impl Config {
             return Err(invalid(
                 "server.metrics_key_sha256",
                 "must be 64 hex digits (SHA-256 of the metrics key)",
+            ));
+        }
+        for origin in &s.cors.allow_origins {
+            let scheme_ok = origin == "*" || origin.starts_with("https://") || origin.starts_with("http://");
+            if !scheme_ok || origin.matches('*').count() > 1 {
+                return Err(invalid(
+                    "server.cors.allow_origins",
+                    "holds `*`, or http(s) origins with at most one `*` (e.g. https://*.example.com)",
+                ));
+            }
+        }
+        if s.cors.allow_credentials && s.cors.allow_origins.iter().any(|o| o == "*") {
+            return Err(invalid(
+                "server.cors.allow_credentials",
+                "cannot be true while `allow_origins` holds `*`: list the origins",
             ));
         }
         if !self.tenants.is_empty() && !self.providers.is_empty() {

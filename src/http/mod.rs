@@ -3,6 +3,7 @@
 //! flight, a whole-request deadline, a panic becomes a coded 500); and the accept loop
 //! with its connection limits (`server`).
 
+mod cors;
 mod documents;
 mod graphiql;
 mod graphql;
@@ -80,15 +81,19 @@ pub struct AppState {
     pub metrics_access: MetricsAccess,
 }
 
-/// The public router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The public router (with CORS when `[server.cors]` allows any origin).
+pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
+    let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
         .route("/metrics", get(guarded_metrics))
-        .with_state(state)
+        .with_state(state);
+    match cors::Cors::from_config(cors) {
+        Some(policy) => router.layer(axum::middleware::from_fn_with_state(policy, cors::layer)),
+        None => router,
+    }
 }
 
 /// The operators' router (`server.admin_listen`): metrics and health, no key.
