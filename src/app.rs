@@ -123,6 +123,7 @@ impl Application {
             },
             stats,
             documents: Documents::default(),
+            persisted: crate::http::PersistedQueries::new(g.apq),
             metrics_access,
         };
         let listener = TcpListener::bind(s.listen).await?;

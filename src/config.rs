@@ -128,6 +128,8 @@ pub struct GraphqlConfig {
     /// Whether the schema answers introspection (`__schema`, `__type`); turn off in
     /// production if clients should not explore it.
     pub introspection: bool,
+    /// Apollo's automatic persisted queries (hash-only requests after a first full one).
+    pub apq: bool,
     /// Complexity budget: each field costs 1, a connection multiplies its children by
     /// `first` (default 20), `nodes` by its number of ids.
     pub max_complexity: usize,
@@ -352,6 +354,7 @@ impl Default for GraphqlConfig {
             max_page_size: 100,
             max_depth: 16,
             introspection: true,
+            apq: true,
             max_complexity: 20_000,
             max_fields: 200,
             max_nesting: 64,

@@ -22,6 +22,10 @@ pub enum ErrorCode {
     UpstreamBadResponse,
     /// The gateway is at its connection or in-flight cap; retry after `Retry-After`.
     Overloaded,
+    /// APQ: the hash is unknown; resend it with the query (Apollo's protocol).
+    PersistedQueryNotFound,
+    /// APQ is turned off on this gateway.
+    PersistedQueryNotSupported,
     InternalServerError,
 }
 
@@ -38,6 +42,8 @@ impl ErrorCode {
             ErrorCode::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             ErrorCode::UpstreamBadResponse => "UPSTREAM_BAD_RESPONSE",
             ErrorCode::Overloaded => "OVERLOADED",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }

@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::persisted::PersistedError;
 use super::{AppState, bearer, hygiene, limits, refuse};
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
@@ -16,29 +17,58 @@ use crate::graphql::{ResponseNotes, completion};
 use crate::tenancy::AuthError;
 use crate::upstream::budget::CallBudget;
 
-/// The JSON body of a POST (GraphQL over HTTP); `query` is required, batches are not
-/// supported, and a JSON array is refused rather than read as a struct.
+/// The JSON body of a POST (GraphQL over HTTP); `query` is required unless
+/// `extensions.persistedQuery` names a known one; batches (a JSON array) are refused.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostBody {
-    query: String,
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
     variables: Option<serde_json::Value>,
+    #[serde(default)]
+    extensions: Option<serde_json::Value>,
 }
 
-impl PostBody {
-    fn into_request(self) -> async_graphql::Request {
-        let mut request = async_graphql::Request::new(self.query);
-        if let Some(name) = self.operation_name {
-            request = request.operation_name(name);
+/// The request for a query text (given, or found by its persisted hash), or the refusal.
+fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Request, Box<Response>> {
+    let query = match state.persisted.resolve(body.query, body.extensions.as_ref()) {
+        Ok(Some(query)) => query,
+        Ok(None) => {
+            return Err(Box::new(refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the body is not a GraphQL request ({\"query\": ..., \"variables\": ...})",
+            )));
         }
-        if let Some(variables) = self.variables.filter(|v| !v.is_null()) {
-            request = request.variables(async_graphql::Variables::from_json(variables));
+        Err(PersistedError::NotFound) => {
+            return Err(Box::new(refuse(
+                StatusCode::OK,
+                ErrorCode::PersistedQueryNotFound,
+                "PersistedQueryNotFound",
+            )));
         }
-        request
+        Err(PersistedError::NotSupported) => {
+            return Err(Box::new(refuse(
+                StatusCode::OK,
+                ErrorCode::PersistedQueryNotSupported,
+                "PersistedQueryNotSupported",
+            )));
+        }
+        Err(PersistedError::Invalid(why)) => {
+            return Err(Box::new(refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, why)));
+        }
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = body.operation_name {
+        request = request.operation_name(name);
     }
+    if let Some(variables) = body.variables.filter(|v| !v.is_null()) {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    Ok(request)
 }
 
 fn first_byte(bytes: &[u8]) -> Option<u8> {
@@ -112,7 +142,10 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
     }
     let parsed = (first_byte(&bytes) == Some(b'{')).then(|| serde_json::from_slice::<PostBody>(&bytes));
     let request = match parsed {
-        Some(Ok(body)) => body.into_request(),
+        Some(Ok(body)) => match build_request(&state, body) {
+            Ok(request) => request,
+            Err(refusal) => return *refusal,
+        },
         _ => {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -140,25 +173,35 @@ pub async fn get(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(query) = params.get("query") else {
+    if !params.contains_key("query") && !params.contains_key("extensions") {
         return super::graphiql::page();
+    }
+    let json_param = |name: &'static str| -> Result<Option<serde_json::Value>, &'static str> {
+        params
+            .get(name)
+            .map(|raw| serde_json::from_str(raw).map_err(|_| name))
+            .transpose()
     };
-    let mut request = async_graphql::Request::new(query.as_str());
-    if let Some(name) = params.get("operationName") {
-        request = request.operation_name(name.as_str());
-    }
-    if let Some(raw) = params.get("variables") {
-        match serde_json::from_str(raw) {
-            Ok(vars) => request = request.variables(async_graphql::Variables::from_json(vars)),
-            Err(_) => {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadUserInput,
-                    "`variables` is not JSON",
-                );
-            }
+    let (variables, extensions) = match (json_param("variables"), json_param("extensions")) {
+        (Ok(variables), Ok(extensions)) => (variables, extensions),
+        (Err(name), _) | (_, Err(name)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("`{name}` is not JSON"),
+            );
         }
-    }
+    };
+    let body = PostBody {
+        query: params.get("query").cloned(),
+        operation_name: params.get("operationName").cloned(),
+        variables,
+        extensions,
+    };
+    let request = match build_request(&state, body) {
+        Ok(request) => request,
+        Err(refusal) => return *refusal,
+    };
     state.guards.clone().run(execute(&state, &headers, request, true)).await
 }
 

@@ -9,6 +9,7 @@ mod graphiql;
 mod graphql;
 mod hygiene;
 pub mod limits;
+mod persisted;
 mod server;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use std::pin::Pin;
 use tokio::sync::Semaphore;
 
 pub use documents::Documents;
+pub use persisted::PersistedQueries;
 pub use server::{ConnectionLimits, serve};
 
 use crate::cache::Cache;
@@ -78,6 +80,7 @@ pub struct AppState {
     pub limits: RequestLimits,
     pub stats: Arc<Stats>,
     pub documents: documents::Documents,
+    pub persisted: PersistedQueries,
     pub metrics_access: MetricsAccess,
 }
 
