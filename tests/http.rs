@@ -111,6 +111,48 @@ async fn introspection_runs_by_default_and_the_switch_turns_it_off() {
 }
 
 #[tokio::test]
+async fn large_responses_are_compressed_as_accept_encoding_asks_and_small_ones_are_not() {
+    let app = TestApp::spawn().await;
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let page = json!({"query": VOICE_PAGE, "variables": {"first": 50}});
+    for encoding in ["gzip", "br", "zstd"] {
+        let r = raw
+            .post(&app.url)
+            .header("accept-encoding", encoding)
+            .json(&page)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-encoding"], encoding);
+        assert!(
+            r.headers()
+                .get_all("vary")
+                .iter()
+                .any(|v| v.to_str().unwrap().contains("accept-encoding"))
+        );
+    }
+    let small = raw
+        .post(&app.url)
+        .header("accept-encoding", "gzip")
+        .json(&json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(small.headers().get("content-encoding").is_none());
+    let plain = raw.post(&app.url).json(&page).send().await.unwrap();
+    assert!(
+        plain.headers().get("content-encoding").is_none(),
+        "no Accept-Encoding, no compression"
+    );
+    let body: Value = plain.json().await.unwrap();
+    assert_eq!(
+        body["data"]["signalWireVoiceLogs"]["edges"].as_array().map(Vec::len),
+        Some(50)
+    );
+}
+
+#[tokio::test]
 async fn batched_requests_are_refused_with_a_message_that_names_the_limit() {
     let app = TestApp::spawn().await;
     let r = app

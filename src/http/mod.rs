@@ -84,7 +84,8 @@ pub struct AppState {
     pub metrics_access: MetricsAccess,
 }
 
-/// The public router (with CORS when `[server.cors]` allows any origin).
+/// The public router (with response compression, and CORS when `[server.cors]` allows
+/// any origin).
 pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -93,6 +94,12 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
         .route("/readyz", get(|| async { "ready" }))
         .route("/metrics", get(guarded_metrics))
         .with_state(state);
+    // Compression (gzip, br, zstd as the client's Accept-Encoding asks) for bodies over
+    // 1 KiB: small answers such as a by-id lookup are not worth the CPU.
+    let router = router.layer(
+        tower_http::compression::CompressionLayer::new()
+            .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
+    );
     match cors::Cors::from_config(cors) {
         Some(policy) => router.layer(axum::middleware::from_fn_with_state(policy, cors::layer)),
         None => router,
