@@ -12,6 +12,9 @@
 //!   record at the emulator, and the p50 overhead;
 //! - upstream calls during the load (expected 0) and the gateway's RSS idle and after.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -47,17 +50,6 @@ fn cpu_time(pid: u32) -> Duration {
 
 /// `sysconf(_SC_CLK_TCK)`: 100 on every Linux this runs on (read without a libc binding).
 const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -120,7 +112,7 @@ async fn main() {
     let (mut child, url) = spawn_gateway(&emulator);
     let pid = child.id();
     let http = reqwest::Client::new();
-    let idle_rss = rss_kib(pid);
+    let idle_rss = support::rss_kib(pid);
 
     // One finished call's voice log (cached for long, as DESIGN.md §4 says), read straight
     // from the emulator so the gateway's cache starts cold.
@@ -193,7 +185,7 @@ async fn main() {
     let cpu = cpu_time(pid) - cpu_before;
     let done = per_worker * concurrency;
     let load_calls = upstream.stats().total() - before_calls;
-    let loaded_rss = rss_kib(pid);
+    let loaded_rss = support::rss_kib(pid);
     child.kill().ok();
     child.wait().ok();
 

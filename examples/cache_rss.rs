@@ -15,10 +15,13 @@
 //! exactly the same requests. What the cache costs is the difference; the target is at
 //! most 1.5x `max_bytes`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use switchboard::domain::{NodeKind, encode_id};
 use switchboard::emulator::{Emulator, EmulatorConfig};
 
@@ -34,17 +37,6 @@ async fn serve(base: &str, max_bytes: u64) {
     let app = switchboard::Application::build(config).await.expect("gateway builds");
     println!("gateway http://{}", app.local_addr());
     app.run_until_stopped().await.expect("gateway runs");
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn spawn_gateway(emulator: &str, max_bytes: u64) -> (Child, String) {
@@ -77,30 +69,6 @@ async fn gauge(http: &reqwest::Client, base: &str, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn page_to_end(http: &reqwest::Client, url: &str, field: &str) -> usize {
-    let query = format!(
-        "query($after: String) {{ {field}(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id }} }} }} }}"
-    );
-    let (mut after, mut items) = (Value::Null, 0);
-    loop {
-        let r: Value = http
-            .post(url)
-            .json(&json!({"query": query, "variables": {"after": after}}))
-            .send()
-            .await
-            .expect("gateway answers")
-            .json()
-            .await
-            .expect("JSON");
-        let c = &r["data"][field];
-        items += c["edges"].as_array().map_or(0, Vec::len);
-        if c["pageInfo"]["hasNextPage"] != true {
-            return items;
-        }
-        after = c["pageInfo"]["endCursor"].clone();
-    }
-}
-
 async fn lookup_random_ids(http: &reqwest::Client, url: &str, requests: usize) {
     let calls = (0..requests).map(|_| {
         let ids: Vec<String> = (0..100)
@@ -130,7 +98,7 @@ async fn fill(emulator: &str, max_bytes: u64, rounds: Option<usize>) -> Run {
     let pid = child.id();
     let http = reqwest::Client::new();
     let url = format!("{base}/graphql");
-    let idle = rss_kib(pid);
+    let idle = support::rss_kib(pid);
     for field in [
         "signalWireVoiceLogs",
         "signalWireVideoLogs",
@@ -138,9 +106,12 @@ async fn fill(emulator: &str, max_bytes: u64, rounds: Option<usize>) -> Run {
         "voximplantCallSessions",
         "voximplantAuditLog",
     ] {
-        page_to_end(&http, &url, field).await;
+        let query = format!(
+            "query($first: Int, $after: String) {{ {field}(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id }} }} }} }}"
+        );
+        support::page_to_end(&http, &url, &query, field, 100).await;
     }
-    let listed = rss_kib(pid);
+    let listed = support::rss_kib(pid);
     let (mut done, mut full_at) = (0usize, None);
     loop {
         match rounds {
@@ -156,7 +127,7 @@ async fn fill(emulator: &str, max_bytes: u64, rounds: Option<usize>) -> Run {
     }
     let run = Run {
         rounds: done,
-        rss_kib: [idle, listed, rss_kib(pid)],
+        rss_kib: [idle, listed, support::rss_kib(pid)],
         entries: gauge(&http, &base, "switchboard_cache_entries").await,
         weighted: gauge(&http, &base, "switchboard_cache_weighted_bytes").await,
     };

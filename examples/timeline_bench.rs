@@ -6,6 +6,9 @@
 //! gateway's overhead against paging every provider's API directly (same emulator, same
 //! upstream page sizes, no gateway). Both runs start with cold caches.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -27,28 +30,9 @@ fn config(emulator: &Emulator) -> Config {
 
 /// Pages `callLogs` through the gateway; returns the number of items.
 async fn through_gateway(url: &str, first: u32) -> usize {
-    let http = reqwest::Client::new();
     let query = "query($first: Int, $after: String) { callLogs(first: $first, after: $after) {
         pageInfo { hasNextPage endCursor } edges { node { id provider createdAt status from to } } } }";
-    let (mut items, mut after) = (0, Value::Null);
-    loop {
-        let body = json!({"query": query, "variables": {"first": first, "after": after}});
-        let r: Value = http
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .expect("gateway answers")
-            .json()
-            .await
-            .expect("JSON");
-        let c = &r["data"]["callLogs"];
-        items += c["edges"].as_array().map_or(0, Vec::len);
-        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false) {
-            return items;
-        }
-        after = c["pageInfo"]["endCursor"].clone();
-    }
+    support::page_to_end(&reqwest::Client::new(), url, query, "callLogs", first).await
 }
 
 /// Pages every provider collection directly at the emulator; returns the number of items.

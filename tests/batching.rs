@@ -6,9 +6,7 @@ mod common;
 use base64::Engine;
 use common::*;
 use serde_json::{Value, json};
-use switchboard::config::TenantConfig;
-use switchboard::emulator::{BasicCredential, Emulator, Fault, FaultKind};
-use switchboard::tenancy::hash_api_key;
+use switchboard::emulator::{Fault, FaultKind};
 
 const NODES: &str = r#"query($ids: [ID!]!) { nodes(ids: $ids) { id ... on CallLog { nativeId status } } }"#;
 const NODE: &str = r#"query($id: ID!) { node(id: $id) { id ... on CallLog { nativeId } } }"#;
@@ -126,31 +124,7 @@ async fn voice_log_events_are_fetched_once_and_cached() {
 
 #[tokio::test]
 async fn two_tenants_do_not_share_cache_entries() {
-    let alice = BasicCredential {
-        project_id: "alice-project".into(),
-        api_token: "alice-token".into(),
-    };
-    let bob = BasicCredential {
-        project_id: "bob-project".into(),
-        api_token: "bob-token".into(),
-    };
-    let mut emulator_config = small_emulator();
-    emulator_config.signalwire_credentials = vec![alice.clone(), bob.clone()];
-    let emulator = Emulator::start(emulator_config).await.unwrap();
-    let mut config = base_config();
-    for (name, credential) in [("alice", &alice), ("bob", &bob)] {
-        let providers = switchboard::config::ProvidersConfig {
-            signalwire: Some(signalwire_config(&emulator, credential)),
-            oneuptime: None,
-            voximplant: None,
-        };
-        config.tenants.push(TenantConfig {
-            name: name.into(),
-            api_key_sha256: hash_api_key(&format!("{name}-key")),
-            providers,
-        });
-    }
-    let app = TestApp::start(config, emulator).await;
+    let app = TestApp::spawn_two_tenants().await;
     let id = voice_id(&app.emulator.signalwire_voice_log_ids()[0]);
 
     let a = app.query_with_key(NODE, json!({"id": id}), Some("alice-key")).await;

@@ -12,7 +12,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::config::{ProvidersConfig, TenantConfig};
-use switchboard::emulator::{BasicCredential, Emulator, Fault, FaultKind};
+use switchboard::emulator::{Emulator, Fault, FaultKind};
 use switchboard::tenancy::hash_api_key;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -351,30 +351,7 @@ async fn error_messages_do_not_echo_huge_queries() {
 
 #[tokio::test]
 async fn a_cursor_of_one_tenant_is_refused_for_another() {
-    let alice = BasicCredential {
-        project_id: "alice-project".into(),
-        api_token: "alice-token".into(),
-    };
-    let bob = BasicCredential {
-        project_id: "bob-project".into(),
-        api_token: "bob-token".into(),
-    };
-    let mut emulator_config = small_emulator();
-    emulator_config.signalwire_credentials = vec![alice.clone(), bob.clone()];
-    let emulator = Emulator::start(emulator_config).await.unwrap();
-    let mut config = base_config();
-    for (name, credential) in [("alice", &alice), ("bob", &bob)] {
-        config.tenants.push(TenantConfig {
-            name: name.into(),
-            api_key_sha256: hash_api_key(&format!("{name}-key")),
-            providers: ProvidersConfig {
-                signalwire: Some(signalwire_config(&emulator, credential)),
-                oneuptime: None,
-                voximplant: None,
-            },
-        });
-    }
-    let app = TestApp::start(config, emulator).await;
+    let app = TestApp::spawn_two_tenants().await;
     let page = app
         .query_with_key(VOICE_PAGE, json!({"first": 2}), Some("alice-key"))
         .await;

@@ -16,7 +16,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -193,6 +193,29 @@ impl Guarded {
 
     /// Whether the phase's deadline has passed; otherwise makes sure the timer wakes the
     /// task by then.
+    /// The outcome of a read or write that is not ready: keep waiting, or fail once the
+    /// phase's deadline has passed.
+    fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        self.settle(false);
+        match self.expired(cx) {
+            true => Poll::Ready(Err(timed_out())),
+            false => Poll::Pending,
+        }
+    }
+
+    /// A write's outcome: progress on a response between requests pushes the idle
+    /// deadline (the client is reading); a stalled write waits like a read.
+    fn written(&mut self, cx: &mut Context<'_>, outcome: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        match outcome {
+            Poll::Ready(Ok(n)) if n > 0 && self.phase == Phase::Idle => {
+                self.due = Instant::now() + self.limits.idle_timeout;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => self.waiting(cx),
+            ready => ready,
+        }
+    }
+
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         if self.phase == Phase::Busy {
             return false;
@@ -222,45 +245,15 @@ impl AsyncRead for Guarded {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => {
-                self.settle(false);
-                if self.expired(cx) {
-                    return Poll::Ready(Err(timed_out()));
-                }
-                Poll::Pending
-            }
+            Poll::Pending => self.waiting(cx),
         }
     }
 }
 
 impl AsyncWrite for Guarded {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.io).poll_write(cx, data) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 && self.phase == Phase::Idle {
-                    // Progress on a response: the client is reading.
-                    self.due = Instant::now() + self.limits.idle_timeout;
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => {
-                self.settle(false);
-                if self.expired(cx) {
-                    return Poll::Ready(Err(timed_out()));
-                }
-                Poll::Pending
-            }
-            ready => ready,
-        }
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
+        let written = Pin::new(&mut self.io).poll_write(cx, data);
+        self.written(cx, written)
     }
 
     fn poll_write_vectored(
@@ -268,16 +261,16 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.io).poll_write_vectored(cx, bufs) {
-            Poll::Pending => {
-                self.settle(false);
-                if self.expired(cx) {
-                    return Poll::Ready(Err(timed_out()));
-                }
-                Poll::Pending
-            }
-            ready => ready,
-        }
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.written(cx, written)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -97,6 +97,39 @@ impl TestApp {
         Self::spawn_with(small_emulator(), |_, _| {}).await
     }
 
+    /// Two tenants, `alice` and `bob`, each with its own SignalWire project at the
+    /// emulator; callers send `alice-key` or `bob-key`.
+    pub async fn spawn_two_tenants() -> TestApp {
+        let credentials: Vec<(&str, BasicCredential)> = ["alice", "bob"]
+            .into_iter()
+            .map(|name| {
+                (
+                    name,
+                    BasicCredential {
+                        project_id: format!("{name}-project"),
+                        api_token: format!("{name}-token"),
+                    },
+                )
+            })
+            .collect();
+        let mut emulator_config = small_emulator();
+        emulator_config.signalwire_credentials = credentials.iter().map(|(_, c)| c.clone()).collect();
+        let emulator = Emulator::start(emulator_config).await.expect("emulator starts");
+        let mut config = base_config();
+        for (name, credential) in &credentials {
+            config.tenants.push(switchboard::config::TenantConfig {
+                name: name.to_string(),
+                api_key_sha256: switchboard::tenancy::hash_api_key(&format!("{name}-key")),
+                providers: switchboard::config::ProvidersConfig {
+                    signalwire: Some(signalwire_config(&emulator, credential)),
+                    oneuptime: None,
+                    voximplant: None,
+                },
+            });
+        }
+        Self::start(config, emulator).await
+    }
+
     pub async fn start(config: Config, emulator: Emulator) -> TestApp {
         let app = Application::build(config).await.expect("gateway builds");
         let url = format!("http://{}/graphql", app.local_addr());

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::mapping::{audit_entry, format_timestamp};
 use super::model::AuditLogEntry;
@@ -13,7 +13,6 @@ use super::wire::AuditLogWire;
 use super::{Voximplant, parse_key};
 use crate::cache::CacheKey;
 use crate::domain::Provider;
-use crate::domain::time;
 use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;
 
@@ -149,14 +148,7 @@ impl Voximplant {
         &self,
         keys: &[(String, u64, DateTime<Utc>)],
     ) -> Result<HashMap<u64, Arc<AuditLogEntry>>, UpstreamError> {
-        let from = time::shift(
-            keys.iter().map(|k| k.2).min().unwrap_or_else(Utc::now),
-            -Duration::minutes(1),
-        );
-        let to = time::shift(
-            keys.iter().map(|k| k.2).max().unwrap_or_else(Utc::now),
-            Duration::minutes(1),
-        );
+        let (from, to) = super::padded_window(keys.iter().map(|k| k.2));
         let ids: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
         let mut params = AuditFilter::default().params(from, to);
         params.extend([

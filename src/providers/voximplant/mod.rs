@@ -273,14 +273,7 @@ impl Voximplant {
         &self,
         chunk: &[(String, u64, DateTime<Utc>)],
     ) -> Result<HashMap<u64, Arc<CallSession>>, UpstreamError> {
-        let from = time::shift(
-            chunk.iter().map(|c| c.2).min().unwrap_or_else(Utc::now),
-            -Duration::minutes(1),
-        );
-        let to = time::shift(
-            chunk.iter().map(|c| c.2).max().unwrap_or_else(Utc::now),
-            Duration::minutes(1),
-        );
+        let (from, to) = padded_window(chunk.iter().map(|c| c.2));
         let ids: Vec<String> = chunk.iter().map(|c| c.1.to_string()).collect();
         let mut params = self.history_params(&SessionFilter::default(), from, to, 0, chunk.len() as u32);
         params.push(("call_session_history_id", ids.join(";")));
@@ -388,6 +381,17 @@ fn encode(params: &[(&str, String)]) -> String {
         s.append_pair(k, v);
     }
     s.finish()
+}
+
+/// The window a by-id read asks for: from a minute before the earliest of `times` to a
+/// minute after the latest (now when empty), inside the dates the gateway handles.
+pub(crate) fn padded_window(times: impl Iterator<Item = DateTime<Utc>> + Clone) -> (DateTime<Utc>, DateTime<Utc>) {
+    let from = times.clone().min().unwrap_or_else(Utc::now);
+    let to = times.max().unwrap_or_else(Utc::now);
+    (
+        time::shift(from, -Duration::minutes(1)),
+        time::shift(to, Duration::minutes(1)),
+    )
 }
 
 fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
