@@ -12,6 +12,7 @@ use std::time::Duration;
 use rand::RngCore;
 use tokio::net::TcpListener;
 
+use crate::auth::Authenticator;
 use crate::cache::Cache;
 use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
 use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
@@ -81,6 +82,7 @@ impl Application {
         let http = build_http_client(&config.upstream);
         let cache = Cache::new(&config.cache);
         let tenants = Arc::new(Tenants::from_config(&config, &http, &cache).map_err(std::io::Error::other)?);
+        let auth = Arc::new(Authenticator::new(&config.auth, tenants, &http).map_err(std::io::Error::other)?);
         log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -106,7 +108,7 @@ impl Application {
             types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schema.sdl())),
             schema,
             guards: Guards::new(stats.clone(), s.max_in_flight, s.request_timeout),
-            tenants,
+            auth,
             cache,
             limits: RequestLimits {
                 document: DocumentLimits {

@@ -2,7 +2,8 @@
 //!
 //! Map of the crate (data flows top to bottom):
 //! - `http`: the accept loop and its connection limits, axum routes, request guards
-//!   (in-flight cap, deadline, panics), document limits, tenant resolution.
+//!   (in-flight cap, deadline, panics), document limits, persisted queries.
+//! - `auth`: who is calling (gateway API key or OIDC JWT), resolved to a tenant.
 //! - `graphql`: the schema, resolvers (one or two lines each), ids, cursors, error codes.
 //! - `providers`: one module per provider: client, private wire types, mapping, paging.
 //! - `upstream`: the shared HTTP client, retries, error classification, the per-request
@@ -13,6 +14,7 @@
 //! - `app`, `config`, `telemetry`: wiring.
 
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod domain;

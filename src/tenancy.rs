@@ -1,5 +1,5 @@
 //! Tenants: named credential sets, each with its provider services, and the mapping from
-//! a caller's gateway API key to its tenant (DESIGN.md §5).
+//! a caller's gateway API key or name to its tenant (DESIGN.md §5).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,19 +20,13 @@ pub struct Tenant {
     pub voximplant: Option<Arc<Voximplant>>,
 }
 
-/// Why a request has no tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthError {
-    MissingKey,
-    UnknownKey,
-}
-
-/// Resolves requests to tenants.
-pub enum Tenants {
-    /// No gateway keys: every request is the implicit tenant.
-    Single(Arc<Tenant>),
-    /// Callers must send `Authorization: Bearer <key>`; keyed by SHA-256 of the key.
-    Keyed(HashMap<[u8; 32], Arc<Tenant>>),
+/// Every tenant, reachable by gateway API key and by name (a JWT's tenant claim).
+pub struct Tenants {
+    /// The implicit tenant when no `[[tenants]]` are listed.
+    single: Option<Arc<Tenant>>,
+    /// Keyed by SHA-256 of the gateway API key.
+    by_key: HashMap<[u8; 32], Arc<Tenant>>,
+    by_name: HashMap<String, Arc<Tenant>>,
 }
 
 impl Tenants {
@@ -80,39 +74,54 @@ impl Tenants {
                 id,
             }))
         };
+        let mut tenants = Tenants {
+            single: None,
+            by_key: HashMap::new(),
+            by_name: HashMap::new(),
+        };
         if config.tenants.is_empty() {
-            return Ok(Tenants::Single(build("default", &config.providers)?));
+            let tenant = build(SINGLE_TENANT, &config.providers)?;
+            tenants.by_name.insert(SINGLE_TENANT.to_string(), tenant.clone());
+            tenants.single = Some(tenant);
+            return Ok(tenants);
         }
-        let mut keyed = HashMap::new();
-        for tenant in &config.tenants {
+        for config in &config.tenants {
+            let tenant = build(&config.name, &config.providers)?;
             let mut hash = [0u8; 32];
             // Validated as 64 hex digits when the config was loaded.
-            if hex::decode_to_slice(&tenant.api_key_sha256, &mut hash).is_ok() {
-                keyed.insert(hash, build(&tenant.name, &tenant.providers)?);
+            if let Some(hex) = &config.api_key_sha256
+                && hex::decode_to_slice(hex, &mut hash).is_ok()
+            {
+                tenants.by_key.insert(hash, tenant.clone());
             }
+            tenants.by_name.insert(config.name.clone(), tenant);
         }
-        Ok(Tenants::Keyed(keyed))
+        Ok(tenants)
     }
 
-    /// The tenant of a request that sent this bearer token (if any).
-    pub fn resolve(&self, bearer: Option<&str>) -> Result<Arc<Tenant>, AuthError> {
-        match self {
-            Tenants::Single(t) => Ok(t.clone()),
-            Tenants::Keyed(map) => {
-                let key = bearer.ok_or(AuthError::MissingKey)?;
-                let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-                map.get(&hash).cloned().ok_or(AuthError::UnknownKey)
-            }
-        }
+    /// The implicit tenant, when no `[[tenants]]` are listed.
+    pub fn single(&self) -> Option<&Arc<Tenant>> {
+        self.single.as_ref()
+    }
+
+    /// The tenant whose gateway API key this is.
+    pub fn by_key(&self, key: &str) -> Option<&Arc<Tenant>> {
+        let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        self.by_key.get(&hash)
+    }
+
+    /// The tenant of this name (`[[tenants]] name`, or `default` for the single one).
+    pub fn by_name(&self, name: &str) -> Option<&Arc<Tenant>> {
+        self.by_name.get(name)
     }
 
     pub fn all(&self) -> Vec<Arc<Tenant>> {
-        match self {
-            Tenants::Single(t) => vec![t.clone()],
-            Tenants::Keyed(map) => map.values().cloned().collect(),
-        }
+        self.by_name.values().cloned().collect()
     }
 }
+
+/// The name of the implicit tenant.
+pub const SINGLE_TENANT: &str = "default";
 
 /// Hex SHA-256 of an API key, as `api_key_sha256` expects.
 pub fn hash_api_key(key: &str) -> String {

@@ -374,7 +374,7 @@ async fn the_bearer_scheme_is_case_insensitive_and_401_names_the_scheme() {
     let mut config = base_config();
     config.tenants.push(TenantConfig {
         name: "t".into(),
-        api_key_sha256: hash_api_key("the-key"),
+        api_key_sha256: Some(hash_api_key("the-key")),
         providers: ProvidersConfig {
             signalwire: Some(signalwire_config(&emulator, &credential)),
             oneuptime: None,

@@ -2,6 +2,7 @@
 //! tenant, attach per-request loaders, execute.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::{Body, to_bytes};
@@ -10,11 +11,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::persisted::PersistedError;
-use super::{AppState, bearer, hygiene, limits, refuse};
+use super::{AppState, hygiene, limits, refuse};
+use crate::auth::AuthError;
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
 use crate::graphql::{ResponseNotes, completion};
-use crate::tenancy::AuthError;
+use crate::tenancy::Tenant;
 use crate::upstream::budget::CallBudget;
 
 /// The JSON body of a POST (GraphQL over HTTP); `query` is required unless
@@ -141,20 +143,28 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
         );
     }
     let parsed = (first_byte(&bytes) == Some(b'{')).then(|| serde_json::from_slice::<PostBody>(&bytes));
-    let request = match parsed {
-        Some(Ok(body)) => match build_request(&state, body) {
-            Ok(request) => request,
-            Err(refusal) => return *refusal,
-        },
-        _ => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                "the body is not a GraphQL request ({\"query\": ..., \"variables\": ...})",
-            );
-        }
+    match parsed {
+        Some(Ok(body)) => run(&state, &headers, body, false).await,
+        _ => refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "the body is not a GraphQL request ({\"query\": ..., \"variables\": ...})",
+        ),
+    }
+}
+
+/// Authenticates, finds the query (persisted ones only for an authenticated caller, so
+/// strangers cannot fill the cache), and executes it.
+async fn run(state: &AppState, headers: &HeaderMap, body: PostBody, via_get: bool) -> Response {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let tenant = match state.auth.authenticate(headers).await {
+        Ok(tenant) => tenant,
+        Err(refusal) => return unauthenticated(&refusal),
     };
-    execute(&state, &headers, request, false).await
+    match build_request(state, body) {
+        Ok(request) => execute(state, tenant, request, via_get).await,
+        Err(refusal) => *refusal,
+    }
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
@@ -198,40 +208,24 @@ pub async fn get(
         variables,
         extensions,
     };
-    let request = match build_request(&state, body) {
-        Ok(request) => request,
-        Err(refusal) => return *refusal,
-    };
-    state.guards.clone().run(execute(&state, &headers, request, true)).await
+    let guards = state.guards.clone();
+    guards.run(async move { run(&state, &headers, body, true).await }).await
 }
 
-fn unauthenticated(message: &str, challenge: &'static str) -> Response {
-    let mut response = refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message);
+fn unauthenticated(refusal: &AuthError) -> Response {
+    let mut response = refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &refusal.message());
     response
         .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(refusal.challenge()));
     response
 }
 
 async fn execute(
     state: &AppState,
-    headers: &HeaderMap,
+    tenant: Arc<Tenant>,
     mut request: async_graphql::Request,
     via_get: bool,
 ) -> Response {
-    state.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let tenant = match state.tenants.resolve(bearer(headers)) {
-        Ok(t) => t,
-        Err(AuthError::MissingKey) => {
-            return unauthenticated("send `Authorization: Bearer <api key>`", "Bearer realm=\"switchboard\"");
-        }
-        Err(AuthError::UnknownKey) => {
-            return unauthenticated(
-                "unknown API key",
-                "Bearer realm=\"switchboard\", error=\"invalid_token\"",
-            );
-        }
-    };
     let limits = &state.limits;
     // The document is checked and parsed (or taken from the document cache) here and kept
     // in the request, so execution does not parse again.
@@ -250,7 +244,7 @@ async fn execute(
             "mutations must be sent with POST",
         );
     }
-    let notes = std::sync::Arc::new(ResponseNotes::default());
+    let notes = Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
     let variables = request.variables.clone();
     let request = request.data(RequestScope::new(tenant, &budget)).data(notes.clone());

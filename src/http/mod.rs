@@ -32,10 +32,10 @@ pub use documents::Documents;
 pub use persisted::PersistedQueries;
 pub use server::{ConnectionLimits, serve};
 
+use crate::auth::{Authenticator, bearer};
 use crate::cache::Cache;
 use crate::graphql::AppSchema;
 use crate::graphql::error::{ErrorCode, GatewayError};
-use crate::tenancy::Tenants;
 
 /// Limits one request is held to, from `[graphql]` and `[server]`.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,7 @@ pub struct AppState {
     /// The schema's types, for response completion.
     pub types: Arc<crate::graphql::completion::TypeIndex>,
     pub guards: Guards,
-    pub tenants: Arc<Tenants>,
+    pub auth: Arc<Authenticator>,
     pub cache: Cache,
     pub limits: RequestLimits,
     pub stats: Arc<Stats>,
@@ -230,13 +230,6 @@ async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> R
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme is
 /// case-insensitive (RFC 7235).
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim_start();
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
 /// Prometheus text format: requests served, upstream calls per tenant, cache entries.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
@@ -255,7 +248,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ));
     }
     out.push_str("# TYPE switchboard_upstream_requests_total counter\n");
-    for tenant in state.tenants.all() {
+    for tenant in state.auth.tenants().all() {
         if let Some(sw) = &tenant.signalwire {
             out.push_str(&format!(
                 "switchboard_upstream_requests_total{{provider=\"signalwire\",tenant=\"{}\"}} {}\n",

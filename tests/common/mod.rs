@@ -10,6 +10,8 @@ use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, Vox
 use switchboard::emulator::{BasicCredential, DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig};
 use tokio::sync::oneshot;
 
+pub mod issuer;
+
 pub const VOICE_LIST: &str = "GET /api/voice/logs";
 pub const VOICE_GET: &str = "GET /api/voice/logs/{id}";
 pub const VOICE_EVENTS: &str = "GET /api/voice/logs/{id}/events";
@@ -119,7 +121,7 @@ impl TestApp {
         for (name, credential) in &credentials {
             config.tenants.push(switchboard::config::TenantConfig {
                 name: name.to_string(),
-                api_key_sha256: switchboard::tenancy::hash_api_key(&format!("{name}-key")),
+                api_key_sha256: Some(switchboard::tenancy::hash_api_key(&format!("{name}-key"))),
                 providers: switchboard::config::ProvidersConfig {
                     signalwire: Some(signalwire_config(&emulator, credential)),
                     oneuptime: None,
