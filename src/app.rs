@@ -103,6 +103,14 @@ impl Application {
             None => MetricsAccess::AdminOnly,
         };
         let stats = Arc::<crate::http::Stats>::default();
+        let mut persisted = crate::http::PersistedQueries::new(g.apq);
+        if let Some(path) = &g.trusted_documents.manifest
+            && g.trusted_documents.mode != crate::config::TrustedDocumentsMode::Off
+        {
+            let manifest = crate::http::Manifest::load(path).map_err(std::io::Error::other)?;
+            tracing::info!(operations = manifest.len(), mode = ?g.trusted_documents.mode, "trusted documents loaded");
+            persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
+        }
         let schema = build_schema(g, &cursor_key);
         let state = AppState {
             types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schema.sdl())),
@@ -125,7 +133,7 @@ impl Application {
             },
             stats,
             documents: Documents::default(),
-            persisted: crate::http::PersistedQueries::new(g.apq),
+            persisted,
             metrics_access,
         };
         let listener = TcpListener::bind(s.listen).await?;

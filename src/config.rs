@@ -151,6 +151,29 @@ pub struct ServerConfig {
     pub cors: CorsConfig,
 }
 
+/// `[graphql.trusted_documents]`: operations known ahead, from the manifest that
+/// relay-compiler's `persistConfig` or Apollo's `generate-persisted-query-manifest` writes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustedDocumentsConfig {
+    pub mode: TrustedDocumentsMode,
+    /// The manifest file (JSON); required unless `mode = "off"`.
+    pub manifest: Option<std::path::PathBuf>,
+}
+
+/// Whether operations must come from the manifest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustedDocumentsMode {
+    /// No manifest.
+    #[default]
+    Off,
+    /// Manifest operations may be sent by id; any other query runs too.
+    Allowed,
+    /// Only manifest operations run (by id, or by their exact text); APQ registers nothing.
+    Required,
+}
+
 /// `[server.cors]`: nothing is allowed unless listed.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -192,6 +215,8 @@ pub struct GraphqlConfig {
     pub introspection: bool,
     /// Apollo's automatic persisted queries (hash-only requests after a first full one).
     pub apq: bool,
+    /// Operations from a manifest built with the frontend (production BFFs).
+    pub trusted_documents: TrustedDocumentsConfig,
     /// Complexity budget: each field costs 1, a connection multiplies its children by
     /// `first` (default 20), `nodes` by its number of ids.
     pub max_complexity: usize,
@@ -419,6 +444,7 @@ impl Default for GraphqlConfig {
             max_depth: 16,
             introspection: true,
             apq: true,
+            trusted_documents: TrustedDocumentsConfig::default(),
             max_complexity: 20_000,
             max_fields: 200,
             max_nesting: 64,
@@ -588,6 +614,13 @@ impl Config {
         }
         if let Some(jwt) = &self.auth.jwt {
             validate_jwt(jwt, !self.tenants.is_empty())?;
+        }
+        let trusted = &self.graphql.trusted_documents;
+        if trusted.mode != TrustedDocumentsMode::Off && trusted.manifest.is_none() {
+            return Err(invalid(
+                "graphql.trusted_documents.manifest",
+                "is required unless mode = \"off\"",
+            ));
         }
         Ok(())
     }

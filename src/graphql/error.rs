@@ -26,6 +26,10 @@ pub enum ErrorCode {
     PersistedQueryNotFound,
     /// APQ is turned off on this gateway.
     PersistedQueryNotSupported,
+    /// Trusted documents: the id names no operation of the manifest.
+    PersistedQueryNotInList,
+    /// Trusted documents are required and the query text is not in the manifest.
+    QueryNotInSafelist,
     InternalServerError,
 }
 
@@ -44,6 +48,8 @@ impl ErrorCode {
             ErrorCode::Overloaded => "OVERLOADED",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ErrorCode::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            ErrorCode::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+            ErrorCode::QueryNotInSafelist => "QUERY_NOT_IN_SAFELIST",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::persisted::PersistedError;
+use super::persisted::{PersistedError, QuerySource};
 use super::{AppState, hygiene, limits, refuse};
 use crate::auth::AuthError;
 use crate::graphql::error::{ErrorCode, GatewayError};
@@ -32,11 +32,19 @@ struct PostBody {
     variables: Option<serde_json::Value>,
     #[serde(default)]
     extensions: Option<serde_json::Value>,
+    /// A trusted document's id (GraphQL over HTTP's `documentId`, Relay's `doc_id`).
+    #[serde(default, alias = "doc_id")]
+    document_id: Option<String>,
 }
 
 /// The request for a query text (given, or found by its persisted hash), or the refusal.
 fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Request, Box<Response>> {
-    let query = match state.persisted.resolve(body.query, body.extensions.as_ref()) {
+    let source = QuerySource {
+        query: body.query,
+        document_id: body.document_id.as_deref(),
+        extensions: body.extensions.as_ref(),
+    };
+    let query = match state.persisted.resolve(source) {
         Ok(Some(query)) => query,
         Ok(None) => {
             return Err(Box::new(refuse(
@@ -57,6 +65,20 @@ fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Requ
                 StatusCode::OK,
                 ErrorCode::PersistedQueryNotSupported,
                 "PersistedQueryNotSupported",
+            )));
+        }
+        Err(PersistedError::NotInList) => {
+            return Err(Box::new(refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::PersistedQueryNotInList,
+                "PersistedQueryNotInList: no operation of the trusted documents has this id",
+            )));
+        }
+        Err(PersistedError::NotInSafelist) => {
+            return Err(Box::new(refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::QueryNotInSafelist,
+                "this gateway runs only its trusted documents; send a known operation's id",
             )));
         }
         Err(PersistedError::Invalid(why)) => {
@@ -183,7 +205,10 @@ pub async fn get(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    if !params.contains_key("query") && !params.contains_key("extensions") {
+    if !["query", "extensions", "documentId", "doc_id"]
+        .iter()
+        .any(|p| params.contains_key(*p))
+    {
         return super::graphiql::page();
     }
     let json_param = |name: &'static str| -> Result<Option<serde_json::Value>, &'static str> {
@@ -207,6 +232,7 @@ pub async fn get(
         operation_name: params.get("operationName").cloned(),
         variables,
         extensions,
+        document_id: params.get("documentId").or_else(|| params.get("doc_id")).cloned(),
     };
     let guards = state.guards.clone();
     guards.run(async move { run(&state, &headers, body, true).await }).await

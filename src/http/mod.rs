@@ -11,6 +11,7 @@ mod hygiene;
 pub mod limits;
 mod persisted;
 mod server;
+mod trusted;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,7 @@ use tokio::sync::Semaphore;
 pub use documents::Documents;
 pub use persisted::PersistedQueries;
 pub use server::{ConnectionLimits, serve};
+pub use trusted::Manifest;
 
 use crate::auth::{Authenticator, bearer};
 use crate::cache::Cache;
