@@ -130,6 +130,7 @@ impl Application {
                 max_response_bytes: g.max_response_bytes,
                 max_upstream_calls: g.max_upstream_calls,
                 body_read_timeout: s.body_read_timeout,
+                http_max_age: g.http_max_age,
             },
             stats,
             documents: Documents::default(),

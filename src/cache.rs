@@ -15,6 +15,7 @@ use moka::future::Cache as Moka;
 
 use crate::config::CacheConfig;
 use crate::domain::Provider;
+use crate::upstream::budget::observe_ttl;
 
 /// Who a cached value belongs to: one credential set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -197,6 +198,7 @@ impl Cache {
             })
             .await
             .map_err(|e: Arc<E>| (*e).clone())?;
+        observe_ttl(entry.ttl);
         match entry.value.downcast::<V>() {
             Ok(value) => Ok(value),
             Err(_) => {
@@ -210,11 +212,14 @@ impl Cache {
 
     /// The cached value of `key`, if any (no fetch).
     pub async fn get<V: Weigh>(&self, key: &CacheKey) -> Option<Arc<V>> {
-        self.inner.get(key).await?.value.downcast::<V>().ok()
+        let entry = self.inner.get(key).await?;
+        observe_ttl(entry.ttl);
+        entry.value.downcast::<V>().ok()
     }
 
     /// Stores a value fetched elsewhere (a list page priming by-id entries).
     pub async fn insert<V: Weigh>(&self, key: CacheKey, value: V, ttl: Duration) {
+        observe_ttl(ttl);
         self.inner.insert(key, Entry::new(value, ttl)).await;
     }
 

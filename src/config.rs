@@ -215,6 +215,11 @@ pub struct GraphqlConfig {
     pub introspection: bool,
     /// Apollo's automatic persisted queries (hash-only requests after a first full one).
     pub apq: bool,
+    /// Longest `Cache-Control: max-age` a GET answer gets (it is otherwise the shortest
+    /// cache TTL of the data in it: `cache.final_ttl` for finished calls, `live_ttl`,
+    /// `page_ttl`).
+    #[serde(with = "humantime_serde")]
+    pub http_max_age: Duration,
     /// Operations from a manifest built with the frontend (production BFFs).
     pub trusted_documents: TrustedDocumentsConfig,
     /// Complexity budget: each field costs 1, a connection multiplies its children by
@@ -444,6 +449,7 @@ impl Default for GraphqlConfig {
             max_depth: 16,
             introspection: true,
             apq: true,
+            http_max_age: Duration::from_secs(3600),
             trusted_documents: TrustedDocumentsConfig::default(),
             max_complexity: 20_000,
             max_fields: 200,

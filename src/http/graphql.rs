@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::persisted::{PersistedError, QuerySource};
-use super::{AppState, hygiene, limits, refuse};
+use super::{AppState, caching, hygiene, limits, refuse};
 use crate::auth::AuthError;
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
@@ -184,7 +184,7 @@ async fn run(state: &AppState, headers: &HeaderMap, body: PostBody, via_get: boo
         Err(refusal) => return unauthenticated(&refusal),
     };
     match build_request(state, body) {
-        Ok(request) => execute(state, tenant, request, via_get).await,
+        Ok(request) => execute(state, headers, tenant, request, via_get).await,
         Err(refusal) => *refusal,
     }
 }
@@ -248,6 +248,7 @@ fn unauthenticated(refusal: &AuthError) -> Response {
 
 async fn execute(
     state: &AppState,
+    headers: &HeaderMap,
     tenant: Arc<Tenant>,
     mut request: async_graphql::Request,
     via_get: bool,
@@ -292,7 +293,19 @@ async fn execute(
             .extensions
             .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
     }
-    render(&response, limits.max_response_bytes)
+    let body = match render(&response, limits.max_response_bytes) {
+        Ok(body) => body,
+        Err(too_large) => return *too_large,
+    };
+    if !via_get {
+        return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
+    let freshness = caching::Freshness {
+        has_errors: !response.errors.is_empty(),
+        fresh_for: budget.fresh_for(),
+        cap: limits.http_max_age,
+    };
+    caching::respond(headers, body, &freshness)
 }
 
 fn refuse_by_limits(state: &AppState, error: &limits::LimitError) -> Response {
@@ -324,24 +337,20 @@ fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
 
 /// Serializes the response into at most `max` bytes, or answers with an error saying the
 /// response was too large (without ever holding more than `max` bytes of it).
-fn render(response: &async_graphql::Response, max: usize) -> Response {
+fn render(response: &async_graphql::Response, max: usize) -> Result<Vec<u8>, Box<Response>> {
     let mut serializer = serde_json::Serializer::new(Capped {
         bytes: Vec::with_capacity(1024),
         max,
     });
     match serde::Serialize::serialize(response, &mut serializer) {
-        Ok(()) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            serializer.into_inner().bytes,
-        )
-            .into_response(),
-        Err(_) => refuse(
+        Ok(()) => Ok(serializer.into_inner().bytes),
+        Err(_) => Err(Box::new(refuse(
             StatusCode::OK,
             ErrorCode::BadUserInput,
             &format!(
                 "the response would be larger than {max} bytes (graphql.max_response_bytes); select fewer fields or items"
             ),
-        ),
+        ))),
     }
 }
 

@@ -3,6 +3,7 @@
 //! flight, a whole-request deadline, a panic becomes a coded 500); and the accept loop
 //! with its connection limits (`server`).
 
+mod caching;
 mod cors;
 mod documents;
 mod graphiql;
@@ -47,6 +48,8 @@ pub struct RequestLimits {
     pub max_response_bytes: usize,
     pub max_upstream_calls: u32,
     pub body_read_timeout: Duration,
+    /// Longest `Cache-Control: max-age` of a GET answer.
+    pub http_max_age: Duration,
 }
 
 /// Counters the HTTP layer keeps (served on `/metrics`).
@@ -201,7 +204,8 @@ fn error_body(status: StatusCode, error: GatewayError) -> Response {
         extensions: Some(error.extensions()),
     };
     let body = serde_json::json!({ "errors": [error] });
-    (status, axum::Json(body)).into_response()
+    // An error is never replayed from a cache.
+    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
 async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {

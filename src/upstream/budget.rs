@@ -6,10 +6,15 @@
 //! every DataLoader batch task the request spawns (`spawn_in_budget`), so the one shared
 //! upstream client can charge it without every provider method taking a parameter. Work
 //! outside a request (report polling, background refreshes) runs without a budget.
+//!
+//! The same task-local also records how long the request's data stays fresh: every cache
+//! read or fill reports its entry's TTL (final records long, live calls and pages short),
+//! and a GET response's `Cache-Control: max-age` is the shortest of them (issue 13).
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
 
 tokio::task_local! {
     static BUDGET: Arc<CallBudget>;
@@ -20,6 +25,8 @@ tokio::task_local! {
 pub struct CallBudget {
     limit: u32,
     used: AtomicU32,
+    /// Shortest TTL (seconds) of the cached data the request used; `u64::MAX`: none.
+    fresh_secs: AtomicU64,
 }
 
 /// The request has used its whole budget.
@@ -33,7 +40,16 @@ impl CallBudget {
         Arc::new(CallBudget {
             limit,
             used: AtomicU32::new(0),
+            fresh_secs: AtomicU64::new(u64::MAX),
         })
+    }
+
+    /// How long everything the request read stays fresh; `None` when it read no data.
+    pub fn fresh_for(&self) -> Option<Duration> {
+        match self.fresh_secs.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            secs => Some(Duration::from_secs(secs)),
+        }
     }
 
     /// Calls charged so far (refused ones not included).
@@ -55,6 +71,11 @@ impl CallBudget {
     pub fn scope<F: Future>(self: &Arc<Self>, future: F) -> impl Future<Output = F::Output> {
         BUDGET.scope(self.clone(), future)
     }
+}
+
+/// Records that the current request used data that stays fresh for `ttl`.
+pub fn observe_ttl(ttl: Duration) {
+    let _ = BUDGET.try_with(|b| b.fresh_secs.fetch_min(ttl.as_secs(), Ordering::Relaxed));
 }
 
 /// Charges one upstream call to the current request's budget, if there is one.
