@@ -1,9 +1,11 @@
-//! The clients people use, run against the gateway (issue 12): graphql-js's own
-//! introspection, schema building and validation (`tests/js/introspect.mjs`), and
-//! GraphiQL in headless Chromium (`tests/js/graphiql.mjs`).
+//! The clients people use, run against the gateway (issues 12 and 13): graphql-js's own
+//! introspection, schema building and validation (`tests/js/introspect.mjs`), GraphiQL in
+//! headless Chromium (`tests/js/graphiql.mjs`), and the sample frontend (`examples/web`:
+//! React, Apollo Client, trusted documents, a JWT) in headless Chromium
+//! (`tests/js/webapp.mjs`).
 //!
-//! They need Node.js, `npm ci --prefix tests/js` and (for the browser) Debian's
-//! `chromium`. This test binary has its own harness (`harness = false`) so that it can
+//! They need Node.js, `npm ci --prefix tests/js` (and `--prefix examples/web` for the
+//! sample app, which this test builds) and (for the browser) Debian's `chromium`. This test binary has its own harness (`harness = false`) so that it can
 //! tell three outcomes apart: each check runs when its tools are here, and otherwise
 //! reports itself `skipped`, by name and with the missing tool, never `ok`. `bash .ci/run`
 //! installs all three, so CI runs every check.
@@ -22,18 +24,30 @@ struct Check {
     name: &'static str,
     script: &'static str,
     needs_browser: bool,
+    /// Runs the sample app (built here) against a gateway set up for it.
+    web_app: bool,
 }
 
-const CHECKS: [Check; 2] = [
+const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/web");
+
+const CHECKS: [Check; 3] = [
     Check {
         name: "graphql_js_rebuilds_schema_graphql_from_introspection_and_validates_fragments_per_type",
         script: "introspect.mjs",
         needs_browser: false,
+        web_app: false,
     },
     Check {
         name: "graphiql_runs_offline_in_headless_chromium_with_no_failed_request_or_console_error",
         script: "graphiql.mjs",
         needs_browser: true,
+        web_app: false,
+    },
+    Check {
+        name: "sample_web_app_scrolls_opens_details_and_shows_provider_faults_with_jwt_and_trusted_documents",
+        script: "webapp.mjs",
+        needs_browser: true,
+        web_app: true,
     },
 ];
 
@@ -51,6 +65,9 @@ fn missing(check: &Check) -> Option<String> {
     if !Path::new(JS).join("node_modules").is_dir() {
         return Some("tests/js/node_modules is missing (run `npm ci --prefix tests/js`)".into());
     }
+    if check.web_app && !Path::new(WEB).join("node_modules").is_dir() {
+        return Some("examples/web/node_modules is missing (run `npm ci --prefix examples/web`)".into());
+    }
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if check.needs_browser && !Path::new(&chromium).exists() {
         return Some(format!("no browser at {chromium} (Debian package `chromium`)"));
@@ -60,11 +77,22 @@ fn missing(check: &Check) -> Option<String> {
 
 /// Runs `check` against a fresh gateway; the script's complaint on failure.
 async fn run(check: &Check) -> Result<(), String> {
+    if check.web_app {
+        return web_app::run(check.script).await;
+    }
     let app = TestApp::spawn().await;
+    node(
+        check.script,
+        &[&app.url, concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")],
+    )
+    .await
+}
+
+/// Runs `tests/js/<script>` with `args`; it must print `ok: ...`.
+async fn node(script: &str, args: &[&str]) -> Result<(), String> {
     let output = tokio::process::Command::new("node")
-        .arg(Path::new(JS).join(check.script))
-        .arg(&app.url)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .arg(Path::new(JS).join(script))
+        .args(args)
         .current_dir(JS)
         .output()
         .await
@@ -72,8 +100,104 @@ async fn run(check: &Check) -> Result<(), String> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     match output.status.success() && stdout.starts_with("ok:") {
-        true => Ok(()),
+        true => {
+            println!("  {}", stdout.trim());
+            Ok(())
+        }
         false => Err(format!("{stdout}\n{stderr}")),
+    }
+}
+
+/// The sample frontend against the gateway the way a production BFF runs it: its origin
+/// allowed by CORS, users signed in with JWTs of a test identity provider, only the
+/// operations of the app's manifest allowed (trusted documents, `required`).
+mod web_app {
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use axum::extract::Request;
+    use axum::http::{StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+
+    use super::common::issuer::{TestIssuer, jwt_config, valid_claims};
+    use super::common::{TestApp, small_emulator};
+    use super::{WEB, node};
+
+    pub async fn run(script: &str) -> Result<(), String> {
+        build().await?;
+        let site = serve(Path::new(WEB).join("dist")).await;
+        let issuer = TestIssuer::start().await;
+        issuer.add_rsa_key("web", true);
+        let jwt = jwt_config(&issuer);
+        let origin = site.trim_end_matches('/').to_string();
+        let app = TestApp::spawn_with(small_emulator(), move |config, _| {
+            config.server.cors.allow_origins = vec![origin];
+            config.auth.jwt = Some(jwt);
+            config.graphql.trusted_documents.mode = switchboard::config::TrustedDocumentsMode::Required;
+            config.graphql.trusted_documents.manifest = Some(Path::new(WEB).join("persisted-query-manifest.json"));
+            // Pages expire at once, so a fault injected at the emulator shows on the next
+            // request instead of after the page TTL.
+            config.cache.page_ttl = Duration::from_millis(1);
+        })
+        .await;
+        let token = issuer.sign("web", &valid_claims());
+        let page = format!("{site}?gateway={}&token={token}", app.url);
+        let emulator = app.emulator.base_url().to_string();
+        node(script, &[&page, &app.url, &emulator]).await
+    }
+
+    /// `npm run build` in examples/web: types from schema.graphql, the manifest, the bundle.
+    async fn build() -> Result<(), String> {
+        let output = tokio::process::Command::new("npm")
+            .args(["run", "build", "--silent"])
+            .current_dir(WEB)
+            .output()
+            .await
+            .map_err(|e| format!("npm did not start: {e}"))?;
+        match output.status.success() {
+            true => Ok(()),
+            false => Err(format!(
+                "examples/web does not build:\n{}\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )),
+        }
+    }
+
+    /// Serves the files under `root` on a loopback port; returns the site's URL.
+    async fn serve(root: PathBuf) -> String {
+        let handler = move |request: Request| {
+            let root = root.clone();
+            async move { file(&root, request.uri().path()).await }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let url = format!("http://{}/", listener.local_addr().expect("an address"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, axum::Router::new().fallback(handler)).await;
+        });
+        url
+    }
+
+    async fn file(root: &Path, path: &str) -> Response {
+        let relative = match path.trim_start_matches('/') {
+            "" => "index.html",
+            p if p.split('/').any(|part| part == ".." || part.is_empty()) => {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            p => p,
+        };
+        let kind = match relative.rsplit('.').next() {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            Some("json" | "map") => "application/json",
+            Some("svg") => "image/svg+xml",
+            _ => "application/octet-stream",
+        };
+        match tokio::fs::read(root.join(relative)).await {
+            Ok(bytes) => ([(header::CONTENT_TYPE, kind)], bytes).into_response(),
+            Err(_) => StatusCode::NOT_FOUND.into_response(),
+        }
     }
 }
 

@@ -1,0 +1,98 @@
+// The sample frontend (examples/web, built) in headless Chromium against a gateway that
+// requires a JWT, trusted documents and CORS: scrolls the merged timeline three pages,
+// checks no row repeats and the order is newest first, opens a SignalWire and a Voximplant
+// detail, then makes SignalWire fail at the emulator and expects the provider banner (the
+// other providers still listed), and after the fault clears, the catching-up banner.
+// Every request to the gateway must be hash-only (no query text) and carry the token.
+// Usage: node webapp.mjs <app url> <gateway url> <emulator base url>
+import { chromium } from 'playwright-core';
+
+const [appUrl, gatewayUrl, emulatorUrl] = process.argv.slice(2);
+const fail = (message) => { console.error(message); process.exit(1); };
+const emulator = (method, path, body) =>
+  fetch(new URL(path, emulatorUrl), {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  }).then((r) => { if (!r.ok) fail(`emulator ${method} ${path}: ${r.status}`); });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const problems = [];
+const gatewayRequests = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+  page.on('request', (r) => {
+    if (r.url().startsWith(gatewayUrl) && r.method() !== 'OPTIONS') {
+      gatewayRequests.push({ method: r.method(), url: r.url(), body: r.postData(), auth: r.headers().authorization });
+    }
+  });
+  const rows = page.locator('[data-testid="call-row"]');
+  const rowData = () => rows.evaluateAll((els) => els.map((e) => ({
+    id: e.dataset.id, created: e.dataset.created, provider: e.dataset.provider,
+  })));
+
+  await page.goto(appUrl, { waitUntil: 'load' });
+  await rows.first().waitFor({ timeout: 30000 });
+  const firstPage = await rows.count();
+  let count = firstPage;
+  for (let i = 1; i <= 3; i++) {
+    await page.locator('[data-testid="sentinel"]').scrollIntoViewIfNeeded();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="call-row"]').length > n, count, { timeout: 30000 });
+    count = await rows.count();
+  }
+  const listed = await rowData();
+  const ids = new Set(listed.map((r) => r.id));
+  if (ids.size !== listed.length) fail(`${listed.length - ids.size} duplicate rows among ${listed.length}`);
+  for (let i = 1; i < listed.length; i++) {
+    if (Date.parse(listed[i].created) > Date.parse(listed[i - 1].created)) {
+      fail(`row ${i} (${listed[i].created}) is newer than row ${i - 1} (${listed[i - 1].created})`);
+    }
+  }
+  const providers = new Set(listed.map((r) => r.provider));
+  if (providers.size < 3) fail(`expected all three providers in ${listed.length} rows, got ${[...providers]}`);
+
+  // Details by node(id): a SignalWire voice log's events, a Voximplant session's calls.
+  const signalwire = listed.find((r) => r.provider === 'SIGNALWIRE');
+  await page.locator(`[data-testid="call-row"][data-id="${signalwire.id}"]`).click();
+  await page.locator(`[data-testid="detail"][data-id="${signalwire.id}"]`).waitFor({ timeout: 30000 });
+  const detailText = await page.locator('[data-testid="detail"]').textContent();
+  if (detailText.includes('SignalWireVoiceLog')) {
+    await page.locator('[data-testid="events"]').waitFor({ timeout: 30000 });
+  }
+  const voximplant = listed.find((r) => r.provider === 'VOXIMPLANT');
+  await page.locator(`[data-testid="call-row"][data-id="${voximplant.id}"]`).click();
+  await page.locator(`[data-testid="detail"][data-id="${voximplant.id}"] [data-testid="voximplant-calls"]`).waitFor({ timeout: 30000 });
+
+  // SignalWire fails: the banner names it, the other providers' calls are still listed.
+  for (const path_prefix of ['/api/voice', '/api/video']) {
+    await emulator('POST', '/__emulator/faults', { kind: 'status', status: 503, path_prefix });
+  }
+  await page.reload({ waitUntil: 'load' });
+  await page.locator('[data-testid="provider-banner"]', { hasText: 'SIGNALWIRE' }).waitFor({ timeout: 30000 });
+  const partial = await rowData();
+  if (!partial.length) fail('no rows while only SignalWire failed');
+  if (partial.some((r) => r.provider === 'SIGNALWIRE')) fail('SignalWire rows while SignalWire failed');
+
+  // The fault clears; the next page resumes SignalWire and says it is catching up.
+  await emulator('DELETE', '/__emulator/faults');
+  await page.locator('[data-testid="sentinel"]').scrollIntoViewIfNeeded();
+  await page.locator('[data-testid="catching-up-banner"]', { hasText: 'SIGNALWIRE' }).waitFor({ timeout: 30000 });
+
+  const withText = gatewayRequests.filter((r) => new URL(r.url).searchParams.has('query') || (r.body ?? '').includes('"query"'));
+  if (withText.length) fail(`requests with query text (trusted documents expect ids only): ${withText.map((r) => r.url).join(', ')}`);
+  const unsigned = gatewayRequests.filter((r) => !r.auth?.startsWith('Bearer '));
+  if (unsigned.length) fail(`${unsigned.length} gateway requests without the token`);
+  if (problems.length) fail(problems.join('\n'));
+  console.log(`ok: ${firstPage} rows, then ${count} after 3 scrolls (${ids.size} distinct, newest first, ${providers.size} providers); `
+    + `SignalWire and Voximplant details; fault banner with ${partial.length} rows; catching-up banner; `
+    + `${gatewayRequests.length} gateway requests, all hash-only with a token`);
+} catch (e) {
+  fail(`${e}\n${problems.join('\n')}`);
+} finally {
+  await browser.close();
+}
