@@ -64,6 +64,29 @@ async fn gateway(issuer: &TestIssuer, tweak: impl FnOnce(&mut Config)) -> TestAp
     .await
 }
 
+/// A gateway with `tenants` (name, gateway API key), each with SignalWire at the emulator,
+/// named in tokens by `claim`.
+async fn tenant_gateway(issuer: &TestIssuer, tenants: &[(&str, Option<&str>)], claim: &str) -> TestApp {
+    let emulator_config = small_emulator();
+    let credential = emulator_config.signalwire_credentials[0].clone();
+    let emulator = switchboard::emulator::Emulator::start(emulator_config).await.unwrap();
+    let mut config = base_config();
+    for (name, key) in tenants {
+        config.tenants.push(switchboard::config::TenantConfig {
+            name: name.to_string(),
+            api_key_sha256: key.map(switchboard::tenancy::hash_api_key),
+            providers: switchboard::config::ProvidersConfig {
+                signalwire: Some(signalwire_config(&emulator, &credential)),
+                ..Default::default()
+            },
+        });
+    }
+    let mut jwt = jwt_config(issuer);
+    jwt.tenant_claim = Some(claim.into());
+    config.auth.jwt = Some(jwt);
+    TestApp::start(config, emulator).await
+}
+
 #[tokio::test]
 async fn rs256_and_es256_tokens_from_the_jwks_are_accepted_and_no_token_is_refused() {
     let issuer = TestIssuer::start().await;
@@ -149,26 +172,12 @@ async fn forged_kids_cannot_make_the_gateway_hammer_the_identity_provider() {
 async fn the_tenant_claim_picks_the_tenant_and_a_token_without_it_is_refused() {
     let issuer = TestIssuer::start().await;
     issuer.add_ec_key("k", true);
-    let app = {
-        let emulator_config = small_emulator();
-        let credential = emulator_config.signalwire_credentials[0].clone();
-        let emulator = switchboard::emulator::Emulator::start(emulator_config).await.unwrap();
-        let mut config = base_config();
-        for name in ["acme", "globex"] {
-            config.tenants.push(switchboard::config::TenantConfig {
-                name: name.into(),
-                api_key_sha256: None,
-                providers: switchboard::config::ProvidersConfig {
-                    signalwire: Some(signalwire_config(&emulator, &credential)),
-                    ..Default::default()
-                },
-            });
-        }
-        let mut jwt = jwt_config(&issuer);
-        jwt.tenant_claim = Some("https://switchboard.example/tenant".into());
-        config.auth.jwt = Some(jwt);
-        TestApp::start(config, emulator).await
-    };
+    let app = tenant_gateway(
+        &issuer,
+        &[("acme", None), ("globex", None)],
+        "https://switchboard.example/tenant",
+    )
+    .await;
     let with_tenant = |tenant: Value| {
         let mut claims = valid_claims();
         claims["https://switchboard.example/tenant"] = tenant;
@@ -248,24 +257,7 @@ async fn a_static_public_key_verifies_without_any_jwks() {
 async fn gateway_api_keys_keep_working_beside_jwts() {
     let issuer = TestIssuer::start().await;
     issuer.add_rsa_key("k", true);
-    let app = {
-        let emulator_config = small_emulator();
-        let credential = emulator_config.signalwire_credentials[0].clone();
-        let emulator = switchboard::emulator::Emulator::start(emulator_config).await.unwrap();
-        let mut config = base_config();
-        config.tenants.push(switchboard::config::TenantConfig {
-            name: "acme".into(),
-            api_key_sha256: Some(switchboard::tenancy::hash_api_key("acme-server-key")),
-            providers: switchboard::config::ProvidersConfig {
-                signalwire: Some(signalwire_config(&emulator, &credential)),
-                ..Default::default()
-            },
-        });
-        let mut jwt = jwt_config(&issuer);
-        jwt.tenant_claim = Some("tenant".into());
-        config.auth.jwt = Some(jwt);
-        TestApp::start(config, emulator).await
-    };
+    let app = tenant_gateway(&issuer, &[("acme", Some("acme-server-key"))], "tenant").await;
     assert!(served(&with_token(&app, "acme-server-key").await));
     let mut claims = valid_claims();
     claims["tenant"] = json!("acme");

@@ -15,6 +15,11 @@ fn extensions(query: &str) -> Value {
     json!({"persistedQuery": {"version": 1, "sha256Hash": hex::encode(Sha256::digest(query.as_bytes()))}})
 }
 
+async fn get(app: &TestApp, params: &[(&str, &str)]) -> Value {
+    let r = app.http().get(&app.url).query(params).send().await.unwrap();
+    r.json().await.unwrap()
+}
+
 async fn post(app: &TestApp, body: Value) -> (StatusCode, Value) {
     let r = app.http().post(&app.url).json(&body).send().await.unwrap();
     let status = r.status();
@@ -48,19 +53,14 @@ async fn a_miss_then_a_registration_then_hash_only_hits_by_post_and_get() {
         "{r}"
     );
 
-    let r: Value = app
-        .http()
-        .get(&app.url)
-        .query(&[
-            ("extensions", extensions(QUERY).to_string()),
-            ("variables", json!({"first": 3}).to_string()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get(
+        &app,
+        &[
+            ("extensions", &extensions(QUERY).to_string()),
+            ("variables", r#"{"first":3}"#),
+        ],
+    )
+    .await;
     assert_eq!(
         r["data"]["signalWireVoiceLogs"]["edges"].as_array().map(Vec::len),
         Some(3),
@@ -127,16 +127,7 @@ async fn required_trusted_documents_run_manifest_operations_and_refuse_any_other
     assert_eq!(edges(&r), Some(2), "{r}");
     let (_, r) = post(&app, json!({"documentId": id, "variables": {"first": 1}})).await;
     assert_eq!(edges(&r), Some(1), "{r}");
-    let r: Value = app
-        .http()
-        .get(&app.url)
-        .query(&[("documentId", id.as_str()), ("variables", r#"{"first":3}"#)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get(&app, &[("documentId", id.as_str()), ("variables", r#"{"first":3}"#)]).await;
     assert_eq!(edges(&r), Some(3), "{r}");
 
     let calls = app.upstream_total();

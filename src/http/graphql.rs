@@ -53,36 +53,9 @@ fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Requ
                 "the body is not a GraphQL request ({\"query\": ..., \"variables\": ...})",
             )));
         }
-        Err(PersistedError::NotFound) => {
-            return Err(Box::new(refuse(
-                StatusCode::OK,
-                ErrorCode::PersistedQueryNotFound,
-                "PersistedQueryNotFound",
-            )));
-        }
-        Err(PersistedError::NotSupported) => {
-            return Err(Box::new(refuse(
-                StatusCode::OK,
-                ErrorCode::PersistedQueryNotSupported,
-                "PersistedQueryNotSupported",
-            )));
-        }
-        Err(PersistedError::NotInList) => {
-            return Err(Box::new(refuse(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::PersistedQueryNotInList,
-                "PersistedQueryNotInList: no operation of the trusted documents has this id",
-            )));
-        }
-        Err(PersistedError::NotInSafelist) => {
-            return Err(Box::new(refuse(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::QueryNotInSafelist,
-                "this gateway runs only its trusted documents; send a known operation's id",
-            )));
-        }
-        Err(PersistedError::Invalid(why)) => {
-            return Err(Box::new(refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, why)));
+        Err(e) => {
+            let (status, code, message) = persisted_refusal(&e);
+            return Err(Box::new(refuse(status, code, message)));
         }
     };
     let mut request = async_graphql::Request::new(query);
@@ -93,6 +66,34 @@ fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Requ
         request = request.variables(async_graphql::Variables::from_json(variables));
     }
     Ok(request)
+}
+
+/// How a request whose persisted query cannot be had is answered: Apollo's protocol
+/// answers the APQ cases with 200, so clients read the error and resend.
+fn persisted_refusal(error: &PersistedError) -> (StatusCode, ErrorCode, &'static str) {
+    match error {
+        PersistedError::NotFound => (
+            StatusCode::OK,
+            ErrorCode::PersistedQueryNotFound,
+            "PersistedQueryNotFound",
+        ),
+        PersistedError::NotSupported => (
+            StatusCode::OK,
+            ErrorCode::PersistedQueryNotSupported,
+            "PersistedQueryNotSupported",
+        ),
+        PersistedError::NotInList => (
+            StatusCode::BAD_REQUEST,
+            ErrorCode::PersistedQueryNotInList,
+            "PersistedQueryNotInList: no operation of the trusted documents has this id",
+        ),
+        PersistedError::NotInSafelist => (
+            StatusCode::BAD_REQUEST,
+            ErrorCode::QueryNotInSafelist,
+            "this gateway runs only its trusted documents; send a known operation's id",
+        ),
+        PersistedError::Invalid(why) => (StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, why),
+    }
 }
 
 fn first_byte(bytes: &[u8]) -> Option<u8> {
