@@ -1,8 +1,7 @@
 //! `Application`: builds everything from a `Config`, binds the listener (port 0 works),
 //! and serves until stopped, letting in-flight requests finish.
 //!
-//! With no provider credentials at all it runs in demo mode: it starts the built-in
-//! emulator on a loopback port and points every provider at it.
+//! With no provider credentials at all it runs in demo mode (`demo`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,8 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::Authenticator;
 use crate::cache::Cache;
-use crate::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
-use crate::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
+use crate::config::Config;
+use crate::demo::Demo;
 use crate::graphql::build_schema;
 use crate::http::limits::DocumentLimits;
 use crate::http::{
@@ -23,36 +22,6 @@ use crate::http::{
 };
 use crate::tenancy::Tenants;
 use crate::upstream::build_http_client;
-
-/// Points every provider of `config` at the built-in emulator at `base`, with the
-/// emulator's demo credentials (demo mode, benchmarks).
-pub fn use_emulator(config: &mut Config, base: &url::Url) {
-    let credential = &EmulatorConfig::default().signalwire_credentials[0];
-    config.providers.signalwire = Some(SignalWireConfig {
-        space_url: base.clone(),
-        project_id: credential.project_id.clone(),
-        api_token: Secret::new(credential.api_token.clone()),
-        page_size: 100,
-        concurrency: 16,
-    });
-    config.providers.oneuptime = Some(OneUptimeConfig {
-        base_url: base.clone(),
-        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
-        page_size: 100,
-        concurrency: 8,
-    });
-    config.providers.voximplant = Some(VoximplantConfig {
-        base_url: base.clone(),
-        credentials_file: None,
-        credentials_json: Some(Secret::new(demo_credentials())),
-        currency: "USD".into(),
-        // The seeded data ends on a fixed date; look far enough back to show it.
-        lookback: Duration::from_secs(3650 * 24 * 3600),
-        page_size: 100,
-        token_lifetime: Duration::from_secs(300),
-        concurrency: 8,
-    });
-}
 
 /// A built, bound, not yet running gateway.
 pub struct Application {
@@ -63,22 +32,15 @@ pub struct Application {
     connections: ConnectionLimits,
     /// The operators' listener (`server.admin_listen`) and its router.
     admin: Option<(TcpListener, axum::Router)>,
-    /// Kept alive for as long as the gateway runs (demo mode only).
-    _emulator: Option<Emulator>,
+    /// The demo's emulator, kept alive for as long as the gateway runs.
+    _demo: Demo,
 }
 
 impl Application {
     pub async fn build(mut config: Config) -> std::io::Result<Application> {
         config.validate().map_err(std::io::Error::other)?;
         let demo = config.has_no_providers();
-        let emulator = if demo {
-            let emulator = Emulator::start(EmulatorConfig::default()).await?;
-            use_emulator(&mut config, &emulator.base_url());
-            tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
-            Some(emulator)
-        } else {
-            None
-        };
+        let running_demo = Demo::start_if_needed(&mut config).await?;
         let http = build_http_client(&config.upstream);
         let cache = Cache::new(&config.cache);
         let tenants = Arc::new(Tenants::from_config(&config, &http, &cache).map_err(std::io::Error::other)?);
@@ -158,7 +120,7 @@ impl Application {
                 idle_timeout: s.idle_timeout,
             },
             admin,
-            _emulator: emulator,
+            _demo: running_demo,
         })
     }
 

@@ -10,14 +10,17 @@
 //!   upstream-call budget.
 //! - `cache`: the tenant-scoped moka cache.
 //! - `domain`: provider-neutral types, and the range of dates the gateway handles.
-//! - `emulator`: fake providers for demo mode, tests and benchmarks.
+//! - `emulator`: fake providers for demo mode, tests and benchmarks (cargo feature
+//!   `emulator`, on by default); `demo` starts it when no credentials are configured.
 //! - `app`, `config`, `telemetry`: wiring.
 
 pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod demo;
 pub mod domain;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod graphql;
 pub mod http;
@@ -27,5 +30,7 @@ pub mod tenancy;
 pub mod timeline;
 pub mod upstream;
 
-pub use app::{Application, use_emulator};
+pub use app::Application;
 pub use config::Config;
+#[cfg(feature = "emulator")]
+pub use demo::use_emulator;

@@ -1,12 +1,10 @@
 //! The `switchboard` binary: parse the command line, init logging, load config, run.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use switchboard::config::Config;
-use switchboard::emulator::{Emulator, EmulatorConfig};
 use switchboard::{Application, telemetry};
 
 /// A GraphQL gateway over telecom call-log APIs.
@@ -27,9 +25,10 @@ enum Command {
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Run only the provider emulators.
+    #[cfg(feature = "emulator")]
     Emulate {
         #[arg(long, default_value = "127.0.0.1:4010")]
-        listen: SocketAddr,
+        listen: std::net::SocketAddr,
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
@@ -43,6 +42,7 @@ async fn main() -> ExitCode {
             print!("{}", switchboard::graphql::sdl());
             ExitCode::SUCCESS
         }
+        #[cfg(feature = "emulator")]
         Command::Emulate { listen, seed } => {
             telemetry::init();
             emulate(listen, seed).await
@@ -81,7 +81,9 @@ async fn serve(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-async fn emulate(listen: SocketAddr, seed: u64) -> ExitCode {
+#[cfg(feature = "emulator")]
+async fn emulate(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
+    use switchboard::emulator::{Emulator, EmulatorConfig};
     let config = EmulatorConfig {
         seed,
         ..EmulatorConfig::default()
