@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::RngCore;
+use rand::Rng;
 use tokio::net::TcpListener;
 
 use crate::auth::Authenticator;
@@ -50,7 +50,7 @@ impl Application {
             Some(secret) => secret.expose().as_bytes().to_vec(),
             None => {
                 let mut key = vec![0u8; 32];
-                rand::thread_rng().fill_bytes(&mut key);
+                rand::rng().fill_bytes(&mut key);
                 key
             }
         };

@@ -1,8 +1,8 @@
 //! Deterministic seeded data for the emulated providers, rendered straight to JSON.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -26,11 +26,11 @@ const SPREAD_SECONDS: i64 = 180 * 24 * 3600;
 const PROJECT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 
 fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
-    uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()
+    uuid::Builder::from_random_bytes(rng.random()).into_uuid()
 }
 
 fn number(rng: &mut ChaCha8Rng) -> String {
-    format!("+1{}{:07}", rng.gen_range(200..999), rng.gen_range(0..10_000_000))
+    format!("+1{}{:07}", rng.random_range(200..999), rng.random_range(0..10_000_000))
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -39,7 +39,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 /// Cents-precise dollar charges, as SignalWire reports them.
 fn charge(rng: &mut ChaCha8Rng) -> f64 {
-    f64::from(rng.gen_range(0..500u32)) / 10_000.0
+    f64::from(rng.random_range(0..500u32)) / 10_000.0
 }
 
 fn sort_newest_first(records: &mut [Record]) {
@@ -47,11 +47,11 @@ fn sort_newest_first(records: &mut [Record]) {
 }
 
 fn created_at(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
-    anchor() - Duration::seconds(rng.gen_range(0..SPREAD_SECONDS))
+    anchor() - Duration::seconds(rng.random_range(0..SPREAD_SECONDS))
 }
 
 fn discarded(id: Uuid, created: DateTime<Utc>, rng: &mut ChaCha8Rng) -> Record {
-    let at = created + Duration::seconds(rng.gen_range(60..86_400));
+    let at = created + Duration::seconds(rng.random_range(60..86_400));
     Record {
         id,
         created_at: created,
@@ -67,7 +67,7 @@ pub(super) fn voice_logs(seed: u64, n: usize) -> Vec<Record> {
     for i in 0..n {
         let id = uuid(&mut rng);
         let created = created_at(&mut rng);
-        let roll = rng.gen_range(0..100);
+        let roll = rng.random_range(0..100);
         if roll < 5 {
             records.push(discarded(id, created, &mut rng));
             continue;
@@ -83,7 +83,7 @@ pub(super) fn voice_logs(seed: u64, n: usize) -> Vec<Record> {
             90..=97 => ("fabric_subscriber_device_leg", "realtime_api"),
             _ => ("hologram_call", "realtime_api"),
         };
-        let live = anchor() - created < Duration::hours(6) && rng.gen_bool(0.5);
+        let live = anchor() - created < Duration::hours(6) && rng.random_bool(0.5);
         let status = if live {
             *["queued", "ringing", "in-progress", "answered"]
                 .choose(&mut rng)
@@ -111,7 +111,7 @@ pub(super) fn voice_logs(seed: u64, n: usize) -> Vec<Record> {
         let direction = *["inbound", "outbound", "outbound-api", "outbound-dial"]
             .choose(&mut rng)
             .unwrap_or(&"inbound");
-        let duration_ms: Option<i64> = (!live && rng.gen_bool(0.9)).then(|| rng.gen_range(0..1_800_000));
+        let duration_ms: Option<i64> = (!live && rng.random_bool(0.9)).then(|| rng.random_range(0..1_800_000));
         let amount = charge(&mut rng);
         let mut log = json!({
             "id": id, "from": number(&mut rng), "to": number(&mut rng), "source": source,
@@ -146,7 +146,7 @@ pub(super) fn voice_logs(seed: u64, n: usize) -> Vec<Record> {
                     );
                 }
                 // Child legs point at an older log, as SignalWire's parent_id does.
-                let parent = (i > 0 && rng.gen_bool(0.12)).then(|| records[rng.gen_range(0..i)].id.to_string());
+                let parent = (i > 0 && rng.random_bool(0.12)).then(|| records[rng.random_range(0..i)].id.to_string());
                 fields.insert("direction".into(), json!(direction));
                 fields.insert("status".into(), json!(status));
                 fields.insert("duration".into(), json!(duration));
@@ -176,15 +176,15 @@ pub(super) fn video_logs(seed: u64, n: usize) -> Vec<Record> {
     for _ in 0..n {
         let id = uuid(&mut rng);
         let created = created_at(&mut rng);
-        if rng.gen_bool(0.05) {
+        if rng.random_bool(0.05) {
             records.push(discarded(id, created, &mut rng));
             continue;
         }
-        let live = anchor() - created < Duration::hours(12) && rng.gen_bool(0.5);
-        let ended = (!live).then(|| created + Duration::seconds(rng.gen_range(30..7_200)));
+        let live = anchor() - created < Duration::hours(12) && rng.random_bool(0.5);
+        let ended = (!live).then(|| created + Duration::seconds(rng.random_range(30..7_200)));
         let status = if live {
             json!("in-progress")
-        } else if rng.gen_bool(0.1) {
+        } else if rng.random_bool(0.1) {
             Value::Null
         } else {
             json!("completed")
@@ -192,10 +192,10 @@ pub(super) fn video_logs(seed: u64, n: usize) -> Vec<Record> {
         let amount = charge(&mut rng);
         let log = json!({
             "id": id, "source": "realtime_api",
-            "type": if rng.gen_bool(0.6) { "video_room_session" } else { "video_conference_session" },
+            "type": if rng.random_bool(0.6) { "video_room_session" } else { "video_conference_session" },
             "url": format!("https://example.signalwire.com/api/video/room_sessions/{id}"),
-            "room_name": if rng.gen_bool(0.1) { Value::Null } else { json!(format!("room-{}", rng.gen_range(1..60))) },
-            "status": status, "locked": rng.gen_bool(0.2),
+            "room_name": if rng.random_bool(0.1) { Value::Null } else { json!(format!("room-{}", rng.random_range(1..60))) },
+            "status": status, "locked": rng.random_bool(0.2),
             "started_at": stamp(created), "ended_at": ended.map(stamp),
             "charge": amount, "created_at": stamp(created),
             "charge_details": [{"description": "Video room minutes", "charge": amount}],
@@ -222,15 +222,15 @@ pub(super) fn voice_events(log: &Record) -> Value {
         ("calling_call_media_timeout", "warning"),
         ("calling_call_ended", "info"),
     ];
-    let count = rng.gen_range(2..=steps.len());
+    let count = rng.random_range(2..=steps.len());
     let mut at = log.created_at;
     let events: Vec<Value> = steps[..count]
         .iter()
         .map(|(name, level)| {
-            at += Duration::milliseconds(rng.gen_range(50..5_000));
+            at += Duration::milliseconds(rng.random_range(50..5_000));
             json!({
                 "event_at": stamp(at), "level": level, "name": name,
-                "details": {"sequence": rng.gen_range(0..1000), "node": format!("node-{}", rng.gen_range(1..9))},
+                "details": {"sequence": rng.random_range(0..1000), "node": format!("node-{}", rng.random_range(1..9))},
                 "project_id": PROJECT_ID, "log_id": log.id,
             })
         })
@@ -313,7 +313,7 @@ fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRe
     .unwrap_or(&"Success");
     let mut texts: Vec<(&'static str, String)> = vec![
         ("projectId", OU_PROJECT.to_string()),
-        ("fromNumber", format!("+1415555{:04}", rng.gen_range(0..50))),
+        ("fromNumber", format!("+1415555{:04}", rng.random_range(0..50))),
         ("toNumber", number(rng)),
     ];
     if status != "Success" {
@@ -333,9 +333,9 @@ fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRe
         ("teamId", 0.3, Some(&teams)),
     ];
     for (column, p, from) in optional {
-        if rng.gen_bool(p) {
+        if rng.random_bool(p) {
             let id = match from {
-                Some(pool) => pool[rng.gen_range(0..pool.len())].clone(),
+                Some(pool) => pool[rng.random_range(0..pool.len())].clone(),
                 None => uuid(rng).to_string(),
             };
             texts.push((column, id));
@@ -344,10 +344,10 @@ fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRe
     OneUptimeRecord {
         id: uuid(rng).to_string(),
         created_at: created,
-        updated_at: created + Duration::seconds(rng.gen_range(1..120)),
+        updated_at: created + Duration::seconds(rng.random_range(1..120)),
         status: status.to_string(),
-        cost_cents: rng.gen_range(0..500),
-        call_data: json!({"message": format!("Incident #{} needs attention", rng.gen_range(1..999)), "attempt": rng.gen_range(1..4)}),
+        cost_cents: rng.random_range(0..500),
+        call_data: json!({"message": format!("Incident #{} needs attention", rng.random_range(1..999)), "attempt": rng.random_range(1..4)}),
         texts,
     }
 }
@@ -364,7 +364,7 @@ pub(super) fn oneuptime_call_logs(seed: u64, n: usize) -> Vec<OneUptimeRecord> {
         // Every 25th log shares its predecessor's createdAt, so paging must break ties by id.
         let created = match records.last() {
             Some(prev) if i % 25 == 0 => prev.created_at,
-            _ => anchor() - Duration::milliseconds(rng.gen_range(0..SPREAD_SECONDS * 1000)),
+            _ => anchor() - Duration::milliseconds(rng.random_range(0..SPREAD_SECONDS * 1000)),
         };
         records.push(oneuptime_record(&mut rng, created));
     }
@@ -421,10 +421,10 @@ pub(super) fn voximplant_sessions(seed: u64, n: usize, span_seconds: i64) -> Vec
     let mut sessions: Vec<VoxSession> = (0..n)
         .map(|i| {
             let id = 3_000_000_000 + i as u64;
-            let start = anchor() - Duration::seconds(rng.gen_range(0..span_seconds.max(1)));
-            let (application_id, application_name) = apps[rng.gen_range(0..apps.len())];
-            let user_id = 501 + rng.gen_range(0..10);
-            let live = anchor() - start < Duration::minutes(30) && rng.gen_bool(0.5);
+            let start = anchor() - Duration::seconds(rng.random_range(0..span_seconds.max(1)));
+            let (application_id, application_name) = apps[rng.random_range(0..apps.len())];
+            let user_id = 501 + rng.random_range(0..10);
+            let live = anchor() - start < Duration::minutes(30) && rng.random_bool(0.5);
             let finish_reason = if live {
                 Value::Null
             } else {
@@ -432,20 +432,20 @@ pub(super) fn voximplant_sessions(seed: u64, n: usize, span_seconds: i64) -> Vec
                     "Insufficient funds", "Internal error (billing timeout)", "Terminated administratively",
                     "JS session error", "Timeout"].choose(&mut rng).unwrap_or(&"Normal termination"))
             };
-            let call_count = rng.gen_range(1..=4);
-            let incoming = rng.gen_bool(0.5);
+            let call_count = rng.random_range(1..=4);
+            let incoming = rng.random_bool(0.5);
             let mut locals_used = Vec::new();
             let mut remotes_used = Vec::new();
             let mut offset = 0;
             let calls: Vec<Value> = (0..call_count)
                 .map(|c| {
-                    let local = locals[rng.gen_range(0..locals.len())].to_string();
+                    let local = locals[rng.random_range(0..locals.len())].to_string();
                     let remote = number(&mut rng);
                     locals_used.push(local.clone());
                     remotes_used.push(remote.clone());
-                    offset += rng.gen_range(0..5);
-                    let successful = rng.gen_bool(0.8);
-                    let duration = successful.then(|| rng.gen_range(1..900));
+                    offset += rng.random_range(0..5);
+                    let successful = rng.random_bool(0.8);
+                    let duration = successful.then(|| rng.random_range(1..900));
                     json!({
                         "call_id": id * 10 + c as u64, "start_time": vox_stamp(start + Duration::seconds(offset)),
                         "duration": duration, "local_number": local, "remote_number": remote,
@@ -457,22 +457,22 @@ pub(super) fn voximplant_sessions(seed: u64, n: usize, span_seconds: i64) -> Vec
                     })
                 })
                 .collect();
-            let records: Vec<Value> = if rng.gen_bool(0.3) {
+            let records: Vec<Value> = if rng.random_bool(0.3) {
                 vec![json!({"record_id": id, "record_name": format!("session-{id}"), "cost": 0.01,
-                    "start_time": vox_stamp(start + Duration::seconds(2)), "duration": rng.gen_range(5..600),
+                    "start_time": vox_stamp(start + Duration::seconds(2)), "duration": rng.random_range(5..600),
                     "record_url": format!("https://storage.example.voximplant.com/records/{id}.mp3"), "transaction_id": id * 100 + 50,
                     "file_size": 0.5, "transcription_status": "Not required"})]
             } else {
                 Vec::new()
             };
-            let other: Vec<Value> = if rng.gen_bool(0.2) {
+            let other: Vec<Value> = if rng.random_bool(0.2) {
                 vec![json!({"resource_usage_id": id, "resource_type": "ASR", "cost": 0.005, "description": "Speech recognition",
                     "used_at": vox_stamp(start + Duration::seconds(3)), "transaction_id": id * 100 + 60,
                     "resource_quantity": 1, "unit": "request", "ref_call_id": id * 10})]
             } else {
                 Vec::new()
             };
-            let duration = if live { Value::Null } else { json!(offset + rng.gen_range(1..900)) };
+            let duration = if live { Value::Null } else { json!(offset + rng.random_range(1..900)) };
             VoxSession {
                 id,
                 start,
@@ -528,12 +528,12 @@ pub(super) fn voximplant_audit_log(seed: u64, n: usize, span_seconds: i64) -> Ve
     let mut entries: Vec<VoxAuditEntry> = (0..n)
         .map(|i| {
             let id = 700_000 + i as u64;
-            let requested = anchor() - Duration::seconds(rng.gen_range(0..span_seconds.max(1)));
-            let cmd = commands[rng.gen_range(0..commands.len())];
-            let ip = ips[rng.gen_range(0..ips.len())];
-            let subuser = rng.gen_bool(0.4).then(|| rng.gen_range(1..6u64));
-            let user_id = 501 + rng.gen_range(0..10u64);
-            let app_id = 10001 + rng.gen_range(0..3u64);
+            let requested = anchor() - Duration::seconds(rng.random_range(0..span_seconds.max(1)));
+            let cmd = commands[rng.random_range(0..commands.len())];
+            let ip = ips[rng.random_range(0..ips.len())];
+            let subuser = rng.random_bool(0.4).then(|| rng.random_range(1..6u64));
+            let user_id = 501 + rng.random_range(0..10u64);
+            let app_id = 10001 + rng.random_range(0..3u64);
             let mut json = json!({
                 "audit_log_id": id, "account_id": 1234567, "requested": vox_stamp(requested), "ip": ip,
                 "cmd_name": cmd, "cmd_args": {"user_id": user_id, "application_id": app_id, "skill_name": "manager"},

@@ -69,7 +69,7 @@ impl TestIssuer {
 
     /// A new RSA key (RS256) named `kid`, published in the JWKS when `publish`.
     pub fn add_rsa_key(&self, kid: &str, publish: bool) {
-        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
+        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("RSA key");
         let pem = private.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).expect("PEM");
         let public = private.to_public_key();
         let jwk = json!({
