@@ -1,4 +1,7 @@
 //! GraphQL renderings of the domain's value types: enums and `Money`.
+//!
+//! The enums are async-graphql remote enums of the domain's: the derive generates both
+//! conversions and fails to compile when a variant is missing on either side.
 
 use async_graphql::{Enum, SimpleObject};
 
@@ -6,6 +9,7 @@ use crate::domain;
 
 /// The upstream provider a record comes from.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::Provider")]
 pub enum Provider {
     #[graphql(name = "SIGNALWIRE")]
     SignalWire,
@@ -17,6 +21,7 @@ pub enum Provider {
 
 /// Normalized call direction. SignalWire's `outbound-api` and `outbound-dial` are OUTBOUND.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::CallDirection")]
 pub enum CallDirection {
     Inbound,
     Outbound,
@@ -26,6 +31,7 @@ pub enum CallDirection {
 
 /// Normalized call status; the provider's own value is in `providerStatus`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::CallStatus")]
 pub enum CallStatus {
     Queued,
     Ringing,
@@ -48,44 +54,6 @@ pub struct Money {
     pub amount: crate::graphql::scalars::Decimal,
     /// ISO 4217 currency code.
     pub currency: &'static str,
-}
-
-impl From<domain::Provider> for Provider {
-    fn from(p: domain::Provider) -> Self {
-        match p {
-            domain::Provider::SignalWire => Provider::SignalWire,
-            domain::Provider::OneUptime => Provider::OneUptime,
-            domain::Provider::Voximplant => Provider::Voximplant,
-        }
-    }
-}
-
-impl From<domain::CallDirection> for CallDirection {
-    fn from(d: domain::CallDirection) -> Self {
-        match d {
-            domain::CallDirection::Inbound => CallDirection::Inbound,
-            domain::CallDirection::Outbound => CallDirection::Outbound,
-            domain::CallDirection::Unknown => CallDirection::Unknown,
-        }
-    }
-}
-
-impl From<domain::CallStatus> for CallStatus {
-    fn from(s: domain::CallStatus) -> Self {
-        use domain::CallStatus as S;
-        match s {
-            S::Queued => CallStatus::Queued,
-            S::Ringing => CallStatus::Ringing,
-            S::InProgress => CallStatus::InProgress,
-            S::Completed => CallStatus::Completed,
-            S::Busy => CallStatus::Busy,
-            S::NoAnswer => CallStatus::NoAnswer,
-            S::Failed => CallStatus::Failed,
-            S::Canceled => CallStatus::Canceled,
-            S::Deleted => CallStatus::Deleted,
-            S::Unknown => CallStatus::Unknown,
-        }
-    }
 }
 
 impl From<&domain::Money> for Money {
