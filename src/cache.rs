@@ -7,6 +7,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,24 +31,64 @@ impl TenantId {
     }
 }
 
-/// A cache key: tenant, then the kind of value (which fixes its Rust type), then the key.
+/// A kind of cached value: its name (part of every key) and, at compile time, the Rust
+/// type of its values. Each provider declares its kinds as constants; a key made from a
+/// kind reads and writes only that type.
+pub struct Kind<V> {
+    name: &'static str,
+    _value: PhantomData<fn() -> V>,
+}
+
+impl<V> Kind<V> {
+    pub const fn new(name: &'static str) -> Self {
+        Kind {
+            name,
+            _value: PhantomData,
+        }
+    }
+
+    /// The key of `key` among this kind's values of `tenant` at `provider`.
+    pub fn key(&self, tenant: &TenantId, provider: Provider, key: impl Into<Box<str>>) -> Key<V> {
+        Key {
+            raw: CacheKey {
+                tenant: tenant.clone(),
+                provider,
+                kind: self.name,
+                key: key.into(),
+            },
+            _value: PhantomData,
+        }
+    }
+}
+
+impl<V> std::fmt::Debug for Kind<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// A typed cache key: tenant, provider, kind, then the key.
+pub struct Key<V> {
+    raw: CacheKey,
+    _value: PhantomData<fn() -> V>,
+}
+
+impl<V> Clone for Key<V> {
+    fn clone(&self) -> Self {
+        Key {
+            raw: self.raw.clone(),
+            _value: PhantomData,
+        }
+    }
+}
+
+/// What moka stores a key as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey {
+struct CacheKey {
     tenant: TenantId,
     provider: Provider,
     kind: &'static str,
     key: Box<str>,
-}
-
-impl CacheKey {
-    pub fn new(tenant: &TenantId, provider: Provider, kind: &'static str, key: impl Into<Box<str>>) -> Self {
-        CacheKey {
-            tenant: tenant.clone(),
-            provider,
-            kind,
-            key: key.into(),
-        }
-    }
 }
 
 /// A value that knows its approximate size in bytes.
@@ -183,12 +224,13 @@ impl Cache {
 
     /// Returns the cached value, or runs `fetch` once for all concurrent callers of `key`.
     /// `fetch` yields the value and its TTL; errors are not cached.
-    pub async fn get_or_fetch<V, E, F>(&self, key: CacheKey, fetch: F) -> Result<Arc<V>, E>
+    pub async fn get_or_fetch<V, E, F>(&self, key: Key<V>, fetch: F) -> Result<Arc<V>, E>
     where
         V: Weigh,
         E: Clone + Send + Sync + 'static + From<TypeMismatch>,
         F: Future<Output = Result<(V, Duration), E>>,
     {
+        let key = key.raw;
         let (provider, kind) = (key.provider, key.kind);
         let entry = self
             .inner
@@ -211,16 +253,16 @@ impl Cache {
     }
 
     /// The cached value of `key`, if any (no fetch).
-    pub async fn get<V: Weigh>(&self, key: &CacheKey) -> Option<Arc<V>> {
-        let entry = self.inner.get(key).await?;
+    pub async fn get<V: Weigh>(&self, key: &Key<V>) -> Option<Arc<V>> {
+        let entry = self.inner.get(&key.raw).await?;
         observe_ttl(entry.ttl);
         entry.value.downcast::<V>().ok()
     }
 
     /// Stores a value fetched elsewhere (a list page priming by-id entries).
-    pub async fn insert<V: Weigh>(&self, key: CacheKey, value: V, ttl: Duration) {
+    pub async fn insert<V: Weigh>(&self, key: Key<V>, value: V, ttl: Duration) {
         observe_ttl(ttl);
-        self.inner.insert(key, Entry::new(value, ttl)).await;
+        self.inner.insert(key.raw, Entry::new(value, ttl)).await;
     }
 
     /// Number of live entries (for metrics and tests; approximate until maintenance runs).
@@ -246,7 +288,8 @@ impl Entry {
     }
 }
 
-/// A cached value had another type than its kind promises: a bug, reported, not a panic.
+/// A cached value had another type than its kind promises. Typed keys rule this out unless
+/// two kinds of one provider share a name; should it happen, it is reported, not a panic.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("cache entry of kind {kind} has an unexpected type")]
 pub struct TypeMismatch {
@@ -271,6 +314,8 @@ mod tests {
         assert!(ttls.for_record(Some(false)) < ttls.for_record(Some(true)));
     }
 
+    const TEXT: Kind<String> = Kind::new("text");
+
     impl Weigh for String {
         fn weight(&self) -> usize {
             self.len()
@@ -289,7 +334,7 @@ mod tests {
     #[tokio::test]
     async fn keys_of_two_tenants_never_collide() {
         let cache = cache();
-        let key = |t: &str| CacheKey::new(&TenantId::new(t), Provider::SignalWire, "k", "same-id");
+        let key = |t: &str| TEXT.key(&TenantId::new(t), Provider::SignalWire, "same-id");
         let ttl = Duration::from_secs(60);
         let a = cache
             .get_or_fetch(key("a"), async { Ok::<_, Failed>(("A".to_string(), ttl)) })
@@ -305,14 +350,9 @@ mod tests {
     #[tokio::test]
     async fn errors_are_not_cached() {
         let cache = cache();
-        let key = CacheKey::new(&TenantId::new("t"), Provider::SignalWire, "k", "id");
+        let key = TEXT.key(&TenantId::new("t"), Provider::SignalWire, "id");
         let ttl = Duration::from_secs(60);
-        assert!(
-            cache
-                .get_or_fetch::<String, _, _>(key.clone(), async { Err(Failed) })
-                .await
-                .is_err()
-        );
+        assert!(cache.get_or_fetch(key.clone(), async { Err(Failed) }).await.is_err());
         let ok = cache
             .get_or_fetch(key, async { Ok::<_, Failed>(("v".to_string(), ttl)) })
             .await
@@ -329,7 +369,7 @@ mod tests {
         });
         let ttl = Duration::from_secs(60);
         for i in 0..20_000 {
-            let key = CacheKey::new(&TenantId::new("t"), Provider::SignalWire, "k", format!("{i:036}"));
+            let key = TEXT.key(&TenantId::new("t"), Provider::SignalWire, format!("{i:036}"));
             cache.insert(key, String::new(), ttl).await;
         }
         cache.inner.run_pending_tasks().await;

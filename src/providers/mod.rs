@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 
-use crate::cache::{Cache, CacheKey, Weigh};
+use crate::cache::{Cache, Key, Weigh};
 use crate::upstream::UpstreamError;
 
 /// A DataLoader's answer for one id: found, not found, or that id's upstream failure
@@ -21,8 +21,8 @@ use crate::upstream::UpstreamError;
 pub type Lookup<T> = Result<Option<Arc<T>>, UpstreamError>;
 
 /// The cached by-id answer (found, or found not to exist) under `key`; `None` on a miss.
-pub(crate) async fn cached_lookup<T: Weigh>(cache: &Cache, key: &CacheKey) -> Option<Lookup<T>> {
-    let hit = cache.get::<Option<Arc<T>>>(key).await?;
+pub(crate) async fn cached_lookup<T: Weigh>(cache: &Cache, key: &Key<Option<Arc<T>>>) -> Option<Lookup<T>> {
+    let hit = cache.get(key).await?;
     Some(Ok((*hit).clone()))
 }
 

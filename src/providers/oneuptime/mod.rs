@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use uuid::Uuid;
 
-use crate::cache::{Cache, CacheKey, TenantId};
+use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::{OneUptimeConfig, UpstreamConfig};
 use crate::domain::Provider;
 use crate::providers::{Lookup, cached_lookup};
@@ -31,9 +31,9 @@ use model::CallLog;
 use paging::{Page, Position, Window};
 pub use query::ListFilter;
 
-const RECORD: &str = "call-log";
-const PAGE: &str = "call-log-page";
-const COUNT: &str = "call-log-count";
+const RECORD: Kind<Option<Arc<CallLog>>> = Kind::new("call-log");
+const PAGE: Kind<Page> = Kind::new("call-log-page");
+const COUNT: Kind<Count> = Kind::new("call-log-count");
 
 /// One tenant's OneUptime service.
 pub struct OneUptime {
@@ -81,7 +81,7 @@ impl OneUptime {
         let Some(query) = query::list_query(filter, None) else {
             return Ok(0);
         };
-        let key = CacheKey::new(&self.tenant, Provider::OneUptime, COUNT, query.to_string());
+        let key = COUNT.key(&self.tenant, Provider::OneUptime, query.to_string());
         let ttl = self.cache.ttls().page;
         let count = self
             .cache
@@ -168,12 +168,7 @@ impl OneUptime {
             }));
         };
         let limit = self.page_size;
-        let key = CacheKey::new(
-            &self.tenant,
-            Provider::OneUptime,
-            PAGE,
-            format!("{query}|{skip}|{limit}"),
-        );
+        let key = PAGE.key(&self.tenant, Provider::OneUptime, format!("{query}|{skip}|{limit}"));
         self.cache
             .get_or_fetch(key, async {
                 let list = self.client.get_list(query.clone(), query::sort(), skip, limit).await?;
@@ -202,8 +197,8 @@ impl OneUptime {
         cached_lookup(&self.cache, &self.record_key(&uuid.to_string())).await
     }
 
-    fn record_key(&self, id: &str) -> CacheKey {
-        CacheKey::new(&self.tenant, Provider::OneUptime, RECORD, id.to_ascii_lowercase())
+    fn record_key(&self, id: &str) -> Key<Option<Arc<CallLog>>> {
+        RECORD.key(&self.tenant, Provider::OneUptime, id.to_ascii_lowercase())
     }
 }
 

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::cache::{Cache, CacheKey, TenantId, Weigh};
+use crate::cache::{Cache, Key, Kind, TenantId, Weigh};
 use crate::config::{SignalWireConfig, UpstreamConfig};
 use crate::domain::{CallLogCore, Provider};
 use crate::providers::{Lookup, cached_lookup};
@@ -39,13 +39,16 @@ pub struct ListFilter {
     pub include_deleted: bool,
 }
 
+/// The events of a voice log.
+const EVENTS: Kind<Vec<VoiceLogEvent>> = Kind::new("voice-events");
+
 /// A SignalWire log collection, with what differs between them.
 trait Collection {
     type Wire: DeserializeOwned + Send;
     type Record: Weigh + paging::Keyed + TryFrom<Self::Wire, Error = mapping::MappingError> + Send + Sync;
     const PATH: &'static str;
-    const RECORD_KIND: &'static str;
-    const PAGE_KIND: &'static str;
+    const RECORD: Kind<Option<Arc<Self::Record>>>;
+    const PAGE: Kind<Page<Self::Record>>;
     fn core(record: &Self::Record) -> &CallLogCore;
 }
 
@@ -56,8 +59,8 @@ impl Collection for Voice {
     type Wire = VoiceLogWire;
     type Record = VoiceLog;
     const PATH: &'static str = "/api/voice/logs";
-    const RECORD_KIND: &'static str = "voice";
-    const PAGE_KIND: &'static str = "voice-page";
+    const RECORD: Kind<Option<Arc<VoiceLog>>> = Kind::new("voice");
+    const PAGE: Kind<Page<VoiceLog>> = Kind::new("voice-page");
     fn core(record: &VoiceLog) -> &CallLogCore {
         record.core()
     }
@@ -67,8 +70,8 @@ impl Collection for Video {
     type Wire = VideoLogWire;
     type Record = VideoLog;
     const PATH: &'static str = "/api/video/logs";
-    const RECORD_KIND: &'static str = "video";
-    const PAGE_KIND: &'static str = "video-page";
+    const RECORD: Kind<Option<Arc<VideoLog>>> = Kind::new("video");
+    const PAGE: Kind<Page<VideoLog>> = Kind::new("video-page");
     fn core(record: &VideoLog) -> &CallLogCore {
         record.core()
     }
@@ -121,7 +124,7 @@ impl SignalWire {
         let Ok(uuid) = Uuid::parse_str(id) else {
             return Ok(Arc::new(Vec::new()));
         };
-        let key = CacheKey::new(&self.tenant, Provider::SignalWire, "voice-events", uuid.to_string());
+        let key = EVENTS.key(&self.tenant, Provider::SignalWire, uuid.to_string());
         let ttl = self.cache.ttls().final_record;
         let request = PageRequest::new(&format!("{}/{uuid}/events", Voice::PATH), []);
         self.cache
@@ -177,8 +180,8 @@ impl SignalWire {
         cached_lookup(&self.cache, &self.record_key::<C>(&uuid)).await
     }
 
-    fn record_key<C: Collection>(&self, uuid: &Uuid) -> CacheKey {
-        CacheKey::new(&self.tenant, Provider::SignalWire, C::RECORD_KIND, uuid.to_string())
+    fn record_key<C: Collection>(&self, uuid: &Uuid) -> Key<Option<Arc<C::Record>>> {
+        C::RECORD.key(&self.tenant, Provider::SignalWire, uuid.to_string())
     }
 
     async fn record<C: Collection>(&self, id: &str) -> Result<Option<Arc<C::Record>>, UpstreamError> {
@@ -235,7 +238,7 @@ impl SignalWire {
 
     /// One upstream page through the cache; a fetched page primes the by-id cache.
     async fn page<C: Collection>(&self, request: PageRequest) -> Result<Arc<Page<C::Record>>, UpstreamError> {
-        let key = CacheKey::new(&self.tenant, Provider::SignalWire, C::PAGE_KIND, request.as_str());
+        let key = C::PAGE.key(&self.tenant, Provider::SignalWire, request.as_str());
         self.cache
             .get_or_fetch(key, async {
                 let envelope: ListEnvelope<C::Wire> = self.client.get(&request).await?.ok_or_else(|| {
@@ -255,12 +258,7 @@ impl SignalWire {
                 };
                 for item in &items {
                     let core = C::core(item);
-                    let key = CacheKey::new(
-                        &self.tenant,
-                        Provider::SignalWire,
-                        C::RECORD_KIND,
-                        core.native_id.as_str(),
-                    );
+                    let key = C::RECORD.key(&self.tenant, Provider::SignalWire, core.native_id.as_str());
                     let ttl = self.cache.ttls().for_record(Some(core.is_final()));
                     self.cache.insert(key, Some(item.clone()), ttl).await;
                 }

@@ -11,13 +11,14 @@ use super::model::AuditLogEntry;
 use super::paging::{self, Page, Position, Window};
 use super::wire::AuditLogWire;
 use super::{Voximplant, parse_key};
-use crate::cache::CacheKey;
+use crate::cache::{Key, Kind};
 use crate::domain::Provider;
 use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;
 
-const ENTRY: &str = "audit-entry";
-const PAGE: &str = "audit-page";
+const ENTRY: Kind<Option<Arc<AuditLogEntry>>> = Kind::new("audit-entry");
+const PAGE: Kind<Page<AuditLogEntry>> = Kind::new("audit-page");
+const COUNT: Kind<super::Count> = Kind::new("audit-count");
 
 /// Filter of the audit log; every field is applied by Voximplant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,7 +102,7 @@ impl Voximplant {
             ("offset", "0".to_string()),
             ("with_total_count", "true".to_string()),
         ]);
-        self.count_of("audit-count", "GetAuditLog", params).await
+        self.count_of(&COUNT, "GetAuditLog", params).await
     }
 
     /// An entry answered without an upstream call: cached, or a malformed key.
@@ -185,12 +186,14 @@ impl Voximplant {
         let mut params = filter.params(from, to);
         params.extend([("count", self.page_size.to_string()), ("offset", offset.to_string())]);
         // Audit entries never change: cached as final records.
-        self.listing(PAGE, "GetAuditLog", params, map_entry, |e| (self.audit_key(e.id), true))
-            .await
+        self.listing(&PAGE, "GetAuditLog", params, map_entry, |e| {
+            (self.audit_key(e.id), true)
+        })
+        .await
     }
 
-    fn audit_key(&self, id: u64) -> CacheKey {
-        CacheKey::new(&self.tenant, Provider::Voximplant, ENTRY, id.to_string())
+    fn audit_key(&self, id: u64) -> Key<Option<Arc<AuditLogEntry>>> {
+        ENTRY.key(&self.tenant, Provider::Voximplant, id.to_string())
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use futures::future::join_all;
 
-use crate::cache::{Cache, CacheKey, TenantId};
+use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::{UpstreamConfig, VoximplantConfig};
 use crate::domain::{Provider, time};
 use crate::providers::{Lookup, cached_lookup};
@@ -33,10 +33,10 @@ use model::CallSession;
 use paging::{Page, Position, Window};
 use wire::CallSessionWire;
 
-const SESSION: &str = "session";
-const PAGE: &str = "session-page";
-const COUNT: &str = "session-count";
-const OPEN_END: &str = "open-end";
+const SESSION: Kind<Option<Arc<CallSession>>> = Kind::new("session");
+const PAGE: Kind<Page<CallSession>> = Kind::new("session-page");
+const COUNT: Kind<Count> = Kind::new("session-count");
+const OPEN_END: Kind<OpenEnd> = Kind::new("open-end");
 /// GetCallHistory's limit on `call_session_history_id`.
 const MAX_IDS: usize = 1000;
 
@@ -165,7 +165,7 @@ impl Voximplant {
     /// and are exactly as fresh as cached pages are.
     async fn open_end(&self) -> DateTime<Utc> {
         let now = (self.clock)();
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, OPEN_END, "");
+        let key = OPEN_END.key(&self.tenant, Provider::Voximplant, "");
         let ttl = self.cache.ttls().page;
         let pinned = self
             .cache
@@ -205,17 +205,17 @@ impl Voximplant {
     ) -> Result<u64, UpstreamError> {
         let mut params = self.history_params(filter, window.0, window.1, 0, 1);
         params.push(("with_total_count", "true".into()));
-        self.count_of(COUNT, "GetCallHistory", params).await
+        self.count_of(&COUNT, "GetCallHistory", params).await
     }
 
     /// `total_count` of a listing call, cached like a page.
     async fn count_of(
         &self,
-        kind: &'static str,
+        kind: &Kind<Count>,
         method: &'static str,
         params: Vec<(&'static str, String)>,
     ) -> Result<u64, UpstreamError> {
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, kind, encode(&params));
+        let key = kind.key(&self.tenant, Provider::Voximplant, encode(&params));
         let ttl = self.cache.ttls().page;
         let count = self
             .cache
@@ -325,7 +325,7 @@ impl Voximplant {
     ) -> Result<Arc<Page<CallSession>>, UpstreamError> {
         let params = self.history_params(filter, from, to, offset, self.page_size);
         let prime = |s: &CallSession| (self.record_key(s.id), s.core.is_final());
-        self.listing(PAGE, "GetCallHistory", params, |w: CallSessionWire| self.map(w), prime)
+        self.listing(&PAGE, "GetCallHistory", params, |w: CallSessionWire| self.map(w), prime)
             .await
     }
 
@@ -333,17 +333,17 @@ impl Voximplant {
     /// (`prime` gives its key and whether it is final).
     async fn listing<W, T>(
         &self,
-        kind: &'static str,
+        kind: &Kind<Page<T>>,
         method: &'static str,
         params: Vec<(&'static str, String)>,
         map: impl Fn(W) -> Result<T, UpstreamError>,
-        prime: impl Fn(&T) -> (CacheKey, bool),
+        prime: impl Fn(&T) -> (Key<Option<Arc<T>>>, bool),
     ) -> Result<Arc<Page<T>>, UpstreamError>
     where
         W: serde::de::DeserializeOwned,
         T: crate::cache::Weigh,
     {
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, kind, encode(&params));
+        let key = kind.key(&self.tenant, Provider::Voximplant, encode(&params));
         self.cache
             .get_or_fetch(key, async {
                 let env = self.client.call::<Vec<W>>(method, &params).await?;
@@ -370,8 +370,8 @@ impl Voximplant {
             .map_err(|e| UpstreamError::bad_response(Provider::Voximplant, e.to_string()))
     }
 
-    fn record_key(&self, id: u64) -> CacheKey {
-        CacheKey::new(&self.tenant, Provider::Voximplant, SESSION, id.to_string())
+    fn record_key(&self, id: u64) -> Key<Option<Arc<CallSession>>> {
+        SESSION.key(&self.tenant, Provider::Voximplant, id.to_string())
     }
 }
 

@@ -20,13 +20,13 @@ use super::mapping::{format_timestamp, timestamp};
 use super::model::AuditLogEntry;
 use super::wire::HistoryReportWire;
 use super::{SessionFilter, Voximplant};
-use crate::cache::{CacheKey, Weigh};
+use crate::cache::{Kind, Weigh};
 use crate::domain::Provider;
 use crate::upstream::UpstreamError;
 
-const REPORT: &str = "report";
-const REPORT_ROWS: &str = "report-rows";
-const CALL_REPORT_ROWS: &str = "call-report-rows";
+const REPORT: Kind<Option<Arc<HistoryReport>>> = Kind::new("report");
+const REPORT_ROWS: Kind<ReportRows> = Kind::new("report-rows");
+const CALL_REPORT_ROWS: Kind<ReportSessions> = Kind::new("call-report-rows");
 
 /// A history report as GetHistoryReports describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -237,7 +237,7 @@ impl Voximplant {
     /// while pending.
     #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn report(&self, id: u64) -> Result<Option<Arc<HistoryReport>>, UpstreamError> {
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, REPORT, id.to_string());
+        let key = REPORT.key(&self.tenant, Provider::Voximplant, id.to_string());
         let found = self
             .cache
             .get_or_fetch(key, async {
@@ -264,7 +264,7 @@ impl Voximplant {
 
     /// The rows of a completed audit report, downloaded once per tenant and cached.
     pub async fn audit_report_rows(&self, id: u64) -> Result<Arc<ReportRows>, UpstreamError> {
-        self.downloaded(REPORT_ROWS, id, |body| {
+        self.downloaded(&REPORT_ROWS, id, |body| {
             Ok(ReportRows(parse_audit_csv(body)?.into_iter().map(Arc::new).collect()))
         })
         .await
@@ -273,7 +273,7 @@ impl Voximplant {
     /// The sessions of a completed call history report, downloaded once per tenant and
     /// cached.
     pub async fn call_report_sessions(&self, id: u64) -> Result<Arc<ReportSessions>, UpstreamError> {
-        self.downloaded(CALL_REPORT_ROWS, id, |body| Ok(ReportSessions(parse_call_csv(body)?)))
+        self.downloaded(&CALL_REPORT_ROWS, id, |body| Ok(ReportSessions(parse_call_csv(body)?)))
             .await
     }
 
@@ -282,11 +282,11 @@ impl Voximplant {
     #[tracing::instrument(skip(self, parse), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     async fn downloaded<T: Weigh + Send + Sync + 'static>(
         &self,
-        kind: &'static str,
+        kind: &Kind<T>,
         id: u64,
         parse: impl FnOnce(&[u8]) -> Result<T, UpstreamError>,
     ) -> Result<Arc<T>, UpstreamError> {
-        let key = CacheKey::new(&self.tenant, Provider::Voximplant, kind, id.to_string());
+        let key = kind.key(&self.tenant, Provider::Voximplant, id.to_string());
         self.cache
             .get_or_fetch(key, async {
                 let body = self
