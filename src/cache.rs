@@ -108,6 +108,19 @@ impl<T: Weigh> Weigh for Arc<T> {
     }
 }
 
+/// A cached count (`totalCount`) or instant.
+impl Weigh for u64 {
+    fn weight(&self) -> usize {
+        8
+    }
+}
+
+impl Weigh for i64 {
+    fn weight(&self) -> usize {
+        8
+    }
+}
+
 impl<T: Weigh> Weigh for Vec<T> {
     fn weight(&self) -> usize {
         self.iter().map(Weigh::weight).sum::<usize>() + 16
@@ -263,6 +276,20 @@ impl Cache {
     pub async fn insert<V: Weigh>(&self, key: Key<V>, value: V, ttl: Duration) {
         observe_ttl(ttl);
         self.inner.insert(key.raw, Entry::new(value, ttl)).await;
+    }
+
+    /// Stores a by-id answer (found or not) for as long as it stays true: a record for
+    /// `final_ttl` once `is_final` says it cannot change, else `live_ttl`; a miss for
+    /// `not_found_ttl`. Batch loads and list pages (which prime the by-id entries, so a
+    /// detail opened from a list costs no upstream call) store records through this.
+    pub async fn remember<T: Weigh>(
+        &self,
+        key: Key<Option<Arc<T>>>,
+        record: Option<Arc<T>>,
+        is_final: impl FnOnce(&T) -> bool,
+    ) {
+        let ttl = self.ttls.for_record(record.as_deref().map(is_final));
+        self.insert(key, record, ttl).await;
     }
 
     /// Number of live entries (for metrics and tests; approximate until maintenance runs).

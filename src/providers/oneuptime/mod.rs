@@ -33,7 +33,7 @@ pub use query::ListFilter;
 
 const RECORD: Kind<Option<Arc<CallLog>>> = Kind::new("call-log");
 const PAGE: Kind<Page> = Kind::new("call-log-page");
-const COUNT: Kind<Count> = Kind::new("call-log-count");
+const COUNT: Kind<u64> = Kind::new("call-log-count");
 
 /// One tenant's OneUptime service.
 pub struct OneUptime {
@@ -86,10 +86,10 @@ impl OneUptime {
         let count = self
             .cache
             .get_or_fetch(key, async {
-                Ok::<_, UpstreamError>((Count(self.client.count(query).await?), ttl))
+                Ok::<_, UpstreamError>((self.client.count(query).await?, ttl))
             })
             .await?;
-        Ok(count.0)
+        Ok(*count)
     }
 
     /// Call logs by native id: cached ones first, then one `get-item` for a single miss
@@ -148,8 +148,9 @@ impl OneUptime {
             .collect();
         for (_, canonical) in chunk {
             let record = found.get(canonical).cloned();
-            let ttl = self.cache.ttls().for_record(record.as_ref().map(|r| r.core.is_final()));
-            self.cache.insert(self.record_key(canonical), record, ttl).await;
+            self.cache
+                .remember(self.record_key(canonical), record, |r| r.core.is_final())
+                .await;
         }
         Ok(found)
     }
@@ -179,9 +180,9 @@ impl OneUptime {
                     .map(|w| map_record(w).map(Arc::new))
                     .collect::<Result<_, _>>()?;
                 for item in &items {
-                    let ttl = self.cache.ttls().for_record(Some(item.core.is_final()));
+                    let key = self.record_key(&item.core.native_id);
                     self.cache
-                        .insert(self.record_key(&item.core.native_id), Some(item.clone()), ttl)
+                        .remember(key, Some(item.clone()), |r| r.core.is_final())
                         .await;
                 }
                 Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
@@ -199,15 +200,6 @@ impl OneUptime {
 
     fn record_key(&self, id: &str) -> Key<Option<Arc<CallLog>>> {
         RECORD.key(&self.tenant, Provider::OneUptime, id.to_ascii_lowercase())
-    }
-}
-
-/// A cached count.
-struct Count(u64);
-
-impl crate::cache::Weigh for Count {
-    fn weight(&self) -> usize {
-        8
     }
 }
 

@@ -257,10 +257,10 @@ impl SignalWire {
                     _ => None,
                 };
                 for item in &items {
-                    let core = C::core(item);
-                    let key = C::RECORD.key(&self.tenant, Provider::SignalWire, core.native_id.as_str());
-                    let ttl = self.cache.ttls().for_record(Some(core.is_final()));
-                    self.cache.insert(key, Some(item.clone()), ttl).await;
+                    let key = C::RECORD.key(&self.tenant, Provider::SignalWire, C::core(item).native_id.as_str());
+                    self.cache
+                        .remember(key, Some(item.clone()), |r| C::core(r).is_final())
+                        .await;
                 }
                 Ok::<_, UpstreamError>((Page { items, next }, self.cache.ttls().page))
             })

@@ -18,7 +18,7 @@ use crate::upstream::UpstreamError;
 
 const ENTRY: Kind<Option<Arc<AuditLogEntry>>> = Kind::new("audit-entry");
 const PAGE: Kind<Page<AuditLogEntry>> = Kind::new("audit-page");
-const COUNT: Kind<super::Count> = Kind::new("audit-count");
+const COUNT: Kind<u64> = Kind::new("audit-count");
 
 /// Filter of the audit log; every field is applied by Voximplant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -164,14 +164,9 @@ impl Voximplant {
             found.insert(entry.id, entry);
         }
         for (_, id, _) in keys {
+            // An audit entry never changes.
             let entry = found.get(id).cloned();
-            self.cache
-                .insert(
-                    self.audit_key(*id),
-                    entry.clone(),
-                    self.cache.ttls().for_record(entry.map(|_| true)),
-                )
-                .await;
+            self.cache.remember(self.audit_key(*id), entry, |_| true).await;
         }
         Ok(found)
     }

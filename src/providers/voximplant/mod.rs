@@ -35,8 +35,9 @@ use wire::CallSessionWire;
 
 const SESSION: Kind<Option<Arc<CallSession>>> = Kind::new("session");
 const PAGE: Kind<Page<CallSession>> = Kind::new("session-page");
-const COUNT: Kind<Count> = Kind::new("session-count");
-const OPEN_END: Kind<OpenEnd> = Kind::new("open-end");
+const COUNT: Kind<u64> = Kind::new("session-count");
+/// Where windows without `createdBefore` end (unix seconds), pinned for the page TTL.
+const OPEN_END: Kind<i64> = Kind::new("open-end");
 /// GetCallHistory's limit on `call_session_history_id`.
 const MAX_IDS: usize = 1000;
 
@@ -169,9 +170,9 @@ impl Voximplant {
         let ttl = self.cache.ttls().page;
         let pinned = self
             .cache
-            .get_or_fetch(key, async { Ok::<_, UpstreamError>((OpenEnd(now), ttl)) })
+            .get_or_fetch(key, async { Ok::<_, UpstreamError>((now, ttl)) })
             .await
-            .map_or(now, |p| p.0);
+            .map_or(now, |p| *p);
         DateTime::from_timestamp(pinned, 0).unwrap_or_else(Utc::now)
     }
 
@@ -211,7 +212,7 @@ impl Voximplant {
     /// `total_count` of a listing call, cached like a page.
     async fn count_of(
         &self,
-        kind: &Kind<Count>,
+        kind: &Kind<u64>,
         method: &'static str,
         params: Vec<(&'static str, String)>,
     ) -> Result<u64, UpstreamError> {
@@ -221,10 +222,10 @@ impl Voximplant {
             .cache
             .get_or_fetch(key, async {
                 let env = self.client.call::<Vec<serde::de::IgnoredAny>>(method, &params).await?;
-                Ok::<_, UpstreamError>((Count(env.total_count.unwrap_or(0)), ttl))
+                Ok::<_, UpstreamError>((env.total_count.unwrap_or(0), ttl))
             })
             .await?;
-        Ok(count.0)
+        Ok(*count)
     }
 
     /// A session answered without an upstream call: cached, or a malformed key.
@@ -288,8 +289,9 @@ impl Voximplant {
         }
         for (_, id, _) in chunk {
             let record = found.get(id).cloned();
-            let ttl = self.cache.ttls().for_record(record.as_ref().map(|r| r.core.is_final()));
-            self.cache.insert(self.record_key(*id), record, ttl).await;
+            self.cache
+                .remember(self.record_key(*id), record, |r| r.core.is_final())
+                .await;
         }
         Ok(found)
     }
@@ -355,9 +357,7 @@ impl Voximplant {
                     .collect::<Result<_, _>>()?;
                 for item in &items {
                     let (key, is_final) = prime(item);
-                    self.cache
-                        .insert(key, Some(item.clone()), self.cache.ttls().for_record(Some(is_final)))
-                        .await;
+                    self.cache.remember(key, Some(item.clone()), |_| is_final).await;
                 }
                 let full = items.len() >= self.page_size as usize;
                 Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
@@ -404,22 +404,5 @@ fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
         down
     } else {
         time::shift(down, Duration::seconds(1))
-    }
-}
-
-struct Count(u64);
-
-impl crate::cache::Weigh for Count {
-    fn weight(&self) -> usize {
-        8
-    }
-}
-
-/// The instant an open window ends at (unix seconds), pinned for the page TTL.
-struct OpenEnd(i64);
-
-impl crate::cache::Weigh for OpenEnd {
-    fn weight(&self) -> usize {
-        8
     }
 }
