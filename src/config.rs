@@ -300,117 +300,9 @@ impl ProvidersConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VoximplantConfig {
-    /// Management API host; `/platform_api/<Method>` is appended.
-    #[serde(default = "VoximplantConfig::default_base_url")]
-    pub base_url: Url,
-    /// Path of the service account's `credentials.json` (flat or `{"result": {...}}`).
-    pub credentials_file: Option<std::path::PathBuf>,
-    /// The same JSON inline (e.g. from `SWITCHBOARD__PROVIDERS__VOXIMPLANT__CREDENTIALS_JSON`).
-    pub credentials_json: Option<Secret>,
-    /// Account currency of `cost` values.
-    #[serde(default = "VoximplantConfig::default_currency")]
-    pub currency: String,
-    /// Date window of a session listing without `createdAfter` (from_date is required upstream).
-    #[serde(default = "VoximplantConfig::default_lookback", with = "humantime_serde")]
-    pub lookback: Duration,
-    /// Upstream `count` of list calls (1..=1000).
-    #[serde(default = "VoximplantConfig::default_page_size")]
-    pub page_size: u32,
-    /// JWT lifetime (at most 1 hour); tokens are reused until a quarter of it remains.
-    #[serde(default = "VoximplantConfig::default_token_lifetime", with = "humantime_serde")]
-    pub token_lifetime: Duration,
-    /// Most concurrent upstream requests per tenant.
-    #[serde(default = "VoximplantConfig::default_concurrency")]
-    pub concurrency: usize,
-}
-
-impl VoximplantConfig {
-    fn default_base_url() -> Url {
-        Url::parse("https://api.voximplant.com").expect("constant URL")
-    }
-    fn default_currency() -> String {
-        "USD".into()
-    }
-    fn default_lookback() -> Duration {
-        Duration::from_secs(30 * 24 * 3600)
-    }
-    fn default_page_size() -> u32 {
-        100
-    }
-    fn default_token_lifetime() -> Duration {
-        Duration::from_secs(300)
-    }
-    fn default_concurrency() -> usize {
-        8
-    }
-
-    /// The credentials JSON, from the file or inline.
-    pub fn credentials(&self) -> Result<Secret, ConfigError> {
-        match (&self.credentials_file, &self.credentials_json) {
-            (Some(path), None) => std::fs::read_to_string(path)
-                .map(Secret::new)
-                .map_err(|e| ConfigError::Invalid {
-                    key: "voximplant.credentials_file".into(),
-                    problem: format!("cannot be read ({}): {e}", path.display()),
-                }),
-            (None, Some(json)) => Ok(json.clone()),
-            _ => Err(ConfigError::Invalid {
-                key: "voximplant.credentials_file".into(),
-                problem: "exactly one of `credentials_file` and `credentials_json` must be set".into(),
-            }),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct OneUptimeConfig {
-    /// `https://oneuptime.com` (cloud) or a self-hosted instance; `/api/...` is appended.
-    pub base_url: Url,
-    pub api_key: Secret,
-    /// Upstream `limit` of list calls (1..=100: OneUptime's documented maximum).
-    #[serde(default = "OneUptimeConfig::default_page_size")]
-    pub page_size: u32,
-    /// Most concurrent upstream requests per tenant.
-    #[serde(default = "OneUptimeConfig::default_concurrency")]
-    pub concurrency: usize,
-}
-
-impl OneUptimeConfig {
-    fn default_page_size() -> u32 {
-        100
-    }
-    fn default_concurrency() -> usize {
-        8
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignalWireConfig {
-    /// `https://{space}.signalwire.com`.
-    pub space_url: Url,
-    pub project_id: String,
-    pub api_token: Secret,
-    /// Upstream `page_size` of list calls (1..=1000).
-    #[serde(default = "SignalWireConfig::default_page_size")]
-    pub page_size: u32,
-    /// Most concurrent upstream requests per tenant.
-    #[serde(default = "SignalWireConfig::default_concurrency")]
-    pub concurrency: usize,
-}
-
-impl SignalWireConfig {
-    fn default_page_size() -> u32 {
-        100
-    }
-    fn default_concurrency() -> usize {
-        16
-    }
-}
+pub use crate::providers::oneuptime::OneUptimeConfig;
+pub use crate::providers::signalwire::SignalWireConfig;
+pub use crate::providers::voximplant::VoximplantConfig;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -689,87 +581,19 @@ fn validate_jwt(jwt: &JwtConfig, has_tenants: bool) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Longest Voximplant look-back window (keeps window arithmetic inside the dates the
-/// gateway handles).
-const MAX_LOOKBACK: Duration = Duration::from_secs(20 * 366 * 24 * 3600);
-
 fn is_sha256_hex(hash: &str) -> bool {
     hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), ConfigError> {
     if let Some(sw) = &providers.signalwire {
-        let key = |k: &str| format!("{prefix}.signalwire.{k}");
-        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
-            key: key(k),
-            problem: problem.to_string(),
-        };
-        if !(1..=1000).contains(&sw.page_size) {
-            return Err(invalid("page_size", "must be between 1 and 1000 (SignalWire's limit)"));
-        }
-        if sw.concurrency == 0 {
-            return Err(invalid("concurrency", "must be at least 1"));
-        }
-        if sw.project_id.trim().is_empty() {
-            return Err(invalid("project_id", "is empty"));
-        }
-        if sw.api_token.expose().trim().is_empty() {
-            return Err(invalid("api_token", "is empty"));
-        }
-        if !matches!(sw.space_url.scheme(), "http" | "https") || sw.space_url.host().is_none() {
-            return Err(invalid("space_url", "must be an http(s) URL with a host"));
-        }
+        sw.validate(&format!("{prefix}.signalwire"))?;
     }
     if let Some(ou) = &providers.oneuptime {
-        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
-            key: format!("{prefix}.oneuptime.{k}"),
-            problem: problem.to_string(),
-        };
-        if !(1..=100).contains(&ou.page_size) {
-            return Err(invalid(
-                "page_size",
-                "must be between 1 and 100 (OneUptime's documented limit)",
-            ));
-        }
-        if ou.concurrency == 0 {
-            return Err(invalid("concurrency", "must be at least 1"));
-        }
-        if ou.api_key.expose().trim().is_empty() {
-            return Err(invalid("api_key", "is empty"));
-        }
-        if !matches!(ou.base_url.scheme(), "http" | "https") || ou.base_url.host().is_none() {
-            return Err(invalid("base_url", "must be an http(s) URL with a host"));
-        }
+        ou.validate(&format!("{prefix}.oneuptime"))?;
     }
     if let Some(vx) = &providers.voximplant {
-        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
-            key: format!("{prefix}.voximplant.{k}"),
-            problem: problem.to_string(),
-        };
-        if !(1..=1000).contains(&vx.page_size) {
-            return Err(invalid(
-                "page_size",
-                "must be between 1 and 1000 (Voximplant's `count` limit)",
-            ));
-        }
-        if vx.token_lifetime.as_secs() < 20 || vx.token_lifetime.as_secs() > 3600 {
-            return Err(invalid(
-                "token_lifetime",
-                "must be between 20s and 1h (Voximplant caps exp at iat + 3600)",
-            ));
-        }
-        if vx.concurrency == 0 {
-            return Err(invalid("concurrency", "must be at least 1"));
-        }
-        if vx.lookback.is_zero() || vx.lookback > MAX_LOOKBACK {
-            return Err(invalid("lookback", "must be between 1s and 20 years"));
-        }
-        if vx.credentials_file.is_some() == vx.credentials_json.is_some() {
-            return Err(invalid(
-                "credentials_file",
-                "exactly one of `credentials_file` and `credentials_json` must be set",
-            ));
-        }
+        vx.validate(&format!("{prefix}.voximplant"))?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! records by id); list pages prime the by-id cache.
 
 mod client;
+mod config;
 mod loader;
 mod mapping;
 pub mod model;
@@ -12,6 +13,7 @@ pub mod paging;
 mod query;
 mod wire;
 
+pub use config::OneUptimeConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,7 +22,7 @@ use futures::future::join_all;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Key, Kind, TenantId};
-use crate::config::{OneUptimeConfig, UpstreamConfig};
+use crate::config::UpstreamConfig;
 use crate::domain::Provider;
 use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;

@@ -5,12 +5,14 @@
 //! List pages prime the by-id cache, so a detail view opened from a list is free.
 
 mod client;
+mod config;
 mod loader;
 mod mapping;
 pub mod model;
 pub mod paging;
 mod wire;
 
+pub use config::SignalWireConfig;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +21,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Key, Kind, TenantId, Weigh};
-use crate::config::{SignalWireConfig, UpstreamConfig};
+use crate::config::UpstreamConfig;
 use crate::domain::{CallLogCore, Provider};
 use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::UpstreamError;

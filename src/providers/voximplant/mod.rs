@@ -6,6 +6,7 @@
 mod audit;
 pub mod auth;
 mod client;
+mod config;
 mod loader;
 mod mapping;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod paging;
 pub mod reports;
 mod wire;
 
+pub use config::VoximplantConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures::future::join_all;
 
 use crate::cache::{Cache, Key, Kind, TenantId};
-use crate::config::{UpstreamConfig, VoximplantConfig};
+use crate::config::UpstreamConfig;
 use crate::domain::{Provider, time};
 use crate::providers::{Lookup, cached_lookup};
 use crate::upstream::{UpstreamClient, UpstreamError};

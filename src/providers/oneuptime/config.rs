@@ -1,0 +1,56 @@
+//! `[providers.oneuptime]` (or a tenant's): a OneUptime instance and its API key, with
+//! defaults and validation. Every error names its key.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::{ConfigError, Secret};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneUptimeConfig {
+    /// `https://oneuptime.com` (cloud) or a self-hosted instance; `/api/...` is appended.
+    pub base_url: Url,
+    pub api_key: Secret,
+    /// Upstream `limit` of list calls (1..=100: OneUptime's documented maximum).
+    #[serde(default = "OneUptimeConfig::default_page_size")]
+    pub page_size: u32,
+    /// Most concurrent upstream requests per tenant.
+    #[serde(default = "OneUptimeConfig::default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl OneUptimeConfig {
+    fn default_page_size() -> u32 {
+        100
+    }
+    fn default_concurrency() -> usize {
+        8
+    }
+}
+
+impl OneUptimeConfig {
+    /// Checks the values; `prefix` is the section's key (`providers.x`, `tenants[0].providers.x`).
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
+            key: format!("{prefix}.{k}"),
+            problem: problem.to_string(),
+        };
+        if !(1..=100).contains(&self.page_size) {
+            return Err(invalid(
+                "page_size",
+                "must be between 1 and 100 (OneUptime's documented limit)",
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self.api_key.expose().trim().is_empty() {
+            return Err(invalid("api_key", "is empty"));
+        }
+        if !matches!(self.base_url.scheme(), "http" | "https") || self.base_url.host().is_none() {
+            return Err(invalid("base_url", "must be an http(s) URL with a host"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! `[providers.voximplant]` (or a tenant's): a Voximplant account's service-account key, with
+//! defaults and validation. Every error names its key.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::{ConfigError, Secret};
+
+/// Longest look-back window (keeps window arithmetic inside the dates the gateway handles).
+const MAX_LOOKBACK: Duration = Duration::from_secs(20 * 366 * 24 * 3600);
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoximplantConfig {
+    /// Management API host; `/platform_api/<Method>` is appended.
+    #[serde(default = "VoximplantConfig::default_base_url")]
+    pub base_url: Url,
+    /// Path of the service account's `credentials.json` (flat or `{"result": {...}}`).
+    pub credentials_file: Option<std::path::PathBuf>,
+    /// The same JSON inline (e.g. from `SWITCHBOARD__PROVIDERS__VOXIMPLANT__CREDENTIALS_JSON`).
+    pub credentials_json: Option<Secret>,
+    /// Account currency of `cost` values.
+    #[serde(default = "VoximplantConfig::default_currency")]
+    pub currency: String,
+    /// Date window of a session listing without `createdAfter` (from_date is required upstream).
+    #[serde(default = "VoximplantConfig::default_lookback", with = "humantime_serde")]
+    pub lookback: Duration,
+    /// Upstream `count` of list calls (1..=1000).
+    #[serde(default = "VoximplantConfig::default_page_size")]
+    pub page_size: u32,
+    /// JWT lifetime (at most 1 hour); tokens are reused until a quarter of it remains.
+    #[serde(default = "VoximplantConfig::default_token_lifetime", with = "humantime_serde")]
+    pub token_lifetime: Duration,
+    /// Most concurrent upstream requests per tenant.
+    #[serde(default = "VoximplantConfig::default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl VoximplantConfig {
+    fn default_base_url() -> Url {
+        Url::parse("https://api.voximplant.com").expect("constant URL")
+    }
+    fn default_currency() -> String {
+        "USD".into()
+    }
+    fn default_lookback() -> Duration {
+        Duration::from_secs(30 * 24 * 3600)
+    }
+    fn default_page_size() -> u32 {
+        100
+    }
+    fn default_token_lifetime() -> Duration {
+        Duration::from_secs(300)
+    }
+    fn default_concurrency() -> usize {
+        8
+    }
+
+    /// The credentials JSON, from the file or inline.
+    pub fn credentials(&self) -> Result<Secret, ConfigError> {
+        match (&self.credentials_file, &self.credentials_json) {
+            (Some(path), None) => std::fs::read_to_string(path)
+                .map(Secret::new)
+                .map_err(|e| ConfigError::Invalid {
+                    key: "voximplant.credentials_file".into(),
+                    problem: format!("cannot be read ({}): {e}", path.display()),
+                }),
+            (None, Some(json)) => Ok(json.clone()),
+            _ => Err(ConfigError::Invalid {
+                key: "voximplant.credentials_file".into(),
+                problem: "exactly one of `credentials_file` and `credentials_json` must be set".into(),
+            }),
+        }
+    }
+}
+
+impl VoximplantConfig {
+    /// Checks the values; `prefix` is the section's key (`providers.x`, `tenants[0].providers.x`).
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let invalid = |k: &str, problem: &str| ConfigError::Invalid {
+            key: format!("{prefix}.{k}"),
+            problem: problem.to_string(),
+        };
+        if !(1..=1000).contains(&self.page_size) {
+            return Err(invalid(
+                "page_size",
+                "must be between 1 and 1000 (Voximplant's `count` limit)",
+            ));
+        }
+        if self.token_lifetime.as_secs() < 20 || self.token_lifetime.as_secs() > 3600 {
+            return Err(invalid(
+                "token_lifetime",
+                "must be between 20s and 1h (Voximplant caps exp at iat + 3600)",
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self.lookback.is_zero() || self.lookback > MAX_LOOKBACK {
+            return Err(invalid("lookback", "must be between 1s and 20 years"));
+        }
+        if self.credentials_file.is_some() == self.credentials_json.is_some() {
+            return Err(invalid(
+                "credentials_file",
+                "exactly one of `credentials_file` and `credentials_json` must be set",
+            ));
+        }
+        Ok(())
+    }
+}
