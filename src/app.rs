@@ -171,14 +171,10 @@ fn log_providers(config: &Config) {
         .filter(|_| config.tenants.is_empty())
         .chain(config.tenants.iter().map(|t| (t.name.as_str(), &t.providers)));
     for (tenant, providers) in tenants {
-        if let Some(sw) = &providers.signalwire {
-            tracing::info!(tenant, provider = "signalwire", space_url = %sw.space_url, project_id = %sw.project_id, "provider configured");
-        }
-        if let Some(ou) = &providers.oneuptime {
-            tracing::info!(tenant, provider = "oneuptime", base_url = %ou.base_url, "provider configured");
-        }
-        if let Some(vx) = &providers.voximplant {
-            tracing::info!(tenant, provider = "voximplant", base_url = %vx.base_url, "provider configured");
+        for registration in crate::providers::REGISTERED {
+            if let Some(section) = registration.describe(providers) {
+                tracing::info!(tenant, provider = registration.provider().as_str(), %section, "provider configured");
+            }
         }
     }
 }

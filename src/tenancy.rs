@@ -8,16 +8,25 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::{Cache, TenantId};
 use crate::config::{Config, ProvidersConfig};
-use crate::providers::oneuptime::OneUptime;
-use crate::providers::signalwire::SignalWire;
-use crate::providers::voximplant::{Voximplant, auth};
+use crate::providers::registry;
+use crate::providers::{BuildContext, REGISTERED, Service};
 
 /// One credential set and the provider services built from it.
 pub struct Tenant {
     pub id: TenantId,
-    pub signalwire: Option<Arc<SignalWire>>,
-    pub oneuptime: Option<Arc<OneUptime>>,
-    pub voximplant: Option<Arc<Voximplant>>,
+    services: Vec<Arc<dyn Service>>,
+}
+
+impl Tenant {
+    /// The tenant's service of type `S` (a provider's GraphQL code asks for its own).
+    pub fn service<S: Service>(&self) -> Option<Arc<S>> {
+        self.services.iter().find_map(registry::downcast::<S>)
+    }
+
+    /// Every configured provider's service.
+    pub fn services(&self) -> &[Arc<dyn Service>] {
+        &self.services
+    }
 }
 
 /// Every tenant, reachable by gateway API key and by name (a JWT's tenant claim).
@@ -35,44 +44,18 @@ impl Tenants {
     pub fn from_config(config: &Config, http: &reqwest::Client, cache: &Cache) -> Result<Tenants, String> {
         let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, String> {
             let id = TenantId::new(name);
-            let voximplant = providers
-                .voximplant
-                .as_ref()
-                .map(|vx| {
-                    Voximplant::new(
-                        id.clone(),
-                        vx,
-                        http.clone(),
-                        &config.upstream,
-                        cache.clone(),
-                        auth::system_clock(),
-                    )
-                    .map(Arc::new)
-                    .map_err(|e| format!("tenant {name}: {e}"))
-                })
-                .transpose()?;
-            Ok(Arc::new(Tenant {
-                voximplant,
-                signalwire: providers.signalwire.as_ref().map(|sw| {
-                    Arc::new(SignalWire::new(
-                        id.clone(),
-                        sw,
-                        http.clone(),
-                        &config.upstream,
-                        cache.clone(),
-                    ))
-                }),
-                oneuptime: providers.oneuptime.as_ref().map(|ou| {
-                    Arc::new(OneUptime::new(
-                        id.clone(),
-                        ou,
-                        http.clone(),
-                        &config.upstream,
-                        cache.clone(),
-                    ))
-                }),
-                id,
-            }))
+            let ctx = BuildContext {
+                tenant: &id,
+                http,
+                upstream: &config.upstream,
+                cache,
+            };
+            let services = REGISTERED
+                .iter()
+                .filter_map(|registration| registration.build(providers, &ctx))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("tenant {name}: {e}"))?;
+            Ok(Arc::new(Tenant { id, services }))
         };
         let mut tenants = Tenants {
             single: None,

@@ -48,16 +48,16 @@ impl RequestScope {
     /// The scope of one request of `tenant`; its loaders' batch tasks charge `budget`.
     pub fn new(tenant: Arc<Tenant>, budget: &Arc<CallBudget>) -> Self {
         let spawn = || spawn_in_budget(budget.clone());
-        let signalwire = tenant.signalwire.clone().map(|service| SignalWireScope {
+        let signalwire = tenant.service::<SignalWire>().map(|service| SignalWireScope {
             voice: DataLoader::new(VoiceLogLoader(service.clone()), spawn()),
             video: DataLoader::new(VideoLogLoader(service.clone()), spawn()),
             service,
         });
-        let oneuptime = tenant.oneuptime.clone().map(|service| OneUptimeScope {
+        let oneuptime = tenant.service::<OneUptime>().map(|service| OneUptimeScope {
             call_logs: DataLoader::new(CallLogLoader(service.clone()), spawn()),
             service,
         });
-        let voximplant = tenant.voximplant.clone().map(|service| VoximplantScope {
+        let voximplant = tenant.service::<Voximplant>().map(|service| VoximplantScope {
             sessions: DataLoader::new(CallSessionLoader(service.clone()), spawn()),
             audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), spawn()),
             service,

@@ -255,25 +255,12 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     }
     out.push_str("# TYPE switchboard_upstream_requests_total counter\n");
     for tenant in state.auth.tenants().all() {
-        if let Some(sw) = &tenant.signalwire {
+        for service in tenant.services() {
             out.push_str(&format!(
-                "switchboard_upstream_requests_total{{provider=\"signalwire\",tenant=\"{}\"}} {}\n",
+                "switchboard_upstream_requests_total{{provider=\"{}\",tenant=\"{}\"}} {}\n",
+                service.provider().as_str(),
                 tenant.id.as_str(),
-                sw.upstream_requests()
-            ));
-        }
-        if let Some(vx) = &tenant.voximplant {
-            out.push_str(&format!(
-                "switchboard_upstream_requests_total{{provider=\"voximplant\",tenant=\"{}\"}} {}\n",
-                tenant.id.as_str(),
-                vx.upstream_requests()
-            ));
-        }
-        if let Some(ou) = &tenant.oneuptime {
-            out.push_str(&format!(
-                "switchboard_upstream_requests_total{{provider=\"oneuptime\",tenant=\"{}\"}} {}\n",
-                tenant.id.as_str(),
-                ou.upstream_requests()
+                service.upstream_requests()
             ));
         }
     }

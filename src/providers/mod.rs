@@ -4,8 +4,11 @@
 
 pub mod exact;
 pub mod oneuptime;
+pub mod registry;
 pub mod signalwire;
 pub mod voximplant;
+
+pub use registry::{BuildContext, REGISTERED, Registration, Service};
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -45,6 +45,43 @@ pub struct OneUptime {
     page_size: u32,
 }
 
+/// OneUptime's registration (`providers::REGISTERED`).
+pub struct Registration;
+pub const REGISTRATION: Registration = Registration;
+
+impl super::Registration for Registration {
+    fn provider(&self) -> Provider {
+        Provider::OneUptime
+    }
+    fn build(
+        &self,
+        providers: &crate::config::ProvidersConfig,
+        ctx: &super::BuildContext<'_>,
+    ) -> Option<Result<Arc<dyn super::Service>, String>> {
+        let config = providers.oneuptime.as_ref()?;
+        let service = OneUptime::new(
+            ctx.tenant.clone(),
+            config,
+            ctx.http.clone(),
+            ctx.upstream,
+            ctx.cache.clone(),
+        );
+        Some(Ok(Arc::new(service)))
+    }
+    fn describe(&self, providers: &crate::config::ProvidersConfig) -> Option<String> {
+        Some(format!("base_url={}", providers.oneuptime.as_ref()?.base_url))
+    }
+}
+
+impl super::Service for OneUptime {
+    fn provider(&self) -> Provider {
+        Provider::OneUptime
+    }
+    fn upstream_requests(&self) -> u64 {
+        self.client.request_count()
+    }
+}
+
 impl OneUptime {
     pub fn new(
         tenant: TenantId,
@@ -59,11 +96,6 @@ impl OneUptime {
             cache,
             page_size: config.page_size,
         }
-    }
-
-    /// Requests this tenant sent to OneUptime (retries included).
-    pub fn upstream_requests(&self) -> u64 {
-        self.client.request_count()
     }
 
     /// A window of call logs, newest first, after `after`.

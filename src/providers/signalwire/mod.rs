@@ -87,6 +87,44 @@ pub struct SignalWire {
     page_size: u32,
 }
 
+/// SignalWire's registration (`providers::REGISTERED`).
+pub struct Registration;
+pub const REGISTRATION: Registration = Registration;
+
+impl super::Registration for Registration {
+    fn provider(&self) -> Provider {
+        Provider::SignalWire
+    }
+    fn build(
+        &self,
+        providers: &crate::config::ProvidersConfig,
+        ctx: &super::BuildContext<'_>,
+    ) -> Option<Result<Arc<dyn super::Service>, String>> {
+        let config = providers.signalwire.as_ref()?;
+        let service = SignalWire::new(
+            ctx.tenant.clone(),
+            config,
+            ctx.http.clone(),
+            ctx.upstream,
+            ctx.cache.clone(),
+        );
+        Some(Ok(Arc::new(service)))
+    }
+    fn describe(&self, providers: &crate::config::ProvidersConfig) -> Option<String> {
+        let sw = providers.signalwire.as_ref()?;
+        Some(format!("space_url={} project_id={}", sw.space_url, sw.project_id))
+    }
+}
+
+impl super::Service for SignalWire {
+    fn provider(&self) -> Provider {
+        Provider::SignalWire
+    }
+    fn upstream_requests(&self) -> u64 {
+        self.client.request_count()
+    }
+}
+
 impl SignalWire {
     pub fn new(
         tenant: TenantId,
@@ -101,11 +139,6 @@ impl SignalWire {
             cache,
             page_size: config.page_size,
         }
-    }
-
-    /// Requests this tenant sent to SignalWire (retries included).
-    pub fn upstream_requests(&self) -> u64 {
-        self.client.request_count()
     }
 
     /// A voice log by id; `None` when it does not exist or `id` is not a UUID (no call).

@@ -107,6 +107,48 @@ pub struct Voximplant {
     clock: Clock,
 }
 
+/// Voximplant's registration (`providers::REGISTERED`).
+pub struct Registration;
+pub const REGISTRATION: Registration = Registration;
+
+impl super::Registration for Registration {
+    fn provider(&self) -> Provider {
+        Provider::Voximplant
+    }
+    fn build(
+        &self,
+        providers: &crate::config::ProvidersConfig,
+        ctx: &super::BuildContext<'_>,
+    ) -> Option<Result<Arc<dyn super::Service>, String>> {
+        let config = providers.voximplant.as_ref()?;
+        let built = Voximplant::new(
+            ctx.tenant.clone(),
+            config,
+            ctx.http.clone(),
+            ctx.upstream,
+            ctx.cache.clone(),
+            auth::system_clock(),
+        );
+        Some(
+            built
+                .map(|s| Arc::new(s) as Arc<dyn super::Service>)
+                .map_err(|e| e.to_string()),
+        )
+    }
+    fn describe(&self, providers: &crate::config::ProvidersConfig) -> Option<String> {
+        Some(format!("base_url={}", providers.voximplant.as_ref()?.base_url))
+    }
+}
+
+impl super::Service for Voximplant {
+    fn provider(&self) -> Provider {
+        Provider::Voximplant
+    }
+    fn upstream_requests(&self) -> u64 {
+        self.client.request_count()
+    }
+}
+
 impl Voximplant {
     pub fn new(
         tenant: TenantId,
@@ -130,10 +172,6 @@ impl Voximplant {
             lookback: Duration::from_std(config.lookback).unwrap_or(Duration::days(30)),
             clock,
         })
-    }
-
-    pub fn upstream_requests(&self) -> u64 {
-        self.client.request_count()
     }
 
     /// The inclusive date window a session listing covers, at second precision: the one a

@@ -1,0 +1,53 @@
+//! The provider contract, as shared code sees it (issue 14, DESIGN.md §9): each provider
+//! module registers once in `REGISTERED`, and tenancy, app wiring and metrics iterate over
+//! the registrations without naming a provider.
+//!
+//! A registration builds the provider's service for a tenant from that tenant's config
+//! section, and describes the section for the startup log. The service is then held by
+//! the tenant as a `dyn Service` (what metrics need) and reached, typed, by the provider's
+//! own GraphQL code through `Tenant::service::<S>()`.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::cache::{Cache, TenantId};
+use crate::config::{ProvidersConfig, UpstreamConfig};
+use crate::domain::Provider;
+
+/// What shared code may ask of any provider's service.
+pub trait Service: Any + Send + Sync {
+    fn provider(&self) -> Provider;
+    /// Upstream HTTP requests made so far (metrics).
+    fn upstream_requests(&self) -> u64;
+}
+
+/// What building a tenant's service needs besides its config section.
+pub struct BuildContext<'a> {
+    pub tenant: &'a TenantId,
+    pub http: &'a reqwest::Client,
+    pub upstream: &'a UpstreamConfig,
+    pub cache: &'a Cache,
+}
+
+/// One provider, registered once.
+pub trait Registration: Sync {
+    fn provider(&self) -> Provider;
+    /// The provider's service for a tenant whose config has its section; `None` without
+    /// the section; an error names what is unusable.
+    fn build(&self, providers: &ProvidersConfig, ctx: &BuildContext<'_>) -> Option<Result<Arc<dyn Service>, String>>;
+    /// The startup log's description of a configured section (never a secret).
+    fn describe(&self, providers: &ProvidersConfig) -> Option<String>;
+}
+
+/// Every provider this build knows, in the order they are listed and logged.
+pub const REGISTERED: [&dyn Registration; 3] = [
+    &super::signalwire::REGISTRATION,
+    &super::oneuptime::REGISTRATION,
+    &super::voximplant::REGISTRATION,
+];
+
+/// `service` as its concrete type, when it is one.
+pub fn downcast<S: Service>(service: &Arc<dyn Service>) -> Option<Arc<S>> {
+    let any: Arc<dyn Any + Send + Sync> = service.clone();
+    any.downcast::<S>().ok()
+}
