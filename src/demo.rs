@@ -1,5 +1,5 @@
 //! Demo mode: with no provider credentials configured, the gateway starts the built-in
-//! emulator on a loopback port and points every provider at it (DESIGN.md §1).
+//! emulator on a loopback port and points every provider at it.
 //!
 //! The emulator is the cargo feature `emulator` (on by default). A production build
 //! without it (`--no-default-features`) has no emulator code or demo keys, and refuses to

@@ -1,5 +1,5 @@
 //! Tenants: named credential sets, each with its provider services, and the mapping from
-//! a caller's gateway API key or name to its tenant (DESIGN.md §5).
+//! a caller's gateway API key or name to its tenant.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -80,7 +80,7 @@ pub struct CallLogCore {
 }
 
 impl CallLogCore {
-    /// Whether the record is immutable from now on (see DESIGN.md §4 on TTLs).
+    /// Whether the record is immutable from now on (see `cache::Ttls`).
     pub fn is_final(&self) -> bool {
         self.status.is_final()
     }

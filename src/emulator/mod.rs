@@ -1,4 +1,4 @@
-//! Fake providers for demo mode, tests and benchmarks (DESIGN.md §6).
+//! Fake providers for demo mode, tests and benchmarks.
 //!
 //! Serves each provider's wire API as documented, on its own loopback port: same paths,
 //! auth checks, paging, limits and error bodies, over deterministic seeded data. It builds

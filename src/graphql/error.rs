@@ -1,4 +1,4 @@
-//! The gateway's error vocabulary (DESIGN.md §3) and its conversion to GraphQL errors.
+//! The gateway's error vocabulary (README "HTTP") and its conversion to GraphQL errors.
 //!
 //! Every error carries `extensions.code`, plus `provider` when an upstream caused it.
 //! Upstream bodies and internal details go to the logs, never into the message.

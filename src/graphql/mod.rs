@@ -1,4 +1,4 @@
-//! The GraphQL contract (DESIGN.md §3): schema assembly, the `Node` and `CallLog`
+//! The GraphQL contract (README, ARCHITECTURE.md): schema assembly, the `Node` and `CallLog`
 //! interfaces, provider types, connections, global ids, cursors and error codes.
 //!
 //! Resolvers are one or two lines: they read the request scope and call a provider

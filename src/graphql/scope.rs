@@ -1,6 +1,6 @@
 //! What one GraphQL request carries into resolvers: its tenant and its DataLoaders.
 //!
-//! Loaders are created per request (DESIGN.md §4): batching is per request, caching is
+//! Loaders are created per request (ARCHITECTURE.md, "Caching and batching"): batching is per request, caching is
 //! the shared moka cache behind them.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Checks on a GraphQL request before it runs (DESIGN.md §5b): accepted content types
+//! Checks on a GraphQL request before it runs: accepted content types
 //! and queries only over GET. Limits on the document's shape are in `limits`.
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};

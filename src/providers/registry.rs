@@ -1,6 +1,6 @@
-//! The provider contract, as shared code sees it (issue 14, DESIGN.md §9): each provider
-//! module registers once in `REGISTERED`, and tenancy, app wiring and metrics iterate over
-//! the registrations without naming a provider.
+//! The provider contract as shared code sees it (issue 14; ARCHITECTURE.md, "The
+//! provider contract"): each provider module registers once in `REGISTERED`, and
+//! tenancy, app wiring and metrics iterate over the registrations without naming one.
 //!
 //! A registration builds the provider's service for a tenant from that tenant's config
 //! section, and describes the section for the startup log. The service is then held by
