@@ -22,8 +22,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
-use switchboard::domain::{NodeKind, encode_id};
+use switchboard::domain::encode_id;
 use switchboard::emulator::{Emulator, EmulatorConfig};
+use switchboard::providers::signalwire::VOICE_LOG;
 
 const METRICS_KEY: &str = "cache-rss";
 
@@ -72,7 +73,7 @@ async fn gauge(http: &reqwest::Client, base: &str, name: &str) -> u64 {
 async fn lookup_random_ids(http: &reqwest::Client, url: &str, requests: usize) {
     let calls = (0..requests).map(|_| {
         let ids: Vec<String> = (0..100)
-            .map(|_| encode_id(NodeKind::SignalWireVoiceLog, &uuid::Uuid::new_v4().to_string()))
+            .map(|_| encode_id(VOICE_LOG, &uuid::Uuid::new_v4().to_string()))
             .collect();
         http.post(url)
             .json(&json!({"query": "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", "variables": {"ids": ids}}))

@@ -267,7 +267,7 @@ async fn one_request_cannot_make_more_upstream_calls_than_its_budget() {
                     let native = format!("00000000-0000-4000-8000-{:012}", a * 100 + i);
                     format!(
                         "\"{}\"",
-                        switchboard::domain::encode_id(switchboard::domain::NodeKind::SignalWireVoiceLog, &native)
+                        switchboard::domain::encode_id(switchboard::providers::signalwire::VOICE_LOG, &native)
                     )
                 })
                 .collect();

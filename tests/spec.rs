@@ -17,7 +17,7 @@ fn keys(v: &Value) -> Vec<&str> {
 }
 
 fn voice_id(native: &str) -> String {
-    switchboard::domain::encode_id(switchboard::domain::NodeKind::SignalWireVoiceLog, native)
+    switchboard::domain::encode_id(switchboard::providers::signalwire::VOICE_LOG, native)
 }
 
 #[tokio::test]

@@ -6,49 +6,46 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::Provider;
 
-/// Every kind of node the gateway can fetch by id.
+/// A kind of node: the tag its global ids carry, the provider it comes from, and whether
+/// it is a call log. Each provider declares its kinds as constants (e.g.
+/// `providers::signalwire::VOICE_LOG`); the GraphQL layer registers who resolves them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NodeKind {
-    SignalWireVoiceLog,
-    SignalWireVideoLog,
-    OneUptimeCallLog,
-    /// Native part: `session_id@unix_start` (GetCallHistory needs a date window).
-    VoximplantCallSession,
-    /// Native part: `audit_log_id@unix_requested`.
-    VoximplantAuditLogEntry,
-    /// Native part: `history_report_id`.
-    VoximplantHistoryReport,
+pub struct NodeKind {
+    tag: &'static str,
+    provider: Provider,
+    call_log: bool,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 6] = [
-        NodeKind::SignalWireVoiceLog,
-        NodeKind::SignalWireVideoLog,
-        NodeKind::OneUptimeCallLog,
-        NodeKind::VoximplantCallSession,
-        NodeKind::VoximplantAuditLogEntry,
-        NodeKind::VoximplantHistoryReport,
-    ];
-
-    fn tag(self) -> &'static str {
-        match self {
-            NodeKind::SignalWireVoiceLog => "SignalWireVoiceLog",
-            NodeKind::SignalWireVideoLog => "SignalWireVideoLog",
-            NodeKind::OneUptimeCallLog => "OneUptimeCallLog",
-            NodeKind::VoximplantCallSession => "VoximplantCallSession",
-            NodeKind::VoximplantAuditLogEntry => "VoximplantAuditLogEntry",
-            NodeKind::VoximplantHistoryReport => "VoximplantHistoryReport",
+    /// A kind of call log (a `CallLog` in the schema).
+    pub const fn call_log(tag: &'static str, provider: Provider) -> Self {
+        NodeKind {
+            tag,
+            provider,
+            call_log: true,
         }
     }
 
-    pub fn provider(self) -> Provider {
-        match self {
-            NodeKind::SignalWireVoiceLog | NodeKind::SignalWireVideoLog => Provider::SignalWire,
-            NodeKind::OneUptimeCallLog => Provider::OneUptime,
-            NodeKind::VoximplantCallSession | NodeKind::VoximplantAuditLogEntry | NodeKind::VoximplantHistoryReport => {
-                Provider::Voximplant
-            }
+    /// A kind of node that is not a call log.
+    pub const fn other(tag: &'static str, provider: Provider) -> Self {
+        NodeKind {
+            tag,
+            provider,
+            call_log: false,
         }
+    }
+
+    /// The tag global ids of this kind start with (the GraphQL type's name).
+    pub fn tag(self) -> &'static str {
+        self.tag
+    }
+
+    pub fn provider(self) -> Provider {
+        self.provider
+    }
+
+    pub fn is_call_log(self) -> bool {
+        self.call_log
     }
 }
 
@@ -83,16 +80,14 @@ impl GlobalId {
         encode(self.kind, &self.native_id)
     }
 
-    pub fn decode(id: &str) -> Result<Self, IdError> {
+    /// Decodes `id`; `kind_of` names the kind of a tag (the kinds the gateway knows).
+    pub fn decode(id: &str, kind_of: impl Fn(&str) -> Option<NodeKind>) -> Result<Self, IdError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(id.trim_end_matches('='))
             .map_err(|_| IdError::Encoding)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| IdError::Encoding)?;
         let (tag, native) = text.split_once(':').ok_or(IdError::UnknownKind)?;
-        let kind = NodeKind::ALL
-            .into_iter()
-            .find(|k| k.tag() == tag)
-            .ok_or(IdError::UnknownKind)?;
+        let kind = kind_of(tag).ok_or(IdError::UnknownKind)?;
         if native.is_empty() {
             return Err(IdError::Empty);
         }
@@ -113,21 +108,28 @@ pub fn encode(kind: NodeKind, native_id: &str) -> String {
 mod tests {
     use super::*;
 
+    const VIDEO: NodeKind = NodeKind::call_log("SignalWireVideoLog", Provider::SignalWire);
+    const VOICE: NodeKind = NodeKind::call_log("SignalWireVoiceLog", Provider::SignalWire);
+
+    fn known(tag: &str) -> Option<NodeKind> {
+        [VIDEO, VOICE].into_iter().find(|k| k.tag() == tag)
+    }
+
     #[test]
     fn ids_round_trip() {
-        let id = GlobalId::new(NodeKind::SignalWireVideoLog, "c22d24f6-5a47-4597-9a23-c7d01e696b92");
-        assert_eq!(GlobalId::decode(&id.encode()).unwrap(), id);
+        let id = GlobalId::new(VIDEO, "c22d24f6-5a47-4597-9a23-c7d01e696b92");
+        assert_eq!(GlobalId::decode(&id.encode(), known).unwrap(), id);
     }
 
     #[test]
     fn garbage_ids_are_rejected() {
-        assert_eq!(GlobalId::decode("%%%"), Err(IdError::Encoding));
+        assert_eq!(GlobalId::decode("%%%", known), Err(IdError::Encoding));
         assert_eq!(
-            GlobalId::decode(&URL_SAFE_NO_PAD.encode("Nope:1")),
+            GlobalId::decode(&URL_SAFE_NO_PAD.encode("Nope:1"), known),
             Err(IdError::UnknownKind)
         );
         assert_eq!(
-            GlobalId::decode(&URL_SAFE_NO_PAD.encode("SignalWireVoiceLog:")),
+            GlobalId::decode(&URL_SAFE_NO_PAD.encode("SignalWireVoiceLog:"), known),
             Err(IdError::Empty)
         );
     }

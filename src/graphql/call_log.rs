@@ -25,6 +25,32 @@ pub enum Node {
     VoximplantHistoryReport(VoximplantHistoryReport),
 }
 
+impl From<CallLog> for Node {
+    fn from(c: CallLog) -> Self {
+        match c {
+            CallLog::SignalWireVoiceLog(v) => Node::SignalWireVoiceLog(v),
+            CallLog::SignalWireVideoLog(v) => Node::SignalWireVideoLog(v),
+            CallLog::DiscardedCallLog(v) => Node::DiscardedCallLog(v),
+            CallLog::OneUptimeCallLog(v) => Node::OneUptimeCallLog(v),
+            CallLog::VoximplantCallSession(v) => Node::VoximplantCallSession(v),
+        }
+    }
+}
+
+impl Node {
+    /// The call log this node is, if it is one.
+    pub fn into_call_log(self) -> Option<CallLog> {
+        match self {
+            Node::SignalWireVoiceLog(v) => Some(CallLog::SignalWireVoiceLog(v)),
+            Node::SignalWireVideoLog(v) => Some(CallLog::SignalWireVideoLog(v)),
+            Node::DiscardedCallLog(v) => Some(CallLog::DiscardedCallLog(v)),
+            Node::OneUptimeCallLog(v) => Some(CallLog::OneUptimeCallLog(v)),
+            Node::VoximplantCallSession(v) => Some(CallLog::VoximplantCallSession(v)),
+            Node::VoximplantAuditLogEntry(_) | Node::VoximplantHistoryReport(_) => None,
+        }
+    }
+}
+
 /// One call (or call-like session) recorded by a provider.
 // The lint mistakes repeated `ty = ...` of different fields for duplicated attributes.
 #[allow(clippy::duplicated_attributes, clippy::enum_variant_names)]

@@ -10,6 +10,7 @@ mod connection;
 mod cursor;
 pub mod error;
 mod lookup;
+mod node;
 mod oneuptime;
 mod query;
 pub mod scalars;

@@ -29,7 +29,7 @@ impl OneUptimeCallLog {
         std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
-        NodeKind::OneUptimeCallLog
+        crate::providers::oneuptime::CALL_LOG
     }
 }
 
@@ -259,5 +259,26 @@ impl OneUptimeQuery {
             OneUptimeCallLog,
             OneUptimeTotal { service, filter },
         ))
+    }
+}
+
+/// Resolves OneUptime's global ids (`super::node`).
+pub struct Nodes;
+pub const NODES: Nodes = Nodes;
+
+impl super::node::NodeSource for Nodes {
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[crate::providers::oneuptime::CALL_LOG]
+    }
+    fn load<'a>(
+        &'a self,
+        ctx: &'a async_graphql::Context<'_>,
+        id: crate::domain::GlobalId,
+    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, GatewayError>> {
+        Box::pin(async move {
+            let loader = &super::scope::scope(ctx)?.oneuptime()?.call_logs;
+            let log = super::lookup::load(loader, id.native_id, call_log).await?;
+            Ok(log.map(super::call_log::Node::from))
+        })
     }
 }

@@ -7,15 +7,12 @@ use futures::future::join_all;
 use super::call_log::{CallLog, Node};
 use super::connection::Paging;
 use super::error::GatewayError;
-use super::lookup::load;
-use super::oneuptime::{self, OneUptimeQuery};
-use super::scope::scope;
-use super::signalwire::{SignalWireQuery, video_log, voice_log};
+use super::node::decode;
+use super::oneuptime::OneUptimeQuery;
+use super::signalwire::SignalWireQuery;
 use super::timeline::TimelineQuery;
-use super::voximplant::{self, VoximplantQuery};
-use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditQuery};
-use super::voximplant_reports::VoximplantHistoryReport;
-use crate::domain::{GlobalId, NodeKind};
+use super::voximplant::VoximplantQuery;
+use super::voximplant_audit::VoximplantAuditQuery;
 
 /// The root query type.
 #[derive(MergedObject, Default)]
@@ -55,50 +52,25 @@ impl ByIdQuery {
 
     /// Fetches a call log by its global id; null when it does not exist.
     async fn call_log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<CallLog>> {
-        Ok(call_log(ctx, decode(&id)?).await?)
+        Ok(call_log(ctx, &id).await?)
     }
 }
 
-fn decode(id: &ID) -> Result<GlobalId, GatewayError> {
-    GlobalId::decode(id).map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))
-}
-
-/// Resolves any global id through the request's loaders (and so the cache).
+/// Resolves any global id through the source of its kind (and so the request's loaders
+/// and the cache).
 async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, GatewayError> {
-    let id = decode(id)?;
-    match id.kind {
-        NodeKind::VoximplantAuditLogEntry => {
-            let loader = &scope(ctx)?.voximplant()?.audit_entries;
-            load(loader, id.native_id, |e| {
-                Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
-            })
-            .await
-        }
-        NodeKind::VoximplantHistoryReport => {
-            let Ok(report_id) = id.native_id.parse::<u64>() else {
-                return Ok(None);
-            };
-            let report = scope(ctx)?.voximplant()?.service.report(report_id).await?;
-            Ok(report.map(|r| Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
-        }
-        _ => Ok(call_log(ctx, id).await?.map(Node::from)),
-    }
+    let (id, source) = decode(id)?;
+    source.load(ctx, id).await
 }
 
-/// Resolves the global id of a call log.
-async fn call_log(ctx: &Context<'_>, id: GlobalId) -> Result<Option<CallLog>, GatewayError> {
-    let scope = scope(ctx)?;
-    match id.kind {
-        NodeKind::SignalWireVoiceLog => load(&scope.signalwire()?.voice, id.native_id, voice_log).await,
-        NodeKind::SignalWireVideoLog => load(&scope.signalwire()?.video, id.native_id, video_log).await,
-        NodeKind::OneUptimeCallLog => load(&scope.oneuptime()?.call_logs, id.native_id, oneuptime::call_log).await,
-        NodeKind::VoximplantCallSession => {
-            load(&scope.voximplant()?.sessions, id.native_id, voximplant::call_session).await
-        }
-        NodeKind::VoximplantAuditLogEntry | NodeKind::VoximplantHistoryReport => {
-            Err(GatewayError::bad_input("the id is not a call log's"))
-        }
+/// Resolves the global id of a call log; the id of another kind of node is refused
+/// without an upstream call.
+async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, GatewayError> {
+    let (id, source) = decode(id)?;
+    if !id.kind.is_call_log() {
+        return Err(GatewayError::bad_input("the id is not a call log's"));
     }
+    Ok(source.load(ctx, id).await?.and_then(Node::into_call_log))
 }
 
 /// Keeps a list item's failure as an error entry (with the item's path) and a null item,
@@ -120,16 +92,4 @@ fn check_batch_size(ctx: &Context<'_>, len: usize) -> Result<(), GatewayError> {
         )));
     }
     Ok(())
-}
-
-impl From<CallLog> for Node {
-    fn from(c: CallLog) -> Self {
-        match c {
-            CallLog::SignalWireVoiceLog(v) => Node::SignalWireVoiceLog(v),
-            CallLog::SignalWireVideoLog(v) => Node::SignalWireVideoLog(v),
-            CallLog::DiscardedCallLog(v) => Node::DiscardedCallLog(v),
-            CallLog::OneUptimeCallLog(v) => Node::OneUptimeCallLog(v),
-            CallLog::VoximplantCallSession(v) => Node::VoximplantCallSession(v),
-        }
-    }
 }

@@ -35,7 +35,7 @@ impl SignalWireVoiceLog {
         std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
-        NodeKind::SignalWireVoiceLog
+        crate::providers::signalwire::VOICE_LOG
     }
 }
 
@@ -47,7 +47,7 @@ impl SignalWireVideoLog {
         std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
-        NodeKind::SignalWireVideoLog
+        crate::providers::signalwire::VIDEO_LOG
     }
 }
 
@@ -397,5 +397,33 @@ impl SignalWireQuery {
             .video_logs(&filter, args.after.clone(), args.first)
             .await?;
         Ok(args.connection(window.edges, window.has_next, video_log))
+    }
+}
+
+/// Resolves SignalWire's global ids (`super::node`).
+pub struct Nodes;
+pub const NODES: Nodes = Nodes;
+
+impl super::node::NodeSource for Nodes {
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[
+            crate::providers::signalwire::VOICE_LOG,
+            crate::providers::signalwire::VIDEO_LOG,
+        ]
+    }
+    fn load<'a>(
+        &'a self,
+        ctx: &'a async_graphql::Context<'_>,
+        id: crate::domain::GlobalId,
+    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
+        Box::pin(async move {
+            let scope = super::scope::scope(ctx)?.signalwire()?;
+            let log = if id.kind == crate::providers::signalwire::VOICE_LOG {
+                super::lookup::load(&scope.voice, id.native_id, voice_log).await?
+            } else {
+                super::lookup::load(&scope.video, id.native_id, video_log).await?
+            };
+            Ok(log.map(super::call_log::Node::from))
+        })
     }
 }

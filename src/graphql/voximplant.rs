@@ -26,7 +26,7 @@ impl VoximplantCallSession {
         &self.0.core
     }
     fn id_kind(&self) -> NodeKind {
-        NodeKind::VoximplantCallSession
+        crate::providers::voximplant::CALL_SESSION
     }
     fn id_native(&self) -> Cow<'_, str> {
         Cow::Owned(session_key(self.0.id, self.0.core.created_at))
@@ -370,5 +370,26 @@ impl VoximplantQuery {
             window,
         };
         Ok(args.connection_with(page.edges, page.has_next, VoximplantCallSession, total))
+    }
+}
+
+/// Resolves the global ids of Voximplant call sessions (`super::node`).
+pub struct Nodes;
+pub const NODES: Nodes = Nodes;
+
+impl super::node::NodeSource for Nodes {
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[crate::providers::voximplant::CALL_SESSION]
+    }
+    fn load<'a>(
+        &'a self,
+        ctx: &'a async_graphql::Context<'_>,
+        id: crate::domain::GlobalId,
+    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, GatewayError>> {
+        Box::pin(async move {
+            let loader = &super::scope::scope(ctx)?.voximplant()?.sessions;
+            let session = super::lookup::load(loader, id.native_id, call_session).await?;
+            Ok(session.map(super::call_log::Node::from))
+        })
     }
 }

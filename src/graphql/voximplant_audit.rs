@@ -22,7 +22,7 @@ impl VoximplantAuditLogEntry {
     /// Opaque global id.
     pub(crate) async fn id(&self) -> ID {
         ID(encode_id(
-            NodeKind::VoximplantAuditLogEntry,
+            crate::providers::voximplant::AUDIT_LOG_ENTRY,
             &session_key(self.0.id, self.0.requested),
         ))
     }
@@ -156,5 +156,28 @@ impl VoximplantAuditQuery {
             window,
         };
         Ok(args.connection_with(page.edges, page.has_next, VoximplantAuditLogEntry, total))
+    }
+}
+
+/// Resolves the global ids of Voximplant audit log entries (`super::node`).
+pub struct Nodes;
+pub const NODES: Nodes = Nodes;
+
+impl super::node::NodeSource for Nodes {
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[crate::providers::voximplant::AUDIT_LOG_ENTRY]
+    }
+    fn load<'a>(
+        &'a self,
+        ctx: &'a async_graphql::Context<'_>,
+        id: crate::domain::GlobalId,
+    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
+        Box::pin(async move {
+            let loader = &super::scope::scope(ctx)?.voximplant()?.audit_entries;
+            super::lookup::load(loader, id.native_id, |e| {
+                super::call_log::Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
+            })
+            .await
+        })
     }
 }

@@ -106,7 +106,10 @@ impl VoximplantHistoryReport {
 impl VoximplantHistoryReport {
     /// Opaque global id.
     pub(crate) async fn id(&self) -> ID {
-        ID(encode_id(NodeKind::VoximplantHistoryReport, &self.0.id.to_string()))
+        ID(encode_id(
+            crate::providers::voximplant::HISTORY_REPORT,
+            &self.0.id.to_string(),
+        ))
     }
     /// `history_report_id`.
     async fn report_id(&self) -> async_graphql::ID {
@@ -271,5 +274,32 @@ impl Mutation {
         Ok(VoximplantHistoryReport(
             report.ok_or_else(|| GatewayError::internal("a new report is not listed"))?,
         ))
+    }
+}
+
+/// Resolves the global ids of Voximplant history reports (`super::node`).
+pub struct Nodes;
+pub const NODES: Nodes = Nodes;
+
+impl super::node::NodeSource for Nodes {
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[crate::providers::voximplant::HISTORY_REPORT]
+    }
+    fn load<'a>(
+        &'a self,
+        ctx: &'a async_graphql::Context<'_>,
+        id: crate::domain::GlobalId,
+    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
+        Box::pin(async move {
+            let Ok(report_id) = id.native_id.parse::<u64>() else {
+                return Ok(None);
+            };
+            let report = super::scope::scope(ctx)?
+                .voximplant()?
+                .service
+                .report(report_id)
+                .await?;
+            Ok(report.map(|r| super::call_log::Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
+        })
     }
 }

@@ -45,6 +45,10 @@ pub struct OneUptime {
     page_size: u32,
 }
 
+/// Global ids of call logs (`OneUptimeCallLog:<uuid>`).
+pub const CALL_LOG: crate::domain::NodeKind =
+    crate::domain::NodeKind::call_log("OneUptimeCallLog", Provider::OneUptime);
+
 /// OneUptime's registration (`providers::REGISTERED`).
 pub struct Registration;
 pub const REGISTRATION: Registration = Registration;

@@ -130,7 +130,7 @@ impl TryFrom<VoiceLogWire> for VoiceLog {
                 .discarded_at
                 .ok_or_else(|| MappingError(format!("voice log {}: neither `type` nor `discarded_at`", w.id)))?;
             return Ok(VoiceLog::Discarded(Arc::new(discarded(
-                NodeKind::SignalWireVoiceLog,
+                super::VOICE_LOG,
                 w.id,
                 w.created_at,
                 discarded_at,
@@ -182,7 +182,7 @@ impl TryFrom<VideoLogWire> for VideoLog {
                 .discarded_at
                 .ok_or_else(|| MappingError(format!("video log {}: neither `type` nor `discarded_at`", w.id)))?;
             return Ok(VideoLog::Discarded(Arc::new(discarded(
-                NodeKind::SignalWireVideoLog,
+                super::VIDEO_LOG,
                 w.id,
                 w.created_at,
                 discarded_at,

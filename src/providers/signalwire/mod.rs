@@ -87,6 +87,13 @@ pub struct SignalWire {
     page_size: u32,
 }
 
+/// Global ids of voice logs (`SignalWireVoiceLog:<uuid>`).
+pub const VOICE_LOG: crate::domain::NodeKind =
+    crate::domain::NodeKind::call_log("SignalWireVoiceLog", Provider::SignalWire);
+/// Global ids of video logs (`SignalWireVideoLog:<uuid>`).
+pub const VIDEO_LOG: crate::domain::NodeKind =
+    crate::domain::NodeKind::call_log("SignalWireVideoLog", Provider::SignalWire);
+
 /// SignalWire's registration (`providers::REGISTERED`).
 pub struct Registration;
 pub const REGISTRATION: Registration = Registration;

@@ -107,6 +107,17 @@ pub struct Voximplant {
     clock: Clock,
 }
 
+/// Global ids of call sessions (`VoximplantCallSession:<id>@<unix start>`: GetCallHistory
+/// needs a date window).
+pub const CALL_SESSION: crate::domain::NodeKind =
+    crate::domain::NodeKind::call_log("VoximplantCallSession", Provider::Voximplant);
+/// Global ids of audit log entries (`VoximplantAuditLogEntry:<id>@<unix requested>`).
+pub const AUDIT_LOG_ENTRY: crate::domain::NodeKind =
+    crate::domain::NodeKind::other("VoximplantAuditLogEntry", Provider::Voximplant);
+/// Global ids of history reports (`VoximplantHistoryReport:<id>`).
+pub const HISTORY_REPORT: crate::domain::NodeKind =
+    crate::domain::NodeKind::other("VoximplantHistoryReport", Provider::Voximplant);
+
 /// Voximplant's registration (`providers::REGISTERED`).
 pub struct Registration;
 pub const REGISTRATION: Registration = Registration;

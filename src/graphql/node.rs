@@ -1,0 +1,58 @@
+//! Who resolves which global ids: each provider's GraphQL module registers a `NodeSource`
+//! for its node kinds in `SOURCES`, and `node`, `nodes` and `callLog` decode an id and ask
+//! its source, without naming a provider (issue 14).
+
+use async_graphql::{Context, ID};
+use futures::future::BoxFuture;
+
+use super::call_log::Node;
+use super::error::GatewayError;
+use crate::domain::{GlobalId, NodeKind};
+
+/// A provider's GraphQL side of `node(id)`.
+pub trait NodeSource: Sync {
+    /// The kinds it resolves.
+    fn kinds(&self) -> &'static [NodeKind];
+    /// The node `id` names (one of `kinds`), through the request's loaders and so the
+    /// cache; `None` when it does not exist.
+    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> BoxFuture<'a, Result<Option<Node>, GatewayError>>;
+}
+
+/// Every node source, one per provider GraphQL module that has nodes.
+const SOURCES: [&dyn NodeSource; 5] = [
+    &super::signalwire::NODES,
+    &super::oneuptime::NODES,
+    &super::voximplant::NODES,
+    &super::voximplant_audit::NODES,
+    &super::voximplant_reports::NODES,
+];
+
+/// Decodes a global id and finds who resolves it; an id of no known kind is
+/// `BAD_USER_INPUT`.
+pub fn decode(id: &ID) -> Result<(GlobalId, &'static dyn NodeSource), GatewayError> {
+    let source_of = |tag: &str| {
+        SOURCES.into_iter().find_map(|source| {
+            let kind = source.kinds().iter().find(|k| k.tag() == tag)?;
+            Some((*kind, source))
+        })
+    };
+    let id = GlobalId::decode(id, |tag| source_of(tag).map(|(kind, _)| kind))
+        .map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))?;
+    let (_, source) =
+        source_of(id.kind.tag()).ok_or_else(|| GatewayError::internal("a decoded id kind has no source"))?;
+    Ok((id, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_exactly_one_source() {
+        let mut tags: Vec<&str> = SOURCES.iter().flat_map(|s| s.kinds()).map(|k| k.tag()).collect();
+        let all = tags.len();
+        tags.sort_unstable();
+        tags.dedup();
+        assert_eq!(tags.len(), all, "a tag is claimed twice");
+    }
+}
