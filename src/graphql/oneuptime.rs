@@ -18,6 +18,30 @@ use crate::providers::oneuptime::model;
 use crate::providers::oneuptime::paging::Position;
 use crate::providers::oneuptime::{ListFilter, OneUptime};
 
+/// OneUptime's part of a request's scope: its service and loader.
+pub struct OneUptimeScope {
+    pub service: Arc<crate::providers::oneuptime::OneUptime>,
+    pub call_logs: async_graphql::dataloader::DataLoader<crate::providers::oneuptime::CallLogLoader>,
+}
+
+impl super::scope::ProviderScope for OneUptimeScope {
+    const PROVIDER: crate::domain::Provider = crate::domain::Provider::OneUptime;
+}
+
+/// Builds OneUptime's part of a request scope (`scope::PARTS`).
+pub fn request_part(
+    tenant: &crate::tenancy::Tenant,
+    budget: &Arc<crate::upstream::budget::CallBudget>,
+) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+    use crate::providers::oneuptime::{CallLogLoader, OneUptime};
+    let service = tenant.service::<OneUptime>()?;
+    let spawn = crate::upstream::budget::spawn_in_budget(budget.clone());
+    Some(Box::new(OneUptimeScope {
+        call_logs: async_graphql::dataloader::DataLoader::new(CallLogLoader(service.clone()), spawn),
+        service,
+    }))
+}
+
 /// A call OneUptime placed to notify someone (on-call alerts, incidents, ...).
 pub struct OneUptimeCallLog(pub Arc<model::CallLog>);
 
@@ -251,7 +275,7 @@ impl OneUptimeQuery {
     ) -> async_graphql::Result<OneUptimeConnection> {
         let (filter, canonical) = filter.unwrap_or_default().into_domain()?;
         let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", canonical, first, after.as_deref())?;
-        let service = scope(ctx)?.oneuptime()?.service.clone();
+        let service = scope(ctx)?.get::<OneUptimeScope>()?.service.clone();
         let window = service.call_logs(&filter, args.after.clone(), args.first).await?;
         Ok(args.connection_with(
             window.edges,
@@ -276,7 +300,7 @@ impl super::node::NodeSource for Nodes {
         id: crate::domain::GlobalId,
     ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, GatewayError>> {
         Box::pin(async move {
-            let loader = &super::scope::scope(ctx)?.oneuptime()?.call_logs;
+            let loader = &super::scope::scope(ctx)?.get::<OneUptimeScope>()?.call_logs;
             let log = super::lookup::load(loader, id.native_id, call_log).await?;
             Ok(log.map(super::call_log::Node::from))
         })

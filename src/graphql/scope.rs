@@ -1,91 +1,62 @@
-//! What one GraphQL request carries into resolvers: its tenant and its DataLoaders.
+//! What one GraphQL request carries into resolvers: its tenant and each configured
+//! provider's part (its service and DataLoaders).
 //!
-//! Loaders are created per request (ARCHITECTURE.md, "Caching and batching"): batching is per request, caching is
-//! the shared moka cache behind them.
+//! Loaders are created per request (ARCHITECTURE.md, "Caching and batching"): batching
+//! is per request, caching is the shared moka cache behind them. Each provider's GraphQL
+//! module defines its part and registers how to build it in `PARTS`; resolvers ask for
+//! a part by type, and shared code names no provider.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
 
 use super::error::GatewayError;
 use crate::domain::Provider;
-use crate::providers::oneuptime::{CallLogLoader, OneUptime};
-use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
-use crate::providers::voximplant::{AuditEntryLoader, CallSessionLoader, Voximplant};
 use crate::tenancy::Tenant;
-use crate::upstream::budget::{CallBudget, spawn_in_budget};
+use crate::upstream::budget::CallBudget;
 
-/// SignalWire's service and loaders for this request.
-pub struct SignalWireScope {
-    pub service: Arc<SignalWire>,
-    pub voice: DataLoader<VoiceLogLoader>,
-    pub video: DataLoader<VideoLogLoader>,
+/// A provider's part of the request scope.
+pub trait ProviderScope: Any + Send + Sync {
+    /// The provider it belongs to (named when it is not configured).
+    const PROVIDER: Provider;
 }
 
-/// OneUptime's service and loader for this request.
-pub struct OneUptimeScope {
-    pub service: Arc<OneUptime>,
-    pub call_logs: DataLoader<CallLogLoader>,
-}
+/// Builds a provider's part for a request of `tenant` (`None` when the tenant has not
+/// configured the provider); its loaders' batch tasks charge `budget`.
+type BuildPart = fn(&Tenant, &Arc<CallBudget>) -> Option<Box<dyn Any + Send + Sync>>;
 
-/// Voximplant's service and loader for this request.
-pub struct VoximplantScope {
-    pub service: Arc<Voximplant>,
-    pub sessions: DataLoader<CallSessionLoader>,
-    pub audit_entries: DataLoader<AuditEntryLoader>,
-}
+/// Every provider's part, one per provider GraphQL module.
+const PARTS: [BuildPart; 3] = [
+    super::signalwire::request_part,
+    super::oneuptime::request_part,
+    super::voximplant::request_part,
+];
 
 /// Per-request context.
 pub struct RequestScope {
     pub tenant: Arc<Tenant>,
-    signalwire: Option<SignalWireScope>,
-    oneuptime: Option<OneUptimeScope>,
-    voximplant: Option<VoximplantScope>,
+    parts: Vec<Box<dyn Any + Send + Sync>>,
 }
 
 impl RequestScope {
     /// The scope of one request of `tenant`; its loaders' batch tasks charge `budget`.
     pub fn new(tenant: Arc<Tenant>, budget: &Arc<CallBudget>) -> Self {
-        let spawn = || spawn_in_budget(budget.clone());
-        let signalwire = tenant.service::<SignalWire>().map(|service| SignalWireScope {
-            voice: DataLoader::new(VoiceLogLoader(service.clone()), spawn()),
-            video: DataLoader::new(VideoLogLoader(service.clone()), spawn()),
-            service,
-        });
-        let oneuptime = tenant.service::<OneUptime>().map(|service| OneUptimeScope {
-            call_logs: DataLoader::new(CallLogLoader(service.clone()), spawn()),
-            service,
-        });
-        let voximplant = tenant.service::<Voximplant>().map(|service| VoximplantScope {
-            sessions: DataLoader::new(CallSessionLoader(service.clone()), spawn()),
-            audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), spawn()),
-            service,
-        });
-        RequestScope {
-            tenant,
-            signalwire,
-            oneuptime,
-            voximplant,
-        }
+        let parts = PARTS.iter().filter_map(|build| build(&tenant, budget)).collect();
+        RequestScope { tenant, parts }
     }
 
-    pub fn signalwire(&self) -> Result<&SignalWireScope, GatewayError> {
-        self.signalwire
-            .as_ref()
-            .ok_or_else(|| GatewayError::not_configured(Provider::SignalWire))
+    /// The part of provider scope `S`; `PROVIDER_NOT_CONFIGURED` when the tenant has none.
+    pub fn get<S: ProviderScope>(&self) -> Result<&S, GatewayError> {
+        self.parts
+            .iter()
+            .find_map(|part| part.downcast_ref::<S>())
+            .ok_or_else(|| GatewayError::not_configured(S::PROVIDER))
     }
 
-    pub fn oneuptime(&self) -> Result<&OneUptimeScope, GatewayError> {
-        self.oneuptime
-            .as_ref()
-            .ok_or_else(|| GatewayError::not_configured(Provider::OneUptime))
-    }
-
-    pub fn voximplant(&self) -> Result<&VoximplantScope, GatewayError> {
-        self.voximplant
-            .as_ref()
-            .ok_or_else(|| GatewayError::not_configured(Provider::Voximplant))
+    /// Whether the tenant configured the provider of scope `S`.
+    pub fn has<S: ProviderScope>(&self) -> bool {
+        self.parts.iter().any(|part| part.is::<S>())
     }
 }
 

@@ -17,6 +17,33 @@ use crate::providers::signalwire::ListFilter;
 use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSession, VoiceCall, VoiceLog};
 use crate::providers::signalwire::paging::Position;
 
+/// SignalWire's part of a request's scope: its service and loaders.
+pub struct SignalWireScope {
+    pub service: Arc<crate::providers::signalwire::SignalWire>,
+    pub voice: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VoiceLogLoader>,
+    pub video: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VideoLogLoader>,
+}
+
+impl super::scope::ProviderScope for SignalWireScope {
+    const PROVIDER: crate::domain::Provider = crate::domain::Provider::SignalWire;
+}
+
+/// Builds SignalWire's part of a request scope (`scope::PARTS`).
+pub fn request_part(
+    tenant: &crate::tenancy::Tenant,
+    budget: &Arc<crate::upstream::budget::CallBudget>,
+) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+    use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
+    use async_graphql::dataloader::DataLoader;
+    let service = tenant.service::<SignalWire>()?;
+    let spawn = || crate::upstream::budget::spawn_in_budget(budget.clone());
+    Some(Box::new(SignalWireScope {
+        voice: DataLoader::new(VoiceLogLoader(service.clone()), spawn()),
+        video: DataLoader::new(VideoLogLoader(service.clone()), spawn()),
+        service,
+    }))
+}
+
 /// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
 pub struct SignalWireVoiceLog(pub Arc<VoiceCall>);
 
@@ -188,7 +215,7 @@ call_log_object! {
         /// The parent log, loaded through the request's DataLoader and the cache.
         async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CallLog>> {
             let Some(parent) = &self.0.parent_id else { return Ok(None) };
-            Ok(lookup::load(&scope(ctx)?.signalwire()?.voice, parent.clone(), voice_log).await?)
+            Ok(lookup::load(&scope(ctx)?.get::<SignalWireScope>()?.voice, parent.clone(), voice_log).await?)
         }
         /// What the charge is made of.
         async fn charge_details(&self) -> Vec<ChargeDetail> {
@@ -196,7 +223,7 @@ call_log_object! {
         }
         /// The log's events, oldest first (one upstream call per log, then cached).
         async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SignalWireVoiceLogEvent>> {
-            let events = scope(ctx)?.signalwire()?.service.voice_log_events(&self.0.core.native_id).await?;
+            let events = scope(ctx)?.get::<SignalWireScope>()?.service.voice_log_events(&self.0.core.native_id).await?;
             Ok(events.iter().cloned().map(SignalWireVoiceLogEvent).collect())
         }
     }
@@ -372,7 +399,7 @@ impl SignalWireQuery {
         let (filter, canonical) = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "signalWireVoiceLogs", canonical, first, after.as_deref())?;
         let window = scope(ctx)?
-            .signalwire()?
+            .get::<SignalWireScope>()?
             .service
             .voice_logs(&filter, args.after.clone(), args.first)
             .await?;
@@ -392,7 +419,7 @@ impl SignalWireQuery {
         let (filter, canonical) = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "signalWireVideoLogs", canonical, first, after.as_deref())?;
         let window = scope(ctx)?
-            .signalwire()?
+            .get::<SignalWireScope>()?
             .service
             .video_logs(&filter, args.after.clone(), args.first)
             .await?;
@@ -417,7 +444,7 @@ impl super::node::NodeSource for Nodes {
         id: crate::domain::GlobalId,
     ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
         Box::pin(async move {
-            let scope = super::scope::scope(ctx)?.signalwire()?;
+            let scope = super::scope::scope(ctx)?.get::<SignalWireScope>()?;
             let log = if id.kind == crate::providers::signalwire::VOICE_LOG {
                 super::lookup::load(&scope.voice, id.native_id, voice_log).await?
             } else {

@@ -39,6 +39,33 @@ fn money(m: &Option<crate::domain::Money>) -> Option<Money> {
 
 use crate::graphql::values::{numeric_id, opt_int32, parse_numeric_id};
 
+/// Voximplant's part of a request's scope: its service and loaders.
+pub struct VoximplantScope {
+    pub service: Arc<crate::providers::voximplant::Voximplant>,
+    pub sessions: async_graphql::dataloader::DataLoader<crate::providers::voximplant::CallSessionLoader>,
+    pub audit_entries: async_graphql::dataloader::DataLoader<crate::providers::voximplant::AuditEntryLoader>,
+}
+
+impl super::scope::ProviderScope for VoximplantScope {
+    const PROVIDER: crate::domain::Provider = crate::domain::Provider::Voximplant;
+}
+
+/// Builds Voximplant's part of a request scope (`scope::PARTS`).
+pub fn request_part(
+    tenant: &crate::tenancy::Tenant,
+    budget: &Arc<crate::upstream::budget::CallBudget>,
+) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+    use crate::providers::voximplant::{AuditEntryLoader, CallSessionLoader, Voximplant};
+    use async_graphql::dataloader::DataLoader;
+    let service = tenant.service::<Voximplant>()?;
+    let spawn = || crate::upstream::budget::spawn_in_budget(budget.clone());
+    Some(Box::new(VoximplantScope {
+        sessions: DataLoader::new(CallSessionLoader(service.clone()), spawn()),
+        audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), spawn()),
+        service,
+    }))
+}
+
 call_log_object! {
     /// A Voximplant JS session. The `CallLog` fields are derived: `from`/`to`/`direction`
     /// come from the first call (incoming: from = remote number, to = local number,
@@ -361,7 +388,7 @@ impl VoximplantQuery {
             first,
             after.as_deref(),
         )?;
-        let service = scope(ctx)?.voximplant()?.service.clone();
+        let service = scope(ctx)?.get::<VoximplantScope>()?.service.clone();
         let window = service.window_of(&filter, args.after.as_ref()).await;
         let page = service.sessions(&filter, args.after.clone(), args.first).await?;
         let total = SessionTotal {
@@ -387,7 +414,7 @@ impl super::node::NodeSource for Nodes {
         id: crate::domain::GlobalId,
     ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, GatewayError>> {
         Box::pin(async move {
-            let loader = &super::scope::scope(ctx)?.voximplant()?.sessions;
+            let loader = &super::scope::scope(ctx)?.get::<VoximplantScope>()?.sessions;
             let session = super::lookup::load(loader, id.native_id, call_session).await?;
             Ok(session.map(super::call_log::Node::from))
         })

@@ -147,7 +147,7 @@ impl VoximplantAuditQuery {
     ) -> async_graphql::Result<AuditConnection> {
         let filter = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "voximplantAuditLog", canonical(&filter), first, after.as_deref())?;
-        let service = scope(ctx)?.voximplant()?.service.clone();
+        let service = scope(ctx)?.get::<super::voximplant::VoximplantScope>()?.service.clone();
         let window = service.audit_window_of(&filter, args.after.as_ref()).await;
         let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
         let total = AuditTotal {
@@ -173,7 +173,9 @@ impl super::node::NodeSource for Nodes {
         id: crate::domain::GlobalId,
     ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
         Box::pin(async move {
-            let loader = &super::scope::scope(ctx)?.voximplant()?.audit_entries;
+            let loader = &super::scope::scope(ctx)?
+                .get::<super::voximplant::VoximplantScope>()?
+                .audit_entries;
             super::lookup::load(loader, id.native_id, |e| {
                 super::call_log::Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
             })

@@ -175,7 +175,11 @@ impl VoximplantHistoryReport {
             return Ok(None);
         }
         let args = self.page_args(ctx, "audit", "voximplantReportEntries", first, after.as_deref())?;
-        let rows = scope(ctx)?.voximplant()?.service.audit_report_rows(self.0.id).await?;
+        let rows = scope(ctx)?
+            .get::<super::voximplant::VoximplantScope>()?
+            .service
+            .audit_report_rows(self.0.id)
+            .await?;
         let (range, has_next) = self.rows(&args, rows.0.len());
         let items = range.map(|i| (RowIndex(i), rows.0[i].clone()));
         Ok(Some(args.connection_with(
@@ -201,7 +205,7 @@ impl VoximplantHistoryReport {
             return Ok(None);
         }
         let args = self.page_args(ctx, "calls", "voximplantReportCallSessions", first, after.as_deref())?;
-        let voximplant = scope(ctx)?.voximplant()?;
+        let voximplant = scope(ctx)?.get::<super::voximplant::VoximplantScope>()?;
         let rows = voximplant.service.call_report_sessions(self.0.id).await?;
         let (range, has_next) = self.rows(&args, rows.0.len());
         let keys: Vec<String> = rows.0[range.clone()]
@@ -249,7 +253,7 @@ impl Mutation {
         ctx: &Context<'_>,
         filter: Option<VoximplantAuditLogFilter>,
     ) -> async_graphql::Result<VoximplantHistoryReport> {
-        let service = &scope(ctx)?.voximplant()?.service;
+        let service = &scope(ctx)?.get::<super::voximplant::VoximplantScope>()?.service;
         let id = service
             .request_audit_report(&filter.unwrap_or_default().into_domain())
             .await?;
@@ -268,7 +272,7 @@ impl Mutation {
         filter: Option<VoximplantCallSessionFilter>,
     ) -> async_graphql::Result<VoximplantHistoryReport> {
         let filter = filter.unwrap_or_default().into_domain()?;
-        let service = &scope(ctx)?.voximplant()?.service;
+        let service = &scope(ctx)?.get::<super::voximplant::VoximplantScope>()?.service;
         let id = service.request_call_history_report(&filter).await?;
         let report = service.report(id).await?;
         Ok(VoximplantHistoryReport(
@@ -295,7 +299,7 @@ impl super::node::NodeSource for Nodes {
                 return Ok(None);
             };
             let report = super::scope::scope(ctx)?
-                .voximplant()?
+                .get::<super::voximplant::VoximplantScope>()?
                 .service
                 .report(report_id)
                 .await?;

@@ -11,7 +11,9 @@ use serde_json::Value;
 use super::filter::Plan;
 use super::streams::{Stream, decode};
 use crate::graphql::error::GatewayError;
+use crate::graphql::oneuptime::OneUptimeScope;
 use crate::graphql::scope::RequestScope;
+use crate::graphql::voximplant::VoximplantScope;
 use crate::providers::voximplant::paging::Position as VoximplantPosition;
 
 /// What `totalCount` needs, kept until (and unless) it is selected.
@@ -57,9 +59,13 @@ impl Countable {
     async fn count(&self, scope: &RequestScope, stream: Stream, position: &Option<Value>) -> Result<u64, GatewayError> {
         match stream {
             Stream::OneUptime if self.plan.oneuptime_empty() => Ok(0),
-            Stream::OneUptime => Ok(scope.oneuptime()?.service.count(&self.plan.oneuptime()).await?),
+            Stream::OneUptime => Ok(scope
+                .get::<OneUptimeScope>()?
+                .service
+                .count(&self.plan.oneuptime())
+                .await?),
             Stream::Voximplant => {
-                let service = &scope.voximplant()?.service;
+                let service = &scope.get::<VoximplantScope>()?.service;
                 let filter = self.plan.voximplant();
                 let cursor = decode::<VoximplantPosition>(position)?;
                 let window = service.window_of(&filter, cursor.as_ref()).await;

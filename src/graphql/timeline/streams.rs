@@ -11,8 +11,10 @@ use super::filter::{Plan, PostFilter};
 use crate::domain::{self, CallLogCore};
 use crate::graphql::call_log::CallLog;
 use crate::graphql::error::GatewayError;
+use crate::graphql::oneuptime::{self, OneUptimeScope};
 use crate::graphql::scope::RequestScope;
-use crate::graphql::{oneuptime, signalwire, voximplant};
+use crate::graphql::signalwire::{self, SignalWireScope};
+use crate::graphql::voximplant::{self, VoximplantScope};
 use crate::providers::signalwire as sw;
 use crate::timeline::{StreamBatch, StreamItem};
 
@@ -43,9 +45,9 @@ impl Stream {
 
     pub(super) fn configured(self, scope: &RequestScope) -> bool {
         match self.provider() {
-            domain::Provider::SignalWire => scope.signalwire().is_ok(),
-            domain::Provider::OneUptime => scope.oneuptime().is_ok(),
-            domain::Provider::Voximplant => scope.voximplant().is_ok(),
+            domain::Provider::SignalWire => scope.has::<SignalWireScope>(),
+            domain::Provider::OneUptime => scope.has::<OneUptimeScope>(),
+            domain::Provider::Voximplant => scope.has::<VoximplantScope>(),
         }
     }
 }
@@ -112,7 +114,7 @@ async fn window(
     Ok(match stream {
         Stream::SignalWireVoice | Stream::SignalWireVideo => {
             let filter = plan.signalwire();
-            let service = &scope.signalwire()?.service;
+            let service = &scope.get::<SignalWireScope>()?.service;
             let after = decode::<sw::paging::Position>(position)?;
             if stream == Stream::SignalWireVoice {
                 let w = service.voice_logs(&filter, after, n).await?;
@@ -125,7 +127,7 @@ async fn window(
         Stream::OneUptime => {
             let filter = plan.oneuptime();
             let w = scope
-                .oneuptime()?
+                .get::<OneUptimeScope>()?
                 .service
                 .call_logs(&filter, decode(position)?, n)
                 .await?;
@@ -134,7 +136,7 @@ async fn window(
         Stream::Voximplant => {
             let filter = plan.voximplant();
             let w = scope
-                .voximplant()?
+                .get::<VoximplantScope>()?
                 .service
                 .sessions(&filter, decode(position)?, n)
                 .await?;
