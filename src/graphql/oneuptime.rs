@@ -306,3 +306,79 @@ impl super::node::NodeSource for Nodes {
         })
     }
 }
+
+/// OneUptime's call logs in the `callLogs` timeline: dates and statuses are applied
+/// upstream, and it counts with one `/count` call.
+pub struct TimelineCollection;
+pub const STREAM: TimelineCollection = TimelineCollection;
+
+impl TimelineCollection {
+    /// OneUptime's raw statuses for the normalized ones asked (None: no status filter
+    /// upstream, because none was asked or `UNKNOWN` was, which only the gateway checks).
+    fn statuses(plan: &super::timeline::Plan) -> Option<Vec<String>> {
+        let asked = plan.post.statuses.as_deref()?;
+        crate::providers::oneuptime::raw_statuses(|s| asked.contains(&s.into()))
+    }
+
+    fn filter(plan: &super::timeline::Plan) -> crate::providers::oneuptime::ListFilter {
+        crate::providers::oneuptime::ListFilter {
+            created_after: plan.created_after,
+            created_before: plan.created_before,
+            statuses: Self::statuses(plan).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+}
+
+impl super::timeline::TimelineStream for TimelineCollection {
+    fn name(&self) -> &'static str {
+        "OneUptime"
+    }
+    fn provider(&self) -> crate::domain::Provider {
+        crate::domain::Provider::OneUptime
+    }
+    fn configured(&self, scope: &super::scope::RequestScope) -> bool {
+        scope.has::<OneUptimeScope>()
+    }
+    fn window<'a>(
+        &'a self,
+        scope: &'a super::scope::RequestScope,
+        plan: &'a super::timeline::Plan,
+        position: &'a Option<serde_json::Value>,
+        n: usize,
+    ) -> futures::future::BoxFuture<'a, Result<super::timeline::Rendered, GatewayError>> {
+        use super::timeline::{decode_position, render};
+        Box::pin(async move {
+            let service = &scope.get::<OneUptimeScope>()?.service;
+            let w = service
+                .call_logs(&Self::filter(plan), decode_position(position)?, n)
+                .await?;
+            Ok(render(w.edges, w.has_next, &plan.post, |l| &l.core, call_log))
+        })
+    }
+    /// No OneUptime status can match the normalized statuses asked.
+    fn excluded(&self, plan: &super::timeline::Plan) -> bool {
+        Self::statuses(plan).is_some_and(|s| s.is_empty())
+    }
+    /// Exact when OneUptime applies the whole filter upstream.
+    fn can_count(&self, plan: &super::timeline::Plan) -> bool {
+        plan.post.only_statuses() && (plan.post.statuses.is_none() || Self::statuses(plan).is_some())
+    }
+    fn count<'a>(
+        &'a self,
+        scope: &'a super::scope::RequestScope,
+        plan: &'a super::timeline::Plan,
+        _position: &'a Option<serde_json::Value>,
+    ) -> futures::future::BoxFuture<'a, Result<u64, GatewayError>> {
+        Box::pin(async move {
+            if self.excluded(plan) {
+                return Ok(0);
+            }
+            Ok(scope
+                .get::<OneUptimeScope>()?
+                .service
+                .count(&Self::filter(plan))
+                .await?)
+        })
+    }
+}

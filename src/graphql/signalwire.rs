@@ -454,3 +454,58 @@ impl super::node::NodeSource for Nodes {
         })
     }
 }
+
+/// A SignalWire collection in the `callLogs` timeline (deleted logs excluded).
+pub struct TimelineCollection {
+    name: &'static str,
+    video: bool,
+}
+
+/// Voice logs in the timeline.
+pub const VOICE_STREAM: TimelineCollection = TimelineCollection {
+    name: "SignalWireVoice",
+    video: false,
+};
+/// Video logs in the timeline.
+pub const VIDEO_STREAM: TimelineCollection = TimelineCollection {
+    name: "SignalWireVideo",
+    video: true,
+};
+
+impl super::timeline::TimelineStream for TimelineCollection {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn provider(&self) -> crate::domain::Provider {
+        crate::domain::Provider::SignalWire
+    }
+    fn configured(&self, scope: &super::scope::RequestScope) -> bool {
+        scope.has::<SignalWireScope>()
+    }
+    fn window<'a>(
+        &'a self,
+        scope: &'a super::scope::RequestScope,
+        plan: &'a super::timeline::Plan,
+        position: &'a Option<serde_json::Value>,
+        n: usize,
+    ) -> futures::future::BoxFuture<'a, Result<super::timeline::Rendered, super::error::GatewayError>> {
+        use super::timeline::{decode_position, render};
+        Box::pin(async move {
+            let filter = crate::providers::signalwire::ListFilter {
+                created_after: plan.created_after,
+                created_before: plan.created_before,
+                created_on: None,
+                include_deleted: false,
+            };
+            let service = &scope.get::<SignalWireScope>()?.service;
+            let after = decode_position(position)?;
+            Ok(if self.video {
+                let w = service.video_logs(&filter, after, n).await?;
+                render(w.edges, w.has_next, &plan.post, |l| l.core(), video_log)
+            } else {
+                let w = service.voice_logs(&filter, after, n).await?;
+                render(w.edges, w.has_next, &plan.post, |l| l.core(), voice_log)
+            })
+        })
+    }
+}

@@ -420,3 +420,64 @@ impl super::node::NodeSource for Nodes {
         })
     }
 }
+
+/// Voximplant's call sessions in the `callLogs` timeline (within its look-back window
+/// unless `createdAfter` is given); it counts with one `with_total_count` call.
+pub struct TimelineCollection;
+pub const STREAM: TimelineCollection = TimelineCollection;
+
+impl TimelineCollection {
+    fn filter(plan: &super::timeline::Plan) -> crate::providers::voximplant::SessionFilter {
+        crate::providers::voximplant::SessionFilter {
+            created_after: plan.created_after,
+            created_before: plan.created_before,
+            ..Default::default()
+        }
+    }
+}
+
+impl super::timeline::TimelineStream for TimelineCollection {
+    fn name(&self) -> &'static str {
+        "Voximplant"
+    }
+    fn provider(&self) -> crate::domain::Provider {
+        crate::domain::Provider::Voximplant
+    }
+    fn configured(&self, scope: &super::scope::RequestScope) -> bool {
+        scope.has::<VoximplantScope>()
+    }
+    fn window<'a>(
+        &'a self,
+        scope: &'a super::scope::RequestScope,
+        plan: &'a super::timeline::Plan,
+        position: &'a Option<serde_json::Value>,
+        n: usize,
+    ) -> futures::future::BoxFuture<'a, Result<super::timeline::Rendered, GatewayError>> {
+        use super::timeline::{decode_position, render};
+        Box::pin(async move {
+            let service = &scope.get::<VoximplantScope>()?.service;
+            let w = service
+                .sessions(&Self::filter(plan), decode_position(position)?, n)
+                .await?;
+            Ok(render(w.edges, w.has_next, &plan.post, |s| &s.core, call_session))
+        })
+    }
+    /// Exact when nothing is left for the gateway to check.
+    fn can_count(&self, plan: &super::timeline::Plan) -> bool {
+        plan.post.is_empty()
+    }
+    fn count<'a>(
+        &'a self,
+        scope: &'a super::scope::RequestScope,
+        plan: &'a super::timeline::Plan,
+        position: &'a Option<serde_json::Value>,
+    ) -> futures::future::BoxFuture<'a, Result<u64, GatewayError>> {
+        Box::pin(async move {
+            let service = &scope.get::<VoximplantScope>()?.service;
+            let filter = Self::filter(plan);
+            let cursor = super::timeline::decode_position::<crate::providers::voximplant::paging::Position>(position)?;
+            let window = service.window_of(&filter, cursor.as_ref()).await;
+            Ok(service.count(&filter, window).await?)
+        })
+    }
+}

@@ -1,20 +1,18 @@
 //! `totalCount` of the timeline: the sum of the provider counts, when every included
 //! stream can count cheaply under the filter, else null.
 //!
-//! OneUptime counts with one `/count` call (statuses applied upstream) and Voximplant with
-//! one `with_total_count` GetCallHistory call in the stream's date window; SignalWire has
-//! no count, and a filter applied in the gateway makes a provider count inexact.
+//! Each stream says whether it can count under the filter (`TimelineStream::can_count`):
+//! e.g. OneUptime with one `/count` call, Voximplant with one `with_total_count` call in
+//! the stream's date window; SignalWire cannot, and a filter applied in the gateway makes
+//! a provider's count inexact.
 
 use futures::future::try_join_all;
 use serde_json::Value;
 
 use super::filter::Plan;
-use super::streams::{Stream, decode};
+use super::streams::Stream;
 use crate::graphql::error::GatewayError;
-use crate::graphql::oneuptime::OneUptimeScope;
 use crate::graphql::scope::RequestScope;
-use crate::graphql::voximplant::VoximplantScope;
-use crate::providers::voximplant::paging::Position as VoximplantPosition;
 
 /// What `totalCount` needs, kept until (and unless) it is selected.
 pub(super) struct Countable {
@@ -26,11 +24,7 @@ pub(super) struct Countable {
 impl Countable {
     /// None when some included stream cannot count exactly under `plan`.
     pub(super) fn new(plan: &Plan, streams: Vec<(Stream, Option<Value>)>) -> Option<Self> {
-        let countable = streams.iter().all(|(stream, _)| match stream {
-            Stream::SignalWireVoice | Stream::SignalWireVideo => false,
-            Stream::OneUptime => plan.oneuptime_exact(),
-            Stream::Voximplant => plan.post.is_empty(),
-        });
+        let countable = streams.iter().all(|(stream, _)| stream.can_count(plan));
         countable.then(|| Countable {
             plan: plan.clone(),
             streams,
@@ -50,30 +44,9 @@ impl Countable {
         let counts = try_join_all(
             self.streams
                 .iter()
-                .map(|(stream, position)| self.count(scope, *stream, position)),
+                .map(|(stream, position)| stream.count(scope, &self.plan, position)),
         )
         .await?;
         Ok(counts.into_iter().sum())
-    }
-
-    async fn count(&self, scope: &RequestScope, stream: Stream, position: &Option<Value>) -> Result<u64, GatewayError> {
-        match stream {
-            Stream::OneUptime if self.plan.oneuptime_empty() => Ok(0),
-            Stream::OneUptime => Ok(scope
-                .get::<OneUptimeScope>()?
-                .service
-                .count(&self.plan.oneuptime())
-                .await?),
-            Stream::Voximplant => {
-                let service = &scope.get::<VoximplantScope>()?.service;
-                let filter = self.plan.voximplant();
-                let cursor = decode::<VoximplantPosition>(position)?;
-                let window = service.window_of(&filter, cursor.as_ref()).await;
-                Ok(service.count(&filter, window).await?)
-            }
-            Stream::SignalWireVoice | Stream::SignalWireVideo => {
-                Err(GatewayError::internal("SignalWire streams are never counted"))
-            }
-        }
     }
 }

@@ -6,7 +6,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::CallLogCore;
 use crate::graphql::values::{CallDirection, CallStatus, Provider};
-use crate::providers::{oneuptime as ou, signalwire as sw, voximplant as vx};
 
 /// Filter of `callLogs`.
 #[derive(InputObject, Default)]
@@ -27,25 +26,26 @@ pub struct CallLogFilter {
     pub number: Option<String>,
 }
 
-/// What the gateway checks itself.
+/// What the gateway checks itself (a stream whose provider applies part of it upstream,
+/// such as OneUptime's statuses, passes only matching items anyway).
 #[derive(Debug, Clone, Default)]
-pub(super) struct PostFilter {
+pub(crate) struct PostFilter {
     directions: Option<Vec<CallDirection>>,
-    statuses: Option<Vec<CallStatus>>,
+    pub(crate) statuses: Option<Vec<CallStatus>>,
     number: Option<String>,
 }
 
 impl PostFilter {
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.directions.is_none() && self.statuses.is_none() && self.number.is_none()
     }
 
-    /// Whether only statuses are checked here (OneUptime applies those upstream).
-    pub(super) fn only_statuses(&self) -> bool {
+    /// Whether only statuses are checked here (a provider may apply those upstream).
+    pub(crate) fn only_statuses(&self) -> bool {
         self.directions.is_none() && self.number.is_none()
     }
 
-    pub(super) fn matches(&self, core: &CallLogCore) -> bool {
+    pub(crate) fn matches(&self, core: &CallLogCore) -> bool {
         self.directions
             .as_ref()
             .is_none_or(|d| d.contains(&core.direction.into()))
@@ -57,16 +57,15 @@ impl PostFilter {
     }
 }
 
+/// The `callLogs` filter as streams read it: the dates every provider applies upstream,
+/// and what the gateway checks (`post`), within a scan bound per page.
 #[derive(Debug, Clone)]
-pub(super) struct Plan {
+pub(crate) struct Plan {
     /// Items one stream may scan per page for `post`.
-    pub(super) scan_bound: usize,
-    pub(super) created_after: Option<DateTime<Utc>>,
-    pub(super) created_before: Option<DateTime<Utc>>,
-    pub(super) post: PostFilter,
-    /// OneUptime's raw statuses for the normalized ones asked (None = no status filter
-    /// upstream: none asked, or `UNKNOWN` asked, which only the gateway can check).
-    pub(super) oneuptime_statuses: Option<Vec<String>>,
+    pub(crate) scan_bound: usize,
+    pub(crate) created_after: Option<DateTime<Utc>>,
+    pub(crate) created_before: Option<DateTime<Utc>>,
+    pub(crate) post: PostFilter,
 }
 
 impl CallLogFilter {
@@ -85,52 +84,12 @@ impl CallLogFilter {
 }
 
 impl Plan {
-    pub(super) fn signalwire(&self) -> sw::ListFilter {
-        sw::ListFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
-            created_on: None,
-            include_deleted: false,
-        }
-    }
-
-    pub(super) fn oneuptime(&self) -> ou::ListFilter {
-        ou::ListFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
-            statuses: self.oneuptime_statuses.clone().unwrap_or_default(),
-            ..ou::ListFilter::default()
-        }
-    }
-
-    /// Whether OneUptime applies the whole filter upstream (so its count is exact).
-    pub(super) fn oneuptime_exact(&self) -> bool {
-        self.post.only_statuses() && (self.post.statuses.is_none() || self.oneuptime_statuses.is_some())
-    }
-
-    /// No OneUptime status can match the normalized statuses asked.
-    pub(super) fn oneuptime_empty(&self) -> bool {
-        self.oneuptime_statuses.as_ref().is_some_and(Vec::is_empty)
-    }
-
-    pub(super) fn voximplant(&self) -> vx::SessionFilter {
-        vx::SessionFilter {
-            created_after: self.created_after,
-            created_before: self.created_before,
-            ..vx::SessionFilter::default()
-        }
-    }
-
-    /// Splits `filter`: dates (and OneUptime's statuses) go upstream, the rest to `post`.
+    /// Splits `filter`: dates go upstream, the rest to `post`.
     pub(super) fn new(filter: CallLogFilter, scan_bound: usize) -> Self {
         Plan {
             scan_bound,
             created_after: filter.created_after.map(|t| t.0),
             created_before: filter.created_before.map(|t| t.0),
-            oneuptime_statuses: filter
-                .statuses
-                .as_deref()
-                .and_then(|asked| ou::raw_statuses(|s| asked.contains(&s.into()))),
             post: PostFilter {
                 directions: filter.directions,
                 statuses: filter.statuses,

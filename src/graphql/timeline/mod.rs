@@ -25,12 +25,13 @@ use super::error::GatewayError;
 use super::scope::{RequestScope, scope};
 use crate::timeline::{StreamBatch, merge};
 use count::Countable;
-use filter::Plan;
 use page::{PageParts, TimelineConnection};
 use position::TimelinePosition;
 use streams::{Batch, Stream, read};
 
 pub use filter::CallLogFilter;
+pub(crate) use filter::Plan;
+pub(crate) use streams::{Rendered, TimelineStream, decode as decode_position, render};
 
 /// The timeline's root field (merged into `Query`).
 #[derive(Default)]
@@ -118,10 +119,9 @@ async fn timeline(
 /// the tenant has not configured is `PROVIDER_NOT_CONFIGURED`.
 fn wanted_streams(scope: &RequestScope, filter: &CallLogFilter) -> Result<Vec<Stream>, GatewayError> {
     let Some(providers) = &filter.providers else {
-        return Ok(Stream::ALL.into_iter().filter(|s| s.configured(scope)).collect());
+        return Ok(Stream::all().filter(|s| s.configured(scope)).collect());
     };
-    let wanted: Vec<Stream> = Stream::ALL
-        .into_iter()
+    let wanted: Vec<Stream> = Stream::all()
         .filter(|s| providers.contains(&s.provider().into()))
         .collect();
     match wanted.iter().find(|s| !s.configured(scope)) {

@@ -1,8 +1,10 @@
-//! The timeline's streams: one per provider collection, each read through that
-//! provider's own cursor machinery (and so its cache), with the gateway-side filter
-//! applied under a bounded scan.
+//! The timeline's streams: one per provider collection, registered by each provider's
+//! GraphQL module (`TimelineStream`, `STREAMS`) and read through that provider's own
+//! cursor machinery (and so its cache), with the gateway-side filter applied under a
+//! bounded scan.
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,48 +13,112 @@ use super::filter::{Plan, PostFilter};
 use crate::domain::{self, CallLogCore};
 use crate::graphql::call_log::CallLog;
 use crate::graphql::error::GatewayError;
-use crate::graphql::oneuptime::{self, OneUptimeScope};
 use crate::graphql::scope::RequestScope;
-use crate::graphql::signalwire::{self, SignalWireScope};
-use crate::graphql::voximplant::{self, VoximplantScope};
-use crate::providers::signalwire as sw;
 use crate::timeline::{StreamBatch, StreamItem};
 
-/// The streams of the timeline, in a fixed order (also the cursor's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) enum Stream {
-    SignalWireVoice,
-    SignalWireVideo,
-    OneUptime,
-    Voximplant,
+/// A provider collection the timeline reads: each provider's GraphQL module implements
+/// it and registers it in `STREAMS`; the engine names no provider.
+pub(crate) trait TimelineStream: Sync {
+    /// The stream's name in cursors (stable across releases).
+    fn name(&self) -> &'static str;
+    fn provider(&self) -> domain::Provider;
+    /// Whether the request's tenant has the provider configured.
+    fn configured(&self, scope: &RequestScope) -> bool;
+    /// Up to `n` items from `position`, scanned against `plan.post`, and whether more
+    /// follow. The stream applies upstream what its provider can of `plan`.
+    fn window<'a>(
+        &'a self,
+        scope: &'a RequestScope,
+        plan: &'a Plan,
+        position: &'a Option<Value>,
+        n: usize,
+    ) -> BoxFuture<'a, Result<Rendered, GatewayError>>;
+    /// True when no item of the stream can match `plan` (nothing is read).
+    fn excluded(&self, _plan: &Plan) -> bool {
+        false
+    }
+    /// Whether the stream can count its items under `plan` exactly and cheaply.
+    fn can_count(&self, _plan: &Plan) -> bool {
+        false
+    }
+    /// Its count under `plan` from `position` (asked only when `can_count`).
+    fn count<'a>(
+        &'a self,
+        _scope: &'a RequestScope,
+        _plan: &'a Plan,
+        _position: &'a Option<Value>,
+    ) -> BoxFuture<'a, Result<u64, GatewayError>> {
+        Box::pin(async { Err(GatewayError::internal("this timeline stream cannot count")) })
+    }
 }
 
+/// Every stream, in a fixed order (the merge's tie order and the cursor's).
+const STREAMS: [&dyn TimelineStream; 4] = [
+    &crate::graphql::signalwire::VOICE_STREAM,
+    &crate::graphql::signalwire::VIDEO_STREAM,
+    &crate::graphql::oneuptime::STREAM,
+    &crate::graphql::voximplant::STREAM,
+];
+
+/// A registered stream; in cursors, its name.
+#[derive(Clone, Copy)]
+pub(super) struct Stream(&'static dyn TimelineStream);
+
 impl Stream {
-    pub(super) const ALL: [Stream; 4] = [
-        Stream::SignalWireVoice,
-        Stream::SignalWireVideo,
-        Stream::OneUptime,
-        Stream::Voximplant,
-    ];
+    pub(super) fn all() -> impl Iterator<Item = Stream> {
+        STREAMS.into_iter().map(Stream)
+    }
 
     pub(super) fn provider(self) -> domain::Provider {
-        match self {
-            Stream::SignalWireVoice | Stream::SignalWireVideo => domain::Provider::SignalWire,
-            Stream::OneUptime => domain::Provider::OneUptime,
-            Stream::Voximplant => domain::Provider::Voximplant,
-        }
+        self.0.provider()
     }
 
     pub(super) fn configured(self, scope: &RequestScope) -> bool {
-        match self.provider() {
-            domain::Provider::SignalWire => scope.has::<SignalWireScope>(),
-            domain::Provider::OneUptime => scope.has::<OneUptimeScope>(),
-            domain::Provider::Voximplant => scope.has::<VoximplantScope>(),
-        }
+        self.0.configured(scope)
+    }
+
+    pub(super) fn can_count(self, plan: &Plan) -> bool {
+        self.0.can_count(plan)
+    }
+
+    pub(super) async fn count(
+        self,
+        scope: &RequestScope,
+        plan: &Plan,
+        position: &Option<Value>,
+    ) -> Result<u64, GatewayError> {
+        self.0.count(scope, plan, position).await
     }
 }
 
-pub(super) fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl PartialEq for Stream {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name() == other.0.name()
+    }
+}
+
+impl Serialize for Stream {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Stream {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Stream::all()
+            .find(|s| s.0.name() == name)
+            .ok_or_else(|| serde::de::Error::custom("unknown timeline stream"))
+    }
+}
+
+pub(crate) fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
     position
         .clone()
         .map(serde_json::from_value)
@@ -68,18 +134,18 @@ pub(super) type Batch = StreamBatch<CallLog, Value>;
 
 /// One scanned item: its stream position, its creation time, and its merge key and view
 /// when it passes the gateway-side filter.
-struct Scanned {
+pub(crate) struct Scanned {
     position: Value,
     created_at: DateTime<Utc>,
     matched: Option<(String, CallLog)>,
 }
 
 /// One provider window, scanned, and whether more follow.
-type Rendered = (Vec<Scanned>, bool);
+pub(crate) type Rendered = (Vec<Scanned>, bool);
 
 /// Scans one provider window's `(position, log)` edges against the gateway-side filter;
 /// only items that pass are rendered (and nothing of a log is copied to check it).
-fn render<P: Serialize, L>(
+pub(crate) fn render<P: Serialize, L>(
     edges: Vec<(P, L)>,
     has_next: bool,
     post: &PostFilter,
@@ -104,47 +170,6 @@ fn render<P: Serialize, L>(
     (items, has_next)
 }
 
-async fn window(
-    scope: &RequestScope,
-    stream: Stream,
-    plan: &Plan,
-    position: &Option<Value>,
-    n: usize,
-) -> Result<Rendered, GatewayError> {
-    Ok(match stream {
-        Stream::SignalWireVoice | Stream::SignalWireVideo => {
-            let filter = plan.signalwire();
-            let service = &scope.get::<SignalWireScope>()?.service;
-            let after = decode::<sw::paging::Position>(position)?;
-            if stream == Stream::SignalWireVoice {
-                let w = service.voice_logs(&filter, after, n).await?;
-                render(w.edges, w.has_next, &plan.post, |l| l.core(), signalwire::voice_log)
-            } else {
-                let w = service.video_logs(&filter, after, n).await?;
-                render(w.edges, w.has_next, &plan.post, |l| l.core(), signalwire::video_log)
-            }
-        }
-        Stream::OneUptime => {
-            let filter = plan.oneuptime();
-            let w = scope
-                .get::<OneUptimeScope>()?
-                .service
-                .call_logs(&filter, decode(position)?, n)
-                .await?;
-            render(w.edges, w.has_next, &plan.post, |l| &l.core, oneuptime::call_log)
-        }
-        Stream::Voximplant => {
-            let filter = plan.voximplant();
-            let w = scope
-                .get::<VoximplantScope>()?
-                .service
-                .sessions(&filter, decode(position)?, n)
-                .await?;
-            render(w.edges, w.has_next, &plan.post, |s| &s.core, voximplant::call_session)
-        }
-    })
-}
-
 /// Reads up to `n` matching items of one stream from `position`, scanning at most
 /// `plan.scan_bound` items when the gateway filters.
 pub(super) async fn read(
@@ -154,7 +179,7 @@ pub(super) async fn read(
     mut position: Option<Value>,
     n: usize,
 ) -> Result<Batch, GatewayError> {
-    if plan.oneuptime_empty() && stream == Stream::OneUptime {
+    if stream.0.excluded(plan) {
         return Ok(StreamBatch {
             items: Vec::new(),
             has_more: false,
@@ -171,7 +196,7 @@ pub(super) async fn read(
         } else {
             n.min(plan.scan_bound - scanned)
         };
-        let (window, has_more) = window(scope, stream, plan, &position, take).await?;
+        let (window, has_more) = stream.0.window(scope, plan, &position, take).await?;
         let mut oldest = None;
         let last = window.len();
         for (i, seen) in window.into_iter().enumerate() {
