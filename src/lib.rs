@@ -5,7 +5,8 @@
 //!   (in-flight cap, deadline, panics), document limits, persisted queries.
 //! - `auth`: who is calling (gateway API key or OIDC JWT), resolved to a tenant.
 //! - `graphql`: the schema, resolvers (one or two lines each), ids, cursors, error codes.
-//! - `providers`: one module per provider: client, private wire types, mapping, paging.
+//! - `providers`: one module per provider: config section, client, private wire types,
+//!   mapping, paging, loaders; `providers::registry` is what shared code knows of them.
 //! - `upstream`: the shared HTTP client, retries, error classification, the per-request
 //!   upstream-call budget.
 //! - `cache`: the tenant-scoped moka cache.
@@ -13,6 +14,8 @@
 //! - `emulator`: fake providers for demo mode, tests and benchmarks (cargo feature
 //!   `emulator`, on by default); `demo` starts it when no credentials are configured.
 //! - `app`, `config`, `telemetry`: wiring.
+//!
+//! ARCHITECTURE.md explains the layers, a request's path and the provider contract.
 
 pub mod app;
 pub mod auth;
