@@ -1,4 +1,4 @@
-//! Benchmark: a cached by-id query (DESIGN.md §8), measured on a gateway process of its
+//! Benchmark: a cached by-id query (ARCHITECTURE.md, README "Performance"), measured on a gateway process of its
 //! own so its CPU time is not mixed with the load generator's.
 //!
 //! `cargo run --release --example byid_bench [requests] [concurrency]`
@@ -114,7 +114,7 @@ async fn main() {
     let http = reqwest::Client::new();
     let idle_rss = support::rss_kib(pid);
 
-    // One finished call's voice log (cached for long, as DESIGN.md §4 says), read straight
+    // One finished call's voice log (cached for long: final records are), read straight
     // from the emulator so the gateway's cache starts cold.
     let direct_url = format!("{emulator}api/voice/logs");
     let list: Value = http

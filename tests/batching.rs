@@ -1,5 +1,5 @@
 //! Per-request DataLoaders and the tenant-scoped cache, proven by counting upstream
-//! requests at the emulator (DESIGN.md §4).
+//! requests at the emulator (ARCHITECTURE.md, "Caching and batching").
 
 mod common;
 

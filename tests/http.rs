@@ -1,4 +1,4 @@
-//! HTTP hygiene of `/graphql` (DESIGN.md §5b), the side routes, and graceful shutdown.
+//! HTTP hygiene of `/graphql`, the side routes, and graceful shutdown.
 
 mod common;
 

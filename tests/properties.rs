@@ -1,6 +1,6 @@
 //! Property tests (issue 11): arbitrary strings and dates in every id, cursor and filter
 //! argument never crash the gateway; every answer is data or errors that all carry a
-//! code from DESIGN.md §3.
+//! code from the README's list.
 
 mod common;
 
