@@ -9,13 +9,16 @@ use super::call_log::Node;
 use super::error::GatewayError;
 use crate::domain::{GlobalId, NodeKind};
 
+/// What `NodeSource::load` returns.
+pub type NodeFuture<'a> = BoxFuture<'a, Result<Option<Node>, GatewayError>>;
+
 /// A provider's GraphQL side of `node(id)`.
 pub trait NodeSource: Sync {
     /// The kinds it resolves.
     fn kinds(&self) -> &'static [NodeKind];
     /// The node `id` names (one of `kinds`), through the request's loaders and so the
     /// cache; `None` when it does not exist.
-    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> BoxFuture<'a, Result<Option<Node>, GatewayError>>;
+    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a>;
 }
 
 /// Every node source, one per provider GraphQL module that has nodes.
@@ -30,16 +33,18 @@ const SOURCES: [&dyn NodeSource; 5] = [
 /// Decodes a global id and finds who resolves it; an id of no known kind is
 /// `BAD_USER_INPUT`.
 pub fn decode(id: &ID) -> Result<(GlobalId, &'static dyn NodeSource), GatewayError> {
-    let source_of = |tag: &str| {
+    let found = std::cell::Cell::new(None);
+    let id = GlobalId::decode(id, |tag| {
         SOURCES.into_iter().find_map(|source| {
             let kind = source.kinds().iter().find(|k| k.tag() == tag)?;
-            Some((*kind, source))
+            found.set(Some(source));
+            Some(*kind)
         })
-    };
-    let id = GlobalId::decode(id, |tag| source_of(tag).map(|(kind, _)| kind))
-        .map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))?;
-    let (_, source) =
-        source_of(id.kind.tag()).ok_or_else(|| GatewayError::internal("a decoded id kind has no source"))?;
+    })
+    .map_err(|e| GatewayError::bad_input(format!("invalid id {:?}: {e}", id.as_str())))?;
+    let source = found
+        .get()
+        .ok_or_else(|| GatewayError::internal("a decoded id kind has no source"))?;
     Ok((id, source))
 }
 

@@ -53,11 +53,6 @@ impl RequestScope {
             .find_map(|part| part.downcast_ref::<S>())
             .ok_or_else(|| GatewayError::not_configured(S::PROVIDER))
     }
-
-    /// Whether the tenant configured the provider of scope `S`.
-    pub fn has<S: ProviderScope>(&self) -> bool {
-        self.parts.iter().any(|part| part.is::<S>())
-    }
 }
 
 /// The request scope of a resolver's context (always present: the HTTP layer adds it).

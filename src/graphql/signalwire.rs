@@ -442,7 +442,7 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
+    ) -> super::node::NodeFuture<'a> {
         Box::pin(async move {
             let scope = super::scope::scope(ctx)?.get::<SignalWireScope>()?;
             let log = if id.kind == crate::providers::signalwire::VOICE_LOG {
@@ -479,16 +479,13 @@ impl super::timeline::TimelineStream for TimelineCollection {
     fn provider(&self) -> crate::domain::Provider {
         crate::domain::Provider::SignalWire
     }
-    fn configured(&self, scope: &super::scope::RequestScope) -> bool {
-        scope.has::<SignalWireScope>()
-    }
     fn window<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
         plan: &'a super::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> futures::future::BoxFuture<'a, Result<super::timeline::Rendered, super::error::GatewayError>> {
+    ) -> super::timeline::WindowFuture<'a> {
         use super::timeline::{decode_position, render};
         Box::pin(async move {
             let filter = crate::providers::signalwire::ListFilter {

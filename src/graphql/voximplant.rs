@@ -412,7 +412,7 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, GatewayError>> {
+    ) -> super::node::NodeFuture<'a> {
         Box::pin(async move {
             let loader = &super::scope::scope(ctx)?.get::<VoximplantScope>()?.sessions;
             let session = super::lookup::load(loader, id.native_id, call_session).await?;
@@ -443,16 +443,13 @@ impl super::timeline::TimelineStream for TimelineCollection {
     fn provider(&self) -> crate::domain::Provider {
         crate::domain::Provider::Voximplant
     }
-    fn configured(&self, scope: &super::scope::RequestScope) -> bool {
-        scope.has::<VoximplantScope>()
-    }
     fn window<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
         plan: &'a super::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> futures::future::BoxFuture<'a, Result<super::timeline::Rendered, GatewayError>> {
+    ) -> super::timeline::WindowFuture<'a> {
         use super::timeline::{decode_position, render};
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
@@ -471,7 +468,7 @@ impl super::timeline::TimelineStream for TimelineCollection {
         scope: &'a super::scope::RequestScope,
         plan: &'a super::timeline::Plan,
         position: &'a Option<serde_json::Value>,
-    ) -> futures::future::BoxFuture<'a, Result<u64, GatewayError>> {
+    ) -> super::timeline::CountFuture<'a> {
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
             let filter = Self::filter(plan);

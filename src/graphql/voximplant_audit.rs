@@ -171,7 +171,7 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
+    ) -> super::node::NodeFuture<'a> {
         Box::pin(async move {
             let loader = &super::scope::scope(ctx)?
                 .get::<super::voximplant::VoximplantScope>()?

@@ -293,7 +293,7 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> futures::future::BoxFuture<'a, Result<Option<super::call_log::Node>, super::error::GatewayError>> {
+    ) -> super::node::NodeFuture<'a> {
         Box::pin(async move {
             let Ok(report_id) = id.native_id.parse::<u64>() else {
                 return Ok(None);

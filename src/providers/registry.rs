@@ -48,6 +48,11 @@ pub const REGISTERED: [&dyn Registration; 3] = [
 
 /// `service` as its concrete type, when it is one.
 pub fn downcast<S: Service>(service: &Arc<dyn Service>) -> Option<Arc<S>> {
+    // Checked by reference first: asking every service of a tenant costs no Arc clone.
+    let any: &dyn Any = &**service;
+    if !any.is::<S>() {
+        return None;
+    }
     let any: Arc<dyn Any + Send + Sync> = service.clone();
     any.downcast::<S>().ok()
 }

@@ -31,7 +31,7 @@ use streams::{Batch, Stream, read};
 
 pub use filter::CallLogFilter;
 pub(crate) use filter::Plan;
-pub(crate) use streams::{Rendered, TimelineStream, decode as decode_position, render};
+pub(crate) use streams::{CountFuture, TimelineStream, WindowFuture, decode as decode_position, render};
 
 /// The timeline's root field (merged into `Query`).
 #[derive(Default)]

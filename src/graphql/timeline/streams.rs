@@ -16,14 +16,17 @@ use crate::graphql::error::GatewayError;
 use crate::graphql::scope::RequestScope;
 use crate::timeline::{StreamBatch, StreamItem};
 
+/// What `TimelineStream::window` returns.
+pub(crate) type WindowFuture<'a> = BoxFuture<'a, Result<Rendered, GatewayError>>;
+/// What `TimelineStream::count` returns.
+pub(crate) type CountFuture<'a> = BoxFuture<'a, Result<u64, GatewayError>>;
+
 /// A provider collection the timeline reads: each provider's GraphQL module implements
 /// it and registers it in `STREAMS`; the engine names no provider.
 pub(crate) trait TimelineStream: Sync {
     /// The stream's name in cursors (stable across releases).
     fn name(&self) -> &'static str;
     fn provider(&self) -> domain::Provider;
-    /// Whether the request's tenant has the provider configured.
-    fn configured(&self, scope: &RequestScope) -> bool;
     /// Up to `n` items from `position`, scanned against `plan.post`, and whether more
     /// follow. The stream applies upstream what its provider can of `plan`.
     fn window<'a>(
@@ -32,7 +35,7 @@ pub(crate) trait TimelineStream: Sync {
         plan: &'a Plan,
         position: &'a Option<Value>,
         n: usize,
-    ) -> BoxFuture<'a, Result<Rendered, GatewayError>>;
+    ) -> WindowFuture<'a>;
     /// True when no item of the stream can match `plan` (nothing is read).
     fn excluded(&self, _plan: &Plan) -> bool {
         false
@@ -42,12 +45,7 @@ pub(crate) trait TimelineStream: Sync {
         false
     }
     /// Its count under `plan` from `position` (asked only when `can_count`).
-    fn count<'a>(
-        &'a self,
-        _scope: &'a RequestScope,
-        _plan: &'a Plan,
-        _position: &'a Option<Value>,
-    ) -> BoxFuture<'a, Result<u64, GatewayError>> {
+    fn count<'a>(&'a self, _scope: &'a RequestScope, _plan: &'a Plan, _position: &'a Option<Value>) -> CountFuture<'a> {
         Box::pin(async { Err(GatewayError::internal("this timeline stream cannot count")) })
     }
 }
@@ -73,8 +71,10 @@ impl Stream {
         self.0.provider()
     }
 
+    /// Whether the request's tenant has the stream's provider configured.
     pub(super) fn configured(self, scope: &RequestScope) -> bool {
-        self.0.configured(scope)
+        let provider = self.0.provider();
+        scope.tenant.services().iter().any(|s| s.provider() == provider)
     }
 
     pub(super) fn can_count(self, plan: &Plan) -> bool {
