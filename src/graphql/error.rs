@@ -186,3 +186,14 @@ impl From<UpstreamError> for async_graphql::Error {
         GatewayError::from(e).into()
     }
 }
+
+impl From<crate::timeline::Error> for GatewayError {
+    fn from(e: crate::timeline::Error) -> Self {
+        use crate::timeline::Error;
+        match e {
+            Error::NotConfigured(provider) => GatewayError::not_configured(provider),
+            Error::BadPosition => GatewayError::bad_input(e.to_string()),
+            Error::CannotCount => GatewayError::internal(&e.to_string()),
+        }
+    }
+}

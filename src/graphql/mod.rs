@@ -12,6 +12,7 @@ pub mod error;
 mod lookup;
 mod node;
 mod oneuptime;
+mod providers;
 mod query;
 pub mod scalars;
 pub mod scope;

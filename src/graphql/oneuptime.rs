@@ -315,12 +315,12 @@ pub const STREAM: TimelineCollection = TimelineCollection;
 impl TimelineCollection {
     /// OneUptime's raw statuses for the normalized ones asked (None: no status filter
     /// upstream, because none was asked or `UNKNOWN` was, which only the gateway checks).
-    fn statuses(plan: &super::timeline::Plan) -> Option<Vec<String>> {
+    fn statuses(plan: &crate::timeline::Plan) -> Option<Vec<String>> {
         let asked = plan.post.statuses.as_deref()?;
-        crate::providers::oneuptime::raw_statuses(|s| asked.contains(&s.into()))
+        crate::providers::oneuptime::raw_statuses(|s| asked.contains(&s))
     }
 
-    fn filter(plan: &super::timeline::Plan) -> crate::providers::oneuptime::ListFilter {
+    fn filter(plan: &crate::timeline::Plan) -> crate::providers::oneuptime::ListFilter {
         crate::providers::oneuptime::ListFilter {
             created_after: plan.created_after,
             created_before: plan.created_before,
@@ -330,7 +330,7 @@ impl TimelineCollection {
     }
 }
 
-impl super::timeline::TimelineStream for TimelineCollection {
+impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         "OneUptime"
     }
@@ -340,33 +340,33 @@ impl super::timeline::TimelineStream for TimelineCollection {
     fn window<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
-        plan: &'a super::timeline::Plan,
+        plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> super::timeline::WindowFuture<'a> {
-        use super::timeline::{decode_position, render};
+    ) -> crate::timeline::WindowFuture<'a, super::timeline::CallLogs> {
+        use crate::timeline::{decode_position, scan};
         Box::pin(async move {
             let service = &scope.get::<OneUptimeScope>()?.service;
             let w = service
                 .call_logs(&Self::filter(plan), decode_position(position)?, n)
                 .await?;
-            Ok(render(w.edges, w.has_next, &plan.post, |l| &l.core, call_log))
+            Ok(scan(w.edges, w.has_next, &plan.post, |l| &l.core, call_log))
         })
     }
     /// No OneUptime status can match the normalized statuses asked.
-    fn excluded(&self, plan: &super::timeline::Plan) -> bool {
+    fn excluded(&self, plan: &crate::timeline::Plan) -> bool {
         Self::statuses(plan).is_some_and(|s| s.is_empty())
     }
     /// Exact when OneUptime applies the whole filter upstream.
-    fn can_count(&self, plan: &super::timeline::Plan) -> bool {
+    fn can_count(&self, plan: &crate::timeline::Plan) -> bool {
         plan.post.only_statuses() && (plan.post.statuses.is_none() || Self::statuses(plan).is_some())
     }
     fn count<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
-        plan: &'a super::timeline::Plan,
+        plan: &'a crate::timeline::Plan,
         _position: &'a Option<serde_json::Value>,
-    ) -> super::timeline::CountFuture<'a> {
+    ) -> crate::timeline::CountFuture<'a, super::timeline::CallLogs> {
         Box::pin(async move {
             if self.excluded(plan) {
                 return Ok(0);

@@ -472,7 +472,7 @@ pub const VIDEO_STREAM: TimelineCollection = TimelineCollection {
     video: true,
 };
 
-impl super::timeline::TimelineStream for TimelineCollection {
+impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -482,11 +482,11 @@ impl super::timeline::TimelineStream for TimelineCollection {
     fn window<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
-        plan: &'a super::timeline::Plan,
+        plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> super::timeline::WindowFuture<'a> {
-        use super::timeline::{decode_position, render};
+    ) -> crate::timeline::WindowFuture<'a, super::timeline::CallLogs> {
+        use crate::timeline::{decode_position, scan};
         Box::pin(async move {
             let filter = crate::providers::signalwire::ListFilter {
                 created_after: plan.created_after,
@@ -498,10 +498,10 @@ impl super::timeline::TimelineStream for TimelineCollection {
             let after = decode_position(position)?;
             Ok(if self.video {
                 let w = service.video_logs(&filter, after, n).await?;
-                render(w.edges, w.has_next, &plan.post, |l| l.core(), video_log)
+                scan(w.edges, w.has_next, &plan.post, |l| l.core(), video_log)
             } else {
                 let w = service.voice_logs(&filter, after, n).await?;
-                render(w.edges, w.has_next, &plan.post, |l| l.core(), voice_log)
+                scan(w.edges, w.has_next, &plan.post, |l| l.core(), voice_log)
             })
         })
     }

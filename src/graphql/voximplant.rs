@@ -427,7 +427,7 @@ pub struct TimelineCollection;
 pub const STREAM: TimelineCollection = TimelineCollection;
 
 impl TimelineCollection {
-    fn filter(plan: &super::timeline::Plan) -> crate::providers::voximplant::SessionFilter {
+    fn filter(plan: &crate::timeline::Plan) -> crate::providers::voximplant::SessionFilter {
         crate::providers::voximplant::SessionFilter {
             created_after: plan.created_after,
             created_before: plan.created_before,
@@ -436,7 +436,7 @@ impl TimelineCollection {
     }
 }
 
-impl super::timeline::TimelineStream for TimelineCollection {
+impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         "Voximplant"
     }
@@ -446,33 +446,33 @@ impl super::timeline::TimelineStream for TimelineCollection {
     fn window<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
-        plan: &'a super::timeline::Plan,
+        plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> super::timeline::WindowFuture<'a> {
-        use super::timeline::{decode_position, render};
+    ) -> crate::timeline::WindowFuture<'a, super::timeline::CallLogs> {
+        use crate::timeline::{decode_position, scan};
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
             let w = service
                 .sessions(&Self::filter(plan), decode_position(position)?, n)
                 .await?;
-            Ok(render(w.edges, w.has_next, &plan.post, |s| &s.core, call_session))
+            Ok(scan(w.edges, w.has_next, &plan.post, |s| &s.core, call_session))
         })
     }
     /// Exact when nothing is left for the gateway to check.
-    fn can_count(&self, plan: &super::timeline::Plan) -> bool {
+    fn can_count(&self, plan: &crate::timeline::Plan) -> bool {
         plan.post.is_empty()
     }
     fn count<'a>(
         &'a self,
         scope: &'a super::scope::RequestScope,
-        plan: &'a super::timeline::Plan,
+        plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
-    ) -> super::timeline::CountFuture<'a> {
+    ) -> crate::timeline::CountFuture<'a, super::timeline::CallLogs> {
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
             let filter = Self::filter(plan);
-            let cursor = super::timeline::decode_position::<crate::providers::voximplant::paging::Position>(position)?;
+            let cursor = crate::timeline::decode_position::<crate::providers::voximplant::paging::Position>(position)?;
             let window = service.window_of(&filter, cursor.as_ref()).await;
             Ok(service.count(&filter, window).await?)
         })

@@ -1,7 +1,38 @@
-//! The merged cross-provider timeline (`callLogs`): each provider collection is a stream
-//! that reads ahead from its own cursor; `merge` interleaves the streams newest first and
-//! works out where each stream resumes. The composite cursor is the per-stream positions.
+//! The merged cross-provider timeline (`callLogs`), provider-neutral: each provider
+//! collection registers a stream (`TimelineStream`) that reads ahead from its own cursor;
+//! `page` chooses the streams a filter asks for, reads them in parallel, `merge`s them
+//! newest first and works out where each resumes (the composite cursor, `Position`);
+//! `Countable` sums the stream counts when all can count.
+//!
+//! The engine is generic over what it yields (`Timeline`): it names no provider and no
+//! GraphQL type. The GraphQL layer renders its pages as `CallLogConnection`.
 
+mod count;
+mod filter;
 pub mod merge;
+mod page;
+mod position;
+mod stream;
 
+pub use count::Countable;
+pub use filter::{Filter, Plan, PostFilter};
 pub use merge::{Merged, StreamBatch, StreamItem, merge};
+pub use page::{Page, PageRequest, page};
+pub use position::Position;
+pub use stream::{CountFuture, Scanned, Stream, Timeline, TimelineStream, Window, WindowFuture, decode_position, scan};
+
+use crate::domain::Provider;
+
+/// What the timeline itself can refuse (a stream's own failures are its `Timeline::Error`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The filter asks for a provider the tenant has not configured.
+    #[error("the provider {} is not configured", .0.as_str())]
+    NotConfigured(Provider),
+    /// A cursor's stream position does not decode as its provider's.
+    #[error("invalid cursor: a provider position does not decode")]
+    BadPosition,
+    /// A stream was asked to count although it cannot (a bug).
+    #[error("this timeline stream cannot count")]
+    CannotCount,
+}

@@ -1,7 +1,7 @@
-//! The timeline's streams: one per provider collection, registered by each provider's
-//! GraphQL module (`TimelineStream`, `STREAMS`) and read through that provider's own
-//! cursor machinery (and so its cache), with the gateway-side filter applied under a
-//! bounded scan.
+//! The timeline's streams: a `Timeline` names what it is over (the context its streams
+//! read with, the item they yield, their error) and its registered streams; each
+//! `TimelineStream` is one provider collection, read through that provider's own cursor
+//! machinery (and so its cache), with the gateway-side filter applied under a bounded scan.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -9,33 +9,45 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::Error;
 use super::filter::{Plan, PostFilter};
-use crate::domain::{self, CallLogCore};
-use crate::graphql::call_log::CallLog;
-use crate::graphql::error::GatewayError;
-use crate::graphql::scope::RequestScope;
-use crate::timeline::{StreamBatch, StreamItem};
+use super::merge::{StreamBatch, StreamItem};
+use crate::domain::{CallLogCore, Provider};
+
+/// What a merged timeline is made of. Implemented once, by a marker type of the layer
+/// that renders it (the GraphQL `callLogs`).
+pub trait Timeline: Sized + Copy + std::fmt::Debug + Send + Sync + 'static {
+    /// What streams read with (a request's scope: its tenant, services and loaders).
+    type Cx: Sync;
+    /// What a stream yields per matching log (its rendered view).
+    type Item: Send;
+    /// What a stream fails with.
+    type Error: From<Error> + Send;
+    /// Every stream, in a fixed order (the merge's tie order and the cursor's).
+    fn streams() -> &'static [&'static dyn TimelineStream<Self>];
+    /// Whether the context's tenant has `provider` configured.
+    fn configured(cx: &Self::Cx, provider: Provider) -> bool;
+}
 
 /// What `TimelineStream::window` returns.
-pub(crate) type WindowFuture<'a> = BoxFuture<'a, Result<Rendered, GatewayError>>;
+pub type WindowFuture<'a, T> = BoxFuture<'a, Result<Window<<T as Timeline>::Item>, <T as Timeline>::Error>>;
 /// What `TimelineStream::count` returns.
-pub(crate) type CountFuture<'a> = BoxFuture<'a, Result<u64, GatewayError>>;
+pub type CountFuture<'a, T> = BoxFuture<'a, Result<u64, <T as Timeline>::Error>>;
 
-/// A provider collection the timeline reads: each provider's GraphQL module implements
-/// it and registers it in `STREAMS`; the engine names no provider.
-pub(crate) trait TimelineStream: Sync {
+/// A provider collection the timeline reads; the engine names no provider.
+pub trait TimelineStream<T: Timeline>: Sync {
     /// The stream's name in cursors (stable across releases).
     fn name(&self) -> &'static str;
-    fn provider(&self) -> domain::Provider;
-    /// Up to `n` items from `position`, scanned against `plan.post`, and whether more
-    /// follow. The stream applies upstream what its provider can of `plan`.
+    fn provider(&self) -> Provider;
+    /// Up to `n` items from `position`, scanned against `plan.post` (see `scan`), and
+    /// whether more follow. The stream applies upstream what its provider can of `plan`.
     fn window<'a>(
         &'a self,
-        scope: &'a RequestScope,
+        cx: &'a T::Cx,
         plan: &'a Plan,
         position: &'a Option<Value>,
         n: usize,
-    ) -> WindowFuture<'a>;
+    ) -> WindowFuture<'a, T>;
     /// True when no item of the stream can match `plan` (nothing is read).
     fn excluded(&self, _plan: &Plan) -> bool {
         false
@@ -45,71 +57,55 @@ pub(crate) trait TimelineStream: Sync {
         false
     }
     /// Its count under `plan` from `position` (asked only when `can_count`).
-    fn count<'a>(&'a self, _scope: &'a RequestScope, _plan: &'a Plan, _position: &'a Option<Value>) -> CountFuture<'a> {
-        Box::pin(async { Err(GatewayError::internal("this timeline stream cannot count")) })
+    fn count<'a>(&'a self, _cx: &'a T::Cx, _plan: &'a Plan, _position: &'a Option<Value>) -> CountFuture<'a, T> {
+        Box::pin(async { Err(Error::CannotCount.into()) })
     }
 }
 
-/// Every stream, in a fixed order (the merge's tie order and the cursor's).
-const STREAMS: [&dyn TimelineStream; 4] = [
-    &crate::graphql::signalwire::VOICE_STREAM,
-    &crate::graphql::signalwire::VIDEO_STREAM,
-    &crate::graphql::oneuptime::STREAM,
-    &crate::graphql::voximplant::STREAM,
-];
-
 /// A registered stream; in cursors, its name.
-#[derive(Clone, Copy)]
-pub(super) struct Stream(&'static dyn TimelineStream);
+pub struct Stream<T: Timeline>(&'static dyn TimelineStream<T>);
 
-impl Stream {
-    pub(super) fn all() -> impl Iterator<Item = Stream> {
-        STREAMS.into_iter().map(Stream)
+impl<T: Timeline> Clone for Stream<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Timeline> Copy for Stream<T> {}
+
+impl<T: Timeline> Stream<T> {
+    pub fn all() -> impl Iterator<Item = Stream<T>> {
+        T::streams().iter().map(|s| Stream(*s))
     }
 
-    pub(super) fn provider(self) -> domain::Provider {
+    pub fn provider(self) -> Provider {
         self.0.provider()
     }
 
-    /// Whether the request's tenant has the stream's provider configured.
-    pub(super) fn configured(self, scope: &RequestScope) -> bool {
-        let provider = self.0.provider();
-        scope.tenant.services().iter().any(|s| s.provider() == provider)
-    }
-
-    pub(super) fn can_count(self, plan: &Plan) -> bool {
-        self.0.can_count(plan)
-    }
-
-    pub(super) async fn count(
-        self,
-        scope: &RequestScope,
-        plan: &Plan,
-        position: &Option<Value>,
-    ) -> Result<u64, GatewayError> {
-        self.0.count(scope, plan, position).await
+    pub(super) fn stream(self) -> &'static dyn TimelineStream<T> {
+        self.0
     }
 }
 
-impl std::fmt::Debug for Stream {
+impl<T: Timeline> std::fmt::Debug for Stream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.0.name())
     }
 }
 
-impl PartialEq for Stream {
+impl<T: Timeline> PartialEq for Stream<T> {
     fn eq(&self, other: &Self) -> bool {
         self.0.name() == other.0.name()
     }
 }
 
-impl Serialize for Stream {
+impl<T: Timeline> Serialize for Stream<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.0.name())
     }
 }
 
-impl<'de> Deserialize<'de> for Stream {
+impl<'de, T: Timeline> Deserialize<'de> for Stream<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
         Stream::all()
@@ -118,40 +114,40 @@ impl<'de> Deserialize<'de> for Stream {
     }
 }
 
-pub(crate) fn decode<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, GatewayError> {
+/// A stream position as its provider's cursor type; a position that does not decode is
+/// `Error::BadPosition`.
+pub fn decode_position<P: DeserializeOwned>(position: &Option<Value>) -> Result<Option<P>, Error> {
     position
         .clone()
         .map(serde_json::from_value)
         .transpose()
-        .map_err(|_| GatewayError::bad_input("invalid cursor: a provider position does not decode"))
+        .map_err(|_| Error::BadPosition)
 }
 
 fn encode<P: Serialize>(position: &P) -> Value {
     serde_json::to_value(position).unwrap_or(Value::Null)
 }
 
-pub(super) type Batch = StreamBatch<CallLog, Value>;
-
 /// One scanned item: its stream position, its creation time, and its merge key and view
 /// when it passes the gateway-side filter.
-pub(crate) struct Scanned {
+pub struct Scanned<I> {
     position: Value,
     created_at: DateTime<Utc>,
-    matched: Option<(String, CallLog)>,
+    matched: Option<(String, I)>,
 }
 
 /// One provider window, scanned, and whether more follow.
-pub(crate) type Rendered = (Vec<Scanned>, bool);
+pub type Window<I> = (Vec<Scanned<I>>, bool);
 
 /// Scans one provider window's `(position, log)` edges against the gateway-side filter;
-/// only items that pass are rendered (and nothing of a log is copied to check it).
-pub(crate) fn render<P: Serialize, L>(
+/// only items that pass are rendered with `view` (nothing of a log is copied to check it).
+pub fn scan<P: Serialize, L, I>(
     edges: Vec<(P, L)>,
     has_next: bool,
     post: &PostFilter,
     core: impl Fn(&L) -> &CallLogCore,
-    view: impl Fn(L) -> CallLog,
-) -> Rendered {
+    view: impl Fn(L) -> I,
+) -> Window<I> {
     let items = edges
         .into_iter()
         .map(|(p, l)| {
@@ -170,15 +166,18 @@ pub(crate) fn render<P: Serialize, L>(
     (items, has_next)
 }
 
+/// What one stream read ahead for a page.
+pub(super) type Batch<T> = StreamBatch<<T as Timeline>::Item, Value>;
+
 /// Reads up to `n` matching items of one stream from `position`, scanning at most
 /// `plan.scan_bound` items when the gateway filters.
-pub(super) async fn read(
-    scope: &RequestScope,
-    stream: Stream,
+pub(super) async fn read<T: Timeline>(
+    cx: &T::Cx,
+    stream: Stream<T>,
     plan: &Plan,
     mut position: Option<Value>,
     n: usize,
-) -> Result<Batch, GatewayError> {
+) -> Result<Batch<T>, T::Error> {
     if stream.0.excluded(plan) {
         return Ok(StreamBatch {
             items: Vec::new(),
@@ -196,7 +195,7 @@ pub(super) async fn read(
         } else {
             n.min(plan.scan_bound - scanned)
         };
-        let (window, has_more) = stream.0.window(scope, plan, &position, take).await?;
+        let (window, has_more) = stream.0.window(cx, plan, &position, take).await?;
         let mut oldest = None;
         let last = window.len();
         for (i, seen) in window.into_iter().enumerate() {

@@ -1,0 +1,202 @@
+//! `callLogs`: the merged timeline (`crate::timeline`) as a GraphQL connection. This
+//! module owns the filter input, the `CallLogConnection` type and the resolver; the read
+//! loop, filter plan, counts and composite cursor are the timeline engine's, and the
+//! streams are registered in `providers::STREAMS`.
+//!
+//! `CallLogConnection` is hand-written rather than async-graphql's `Connection` for one
+//! reason: a page cut by the scan bound may hold no edge at all, yet the client must be
+//! able to page on from where the scan stopped, so `endCursor` is the resume position
+//! even then.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::{Context, InputObject, Object};
+
+use super::call_log::CallLog;
+use super::connection::{PageArgs, connection_names};
+use super::error::GatewayError;
+use super::scope::{RequestScope, scope};
+use super::values::{CallDirection, CallStatus, Provider};
+use crate::timeline::{self, Countable, PageRequest, Position, Timeline, TimelineStream};
+
+/// The timeline `callLogs` reads: call logs rendered as `CallLog`, read with a request's
+/// scope, failing with `GatewayError`.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLogs;
+
+impl Timeline for CallLogs {
+    type Cx = RequestScope;
+    type Item = CallLog;
+    type Error = GatewayError;
+
+    fn streams() -> &'static [&'static dyn TimelineStream<Self>] {
+        &super::providers::STREAMS
+    }
+
+    fn configured(scope: &RequestScope, provider: crate::domain::Provider) -> bool {
+        scope.tenant.services().iter().any(|s| s.provider() == provider)
+    }
+}
+
+/// The timeline's root field (merged into `Query`).
+#[derive(Default)]
+pub struct TimelineQuery;
+
+#[Object]
+impl TimelineQuery {
+    /// Every configured provider's call logs as one newest-first connection: SignalWire
+    /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
+    /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
+    /// A provider that fails is reported in `errors` (with `provider`) and resumed on the
+    /// next page, which lists it in `catchingUp`; the others still answer.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
+    async fn call_logs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CallLogFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<TimelineConnection> {
+        Ok(call_logs(ctx, filter.unwrap_or_default().into(), first, after).await?)
+    }
+}
+
+/// Reads one page; streams that failed become errors at the field's path.
+async fn call_logs(
+    ctx: &Context<'_>,
+    filter: timeline::Filter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<TimelineConnection, GatewayError> {
+    let args = PageArgs::<Position<CallLogs>>::parse(ctx, "callLogs", filter.canonical(), first, after.as_deref())?;
+    let request = PageRequest {
+        filter,
+        after: args.after.clone(),
+        first: args.first,
+        scan_bound: args.scan_bound,
+    };
+    let page = timeline::page(scope(ctx)?, request, |at| args.cursor(at)).await?;
+    for e in page.failures {
+        ctx.add_error(ctx.set_error_path(async_graphql::Error::from(e).into_server_error(ctx.item.pos)));
+    }
+    if let Some(notes) = ctx.data_opt::<Arc<super::ResponseNotes>>().filter(|_| page.cut) {
+        notes.scan_cut.store(true, Ordering::Relaxed);
+    }
+    Ok(TimelineConnection {
+        edges: page.edges.into_iter().map(|(c, v)| Edge::new(c, v)).collect(),
+        has_previous_page: page.has_previous,
+        has_next_page: page.has_next,
+        resume: page.has_next.then_some(page.resume),
+        scan_cut: page.cut,
+        catching_up: page.catching_up.into_iter().map(Provider::from).collect(),
+        total: page.total,
+    })
+}
+
+/// Filter of `callLogs`.
+#[derive(InputObject, Default)]
+pub struct CallLogFilter {
+    /// Created after this instant (exclusive), applied by every provider.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
+    /// Created before this instant (exclusive), applied by every provider.
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
+    /// Only these providers (default: every configured one).
+    pub providers: Option<Vec<Provider>>,
+    /// Only these normalized directions (applied in the gateway).
+    pub directions: Option<Vec<CallDirection>>,
+    /// Only these normalized statuses (OneUptime applies them itself; others in the gateway).
+    pub statuses: Option<Vec<CallStatus>>,
+    /// Calls whose `from` or `to` equals this number (applied in the gateway).
+    pub number: Option<String>,
+}
+
+impl From<CallLogFilter> for timeline::Filter {
+    fn from(f: CallLogFilter) -> Self {
+        fn domain<G: Into<D>, D>(values: Option<Vec<G>>) -> Option<Vec<D>> {
+            values.map(|v| v.into_iter().map(Into::into).collect())
+        }
+        timeline::Filter {
+            created_after: f.created_after.map(|t| t.0),
+            created_before: f.created_before.map(|t| t.0),
+            providers: domain(f.providers),
+            directions: domain(f.directions),
+            statuses: domain(f.statuses),
+            number: f.number,
+        }
+    }
+}
+
+connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
+
+type TimelineEdge = Edge<String, CallLog, EmptyFields, TimelineNames>;
+
+/// One page of the merged timeline.
+pub struct TimelineConnection {
+    edges: Vec<TimelineEdge>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    /// Where the next page starts (kept only when there is a next page).
+    resume: Option<String>,
+    scan_cut: bool,
+    catching_up: Vec<Provider>,
+    total: Option<Countable<CallLogs>>,
+}
+
+#[Object(name = "CallLogConnection")]
+impl TimelineConnection {
+    /// Information to aid in pagination. On a page cut by the scan bound `endCursor` is
+    /// where the scan stopped, even when `edges` is empty, so paging on continues the scan.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            end_cursor: self
+                .resume
+                .clone()
+                .or_else(|| self.edges.last().map(|e| e.cursor.clone())),
+        }
+    }
+
+    /// A list of edges.
+    async fn edges(&self) -> &[TimelineEdge] {
+        &self.edges
+    }
+
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&CallLog> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// True when a filter applied in the gateway hit its scan bound on this page: the page
+    /// may hold fewer than `first` items (even none) although more follow (`hasNextPage`
+    /// is true, and `endCursor` resumes the scan).
+    async fn scan_cut(&self) -> bool {
+        self.scan_cut
+    }
+
+    /// Providers that failed on an earlier page and were resumed from where they stopped:
+    /// their items on this page are newer than the previous page's last item (they were
+    /// missing then), so this page does not continue the previous one's order for them.
+    /// Empty on every page without such late items; nothing is skipped or repeated.
+    async fn catching_up(&self) -> &[Provider] {
+        &self.catching_up
+    }
+
+    /// The number of call logs matching the filter across the included providers, when
+    /// every one of them can count cheaply: OneUptime (one `/count` call) and Voximplant
+    /// (one counted GetCallHistory in the session window). Null when SignalWire is
+    /// included (it cannot count) or when `directions` or `number` (or, with Voximplant,
+    /// `statuses`) are applied in the gateway, since provider counts would then be wrong.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        let total = match &self.total {
+            Some(countable) => Some(countable.sum(scope(ctx)?).await?),
+            None => None,
+        };
+        Ok(crate::graphql::values::opt_int32(total)?)
+    }
+}

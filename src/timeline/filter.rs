@@ -1,0 +1,96 @@
+//! The timeline's filter and how it splits: the dates every provider applies upstream,
+//! and what the gateway checks itself (`PostFilter`) within a scan bound per page.
+//!
+//! The canonical form is what cursors are bound to, so a cursor reused with another
+//! filter is refused.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::domain::{CallDirection, CallLogCore, CallStatus, Provider};
+
+/// A timeline filter in domain values (the GraphQL input converts into it).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Created after this instant (exclusive).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this instant (exclusive).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only these providers (None: every configured one).
+    pub providers: Option<Vec<Provider>>,
+    pub directions: Option<Vec<CallDirection>>,
+    pub statuses: Option<Vec<CallStatus>>,
+    /// Calls whose `from` or `to` equals this number.
+    pub number: Option<String>,
+}
+
+impl Filter {
+    /// The form cursors are bound to.
+    pub fn canonical(&self) -> String {
+        let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            stamp(&self.created_after),
+            stamp(&self.created_before),
+            self.providers,
+            self.directions,
+            self.statuses,
+            self.number
+        )
+    }
+}
+
+/// What the gateway checks itself (a stream whose provider applies part of it upstream,
+/// such as OneUptime's statuses, passes only matching items anyway).
+#[derive(Debug, Clone, Default)]
+pub struct PostFilter {
+    directions: Option<Vec<CallDirection>>,
+    pub statuses: Option<Vec<CallStatus>>,
+    number: Option<String>,
+}
+
+impl PostFilter {
+    pub fn is_empty(&self) -> bool {
+        self.directions.is_none() && self.statuses.is_none() && self.number.is_none()
+    }
+
+    /// Whether only statuses are checked here (a provider may apply those upstream).
+    pub fn only_statuses(&self) -> bool {
+        self.directions.is_none() && self.number.is_none()
+    }
+
+    pub fn matches(&self, core: &CallLogCore) -> bool {
+        self.directions.as_ref().is_none_or(|d| d.contains(&core.direction))
+            && self.statuses.as_ref().is_none_or(|s| s.contains(&core.status))
+            && self
+                .number
+                .as_ref()
+                .is_none_or(|n| core.from.as_deref() == Some(n.as_str()) || core.to.as_deref() == Some(n.as_str()))
+    }
+}
+
+/// The filter as streams read it: the dates every provider applies upstream, and what
+/// the gateway checks (`post`), within a scan bound per page.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Items one stream may scan per page for `post`.
+    pub scan_bound: usize,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub post: PostFilter,
+}
+
+impl Plan {
+    /// Splits `filter`: dates go upstream, the rest to `post` (providers choose streams).
+    pub fn new(filter: Filter, scan_bound: usize) -> Self {
+        Plan {
+            scan_bound: scan_bound.max(1),
+            created_after: filter.created_after,
+            created_before: filter.created_before,
+            post: PostFilter {
+                directions: filter.directions,
+                statuses: filter.statuses,
+                number: filter.number,
+            },
+        }
+    }
+}
