@@ -1,114 +1,105 @@
-//! The `Node` and `CallLog` interfaces, and `call_log_object!`, which writes the shared
-//! `CallLog` fields of an implementing type once (each type only adds its own fields).
+//! The `Node` and `CallLog` interfaces (`interfaces!`, over the types the provider
+//! registry lists), and `call_log_object!`, which writes the shared `CallLog` fields of
+//! an implementing type once (each type only adds its own fields).
 
-use async_graphql::Interface;
-
-use super::oneuptime::OneUptimeCallLog;
-use super::signalwire::{DiscardedCallLog, SignalWireVideoLog, SignalWireVoiceLog};
-use super::values::{CallDirection, CallStatus, Money, Provider};
-use super::voximplant::VoximplantCallSession;
-use super::voximplant_audit::VoximplantAuditLogEntry;
-use super::voximplant_reports::VoximplantHistoryReport;
-
-/// Relay Global Object Identification: anything fetchable by `node(id)`.
-// Variant names are the GraphQL type names, many of which end in `Log`.
-#[allow(clippy::enum_variant_names)]
-#[derive(Interface)]
-#[graphql(field(name = "id", ty = "async_graphql::ID", desc = "Opaque global id."))]
-pub enum Node {
-    SignalWireVoiceLog(SignalWireVoiceLog),
-    SignalWireVideoLog(SignalWireVideoLog),
-    DiscardedCallLog(DiscardedCallLog),
-    OneUptimeCallLog(OneUptimeCallLog),
-    VoximplantCallSession(VoximplantCallSession),
-    VoximplantAuditLogEntry(VoximplantAuditLogEntry),
-    VoximplantHistoryReport(VoximplantHistoryReport),
-}
-
-impl From<CallLog> for Node {
-    fn from(c: CallLog) -> Self {
-        match c {
-            CallLog::SignalWireVoiceLog(v) => Node::SignalWireVoiceLog(v),
-            CallLog::SignalWireVideoLog(v) => Node::SignalWireVideoLog(v),
-            CallLog::DiscardedCallLog(v) => Node::DiscardedCallLog(v),
-            CallLog::OneUptimeCallLog(v) => Node::OneUptimeCallLog(v),
-            CallLog::VoximplantCallSession(v) => Node::VoximplantCallSession(v),
+/// Declares the `Node` and `CallLog` interfaces over the given types (the call logs are
+/// `Node`s too), with the conversions between them. Invoked once, by the provider
+/// registry (`graphql::providers`), so the list of types lives there.
+macro_rules! interfaces {
+    (
+        call_logs { $($(#[$lm:meta])* $log:ident: $($lp:ident)::+),* $(,)? }
+        other_nodes { $($(#[$nm:meta])* $node:ident: $($np:ident)::+),* $(,)? }
+    ) => {
+        // Types arrive as identifier paths, not `ty` fragments: async-graphql's derive
+        // cannot read a `ty` fragment's invisible group.
+        /// Relay Global Object Identification: anything fetchable by `node(id)`.
+        // Variant names are the GraphQL type names, many of which end in `Log`.
+        #[allow(clippy::enum_variant_names)]
+        #[derive(async_graphql::Interface)]
+        #[graphql(field(name = "id", ty = "async_graphql::ID", desc = "Opaque global id."))]
+        pub enum Node {
+            $($(#[$lm])* $log($($lp)::+),)*
+            $($(#[$nm])* $node($($np)::+),)*
         }
-    }
-}
 
-impl Node {
-    /// The call log this node is, if it is one.
-    pub fn into_call_log(self) -> Option<CallLog> {
-        match self {
-            Node::SignalWireVoiceLog(v) => Some(CallLog::SignalWireVoiceLog(v)),
-            Node::SignalWireVideoLog(v) => Some(CallLog::SignalWireVideoLog(v)),
-            Node::DiscardedCallLog(v) => Some(CallLog::DiscardedCallLog(v)),
-            Node::OneUptimeCallLog(v) => Some(CallLog::OneUptimeCallLog(v)),
-            Node::VoximplantCallSession(v) => Some(CallLog::VoximplantCallSession(v)),
-            Node::VoximplantAuditLogEntry(_) | Node::VoximplantHistoryReport(_) => None,
+        /// One call (or call-like session) recorded by a provider.
+        // The lint mistakes repeated `ty = ...` of different fields for duplicated attributes.
+        #[allow(clippy::duplicated_attributes, clippy::enum_variant_names)]
+        #[derive(async_graphql::Interface)]
+        #[graphql(
+            field(
+                name = "id",
+                ty = "async_graphql::ID",
+                desc = "Opaque global id; decodes to provider, kind and native id."
+            ),
+            field(name = "provider", ty = "crate::graphql::values::Provider", desc = "The provider that recorded the log."),
+            field(name = "native_id", ty = "&str", desc = "The provider's own id."),
+            field(
+                name = "from",
+                ty = "Option<&str>",
+                desc = "Calling party, E.164 where the provider gives it."
+            ),
+            field(
+                name = "to",
+                ty = "Option<&str>",
+                desc = "Called party, E.164 where the provider gives it."
+            ),
+            field(name = "direction", ty = "crate::graphql::values::CallDirection", desc = "Normalized direction."),
+            field(name = "status", ty = "crate::graphql::values::CallStatus", desc = "Normalized status."),
+            field(
+                name = "provider_status",
+                ty = "Option<&str>",
+                desc = "The provider's raw status, unchanged."
+            ),
+            field(
+                name = "created_at",
+                ty = "crate::graphql::scalars::DateTime",
+                desc = "When the provider created the log (UTC)."
+            ),
+            field(
+                name = "started_at",
+                ty = "Option<crate::graphql::scalars::DateTime>",
+                desc = "When the call started, where known."
+            ),
+            field(
+                name = "ended_at",
+                ty = "Option<crate::graphql::scalars::DateTime>",
+                desc = "When the call ended, where known."
+            ),
+            field(
+                name = "duration_seconds",
+                ty = "Option<i32>",
+                desc = "Duration in whole seconds, where known."
+            ),
+            field(name = "cost", ty = "Option<crate::graphql::values::Money>", desc = "What the provider charged, exactly.")
+        )]
+        pub enum CallLog {
+            $($(#[$lm])* $log($($lp)::+),)*
         }
-    }
+
+        impl From<CallLog> for Node {
+            fn from(c: CallLog) -> Self {
+                match c {
+                    $($(#[$lm])* CallLog::$log(v) => Node::$log(v),)*
+                }
+            }
+        }
+
+        impl Node {
+            /// The call log this node is, if it is one.
+            pub fn into_call_log(self) -> Option<CallLog> {
+                match self {
+                    $($(#[$lm])* Node::$log(v) => Some(CallLog::$log(v)),)*
+                    $($(#[$nm])* Node::$node(_) => None,)*
+                }
+            }
+        }
+    };
 }
 
-/// One call (or call-like session) recorded by a provider.
-// The lint mistakes repeated `ty = ...` of different fields for duplicated attributes.
-#[allow(clippy::duplicated_attributes, clippy::enum_variant_names)]
-#[derive(Interface)]
-#[graphql(
-    field(
-        name = "id",
-        ty = "async_graphql::ID",
-        desc = "Opaque global id; decodes to provider, kind and native id."
-    ),
-    field(name = "provider", ty = "Provider", desc = "The provider that recorded the log."),
-    field(name = "native_id", ty = "&str", desc = "The provider's own id."),
-    field(
-        name = "from",
-        ty = "Option<&str>",
-        desc = "Calling party, E.164 where the provider gives it."
-    ),
-    field(
-        name = "to",
-        ty = "Option<&str>",
-        desc = "Called party, E.164 where the provider gives it."
-    ),
-    field(name = "direction", ty = "CallDirection", desc = "Normalized direction."),
-    field(name = "status", ty = "CallStatus", desc = "Normalized status."),
-    field(
-        name = "provider_status",
-        ty = "Option<&str>",
-        desc = "The provider's raw status, unchanged."
-    ),
-    field(
-        name = "created_at",
-        ty = "crate::graphql::scalars::DateTime",
-        desc = "When the provider created the log (UTC)."
-    ),
-    field(
-        name = "started_at",
-        ty = "Option<crate::graphql::scalars::DateTime>",
-        desc = "When the call started, where known."
-    ),
-    field(
-        name = "ended_at",
-        ty = "Option<crate::graphql::scalars::DateTime>",
-        desc = "When the call ended, where known."
-    ),
-    field(
-        name = "duration_seconds",
-        ty = "Option<i32>",
-        desc = "Duration in whole seconds, where known."
-    ),
-    field(name = "cost", ty = "Option<Money>", desc = "What the provider charged, exactly.")
-)]
-pub enum CallLog {
-    SignalWireVoiceLog(SignalWireVoiceLog),
-    SignalWireVideoLog(SignalWireVideoLog),
-    DiscardedCallLog(DiscardedCallLog),
-    OneUptimeCallLog(OneUptimeCallLog),
-    VoximplantCallSession(VoximplantCallSession),
-}
+pub(crate) use interfaces;
+
+pub use super::providers::{CallLog, Node};
 
 /// Writes an `#[Object]` impl holding every `CallLog` field plus the given ones. The type
 /// must have (in a plain impl) `fn core(&self) -> &CallLogCore`, `fn id_kind(&self) -> NodeKind`

@@ -3,7 +3,8 @@
 //! Every error carries `extensions.code`, plus `provider` when an upstream caused it.
 //! Upstream bodies and internal details go to the logs, never into the message.
 
-use async_graphql::{ErrorExtensionValues, Value};
+use async_graphql::ErrorExtensionValues;
+use async_graphql::resolver_utils::enum_value;
 
 use crate::domain::Provider;
 use crate::upstream::{UpstreamError, UpstreamErrorKind};
@@ -107,7 +108,7 @@ impl GatewayError {
         let mut ext = ErrorExtensionValues::default();
         ext.set("code", self.code.as_str());
         if let Some(p) = self.provider {
-            ext.set("provider", Value::Enum(async_graphql::Name::new(provider_enum_name(p))));
+            ext.set("provider", enum_value(crate::graphql::values::Provider::from(p)));
         }
         if let Some(s) = self.retry_after_seconds {
             ext.set("retryAfterSeconds", s);
@@ -116,15 +117,6 @@ impl GatewayError {
             ext.set("correlationId", id.as_str());
         }
         ext
-    }
-}
-
-/// The GraphQL `Provider` enum value of a provider.
-pub fn provider_enum_name(p: Provider) -> &'static str {
-    match p {
-        Provider::SignalWire => "SIGNALWIRE",
-        Provider::OneUptime => "ONEUPTIME",
-        Provider::Voximplant => "VOXIMPLANT",
     }
 }
 

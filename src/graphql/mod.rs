@@ -11,24 +11,18 @@ mod cursor;
 pub mod error;
 mod lookup;
 mod node;
-mod oneuptime;
 mod providers;
 mod query;
 pub mod scalars;
 pub mod scope;
-mod signalwire;
 mod timeline;
 mod values;
-mod voximplant;
-mod voximplant_audit;
-mod voximplant_reports;
 
 use async_graphql::{EmptySubscription, Schema};
 
 pub use connection::Paging;
 pub use cursor::CursorCodec;
-pub use query::Query;
-pub use voximplant_reports::Mutation;
+pub use providers::{Mutation, Query};
 
 use crate::config::GraphqlConfig;
 
@@ -45,7 +39,7 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with limits from config and a cursor key.
 pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(Paging {
             default_size: config.default_page_size,
             max_size: config.max_page_size,
@@ -65,7 +59,7 @@ pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
 
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl_with_options(
             async_graphql::SDLExportOptions::new()

@@ -1,5 +1,5 @@
 //! Who resolves which global ids: each provider's GraphQL module registers a `NodeSource`
-//! for its node kinds in `SOURCES`, and `node`, `nodes` and `callLog` decode an id and ask
+//! for its node kinds in `providers::SOURCES`, and `node`, `nodes` and `callLog` decode an id and ask
 //! its source, without naming a provider (issue 14).
 
 use async_graphql::{Context, ID};
@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 
 use super::call_log::Node;
 use super::error::GatewayError;
+use super::providers::SOURCES;
 use crate::domain::{GlobalId, NodeKind};
 
 /// What `NodeSource::load` returns.
@@ -20,15 +21,6 @@ pub trait NodeSource: Sync {
     /// cache; `None` when it does not exist.
     fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a>;
 }
-
-/// Every node source, one per provider GraphQL module that has nodes.
-const SOURCES: [&dyn NodeSource; 5] = [
-    &super::signalwire::NODES,
-    &super::oneuptime::NODES,
-    &super::voximplant::NODES,
-    &super::voximplant_audit::NODES,
-    &super::voximplant_reports::NODES,
-];
 
 /// Decodes a global id and finds who resolves it; an id of no known kind is
 /// `BAD_USER_INPUT`.

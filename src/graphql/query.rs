@@ -1,29 +1,13 @@
-//! The root `Query`: lookups by global id (`node`, `nodes`, `callLog`) merged with each
-//! provider's connection fields.
+//! The lookups by global id (`node`, `nodes`, `callLog`), merged into the root `Query`
+//! (`providers::Query`) with the timeline and each provider's connection fields.
 
-use async_graphql::{Context, ID, MergedObject, Object};
+use async_graphql::{Context, ID, Object};
 use futures::future::join_all;
 
 use super::call_log::{CallLog, Node};
 use super::connection::Paging;
 use super::error::GatewayError;
 use super::node::decode;
-use super::oneuptime::OneUptimeQuery;
-use super::signalwire::SignalWireQuery;
-use super::timeline::TimelineQuery;
-use super::voximplant::VoximplantQuery;
-use super::voximplant_audit::VoximplantAuditQuery;
-
-/// The root query type.
-#[derive(MergedObject, Default)]
-pub struct Query(
-    ByIdQuery,
-    TimelineQuery,
-    SignalWireQuery,
-    OneUptimeQuery,
-    VoximplantQuery,
-    VoximplantAuditQuery,
-);
 
 #[derive(Default)]
 pub struct ByIdQuery;

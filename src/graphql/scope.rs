@@ -3,7 +3,7 @@
 //!
 //! Loaders are created per request (ARCHITECTURE.md, "Caching and batching"): batching
 //! is per request, caching is the shared moka cache behind them. Each provider's GraphQL
-//! module defines its part and registers how to build it in `PARTS`; resolvers ask for
+//! module defines its part and registers how to build it in `providers::PARTS`; resolvers ask for
 //! a part by type, and shared code names no provider.
 
 use std::any::Any;
@@ -24,14 +24,7 @@ pub trait ProviderScope: Any + Send + Sync {
 
 /// Builds a provider's part for a request of `tenant` (`None` when the tenant has not
 /// configured the provider); its loaders' batch tasks charge `budget`.
-type BuildPart = fn(&Tenant, &Arc<CallBudget>) -> Option<Box<dyn Any + Send + Sync>>;
-
-/// Every provider's part, one per provider GraphQL module.
-const PARTS: [BuildPart; 3] = [
-    super::signalwire::request_part,
-    super::oneuptime::request_part,
-    super::voximplant::request_part,
-];
+pub(super) type BuildPart = fn(&Tenant, &Arc<CallBudget>) -> Option<Box<dyn Any + Send + Sync>>;
 
 /// Per-request context.
 pub struct RequestScope {
@@ -42,7 +35,10 @@ pub struct RequestScope {
 impl RequestScope {
     /// The scope of one request of `tenant`; its loaders' batch tasks charge `budget`.
     pub fn new(tenant: Arc<Tenant>, budget: &Arc<CallBudget>) -> Self {
-        let parts = PARTS.iter().filter_map(|build| build(&tenant, budget)).collect();
+        let parts = super::providers::PARTS
+            .iter()
+            .filter_map(|build| build(&tenant, budget))
+            .collect();
         RequestScope { tenant, parts }
     }
 

@@ -7,9 +7,9 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::connection::{PageArgs, connection_names};
-use super::scope::scope;
 use crate::domain::{NodeKind, encode_id};
+use crate::graphql::connection::{PageArgs, connection_names};
+use crate::graphql::scope::scope;
 use crate::providers::voximplant::model::AuditLogEntry;
 use crate::providers::voximplant::paging::Position;
 use crate::providers::voximplant::{AuditFilter, Voximplant, session_key};
@@ -147,7 +147,7 @@ impl VoximplantAuditQuery {
     ) -> async_graphql::Result<AuditConnection> {
         let filter = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "voximplantAuditLog", canonical(&filter), first, after.as_deref())?;
-        let service = scope(ctx)?.get::<super::voximplant::VoximplantScope>()?.service.clone();
+        let service = scope(ctx)?.get::<super::VoximplantScope>()?.service.clone();
         let window = service.audit_window_of(&filter, args.after.as_ref()).await;
         let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
         let total = AuditTotal {
@@ -159,11 +159,11 @@ impl VoximplantAuditQuery {
     }
 }
 
-/// Resolves the global ids of Voximplant audit log entries (`super::node`).
+/// Resolves the global ids of Voximplant audit log entries (`crate::graphql::node`).
 pub struct Nodes;
 pub const NODES: Nodes = Nodes;
 
-impl super::node::NodeSource for Nodes {
+impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
         &[crate::providers::voximplant::AUDIT_LOG_ENTRY]
     }
@@ -171,13 +171,13 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> super::node::NodeFuture<'a> {
+    ) -> crate::graphql::node::NodeFuture<'a> {
         Box::pin(async move {
-            let loader = &super::scope::scope(ctx)?
-                .get::<super::voximplant::VoximplantScope>()?
+            let loader = &crate::graphql::scope::scope(ctx)?
+                .get::<super::VoximplantScope>()?
                 .audit_entries;
-            super::lookup::load(loader, id.native_id, |e| {
-                super::call_log::Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
+            crate::graphql::lookup::load(loader, id.native_id, |e| {
+                crate::graphql::call_log::Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
             })
             .await
         })

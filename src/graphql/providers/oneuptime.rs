@@ -9,11 +9,11 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
-use super::call_log::{CallLog, call_log_object};
-use super::connection::{PageArgs, connection_names};
-use super::error::GatewayError;
-use super::scope::scope;
 use crate::domain::{CallLogCore, NodeKind};
+use crate::graphql::call_log::{CallLog, call_log_object};
+use crate::graphql::connection::{PageArgs, connection_names};
+use crate::graphql::error::GatewayError;
+use crate::graphql::scope::scope;
 use crate::providers::oneuptime::model;
 use crate::providers::oneuptime::paging::Position;
 use crate::providers::oneuptime::{ListFilter, OneUptime};
@@ -24,7 +24,7 @@ pub struct OneUptimeScope {
     pub call_logs: async_graphql::dataloader::DataLoader<crate::providers::oneuptime::CallLogLoader>,
 }
 
-impl super::scope::ProviderScope for OneUptimeScope {
+impl crate::graphql::scope::ProviderScope for OneUptimeScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::OneUptime;
 }
 
@@ -286,11 +286,11 @@ impl OneUptimeQuery {
     }
 }
 
-/// Resolves OneUptime's global ids (`super::node`).
+/// Resolves OneUptime's global ids (`crate::graphql::node`).
 pub struct Nodes;
 pub const NODES: Nodes = Nodes;
 
-impl super::node::NodeSource for Nodes {
+impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
         &[crate::providers::oneuptime::CALL_LOG]
     }
@@ -298,11 +298,11 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> super::node::NodeFuture<'a> {
+    ) -> crate::graphql::node::NodeFuture<'a> {
         Box::pin(async move {
-            let loader = &super::scope::scope(ctx)?.get::<OneUptimeScope>()?.call_logs;
-            let log = super::lookup::load(loader, id.native_id, call_log).await?;
-            Ok(log.map(super::call_log::Node::from))
+            let loader = &crate::graphql::scope::scope(ctx)?.get::<OneUptimeScope>()?.call_logs;
+            let log = crate::graphql::lookup::load(loader, id.native_id, call_log).await?;
+            Ok(log.map(crate::graphql::call_log::Node::from))
         })
     }
 }
@@ -330,7 +330,7 @@ impl TimelineCollection {
     }
 }
 
-impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineCollection {
+impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         "OneUptime"
     }
@@ -339,11 +339,11 @@ impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineColl
     }
     fn window<'a>(
         &'a self,
-        scope: &'a super::scope::RequestScope,
+        scope: &'a crate::graphql::scope::RequestScope,
         plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> crate::timeline::WindowFuture<'a, super::timeline::CallLogs> {
+    ) -> crate::timeline::WindowFuture<'a, crate::graphql::timeline::CallLogs> {
         use crate::timeline::{decode_position, scan};
         Box::pin(async move {
             let service = &scope.get::<OneUptimeScope>()?.service;
@@ -363,10 +363,10 @@ impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineColl
     }
     fn count<'a>(
         &'a self,
-        scope: &'a super::scope::RequestScope,
+        scope: &'a crate::graphql::scope::RequestScope,
         plan: &'a crate::timeline::Plan,
         _position: &'a Option<serde_json::Value>,
-    ) -> crate::timeline::CountFuture<'a, super::timeline::CallLogs> {
+    ) -> crate::timeline::CountFuture<'a, crate::graphql::timeline::CallLogs> {
         Box::pin(async move {
             if self.excluded(plan) {
                 return Ok(0);

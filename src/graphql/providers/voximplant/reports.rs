@@ -9,12 +9,12 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use serde::{Deserialize, Serialize};
 
-use super::connection::{PageArgs, connection_names};
-use super::error::GatewayError;
-use super::scope::scope;
-use super::voximplant::{VoximplantCallSession, VoximplantCallSessionFilter};
-use super::voximplant_audit::{VoximplantAuditLogEntry, VoximplantAuditLogFilter};
+use super::audit::{VoximplantAuditLogEntry, VoximplantAuditLogFilter};
+use super::{VoximplantCallSession, VoximplantCallSessionFilter};
 use crate::domain::{NodeKind, Provider, encode_id};
+use crate::graphql::connection::{PageArgs, connection_names};
+use crate::graphql::error::GatewayError;
+use crate::graphql::scope::scope;
 use crate::providers::voximplant::reports::HistoryReport;
 use crate::providers::voximplant::session_key;
 use crate::upstream::UpstreamError;
@@ -176,7 +176,7 @@ impl VoximplantHistoryReport {
         }
         let args = self.page_args(ctx, "audit", "voximplantReportEntries", first, after.as_deref())?;
         let rows = scope(ctx)?
-            .get::<super::voximplant::VoximplantScope>()?
+            .get::<super::VoximplantScope>()?
             .service
             .audit_report_rows(self.0.id)
             .await?;
@@ -205,7 +205,7 @@ impl VoximplantHistoryReport {
             return Ok(None);
         }
         let args = self.page_args(ctx, "calls", "voximplantReportCallSessions", first, after.as_deref())?;
-        let voximplant = scope(ctx)?.get::<super::voximplant::VoximplantScope>()?;
+        let voximplant = scope(ctx)?.get::<super::VoximplantScope>()?;
         let rows = voximplant.service.call_report_sessions(self.0.id).await?;
         let (range, has_next) = self.rows(&args, rows.0.len());
         let keys: Vec<String> = rows.0[range.clone()]
@@ -239,12 +239,12 @@ impl VoximplantHistoryReport {
     }
 }
 
-/// The root mutation type.
+/// Voximplant's mutations (merged into `Mutation`): its asynchronous reports.
 #[derive(Default)]
-pub struct Mutation;
+pub struct VoximplantReportsMutation;
 
 #[Object]
-impl Mutation {
+impl VoximplantReportsMutation {
     /// Starts an asynchronous audit log report (GetAuditLogAsync) for large exports and
     /// returns it, PENDING at first. Poll it with `node(id)`; once COMPLETED, read
     /// `entries`. The date window follows `voximplantAuditLog`'s rules.
@@ -253,7 +253,7 @@ impl Mutation {
         ctx: &Context<'_>,
         filter: Option<VoximplantAuditLogFilter>,
     ) -> async_graphql::Result<VoximplantHistoryReport> {
-        let service = &scope(ctx)?.get::<super::voximplant::VoximplantScope>()?.service;
+        let service = &scope(ctx)?.get::<super::VoximplantScope>()?.service;
         let id = service
             .request_audit_report(&filter.unwrap_or_default().into_domain())
             .await?;
@@ -272,7 +272,7 @@ impl Mutation {
         filter: Option<VoximplantCallSessionFilter>,
     ) -> async_graphql::Result<VoximplantHistoryReport> {
         let filter = filter.unwrap_or_default().into_domain()?;
-        let service = &scope(ctx)?.get::<super::voximplant::VoximplantScope>()?.service;
+        let service = &scope(ctx)?.get::<super::VoximplantScope>()?.service;
         let id = service.request_call_history_report(&filter).await?;
         let report = service.report(id).await?;
         Ok(VoximplantHistoryReport(
@@ -281,11 +281,11 @@ impl Mutation {
     }
 }
 
-/// Resolves the global ids of Voximplant history reports (`super::node`).
+/// Resolves the global ids of Voximplant history reports (`crate::graphql::node`).
 pub struct Nodes;
 pub const NODES: Nodes = Nodes;
 
-impl super::node::NodeSource for Nodes {
+impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
         &[crate::providers::voximplant::HISTORY_REPORT]
     }
@@ -293,17 +293,17 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> super::node::NodeFuture<'a> {
+    ) -> crate::graphql::node::NodeFuture<'a> {
         Box::pin(async move {
             let Ok(report_id) = id.native_id.parse::<u64>() else {
                 return Ok(None);
             };
-            let report = super::scope::scope(ctx)?
-                .get::<super::voximplant::VoximplantScope>()?
+            let report = crate::graphql::scope::scope(ctx)?
+                .get::<super::VoximplantScope>()?
                 .service
                 .report(report_id)
                 .await?;
-            Ok(report.map(|r| super::call_log::Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
+            Ok(report.map(|r| crate::graphql::call_log::Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
         })
     }
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::call_log::{CallLog, call_log_object};
-use super::connection::{NamedConnection, PageArgs, connection_names};
-use super::lookup;
-use super::scope::scope;
-use super::values::Money;
 use crate::domain::{CallLogCore, NodeKind};
+use crate::graphql::call_log::{CallLog, call_log_object};
+use crate::graphql::connection::{NamedConnection, PageArgs, connection_names};
+use crate::graphql::lookup;
+use crate::graphql::scope::scope;
+use crate::graphql::values::Money;
 use crate::providers::signalwire::ListFilter;
 use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSession, VoiceCall, VoiceLog};
 use crate::providers::signalwire::paging::Position;
@@ -24,7 +24,7 @@ pub struct SignalWireScope {
     pub video: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VideoLogLoader>,
 }
 
-impl super::scope::ProviderScope for SignalWireScope {
+impl crate::graphql::scope::ProviderScope for SignalWireScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::SignalWire;
 }
 
@@ -427,11 +427,11 @@ impl SignalWireQuery {
     }
 }
 
-/// Resolves SignalWire's global ids (`super::node`).
+/// Resolves SignalWire's global ids (`crate::graphql::node`).
 pub struct Nodes;
 pub const NODES: Nodes = Nodes;
 
-impl super::node::NodeSource for Nodes {
+impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
         &[
             crate::providers::signalwire::VOICE_LOG,
@@ -442,15 +442,15 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> super::node::NodeFuture<'a> {
+    ) -> crate::graphql::node::NodeFuture<'a> {
         Box::pin(async move {
-            let scope = super::scope::scope(ctx)?.get::<SignalWireScope>()?;
+            let scope = crate::graphql::scope::scope(ctx)?.get::<SignalWireScope>()?;
             let log = if id.kind == crate::providers::signalwire::VOICE_LOG {
-                super::lookup::load(&scope.voice, id.native_id, voice_log).await?
+                crate::graphql::lookup::load(&scope.voice, id.native_id, voice_log).await?
             } else {
-                super::lookup::load(&scope.video, id.native_id, video_log).await?
+                crate::graphql::lookup::load(&scope.video, id.native_id, video_log).await?
             };
-            Ok(log.map(super::call_log::Node::from))
+            Ok(log.map(crate::graphql::call_log::Node::from))
         })
     }
 }
@@ -472,7 +472,7 @@ pub const VIDEO_STREAM: TimelineCollection = TimelineCollection {
     video: true,
 };
 
-impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineCollection {
+impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -481,11 +481,11 @@ impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineColl
     }
     fn window<'a>(
         &'a self,
-        scope: &'a super::scope::RequestScope,
+        scope: &'a crate::graphql::scope::RequestScope,
         plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> crate::timeline::WindowFuture<'a, super::timeline::CallLogs> {
+    ) -> crate::timeline::WindowFuture<'a, crate::graphql::timeline::CallLogs> {
         use crate::timeline::{decode_position, scan};
         Box::pin(async move {
             let filter = crate::providers::signalwire::ListFilter {

@@ -1,6 +1,9 @@
 //! Voximplant's GraphQL types (`VoximplantCallSession` and its calls, records and
 //! resource usage) and the `voximplantCallSessions` connection.
 
+pub mod audit;
+pub mod reports;
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -8,12 +11,12 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::call_log::{CallLog, call_log_object};
-use super::connection::{PageArgs, connection_names};
-use super::error::GatewayError;
-use super::scope::scope;
-use super::values::Money;
 use crate::domain::{CallLogCore, NodeKind};
+use crate::graphql::call_log::{CallLog, call_log_object};
+use crate::graphql::connection::{PageArgs, connection_names};
+use crate::graphql::error::GatewayError;
+use crate::graphql::scope::scope;
+use crate::graphql::values::Money;
 use crate::providers::voximplant::model;
 use crate::providers::voximplant::paging::Position;
 use crate::providers::voximplant::{SessionFilter, Voximplant, session_key};
@@ -46,7 +49,7 @@ pub struct VoximplantScope {
     pub audit_entries: async_graphql::dataloader::DataLoader<crate::providers::voximplant::AuditEntryLoader>,
 }
 
-impl super::scope::ProviderScope for VoximplantScope {
+impl crate::graphql::scope::ProviderScope for VoximplantScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::Voximplant;
 }
 
@@ -144,11 +147,11 @@ impl VoximplantCall<'_> {
         crate::graphql::scalars::DateTime(self.0.start_time)
     }
     /// INBOUND when `incoming`, else OUTBOUND.
-    async fn direction(&self) -> super::values::CallDirection {
+    async fn direction(&self) -> crate::graphql::values::CallDirection {
         if self.0.incoming {
-            super::values::CallDirection::Inbound
+            crate::graphql::values::CallDirection::Inbound
         } else {
-            super::values::CallDirection::Outbound
+            crate::graphql::values::CallDirection::Outbound
         }
     }
     async fn incoming(&self) -> bool {
@@ -400,11 +403,11 @@ impl VoximplantQuery {
     }
 }
 
-/// Resolves the global ids of Voximplant call sessions (`super::node`).
+/// Resolves the global ids of Voximplant call sessions (`crate::graphql::node`).
 pub struct Nodes;
 pub const NODES: Nodes = Nodes;
 
-impl super::node::NodeSource for Nodes {
+impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
         &[crate::providers::voximplant::CALL_SESSION]
     }
@@ -412,11 +415,11 @@ impl super::node::NodeSource for Nodes {
         &'a self,
         ctx: &'a async_graphql::Context<'_>,
         id: crate::domain::GlobalId,
-    ) -> super::node::NodeFuture<'a> {
+    ) -> crate::graphql::node::NodeFuture<'a> {
         Box::pin(async move {
-            let loader = &super::scope::scope(ctx)?.get::<VoximplantScope>()?.sessions;
-            let session = super::lookup::load(loader, id.native_id, call_session).await?;
-            Ok(session.map(super::call_log::Node::from))
+            let loader = &crate::graphql::scope::scope(ctx)?.get::<VoximplantScope>()?.sessions;
+            let session = crate::graphql::lookup::load(loader, id.native_id, call_session).await?;
+            Ok(session.map(crate::graphql::call_log::Node::from))
         })
     }
 }
@@ -436,7 +439,7 @@ impl TimelineCollection {
     }
 }
 
-impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineCollection {
+impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         "Voximplant"
     }
@@ -445,11 +448,11 @@ impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineColl
     }
     fn window<'a>(
         &'a self,
-        scope: &'a super::scope::RequestScope,
+        scope: &'a crate::graphql::scope::RequestScope,
         plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> crate::timeline::WindowFuture<'a, super::timeline::CallLogs> {
+    ) -> crate::timeline::WindowFuture<'a, crate::graphql::timeline::CallLogs> {
         use crate::timeline::{decode_position, scan};
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
@@ -465,10 +468,10 @@ impl crate::timeline::TimelineStream<super::timeline::CallLogs> for TimelineColl
     }
     fn count<'a>(
         &'a self,
-        scope: &'a super::scope::RequestScope,
+        scope: &'a crate::graphql::scope::RequestScope,
         plan: &'a crate::timeline::Plan,
         position: &'a Option<serde_json::Value>,
-    ) -> crate::timeline::CountFuture<'a, super::timeline::CallLogs> {
+    ) -> crate::timeline::CountFuture<'a, crate::graphql::timeline::CallLogs> {
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
             let filter = Self::filter(plan);

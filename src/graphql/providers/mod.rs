@@ -1,0 +1,72 @@
+//! Everything the GraphQL layer knows of the providers, one list each: each provider's
+//! GraphQL module (a child of this one), its root fields merged into `Query` and
+//! `Mutation`, its types in the `Node` and `CallLog` interfaces, its part of a request's
+//! scope, the node kinds it resolves and its `callLogs` streams.
+//!
+//! Adding a provider adds one line to each list (README, "Adding a provider"); the code
+//! that reads these lists (`scope`, `node`, `timeline`, `call_log`) names no provider.
+
+pub mod oneuptime;
+pub mod signalwire;
+pub mod voximplant;
+
+use async_graphql::MergedObject;
+
+use super::node::NodeSource;
+use super::query::ByIdQuery;
+use super::scope::BuildPart;
+use super::timeline::{CallLogs, TimelineQuery};
+use crate::timeline::TimelineStream;
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    ByIdQuery,
+    TimelineQuery,
+    signalwire::SignalWireQuery,
+    oneuptime::OneUptimeQuery,
+    voximplant::VoximplantQuery,
+    voximplant::audit::VoximplantAuditQuery,
+);
+
+// The root mutation type (no description: the checked-in schema has none).
+#[derive(MergedObject, Default)]
+pub struct Mutation(voximplant::reports::VoximplantReportsMutation);
+
+super::call_log::interfaces! {
+    call_logs {
+        SignalWireVoiceLog: signalwire::SignalWireVoiceLog,
+        SignalWireVideoLog: signalwire::SignalWireVideoLog,
+        DiscardedCallLog: signalwire::DiscardedCallLog,
+        OneUptimeCallLog: oneuptime::OneUptimeCallLog,
+        VoximplantCallSession: voximplant::VoximplantCallSession,
+    }
+    other_nodes {
+        VoximplantAuditLogEntry: voximplant::audit::VoximplantAuditLogEntry,
+        VoximplantHistoryReport: voximplant::reports::VoximplantHistoryReport,
+    }
+}
+
+/// Every provider's part of a request's scope.
+pub(super) const PARTS: [BuildPart; 3] = [
+    signalwire::request_part,
+    oneuptime::request_part,
+    voximplant::request_part,
+];
+
+/// Every node source, one per provider GraphQL module that has nodes.
+pub(super) const SOURCES: [&dyn NodeSource; 5] = [
+    &signalwire::NODES,
+    &oneuptime::NODES,
+    &voximplant::NODES,
+    &voximplant::audit::NODES,
+    &voximplant::reports::NODES,
+];
+
+/// Every `callLogs` stream, in a fixed order (the merge's tie order and the cursor's).
+pub(super) const STREAMS: [&dyn TimelineStream<CallLogs>; 4] = [
+    &signalwire::VOICE_STREAM,
+    &signalwire::VIDEO_STREAM,
+    &oneuptime::STREAM,
+    &voximplant::STREAM,
+];
