@@ -286,20 +286,7 @@ pub struct UpstreamConfig {
     pub max_retry_wait: Duration,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProvidersConfig {
-    pub signalwire: Option<SignalWireConfig>,
-    pub oneuptime: Option<OneUptimeConfig>,
-    pub voximplant: Option<VoximplantConfig>,
-}
-
-impl ProvidersConfig {
-    pub fn is_empty(&self) -> bool {
-        self.signalwire.is_none() && self.oneuptime.is_none() && self.voximplant.is_none()
-    }
-}
-
+pub use crate::providers::ProvidersConfig;
 pub use crate::providers::oneuptime::OneUptimeConfig;
 pub use crate::providers::signalwire::SignalWireConfig;
 pub use crate::providers::voximplant::VoximplantConfig;
@@ -478,7 +465,7 @@ impl Config {
                 "cannot be combined with `tenants`: give each tenant its own providers",
             ));
         }
-        validate_providers("providers", &self.providers)?;
+        self.providers.validate("providers")?;
         let mut names = BTreeSet::new();
         let mut hashes = BTreeSet::new();
         for (i, tenant) in self.tenants.iter().enumerate() {
@@ -493,7 +480,7 @@ impl Config {
                         "is required unless [auth.jwt] names tenants by a claim",
                     ));
                 }
-                validate_providers(&format!("{prefix}.providers"), &tenant.providers)?;
+                tenant.providers.validate(&format!("{prefix}.providers"))?;
                 continue;
             };
             if !is_sha256_hex(hash) {
@@ -508,7 +495,7 @@ impl Config {
                     "is the key hash of another tenant too: one key must name one tenant",
                 ));
             }
-            validate_providers(&format!("{prefix}.providers"), &tenant.providers)?;
+            tenant.providers.validate(&format!("{prefix}.providers"))?;
         }
         if let Some(jwt) = &self.auth.jwt {
             validate_jwt(jwt, !self.tenants.is_empty())?;
@@ -583,19 +570,6 @@ fn validate_jwt(jwt: &JwtConfig, has_tenants: bool) -> Result<(), ConfigError> {
 
 fn is_sha256_hex(hash: &str) -> bool {
     hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit())
-}
-
-fn validate_providers(prefix: &str, providers: &ProvidersConfig) -> Result<(), ConfigError> {
-    if let Some(sw) = &providers.signalwire {
-        sw.validate(&format!("{prefix}.signalwire"))?;
-    }
-    if let Some(ou) = &providers.oneuptime {
-        ou.validate(&format!("{prefix}.oneuptime"))?;
-    }
-    if let Some(vx) = &providers.voximplant {
-        vx.validate(&format!("{prefix}.voximplant"))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -46,34 +46,5 @@ impl Demo {
 /// emulator's demo credentials (demo mode, benchmarks).
 #[cfg(feature = "emulator")]
 pub fn use_emulator(config: &mut Config, base: &url::Url) {
-    use std::time::Duration;
-
-    use crate::config::{OneUptimeConfig, Secret, SignalWireConfig, VoximplantConfig};
-    use crate::emulator::{DEMO_ONEUPTIME_KEY, EmulatorConfig, demo_credentials};
-
-    let credential = &EmulatorConfig::default().signalwire_credentials[0];
-    config.providers.signalwire = Some(SignalWireConfig {
-        space_url: base.clone(),
-        project_id: credential.project_id.clone(),
-        api_token: Secret::new(credential.api_token.clone()),
-        page_size: 100,
-        concurrency: 16,
-    });
-    config.providers.oneuptime = Some(OneUptimeConfig {
-        base_url: base.clone(),
-        api_key: Secret::new(DEMO_ONEUPTIME_KEY),
-        page_size: 100,
-        concurrency: 8,
-    });
-    config.providers.voximplant = Some(VoximplantConfig {
-        base_url: base.clone(),
-        credentials_file: None,
-        credentials_json: Some(Secret::new(demo_credentials())),
-        currency: "USD".into(),
-        // The seeded data ends on a fixed date; look far enough back to show it.
-        lookback: Duration::from_secs(3650 * 24 * 3600),
-        page_size: 100,
-        token_lifetime: Duration::from_secs(300),
-        concurrency: 8,
-    });
+    config.providers = crate::emulator::demo_providers(base);
 }

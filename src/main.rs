@@ -88,7 +88,6 @@ async fn emulate(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
         seed,
         ..EmulatorConfig::default()
     };
-    let credential = config.signalwire_credentials[0].clone();
     let emulator = match Emulator::start_on(listen, config).await {
         Ok(e) => e,
         Err(e) => {
@@ -96,22 +95,11 @@ async fn emulate(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
-        "signalwire: space_url={} project_id={} api_token={}",
-        emulator.base_url(),
-        credential.project_id,
-        credential.api_token
-    );
-    println!(
-        "oneuptime: base_url={} api_key={}",
-        emulator.base_url(),
-        switchboard::emulator::DEMO_ONEUPTIME_KEY
-    );
-    println!(
-        "voximplant: base_url={} credentials_json={}",
-        emulator.base_url(),
-        switchboard::emulator::demo_credentials()
-    );
+    let providers = switchboard::emulator::demo_providers(&emulator.base_url());
+    match serde_json::to_string_pretty(&providers) {
+        Ok(json) => println!("providers (demo credentials; the `[providers]` config section as JSON):\n{json}"),
+        Err(e) => eprintln!("cannot print the demo providers: {e}"),
+    }
     println!("control: {}__emulator/stats", emulator.base_url());
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS

@@ -5,6 +5,9 @@
 //! its JSON on its own (never with the gateway's wire structs, which would hide serde
 //! mistakes), counts requests per route and credential, and injects faults on demand.
 //! Control routes live under `/__emulator/` on the same port.
+//!
+//! Each emulated provider is a child module registered here twice: its routes in
+//! `Emulator::start_on`, its demo config section in `demo_providers`.
 
 mod control;
 mod data;
@@ -78,6 +81,16 @@ impl Default for EmulatorConfig {
     }
 }
 
+/// Every emulated provider's config section pointing at the emulator at `base`, with
+/// the emulator's demo credentials (demo mode, benchmarks, `switchboard emulate`).
+pub fn demo_providers(base: &Url) -> crate::providers::ProvidersConfig {
+    crate::providers::ProvidersConfig {
+        signalwire: Some(signalwire::demo_config(base)),
+        oneuptime: Some(oneuptime::demo_config(base)),
+        voximplant: Some(voximplant::demo_config(base)),
+    }
+}
+
 /// A running emulator; stops when dropped.
 pub struct Emulator {
     addr: SocketAddr,
@@ -101,6 +114,7 @@ impl Emulator {
         let signalwire = Arc::new(signalwire::SignalWireState::new(&config));
         let oneuptime = Arc::new(oneuptime::OneUptimeState::new(&config));
         let voximplant = Arc::new(voximplant::VoximplantState::new(&config));
+        // Every emulated provider's routes (the paths do not clash).
         let app = Router::new()
             .merge(signalwire::routes(signalwire.clone()))
             .merge(oneuptime::routes(oneuptime.clone()))

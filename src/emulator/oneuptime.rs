@@ -385,3 +385,13 @@ pub(super) fn routes(state: Arc<OneUptimeState>) -> Router {
         .route("/api/call-log/{id}/get-item", post(get_item).get(get_item))
         .with_state(state)
 }
+
+/// OneUptime's section of a config pointing at the emulator at `base` (demo mode).
+pub(super) fn demo_config(base: &url::Url) -> crate::providers::oneuptime::OneUptimeConfig {
+    crate::providers::oneuptime::OneUptimeConfig {
+        base_url: base.clone(),
+        api_key: crate::config::Secret::new(super::DEMO_ONEUPTIME_KEY),
+        page_size: 100,
+        concurrency: 8,
+    }
+}

@@ -275,3 +275,15 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
         )
         .with_state(state)
 }
+
+/// SignalWire's section of a config pointing at the emulator at `base` (demo mode).
+pub(super) fn demo_config(base: &url::Url) -> crate::providers::signalwire::SignalWireConfig {
+    let credential = &EmulatorConfig::default().signalwire_credentials[0];
+    crate::providers::signalwire::SignalWireConfig {
+        space_url: base.clone(),
+        project_id: credential.project_id.clone(),
+        api_token: crate::config::Secret::new(credential.api_token.clone()),
+        page_size: 100,
+        concurrency: 16,
+    }
+}

@@ -558,3 +558,19 @@ pub(super) fn routes(state: Arc<VoximplantState>) -> Router {
         .route("/platform_api/{method}", post(method))
         .with_state(state)
 }
+
+/// Voximplant's section of a config pointing at the emulator at `base` (demo mode).
+pub(super) fn demo_config(base: &url::Url) -> crate::providers::voximplant::VoximplantConfig {
+    use std::time::Duration;
+    crate::providers::voximplant::VoximplantConfig {
+        base_url: base.clone(),
+        credentials_file: None,
+        credentials_json: Some(crate::config::Secret::new(demo_credentials())),
+        currency: "USD".into(),
+        // The seeded data ends on a fixed date; look far enough back to show it.
+        lookback: Duration::from_secs(3650 * 24 * 3600),
+        page_size: 100,
+        token_lifetime: Duration::from_secs(300),
+        concurrency: 8,
+    }
+}

@@ -1,6 +1,10 @@
 //! One module per upstream provider. Each owns its HTTP client, private wire types,
 //! wire -> domain mapping, paging and DataLoaders, and exposes a service API of domain
 //! types only: nothing of reqwest or a wire format leaves a provider module.
+//!
+//! This file is also the providers' registry: their config sections (`ProvidersConfig`)
+//! and their registrations (`REGISTERED`). Adding a provider adds its module and one
+//! line to each (README, "Adding a provider").
 
 pub mod exact;
 pub mod oneuptime;
@@ -8,16 +12,55 @@ pub mod registry;
 pub mod signalwire;
 pub mod voximplant;
 
-pub use registry::{BuildContext, REGISTERED, Registration, Service};
+pub use registry::{BuildContext, Registration, Service};
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
+use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Key, Weigh};
+use crate::config::ConfigError;
 use crate::upstream::UpstreamError;
+
+/// The `[providers]` section (or a tenant's): one optional section per provider.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersConfig {
+    pub signalwire: Option<signalwire::SignalWireConfig>,
+    pub oneuptime: Option<oneuptime::OneUptimeConfig>,
+    pub voximplant: Option<voximplant::VoximplantConfig>,
+}
+
+impl ProvidersConfig {
+    /// No provider is configured.
+    pub fn is_empty(&self) -> bool {
+        self.signalwire.is_none() && self.oneuptime.is_none() && self.voximplant.is_none()
+    }
+
+    /// Checks each configured section; errors name the key under `prefix`.
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        if let Some(c) = &self.signalwire {
+            c.validate(&format!("{prefix}.signalwire"))?;
+        }
+        if let Some(c) = &self.oneuptime {
+            c.validate(&format!("{prefix}.oneuptime"))?;
+        }
+        if let Some(c) = &self.voximplant {
+            c.validate(&format!("{prefix}.voximplant"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every provider this build knows, in the order they are listed and logged.
+pub const REGISTERED: [&dyn Registration; 3] = [
+    &signalwire::REGISTRATION,
+    &oneuptime::REGISTRATION,
+    &voximplant::REGISTRATION,
+];
 
 /// A DataLoader's answer for one id: found, not found, or that id's upstream failure
 /// (per id, so one failing id does not fail its neighbours).

@@ -1,5 +1,5 @@
 //! The provider contract as shared code sees it (issue 14; ARCHITECTURE.md, "The
-//! provider contract"): each provider module registers once in `REGISTERED`, and
+//! provider contract"): each provider module registers once in `providers::REGISTERED`, and
 //! tenancy, app wiring and metrics iterate over the registrations without naming one.
 //!
 //! A registration builds the provider's service for a tenant from that tenant's config
@@ -38,13 +38,6 @@ pub trait Registration: Sync {
     /// The startup log's description of a configured section (never a secret).
     fn describe(&self, providers: &ProvidersConfig) -> Option<String>;
 }
-
-/// Every provider this build knows, in the order they are listed and logged.
-pub const REGISTERED: [&dyn Registration; 3] = [
-    &super::signalwire::REGISTRATION,
-    &super::oneuptime::REGISTRATION,
-    &super::voximplant::REGISTRATION,
-];
 
 /// `service` as its concrete type, when it is one.
 pub fn downcast<S: Service>(service: &Arc<dyn Service>) -> Option<Arc<S>> {
