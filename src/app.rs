@@ -172,7 +172,8 @@ fn log_providers(config: &Config) {
         .chain(config.tenants.iter().map(|t| (t.name.as_str(), &t.providers)));
     for (tenant, providers) in tenants {
         for registration in crate::providers::REGISTERED {
-            if let Some(section) = registration.describe(providers) {
+            if let Some(section) = registration.section(providers) {
+                let section = section.describe();
                 tracing::info!(tenant, provider = registration.provider().as_str(), %section, "provider configured");
             }
         }

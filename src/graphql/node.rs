@@ -27,7 +27,7 @@ pub trait NodeSource: Sync {
 pub fn decode(id: &ID) -> Result<(GlobalId, &'static dyn NodeSource), GatewayError> {
     let found = std::cell::Cell::new(None);
     let id = GlobalId::decode(id, |tag| {
-        SOURCES.into_iter().find_map(|source| {
+        SOURCES.iter().find_map(|&source| {
             let kind = source.kinds().iter().find(|k| k.tag() == tag)?;
             found.set(Some(source));
             Some(*kind)

@@ -32,7 +32,7 @@ impl Timeline for CallLogs {
     type Error = GatewayError;
 
     fn streams() -> &'static [&'static dyn TimelineStream<Self>] {
-        &super::providers::STREAMS
+        super::providers::STREAMS
     }
 
     fn configured(scope: &RequestScope, provider: crate::domain::Provider) -> bool {

@@ -12,7 +12,7 @@ pub mod registry;
 pub mod signalwire;
 pub mod voximplant;
 
-pub use registry::{BuildContext, Registration, Service};
+pub use registry::{BuildContext, Registration, Section, Service};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,26 +37,22 @@ pub struct ProvidersConfig {
 impl ProvidersConfig {
     /// No provider is configured.
     pub fn is_empty(&self) -> bool {
-        self.signalwire.is_none() && self.oneuptime.is_none() && self.voximplant.is_none()
+        REGISTERED.iter().all(|r| r.section(self).is_none())
     }
 
     /// Checks each configured section; errors name the key under `prefix`.
     pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        if let Some(c) = &self.signalwire {
-            c.validate(&format!("{prefix}.signalwire"))?;
-        }
-        if let Some(c) = &self.oneuptime {
-            c.validate(&format!("{prefix}.oneuptime"))?;
-        }
-        if let Some(c) = &self.voximplant {
-            c.validate(&format!("{prefix}.voximplant"))?;
+        for registration in REGISTERED {
+            if let Some(section) = registration.section(self) {
+                section.validate(&format!("{prefix}.{}", registration.provider().as_str()))?;
+            }
         }
         Ok(())
     }
 }
 
 /// Every provider this build knows, in the order they are listed and logged.
-pub const REGISTERED: [&dyn Registration; 3] = [
+pub const REGISTERED: &[&dyn Registration] = &[
     &signalwire::REGISTRATION,
     &oneuptime::REGISTRATION,
     &voximplant::REGISTRATION,

@@ -2,8 +2,8 @@
 //! provider contract"): each provider module registers once in `providers::REGISTERED`, and
 //! tenancy, app wiring and metrics iterate over the registrations without naming one.
 //!
-//! A registration builds the provider's service for a tenant from that tenant's config
-//! section, and describes the section for the startup log. The service is then held by
+//! A registration finds the provider's section in a tenant's config (to validate it and
+//! describe it for the startup log) and builds the provider's service from it. The service is then held by
 //! the tenant as a `dyn Service` (what metrics need) and reached, typed, by the provider's
 //! own GraphQL code through `Tenant::service::<S>()`.
 
@@ -11,7 +11,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::cache::{Cache, TenantId};
-use crate::config::{ProvidersConfig, UpstreamConfig};
+use crate::config::{ConfigError, ProvidersConfig, UpstreamConfig};
 use crate::domain::Provider;
 
 /// What shared code may ask of any provider's service.
@@ -35,8 +35,16 @@ pub trait Registration: Sync {
     /// The provider's service for a tenant whose config has its section; `None` without
     /// the section; an error names what is unusable.
     fn build(&self, providers: &ProvidersConfig, ctx: &BuildContext<'_>) -> Option<Result<Arc<dyn Service>, String>>;
-    /// The startup log's description of a configured section (never a secret).
-    fn describe(&self, providers: &ProvidersConfig) -> Option<String>;
+    /// Its section of `providers` (`[providers.<name>]`), when configured.
+    fn section<'a>(&self, providers: &'a ProvidersConfig) -> Option<&'a dyn Section>;
+}
+
+/// A provider's config section, as shared code sees it.
+pub trait Section {
+    /// Checks the values; errors name the key under `prefix` (e.g. `providers.signalwire`).
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError>;
+    /// The startup log's description of the section (never a secret).
+    fn describe(&self) -> String;
 }
 
 /// `service` as its concrete type, when it is one.

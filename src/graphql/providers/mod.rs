@@ -48,14 +48,14 @@ super::call_log::interfaces! {
 }
 
 /// Every provider's part of a request's scope.
-pub(super) const PARTS: [BuildPart; 3] = [
+pub(super) const PARTS: &[BuildPart] = &[
     signalwire::request_part,
     oneuptime::request_part,
     voximplant::request_part,
 ];
 
 /// Every node source, one per provider GraphQL module that has nodes.
-pub(super) const SOURCES: [&dyn NodeSource; 5] = [
+pub(super) const SOURCES: &[&dyn NodeSource] = &[
     &signalwire::NODES,
     &oneuptime::NODES,
     &voximplant::NODES,
@@ -64,7 +64,7 @@ pub(super) const SOURCES: [&dyn NodeSource; 5] = [
 ];
 
 /// Every `callLogs` stream, in a fixed order (the merge's tie order and the cursor's).
-pub(super) const STREAMS: [&dyn TimelineStream<CallLogs>; 4] = [
+pub(super) const STREAMS: &[&dyn TimelineStream<CallLogs>] = &[
     &signalwire::VOICE_STREAM,
     &signalwire::VIDEO_STREAM,
     &oneuptime::STREAM,

@@ -29,9 +29,9 @@ impl OneUptimeConfig {
     }
 }
 
-impl OneUptimeConfig {
+impl crate::providers::Section for OneUptimeConfig {
     /// Checks the values; `prefix` is the section's key (`providers.x`, `tenants[0].providers.x`).
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let invalid = |k: &str, problem: &str| ConfigError::Invalid {
             key: format!("{prefix}.{k}"),
             problem: problem.to_string(),
@@ -52,5 +52,9 @@ impl OneUptimeConfig {
             return Err(invalid("base_url", "must be an http(s) URL with a host"));
         }
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("base_url={}", self.base_url)
     }
 }

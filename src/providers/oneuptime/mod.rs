@@ -72,8 +72,8 @@ impl super::Registration for Registration {
         );
         Some(Ok(Arc::new(service)))
     }
-    fn describe(&self, providers: &crate::config::ProvidersConfig) -> Option<String> {
-        Some(format!("base_url={}", providers.oneuptime.as_ref()?.base_url))
+    fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
+        providers.oneuptime.as_ref().map(|c| c as &dyn super::Section)
     }
 }
 

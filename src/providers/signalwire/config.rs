@@ -30,9 +30,9 @@ impl SignalWireConfig {
     }
 }
 
-impl SignalWireConfig {
+impl crate::providers::Section for SignalWireConfig {
     /// Checks the values; `prefix` is the section's key (`providers.x`, `tenants[0].providers.x`).
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let key = |k: &str| format!("{prefix}.{k}");
         let invalid = |k: &str, problem: &str| ConfigError::Invalid {
             key: key(k),
@@ -54,5 +54,9 @@ impl SignalWireConfig {
             return Err(invalid("space_url", "must be an http(s) URL with a host"));
         }
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("space_url={} project_id={}", self.space_url, self.project_id)
     }
 }

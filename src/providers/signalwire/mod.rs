@@ -117,9 +117,8 @@ impl super::Registration for Registration {
         );
         Some(Ok(Arc::new(service)))
     }
-    fn describe(&self, providers: &crate::config::ProvidersConfig) -> Option<String> {
-        let sw = providers.signalwire.as_ref()?;
-        Some(format!("space_url={} project_id={}", sw.space_url, sw.project_id))
+    fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
+        providers.signalwire.as_ref().map(|c| c as &dyn super::Section)
     }
 }
 

@@ -76,9 +76,9 @@ impl VoximplantConfig {
     }
 }
 
-impl VoximplantConfig {
+impl crate::providers::Section for VoximplantConfig {
     /// Checks the values; `prefix` is the section's key (`providers.x`, `tenants[0].providers.x`).
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let invalid = |k: &str, problem: &str| ConfigError::Invalid {
             key: format!("{prefix}.{k}"),
             problem: problem.to_string(),
@@ -108,5 +108,9 @@ impl VoximplantConfig {
             ));
         }
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("base_url={}", self.base_url)
     }
 }

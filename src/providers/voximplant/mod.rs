@@ -146,8 +146,8 @@ impl super::Registration for Registration {
                 .map_err(|e| e.to_string()),
         )
     }
-    fn describe(&self, providers: &crate::config::ProvidersConfig) -> Option<String> {
-        Some(format!("base_url={}", providers.voximplant.as_ref()?.base_url))
+    fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
+        providers.voximplant.as_ref().map(|c| c as &dyn super::Section)
     }
 }
 
