@@ -377,8 +377,7 @@ async fn the_bearer_scheme_is_case_insensitive_and_401_names_the_scheme() {
         api_key_sha256: Some(hash_api_key("the-key")),
         providers: ProvidersConfig {
             signalwire: Some(signalwire_config(&emulator, &credential)),
-            oneuptime: None,
-            voximplant: None,
+            ..Default::default()
         },
     });
     let app = TestApp::start(config, emulator).await;

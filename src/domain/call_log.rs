@@ -10,6 +10,8 @@ pub enum Provider {
     SignalWire,
     OneUptime,
     Voximplant,
+    #[cfg(feature = "fake-provider")]
+    Fake,
 }
 
 impl Provider {
@@ -19,6 +21,8 @@ impl Provider {
             Provider::SignalWire => "signalwire",
             Provider::OneUptime => "oneuptime",
             Provider::Voximplant => "voximplant",
+            #[cfg(feature = "fake-provider")]
+            Provider::Fake => "fake",
         }
     }
 }

@@ -11,6 +11,8 @@
 
 mod control;
 mod data;
+#[cfg(feature = "fake-provider")]
+mod fake;
 mod oneuptime;
 mod signalwire;
 mod voximplant;
@@ -88,6 +90,8 @@ pub fn demo_providers(base: &Url) -> crate::providers::ProvidersConfig {
         signalwire: Some(signalwire::demo_config(base)),
         oneuptime: Some(oneuptime::demo_config(base)),
         voximplant: Some(voximplant::demo_config(base)),
+        #[cfg(feature = "fake-provider")]
+        fake: Some(fake::demo_config(base)),
     }
 }
 
@@ -118,7 +122,10 @@ impl Emulator {
         let app = Router::new()
             .merge(signalwire::routes(signalwire.clone()))
             .merge(oneuptime::routes(oneuptime.clone()))
-            .merge(voximplant::routes(voximplant.clone()))
+            .merge(voximplant::routes(voximplant.clone()));
+        #[cfg(feature = "fake-provider")]
+        let app = app.merge(fake::routes());
+        let app = app
             .layer(axum::middleware::from_fn_with_state(
                 control.clone(),
                 control::count_and_inject,

@@ -17,6 +17,9 @@ pub enum Provider {
     OneUptime,
     #[graphql(name = "VOXIMPLANT")]
     Voximplant,
+    #[cfg(feature = "fake-provider")]
+    #[graphql(name = "FAKE")]
+    Fake,
 }
 
 /// Normalized call direction. SignalWire's `outbound-api` and `outbound-dial` are OUTBOUND.

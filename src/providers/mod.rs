@@ -7,6 +7,8 @@
 //! line to each (README, "Adding a provider").
 
 pub mod exact;
+#[cfg(feature = "fake-provider")]
+pub mod fake;
 pub mod oneuptime;
 pub mod registry;
 pub mod signalwire;
@@ -32,6 +34,8 @@ pub struct ProvidersConfig {
     pub signalwire: Option<signalwire::SignalWireConfig>,
     pub oneuptime: Option<oneuptime::OneUptimeConfig>,
     pub voximplant: Option<voximplant::VoximplantConfig>,
+    #[cfg(feature = "fake-provider")]
+    pub fake: Option<fake::FakeConfig>,
 }
 
 impl ProvidersConfig {
@@ -56,6 +60,8 @@ pub const REGISTERED: &[&dyn Registration] = &[
     &signalwire::REGISTRATION,
     &oneuptime::REGISTRATION,
     &voximplant::REGISTRATION,
+    #[cfg(feature = "fake-provider")]
+    &fake::REGISTRATION,
 ];
 
 /// A DataLoader's answer for one id: found, not found, or that id's upstream failure

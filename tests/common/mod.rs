@@ -124,8 +124,7 @@ impl TestApp {
                 api_key_sha256: Some(switchboard::tenancy::hash_api_key(&format!("{name}-key"))),
                 providers: switchboard::config::ProvidersConfig {
                     signalwire: Some(signalwire_config(&emulator, credential)),
-                    oneuptime: None,
-                    voximplant: None,
+                    ..Default::default()
                 },
             });
         }

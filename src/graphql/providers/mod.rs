@@ -6,6 +6,8 @@
 //! Adding a provider adds one line to each list (README, "Adding a provider"); the code
 //! that reads these lists (`scope`, `node`, `timeline`, `call_log`) names no provider.
 
+#[cfg(feature = "fake-provider")]
+pub mod fake;
 pub mod oneuptime;
 pub mod signalwire;
 pub mod voximplant;
@@ -40,6 +42,8 @@ super::call_log::interfaces! {
         DiscardedCallLog: signalwire::DiscardedCallLog,
         OneUptimeCallLog: oneuptime::OneUptimeCallLog,
         VoximplantCallSession: voximplant::VoximplantCallSession,
+        #[cfg(feature = "fake-provider")]
+        FakeCallLog: fake::FakeCallLog,
     }
     other_nodes {
         VoximplantAuditLogEntry: voximplant::audit::VoximplantAuditLogEntry,
@@ -52,6 +56,8 @@ pub(super) const PARTS: &[BuildPart] = &[
     signalwire::request_part,
     oneuptime::request_part,
     voximplant::request_part,
+    #[cfg(feature = "fake-provider")]
+    fake::request_part,
 ];
 
 /// Every node source, one per provider GraphQL module that has nodes.
@@ -61,6 +67,8 @@ pub(super) const SOURCES: &[&dyn NodeSource] = &[
     &voximplant::NODES,
     &voximplant::audit::NODES,
     &voximplant::reports::NODES,
+    #[cfg(feature = "fake-provider")]
+    &fake::NODES,
 ];
 
 /// Every `callLogs` stream, in a fixed order (the merge's tie order and the cursor's).
@@ -69,4 +77,6 @@ pub(super) const STREAMS: &[&dyn TimelineStream<CallLogs>] = &[
     &signalwire::VIDEO_STREAM,
     &oneuptime::STREAM,
     &voximplant::STREAM,
+    #[cfg(feature = "fake-provider")]
+    &fake::STREAM,
 ];
