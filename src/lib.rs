@@ -4,9 +4,13 @@
 //! - `http`: the accept loop and its connection limits, axum routes, request guards
 //!   (in-flight cap, deadline, panics), document limits, persisted queries.
 //! - `auth`: who is calling (gateway API key or OIDC JWT), resolved to a tenant.
-//! - `graphql`: the schema, resolvers (one or two lines each), ids, cursors, error codes.
+//! - `graphql`: the schema, resolvers, ids, cursors, error codes; each provider's GraphQL
+//!   types under `graphql::providers`, whose `mod.rs` is the GraphQL registry.
+//! - `timeline`: the merged cross-provider timeline (streams, filter plan, merge, counts,
+//!   composite cursor), naming no provider.
 //! - `providers`: one module per provider: config section, client, private wire types,
-//!   mapping, paging, loaders; `providers::registry` is what shared code knows of them.
+//!   mapping, paging, loaders; `providers/mod.rs` registers them (`REGISTERED`, config
+//!   sections) and `providers::registry` is the contract shared code sees.
 //! - `upstream`: the shared HTTP client, retries, error classification, the per-request
 //!   upstream-call budget.
 //! - `cache`: the tenant-scoped moka cache.

@@ -9,8 +9,6 @@
 //! tell three outcomes apart: each check runs when its tools are here, and otherwise
 //! reports itself `skipped`, by name and with the missing tool, never `ok`. `bash .ci/run`
 //! installs all three, so CI runs every check.
-// A build with the fake fourth provider has a larger schema than the checked-in one.
-#![cfg(not(feature = "fake-provider"))]
 
 mod common;
 
@@ -55,6 +53,9 @@ const CHECKS: [Check; 3] = [
 
 /// What is missing for `check`, if anything.
 fn missing(check: &Check) -> Option<String> {
+    if cfg!(feature = "fake-provider") {
+        return Some("this build has the fake fourth provider, so its schema is not schema.graphql".into());
+    }
     let runs = |program: &str| {
         std::process::Command::new(program)
             .arg("--version")
