@@ -292,6 +292,19 @@ impl Cache {
         self.insert(key, record, ttl).await;
     }
 
+    /// Primes the by-id entries of a list page's records, so a detail opened from a list
+    /// costs no upstream call (each record for as long as `remember` keeps it).
+    pub async fn prime<T: Weigh>(
+        &self,
+        records: &[Arc<T>],
+        key: impl Fn(&T) -> Key<Option<Arc<T>>>,
+        is_final: impl Fn(&T) -> bool,
+    ) {
+        for record in records {
+            self.remember(key(record), Some(record.clone()), &is_final).await;
+        }
+    }
+
     /// Number of live entries (for metrics and tests; approximate until maintenance runs).
     pub fn entry_count(&self) -> u64 {
         self.inner.entry_count()

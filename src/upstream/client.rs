@@ -13,7 +13,9 @@ use super::{UpstreamError, UpstreamErrorKind};
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
 
-/// Builds the process-wide pooled client (one connection pool for every provider).
+/// Builds the process-wide pooled client (one connection pool for every provider). TLS is
+/// rustls (reqwest's default aws-lc-rs provider), verifying against the system's trust
+/// store.
 pub fn build_http_client(config: &UpstreamConfig) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(config.timeout)
@@ -156,4 +158,27 @@ impl UpstreamClient {
 /// `Retry-After` in delta-seconds (the HTTP-date form is rare for APIs and ignored).
 fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
     headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_client_starts_a_tls_handshake_and_reports_a_non_tls_upstream_as_an_error() {
+        let client = build_http_client(&UpstreamConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let port = listener.local_addr().expect("its address").port();
+        // Reads the ClientHello (so the client really built one) and answers plain HTTP.
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut socket, _) = listener.accept().await.expect("a connection");
+            let mut hello = [0u8; 5];
+            socket.read_exact(&mut hello).await.expect("a TLS record header");
+            assert_eq!(hello[0], 0x16, "a TLS handshake record");
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        });
+        let result = client.get(format!("https://127.0.0.1:{port}/")).send().await;
+        assert!(result.is_err(), "{result:?}");
+    }
 }

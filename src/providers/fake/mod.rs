@@ -151,10 +151,8 @@ impl Fake {
                     .ok_or_else(|| self.error(UpstreamErrorKind::BadResponse, "the call list answered 404"))?;
                 let logs = wire.calls.into_iter().map(|c| map(c).map(Arc::new));
                 let logs = logs.collect::<Result<Vec<_>, _>>()?;
-                for log in &logs {
-                    let key = RECORD.key(&self.tenant, Provider::Fake, log.native_id.as_str());
-                    self.cache.remember(key, Some(log.clone()), CallLogCore::is_final).await;
-                }
+                let key = |l: &CallLogCore| RECORD.key(&self.tenant, Provider::Fake, l.native_id.as_str());
+                self.cache.prime(&logs, key, CallLogCore::is_final).await;
                 let page = Page {
                     logs,
                     has_more: wire.has_more,

@@ -217,12 +217,8 @@ impl OneUptime {
                     .into_iter()
                     .map(|w| map_record(w).map(Arc::new))
                     .collect::<Result<_, _>>()?;
-                for item in &items {
-                    let key = self.record_key(&item.core.native_id);
-                    self.cache
-                        .remember(key, Some(item.clone()), |r| r.core.is_final())
-                        .await;
-                }
+                let key = |r: &CallLog| self.record_key(&r.core.native_id);
+                self.cache.prime(&items, key, |r| r.core.is_final()).await;
                 Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
             })
             .await

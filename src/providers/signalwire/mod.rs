@@ -297,12 +297,9 @@ impl SignalWire {
                     Some(link) if !link.is_empty() => Some(PageRequest::from_link(self.client.origin(), link)?),
                     _ => None,
                 };
-                for item in &items {
-                    let key = C::RECORD.key(&self.tenant, Provider::SignalWire, C::core(item).native_id.as_str());
-                    self.cache
-                        .remember(key, Some(item.clone()), |r| C::core(r).is_final())
-                        .await;
-                }
+                let key =
+                    |r: &C::Record| C::RECORD.key(&self.tenant, Provider::SignalWire, C::core(r).native_id.as_str());
+                self.cache.prime(&items, key, |r| C::core(r).is_final()).await;
                 Ok::<_, UpstreamError>((Page { items, next }, self.cache.ttls().page))
             })
             .await

@@ -181,10 +181,9 @@ impl Voximplant {
         let mut params = filter.params(from, to);
         params.extend([("count", self.page_size.to_string()), ("offset", offset.to_string())]);
         // Audit entries never change: cached as final records.
-        self.listing(&PAGE, "GetAuditLog", params, map_entry, |e| {
-            (self.audit_key(e.id), true)
-        })
-        .await
+        let key = |e: &AuditLogEntry| self.audit_key(e.id);
+        self.listing(&PAGE, "GetAuditLog", params, map_entry, (key, |_: &AuditLogEntry| true))
+            .await
     }
 
     fn audit_key(&self, id: u64) -> Key<Option<Arc<AuditLogEntry>>> {

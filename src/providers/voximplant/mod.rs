@@ -377,20 +377,27 @@ impl Voximplant {
         offset: u32,
     ) -> Result<Arc<Page<CallSession>>, UpstreamError> {
         let params = self.history_params(filter, from, to, offset, self.page_size);
-        let prime = |s: &CallSession| (self.record_key(s.id), s.core.is_final());
-        self.listing(&PAGE, "GetCallHistory", params, |w: CallSessionWire| self.map(w), prime)
-            .await
+        let key = |s: &CallSession| self.record_key(s.id);
+        let is_final = |s: &CallSession| s.core.is_final();
+        self.listing(
+            &PAGE,
+            "GetCallHistory",
+            params,
+            |w: CallSessionWire| self.map(w),
+            (key, is_final),
+        )
+        .await
     }
 
-    /// One upstream page of `method` through the cache; every item primes its by-id entry
-    /// (`prime` gives its key and whether it is final).
+    /// One upstream page of `method` through the cache; its items prime their by-id
+    /// entries (`prime`: an item's key, and whether it is final).
     async fn listing<W, T>(
         &self,
         kind: &Kind<Page<T>>,
         method: &'static str,
         params: Vec<(&'static str, String)>,
         map: impl Fn(W) -> Result<T, UpstreamError>,
-        prime: impl Fn(&T) -> (Key<Option<Arc<T>>>, bool),
+        prime: (impl Fn(&T) -> Key<Option<Arc<T>>>, impl Fn(&T) -> bool),
     ) -> Result<Arc<Page<T>>, UpstreamError>
     where
         W: serde::de::DeserializeOwned,
@@ -406,10 +413,7 @@ impl Voximplant {
                     .into_iter()
                     .map(|w| map(w).map(Arc::new))
                     .collect::<Result<_, _>>()?;
-                for item in &items {
-                    let (key, is_final) = prime(item);
-                    self.cache.remember(key, Some(item.clone()), |_| is_final).await;
-                }
+                self.cache.prime(&items, prime.0, prime.1).await;
                 let full = items.len() >= self.page_size as usize;
                 Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
             })
