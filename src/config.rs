@@ -284,6 +284,17 @@ pub struct UpstreamConfig {
     /// A `Retry-After` longer than this is not waited for: the error goes to the client.
     #[serde(with = "humantime_serde")]
     pub max_retry_wait: Duration,
+    /// Retries per provider and tenant as a fraction of requests (0.2: at most one retry
+    /// per five requests once the reserve is spent).
+    pub retry_budget_ratio: f64,
+    /// Retries allowed beyond the ratio, e.g. for a quiet provider's rare failure.
+    pub retry_budget_reserve: u32,
+    /// Consecutive failed attempts (unreachable, 5xx, timeout) that open a provider's
+    /// circuit breaker for a tenant; 0 disables it.
+    pub breaker_failures: u32,
+    /// How long an open breaker fails fast before it lets one probe through.
+    #[serde(with = "humantime_serde")]
+    pub breaker_cool_down: Duration,
 }
 
 pub use crate::providers::ProvidersConfig;
@@ -365,6 +376,10 @@ impl Default for UpstreamConfig {
             max_retries: 2,
             retry_base_delay: Duration::from_millis(200),
             max_retry_wait: Duration::from_secs(5),
+            retry_budget_ratio: 0.2,
+            retry_budget_reserve: 10,
+            breaker_failures: 5,
+            breaker_cool_down: Duration::from_secs(10),
         }
     }
 }
@@ -425,6 +440,16 @@ impl Config {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(invalid(key, "must be at least 1"));
+        }
+        let u = &self.upstream;
+        if !(0.0..=1.0).contains(&u.retry_budget_ratio) {
+            return Err(invalid("upstream.retry_budget_ratio", "must be between 0 and 1"));
+        }
+        if u.breaker_failures > 0 && u.breaker_cool_down.is_zero() {
+            return Err(invalid(
+                "upstream.breaker_cool_down",
+                "must be longer than zero while upstream.breaker_failures is set",
+            ));
         }
         let s = &self.server;
         let timeouts = [

@@ -16,6 +16,7 @@ pub mod voximplant;
 
 pub use registry::{BuildContext, Registration, Section, Service};
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
@@ -72,6 +73,41 @@ pub type Lookup<T> = Result<Option<Arc<T>>, UpstreamError>;
 pub(crate) async fn cached_lookup<T: Weigh>(cache: &Cache, key: &Key<Option<Arc<T>>>) -> Option<Lookup<T>> {
     let hit = cache.get(key).await?;
     Some(Ok((*hit).clone()))
+}
+
+/// Answers by-id cache misses so that concurrent misses of one id, in this request or
+/// another, make one upstream call: each id's entry is filled through `get_or_fetch`,
+/// whose fill awaits one shared `fetch` of every id in `misses`. An id already being
+/// filled elsewhere waits for that fill instead, and a batch no id ends up needing is
+/// never sent. Answers come in the order of `misses`; errors are not cached.
+pub(crate) async fn fetch_coalesced<I, T, F>(
+    cache: &Cache,
+    misses: Vec<(I, Key<Option<Arc<T>>>)>,
+    fetch: impl FnOnce(Vec<I>) -> F,
+    is_final: impl Fn(&T) -> bool + Copy,
+) -> Vec<Lookup<T>>
+where
+    I: Clone + Eq + std::hash::Hash + Send + Sync,
+    T: Weigh,
+    F: Future<Output = Result<HashMap<I, Arc<T>>, UpstreamError>> + Send,
+{
+    use futures::FutureExt;
+    let ids = misses.iter().map(|(id, _)| id.clone()).collect();
+    let batch = fetch(ids).map(|found| found.map(Arc::new)).boxed().shared();
+    let fills = misses.into_iter().map(|(id, key)| {
+        let batch = batch.clone();
+        async move {
+            let answer = cache
+                .get_or_fetch(key, async move {
+                    let record = batch.await?.get(&id).cloned();
+                    let ttl = cache.ttls().for_record(record.as_deref().map(is_final));
+                    Ok::<_, UpstreamError>((record, ttl))
+                })
+                .await?;
+            Ok((*answer).clone())
+        }
+    });
+    futures::future::join_all(fills).await
 }
 
 /// A by-id loader that can answer from the cache alone. A DataLoader waits a moment to

@@ -9,6 +9,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 use tokio::sync::Semaphore;
 
+use super::breaker::{Admission, Breaker};
+use super::retry::{RetryBudget, backoff};
 use super::{UpstreamError, UpstreamErrorKind};
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
@@ -34,7 +36,19 @@ pub struct RawResponse {
     pub body: Bytes,
 }
 
-/// The shared client plus one provider's limits and retry policy.
+/// Whether a call may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// Reads nothing changes by repeating: retried within the retry budget.
+    Read,
+    /// Creates something upstream (e.g. a report job): sent once, never retried, since
+    /// the provider documents no idempotency key and a retry after a lost answer would
+    /// create a duplicate.
+    Create,
+}
+
+/// The shared client plus one provider's limits, retry policy, retry budget and circuit
+/// breaker, for one tenant.
 #[derive(Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
@@ -42,6 +56,8 @@ pub struct UpstreamClient {
     permits: Arc<Semaphore>,
     policy: UpstreamConfig,
     requests: Arc<AtomicU64>,
+    retries: Arc<RetryBudget>,
+    breaker: Arc<Breaker>,
 }
 
 impl UpstreamClient {
@@ -50,6 +66,8 @@ impl UpstreamClient {
             http,
             provider,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            retries: Arc::new(RetryBudget::new(policy.retry_budget_ratio, policy.retry_budget_reserve)),
+            breaker: Arc::new(Breaker::new(policy.breaker_failures, policy.breaker_cool_down)),
             policy,
             requests: Arc::new(AtomicU64::new(0)),
         }
@@ -64,37 +82,79 @@ impl UpstreamClient {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Sends an idempotent request built by `build`, retrying 429/5xx/connect failures.
+    /// The provider's circuit breaker for this tenant (metrics, readiness).
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
+    }
+
+    /// Sends a request built by `build`. A `Call::Read` that fails with 429, 5xx or a
+    /// transport error is retried (jittered backoff, or a short `Retry-After`) while the
+    /// retry budget allows; a `Call::Create` is sent once. While the provider's breaker is
+    /// open nothing is sent. A request holds one of the provider's concurrency permits
+    /// only while an attempt is in flight, never while it waits to retry.
     ///
     /// 2xx and 4xx other than 401/403/429 come back as `RawResponse` for the provider to
     /// decode; everything else becomes a classified `UpstreamError`.
-    pub async fn send(&self, build: impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<RawResponse, UpstreamError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| self.error(UpstreamErrorKind::Unavailable, "client is shutting down"))?;
+    pub async fn send(
+        &self,
+        call: Call,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<RawResponse, UpstreamError> {
+        self.retries.deposit();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(&build).await;
+            let (outcome, sent) = self.admitted_attempt(&build).await;
             let retry_in = match &outcome {
-                Err(e) if attempt <= self.policy.max_retries => self.retry_delay(e, attempt),
+                Err(e) if sent && call == Call::Read && attempt <= self.policy.max_retries => {
+                    self.retry_delay(e, attempt)
+                }
                 _ => None,
             };
-            match retry_in {
-                Some(delay) => {
-                    tracing::debug!(
-                        provider = self.provider.as_str(),
-                        attempt,
-                        ?delay,
-                        "retrying upstream call"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                None => return outcome,
-            }
+            let Some(delay) = retry_in.filter(|_| self.retries.withdraw()) else {
+                return outcome;
+            };
+            tracing::debug!(
+                provider = self.provider.as_str(),
+                attempt,
+                ?delay,
+                "retrying upstream call"
+            );
+            tokio::time::sleep(delay).await;
         }
+    }
+
+    /// One attempt, if the breaker lets it out, under a concurrency permit; its outcome
+    /// feeds the breaker. Also says whether anything was sent (a refused attempt is not
+    /// retried).
+    async fn admitted_attempt(
+        &self,
+        build: &impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> (Result<RawResponse, UpstreamError>, bool) {
+        let admission = self.breaker.admit();
+        if admission == Admission::Refuse {
+            let refused = self.error(UpstreamErrorKind::Unavailable, "circuit open: failing fast");
+            return (Err(refused), false);
+        }
+        // A probe dropped before it answers must not keep the breaker half-open forever.
+        let probe = ProbeGuard((admission == Admission::Probe).then_some(&*self.breaker));
+        let Ok(_permit) = self.permits.acquire().await else {
+            return (
+                Err(self.error(UpstreamErrorKind::Unavailable, "client is shutting down")),
+                false,
+            );
+        };
+        let outcome = self.attempt(build).await;
+        match &outcome {
+            Err(e) if matches!(e.kind, UpstreamErrorKind::Unavailable | UpstreamErrorKind::Timeout) => {
+                self.breaker.failed()
+            }
+            // Nothing went out: the breaker learnt nothing (a probe is released by `probe`).
+            Err(e) if matches!(e.kind, UpstreamErrorKind::BudgetExhausted { .. }) => return (outcome, false),
+            _ => self.breaker.succeeded(),
+        }
+        std::mem::forget(probe);
+        (outcome, true)
     }
 
     async fn attempt(&self, build: &impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<RawResponse, UpstreamError> {
@@ -128,7 +188,7 @@ impl UpstreamClient {
     }
 
     fn retry_delay(&self, error: &UpstreamError, attempt: u32) -> Option<Duration> {
-        let backoff = self.policy.retry_base_delay * 2u32.saturating_pow(attempt - 1);
+        let backoff = backoff(self.policy.retry_base_delay, attempt);
         match &error.kind {
             UpstreamErrorKind::RateLimited { retry_after_seconds } => {
                 let wait = retry_after_seconds.map(Duration::from_secs).unwrap_or(backoff);
@@ -152,6 +212,17 @@ impl UpstreamClient {
 
     fn error(&self, kind: UpstreamErrorKind, detail: impl Into<String>) -> UpstreamError {
         UpstreamError::new(self.provider, kind, detail)
+    }
+}
+
+/// Re-opens probing when a probe's future is dropped before its attempt ended.
+struct ProbeGuard<'a>(Option<&'a Breaker>);
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(breaker) = self.0 {
+            breaker.probe_abandoned();
+        }
     }
 }
 

@@ -167,7 +167,9 @@ impl Fake {
         let url = format!("{}{path}", self.calls);
         let response = self
             .upstream
-            .send(|http| http.get(&url).bearer_auth(self.token.expose()))
+            .send(crate::upstream::Call::Read, |http| {
+                http.get(&url).bearer_auth(self.token.expose())
+            })
             .await?;
         match response.status {
             StatusCode::OK => serde_json::from_slice(&response.body)

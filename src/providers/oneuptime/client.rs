@@ -69,7 +69,7 @@ impl Client {
         let url = format!("{}{path}", self.resource);
         let response = self
             .upstream
-            .send(|http| {
+            .send(crate::upstream::Call::Read, |http| {
                 http.post(&url)
                     .header("ApiKey", self.api_key.clone())
                     .header(ACCEPT, "application/json")

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
-use crate::providers::{Lookup, cached_lookup};
+use crate::providers::{Lookup, cached_lookup, fetch_coalesced};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::CallLogLoader;
@@ -150,21 +150,23 @@ impl OneUptime {
             }
         }
         let chunks: Vec<&[(String, String)]> = misses.chunks(self.page_size as usize).collect();
-        let fetched = join_all(chunks.iter().map(|chunk| self.fetch_ids(chunk))).await;
-        for (chunk, result) in chunks.into_iter().zip(fetched) {
-            for (requested, canonical) in chunk {
-                let answer = match &result {
-                    Ok(found) => Ok(found.get(canonical).cloned()),
-                    Err(e) => Err(e.clone()),
-                };
+        let fetched = join_all(chunks.iter().map(|chunk| {
+            let misses = chunk.iter().map(|(_, c)| (c.clone(), self.record_key(c))).collect();
+            fetch_coalesced(&self.cache, misses, |ids| self.fetch_ids(ids), |r| r.core.is_final())
+        }))
+        .await;
+        for (chunk, answers_of_chunk) in chunks.into_iter().zip(fetched) {
+            for ((requested, _), answer) in chunk.iter().zip(answers_of_chunk) {
                 answers.insert(requested.clone(), answer);
             }
         }
         answers
     }
 
-    async fn fetch_ids(&self, chunk: &[(String, String)]) -> Result<HashMap<String, Arc<CallLog>>, UpstreamError> {
-        let logs: Vec<CallLog> = if let [(_, only)] = chunk {
+    /// The logs of `ids` (canonical UUIDs): one `get-item` for one id, else one
+    /// `get-list` with `_id Includes`. A record that is not one of `ids` is a bad answer.
+    async fn fetch_ids(&self, ids: Vec<String>) -> Result<HashMap<String, Arc<CallLog>>, UpstreamError> {
+        let logs: Vec<CallLog> = if let [only] = ids.as_slice() {
             self.client
                 .get_item(only)
                 .await?
@@ -173,7 +175,6 @@ impl OneUptime {
                 .into_iter()
                 .collect()
         } else {
-            let ids: Vec<String> = chunk.iter().map(|(_, c)| c.clone()).collect();
             let list = self
                 .client
                 .get_list(query::by_ids(&ids), query::sort(), 0, ids.len() as u32)
@@ -184,11 +185,11 @@ impl OneUptime {
             .into_iter()
             .map(|l| (l.core.native_id.to_ascii_lowercase(), Arc::new(l)))
             .collect();
-        for (_, canonical) in chunk {
-            let record = found.get(canonical).cloned();
-            self.cache
-                .remember(self.record_key(canonical), record, |r| r.core.is_final())
-                .await;
+        if let Some(stray) = found.keys().find(|id| !ids.contains(id)) {
+            return Err(UpstreamError::bad_response(
+                Provider::OneUptime,
+                format!("asked for {} ids, got the record {stray}", ids.len()),
+            ));
         }
         Ok(found)
     }

@@ -52,7 +52,7 @@ impl Client {
         let url = request.url(&self.origin);
         let response = self
             .upstream
-            .send(|http| {
+            .send(crate::upstream::Call::Read, |http| {
                 http.get(url.clone())
                     .header(AUTHORIZATION, self.authorization.clone())
                     .header(ACCEPT, "application/json")

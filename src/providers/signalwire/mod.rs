@@ -236,6 +236,13 @@ impl SignalWire {
             .get_or_fetch(key, async {
                 let wire: Option<C::Wire> = self.client.get(&request).await?;
                 let record = wire.map(map_record::<C>).transpose()?.map(Arc::new);
+                // Another record than the one asked for is a bad answer, and is not cached.
+                if let Some(other) = record.as_deref().map(|r| &C::core(r).native_id)
+                    && Uuid::parse_str(other).ok() != Some(uuid)
+                {
+                    let detail = format!("asked for {uuid}, got the record {other:?}");
+                    return Err(UpstreamError::bad_response(Provider::SignalWire, detail));
+                }
                 let ttl = self.record_ttl::<C>(record.as_deref());
                 Ok::<_, UpstreamError>((record, ttl))
             })

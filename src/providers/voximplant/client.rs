@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::auth::TokenSource;
 use super::wire::{ApiError, Envelope};
 use crate::domain::Provider;
-use crate::upstream::{UpstreamClient, UpstreamError, UpstreamErrorKind};
+use crate::upstream::{Call, UpstreamClient, UpstreamError, UpstreamErrorKind};
 
 /// Codes the gateway reads as "the credentials were refused". Voximplant's code table is
 /// not public (providers.md §3.3), so the message is checked as well.
@@ -59,6 +59,7 @@ impl Client {
 
     async fn send(
         &self,
+        call: Call,
         method: &str,
         params: &[(&str, String)],
     ) -> Result<crate::upstream::RawResponse, UpstreamError> {
@@ -69,7 +70,7 @@ impl Client {
         let url = format!("{}/{method}", self.base);
         let bearer = format!("Bearer {token}");
         self.upstream
-            .send(|http| {
+            .send(call, |http| {
                 http.post(&url)
                     .header(AUTHORIZATION, bearer.as_str())
                     .header(ACCEPT, "application/json")
@@ -78,13 +79,34 @@ impl Client {
             .await
     }
 
-    /// Calls `method` and returns its envelope once no error is in it.
+    /// Calls a reading `method` (retried on transient failures) and returns its envelope
+    /// once no error is in it.
     pub async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         params: &[(&str, String)],
     ) -> Result<Envelope<T>, UpstreamError> {
-        let response = self.send(method, params).await?;
+        self.call_as(Call::Read, method, params).await
+    }
+
+    /// Calls a `method` that creates something (GetAuditLogAsync, GetCallHistoryAsync
+    /// start a report job): sent once, never retried, so a lost answer cannot create a
+    /// duplicate job.
+    pub async fn create<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &[(&str, String)],
+    ) -> Result<Envelope<T>, UpstreamError> {
+        self.call_as(Call::Create, method, params).await
+    }
+
+    async fn call_as<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        method: &str,
+        params: &[(&str, String)],
+    ) -> Result<Envelope<T>, UpstreamError> {
+        let response = self.send(call, method, params).await?;
         if response.status != StatusCode::OK {
             return Err(self.error(
                 UpstreamErrorKind::BadResponse,
@@ -96,6 +118,13 @@ impl Client {
         if let Some(error) = first_error(&envelope) {
             return Err(self.api_error(method, &error));
         }
+        // Reading a missing `result` as "no rows" would cache every asked id as absent.
+        if envelope.result.is_none() {
+            return Err(self.error(
+                UpstreamErrorKind::BadResponse,
+                format!("{method}: an answer with neither `result` nor `error`"),
+            ));
+        }
         Ok(envelope)
     }
 
@@ -103,7 +132,7 @@ impl Client {
     /// unless the body is a JSON error. A `Content-Encoding: gzip` transfer is already
     /// decoded by the HTTP client (which sends `Accept-Encoding: gzip` itself).
     pub async fn download(&self, method: &str, params: &[(&str, String)]) -> Result<Bytes, UpstreamError> {
-        let response = self.send(method, params).await?;
+        let response = self.send(Call::Read, method, params).await?;
         if response.status != StatusCode::OK {
             return Err(self.error(
                 UpstreamErrorKind::BadResponse,

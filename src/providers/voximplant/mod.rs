@@ -24,7 +24,7 @@ use futures::future::join_all;
 use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::{Provider, time};
-use crate::providers::{Lookup, cached_lookup};
+use crate::providers::{Lookup, cached_lookup, fetch_coalesced};
 use crate::upstream::{UpstreamClient, UpstreamError};
 pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
@@ -306,27 +306,30 @@ impl Voximplant {
             }
         }
         let chunks: Vec<_> = misses.chunks(MAX_IDS).collect();
-        let fetched = join_all(chunks.iter().map(|c| self.fetch_ids(c))).await;
-        for (chunk, result) in chunks.into_iter().zip(fetched) {
-            for (key, id, _) in chunk {
-                answers.insert(
-                    key.clone(),
-                    result
-                        .as_ref()
-                        .map(|found| found.get(id).cloned())
-                        .map_err(Clone::clone),
-                );
+        let fetched = join_all(chunks.iter().map(|chunk| {
+            let misses = chunk
+                .iter()
+                .map(|(_, id, start)| ((*id, *start), self.record_key(*id)))
+                .collect();
+            fetch_coalesced(&self.cache, misses, |ids| self.fetch_ids(ids), |r| r.core.is_final())
+        }))
+        .await;
+        for (chunk, answers_of_chunk) in chunks.into_iter().zip(fetched) {
+            for ((key, _, _), answer) in chunk.iter().zip(answers_of_chunk) {
+                answers.insert(key.clone(), answer);
             }
         }
         answers
     }
 
+    /// The sessions of `ids` (id, start) by one GetCallHistory with `;`-joined ids. A
+    /// session that is not one of `ids` is a bad answer.
     async fn fetch_ids(
         &self,
-        chunk: &[(String, u64, DateTime<Utc>)],
-    ) -> Result<HashMap<u64, Arc<CallSession>>, UpstreamError> {
-        let (from, to) = padded_window(chunk.iter().map(|c| c.2));
-        let ids: Vec<String> = chunk.iter().map(|c| c.1.to_string()).collect();
+        chunk: Vec<(u64, DateTime<Utc>)>,
+    ) -> Result<HashMap<(u64, DateTime<Utc>), Arc<CallSession>>, UpstreamError> {
+        let (from, to) = padded_window(chunk.iter().map(|c| c.1));
+        let ids: Vec<String> = chunk.iter().map(|c| c.0.to_string()).collect();
         let mut params = self.history_params(&SessionFilter::default(), from, to, 0, chunk.len() as u32);
         params.push(("call_session_history_id", ids.join(";")));
         let env = self
@@ -336,13 +339,11 @@ impl Voximplant {
         let mut found = HashMap::new();
         for wire in env.result.unwrap_or_default() {
             let session = Arc::new(self.map(wire)?);
-            found.insert(session.id, session);
-        }
-        for (_, id, _) in chunk {
-            let record = found.get(id).cloned();
-            self.cache
-                .remember(self.record_key(*id), record, |r| r.core.is_final())
-                .await;
+            let Some(&(id, start)) = chunk.iter().find(|(id, _)| *id == session.id) else {
+                let detail = format!("asked for {} sessions, got session {}", chunk.len(), session.id);
+                return Err(UpstreamError::bad_response(Provider::Voximplant, detail));
+            };
+            found.insert((id, start), session);
         }
         Ok(found)
     }

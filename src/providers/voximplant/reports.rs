@@ -210,7 +210,7 @@ impl Voximplant {
         let (from, to) = self.audit_window_of(filter, None).await;
         let mut params = filter.params(from, to);
         params.extend([("with_header", "true".to_string()), ("output", "csv".to_string())]);
-        let env = self.client.call::<Value>("GetAuditLogAsync", &params).await?;
+        let env = self.client.create::<Value>("GetAuditLogAsync", &params).await?;
         env.history_report_id
             .ok_or_else(|| bad("GetAuditLogAsync answered without history_report_id"))
     }
@@ -228,7 +228,7 @@ impl Voximplant {
             ("output", "csv".to_string()),
         ];
         params.extend(filter.params());
-        let env = self.client.call::<Value>("GetCallHistoryAsync", &params).await?;
+        let env = self.client.create::<Value>("GetCallHistoryAsync", &params).await?;
         env.history_report_id
             .ok_or_else(|| bad("GetCallHistoryAsync answered without history_report_id"))
     }

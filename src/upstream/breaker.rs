@@ -1,0 +1,177 @@
+//! A circuit breaker per provider and tenant: after `failures` consecutive failed
+//! attempts (the provider unreachable, 5xx, timeouts) it opens, and calls fail fast with
+//! `UPSTREAM_UNAVAILABLE` without reaching the provider for `cool_down`; then one probe
+//! goes through (half-open): its success closes the breaker, its failure opens it again.
+//!
+//! So a dead provider costs neither latency nor upstream quota, and `callLogs` answers
+//! with the other providers at once. Answers that show the provider alive (2xx, 4xx, 429,
+//! a refused credential) count as successes here.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Where the breaker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed,
+    /// Failing fast until the instant; then one probe is let through.
+    Open,
+    /// One probe is out; everything else fails fast until it answers.
+    HalfOpen,
+}
+
+#[derive(Debug)]
+struct Inner {
+    consecutive_failures: u32,
+    open_until: Option<Instant>,
+    probe_out: bool,
+}
+
+/// One provider's breaker for one tenant.
+#[derive(Debug)]
+pub struct Breaker {
+    failures: u32,
+    cool_down: Duration,
+    inner: Mutex<Inner>,
+}
+
+/// Whether an attempt may go out, and as what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Closed: send.
+    Send,
+    /// Half-open: send as the one probe.
+    Probe,
+    /// Open (or a probe is out): fail fast.
+    Refuse,
+}
+
+impl Breaker {
+    /// Opens after `failures` consecutive failures (0 disables it) for `cool_down`.
+    pub fn new(failures: u32, cool_down: Duration) -> Self {
+        Breaker {
+            failures,
+            cool_down,
+            inner: Mutex::new(Inner {
+                consecutive_failures: 0,
+                open_until: None,
+                probe_out: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn state(&self) -> BreakerState {
+        let inner = self.lock();
+        match inner.open_until {
+            None => BreakerState::Closed,
+            Some(_) if inner.probe_out => BreakerState::HalfOpen,
+            Some(until) if Instant::now() >= until => BreakerState::HalfOpen,
+            Some(_) => BreakerState::Open,
+        }
+    }
+
+    /// Asks to send one attempt.
+    pub fn admit(&self) -> Admission {
+        let mut inner = self.lock();
+        match inner.open_until {
+            None => Admission::Send,
+            Some(until) if Instant::now() >= until && !inner.probe_out => {
+                inner.probe_out = true;
+                Admission::Probe
+            }
+            Some(_) => Admission::Refuse,
+        }
+    }
+
+    /// The attempt reached a live provider.
+    pub fn succeeded(&self) {
+        let mut inner = self.lock();
+        if inner.open_until.is_some() {
+            tracing::info!("upstream circuit closed: the probe succeeded");
+        }
+        *inner = Inner {
+            consecutive_failures: 0,
+            open_until: None,
+            probe_out: false,
+        };
+    }
+
+    /// The attempt failed in a way that says the provider is down.
+    pub fn failed(&self) {
+        if self.failures == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.consecutive_failures = inner.consecutive_failures.saturating_add(1);
+        let probe_failed = inner.probe_out;
+        if probe_failed || (inner.open_until.is_none() && inner.consecutive_failures >= self.failures) {
+            tracing::warn!(cool_down = ?self.cool_down, "upstream circuit open: failing fast");
+            inner.open_until = Some(Instant::now() + self.cool_down);
+            inner.probe_out = false;
+        }
+    }
+
+    /// A probe ended without an answer either way (e.g. the request was dropped): let
+    /// the next caller probe.
+    pub fn probe_abandoned(&self) {
+        self.lock().probe_out = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn opens_after_consecutive_failures_probes_after_the_cool_down_and_closes_on_success() {
+        let breaker = Breaker::new(3, Duration::from_secs(10));
+        for _ in 0..2 {
+            assert_eq!(breaker.admit(), Admission::Send);
+            breaker.failed();
+        }
+        assert_eq!(breaker.state(), BreakerState::Closed);
+        breaker.failed();
+        assert_eq!(breaker.state(), BreakerState::Open);
+        assert_eq!(breaker.admit(), Admission::Refuse);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(breaker.admit(), Admission::Probe);
+        assert_eq!(breaker.admit(), Admission::Refuse, "one probe at a time");
+        breaker.succeeded();
+        assert_eq!(breaker.state(), BreakerState::Closed);
+        assert_eq!(breaker.admit(), Admission::Send);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_probe_opens_it_for_another_cool_down() {
+        let breaker = Breaker::new(1, Duration::from_secs(5));
+        breaker.failed();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(breaker.admit(), Admission::Probe);
+        breaker.failed();
+        assert_eq!(breaker.admit(), Admission::Refuse);
+        tokio::time::advance(Duration::from_secs(4)).await;
+        assert_eq!(breaker.admit(), Admission::Refuse);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(breaker.admit(), Admission::Probe);
+    }
+
+    #[tokio::test]
+    async fn a_success_resets_the_count_and_zero_failures_disables_it() {
+        let breaker = Breaker::new(2, Duration::from_secs(5));
+        breaker.failed();
+        breaker.succeeded();
+        breaker.failed();
+        assert_eq!(breaker.state(), BreakerState::Closed);
+        let off = Breaker::new(0, Duration::from_secs(5));
+        for _ in 0..100 {
+            off.failed();
+        }
+        assert_eq!(off.admit(), Admission::Send);
+    }
+}

@@ -1,0 +1,224 @@
+//! Upstreams that misbehave (issue 15): only reads are retried, within a budget; a
+//! circuit breaker fails fast while a provider is down and probes it back; identical
+//! concurrent misses make one upstream call; an answer naming another record, or none at
+//! all, is `UPSTREAM_BAD_RESPONSE` and nothing of it is cached.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::future::join_all;
+use serde_json::{Value, json};
+use switchboard::emulator::{Fault, FaultKind};
+
+const ONEUPTIME_GET: &str = "POST /api/call-log/{id}/get-item";
+const ONEUPTIME_LIST: &str = "POST /api/call-log/get-list";
+
+const NODE: &str = "query($id: ID!) { node(id: $id) { id ... on CallLog { nativeId } } }";
+const NODES: &str = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+
+const AUDIT_REPORT: &str = r#"mutation { requestVoximplantAuditLogReport { id } }"#;
+const CALL_REPORT: &str = r#"mutation { requestVoximplantCallHistoryReport { id } }"#;
+const AUDIT_LOG: &str = r#"{ voximplantAuditLog(first: 3) { edges { node { id } } } }"#;
+
+fn fault(kind: FaultKind, path: &str, times: Option<u32>) -> Fault {
+    Fault {
+        times,
+        ..Fault::always(kind).on(path)
+    }
+}
+
+fn unavailable() -> FaultKind {
+    FaultKind::Status {
+        status: 503,
+        retry_after_seconds: None,
+    }
+}
+
+/// The global id of OneUptime call log `uuid` (which need not exist).
+fn oneuptime_id(uuid: &str) -> String {
+    switchboard::domain::encode_id(switchboard::providers::oneuptime::CALL_LOG, uuid)
+}
+
+fn uuid(n: usize) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// The gateway with `upstream` settings changed by `tweak`.
+async fn spawn(tweak: impl FnOnce(&mut switchboard::config::UpstreamConfig)) -> TestApp {
+    TestApp::spawn_with(small_emulator(), |config, _| tweak(&mut config.upstream)).await
+}
+
+#[tokio::test]
+async fn report_creation_is_sent_once_after_a_503_or_a_dropped_connection() {
+    // Four failures in a row here must not open Voximplant's breaker before the last read.
+    let app = spawn(|u| u.breaker_failures = 10).await;
+    for (mutation, method) in [(AUDIT_REPORT, "GetAuditLogAsync"), (CALL_REPORT, "GetCallHistoryAsync")] {
+        for kind in [unavailable(), FaultKind::DropConnection] {
+            app.emulator.reset();
+            app.emulator
+                .inject(fault(kind.clone(), &format!("/platform_api/{method}"), Some(1)));
+            let response = app.query(mutation, json!({})).await;
+            assert_eq!(response["data"], Value::Null, "{response}");
+            assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"], "{kind:?}: {response}");
+            assert_eq!(
+                app.upstream(&format!("POST /platform_api/{method}")),
+                1,
+                "{method} after {kind:?} is not sent again"
+            );
+        }
+    }
+    // A read on the same provider is still retried.
+    app.emulator.reset();
+    app.emulator
+        .inject(fault(unavailable(), "/platform_api/GetAuditLog", Some(1)));
+    let response = app.query(AUDIT_LOG, json!({})).await;
+    assert!(response["errors"].is_null(), "{response}");
+    assert_eq!(app.upstream("POST /platform_api/GetAuditLog"), 2);
+}
+
+#[tokio::test]
+async fn a_down_provider_trips_the_breaker_fails_fast_then_one_probe_closes_it() {
+    let app = spawn(|u| {
+        u.max_retries = 0;
+        u.breaker_failures = 3;
+        u.breaker_cool_down = Duration::from_millis(300);
+    })
+    .await;
+    app.emulator.inject(Fault::always(unavailable()).on("/api/call-log"));
+    for n in 0..3 {
+        let response = app.query(NODE, json!({ "id": oneuptime_id(&uuid(n)) })).await;
+        assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"], "{response}");
+    }
+    assert_eq!(app.upstream(ONEUPTIME_GET), 3);
+
+    // Open: failing fast, nothing reaches OneUptime, and the timeline answers with the
+    // other providers plus OneUptime's error.
+    for n in 3..6 {
+        let response = app.query(NODE, json!({ "id": oneuptime_id(&uuid(n)) })).await;
+        assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"], "{response}");
+    }
+    let timeline = app
+        .query("{ callLogs(first: 5) { edges { node { provider } } } }", json!({}))
+        .await;
+    assert_eq!(
+        timeline["data"]["callLogs"]["edges"].as_array().map(Vec::len),
+        Some(5),
+        "{timeline}"
+    );
+    assert_eq!(error_codes(&timeline), ["UPSTREAM_UNAVAILABLE"]);
+    assert_eq!(timeline["errors"][0]["extensions"]["provider"], "ONEUPTIME");
+    assert_eq!(
+        app.upstream(ONEUPTIME_GET) + app.upstream(ONEUPTIME_LIST),
+        3,
+        "open: no call"
+    );
+
+    // After the cool-down one probe goes through; OneUptime is back, so it closes.
+    app.emulator.clear_faults();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let probe = app.query(NODE, json!({ "id": oneuptime_id(&uuid(7)) })).await;
+    assert!(probe["errors"].is_null(), "{probe}");
+    assert_eq!(probe["data"]["node"], Value::Null, "an unknown id, answered");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 4);
+    let after = app.query(NODE, json!({ "id": oneuptime_id(&uuid(8)) })).await;
+    assert!(after["errors"].is_null(), "{after}");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 5);
+}
+
+#[tokio::test]
+async fn a_fault_storm_gets_retries_only_within_the_retry_budget() {
+    let app = spawn(|u| {
+        u.max_retries = 2;
+        u.retry_budget_ratio = 0.2;
+        u.retry_budget_reserve = 2;
+        u.breaker_failures = 0;
+    })
+    .await;
+    app.emulator.inject(Fault::always(unavailable()).on("/api/call-log"));
+    for n in 0..20 {
+        let response = app.query(NODE, json!({ "id": oneuptime_id(&uuid(n)) })).await;
+        assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"], "{response}");
+    }
+    let calls = app.upstream(ONEUPTIME_GET);
+    // Unbudgeted, 2 retries each would be 60 calls; the budget allows the reserve (2)
+    // plus one retry per five requests (4).
+    assert!((22..=26).contains(&calls), "{calls} calls for 20 requests");
+}
+
+#[tokio::test]
+async fn waiting_to_retry_does_not_hold_the_providers_concurrency_slot() {
+    let app = TestApp::spawn_with(small_emulator(), |config, emulator| {
+        config.providers.oneuptime = Some(switchboard::config::OneUptimeConfig {
+            concurrency: 1,
+            ..oneuptime_config(emulator)
+        });
+        config.upstream.max_retry_wait = Duration::from_secs(5);
+    })
+    .await;
+    let slow_id = uuid(1);
+    app.emulator.inject(fault(
+        FaultKind::Status {
+            status: 429,
+            retry_after_seconds: Some(2),
+        },
+        &format!("/api/call-log/{slow_id}"),
+        Some(1),
+    ));
+    let slow = tokio::spawn({
+        let (url, id) = (app.url.clone(), oneuptime_id(&slow_id));
+        async move {
+            let body = json!({ "query": NODE, "variables": { "id": id } });
+            reqwest::Client::new().post(url).json(&body).send().await.map(|_| ())
+        }
+    });
+    // Wait until the slow request got its 429 and sleeps on it.
+    while app.upstream(ONEUPTIME_GET) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let other = app.query(NODE, json!({ "id": oneuptime_id(&uuid(2)) })).await;
+    assert!(other["errors"].is_null(), "{other}");
+    assert!(
+        !slow.is_finished(),
+        "the other miss was served while the first waited out Retry-After"
+    );
+    slow.await.expect("joins").expect("answers");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 3);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
+    let app = spawn(|_| {}).await;
+    // Latency keeps the first fetch in flight while the others arrive.
+    app.emulator
+        .inject(Fault::always(FaultKind::Latency { millis: 200 }).on("/api/call-log"));
+    let ids = app.emulator.oneuptime_call_log_ids();
+    let id = oneuptime_id(&ids[0]);
+    let answers = join_all((0..50).map(|_| app.query(NODE, json!({ "id": id })))).await;
+    assert!(
+        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(app.upstream(ONEUPTIME_GET), 1, "by id");
+
+    // A batch (get-list with _id Includes) coalesces too, id by id.
+    let batch: Vec<String> = ids[1..4].iter().map(|u| oneuptime_id(u)).collect();
+    let answers = join_all((0..50).map(|_| app.query(NODES, json!({ "ids": batch })))).await;
+    assert!(
+        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(app.upstream(ONEUPTIME_LIST), 1, "by ids");
+
+    let page = "{ oneUptimeCallLogs(first: 5, filter: { toNumber: \"+15550000000\" }) { edges { node { id } } } }";
+    let answers = join_all((0..50).map(|_| app.query(page, json!({})))).await;
+    assert!(
+        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(app.upstream(ONEUPTIME_LIST), 2, "a page");
+}
