@@ -222,3 +222,34 @@ async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
     );
     assert_eq!(app.upstream(ONEUPTIME_LIST), 2, "a page");
 }
+
+#[tokio::test]
+async fn call_logs_fails_when_every_provider_it_reads_fails_instead_of_an_endless_empty_page() {
+    let app = spawn(|u| u.max_retries = 0).await;
+    app.emulator.inject(Fault::always(unavailable()).on("/api/call-log"));
+    app.emulator.inject(Fault::always(unavailable()).on("/platform_api"));
+    let query = r#"query($filter: CallLogFilter) { callLogs(first: 5, filter: $filter) {
+        pageInfo { hasNextPage endCursor } edges { node { id } } } }"#;
+    let filter = json!({ "providers": ["ONEUPTIME", "VOXIMPLANT"] });
+    let response = app.query(query, json!({ "filter": filter })).await;
+    assert_eq!(response["data"], Value::Null, "{response}");
+    let mut providers: Vec<&str> = response["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["extensions"]["provider"].as_str().expect("a provider"))
+        .collect();
+    providers.sort_unstable();
+    assert_eq!(providers, ["ONEUPTIME", "VOXIMPLANT"], "{response}");
+    assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE", "UPSTREAM_UNAVAILABLE"]);
+
+    // One provider still answering keeps the page (with the other's error).
+    let filter = json!({ "providers": ["ONEUPTIME", "SIGNALWIRE"] });
+    let response = app.query(query, json!({ "filter": filter })).await;
+    assert_eq!(
+        response["data"]["callLogs"]["edges"].as_array().map(Vec::len),
+        Some(5),
+        "{response}"
+    );
+    assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"]);
+}

@@ -75,7 +75,7 @@ async fn credentials_files_in_the_wrapped_layout_work() {
     let app = TestApp::spawn_with(small_emulator(), move |c, _| {
         let vx = c.providers.voximplant.as_mut().unwrap();
         vx.credentials_json = None;
-        vx.credentials_file = Some(file);
+        vx.credentials_file = Some(file.into());
     })
     .await;
     let r = app.query(SESSION_PAGE, json!({"first": 3})).await;

@@ -50,7 +50,9 @@ impl TimelineQuery {
     /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
     /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
     /// A provider that fails is reported in `errors` (with `provider`) and resumed on the
-    /// next page, which lists it in `catchingUp`; the others still answer.
+    /// next page, which lists it in `catchingUp`; the others still answer. When every
+    /// provider the page reads fails, the field fails (null, with each provider's error),
+    /// so a loop paging until `hasNextPage` is false stops.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
     async fn call_logs(
         &self,
@@ -77,9 +79,15 @@ async fn call_logs(
         first: args.first,
         scan_bound: args.scan_bound,
     };
-    let page = timeline::page(scope(ctx)?, request, |at| args.cursor(at)).await?;
+    let mut page = timeline::page(scope(ctx)?, request, |at| args.cursor(at)).await?;
+    // No stream could make progress: the field fails, so a client paging until
+    // `hasNextPage` is false stops instead of receiving this empty page forever.
+    let fatal = page.stalled.then(|| page.failures.pop()).flatten();
     for e in page.failures {
         ctx.add_error(ctx.set_error_path(async_graphql::Error::from(e).into_server_error(ctx.item.pos)));
+    }
+    if let Some(e) = fatal {
+        return Err(e);
     }
     if let Some(notes) = ctx.data_opt::<Arc<super::ResponseNotes>>().filter(|_| page.cut) {
         notes.scan_cut.store(true, Ordering::Relaxed);

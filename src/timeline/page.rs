@@ -42,6 +42,9 @@ pub struct Page<T: Timeline, C> {
     pub total: Option<Countable<T>>,
     /// The streams that failed (they resume on the next page), in stream order.
     pub failures: Vec<T::Error>,
+    /// Every stream that still had items failed: the page made no progress, and paging on
+    /// would return it again.
+    pub stalled: bool,
 }
 
 /// Reads one page; `cursor` renders a position as the caller's cursor. Asking for a
@@ -68,6 +71,7 @@ pub async fn page<T: Timeline, C: Clone>(
     );
     let live: Vec<usize> = (0..at.streams.len()).filter(|&i| !at.streams[i].done).collect();
     let (batches, failures) = read_streams(cx, &plan, &at, &live, first).await;
+    let stalled = !live.is_empty() && failures.len() == live.len();
     let exhausted: Vec<bool> = batches.iter().map(|b| !b.has_more && b.frontier.is_none()).collect();
     let merged = merge(batches, first);
     let mut edges = Vec::with_capacity(merged.items.len());
@@ -103,6 +107,7 @@ pub async fn page<T: Timeline, C: Clone>(
         catching_up,
         total,
         failures,
+        stalled,
     })
 }
 

@@ -25,6 +25,7 @@ pub(super) fn select() -> Value {
 
 impl Client {
     pub fn new(config: &OneUptimeConfig, http: reqwest::Client, policy: &UpstreamConfig) -> Self {
+        // `OneUptimeConfig::validate` refused keys that are no header value at startup.
         let mut api_key = HeaderValue::from_str(config.api_key.expose().trim())
             .unwrap_or_else(|_| HeaderValue::from_static("invalid-api-key"));
         api_key.set_sensitive(true);

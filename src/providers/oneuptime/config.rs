@@ -48,6 +48,12 @@ impl crate::providers::Section for OneUptimeConfig {
         if self.api_key.expose().trim().is_empty() {
             return Err(invalid("api_key", "is empty"));
         }
+        if reqwest::header::HeaderValue::from_str(self.api_key.expose().trim()).is_err() {
+            return Err(invalid(
+                "api_key",
+                "holds characters an HTTP header cannot carry (e.g. a line break)",
+            ));
+        }
         if !matches!(self.base_url.scheme(), "http" | "https") || self.base_url.host().is_none() {
             return Err(invalid("base_url", "must be an http(s) URL with a host"));
         }
@@ -56,5 +62,22 @@ impl crate::providers::Section for OneUptimeConfig {
 
     fn describe(&self) -> String {
         format!("base_url={}", self.base_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::providers::Section;
+
+    #[test]
+    fn an_api_key_that_is_no_header_value_is_a_startup_error_naming_the_key() {
+        let config = super::OneUptimeConfig {
+            base_url: url::Url::parse("https://oneuptime.com").expect("a URL"),
+            api_key: crate::config::Secret::new("abc\ndef"),
+            page_size: 10,
+            concurrency: 1,
+        };
+        let error = config.validate("providers.oneuptime").expect_err("refused").to_string();
+        assert!(error.contains("providers.oneuptime.api_key"), "{error}");
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use figment::value::magic::RelativePathBuf;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -17,8 +18,11 @@ pub struct VoximplantConfig {
     /// Management API host; `/platform_api/<Method>` is appended.
     #[serde(default = "VoximplantConfig::default_base_url")]
     pub base_url: Url,
-    /// Path of the service account's `credentials.json` (flat or `{"result": {...}}`).
-    pub credentials_file: Option<std::path::PathBuf>,
+    /// Path of the service account's `credentials.json` (flat or `{"result": {...}}`); a
+    /// relative path is relative to the config file that names it (else to the working
+    /// directory).
+    #[serde(default, serialize_with = "serialize_relative")]
+    pub credentials_file: Option<RelativePathBuf>,
     /// The same JSON inline (e.g. from `SWITCHBOARD__PROVIDERS__VOXIMPLANT__CREDENTIALS_JSON`).
     pub credentials_json: Option<Secret>,
     /// Account currency of `cost` values.
@@ -61,12 +65,14 @@ impl VoximplantConfig {
     /// The credentials JSON, from the file or inline.
     pub fn credentials(&self) -> Result<Secret, ConfigError> {
         match (&self.credentials_file, &self.credentials_json) {
-            (Some(path), None) => std::fs::read_to_string(path)
-                .map(Secret::new)
-                .map_err(|e| ConfigError::Invalid {
-                    key: "voximplant.credentials_file".into(),
-                    problem: format!("cannot be read ({}): {e}", path.display()),
-                }),
+            (Some(path), None) => {
+                std::fs::read_to_string(path.relative())
+                    .map(Secret::new)
+                    .map_err(|e| ConfigError::Invalid {
+                        key: "voximplant.credentials_file".into(),
+                        problem: format!("cannot be read ({}): {e}", path.relative().display()),
+                    })
+            }
             (None, Some(json)) => Ok(json.clone()),
             _ => Err(ConfigError::Invalid {
                 key: "voximplant.credentials_file".into(),
@@ -112,5 +118,34 @@ impl crate::providers::Section for VoximplantConfig {
 
     fn describe(&self) -> String {
         format!("base_url={}", self.base_url)
+    }
+}
+
+/// Serializes the path as resolved against its config file.
+fn serialize_relative<S: serde::Serializer>(path: &Option<RelativePathBuf>, serializer: S) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(path) => path.serialize_relative(serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_relative_credentials_file_is_read_beside_the_config_file_that_names_it() {
+        let dir = std::env::temp_dir().join(format!("switchboard-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        std::fs::write(dir.join("credentials.json"), r#"{"account_id": 1}"#).expect("written");
+        let file = dir.join("switchboard.toml");
+        std::fs::write(
+            &file,
+            "[providers.voximplant]\ncredentials_file = \"credentials.json\"\n",
+        )
+        .expect("written");
+        let config = crate::config::Config::load(Some(&file)).expect("loads");
+        let voximplant = config.providers.voximplant.expect("configured");
+        let credentials = voximplant.credentials().expect("found beside the config file");
+        assert_eq!(credentials.expose(), r#"{"account_id": 1}"#);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
