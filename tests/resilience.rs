@@ -253,3 +253,111 @@ async fn call_logs_fails_when_every_provider_it_reads_fails_instead_of_an_endles
     );
     assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"]);
 }
+
+/// Three voice log records as the emulator serves them (newest first).
+async fn voice_records(app: &TestApp) -> Vec<Value> {
+    let url = format!("{}api/voice/logs?page_size=3", app.emulator.base_url());
+    let page: Value = app
+        .http()
+        .get(url)
+        .basic_auth("demo-project", Some("demo-token"))
+        .send()
+        .await
+        .expect("the emulator answers")
+        .json()
+        .await
+        .expect("JSON");
+    page["data"].as_array().expect("data").clone()
+}
+
+fn voice_page(records: &[Value], next: Option<&str>) -> FaultKind {
+    FaultKind::Body {
+        status: 200,
+        body: json!({ "links": { "self": "/api/voice/logs", "next": next }, "data": records }),
+    }
+}
+
+const VOICE_LOGS: &str = r#"query($first: Int, $after: String) { signalWireVoiceLogs(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor } edges { node { nativeId } } } }"#;
+
+fn native_ids(response: &Value) -> Vec<&str> {
+    response["data"]["signalWireVoiceLogs"]["edges"]
+        .as_array()
+        .map(|edges| edges.iter().filter_map(|e| e["node"]["nativeId"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn links_next_cycling_back_is_a_bad_response_after_the_logs_before_it() {
+    let app = spawn(|_| {}).await;
+    let records = voice_records(&app).await;
+    app.emulator.reset();
+    let ids: Vec<&str> = records.iter().filter_map(|r| r["id"].as_str()).collect();
+    let pages = [
+        (
+            "/api/voice/logs?page_size",
+            &records[0..1],
+            "/api/voice/logs?page_token=B",
+        ),
+        (
+            "/api/voice/logs?page_token=B",
+            &records[1..2],
+            "/api/voice/logs?page_token=C",
+        ),
+        (
+            "/api/voice/logs?page_token=C",
+            &records[2..3],
+            "/api/voice/logs?page_token=B",
+        ),
+    ];
+    for (prefix, page, next) in pages {
+        app.emulator
+            .inject(Fault::always(voice_page(page, Some(next))).on(prefix));
+    }
+    let response = app.query(VOICE_LOGS, json!({ "first": 20 })).await;
+    assert_eq!(native_ids(&response), ids, "each log once: {response}");
+    assert_eq!(
+        response["data"]["signalWireVoiceLogs"]["pageInfo"]["hasNextPage"],
+        false
+    );
+    assert_eq!(error_codes(&response), ["UPSTREAM_BAD_RESPONSE"]);
+    assert_eq!(app.upstream(VOICE_LIST), 3, "each page read once");
+
+    // Paged one by one, the cycle is found when the links lead back to newer logs.
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    let mut codes = Vec::new();
+    for _ in 0..10 {
+        let response = app.query(VOICE_LOGS, json!({ "first": 1, "after": after })).await;
+        seen.extend(native_ids(&response).into_iter().map(str::to_string));
+        codes.extend(error_codes(&response));
+        let info = &response["data"]["signalWireVoiceLogs"]["pageInfo"];
+        if info["hasNextPage"] != true {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    assert_eq!(seen, ids, "no log twice");
+    assert_eq!(codes, ["UPSTREAM_BAD_RESPONSE"]);
+}
+
+#[tokio::test]
+async fn a_failing_look_ahead_keeps_the_page_in_hand_with_the_error() {
+    let app = spawn(|u| u.max_retries = 0).await;
+    // The first upstream page (50 logs) answers; every later one fails.
+    app.emulator
+        .inject(Fault::always(unavailable()).on("/api/voice/logs?page_number"));
+    let response = app.query(VOICE_LOGS, json!({ "first": 60 })).await;
+    assert_eq!(native_ids(&response).len(), 50, "{}", response["errors"]);
+    assert_eq!(response["data"]["signalWireVoiceLogs"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(error_codes(&response), ["UPSTREAM_UNAVAILABLE"]);
+
+    // Once the provider is back, paging on continues right after them.
+    app.emulator.clear_faults();
+    let after = response["data"]["signalWireVoiceLogs"]["pageInfo"]["endCursor"].clone();
+    let next = app.query(VOICE_LOGS, json!({ "first": 10, "after": after })).await;
+    assert!(next["errors"].is_null(), "{next}");
+    let whole = app.query(VOICE_LOGS, json!({ "first": 60 })).await;
+    let expected: Vec<&str> = native_ids(&whole)[50..60].to_vec();
+    assert_eq!(native_ids(&next), expected);
+}

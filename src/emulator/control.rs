@@ -30,9 +30,15 @@ pub enum FaultKind {
     Malformed,
     /// Start a 200 response and drop the connection mid-body.
     DropConnection,
+    /// Answer with this status and JSON body instead (records with the wrong id, pages
+    /// linking in a cycle, envelopes without `result`, ...).
+    Body { status: u16, body: serde_json::Value },
+    /// Answer 200 with a JSON body of about `bytes` bytes (a string field), streamed.
+    Huge { bytes: usize },
 }
 
-/// A fault for requests whose path starts with `path_prefix`, `times` times (or forever).
+/// A fault for requests whose path starts with `path_prefix` (whose path and query, when
+/// the prefix holds a `?`), `times` times (or forever).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     #[serde(flatten)]
@@ -113,7 +119,12 @@ impl Control {
     /// Takes the first matching fault, using up one of its `times`.
     fn take_fault(&self, path: &str) -> Option<FaultKind> {
         let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        let i = faults.iter().position(|f| path.starts_with(&f.path_prefix))?;
+        let (bare, _) = path.split_once('?').unwrap_or((path, ""));
+        let matches = |f: &Fault| match f.path_prefix.contains('?') {
+            true => path.starts_with(&f.path_prefix),
+            false => bare.starts_with(&f.path_prefix),
+        };
+        let i = faults.iter().position(matches)?;
         let kind = faults[i].kind.clone();
         if let Some(times) = &mut faults[i].times {
             *times -= 1;
@@ -149,7 +160,8 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
         .filter(|m| !m.as_str().contains("{method}"))
         .map_or_else(|| request.uri().path().to_string(), |m| m.as_str().to_string());
     control.count(format!("{} {route}", request.method()), credential_of(&request));
-    match control.take_fault(request.uri().path()) {
+    let target = request.uri().path_and_query().map_or("", |p| p.as_str()).to_string();
+    match control.take_fault(&target) {
         None => next.run(request).await,
         Some(FaultKind::Latency { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
@@ -168,6 +180,21 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
             r#"{"links": {"self": "/"}, "data": [{"id": "#,
         )
             .into_response(),
+        Some(FaultKind::Body { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, Json(body)).into_response()
+        }
+        Some(FaultKind::Huge { bytes }) => {
+            const CHUNK: usize = 64 * 1024;
+            let filler = (0..bytes / CHUNK + 1).map(|_| Ok::<_, std::io::Error>("x".repeat(CHUNK)));
+            let stream = std::iter::once(Ok(r#"{"data": [], "filler": ""#.to_string()))
+                .chain(filler)
+                .chain(std::iter::once(Ok(r#""}"#.to_string())));
+            Response::builder()
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(futures::stream::iter(stream)))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
         Some(FaultKind::DropConnection) => {
             let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
                 Ok(r#"{"data": ["#),

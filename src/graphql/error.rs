@@ -189,3 +189,10 @@ impl From<crate::timeline::Error> for GatewayError {
         }
     }
 }
+
+/// Reports `error` at the current field's path beside a value the field still returns
+/// (a partial result: e.g. a page whose look-ahead failed).
+pub fn report(ctx: &async_graphql::Context<'_>, error: impl Into<GatewayError>) {
+    let error = async_graphql::Error::from(error.into());
+    ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+}

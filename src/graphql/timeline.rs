@@ -84,7 +84,7 @@ async fn call_logs(
     // `hasNextPage` is false stops instead of receiving this empty page forever.
     let fatal = page.stalled.then(|| page.failures.pop()).flatten();
     for e in page.failures {
-        ctx.add_error(ctx.set_error_path(async_graphql::Error::from(e).into_server_error(ctx.item.pos)));
+        super::error::report(ctx, e);
     }
     if let Some(e) = fatal {
         return Err(e);

@@ -70,8 +70,8 @@ pub async fn page<T: Timeline, C: Clone>(
         at.streams.iter().map(|s| (s.stream, s.position.clone())).collect(),
     );
     let live: Vec<usize> = (0..at.streams.len()).filter(|&i| !at.streams[i].done).collect();
-    let (batches, failures) = read_streams(cx, &plan, &at, &live, first).await;
-    let stalled = !live.is_empty() && failures.len() == live.len();
+    let (batches, failures, stood_still) = read_streams(cx, &plan, &at, &live, first).await;
+    let stalled = !live.is_empty() && stood_still == live.len();
     let exhausted: Vec<bool> = batches.iter().map(|b| !b.has_more && b.frontier.is_none()).collect();
     let merged = merge(batches, first);
     let mut edges = Vec::with_capacity(merged.items.len());
@@ -124,14 +124,15 @@ fn wanted_streams<T: Timeline>(cx: &T::Cx, providers: Option<Vec<Provider>>) -> 
 }
 
 /// Reads the `live` streams ahead in parallel; a stream that fails stands still (it
-/// resumes on the next page) and its error is returned beside the batches.
+/// resumes on the next page) and its error is returned beside the batches, as is the
+/// error of a stream that failed after some items; also how many stood still.
 async fn read_streams<T: Timeline>(
     cx: &T::Cx,
     plan: &Plan,
     at: &Position<T>,
     live: &[usize],
     first: usize,
-) -> (Vec<Batch<T>>, Vec<T::Error>) {
+) -> (Vec<Batch<T>>, Vec<T::Error>, usize) {
     let states = &at.streams;
     let reads = join_all(
         live.iter()
@@ -139,21 +140,30 @@ async fn read_streams<T: Timeline>(
     )
     .await;
     let mut failures = Vec::new();
+    let mut stood_still = 0;
     let batches = live
         .iter()
         .zip(reads)
-        .map(|(&i, result)| {
-            result.unwrap_or_else(|e| {
+        .map(|(&i, result)| match result {
+            Ok((batch, error)) => {
+                if let Some(e) = error {
+                    tracing::warn!(stream = ?states[i].stream, "timeline stream failed after some items; it resumes after them");
+                    failures.push(e);
+                }
+                batch
+            }
+            Err(e) => {
                 tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
                 failures.push(e);
+                stood_still += 1;
                 StreamBatch {
                     items: Vec::new(),
                     has_more: true,
                     frontier: None,
                     scanned_to: None,
                 }
-            })
+            }
         })
         .collect();
-    (batches, failures)
+    (batches, failures, stood_still)
 }

@@ -30,7 +30,8 @@ pub trait Timeline: Sized + Copy + std::fmt::Debug + Send + Sync + 'static {
 }
 
 /// What `TimelineStream::window` returns.
-pub type WindowFuture<'a, T> = BoxFuture<'a, Result<Window<<T as Timeline>::Item>, <T as Timeline>::Error>>;
+pub type WindowFuture<'a, T> =
+    BoxFuture<'a, Result<Window<<T as Timeline>::Item, <T as Timeline>::Error>, <T as Timeline>::Error>>;
 /// What `TimelineStream::count` returns.
 pub type CountFuture<'a, T> = BoxFuture<'a, Result<u64, <T as Timeline>::Error>>;
 
@@ -136,18 +137,34 @@ pub struct Scanned<I> {
     matched: Option<(String, I)>,
 }
 
-/// One provider window, scanned, and whether more follow.
-pub type Window<I> = (Vec<Scanned<I>>, bool);
+/// One provider window, scanned: its items, whether more follow, and the error of a later
+/// page that failed once these items were in hand (they still count; the stream stops
+/// there for this page and resumes after them).
+pub struct Window<I, E> {
+    items: Vec<Scanned<I>>,
+    has_more: bool,
+    error: Option<E>,
+}
+
+impl<I, E> Window<I, E> {
+    /// The window with the error its provider reported beside its items.
+    pub fn with_error(self, error: Option<impl Into<E>>) -> Self {
+        Window {
+            error: error.map(Into::into),
+            ..self
+        }
+    }
+}
 
 /// Scans one provider window's `(position, log)` edges against the gateway-side filter;
 /// only items that pass are rendered with `view` (nothing of a log is copied to check it).
-pub fn scan<P: Serialize, L, I>(
+pub fn scan<P: Serialize, L, I, E>(
     edges: Vec<(P, L)>,
     has_next: bool,
     post: &PostFilter,
     core: impl Fn(&L) -> &CallLogCore,
     view: impl Fn(L) -> I,
-) -> Window<I> {
+) -> Window<I, E> {
     let items = edges
         .into_iter()
         .map(|(p, l)| {
@@ -163,28 +180,34 @@ pub fn scan<P: Serialize, L, I>(
             }
         })
         .collect();
-    (items, has_next)
+    Window {
+        items,
+        has_more: has_next,
+        error: None,
+    }
 }
 
 /// What one stream read ahead for a page.
 pub(super) type Batch<T> = StreamBatch<<T as Timeline>::Item, Value>;
 
 /// Reads up to `n` matching items of one stream from `position`, scanning at most
-/// `plan.scan_bound` items when the gateway filters.
+/// `plan.scan_bound` items when the gateway filters. Beside the batch: the error of a page
+/// that failed after some items were in hand.
 pub(super) async fn read<T: Timeline>(
     cx: &T::Cx,
     stream: Stream<T>,
     plan: &Plan,
     mut position: Option<Value>,
     n: usize,
-) -> Result<Batch<T>, T::Error> {
+) -> Result<(Batch<T>, Option<T::Error>), T::Error> {
     if stream.0.excluded(plan) {
-        return Ok(StreamBatch {
+        let nothing = StreamBatch {
             items: Vec::new(),
             has_more: false,
             frontier: None,
             scanned_to: None,
-        });
+        };
+        return Ok((nothing, None));
     }
     let mut items = Vec::new();
     let mut scanned = 0;
@@ -195,7 +218,11 @@ pub(super) async fn read<T: Timeline>(
         } else {
             n.min(plan.scan_bound - scanned)
         };
-        let (window, has_more) = stream.0.window(cx, plan, &position, take).await?;
+        let Window {
+            items: window,
+            has_more,
+            error,
+        } = stream.0.window(cx, plan, &position, take).await?;
         let mut oldest = None;
         let last = window.len();
         for (i, seen) in window.into_iter().enumerate() {
@@ -215,20 +242,22 @@ pub(super) async fn read<T: Timeline>(
             }
         }
         if items.len() >= n || !has_more {
-            return Ok(StreamBatch {
+            let batch = StreamBatch {
                 items,
                 has_more,
                 frontier: None,
                 scanned_to: None,
-            });
+            };
+            return Ok((batch, error));
         }
-        if plan.post.is_empty() || scanned >= plan.scan_bound {
-            return Ok(StreamBatch {
+        if plan.post.is_empty() || scanned >= plan.scan_bound || error.is_some() {
+            let batch = StreamBatch {
                 items,
                 has_more,
                 frontier: oldest.filter(|_| !plan.post.is_empty()),
                 scanned_to: position,
-            });
+            };
+            return Ok((batch, error));
         }
     }
 }

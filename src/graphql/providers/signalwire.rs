@@ -403,6 +403,9 @@ impl SignalWireQuery {
             .service
             .voice_logs(&filter, args.after.clone(), args.first)
             .await?;
+        if let Some(e) = window.error {
+            crate::graphql::error::report(ctx, e);
+        }
         Ok(args.connection(window.edges, window.has_next, voice_log))
     }
 
@@ -423,6 +426,9 @@ impl SignalWireQuery {
             .service
             .video_logs(&filter, args.after.clone(), args.first)
             .await?;
+        if let Some(e) = window.error {
+            crate::graphql::error::report(ctx, e);
+        }
         Ok(args.connection(window.edges, window.has_next, video_log))
     }
 }
@@ -498,10 +504,10 @@ impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for Tim
             let after = decode_position(position)?;
             Ok(if self.video {
                 let w = service.video_logs(&filter, after, n).await?;
-                scan(w.edges, w.has_next, &plan.post, |l| l.core(), video_log)
+                scan(w.edges, w.has_next, &plan.post, |l| l.core(), video_log).with_error(w.error)
             } else {
                 let w = service.voice_logs(&filter, after, n).await?;
-                scan(w.edges, w.has_next, &plan.post, |l| l.core(), voice_log)
+                scan(w.edges, w.has_next, &plan.post, |l| l.core(), voice_log).with_error(w.error)
             })
         })
     }

@@ -144,11 +144,17 @@ impl crate::providers::signalwire::paging::Keyed for VoiceLog {
     fn key(&self) -> &str {
         &self.core().native_id
     }
+    fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.core().created_at
+    }
 }
 
 impl crate::providers::signalwire::paging::Keyed for VideoLog {
     fn key(&self) -> &str {
         &self.core().native_id
+    }
+    fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.core().created_at
     }
 }
 

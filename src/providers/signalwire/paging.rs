@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -100,9 +101,12 @@ pub struct Position {
     pub id: String,
 }
 
-/// Items that know their provider id.
+/// Items that know their provider id and creation time.
 pub trait Keyed {
     fn key(&self) -> &str;
+    /// Lists are newest first, so a page reached through `links.next` that starts with
+    /// an item newer than the last one before it leads back: a cycle.
+    fn created_at(&self) -> DateTime<Utc>;
 }
 
 /// A connection page cut from upstream pages.
@@ -110,6 +114,9 @@ pub trait Keyed {
 pub struct Window<T> {
     pub edges: Vec<(Position, Arc<T>)>,
     pub has_next: bool,
+    /// A later page failed once `edges` were in hand: they are kept, and this error is
+    /// reported beside them (`has_next` stays true, unless the links cycle).
+    pub error: Option<UpstreamError>,
 }
 
 /// Most upstream pages one window may read (guards against an upstream that links pages
@@ -118,6 +125,10 @@ const MAX_PAGES_PER_WINDOW: usize = 1_000;
 
 /// Collects `first` items after `after` (or from `first_page`), reading one item more to
 /// know `has_next` exactly.
+///
+/// `links.next` revisiting a page of this window, or leading to newer logs than the page
+/// before it, is a cycle: `UPSTREAM_BAD_RESPONSE`. A page that fails (or cycles) after
+/// some items are in hand does not fail them: they come back with the error.
 pub async fn window<T: Keyed, F, Fut>(
     first_page: PageRequest,
     after: Option<Position>,
@@ -133,8 +144,27 @@ where
         None => (first_page, 0, None),
     };
     let mut edges = Vec::with_capacity(first + 1);
+    let mut visited = std::collections::HashSet::new();
+    let mut oldest_seen: Option<DateTime<Utc>> = None;
     for _ in 0..MAX_PAGES_PER_WINDOW {
-        let page = fetch(request.clone()).await?;
+        let page = match fetch(request.clone()).await {
+            Ok(page) => page,
+            Err(e) if !edges.is_empty() => {
+                return Ok(Window {
+                    edges,
+                    has_next: true,
+                    error: Some(e),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        visited.insert(request.clone());
+        if let (Some(oldest), Some(newest)) = (oldest_seen, page.items.first())
+            && newest.created_at() > oldest
+        {
+            return cycle(edges, "links.next leads back to newer logs");
+        }
+        oldest_seen = page.items.last().map(|i| i.created_at()).or(oldest_seen);
         if let Some(found) = resume_key
             .take()
             .and_then(|key| page.items.iter().position(|item| item.key() == key))
@@ -143,7 +173,11 @@ where
         }
         for (i, item) in page.items.iter().enumerate().skip(index) {
             if edges.len() == first {
-                return Ok(Window { edges, has_next: true });
+                return Ok(Window {
+                    edges,
+                    has_next: true,
+                    error: None,
+                });
             }
             let position = Position {
                 page: request.clone(),
@@ -153,23 +187,38 @@ where
             edges.push((position, item.clone()));
         }
         match &page.next {
-            Some(next) if *next != request => {
+            Some(next) if visited.contains(next) => return cycle(edges, "links.next revisits a page"),
+            Some(next) => {
                 request = next.clone();
                 index = 0;
             }
-            Some(_) => {
-                return Err(UpstreamError::bad_response(
-                    Provider::SignalWire,
-                    "links.next points to the same page",
-                ));
+            None => {
+                return Ok(Window {
+                    edges,
+                    has_next: false,
+                    error: None,
+                });
             }
-            None => return Ok(Window { edges, has_next: false }),
         }
     }
     Err(UpstreamError::bad_response(
         Provider::SignalWire,
         format!("more than {MAX_PAGES_PER_WINDOW} upstream pages for one window"),
     ))
+}
+
+/// Links that cycle: nothing past them can be reached, so the window ends with the error
+/// (beside the items in hand, if any).
+fn cycle<T>(edges: Vec<(Position, Arc<T>)>, detail: &str) -> Result<Window<T>, UpstreamError> {
+    let error = UpstreamError::bad_response(Provider::SignalWire, detail);
+    match edges.is_empty() {
+        true => Err(error),
+        false => Ok(Window {
+            edges,
+            has_next: false,
+            error: Some(error),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +249,14 @@ mod tests {
     impl Keyed for String {
         fn key(&self) -> &str {
             self
+        }
+        /// Item "n" is n minutes before a fixed instant (lists are newest first).
+        fn created_at(&self) -> DateTime<Utc> {
+            let minutes = self
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .unwrap_or(0);
+            DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(1) - chrono::Duration::minutes(minutes)
         }
     }
 
@@ -267,5 +324,87 @@ mod tests {
         let next = collect_from(shifted, Some(after), 2).await;
         let ids: Vec<&str> = next.edges.iter().map(|(_, v)| v.as_str()).collect();
         assert_eq!(ids, ["3", "4"], "no repeat of 1 and 2");
+    }
+
+    /// A window over pages by name (`a`, `b`, ...); a name missing from `pages` fails
+    /// with 503.
+    async fn over(
+        pages: &[(&str, Arc<Page<String>>)],
+        after: Option<Position>,
+        first: usize,
+    ) -> Result<Window<String>, UpstreamError> {
+        window(PageRequest("a".into()), after, first, |req| {
+            let page = pages
+                .iter()
+                .find(|(name, _)| *name == req.as_str())
+                .map(|(_, p)| p.clone());
+            async move {
+                page.ok_or_else(|| {
+                    UpstreamError::new(
+                        Provider::SignalWire,
+                        crate::upstream::UpstreamErrorKind::Unavailable,
+                        "503",
+                    )
+                })
+            }
+        })
+        .await
+    }
+
+    fn ids(window: &Window<String>) -> Vec<&str> {
+        window.edges.iter().map(|(_, v)| v.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn links_that_revisit_a_page_end_the_window_with_a_bad_response_beside_the_items() {
+        let pages = [
+            ("a", page(&["1"], Some("b"))),
+            ("b", page(&["2"], Some("c"))),
+            ("c", page(&["3"], Some("b"))),
+        ];
+        let w = over(&pages, None, 20).await.expect("the items in hand");
+        assert_eq!(ids(&w), ["1", "2", "3"]);
+        assert!(!w.has_next, "nothing past a cycle can be reached");
+        let error = w.error.expect("the cycle is reported");
+        assert_eq!(error.kind, crate::upstream::UpstreamErrorKind::BadResponse);
+    }
+
+    #[tokio::test]
+    async fn a_resumed_window_whose_next_page_goes_back_in_time_fails_instead_of_repeating() {
+        let pages = [
+            ("a", page(&["1"], Some("b"))),
+            ("b", page(&["2"], Some("c"))),
+            ("c", page(&["3"], Some("b"))),
+        ];
+        let after = Position {
+            page: PageRequest("c".into()),
+            index: 0,
+            id: "3".into(),
+        };
+        let error = over(&pages, Some(after), 5).await.expect_err("no item of b again");
+        assert_eq!(error.kind, crate::upstream::UpstreamErrorKind::BadResponse);
+    }
+
+    #[tokio::test]
+    async fn a_failing_look_ahead_keeps_the_items_in_hand_and_reports_the_error() {
+        let pages = [("a", page(&["1", "2"], Some("b")))];
+        let w = over(&pages, None, 3).await.expect("the items in hand");
+        assert_eq!(ids(&w), ["1", "2"]);
+        assert!(w.has_next, "the failed page is still to be read");
+        assert_eq!(
+            w.error.expect("reported").kind,
+            crate::upstream::UpstreamErrorKind::Unavailable
+        );
+        let nothing_in_hand = over(
+            &pages,
+            Some(Position {
+                page: PageRequest("a".into()),
+                index: 1,
+                id: "2".into(),
+            }),
+            3,
+        )
+        .await;
+        assert!(nothing_in_hand.is_err(), "with no item in hand the window fails");
     }
 }
