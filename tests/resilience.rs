@@ -361,3 +361,48 @@ async fn a_failing_look_ahead_keeps_the_page_in_hand_with_the_error() {
     let expected: Vec<&str> = native_ids(&whole)[50..60].to_vec();
     assert_eq!(native_ids(&next), expected);
 }
+
+#[tokio::test]
+async fn an_answer_naming_another_record_is_a_bad_response_and_nothing_is_cached() {
+    let app = spawn(|_| {}).await;
+    let records = voice_records(&app).await;
+    let asked = records[0]["id"].as_str().expect("id");
+    let id = switchboard::domain::encode_id(switchboard::providers::signalwire::VOICE_LOG, asked);
+    app.emulator.reset();
+    app.emulator.inject(fault(
+        FaultKind::Body {
+            status: 200,
+            body: records[1].clone(),
+        },
+        &format!("/api/voice/logs/{asked}"),
+        Some(1),
+    ));
+    let wrong = app.query(NODE, json!({ "id": id })).await;
+    assert_eq!(wrong["data"]["node"], Value::Null, "{wrong}");
+    assert_eq!(error_codes(&wrong), ["UPSTREAM_BAD_RESPONSE"]);
+    let right = app.query(NODE, json!({ "id": id })).await;
+    assert_eq!(right["data"]["node"]["nativeId"], asked, "{right}");
+    assert_eq!(app.upstream(VOICE_GET), 2, "the wrong answer was not cached");
+}
+
+#[tokio::test]
+async fn a_voximplant_answer_without_result_is_a_bad_response_not_a_cached_absence() {
+    let app = spawn(|_| {}).await;
+    let (session, start) = app.emulator.voximplant_sessions()[0];
+    let key = switchboard::providers::voximplant::session_key(session, start);
+    let id = switchboard::domain::encode_id(switchboard::providers::voximplant::CALL_SESSION, &key);
+    app.emulator.inject(fault(
+        FaultKind::Body {
+            status: 200,
+            body: json!({ "total_count": 0 }),
+        },
+        "/platform_api/GetCallHistory",
+        Some(1),
+    ));
+    let missing = app.query(NODE, json!({ "id": id })).await;
+    assert_eq!(missing["data"]["node"], Value::Null, "{missing}");
+    assert_eq!(error_codes(&missing), ["UPSTREAM_BAD_RESPONSE"]);
+    let found = app.query(NODE, json!({ "id": id })).await;
+    assert_eq!(found["data"]["node"]["nativeId"], session.to_string(), "{found}");
+    assert_eq!(app.upstream("POST /platform_api/GetCallHistory"), 2);
+}
