@@ -295,6 +295,11 @@ pub struct UpstreamConfig {
     /// How long an open breaker fails fast before it lets one probe through.
     #[serde(with = "humantime_serde")]
     pub breaker_cool_down: Duration,
+    /// Most bytes of one upstream response body (after transfer decompression); a larger
+    /// body is `UPSTREAM_BAD_RESPONSE` and is not read further.
+    pub max_body_bytes: usize,
+    /// `max_body_bytes` for one provider, by its config name (e.g. `voximplant`).
+    pub max_body_bytes_per_provider: std::collections::BTreeMap<String, usize>,
 }
 
 pub use crate::providers::ProvidersConfig;
@@ -380,6 +385,8 @@ impl Default for UpstreamConfig {
             retry_budget_reserve: 10,
             breaker_failures: 5,
             breaker_cool_down: Duration::from_secs(10),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_body_bytes_per_provider: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -444,6 +451,19 @@ impl Config {
         let u = &self.upstream;
         if !(0.0..=1.0).contains(&u.retry_budget_ratio) {
             return Err(invalid("upstream.retry_budget_ratio", "must be between 0 and 1"));
+        }
+        if u.max_body_bytes == 0 || u.max_body_bytes_per_provider.values().any(|&n| n == 0) {
+            return Err(invalid("upstream.max_body_bytes", "must be at least 1"));
+        }
+        if let Some(name) = u.max_body_bytes_per_provider.keys().find(|name| {
+            !crate::providers::REGISTERED
+                .iter()
+                .any(|r| r.provider().as_str() == name.as_str())
+        }) {
+            return Err(invalid(
+                &format!("upstream.max_body_bytes_per_provider.{name}"),
+                "names no provider",
+            ));
         }
         if u.breaker_failures > 0 && u.breaker_cool_down.is_zero() {
             return Err(invalid(

@@ -406,3 +406,48 @@ async fn a_voximplant_answer_without_result_is_a_bad_response_not_a_cached_absen
     assert_eq!(found["data"]["node"]["nativeId"], session.to_string(), "{found}");
     assert_eq!(app.upstream("POST /platform_api/GetCallHistory"), 2);
 }
+
+#[tokio::test]
+async fn an_upstream_body_over_the_providers_cap_is_a_bad_response() {
+    let app = spawn(|u| {
+        u.max_retries = 0;
+        u.max_body_bytes_per_provider.insert("oneuptime".into(), 1 << 20);
+    })
+    .await;
+    app.emulator
+        .inject(Fault::always(FaultKind::Huge { bytes: 8 << 20 }).on("/api/call-log/get-list"));
+    let response = app.query(ONEUPTIME_PAGE, json!({ "first": 5 })).await;
+    assert_eq!(
+        error_codes(&response),
+        ["UPSTREAM_BAD_RESPONSE"],
+        "{}",
+        response["errors"]
+    );
+    // The others keep the default cap (16 MiB) and answer.
+    let voice = app.query(VOICE_LOGS, json!({ "first": 5 })).await;
+    assert!(voice["errors"].is_null(), "{voice}");
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_report_stops_at_the_decompressed_cap() {
+    let app = TestApp::spawn_with(small_emulator(), |config, _| {
+        // The pending status must not be served from the cache once the report completes.
+        config.cache.live_ttl = Duration::ZERO;
+        if let Some(vx) = config.providers.voximplant.as_mut() {
+            vx.max_report_bytes = 1 << 20;
+        }
+    })
+    .await;
+    let report = app.query(AUDIT_REPORT, json!({})).await;
+    let id = report["data"]["requestVoximplantAuditLogReport"]["id"].clone();
+    assert!(id.is_string(), "{report}");
+    app.emulator.complete_voximplant_reports();
+    app.emulator
+        .inject(Fault::always(FaultKind::GzipBomb { bytes: 16 << 20 }).on("/platform_api/DownloadHistoryReport"));
+    let entries = r#"query($id: ID!) { node(id: $id) { ... on VoximplantHistoryReport {
+        reportStatus entries(first: 5) { totalCount } } } }"#;
+    let response = app.query(entries, json!({ "id": id })).await;
+    assert_eq!(response["data"]["node"]["reportStatus"], "COMPLETED", "{response}");
+    assert_eq!(response["data"]["node"]["entries"], Value::Null);
+    assert_eq!(error_codes(&response), ["UPSTREAM_BAD_RESPONSE"]);
+}

@@ -35,6 +35,8 @@ pub enum FaultKind {
     Body { status: u16, body: serde_json::Value },
     /// Answer 200 with a JSON body of about `bytes` bytes (a string field), streamed.
     Huge { bytes: usize },
+    /// Answer 200 with a raw gzip file that inflates to `bytes` bytes (a report download).
+    GzipBomb { bytes: usize },
 }
 
 /// A fault for requests whose path starts with `path_prefix` (whose path and query, when
@@ -194,6 +196,16 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from_stream(futures::stream::iter(stream)))
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        Some(FaultKind::GzipBomb { bytes }) => {
+            use std::io::Write;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let zeros = vec![b'0'; 64 * 1024];
+            for _ in 0..bytes / zeros.len() + 1 {
+                let _ = gz.write_all(&zeros);
+            }
+            let body = gz.finish().unwrap_or_default();
+            ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
         }
         Some(FaultKind::DropConnection) => {
             let chunks: Vec<Result<&'static str, std::io::Error>> = vec![

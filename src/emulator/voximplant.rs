@@ -572,5 +572,6 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::voximplant::Voxi
         page_size: 100,
         token_lifetime: Duration::from_secs(300),
         concurrency: 8,
+        max_report_bytes: 64 * 1024 * 1024,
     }
 }

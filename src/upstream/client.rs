@@ -58,6 +58,7 @@ pub struct UpstreamClient {
     requests: Arc<AtomicU64>,
     retries: Arc<RetryBudget>,
     breaker: Arc<Breaker>,
+    max_body: usize,
 }
 
 impl UpstreamClient {
@@ -68,6 +69,11 @@ impl UpstreamClient {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             retries: Arc::new(RetryBudget::new(policy.retry_budget_ratio, policy.retry_budget_reserve)),
             breaker: Arc::new(Breaker::new(policy.breaker_failures, policy.breaker_cool_down)),
+            max_body: policy
+                .max_body_bytes_per_provider
+                .get(provider.as_str())
+                .copied()
+                .unwrap_or(policy.max_body_bytes),
             policy,
             requests: Arc::new(AtomicU64::new(0)),
         }
@@ -168,7 +174,7 @@ impl UpstreamClient {
         let response = build(&self.http).send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| self.transport_error(&e))?;
+        let body = self.read_body(response).await?;
         match status {
             s if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN => {
                 Err(self.error(UpstreamErrorKind::Unauthorized, format!("HTTP {s}")))
@@ -185,6 +191,28 @@ impl UpstreamClient {
             )),
             _ => Ok(RawResponse { status, headers, body }),
         }
+    }
+
+    /// The body, read chunk by chunk up to the provider's cap: a larger one (announced or
+    /// streamed) is refused without holding more than the cap in memory.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Bytes, UpstreamError> {
+        let too_large = || {
+            self.error(
+                UpstreamErrorKind::BadResponse,
+                format!("response body larger than {} bytes", self.max_body),
+            )
+        };
+        if response.content_length().is_some_and(|n| n > self.max_body as u64) {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     fn retry_delay(&self, error: &UpstreamError, attempt: u32) -> Option<Duration> {

@@ -48,6 +48,7 @@ pub fn voximplant_config(emulator: &Emulator) -> VoximplantConfig {
         page_size: 100,
         token_lifetime: Duration::from_secs(300),
         concurrency: 8,
+        max_report_bytes: 64 * 1024 * 1024,
     }
 }
 

@@ -40,6 +40,9 @@ pub struct VoximplantConfig {
     /// Most concurrent upstream requests per tenant.
     #[serde(default = "VoximplantConfig::default_concurrency")]
     pub concurrency: usize,
+    /// Most bytes of a history report once decompressed (a gzip bomb stops here).
+    #[serde(default = "VoximplantConfig::default_max_report_bytes")]
+    pub max_report_bytes: usize,
 }
 
 impl VoximplantConfig {
@@ -60,6 +63,9 @@ impl VoximplantConfig {
     }
     fn default_concurrency() -> usize {
         8
+    }
+    pub(crate) fn default_max_report_bytes() -> usize {
+        64 * 1024 * 1024
     }
 
     /// The credentials JSON, from the file or inline.
@@ -103,6 +109,9 @@ impl crate::providers::Section for VoximplantConfig {
         }
         if self.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self.max_report_bytes == 0 {
+            return Err(invalid("max_report_bytes", "must be at least 1"));
         }
         if self.lookback.is_zero() || self.lookback > MAX_LOOKBACK {
             return Err(invalid("lookback", "must be between 1s and 20 years"));

@@ -105,6 +105,7 @@ pub struct Voximplant {
     currency: &'static str,
     lookback: Duration,
     clock: Clock,
+    max_report_bytes: usize,
 }
 
 /// Global ids of call sessions (`VoximplantCallSession:<id>@<unix start>`: GetCallHistory
@@ -181,6 +182,7 @@ impl Voximplant {
             // One small string per configured tenant, for the process lifetime.
             currency: Box::leak(config.currency.clone().into_boxed_str()),
             lookback: Duration::from_std(config.lookback).unwrap_or(Duration::days(30)),
+            max_report_bytes: config.max_report_bytes,
             clock,
         })
     }

@@ -110,13 +110,18 @@ struct CsvReport {
 }
 
 impl CsvReport {
-    /// A report body: gunzipped when it is a raw `.gz`, then CSV with a header row.
-    fn read(body: &[u8]) -> Result<Self, UpstreamError> {
+    /// A report body: gunzipped when it is a raw `.gz` (to at most `max` bytes), then CSV
+    /// with a header row.
+    fn read(body: &[u8], max: usize) -> Result<Self, UpstreamError> {
         let text = if body.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(body)
+                .take(max as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| bad(format!("report gzip: {e}")))?;
+            if out.len() > max {
+                return Err(bad(format!("report larger than {max} bytes once decompressed")));
+            }
             out
         } else {
             body.to_vec()
@@ -150,8 +155,8 @@ fn cell(record: &csv::StringRecord, col: Option<usize>) -> Option<&str> {
 }
 
 /// The entries of an audit report.
-pub(super) fn parse_audit_csv(body: &[u8]) -> Result<Vec<AuditLogEntry>, UpstreamError> {
-    let report = CsvReport::read(body)?;
+pub(super) fn parse_audit_csv(body: &[u8], max: usize) -> Result<Vec<AuditLogEntry>, UpstreamError> {
+    let report = CsvReport::read(body, max)?;
     let column = |name: &str| report.column(name);
     let (Some(id_col), Some(at_col), Some(cmd_col)) = (column("audit_log_id"), column("requested"), column("cmd_name"))
     else {
@@ -183,8 +188,8 @@ pub(super) fn parse_audit_csv(body: &[u8]) -> Result<Vec<AuditLogEntry>, Upstrea
 
 /// The sessions of a call history report (one row per session, newest first as asked).
 /// A session listed on several rows (one per call) is kept once.
-pub(super) fn parse_call_csv(body: &[u8]) -> Result<Vec<SessionRef>, UpstreamError> {
-    let report = CsvReport::read(body)?;
+pub(super) fn parse_call_csv(body: &[u8], max: usize) -> Result<Vec<SessionRef>, UpstreamError> {
+    let report = CsvReport::read(body, max)?;
     let (Some(id_col), Some(start_col)) = (report.column("call_session_history_id"), report.column("start_date"))
     else {
         return Err(bad("call report CSV lacks call_session_history_id or start_date"));
@@ -264,8 +269,10 @@ impl Voximplant {
 
     /// The rows of a completed audit report, downloaded once per tenant and cached.
     pub async fn audit_report_rows(&self, id: u64) -> Result<Arc<ReportRows>, UpstreamError> {
-        self.downloaded(&REPORT_ROWS, id, |body| {
-            Ok(ReportRows(parse_audit_csv(body)?.into_iter().map(Arc::new).collect()))
+        self.downloaded(&REPORT_ROWS, id, |body, max| {
+            Ok(ReportRows(
+                parse_audit_csv(body, max)?.into_iter().map(Arc::new).collect(),
+            ))
         })
         .await
     }
@@ -273,18 +280,21 @@ impl Voximplant {
     /// The sessions of a completed call history report, downloaded once per tenant and
     /// cached.
     pub async fn call_report_sessions(&self, id: u64) -> Result<Arc<ReportSessions>, UpstreamError> {
-        self.downloaded(&CALL_REPORT_ROWS, id, |body| Ok(ReportSessions(parse_call_csv(body)?)))
-            .await
+        self.downloaded(&CALL_REPORT_ROWS, id, |body, max| {
+            Ok(ReportSessions(parse_call_csv(body, max)?))
+        })
+        .await
     }
 
     /// DownloadHistoryReport once per tenant and report; the parsed file is cached for
-    /// long (a completed report never changes).
+    /// long (a completed report never changes). Decompressing and parsing run on the
+    /// blocking pool, off the async workers.
     #[tracing::instrument(skip(self, parse), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     async fn downloaded<T: Weigh + Send + Sync + 'static>(
         &self,
         kind: &Kind<T>,
         id: u64,
-        parse: impl FnOnce(&[u8]) -> Result<T, UpstreamError>,
+        parse: impl FnOnce(&[u8], usize) -> Result<T, UpstreamError> + Send + 'static,
     ) -> Result<Arc<T>, UpstreamError> {
         let key = kind.key(&self.tenant, Provider::Voximplant, id.to_string());
         self.cache
@@ -293,7 +303,17 @@ impl Voximplant {
                     .client
                     .download("DownloadHistoryReport", &[("history_report_id", id.to_string())])
                     .await?;
-                Ok::<_, UpstreamError>((parse(&body)?, self.cache.ttls().final_record))
+                let max = self.max_report_bytes;
+                let parsed = tokio::task::spawn_blocking(move || parse(&body, max))
+                    .await
+                    .map_err(|e| {
+                        UpstreamError::new(
+                            Provider::Voximplant,
+                            crate::upstream::UpstreamErrorKind::Internal,
+                            e.to_string(),
+                        )
+                    })??;
+                Ok::<_, UpstreamError>((parsed, self.cache.ttls().final_record))
             })
             .await
     }
@@ -315,7 +335,7 @@ mod tests {
         gz.write_all(CSV.as_bytes()).unwrap();
         let gzipped = gz.finish().unwrap();
         for body in [CSV.as_bytes().to_vec(), gzipped] {
-            let rows = parse_audit_csv(&body).unwrap();
+            let rows = parse_audit_csv(&body, 1 << 20).unwrap();
             assert_eq!(rows.len(), 2);
             assert_eq!((rows[0].id, rows[0].cmd_name.as_str()), (58, "AddSkill"));
             assert_eq!(rows[0].cmd_args["skill_name"], "manager");
@@ -336,7 +356,7 @@ mod tests {
             2024-05-29 15:05:26,60,3000000012,+15551230001\n\
             2024-05-29 15:05:26,60,3000000012,+15551230002\n\
             2024-05-29 15:01:00,5,3000000011,\n";
-        let sessions = parse_call_csv(csv.as_bytes()).unwrap();
+        let sessions = parse_call_csv(csv.as_bytes(), 1 << 20).unwrap();
         let at = |s: &str| timestamp(s).unwrap();
         assert_eq!(
             sessions,
@@ -353,17 +373,20 @@ mod tests {
             "one session per id, in file order, whatever rows its calls took"
         );
         assert!(
-            parse_call_csv(b"call_session_history_id\n1\n").is_err(),
+            parse_call_csv(b"call_session_history_id\n1\n", 1 << 20).is_err(),
             "no start_date"
         );
-        assert!(parse_call_csv(b"call_session_history_id,start_date\nx,2024-05-29 15:01:00\n").is_err());
+        assert!(parse_call_csv(b"call_session_history_id,start_date\nx,2024-05-29 15:01:00\n", 1 << 20).is_err());
     }
 
     #[test]
     fn reordered_columns_still_parse() {
         let csv = "cmd_name,requested,audit_log_id\nAddUser,2020-01-01 00:00:00,9\n";
-        let rows = parse_audit_csv(csv.as_bytes()).unwrap();
+        let rows = parse_audit_csv(csv.as_bytes(), 1 << 20).unwrap();
         assert_eq!((rows[0].id, rows[0].cmd_name.as_str()), (9, "AddUser"));
-        assert!(parse_audit_csv(b"a,b\n1,2\n").is_err(), "missing required columns");
+        assert!(
+            parse_audit_csv(b"a,b\n1,2\n", 1 << 20).is_err(),
+            "missing required columns"
+        );
     }
 }
