@@ -451,3 +451,46 @@ async fn a_gzip_bomb_report_stops_at_the_decompressed_cap() {
     assert_eq!(response["data"]["node"]["entries"], Value::Null);
     assert_eq!(error_codes(&response), ["UPSTREAM_BAD_RESPONSE"]);
 }
+
+async fn status_of(app: &TestApp, id: &str) -> Value {
+    let query = "query($id: ID!) { node(id: $id) { ... on CallLog { status providerStatus } } }";
+    let response = app.query(query, json!({ "id": id })).await;
+    assert!(response["errors"].is_null(), "{response}");
+    response["data"]["node"].clone()
+}
+
+/// moka keeps time by its own clock, not tokio's, so this test waits out a short live TTL
+/// for real (a timer, not a server).
+#[tokio::test]
+async fn a_live_call_is_refreshed_after_live_ttl_and_then_cached_as_final() {
+    let app = TestApp::spawn_with(small_emulator(), |config, _| {
+        config.cache.live_ttl = Duration::from_millis(300);
+        config.cache.final_ttl = Duration::from_secs(3600);
+    })
+    .await;
+    let native = app.emulator.oneuptime_call_log_ids()[0].clone();
+    assert!(app.emulator.set_oneuptime_status(&native, "In Progress"));
+    let id = oneuptime_id(&native);
+    let live = status_of(&app, &id).await;
+    assert_eq!(
+        (&live["status"], &live["providerStatus"]),
+        (&json!("UNKNOWN"), &json!("In Progress"))
+    );
+    assert_eq!(app.upstream(ONEUPTIME_GET), 1);
+
+    // The call ends upstream; within live_ttl the cached live record is still served.
+    assert!(app.emulator.set_oneuptime_status(&native, "Success"));
+    assert_eq!(status_of(&app, &id).await["status"], "UNKNOWN");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 1);
+
+    // After live_ttl it is read again, now final...
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(status_of(&app, &id).await["status"], "COMPLETED");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 2);
+
+    // ...and cached for final_ttl: later changes upstream cost no call.
+    assert!(app.emulator.set_oneuptime_status(&native, "Error"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(status_of(&app, &id).await["status"], "COMPLETED");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 2);
+}

@@ -203,6 +203,12 @@ impl Emulator {
         self.voximplant.complete_reports();
     }
 
+    /// Sets OneUptime call log `id`'s raw status (e.g. a live call ending); false when no
+    /// log has that id.
+    pub fn set_oneuptime_status(&self, id: &str, status: &str) -> bool {
+        self.oneuptime.set_status(id, status)
+    }
+
     /// Adds `n` OneUptime call logs newer than all others, as if calls arrived now.
     pub fn insert_oneuptime_call_logs(&self, n: usize) {
         self.oneuptime.insert_newest(n);

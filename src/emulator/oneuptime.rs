@@ -93,6 +93,17 @@ impl OneUptimeState {
         *records = fresh;
     }
 
+    /// Changes a log's status (a live call ending); false when no log has `id`.
+    pub fn set_status(&self, id: &str, status: &str) -> bool {
+        let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(record) = records.iter_mut().find(|r| r.id == id) else {
+            return false;
+        };
+        record.status = status.to_string();
+        record.updated_at = Utc::now();
+        true
+    }
+
     /// Bodies of the list/count requests received, oldest first.
     pub fn requests(&self) -> Vec<Value> {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
