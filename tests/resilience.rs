@@ -494,3 +494,40 @@ async fn a_live_call_is_refreshed_after_live_ttl_and_then_cached_as_final() {
     assert_eq!(status_of(&app, &id).await["status"], "COMPLETED");
     assert_eq!(app.upstream(ONEUPTIME_GET), 2);
 }
+
+#[tokio::test]
+async fn an_unreadable_log_is_reported_by_id_and_the_rest_of_its_page_is_kept() {
+    let app = spawn(|_| {}).await;
+    let mut records = voice_records(&app).await;
+    app.emulator.reset();
+    let broken = records[1]["id"].as_str().expect("id").to_string();
+    records[1]["created_at"] = json!("not a date");
+    app.emulator
+        .inject(Fault::always(voice_page(&records, None)).on("/api/voice/logs?page_size"));
+    let response = app.query(VOICE_LOGS, json!({ "first": 5 })).await;
+    let readable: Vec<&str> = [&records[0], &records[2]]
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(native_ids(&response), readable, "{response}");
+    assert_eq!(error_codes(&response), ["UPSTREAM_BAD_RESPONSE"]);
+    let message = response["errors"][0]["message"].as_str().expect("a message");
+    assert!(message.contains(&broken), "the error names the record: {message}");
+
+    // Paged one by one, every readable log comes once and the broken one is reported once.
+    let mut seen = Vec::new();
+    let mut reported = 0;
+    let mut after = Value::Null;
+    loop {
+        let response = app.query(VOICE_LOGS, json!({ "first": 1, "after": after })).await;
+        seen.extend(native_ids(&response).into_iter().map(str::to_string));
+        reported += error_codes(&response).len();
+        let info = &response["data"]["signalWireVoiceLogs"]["pageInfo"];
+        if info["hasNextPage"] != true {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    assert_eq!(seen, readable);
+    assert_eq!(reported, 1);
+}

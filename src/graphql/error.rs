@@ -149,6 +149,10 @@ impl From<UpstreamError> for GatewayError {
                 ErrorCode::UpstreamBadResponse,
                 format!("{name} sent a response the gateway cannot use"),
             ),
+            UpstreamErrorKind::BadRecord { ref id } => (
+                ErrorCode::UpstreamBadResponse,
+                format!("{name} sent a record the gateway cannot read (id {id:?}); the others are listed"),
+            ),
             UpstreamErrorKind::RejectedInput => (
                 ErrorCode::BadUserInput,
                 format!("{name} rejected the filter values of this query"),

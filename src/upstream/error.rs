@@ -15,6 +15,9 @@ pub enum UpstreamErrorKind {
     Unavailable,
     /// A body that does not decode or breaks a documented invariant.
     BadResponse,
+    /// One record of a list could not be read; the rest of the list was kept. `id` is
+    /// the record's id as the provider sent it (shortened).
+    BadRecord { id: String },
     /// The provider refused a value the caller chose (e.g. a date past retention).
     RejectedInput,
     /// A gateway bug surfaced while handling the provider's data.
@@ -43,6 +46,16 @@ impl UpstreamError {
             kind,
             detail: detail.into(),
         }
+    }
+
+    /// One unreadable record of a list, named by its (shortened) id.
+    pub fn bad_record(provider: Provider, id: &str) -> Self {
+        let id: String = id.chars().take(64).collect();
+        UpstreamError::new(
+            provider,
+            UpstreamErrorKind::BadRecord { id: id.clone() },
+            format!("unreadable record {id}"),
+        )
     }
 
     pub fn bad_response(provider: Provider, detail: impl Into<String>) -> Self {

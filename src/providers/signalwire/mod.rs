@@ -289,17 +289,25 @@ impl SignalWire {
         let key = C::PAGE.key(&self.tenant, Provider::SignalWire, request.as_str());
         self.cache
             .get_or_fetch(key, async {
-                let envelope: ListEnvelope<C::Wire> = self.client.get(&request).await?.ok_or_else(|| {
+                let envelope: ListEnvelope<serde_json::Value> = self.client.get(&request).await?.ok_or_else(|| {
                     UpstreamError::bad_response(
                         Provider::SignalWire,
                         format!("GET {}: 404 on a list", request.as_str()),
                     )
                 })?;
-                let items = envelope
-                    .data
-                    .into_iter()
-                    .map(|w| map_record::<C>(w).map(Arc::new))
-                    .collect::<Result<Vec<_>, _>>()?;
+                // Each record is read on its own: one that cannot be read is skipped (and
+                // reported by the windows passing it), not the whole page.
+                let mut items = Vec::with_capacity(envelope.data.len());
+                let mut unreadable = Vec::new();
+                for raw in envelope.data {
+                    match read_record::<C>(raw) {
+                        Ok(record) => items.push(Arc::new(record)),
+                        Err((id, detail)) => {
+                            tracing::warn!(provider = "signalwire", id, detail, "unreadable log skipped");
+                            unreadable.push((items.len(), id));
+                        }
+                    }
+                }
                 let next = match envelope.links.next.as_deref() {
                     Some(link) if !link.is_empty() => Some(PageRequest::from_link(self.client.origin(), link)?),
                     _ => None,
@@ -307,10 +315,26 @@ impl SignalWire {
                 let key =
                     |r: &C::Record| C::RECORD.key(&self.tenant, Provider::SignalWire, C::core(r).native_id.as_str());
                 self.cache.prime(&items, key, |r| C::core(r).is_final()).await;
-                Ok::<_, UpstreamError>((Page { items, next }, self.cache.ttls().page))
+                let page = Page {
+                    items,
+                    next,
+                    unreadable,
+                };
+                Ok::<_, UpstreamError>((page, self.cache.ttls().page))
             })
             .await
     }
+}
+
+/// One list record: decoded and mapped, or its id (as sent) and what is wrong with it.
+fn read_record<C: Collection>(raw: serde_json::Value) -> Result<C::Record, (String, String)> {
+    let id = raw
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("?")
+        .to_string();
+    let wire: C::Wire = serde_json::from_value(raw).map_err(|e| (id.clone(), e.to_string()))?;
+    C::Record::try_from(wire).map_err(|e| (id, e.to_string()))
 }
 
 fn map_record<C: Collection>(wire: C::Wire) -> Result<C::Record, UpstreamError> {

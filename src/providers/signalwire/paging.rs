@@ -79,11 +79,17 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<Arc<T>>,
     pub next: Option<PageRequest>,
+    /// Records that could not be read, each with the index in `items` it would have had
+    /// (the readable records around it are kept).
+    pub unreadable: Vec<(usize, String)>,
 }
 
 impl<T: Weigh> Weigh for Page<T> {
     fn weight(&self) -> usize {
-        self.items.iter().map(|i| i.weight() + 8).sum::<usize>() + self.next.as_ref().map_or(0, |n| n.0.len()) + 48
+        self.items.iter().map(|i| i.weight() + 8).sum::<usize>()
+            + self.next.as_ref().map_or(0, |n| n.0.len())
+            + self.unreadable.iter().map(|(_, id)| id.len() + 32).sum::<usize>()
+            + 48
     }
 }
 
@@ -145,6 +151,7 @@ where
     };
     let mut edges = Vec::with_capacity(first + 1);
     let mut visited = std::collections::HashSet::new();
+    let mut unreadable: Option<UpstreamError> = None;
     let mut oldest_seen: Option<DateTime<Utc>> = None;
     for _ in 0..MAX_PAGES_PER_WINDOW {
         let page = match fetch(request.clone()).await {
@@ -153,6 +160,7 @@ where
                 return Ok(Window {
                     edges,
                     has_next: true,
+                    // The fetch failure decides `has_next`; it is the one reported.
                     error: Some(e),
                 });
             }
@@ -171,20 +179,30 @@ where
         {
             index = found + 1;
         }
+        // An unreadable record is reported by the window that passes its place.
+        let passed = |at: usize, error: &mut Option<UpstreamError>| {
+            if let Some((_, id)) = page.unreadable.iter().find(|(i, _)| *i == at) {
+                error.get_or_insert_with(|| UpstreamError::bad_record(Provider::SignalWire, id));
+            }
+        };
         for (i, item) in page.items.iter().enumerate().skip(index) {
             if edges.len() == first {
                 return Ok(Window {
                     edges,
                     has_next: true,
-                    error: None,
+                    error: unreadable,
                 });
             }
+            passed(i, &mut unreadable);
             let position = Position {
                 page: request.clone(),
                 index: i,
                 id: item.key().to_string(),
             };
             edges.push((position, item.clone()));
+        }
+        if index <= page.items.len() {
+            passed(page.items.len(), &mut unreadable);
         }
         match &page.next {
             Some(next) if visited.contains(next) => return cycle(edges, "links.next revisits a page"),
@@ -196,7 +214,7 @@ where
                 return Ok(Window {
                     edges,
                     has_next: false,
-                    error: None,
+                    error: unreadable,
                 });
             }
         }
@@ -264,6 +282,7 @@ mod tests {
         Arc::new(Page {
             items: items.iter().map(|s| Arc::new(s.to_string())).collect(),
             next: next.map(|n| PageRequest(n.into())),
+            unreadable: Vec::new(),
         })
     }
 
