@@ -531,3 +531,36 @@ async fn an_unreadable_log_is_reported_by_id_and_the_rest_of_its_page_is_kept() 
     assert_eq!(seen, readable);
     assert_eq!(reported, 1);
 }
+
+#[tokio::test]
+async fn an_unreadable_oneuptime_log_is_reported_by_id_and_the_rest_of_its_page_is_kept() {
+    let app = spawn(|_| {}).await;
+    let record = |n: usize, created_at: &str| {
+        json!({
+            "_id": uuid(n), "createdAt": created_at, "updatedAt": created_at,
+            "projectId": uuid(99), "fromNumber": "+14155550100", "toNumber": "+14155550101",
+            "status": "Success", "callCostInUSDCents": 12, "callData": {},
+        })
+    };
+    let data = [
+        record(1, "2026-10-03T10:00:00.000Z"),
+        record(2, "not a date"),
+        record(3, "2026-10-01T10:00:00.000Z"),
+    ];
+    app.emulator.inject(
+        Fault::always(FaultKind::Body {
+            status: 200,
+            body: json!({ "data": data, "count": 3, "skip": 0, "limit": 50 }),
+        })
+        .on("/api/call-log/get-list"),
+    );
+    let response = app.query(ONEUPTIME_PAGE, json!({ "first": 5 })).await;
+    let ids: Vec<&str> = response["data"]["oneUptimeCallLogs"]["edges"]
+        .as_array()
+        .map(|edges| edges.iter().filter_map(|e| e["node"]["nativeId"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, [uuid(1), uuid(3)], "{response}");
+    assert_eq!(error_codes(&response), ["UPSTREAM_BAD_RESPONSE"]);
+    let message = response["errors"][0]["message"].as_str().expect("a message");
+    assert!(message.contains(&uuid(2)), "the error names the record: {message}");
+}

@@ -277,6 +277,9 @@ impl OneUptimeQuery {
         let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", canonical, first, after.as_deref())?;
         let service = scope(ctx)?.get::<OneUptimeScope>()?.service.clone();
         let window = service.call_logs(&filter, args.after.clone(), args.first).await?;
+        if let Some(e) = window.error {
+            crate::graphql::error::report(ctx, e);
+        }
         Ok(args.connection_with(
             window.edges,
             window.has_next,
@@ -350,7 +353,7 @@ impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for Tim
             let w = service
                 .call_logs(&Self::filter(plan), decode_position(position)?, n)
                 .await?;
-            Ok(scan(w.edges, w.has_next, &plan.post, |l| &l.core, call_log))
+            Ok(scan(w.edges, w.has_next, &plan.post, |l| &l.core, call_log).with_error(w.error))
         })
     }
     /// No OneUptime status can match the normalized statuses asked.

@@ -41,7 +41,13 @@ impl Client {
     }
 
     /// `POST /api/call-log/get-list?skip=&limit=` with `query`, `select` and `sort`.
-    pub async fn get_list(&self, query: Value, sort: Value, skip: u64, limit: u32) -> Result<ListWire, UpstreamError> {
+    pub async fn get_list<T: DeserializeOwned>(
+        &self,
+        query: Value,
+        sort: Value,
+        skip: u64,
+        limit: u32,
+    ) -> Result<ListWire<T>, UpstreamError> {
         let body = json!({ "query": query, "select": select(), "sort": sort });
         let path = format!("/get-list?skip={skip}&limit={limit}");
         self.post(&path, &body).await

@@ -177,7 +177,7 @@ impl OneUptime {
         } else {
             let list = self
                 .client
-                .get_list(query::by_ids(&ids), query::sort(), 0, ids.len() as u32)
+                .get_list::<wire::CallLogWire>(query::by_ids(&ids), query::sort(), 0, ids.len() as u32)
                 .await?;
             list.data.into_iter().map(map_record).collect::<Result<_, _>>()?
         };
@@ -205,22 +205,41 @@ impl OneUptime {
             return Ok(Arc::new(Page {
                 items: Vec::new(),
                 full: false,
+                raw_len: 0,
+                unreadable: Vec::new(),
             }));
         };
         let limit = self.page_size;
         let key = PAGE.key(&self.tenant, Provider::OneUptime, format!("{query}|{skip}|{limit}"));
         self.cache
             .get_or_fetch(key, async {
-                let list = self.client.get_list(query.clone(), query::sort(), skip, limit).await?;
-                let full = list.data.len() >= limit as usize;
-                let items: Vec<Arc<CallLog>> = list
-                    .data
-                    .into_iter()
-                    .map(|w| map_record(w).map(Arc::new))
-                    .collect::<Result<_, _>>()?;
+                let list = self
+                    .client
+                    .get_list::<serde_json::Value>(query.clone(), query::sort(), skip, limit)
+                    .await?;
+                let raw_len = list.data.len();
+                // Each record is read on its own: one that cannot be read is skipped (and
+                // reported by the windows passing it), not the whole page.
+                let mut items = Vec::with_capacity(raw_len);
+                let mut unreadable = Vec::new();
+                for raw in list.data {
+                    match read_record(raw) {
+                        Ok(log) => items.push(Arc::new(log)),
+                        Err((id, detail)) => {
+                            tracing::warn!(provider = "oneuptime", id, detail, "unreadable call log skipped");
+                            unreadable.push((items.len(), id));
+                        }
+                    }
+                }
                 let key = |r: &CallLog| self.record_key(&r.core.native_id);
                 self.cache.prime(&items, key, |r| r.core.is_final()).await;
-                Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
+                let page = Page {
+                    items,
+                    full: raw_len >= limit as usize,
+                    raw_len,
+                    unreadable,
+                };
+                Ok::<_, UpstreamError>((page, self.cache.ttls().page))
             })
             .await
     }
@@ -236,6 +255,17 @@ impl OneUptime {
     fn record_key(&self, id: &str) -> Key<Option<Arc<CallLog>>> {
         RECORD.key(&self.tenant, Provider::OneUptime, id.to_ascii_lowercase())
     }
+}
+
+/// One list record: decoded and mapped, or its `_id` (as sent) and what is wrong with it.
+fn read_record(raw: serde_json::Value) -> Result<CallLog, (String, String)> {
+    let id = raw
+        .get("_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("?")
+        .to_string();
+    let wire: wire::CallLogWire = serde_json::from_value(raw).map_err(|e| (id.clone(), e.to_string()))?;
+    CallLog::try_from(wire).map_err(|e| (id, e.to_string()))
 }
 
 fn map_record(wire: wire::CallLogWire) -> Result<CallLog, UpstreamError> {

@@ -67,11 +67,17 @@ pub struct Page {
     pub items: Vec<Arc<CallLog>>,
     /// Whether OneUptime returned a full page (more may follow).
     pub full: bool,
+    /// Records OneUptime sent, readable or not (what `skip` advances by).
+    pub raw_len: usize,
+    /// Records that could not be read, each with the index in `items` it would have had.
+    pub unreadable: Vec<(usize, String)>,
 }
 
 impl Weigh for Page {
     fn weight(&self) -> usize {
-        self.items.iter().map(|i| i.weight() + 8).sum::<usize>() + 32
+        self.items.iter().map(|i| i.weight() + 8).sum::<usize>()
+            + self.unreadable.iter().map(|(_, id)| id.len() + 32).sum::<usize>()
+            + 48
     }
 }
 
@@ -80,6 +86,8 @@ impl Weigh for Page {
 pub struct Window {
     pub edges: Vec<(Position, Arc<CallLog>)>,
     pub has_next: bool,
+    /// An unreadable record this window passed (skipped; the others are kept).
+    pub error: Option<UpstreamError>,
 }
 
 /// Collects `first` logs after `after`, reading one more to know `has_next`.
@@ -97,21 +105,38 @@ where
     let mut keyset = after.as_ref().is_none_or(|p| p.page.is_none());
     let mut seen = after;
     let mut edges: Vec<(Position, Arc<CallLog>)> = Vec::with_capacity(first + 1);
+    let mut error = None;
     for _ in 0..MAX_PAGES_PER_WINDOW {
         let page = fetch(page_ref.anchor, page_ref.skip).await?;
+        // An unreadable record is reported by the window that moves past its place.
+        let passed = |at: usize, error: &mut Option<UpstreamError>| {
+            if let Some((_, id)) = page.unreadable.iter().find(|(i, _)| *i == at) {
+                error.get_or_insert_with(|| UpstreamError::bad_record(Provider::OneUptime, id));
+            }
+        };
         let mut emitted = false;
-        for log in &page.items {
+        for (i, log) in page.items.iter().enumerate() {
             if seen.as_ref().is_some_and(|a| a.covers(log)) {
                 continue;
             }
             if edges.len() == first {
-                return Ok(Window { edges, has_next: true });
+                return Ok(Window {
+                    edges,
+                    has_next: true,
+                    error,
+                });
             }
+            passed(i, &mut error);
             edges.push((Position::of(log, page_ref), log.clone()));
             emitted = true;
         }
+        passed(page.items.len(), &mut error);
         if !page.full {
-            return Ok(Window { edges, has_next: false });
+            return Ok(Window {
+                edges,
+                has_next: false,
+                error,
+            });
         }
         if emitted || !keyset {
             // Anchor at the last row seen (a resumed page fully seen moves here too, as
@@ -123,7 +148,7 @@ where
             };
             keyset = true;
         } else {
-            page_ref.skip += page.items.len() as u64;
+            page_ref.skip += page.raw_len as u64;
         }
     }
     Err(UpstreamError::bad_response(
