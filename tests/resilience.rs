@@ -564,3 +564,31 @@ async fn an_unreadable_oneuptime_log_is_reported_by_id_and_the_rest_of_its_page_
     let message = response["errors"][0]["message"].as_str().expect("a message");
     assert!(message.contains(&uuid(2)), "the error names the record: {message}");
 }
+
+#[tokio::test]
+async fn an_unreadable_voximplant_session_is_reported_by_id_and_the_rest_of_its_page_is_kept() {
+    let app = spawn(|_| {}).await;
+    let rows = json!([
+        { "call_session_history_id": 9001, "start_date": "2026-10-03 10:00:00", "duration": 30 },
+        { "call_session_history_id": 9002, "start_date": "the third of October" },
+        { "call_session_history_id": 9003, "start_date": "2026-10-01 10:00:00", "duration": 12 },
+    ]);
+    app.emulator.inject(
+        Fault::always(FaultKind::Body {
+            status: 200,
+            body: json!({ "result": rows, "total_count": 3, "count": 3 }),
+        })
+        .on("/platform_api/GetCallHistory"),
+    );
+    let query = r#"{ voximplantCallSessions(first: 5, filter: { createdAfter: "2026-09-01T00:00:00Z" }) {
+        edges { node { nativeId } } } }"#;
+    let response = app.query(query, json!({})).await;
+    let ids: Vec<&str> = response["data"]["voximplantCallSessions"]["edges"]
+        .as_array()
+        .map(|edges| edges.iter().filter_map(|e| e["node"]["nativeId"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["9001", "9003"], "{response}");
+    assert_eq!(error_codes(&response), ["UPSTREAM_BAD_RESPONSE"]);
+    let message = response["errors"][0]["message"].as_str().expect("a message");
+    assert!(message.contains("9002"), "the error names the session: {message}");
+}

@@ -82,6 +82,7 @@ impl Voximplant {
             return Ok(Window {
                 edges: Vec::new(),
                 has_next: false,
+                error: None,
             });
         }
         paging::window(from, to, after, first, |from, to, offset| {

@@ -242,6 +242,7 @@ impl Voximplant {
             return Ok(Window {
                 edges: Vec::new(),
                 has_next: false,
+                error: None,
             });
         }
         paging::window(from, to, after, first, |from, to, offset| {
@@ -409,16 +410,43 @@ impl Voximplant {
         let key = kind.key(&self.tenant, Provider::Voximplant, encode(&params));
         self.cache
             .get_or_fetch(key, async {
-                let env = self.client.call::<Vec<W>>(method, &params).await?;
-                let items: Vec<Arc<T>> = env
-                    .result
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|w| map(w).map(Arc::new))
-                    .collect::<Result<_, _>>()?;
-                self.cache.prime(&items, prime.0, prime.1).await;
-                let full = items.len() >= self.page_size as usize;
-                Ok::<_, UpstreamError>((Page { items, full }, self.cache.ttls().page))
+                let env = self.client.call::<Vec<serde_json::Value>>(method, &params).await?;
+                let rows = env.result.unwrap_or_default();
+                let raw_len = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+                // Each row is read on its own: one that cannot be read is skipped (and
+                // reported by the windows passing it), not the whole page.
+                let mut items = Vec::with_capacity(rows.len());
+                let mut unreadable = Vec::new();
+                for (i, raw) in (0u32..).zip(rows) {
+                    let id = raw_id(&raw);
+                    match serde_json::from_value::<W>(raw).map_err(|e| e.to_string()) {
+                        Ok(wire) => match map(wire) {
+                            Ok(record) => items.push((i, Arc::new(record))),
+                            Err(e) => {
+                                tracing::warn!(
+                                    provider = "voximplant",
+                                    id,
+                                    detail = e.detail,
+                                    "unreadable row skipped"
+                                );
+                                unreadable.push((i, id));
+                            }
+                        },
+                        Err(detail) => {
+                            tracing::warn!(provider = "voximplant", id, detail, "unreadable row skipped");
+                            unreadable.push((i, id));
+                        }
+                    }
+                }
+                let records: Vec<Arc<T>> = items.iter().map(|(_, r)| r.clone()).collect();
+                self.cache.prime(&records, prime.0, prime.1).await;
+                let page = Page {
+                    items,
+                    full: raw_len >= self.page_size,
+                    raw_len,
+                    unreadable,
+                };
+                Ok::<_, UpstreamError>((page, self.cache.ttls().page))
             })
             .await
     }
@@ -463,4 +491,13 @@ fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
     } else {
         time::shift(down, Duration::seconds(1))
     }
+}
+
+/// A listed row's id as Voximplant sent it (`call_session_history_id`, `audit_log_id`),
+/// to name a row that cannot be read.
+fn raw_id(row: &serde_json::Value) -> String {
+    ["call_session_history_id", "audit_log_id"]
+        .iter()
+        .find_map(|k| row.get(*k))
+        .map_or_else(|| "?".to_string(), |id| id.to_string().trim_matches('"').to_string())
 }

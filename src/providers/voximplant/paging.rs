@@ -47,13 +47,21 @@ pub trait Dated {
 /// One upstream page.
 #[derive(Debug)]
 pub struct Page<T> {
-    pub items: Vec<Arc<T>>,
+    /// The readable records, each with its index among the rows Voximplant sent (what
+    /// offsets count).
+    pub items: Vec<(u32, Arc<T>)>,
     pub full: bool,
+    /// Rows Voximplant sent, readable or not.
+    pub raw_len: u32,
+    /// Rows that could not be read: their index among the rows sent, and their id.
+    pub unreadable: Vec<(u32, String)>,
 }
 
 impl<T: Weigh> Weigh for Page<T> {
     fn weight(&self) -> usize {
-        self.items.iter().map(|i| i.weight() + 8).sum::<usize>() + 32
+        self.items.iter().map(|(_, i)| i.weight() + 12).sum::<usize>()
+            + self.unreadable.iter().map(|(_, id)| id.len() + 32).sum::<usize>()
+            + 48
     }
 }
 
@@ -62,6 +70,8 @@ impl<T: Weigh> Weigh for Page<T> {
 pub struct Window<T> {
     pub edges: Vec<(Position, Arc<T>)>,
     pub has_next: bool,
+    /// An unreadable row this window passed (skipped; the others are kept).
+    pub error: Option<UpstreamError>,
 }
 
 const MAX_PAGES_PER_WINDOW: usize = 1_000;
@@ -93,6 +103,7 @@ where
     // Sessions to skip right after a window move: those already emitted at the new bound.
     let mut skip: Option<(DateTime<Utc>, Vec<u64>)> = None;
     let mut edges = Vec::with_capacity(first + 1);
+    let mut error = None;
     for _ in 0..MAX_PAGES_PER_WINDOW {
         if offset > MAX_OFFSET {
             let Some((start, ids)) = seen.clone() else {
@@ -107,17 +118,29 @@ where
             skip = Some((start, ids));
         }
         let page = fetch(from, to, offset).await?;
-        for (i, record) in page.items.iter().enumerate() {
+        // An unreadable row is reported by the window that moves past it.
+        let passed = |below: u32, error: &mut Option<UpstreamError>| {
+            let unreported = |i: &u32| offset + *i >= next_offset && *i < below;
+            if let Some((_, id)) = page.unreadable.iter().find(|(i, _)| unreported(i)) {
+                error.get_or_insert_with(|| UpstreamError::bad_record(Provider::Voximplant, id));
+            }
+        };
+        for &(i, ref record) in &page.items {
             let (id, start) = (record.id(), record.at());
-            if offset + (i as u32) < next_offset {
+            if offset + i < next_offset {
                 continue;
             }
             if skip.as_ref().is_some_and(|(at, ids)| *at == start && ids.contains(&id)) {
                 continue;
             }
             if edges.len() == first {
-                return Ok(Window { edges, has_next: true });
+                return Ok(Window {
+                    edges,
+                    has_next: true,
+                    error,
+                });
             }
+            passed(i, &mut error);
             seen = Some(match seen.take() {
                 Some((at, mut ids)) if at == start => {
                     ids.push(id);
@@ -129,17 +152,22 @@ where
             let position = Position {
                 from,
                 to,
-                offset: offset + i as u32,
+                offset: offset + i,
                 start,
                 seen_at_start,
                 page_offset: Some(offset),
             };
             edges.push((position, record.clone()));
         }
+        passed(page.raw_len, &mut error);
         if !page.full {
-            return Ok(Window { edges, has_next: false });
+            return Ok(Window {
+                edges,
+                has_next: false,
+                error,
+            });
         }
-        offset += page.items.len() as u32;
+        offset += page.raw_len;
     }
     Err(bad("more than 1,000 upstream pages for one window"))
 }

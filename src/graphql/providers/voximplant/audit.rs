@@ -150,6 +150,9 @@ impl VoximplantAuditQuery {
         let service = scope(ctx)?.get::<super::VoximplantScope>()?.service.clone();
         let window = service.audit_window_of(&filter, args.after.as_ref()).await;
         let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
+        if let Some(e) = page.error {
+            crate::graphql::error::report(ctx, e);
+        }
         let total = AuditTotal {
             service,
             filter,

@@ -394,6 +394,9 @@ impl VoximplantQuery {
         let service = scope(ctx)?.get::<VoximplantScope>()?.service.clone();
         let window = service.window_of(&filter, args.after.as_ref()).await;
         let page = service.sessions(&filter, args.after.clone(), args.first).await?;
+        if let Some(e) = page.error {
+            crate::graphql::error::report(ctx, e);
+        }
         let total = SessionTotal {
             service,
             filter,
@@ -459,7 +462,7 @@ impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for Tim
             let w = service
                 .sessions(&Self::filter(plan), decode_position(position)?, n)
                 .await?;
-            Ok(scan(w.edges, w.has_next, &plan.post, |s| &s.core, call_session))
+            Ok(scan(w.edges, w.has_next, &plan.post, |s| &s.core, call_session).with_error(w.error))
         })
     }
     /// Exact when nothing is left for the gateway to check.
