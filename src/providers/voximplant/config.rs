@@ -157,4 +157,21 @@ mod tests {
         assert_eq!(credentials.expose(), r#"{"account_id": 1}"#);
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    #[test]
+    fn a_lookback_out_of_range_is_a_startup_error_naming_the_key() {
+        use crate::providers::Section;
+        use figment::providers::Format;
+        for lookback in ["0s", "30years"] {
+            let toml = format!("credentials_json = \"{{}}\"\nlookback = \"{lookback}\"\n");
+            let config: super::VoximplantConfig = figment::Figment::from(figment::providers::Toml::string(&toml))
+                .extract()
+                .expect("parses");
+            let error = config
+                .validate("providers.voximplant")
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains("providers.voximplant.lookback"), "{lookback}: {error}");
+        }
+    }
 }
