@@ -213,6 +213,25 @@ async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
     );
     assert_eq!(app.upstream(ONEUPTIME_LIST), 1, "by ids");
 
+    // Voximplant audit entries by id (GetAuditLog with `audit_log_id`) too.
+    app.emulator
+        .inject(Fault::always(FaultKind::Latency { millis: 200 }).on("/platform_api/GetAuditLog"));
+    let (entry, at) = app.emulator.voximplant_audit_entries()[0];
+    let key = switchboard::providers::voximplant::session_key(entry, at);
+    let entry_id = switchboard::domain::encode_id(switchboard::providers::voximplant::AUDIT_LOG_ENTRY, &key);
+    let answers = join_all((0..50).map(|_| app.query(NODES, json!({ "ids": [entry_id] })))).await;
+    assert!(
+        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
+        "{}",
+        answers[0]
+    );
+    assert_eq!(answers[0]["data"]["nodes"][0]["id"], json!(entry_id));
+    assert_eq!(
+        app.upstream("POST /platform_api/GetAuditLog"),
+        1,
+        "an audit entry by id"
+    );
+
     let page = "{ oneUptimeCallLogs(first: 5, filter: { toNumber: \"+15550000000\" }) { edges { node { id } } } }";
     let answers = join_all((0..50).map(|_| app.query(page, json!({})))).await;
     assert!(

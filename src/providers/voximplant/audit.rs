@@ -13,7 +13,7 @@ use super::wire::AuditLogWire;
 use super::{Voximplant, parse_key};
 use crate::cache::{Key, Kind};
 use crate::domain::Provider;
-use crate::providers::{Lookup, cached_lookup};
+use crate::providers::{Lookup, cached_lookup, fetch_coalesced};
 use crate::upstream::UpstreamError;
 
 const ENTRY: Kind<Option<Arc<AuditLogEntry>>> = Kind::new("audit-entry");
@@ -133,25 +133,27 @@ impl Voximplant {
         if misses.is_empty() {
             return answers;
         }
-        let result = self.fetch_audit_ids(&misses).await;
-        for (key, id, _) in misses {
-            answers.insert(
-                key,
-                result
-                    .as_ref()
-                    .map(|found| found.get(&id).cloned())
-                    .map_err(Clone::clone),
-            );
+        // Concurrent misses of one entry, in this request or another, make one call.
+        let fills = misses
+            .iter()
+            .map(|(_, id, at)| ((*id, *at), self.audit_key(*id)))
+            .collect();
+        // An audit entry never changes: cached as final.
+        let fetched = fetch_coalesced(&self.cache, fills, |ids| self.fetch_audit_ids(ids), |_| true).await;
+        for ((key, _, _), answer) in misses.into_iter().zip(fetched) {
+            answers.insert(key, answer);
         }
         answers
     }
 
+    /// The entries of `keys` (id, requested) by one GetAuditLog with `;`-joined ids. An
+    /// entry that is not one of `keys` is a bad answer.
     async fn fetch_audit_ids(
         &self,
-        keys: &[(String, u64, DateTime<Utc>)],
-    ) -> Result<HashMap<u64, Arc<AuditLogEntry>>, UpstreamError> {
-        let (from, to) = super::padded_window(keys.iter().map(|k| k.2));
-        let ids: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
+        keys: Vec<(u64, DateTime<Utc>)>,
+    ) -> Result<HashMap<(u64, DateTime<Utc>), Arc<AuditLogEntry>>, UpstreamError> {
+        let (from, to) = super::padded_window(keys.iter().map(|k| k.1));
+        let ids: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
         let mut params = AuditFilter::default().params(from, to);
         params.extend([
             ("audit_log_id", ids.join(";")),
@@ -162,12 +164,11 @@ impl Voximplant {
         let mut found = HashMap::new();
         for wire in env.result.unwrap_or_default() {
             let entry = Arc::new(map_entry(wire)?);
-            found.insert(entry.id, entry);
-        }
-        for (_, id, _) in keys {
-            // An audit entry never changes.
-            let entry = found.get(id).cloned();
-            self.cache.remember(self.audit_key(*id), entry, |_| true).await;
+            let Some(&key) = keys.iter().find(|(id, _)| *id == entry.id) else {
+                let detail = format!("asked for {} audit entries, got entry {}", keys.len(), entry.id);
+                return Err(UpstreamError::bad_response(Provider::Voximplant, detail));
+            };
+            found.insert(key, entry);
         }
         Ok(found)
     }
