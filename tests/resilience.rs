@@ -611,3 +611,28 @@ async fn an_unreadable_voximplant_session_is_reported_by_id_and_the_rest_of_its_
     let message = response["errors"][0]["message"].as_str().expect("a message");
     assert!(message.contains("9002"), "the error names the session: {message}");
 }
+
+#[tokio::test]
+async fn a_batch_answer_naming_another_record_is_a_bad_response_and_nothing_is_cached() {
+    let app = spawn(|_| {}).await;
+    let ids = app.emulator.oneuptime_call_log_ids();
+    let other = json!({
+        "_id": ids[1], "createdAt": "2026-10-03T10:00:00.000Z", "projectId": uuid(99),
+        "fromNumber": "+14155550100", "toNumber": "+14155550101", "status": "Success",
+        "callCostInUSDCents": 12, "callData": {},
+    });
+    app.emulator.inject(fault(
+        FaultKind::Body {
+            status: 200,
+            body: other,
+        },
+        &format!("/api/call-log/{}", ids[0]),
+        Some(1),
+    ));
+    let id = oneuptime_id(&ids[0]);
+    let wrong = app.query(NODE, json!({ "id": id })).await;
+    assert_eq!(error_codes(&wrong), ["UPSTREAM_BAD_RESPONSE"], "{wrong}");
+    let right = app.query(NODE, json!({ "id": id })).await;
+    assert_eq!(right["data"]["node"]["nativeId"], json!(ids[0]), "{right}");
+    assert_eq!(app.upstream(ONEUPTIME_GET), 2, "the wrong answer was not cached");
+}

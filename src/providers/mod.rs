@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Key, Weigh};
 use crate::config::ConfigError;
+use crate::domain::Provider;
 use crate::upstream::UpstreamError;
 
 /// The `[providers]` section (or a tenant's): one optional section per provider.
@@ -79,21 +80,35 @@ pub(crate) async fn cached_lookup<T: Weigh>(cache: &Cache, key: &Key<Option<Arc<
 /// another, make one upstream call: each id's entry is filled through `get_or_fetch`,
 /// whose fill awaits one shared `fetch` of every id in `misses`. An id already being
 /// filled elsewhere waits for that fill instead, and a batch no id ends up needing is
-/// never sent. Answers come in the order of `misses`; errors are not cached.
+/// never sent. A fetch answering with a record that is not one of the ids asked is
+/// `provider`'s bad response. Answers come in the order of `misses`; errors are not cached.
 pub(crate) async fn fetch_coalesced<I, T, F>(
     cache: &Cache,
+    provider: Provider,
     misses: Vec<(I, Key<Option<Arc<T>>>)>,
     fetch: impl FnOnce(Vec<I>) -> F,
     is_final: impl Fn(&T) -> bool + Copy,
 ) -> Vec<Lookup<T>>
 where
-    I: Clone + Eq + std::hash::Hash + Send + Sync,
+    I: Clone + Eq + std::hash::Hash + std::fmt::Display + Send + Sync,
     T: Weigh,
     F: Future<Output = Result<HashMap<I, Arc<T>>, UpstreamError>> + Send,
 {
     use futures::FutureExt;
-    let ids = misses.iter().map(|(id, _)| id.clone()).collect();
-    let batch = fetch(ids).map(|found| found.map(Arc::new)).boxed().shared();
+    let ids: Vec<I> = misses.iter().map(|(id, _)| id.clone()).collect();
+    let batch = fetch(ids.clone())
+        .map(move |found| {
+            let found = found?;
+            match found.keys().find(|id| !ids.contains(id)) {
+                Some(stray) => Err(UpstreamError::bad_response(
+                    provider,
+                    format!("asked for {} records, got the record {stray}", ids.len()),
+                )),
+                None => Ok(Arc::new(found)),
+            }
+        })
+        .boxed()
+        .shared();
     let fills = misses.into_iter().map(|(id, key)| {
         let batch = batch.clone();
         async move {

@@ -134,41 +134,36 @@ impl Voximplant {
             return answers;
         }
         // Concurrent misses of one entry, in this request or another, make one call.
-        let fills = misses
-            .iter()
-            .map(|(_, id, at)| ((*id, *at), self.audit_key(*id)))
-            .collect();
+        let window = super::padded_window(misses.iter().map(|m| m.2));
+        let fills = misses.iter().map(|(_, id, _)| (*id, self.audit_key(*id))).collect();
+        let fetch = |ids| self.fetch_audit_ids(ids, window);
         // An audit entry never changes: cached as final.
-        let fetched = fetch_coalesced(&self.cache, fills, |ids| self.fetch_audit_ids(ids), |_| true).await;
+        let fetched = fetch_coalesced(&self.cache, Provider::Voximplant, fills, fetch, |_| true).await;
         for ((key, _, _), answer) in misses.into_iter().zip(fetched) {
             answers.insert(key, answer);
         }
         answers
     }
 
-    /// The entries of `keys` (id, requested) by one GetAuditLog with `;`-joined ids. An
-    /// entry that is not one of `keys` is a bad answer.
+    /// The entries of `ids`, requested within `(from, to)`, by one GetAuditLog with
+    /// `;`-joined ids.
     async fn fetch_audit_ids(
         &self,
-        keys: Vec<(u64, DateTime<Utc>)>,
-    ) -> Result<HashMap<(u64, DateTime<Utc>), Arc<AuditLogEntry>>, UpstreamError> {
-        let (from, to) = super::padded_window(keys.iter().map(|k| k.1));
-        let ids: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
+        ids: Vec<u64>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<HashMap<u64, Arc<AuditLogEntry>>, UpstreamError> {
+        let joined: Vec<String> = ids.iter().map(u64::to_string).collect();
         let mut params = AuditFilter::default().params(from, to);
         params.extend([
-            ("audit_log_id", ids.join(";")),
-            ("count", keys.len().to_string()),
+            ("audit_log_id", joined.join(";")),
+            ("count", ids.len().to_string()),
             ("offset", "0".to_string()),
         ]);
         let env = self.client.call::<Vec<AuditLogWire>>("GetAuditLog", &params).await?;
         let mut found = HashMap::new();
         for wire in env.result.unwrap_or_default() {
             let entry = Arc::new(map_entry(wire)?);
-            let Some(&key) = keys.iter().find(|(id, _)| *id == entry.id) else {
-                let detail = format!("asked for {} audit entries, got entry {}", keys.len(), entry.id);
-                return Err(UpstreamError::bad_response(Provider::Voximplant, detail));
-            };
-            found.insert(key, entry);
+            found.insert(entry.id, entry);
         }
         Ok(found)
     }

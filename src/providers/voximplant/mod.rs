@@ -310,11 +310,10 @@ impl Voximplant {
         }
         let chunks: Vec<_> = misses.chunks(MAX_IDS).collect();
         let fetched = join_all(chunks.iter().map(|chunk| {
-            let misses = chunk
-                .iter()
-                .map(|(_, id, start)| ((*id, *start), self.record_key(*id)))
-                .collect();
-            fetch_coalesced(&self.cache, misses, |ids| self.fetch_ids(ids), |r| r.core.is_final())
+            let window = padded_window(chunk.iter().map(|c| c.2));
+            let misses = chunk.iter().map(|(_, id, _)| (*id, self.record_key(*id))).collect();
+            let fetch = move |ids| self.fetch_ids(ids, window);
+            fetch_coalesced(&self.cache, Provider::Voximplant, misses, fetch, |r| r.core.is_final())
         }))
         .await;
         for (chunk, answers_of_chunk) in chunks.into_iter().zip(fetched) {
@@ -325,16 +324,16 @@ impl Voximplant {
         answers
     }
 
-    /// The sessions of `ids` (id, start) by one GetCallHistory with `;`-joined ids. A
-    /// session that is not one of `ids` is a bad answer.
+    /// The sessions of `ids`, which started within `(from, to)`, by one GetCallHistory
+    /// with `;`-joined ids.
     async fn fetch_ids(
         &self,
-        chunk: Vec<(u64, DateTime<Utc>)>,
-    ) -> Result<HashMap<(u64, DateTime<Utc>), Arc<CallSession>>, UpstreamError> {
-        let (from, to) = padded_window(chunk.iter().map(|c| c.1));
-        let ids: Vec<String> = chunk.iter().map(|c| c.0.to_string()).collect();
-        let mut params = self.history_params(&SessionFilter::default(), from, to, 0, chunk.len() as u32);
-        params.push(("call_session_history_id", ids.join(";")));
+        ids: Vec<u64>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<HashMap<u64, Arc<CallSession>>, UpstreamError> {
+        let joined: Vec<String> = ids.iter().map(u64::to_string).collect();
+        let mut params = self.history_params(&SessionFilter::default(), from, to, 0, ids.len() as u32);
+        params.push(("call_session_history_id", joined.join(";")));
         let env = self
             .client
             .call::<Vec<CallSessionWire>>("GetCallHistory", &params)
@@ -342,11 +341,7 @@ impl Voximplant {
         let mut found = HashMap::new();
         for wire in env.result.unwrap_or_default() {
             let session = Arc::new(self.map(wire)?);
-            let Some(&(id, start)) = chunk.iter().find(|(id, _)| *id == session.id) else {
-                let detail = format!("asked for {} sessions, got session {}", chunk.len(), session.id);
-                return Err(UpstreamError::bad_response(Provider::Voximplant, detail));
-            };
-            found.insert((id, start), session);
+            found.insert(session.id, session);
         }
         Ok(found)
     }
