@@ -125,6 +125,56 @@ where
     futures::future::join_all(fills).await
 }
 
+/// The rows of one list page, each read on its own: one that cannot be read is skipped
+/// (logged here, and reported by the windows that pass it) instead of failing the page.
+pub(crate) struct Rows<T> {
+    /// The readable records, each with its index among the rows sent.
+    pub read: Vec<(u32, Arc<T>)>,
+    /// Rows that could not be read: their index among the rows sent, and their id as sent.
+    pub unreadable: Vec<(u32, String)>,
+}
+
+/// Reads `rows` as `W` mapped by `map`; a row's id (to name it when it cannot be read) is
+/// the first of `id_fields` it has.
+pub(crate) fn read_rows<W: serde::de::DeserializeOwned, T, E: std::fmt::Display>(
+    provider: Provider,
+    rows: Vec<serde_json::Value>,
+    id_fields: &[&str],
+    map: impl Fn(W) -> Result<T, E>,
+) -> Rows<T> {
+    let mut read = Vec::with_capacity(rows.len());
+    let mut unreadable = Vec::new();
+    for (i, row) in (0u32..).zip(rows) {
+        let id = id_fields
+            .iter()
+            .find_map(|k| row.get(*k))
+            .map_or_else(|| "?".to_string(), |id| id.to_string().trim_matches('"').to_string());
+        let record = serde_json::from_value::<W>(row)
+            .map_err(|e| e.to_string())
+            .and_then(|wire| map(wire).map_err(|e| e.to_string()));
+        match record {
+            Ok(record) => read.push((i, Arc::new(record))),
+            Err(detail) => {
+                tracing::warn!(provider = provider.as_str(), id, detail, "unreadable record skipped");
+                unreadable.push((i, id));
+            }
+        }
+    }
+    Rows { read, unreadable }
+}
+
+impl<T> Rows<T> {
+    /// The readable records, and each unreadable row's place among them (the index the
+    /// row would have had in the records).
+    pub(crate) fn into_places(self) -> (Vec<Arc<T>>, Vec<(usize, String)>) {
+        let places = (0usize..)
+            .zip(self.unreadable)
+            .map(|(before, (i, id))| (i as usize - before, id))
+            .collect();
+        (self.read.into_iter().map(|(_, r)| r).collect(), places)
+    }
+}
+
 /// A by-id loader that can answer from the cache alone. A DataLoader waits a moment to
 /// collect a batch; asking `cached` first lets a cache hit skip that wait (and the
 /// batching machinery) entirely, so only misses are batched.

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
-use crate::providers::{Lookup, cached_lookup, fetch_coalesced};
+use crate::providers::{Lookup, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::CallLogLoader;
@@ -212,19 +212,10 @@ impl OneUptime {
                     .get_list::<serde_json::Value>(query.clone(), query::sort(), skip, limit)
                     .await?;
                 let raw_len = list.data.len();
-                // Each record is read on its own: one that cannot be read is skipped (and
-                // reported by the windows passing it), not the whole page.
-                let mut items = Vec::with_capacity(raw_len);
-                let mut unreadable = Vec::new();
-                for raw in list.data {
-                    match read_record(raw) {
-                        Ok(log) => items.push(Arc::new(log)),
-                        Err((id, detail)) => {
-                            tracing::warn!(provider = "oneuptime", id, detail, "unreadable call log skipped");
-                            unreadable.push((items.len(), id));
-                        }
-                    }
-                }
+                let rows = read_rows(Provider::OneUptime, list.data, &["_id"], |w: wire::CallLogWire| {
+                    CallLog::try_from(w)
+                });
+                let (items, unreadable) = rows.into_places();
                 let key = |r: &CallLog| self.record_key(&r.core.native_id);
                 self.cache.prime(&items, key, |r| r.core.is_final()).await;
                 let page = Page {
@@ -249,17 +240,6 @@ impl OneUptime {
     fn record_key(&self, id: &str) -> Key<Option<Arc<CallLog>>> {
         RECORD.key(&self.tenant, Provider::OneUptime, id.to_ascii_lowercase())
     }
-}
-
-/// One list record: decoded and mapped, or its `_id` (as sent) and what is wrong with it.
-fn read_record(raw: serde_json::Value) -> Result<CallLog, (String, String)> {
-    let id = raw
-        .get("_id")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("?")
-        .to_string();
-    let wire: wire::CallLogWire = serde_json::from_value(raw).map_err(|e| (id.clone(), e.to_string()))?;
-    CallLog::try_from(wire).map_err(|e| (id, e.to_string()))
 }
 
 fn map_record(wire: wire::CallLogWire) -> Result<CallLog, UpstreamError> {

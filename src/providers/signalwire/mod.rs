@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind, TenantId, Weigh};
 use crate::config::UpstreamConfig;
 use crate::domain::{CallLogCore, Provider};
-use crate::providers::{Lookup, cached_lookup};
+use crate::providers::{Lookup, cached_lookup, read_rows};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::{VideoLogLoader, VoiceLogLoader};
@@ -295,19 +295,8 @@ impl SignalWire {
                         format!("GET {}: 404 on a list", request.as_str()),
                     )
                 })?;
-                // Each record is read on its own: one that cannot be read is skipped (and
-                // reported by the windows passing it), not the whole page.
-                let mut items = Vec::with_capacity(envelope.data.len());
-                let mut unreadable = Vec::new();
-                for raw in envelope.data {
-                    match read_record::<C>(raw) {
-                        Ok(record) => items.push(Arc::new(record)),
-                        Err((id, detail)) => {
-                            tracing::warn!(provider = "signalwire", id, detail, "unreadable log skipped");
-                            unreadable.push((items.len(), id));
-                        }
-                    }
-                }
+                let rows = read_rows(Provider::SignalWire, envelope.data, &["id"], C::Record::try_from);
+                let (items, unreadable) = rows.into_places();
                 let next = match envelope.links.next.as_deref() {
                     Some(link) if !link.is_empty() => Some(PageRequest::from_link(self.client.origin(), link)?),
                     _ => None,
@@ -324,17 +313,6 @@ impl SignalWire {
             })
             .await
     }
-}
-
-/// One list record: decoded and mapped, or its id (as sent) and what is wrong with it.
-fn read_record<C: Collection>(raw: serde_json::Value) -> Result<C::Record, (String, String)> {
-    let id = raw
-        .get("id")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("?")
-        .to_string();
-    let wire: C::Wire = serde_json::from_value(raw).map_err(|e| (id.clone(), e.to_string()))?;
-    C::Record::try_from(wire).map_err(|e| (id, e.to_string()))
 }
 
 fn map_record<C: Collection>(wire: C::Wire) -> Result<C::Record, UpstreamError> {

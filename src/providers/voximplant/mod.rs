@@ -24,7 +24,7 @@ use futures::future::join_all;
 use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::{Provider, time};
-use crate::providers::{Lookup, cached_lookup, fetch_coalesced};
+use crate::providers::{Lookup, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::{UpstreamClient, UpstreamError};
 pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
@@ -408,31 +408,9 @@ impl Voximplant {
                 let env = self.client.call::<Vec<serde_json::Value>>(method, &params).await?;
                 let rows = env.result.unwrap_or_default();
                 let raw_len = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-                // Each row is read on its own: one that cannot be read is skipped (and
-                // reported by the windows passing it), not the whole page.
-                let mut items = Vec::with_capacity(rows.len());
-                let mut unreadable = Vec::new();
-                for (i, raw) in (0u32..).zip(rows) {
-                    let id = raw_id(&raw);
-                    match serde_json::from_value::<W>(raw).map_err(|e| e.to_string()) {
-                        Ok(wire) => match map(wire) {
-                            Ok(record) => items.push((i, Arc::new(record))),
-                            Err(e) => {
-                                tracing::warn!(
-                                    provider = "voximplant",
-                                    id,
-                                    detail = e.detail,
-                                    "unreadable row skipped"
-                                );
-                                unreadable.push((i, id));
-                            }
-                        },
-                        Err(detail) => {
-                            tracing::warn!(provider = "voximplant", id, detail, "unreadable row skipped");
-                            unreadable.push((i, id));
-                        }
-                    }
-                }
+                let id_fields = ["call_session_history_id", "audit_log_id"];
+                let rows = read_rows(Provider::Voximplant, rows, &id_fields, |w| map(w).map_err(|e| e.detail));
+                let (items, unreadable) = (rows.read, rows.unreadable);
                 let records: Vec<Arc<T>> = items.iter().map(|(_, r)| r.clone()).collect();
                 self.cache.prime(&records, prime.0, prime.1).await;
                 let page = Page {
@@ -486,13 +464,4 @@ fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
     } else {
         time::shift(down, Duration::seconds(1))
     }
-}
-
-/// A listed row's id as Voximplant sent it (`call_session_history_id`, `audit_log_id`),
-/// to name a row that cannot be read.
-fn raw_id(row: &serde_json::Value) -> String {
-    ["call_session_history_id", "audit_log_id"]
-        .iter()
-        .find_map(|k| row.get(*k))
-        .map_or_else(|| "?".to_string(), |id| id.to_string().trim_matches('"').to_string())
 }
