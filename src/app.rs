@@ -15,7 +15,7 @@ use crate::auth::Authenticator;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::demo::Demo;
-use crate::graphql::build_schema;
+use crate::graphql::Schemas;
 use crate::http::limits::DocumentLimits;
 use crate::http::{
     AppState, ConnectionLimits, Documents, Guards, MetricsAccess, RequestLimits, admin_router, router, serve,
@@ -73,10 +73,10 @@ impl Application {
             tracing::info!(operations = manifest.len(), mode = ?g.trusted_documents.mode, "trusted documents loaded");
             persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
         }
-        let schema = build_schema(g, &cursor_key);
+        let schemas = Schemas::build(g, &cursor_key);
         let state = AppState {
-            types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schema.sdl())),
-            schema,
+            types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schemas.full.sdl())),
+            schemas,
             guards: Guards::new(stats.clone(), s.max_in_flight, s.request_timeout),
             auth,
             cache,

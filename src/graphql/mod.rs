@@ -37,9 +37,30 @@ pub struct ResponseNotes {
 /// The gateway's schema type.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with limits from config and a cursor key.
-pub fn build_schema(config: &GraphqlConfig, cursor_key: &[u8]) -> AppSchema {
+/// The schema twice: `full` validates every request with all of GraphQL's rules;
+/// `revalidated` serves requests whose document, operation and variables already passed
+/// them (`http::documents`), so it re-checks only what can change between such requests:
+/// depth, complexity, fragment cycles and the parser's limits.
+#[derive(Clone)]
+pub struct Schemas {
+    pub full: AppSchema,
+    pub revalidated: AppSchema,
+}
+
+impl Schemas {
+    /// Builds both with limits from config and a cursor key.
+    pub fn build(config: &GraphqlConfig, cursor_key: &[u8]) -> Self {
+        Schemas {
+            full: build_schema(config, cursor_key, async_graphql::ValidationMode::Strict),
+            revalidated: build_schema(config, cursor_key, async_graphql::ValidationMode::Fast),
+        }
+    }
+}
+
+/// Builds the schema with limits from config, a cursor key and a validation mode.
+fn build_schema(config: &GraphqlConfig, cursor_key: &[u8], mode: async_graphql::ValidationMode) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .validation_mode(mode)
         .data(Paging {
             default_size: config.default_page_size,
             max_size: config.max_page_size,

@@ -1,10 +1,18 @@
-//! Parsed GraphQL documents, cached by query text. Clients send the same few queries over
-//! and over; parsing one costs more than executing a cached by-id lookup, so a request
-//! whose text was seen before gets a clone of the parsed document instead. Only documents
-//! that passed the shape limits (`limits`) are kept, so a cached one skips those checks
-//! too. Validation still runs on every request (it depends on the variables).
+//! Parsed GraphQL documents, cached by query text, with the validation verdicts reached
+//! for them. Clients send the same few queries over and over; parsing one costs more than
+//! executing a cached by-id lookup, and validating it about as much again. So a request
+//! whose text was seen before gets a clone of the parsed document instead, and when the
+//! same operation with the same variables already passed validation, it runs on the
+//! schema that skips the rules that cannot have changed (`graphql::Schemas`). Only
+//! documents that passed the shape limits (`limits`) are kept, so a cached one skips those
+//! checks too.
+//!
+//! Validity is a function of the document, the operation and the variables' values (an
+//! argument's value can come from a variable), and of nothing else: the schema is fixed for
+//! the process. Depth and complexity limits are re-checked on every request anyway.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
 
@@ -13,15 +21,76 @@ use crate::graphql::completion;
 
 /// Bytes the cache may hold, weighed as text plus parsed document.
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// Verdicts one document keeps (one per operation and set of variables); the oldest goes.
+const MAX_VERDICTS: usize = 16;
+/// Longest verdict key kept (operation name and variables as JSON): requests with bigger
+/// variables are validated every time rather than make the cache hold them.
+const MAX_VERDICT_KEY_BYTES: usize = 512;
 
-/// A parsed document takes many times its text (a positioned node per token); weigh both.
+/// A parsed document takes many times its text (a positioned node per token); weigh both,
+/// and the verdicts it may keep.
 fn weigh(text: &str) -> u32 {
-    u32::try_from(text.len().saturating_mul(17).saturating_add(1024)).unwrap_or(u32::MAX)
+    let verdicts = MAX_VERDICTS * (MAX_VERDICT_KEY_BYTES / 4);
+    u32::try_from(text.len().saturating_mul(17).saturating_add(1024 + verdicts)).unwrap_or(u32::MAX)
+}
+
+/// A parsed document (with response completion's hidden `__typename`s) and the operations
+/// and variables it was found valid with.
+pub struct Prepared {
+    pub document: ExecutableDocument,
+    valid: Mutex<VecDeque<Box<str>>>,
+}
+
+impl Prepared {
+    fn new(document: ExecutableDocument) -> Self {
+        Prepared {
+            document,
+            valid: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Whether the operation and variables that `key` names passed validation before.
+    pub fn known_valid(&self, key: &VerdictKey) -> bool {
+        let Some(key) = &key.0 else { return false };
+        let valid = self.valid.lock().unwrap_or_else(|e| e.into_inner());
+        valid.iter().any(|k| **k == **key)
+    }
+
+    /// Records that the operation and variables that `key` names passed validation.
+    pub fn mark_valid(&self, key: VerdictKey) {
+        let Some(key) = key.0 else { return };
+        let mut valid = self.valid.lock().unwrap_or_else(|e| e.into_inner());
+        if valid.iter().any(|k| *k == key) {
+            return;
+        }
+        if valid.len() == MAX_VERDICTS {
+            valid.pop_front();
+        }
+        valid.push_back(key);
+    }
+}
+
+/// What a validation verdict depends on besides the document: the operation name and the
+/// variables (as JSON). `None` when the variables are too big to keep.
+pub struct VerdictKey(Option<Box<str>>);
+
+impl VerdictKey {
+    pub fn of(request: &async_graphql::Request) -> Self {
+        let mut key = request.operation_name.clone().unwrap_or_default();
+        key.push('\0');
+        if !request.variables.is_empty() {
+            match serde_json::to_string(&request.variables) {
+                Ok(json) => key.push_str(&json),
+                Err(_) => return VerdictKey(None),
+            }
+        }
+        VerdictKey((key.len() <= MAX_VERDICT_KEY_BYTES).then(|| key.into_boxed_str()))
+    }
 }
 
 /// Query text -> parsed document; only documents that parsed are kept.
 #[derive(Clone)]
-pub struct Documents(moka::sync::Cache<Arc<str>, Arc<ExecutableDocument>>);
+pub struct Documents(moka::sync::Cache<Arc<str>, Arc<Prepared>>);
 
 impl Default for Documents {
     fn default() -> Self {
@@ -44,10 +113,10 @@ impl Documents {
         &self,
         request: &mut async_graphql::Request,
         limits: &DocumentLimits,
-    ) -> Result<Option<Arc<ExecutableDocument>>, LimitError> {
-        if let Some(doc) = self.0.get(request.query.as_str()) {
-            request.set_parsed_query((*doc).clone());
-            return Ok(Some(doc));
+    ) -> Result<Option<Arc<Prepared>>, LimitError> {
+        if let Some(prepared) = self.0.get(request.query.as_str()) {
+            request.set_parsed_query(prepared.document.clone());
+            return Ok(Some(prepared));
         }
         limits::scan(&request.query, limits)?;
         let Ok(parsed) = request.parsed_query() else {
@@ -57,9 +126,9 @@ impl Documents {
         let mut doc = parsed.clone();
         completion::inject(&mut doc);
         request.set_parsed_query(doc.clone());
-        let doc = Arc::new(doc);
-        self.0.insert(Arc::from(request.query.as_str()), doc.clone());
-        Ok(Some(doc))
+        let prepared = Arc::new(Prepared::new(doc));
+        self.0.insert(Arc::from(request.query.as_str()), prepared.clone());
+        Ok(Some(prepared))
     }
 
     /// Number of cached documents (approximate until maintenance runs).
@@ -112,5 +181,49 @@ mod tests {
             1,
             "a document that does not parse is not cached"
         );
+    }
+
+    fn key(operation: &str, variables: serde_json::Value) -> VerdictKey {
+        VerdictKey::of(
+            &async_graphql::Request::new("{ __typename }")
+                .operation_name(operation)
+                .variables(async_graphql::Variables::from_json(variables)),
+        )
+    }
+
+    #[test]
+    fn a_verdict_holds_only_for_its_operation_and_variables_and_the_oldest_goes_first() {
+        let prepared = Prepared::new(ExecutableDocument {
+            operations: async_graphql::parser::types::DocumentOperations::Multiple(Default::default()),
+            fragments: Default::default(),
+        });
+        prepared.mark_valid(key("A", serde_json::json!({"first": 1})));
+        assert!(prepared.known_valid(&key("A", serde_json::json!({"first": 1}))));
+        assert!(!prepared.known_valid(&key("A", serde_json::json!({"first": "1"}))));
+        assert!(!prepared.known_valid(&key("B", serde_json::json!({"first": 1}))));
+        for n in 2..=MAX_VERDICTS as i64 {
+            prepared.mark_valid(key("A", serde_json::json!({"first": n})));
+        }
+        assert!(
+            prepared.known_valid(&key("A", serde_json::json!({"first": 1}))),
+            "16 fit"
+        );
+        prepared.mark_valid(key("A", serde_json::json!({"first": 99})));
+        assert!(
+            !prepared.known_valid(&key("A", serde_json::json!({"first": 1}))),
+            "the oldest went"
+        );
+        assert!(prepared.known_valid(&key("A", serde_json::json!({"first": 99}))));
+    }
+
+    #[test]
+    fn requests_with_big_variables_are_never_taken_as_known_valid() {
+        let prepared = Prepared::new(ExecutableDocument {
+            operations: async_graphql::parser::types::DocumentOperations::Multiple(Default::default()),
+            fragments: Default::default(),
+        });
+        let big = serde_json::json!({"ids": vec!["x".repeat(40); 20]});
+        prepared.mark_valid(key("A", big.clone()));
+        assert!(!prepared.known_valid(&key("A", big)));
     }
 }

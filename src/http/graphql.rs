@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::documents::VerdictKey;
 use super::persisted::{PersistedError, QuerySource};
 use super::{AppState, caching, hygiene, limits, refuse};
 use crate::auth::AuthError;
@@ -275,11 +276,23 @@ async fn execute(
     let notes = Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
     let variables = request.variables.clone();
+    let verdict = VerdictKey::of(&request);
+    let known_valid = document.as_ref().is_some_and(|d| d.known_valid(&verdict));
+    let schema = match known_valid {
+        true => &state.schemas.revalidated,
+        false => &state.schemas.full,
+    };
     let request = request.data(RequestScope::new(tenant, &budget)).data(notes.clone());
-    let mut response = budget.scope(state.schema.execute(request)).await;
+    let mut response = budget.scope(schema.execute(request)).await;
+    if let Some(document) = &document
+        && !known_valid
+        && passed_validation(&response)
+    {
+        document.mark_valid(verdict);
+    }
     if let Some(document) = document
         && !completion::complete(
-            &document,
+            &document.document,
             operation_name.as_deref(),
             &variables,
             &state.types,
@@ -307,6 +320,13 @@ async fn execute(
         cap: limits.http_max_age,
     };
     caching::respond(headers, body, &freshness)
+}
+
+/// Whether a response shows that its request passed validation: every error it has (if
+/// any) came from a field, which carries a path. Errors from before execution (syntax,
+/// validation, depth and complexity limits, an unknown operation name) never do.
+fn passed_validation(response: &async_graphql::Response) -> bool {
+    response.errors.iter().all(|e| !e.path.is_empty())
 }
 
 fn refuse_by_limits(state: &AppState, error: &limits::LimitError) -> Response {

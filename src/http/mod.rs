@@ -37,7 +37,7 @@ pub use trusted::Manifest;
 
 use crate::auth::{Authenticator, bearer};
 use crate::cache::Cache;
-use crate::graphql::AppSchema;
+use crate::graphql::Schemas;
 use crate::graphql::error::{ErrorCode, GatewayError};
 
 /// Limits one request is held to, from `[graphql]` and `[server]`.
@@ -76,7 +76,7 @@ pub enum MetricsAccess {
 /// Everything a request handler needs, shared.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
+    pub schemas: Schemas,
     /// The schema's types, for response completion.
     pub types: Arc<crate::graphql::completion::TypeIndex>,
     pub guards: Guards,
