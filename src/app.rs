@@ -96,6 +96,7 @@ impl Application {
             },
             stats,
             documents: Documents::default(),
+            responses: crate::http::Responses::new(config.cache.max_response_bytes),
             persisted,
             metrics_access,
         };

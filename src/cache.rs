@@ -16,7 +16,7 @@ use moka::future::Cache as Moka;
 
 use crate::config::CacheConfig;
 use crate::domain::Provider;
-use crate::upstream::budget::observe_ttl;
+use crate::upstream::budget::observe_expiry;
 
 /// Who a cached value belongs to: one credential set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -167,6 +167,9 @@ struct Entry {
     value: Arc<dyn Any + Send + Sync>,
     weight: u32,
     ttl: Duration,
+    /// When it expires, by the clock requests compare with (moka's own clock starts the
+    /// TTL a little later, so the entry never outlives this).
+    expires: std::time::Instant,
 }
 
 struct PerEntryTtl;
@@ -253,7 +256,7 @@ impl Cache {
             })
             .await
             .map_err(|e: Arc<E>| (*e).clone())?;
-        observe_ttl(entry.ttl);
+        observe_expiry(entry.expires);
         match entry.value.downcast::<V>() {
             Ok(value) => Ok(value),
             Err(_) => {
@@ -268,14 +271,15 @@ impl Cache {
     /// The cached value of `key`, if any (no fetch).
     pub async fn get<V: Weigh>(&self, key: &Key<V>) -> Option<Arc<V>> {
         let entry = self.inner.get(&key.raw).await?;
-        observe_ttl(entry.ttl);
+        observe_expiry(entry.expires);
         entry.value.downcast::<V>().ok()
     }
 
     /// Stores a value fetched elsewhere (a list page priming by-id entries).
     pub async fn insert<V: Weigh>(&self, key: Key<V>, value: V, ttl: Duration) {
-        observe_ttl(ttl);
-        self.inner.insert(key.raw, Entry::new(value, ttl)).await;
+        let entry = Entry::new(value, ttl);
+        observe_expiry(entry.expires);
+        self.inner.insert(key.raw, entry).await;
     }
 
     /// Stores a by-id answer (found or not) for as long as it stays true: a record for
@@ -324,6 +328,7 @@ impl Entry {
             value: Arc::new(value),
             weight,
             ttl,
+            expires: std::time::Instant::now() + ttl,
         }
     }
 }

@@ -267,6 +267,9 @@ pub struct CacheConfig {
     /// TTL of upstream list pages.
     #[serde(with = "humantime_serde")]
     pub page_ttl: Duration,
+    /// Bytes of rendered responses kept per tenant, query and variables for as long as all
+    /// the data in them stays fresh (`http::responses`); 0 turns that off.
+    pub max_response_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -369,6 +372,7 @@ impl Default for CacheConfig {
             live_ttl: Duration::from_secs(5),
             not_found_ttl: Duration::from_secs(30),
             page_ttl: Duration::from_secs(30),
+            max_response_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -33,18 +33,20 @@ pub struct Freshness {
 
 /// The response for a rendered GET answer `body`: 200 with caching headers, or 304 when
 /// the client's `If-None-Match` names the same body.
-pub fn respond(request: &HeaderMap, body: Vec<u8>, freshness: &Freshness) -> Response {
+pub fn respond(request: &HeaderMap, body: bytes::Bytes, freshness: &Freshness) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::VARY, VARY);
     if freshness.has_errors {
         headers.insert(header::CACHE_CONTROL, NO_STORE);
         return with_body(headers, body);
     }
+    // Rounded: data read a moment ago from an entry cached for an hour is fresh for an hour.
     let max_age = freshness
         .fresh_for
         .unwrap_or(freshness.cap)
         .min(freshness.cap)
-        .as_secs();
+        .as_secs_f64()
+        .round() as u64;
     let cache_control = format!("private, max-age={max_age}");
     let etag = format!("W/\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
     if let (Ok(cache_control), Ok(tag)) = (HeaderValue::from_str(&cache_control), HeaderValue::from_str(&etag)) {
@@ -65,7 +67,7 @@ pub fn respond(request: &HeaderMap, body: Vec<u8>, freshness: &Freshness) -> Res
     with_body(headers, body)
 }
 
-fn with_body(mut headers: HeaderMap, body: Vec<u8>) -> Response {
+fn with_body(mut headers: HeaderMap, body: bytes::Bytes) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let mut response = Response::new(Body::from(body));
     *response.headers_mut() = headers;
@@ -98,17 +100,17 @@ mod tests {
     #[test]
     fn max_age_is_the_data_ttl_capped_and_errors_are_never_stored() {
         let none = HeaderMap::new();
-        let r = respond(&none, b"{}".to_vec(), &fresh(Some(5)));
+        let r = respond(&none, bytes::Bytes::from_static(b"{}"), &fresh(Some(5)));
         assert_eq!(header(&r, header::CACHE_CONTROL), "private, max-age=5");
-        let r = respond(&none, b"{}".to_vec(), &fresh(Some(6 * 3600)));
+        let r = respond(&none, bytes::Bytes::from_static(b"{}"), &fresh(Some(6 * 3600)));
         assert_eq!(header(&r, header::CACHE_CONTROL), "private, max-age=3600");
-        let r = respond(&none, b"{}".to_vec(), &fresh(None));
+        let r = respond(&none, bytes::Bytes::from_static(b"{}"), &fresh(None));
         assert_eq!(header(&r, header::CACHE_CONTROL), "private, max-age=3600");
         let errors = Freshness {
             has_errors: true,
             ..fresh(Some(60))
         };
-        let r = respond(&none, b"{}".to_vec(), &errors);
+        let r = respond(&none, bytes::Bytes::from_static(b"{}"), &errors);
         assert_eq!(header(&r, header::CACHE_CONTROL), "no-store");
         assert!(r.headers().get(header::ETAG).is_none());
         assert_eq!(header(&r, header::VARY), "Accept-Encoding, Authorization, Cookie");
@@ -116,7 +118,11 @@ mod tests {
 
     #[test]
     fn if_none_match_with_the_etag_is_a_304() {
-        let first = respond(&HeaderMap::new(), b"{\"a\":1}".to_vec(), &fresh(Some(30)));
+        let first = respond(
+            &HeaderMap::new(),
+            bytes::Bytes::from_static(b"{\"a\":1}"),
+            &fresh(Some(30)),
+        );
         let etag = header(&first, header::ETAG).to_string();
         assert!(etag.starts_with("W/\""), "{etag}");
         for sent in [
@@ -127,10 +133,10 @@ mod tests {
         ] {
             let mut request = HeaderMap::new();
             request.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&sent).unwrap());
-            let again = respond(&request, b"{\"a\":1}".to_vec(), &fresh(Some(30)));
+            let again = respond(&request, bytes::Bytes::from_static(b"{\"a\":1}"), &fresh(Some(30)));
             assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{sent}");
             assert_eq!(header(&again, header::ETAG), etag);
-            let changed = respond(&request, b"{\"a\":2}".to_vec(), &fresh(Some(30)));
+            let changed = respond(&request, bytes::Bytes::from_static(b"{\"a\":2}"), &fresh(Some(30)));
             assert_eq!(changed.status() == StatusCode::OK, sent != "*", "{sent}");
         }
     }

@@ -9,8 +9,10 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 
 use super::documents::VerdictKey;
+use super::encoding::{self, Encoding};
 use super::persisted::{PersistedError, QuerySource};
 use super::{AppState, caching, hygiene, limits, refuse};
 use crate::auth::AuthError;
@@ -256,6 +258,23 @@ async fn execute(
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
+    let kept = state.responses.key(&tenant.id, &request);
+    if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
+        state.stats.reused_responses.fetch_add(1, Ordering::Relaxed);
+        if !via_get
+            && hit.body.len() > encoding::MIN_BYTES
+            && let Some(encoding) = Encoding::negotiate(headers)
+            && let Some(body) = hit.encoded(encoding)
+        {
+            let headers = [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::CONTENT_ENCODING, encoding.header()),
+                (header::VARY, HeaderValue::from_static("accept-encoding")),
+            ];
+            return (headers, body).into_response();
+        }
+        return respond(headers, hit.body.clone(), via_get, false, Some(hit.fresh_for()), limits);
+    }
     // The document is checked and parsed (or taken from the document cache) here and kept
     // in the request, so execution does not parse again.
     let document = match state.documents.prepare(&mut request, &limits.document) {
@@ -263,10 +282,10 @@ async fn execute(
         Err(e) => return refuse_by_limits(state, &e),
     };
     let operation_name = request.operation_name.clone();
-    if via_get
-        && let Ok(doc) = request.parsed_query()
-        && hygiene::selects_non_query(doc, operation_name.as_deref())
-    {
+    let is_mutation = request
+        .parsed_query()
+        .is_ok_and(|doc| hygiene::selects_non_query(doc, operation_name.as_deref()));
+    if via_get && is_mutation {
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadUserInput,
@@ -308,15 +327,38 @@ async fn execute(
             .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
     }
     let body = match render(&response, limits.max_response_bytes) {
-        Ok(body) => body,
+        Ok(body) => Bytes::from(body),
         Err(too_large) => return *too_large,
     };
+    let has_errors = !response.errors.is_empty();
+    if let Some(key) = kept
+        && let Some(expires) = budget.fresh_until()
+        && !has_errors
+        && budget.used() == 0
+        && response.data != async_graphql::Value::Null
+        && !is_mutation
+    {
+        state.responses.keep(key, body.clone(), expires);
+    }
+    respond(headers, body, via_get, has_errors, budget.fresh_for(), limits)
+}
+
+/// The HTTP response for a rendered answer: plain JSON to a POST; to a GET, with the
+/// caching headers of data fresh for `fresh_for` (`caching`).
+fn respond(
+    headers: &HeaderMap,
+    body: Bytes,
+    via_get: bool,
+    has_errors: bool,
+    fresh_for: Option<std::time::Duration>,
+    limits: &super::RequestLimits,
+) -> Response {
     if !via_get {
         return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
     let freshness = caching::Freshness {
-        has_errors: !response.errors.is_empty(),
-        fresh_for: budget.fresh_for(),
+        has_errors,
+        fresh_for,
         cap: limits.http_max_age,
     };
     caching::respond(headers, body, &freshness)

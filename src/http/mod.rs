@@ -6,11 +6,13 @@
 mod caching;
 mod cors;
 mod documents;
+mod encoding;
 mod graphiql;
 mod graphql;
 mod hygiene;
 pub mod limits;
 mod persisted;
+mod responses;
 mod server;
 mod trusted;
 
@@ -32,6 +34,7 @@ use tokio::sync::Semaphore;
 
 pub use documents::Documents;
 pub use persisted::PersistedQueries;
+pub use responses::Responses;
 pub use server::{ConnectionLimits, serve};
 pub use trusted::Manifest;
 
@@ -60,6 +63,8 @@ pub struct Stats {
     pub overloaded: AtomicU64,
     pub timed_out: AtomicU64,
     pub refused_by_limits: AtomicU64,
+    /// Requests answered with a kept rendered response (`responses`).
+    pub reused_responses: AtomicU64,
 }
 
 /// Who may read `/metrics` on the main listener.
@@ -85,6 +90,8 @@ pub struct AppState {
     pub limits: RequestLimits,
     pub stats: Arc<Stats>,
     pub documents: documents::Documents,
+    /// Rendered answers reused while their data is fresh.
+    pub responses: Responses,
     pub persisted: PersistedQueries,
     pub metrics_access: MetricsAccess,
 }
@@ -100,9 +107,12 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
         .route("/metrics", get(guarded_metrics))
         .with_state(state);
     // Compression (gzip, br, zstd as the client's Accept-Encoding asks) for bodies over
-    // 1 KiB: small answers such as a by-id lookup are not worth the CPU.
+    // 1 KiB: small answers such as a by-id lookup are not worth the CPU. At the fastest
+    // level: brotli's default (4) cost 84 us of CPU per 4 KB page of 20 logs, more than
+    // executing the query; the fastest level still shrinks such JSON about 3x.
     let router = router.layer(
         tower_http::compression::CompressionLayer::new()
+            .quality(tower_http::CompressionLevel::Fastest)
             .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
     );
     match cors::Cors::from_config(cors) {
@@ -246,6 +256,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ("switchboard_requests_overloaded_total", &stats.overloaded),
         ("switchboard_requests_timed_out_total", &stats.timed_out),
         ("switchboard_requests_refused_by_limits_total", &stats.refused_by_limits),
+        ("switchboard_responses_reused_total", &stats.reused_responses),
     ];
     for (name, value) in counters {
         out.push_str(&format!(
@@ -270,6 +281,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     out.push_str(&format!(
         "switchboard_cache_weighted_bytes {}\n",
         state.cache.weighted_bytes()
+    ));
+    out.push_str("# TYPE switchboard_kept_responses gauge\n");
+    out.push_str(&format!(
+        "switchboard_kept_responses {}\n",
+        state.responses.entry_count()
     ));
     out.push_str("# TYPE switchboard_parsed_documents gauge\n");
     out.push_str(&format!(

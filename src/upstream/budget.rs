@@ -8,13 +8,15 @@
 //! outside a request (report polling, background refreshes) runs without a budget.
 //!
 //! The same task-local also records how long the request's data stays fresh: every cache
-//! read or fill reports its entry's TTL (final records long, live calls and pages short),
-//! and a GET response's `Cache-Control: max-age` is the shortest of them (issue 13).
+//! read or fill reports when its entry expires (final records late, live calls and pages
+//! soon), and the earliest of them bounds a GET response's `Cache-Control: max-age`
+//! (issue 13) and how long the rendered response may be reused (`http::responses`).
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 tokio::task_local! {
     static BUDGET: Arc<CallBudget>;
@@ -25,8 +27,9 @@ tokio::task_local! {
 pub struct CallBudget {
     limit: u32,
     used: AtomicU32,
-    /// Shortest TTL (seconds) of the cached data the request used; `u64::MAX`: none.
-    fresh_secs: AtomicU64,
+    /// When the first of the cached data the request used expires, as nanoseconds since
+    /// `epoch()`; `u64::MAX`: it used none.
+    fresh_until: AtomicU64,
 }
 
 /// The request has used its whole budget.
@@ -40,15 +43,22 @@ impl CallBudget {
         Arc::new(CallBudget {
             limit,
             used: AtomicU32::new(0),
-            fresh_secs: AtomicU64::new(u64::MAX),
+            fresh_until: AtomicU64::new(u64::MAX),
         })
     }
 
-    /// How long everything the request read stays fresh; `None` when it read no data.
+    /// How long everything the request read stays fresh from now; `None` when it read no
+    /// data.
     pub fn fresh_for(&self) -> Option<Duration> {
-        match self.fresh_secs.load(Ordering::Relaxed) {
+        self.fresh_until()
+            .map(|until| until.saturating_duration_since(Instant::now()))
+    }
+
+    /// When the first of the data the request read expires; `None` when it read none.
+    pub fn fresh_until(&self) -> Option<Instant> {
+        match self.fresh_until.load(Ordering::Relaxed) {
             u64::MAX => None,
-            secs => Some(Duration::from_secs(secs)),
+            nanos => Some(epoch() + Duration::from_nanos(nanos)),
         }
     }
 
@@ -73,9 +83,16 @@ impl CallBudget {
     }
 }
 
-/// Records that the current request used data that stays fresh for `ttl`.
-pub fn observe_ttl(ttl: Duration) {
-    let _ = BUDGET.try_with(|b| b.fresh_secs.fetch_min(ttl.as_secs(), Ordering::Relaxed));
+/// The instant expiry times are counted from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Records that the current request used data that stays fresh until `expires`.
+pub fn observe_expiry(expires: Instant) {
+    let nanos = u64::try_from(expires.saturating_duration_since(epoch()).as_nanos()).unwrap_or(u64::MAX - 1);
+    let _ = BUDGET.try_with(|b| b.fresh_until.fetch_min(nanos, Ordering::Relaxed));
 }
 
 /// Charges one upstream call to the current request's budget, if there is one.
