@@ -74,7 +74,7 @@ impl Application {
             persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
         }
         let schemas = Schemas::build(g, &cursor_key);
-        let state = AppState {
+        let state = AppState::from(crate::http::Shared {
             types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schemas.full.sdl())),
             schemas,
             guards: Guards::new(stats.clone(), s.max_in_flight, s.request_timeout),
@@ -99,7 +99,7 @@ impl Application {
             responses: crate::http::Responses::new(config.cache.max_response_bytes),
             persisted,
             metrics_access,
-        };
+        });
         let listener = TcpListener::bind(s.listen).await?;
         let addr = listener.local_addr()?;
         let admin = match s.admin_listen {

@@ -120,7 +120,7 @@ const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
 const MAX_ERRORS: usize = 100;
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    state.guards.clone().run(read_and_execute(state, headers, body)).await
+    state.guards.run(read_and_execute(state.clone(), headers, body)).await
 }
 
 async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Response {
@@ -132,7 +132,13 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
         );
     }
     let limits = &state.limits;
-    let bytes = match tokio::time::timeout(limits.body_read_timeout, to_bytes(body, limits.max_body_bytes)).await {
+    // A small body usually came with the request head: read it without arming a timer.
+    let mut read = std::pin::pin!(to_bytes(body, limits.max_body_bytes));
+    let read = match futures::poll!(read.as_mut()) {
+        std::task::Poll::Ready(done) => Ok(done),
+        std::task::Poll::Pending => tokio::time::timeout(limits.body_read_timeout, read).await,
+    };
+    let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) if is_length_limit(&e) => {
             return refuse(

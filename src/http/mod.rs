@@ -78,9 +78,26 @@ pub enum MetricsAccess {
     AdminOnly,
 }
 
-/// Everything a request handler needs, shared.
+/// Everything a request handler needs, shared: one pointer, so handing it to a request
+/// costs one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What `AppState` points to.
+pub struct Shared {
     pub schemas: Schemas,
     /// The schema's types, for response completion.
     pub types: Arc<crate::graphql::completion::TypeIndex>,
