@@ -6,7 +6,9 @@ use async_graphql::{Context, ObjectType, OutputType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::cursor::CursorCodec;
+use std::sync::Arc;
+
+use super::cursor::{Binding, CursorCodec, LazyCursor};
 use super::error::GatewayError;
 use super::scope::scope;
 
@@ -27,16 +29,14 @@ pub struct PageArgs<'a, P> {
     pub after: Option<P>,
     /// Items one `callLogs` stream may scan per page (config `timeline_scan_bound`).
     pub scan_bound: usize,
-    codec: &'a CursorCodec,
-    tenant: &'a str,
-    connection: &'static str,
-    filter: String,
+    binding: Arc<Binding>,
+    _borrow: std::marker::PhantomData<&'a ()>,
 }
 
 /// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
-pub type NamedConnection<Node, N> = Connection<String, Node, EmptyFields, EmptyFields, N, N>;
+pub type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
 
-impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
+impl<'a, P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<'a, P> {
     /// Validates `first` (1..=max, default from config) and decodes `after` for this
     /// connection and canonical filter; both failures are `BAD_USER_INPUT`.
     pub fn parse(
@@ -66,20 +66,24 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         let after = after
             .map(|c| codec.decode(tenant, connection, &filter, c))
             .transpose()?;
+        let binding = Arc::new(Binding {
+            codec: codec.clone(),
+            tenant: tenant.into(),
+            connection,
+            filter,
+        });
         Ok(PageArgs {
             first,
             after,
             scan_bound: paging.scan_bound,
-            codec,
-            tenant,
-            connection,
-            filter,
+            binding,
+            _borrow: std::marker::PhantomData,
         })
     }
 
-    /// The cursor of one position.
-    pub fn cursor(&self, position: &P) -> String {
-        self.codec.encode(self.tenant, self.connection, &self.filter, position)
+    /// The cursor of one position (signed when rendered).
+    pub fn cursor(&self, position: &P) -> LazyCursor<P> {
+        LazyCursor::new(self.binding.clone(), position.clone())
     }
 
     /// Builds the connection from positioned items, in order.
@@ -88,7 +92,7 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         items: impl IntoIterator<Item = (P, T)>,
         has_next: bool,
         node: impl Fn(T) -> Node,
-    ) -> NamedConnection<Node, N>
+    ) -> NamedConnection<P, Node, N>
     where
         Node: OutputType,
         N: ConnectionNameType + EdgeNameType,
@@ -104,7 +108,7 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         has_next: bool,
         node: impl Fn(T) -> Node,
         fields: Fields,
-    ) -> Connection<String, Node, Fields, EmptyFields, N, N>
+    ) -> Connection<LazyCursor<P>, Node, Fields, EmptyFields, N, N>
     where
         Node: OutputType,
         Fields: ObjectType,
@@ -113,7 +117,7 @@ impl<'a, P: Serialize + DeserializeOwned> PageArgs<'a, P> {
         let mut connection = Connection::with_additional_fields(self.after.is_some(), has_next, fields);
         connection.edges = items
             .into_iter()
-            .map(|(position, item)| Edge::new(self.cursor(&position), node(item)))
+            .map(|(position, item)| Edge::new(LazyCursor::new(self.binding.clone(), position), node(item)))
             .collect();
         connection
     }

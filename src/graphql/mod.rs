@@ -21,7 +21,7 @@ mod values;
 use async_graphql::{EmptySubscription, Schema};
 
 pub use connection::Paging;
-pub use cursor::CursorCodec;
+pub use cursor::{CursorCodec, LazyCursor};
 pub use providers::{Mutation, Query};
 
 use crate::config::GraphqlConfig;

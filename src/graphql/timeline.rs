@@ -11,9 +11,10 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::connection::{CursorType, Edge, EmptyFields, PageInfo};
 use async_graphql::{Context, InputObject, Object};
 
+use super::LazyCursor;
 use super::call_log::CallLog;
 use super::connection::{PageArgs, connection_names};
 use super::error::GatewayError;
@@ -140,7 +141,7 @@ impl From<CallLogFilter> for timeline::Filter {
 
 connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 
-type TimelineEdge = Edge<String, CallLog, EmptyFields, TimelineNames>;
+type TimelineEdge = Edge<LazyCursor<Position<CallLogs>>, CallLog, EmptyFields, TimelineNames>;
 
 /// One page of the merged timeline.
 pub struct TimelineConnection {
@@ -148,7 +149,7 @@ pub struct TimelineConnection {
     has_previous_page: bool,
     has_next_page: bool,
     /// Where the next page starts (kept only when there is a next page).
-    resume: Option<String>,
+    resume: Option<LazyCursor<Position<CallLogs>>>,
     scan_cut: bool,
     catching_up: Vec<Provider>,
     total: Option<Countable<CallLogs>>,
@@ -162,11 +163,12 @@ impl TimelineConnection {
         PageInfo {
             has_previous_page: self.has_previous_page,
             has_next_page: self.has_next_page,
-            start_cursor: self.edges.first().map(|e| e.cursor.clone()),
+            start_cursor: self.edges.first().map(|e| e.cursor.encode_cursor()),
             end_cursor: self
                 .resume
-                .clone()
-                .or_else(|| self.edges.last().map(|e| e.cursor.clone())),
+                .as_ref()
+                .or_else(|| self.edges.last().map(|e| &e.cursor))
+                .map(CursorType::encode_cursor),
         }
     }
 

@@ -244,7 +244,7 @@ connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogE
 /// The connection type of `oneUptimeCallLogs`; its edges name the one type it returns,
 /// so typed clients need no union.
 pub type OneUptimeConnection = Connection<
-    String,
+    crate::graphql::LazyCursor<Position>,
     OneUptimeCallLog,
     OneUptimeTotal,
     async_graphql::connection::EmptyFields,

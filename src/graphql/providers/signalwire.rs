@@ -395,7 +395,7 @@ impl SignalWireQuery {
         filter: Option<SignalWireLogFilter>,
         #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<NamedConnection<CallLog, VoiceLogNames>> {
+    ) -> async_graphql::Result<NamedConnection<Position, CallLog, VoiceLogNames>> {
         let (filter, canonical) = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "signalWireVoiceLogs", canonical, first, after.as_deref())?;
         let window = scope(ctx)?
@@ -418,7 +418,7 @@ impl SignalWireQuery {
         filter: Option<SignalWireLogFilter>,
         #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<NamedConnection<CallLog, VideoLogNames>> {
+    ) -> async_graphql::Result<NamedConnection<Position, CallLog, VideoLogNames>> {
         let (filter, canonical) = filter.unwrap_or_default().into_domain();
         let args = PageArgs::<Position>::parse(ctx, "signalWireVideoLogs", canonical, first, after.as_deref())?;
         let window = scope(ctx)?

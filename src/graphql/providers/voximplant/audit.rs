@@ -8,6 +8,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::{NodeKind, encode_id};
+use crate::graphql::LazyCursor;
 use crate::graphql::connection::{PageArgs, connection_names};
 use crate::graphql::scope::scope;
 use crate::providers::voximplant::model::AuditLogEntry;
@@ -126,7 +127,8 @@ impl AuditTotal {
 
 connection_names!(AuditNames, "VoximplantAuditLogConnection", "VoximplantAuditLogEdge");
 
-pub type AuditConnection = Connection<String, VoximplantAuditLogEntry, AuditTotal, EmptyFields, AuditNames, AuditNames>;
+pub type AuditConnection =
+    Connection<LazyCursor<Position>, VoximplantAuditLogEntry, AuditTotal, EmptyFields, AuditNames, AuditNames>;
 
 /// The audit log query field (merged into `Query`).
 #[derive(Default)]

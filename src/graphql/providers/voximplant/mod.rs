@@ -12,6 +12,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::{CallLogCore, NodeKind};
+use crate::graphql::LazyCursor;
 use crate::graphql::call_log::{CallLog, call_log_object};
 use crate::graphql::connection::{PageArgs, connection_names};
 use crate::graphql::error::GatewayError;
@@ -358,7 +359,7 @@ connection_names!(
 
 /// Its edges name the one type it returns, so typed clients need no union.
 pub type SessionConnection =
-    Connection<String, VoximplantCallSession, SessionTotal, EmptyFields, SessionNames, SessionNames>;
+    Connection<LazyCursor<Position>, VoximplantCallSession, SessionTotal, EmptyFields, SessionNames, SessionNames>;
 
 /// A session as the `CallLog` it is rendered as.
 pub fn call_session(session: Arc<model::CallSession>) -> CallLog {

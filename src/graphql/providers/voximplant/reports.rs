@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::audit::{VoximplantAuditLogEntry, VoximplantAuditLogFilter};
 use super::{VoximplantCallSession, VoximplantCallSessionFilter};
 use crate::domain::{NodeKind, Provider, encode_id};
+use crate::graphql::LazyCursor;
 use crate::graphql::connection::{PageArgs, connection_names};
 use crate::graphql::error::GatewayError;
 use crate::graphql::scope::scope;
@@ -32,7 +33,7 @@ pub enum VoximplantReportStatus {
 pub struct VoximplantHistoryReport(pub Arc<HistoryReport>);
 
 /// A position in a downloaded report.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct RowIndex(usize);
 
 connection_names!(
@@ -64,11 +65,11 @@ impl ReportTotal {
 
 /// The connection type of `VoximplantHistoryReport.entries`.
 pub type EntryConnection =
-    Connection<String, VoximplantAuditLogEntry, ReportTotal, EmptyFields, EntryNames, EntryNames>;
+    Connection<LazyCursor<RowIndex>, VoximplantAuditLogEntry, ReportTotal, EmptyFields, EntryNames, EntryNames>;
 
 /// The connection type of `VoximplantHistoryReport.callSessions`.
 pub type SessionConnection =
-    Connection<String, VoximplantCallSession, ReportTotal, EmptyFields, SessionNames, SessionNames>;
+    Connection<LazyCursor<RowIndex>, VoximplantCallSession, ReportTotal, EmptyFields, SessionNames, SessionNames>;
 
 impl VoximplantHistoryReport {
     /// `first`/`after` over the rows of this report, read as `history_type` rows.
