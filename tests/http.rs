@@ -269,16 +269,7 @@ async fn health_ready_and_metrics_answer_metrics_only_with_the_metrics_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let metrics = app
-        .http()
-        .get(format!("{base}/metrics"))
-        .header("authorization", format!("bearer {key}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics(key).await;
     assert!(metrics.contains("switchboard_graphql_requests_total 1"), "{metrics}");
     assert!(metrics.contains(r#"switchboard_upstream_requests_total{provider="signalwire",tenant="default"} 1"#));
 }

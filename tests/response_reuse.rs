@@ -12,18 +12,9 @@ const KEY: &str = "metrics-key";
 const UNKNOWN: &str = "query($id: ID!) { node(id: $id) { id } }";
 
 async fn reused(app: &TestApp) -> u64 {
-    let base = app.url.trim_end_matches("/graphql");
-    let text = app
-        .http()
-        .get(format!("{base}/metrics"))
-        .bearer_auth(KEY)
-        .send()
+    app.metrics(KEY)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("switchboard_responses_reused_total "))
         .and_then(|n| n.parse().ok())
         .expect("the counter is exported")

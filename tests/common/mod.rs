@@ -164,6 +164,15 @@ impl TestApp {
         response.json().await.expect("gateway answers JSON")
     }
 
+    /// The `/metrics` text, read with the metrics key `key` (the scheme in lower case: it
+    /// is case-insensitive).
+    pub async fn metrics(&self, key: &str) -> String {
+        let base = self.url.trim_end_matches("/graphql");
+        let request = self.http.get(format!("{base}/metrics"));
+        let response = request.header("authorization", format!("bearer {key}")).send().await;
+        response.expect("gateway answers").text().await.expect("a text body")
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
