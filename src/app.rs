@@ -96,7 +96,11 @@ impl Application {
             },
             stats,
             documents: Documents::default(),
-            responses: crate::http::Responses::new(config.cache.max_response_bytes),
+            // With no record cache, nothing is fresh: no answer is kept either.
+            responses: crate::http::Responses::new(match config.cache.max_bytes {
+                0 => 0,
+                _ => config.cache.max_response_bytes,
+            }),
             persisted,
             metrics_access,
         });

@@ -268,7 +268,8 @@ pub struct CacheConfig {
     #[serde(with = "humantime_serde")]
     pub page_ttl: Duration,
     /// Bytes of rendered responses kept per tenant, query and variables for as long as all
-    /// the data in them stays fresh (`http::responses`); 0 turns that off.
+    /// the data in them stays fresh (`http::responses`); 0 turns that off, and so does a
+    /// `max_bytes` of 0.
     pub max_response_bytes: u64,
 }
 

@@ -165,3 +165,20 @@ async fn a_kept_answer_is_sent_compressed_as_the_client_asks_and_decodes_to_the_
         assert_eq!(decoded, plain, "{header}");
     }
 }
+
+#[tokio::test]
+async fn nothing_is_kept_when_the_record_cache_is_off() {
+    let app = TestApp::spawn_with(small_emulator(), |c, _| {
+        c.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(KEY));
+        c.cache.max_bytes = 0;
+    })
+    .await;
+    let id = json!({"id": unknown_voice_log()});
+    // Concurrent asks share one fetch; the ones that joined it made no call of their own.
+    let together = futures::future::join_all((0..8).map(|_| app.query(UNKNOWN, id.clone()))).await;
+    assert!(together.iter().all(|r| r["errors"].is_null()), "{together:?}");
+    for _ in 0..3 {
+        app.query(UNKNOWN, id.clone()).await;
+    }
+    assert_eq!(reused(&app).await, 0, "no record is fresh, so no answer is");
+}
