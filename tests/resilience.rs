@@ -187,6 +187,17 @@ async fn waiting_to_retry_does_not_hold_the_providers_concurrency_slot() {
     assert_eq!(app.upstream(ONEUPTIME_GET), 3);
 }
 
+/// Sends `query` 50 times at once; every answer is the same and error-free. Returns them.
+async fn fifty_alike(app: &TestApp, query: &str, variables: Value) -> Vec<Value> {
+    let answers = join_all((0..50).map(|_| app.query(query, variables.clone()))).await;
+    assert!(
+        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
+        "{}",
+        answers[0]
+    );
+    answers
+}
+
 #[tokio::test]
 async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
     let app = spawn(|_| {}).await;
@@ -195,22 +206,12 @@ async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
         .inject(Fault::always(FaultKind::Latency { millis: 200 }).on("/api/call-log"));
     let ids = app.emulator.oneuptime_call_log_ids();
     let id = oneuptime_id(&ids[0]);
-    let answers = join_all((0..50).map(|_| app.query(NODE, json!({ "id": id })))).await;
-    assert!(
-        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
-        "{}",
-        answers[0]
-    );
+    fifty_alike(&app, NODE, json!({ "id": id })).await;
     assert_eq!(app.upstream(ONEUPTIME_GET), 1, "by id");
 
     // A batch (get-list with _id Includes) coalesces too, id by id.
     let batch: Vec<String> = ids[1..4].iter().map(|u| oneuptime_id(u)).collect();
-    let answers = join_all((0..50).map(|_| app.query(NODES, json!({ "ids": batch })))).await;
-    assert!(
-        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
-        "{}",
-        answers[0]
-    );
+    fifty_alike(&app, NODES, json!({ "ids": batch })).await;
     assert_eq!(app.upstream(ONEUPTIME_LIST), 1, "by ids");
 
     // Voximplant audit entries by id (GetAuditLog with `audit_log_id`) too.
@@ -219,12 +220,7 @@ async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
     let (entry, at) = app.emulator.voximplant_audit_entries()[0];
     let key = switchboard::providers::voximplant::session_key(entry, at);
     let entry_id = switchboard::domain::encode_id(switchboard::providers::voximplant::AUDIT_LOG_ENTRY, &key);
-    let answers = join_all((0..50).map(|_| app.query(NODES, json!({ "ids": [entry_id] })))).await;
-    assert!(
-        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
-        "{}",
-        answers[0]
-    );
+    let answers = fifty_alike(&app, NODES, json!({ "ids": [entry_id] })).await;
     assert_eq!(answers[0]["data"]["nodes"][0]["id"], json!(entry_id));
     assert_eq!(
         app.upstream("POST /platform_api/GetAuditLog"),
@@ -233,12 +229,7 @@ async fn fifty_concurrent_identical_misses_make_one_upstream_call() {
     );
 
     let page = "{ oneUptimeCallLogs(first: 5, filter: { toNumber: \"+15550000000\" }) { edges { node { id } } } }";
-    let answers = join_all((0..50).map(|_| app.query(page, json!({})))).await;
-    assert!(
-        answers.iter().all(|a| a == &answers[0] && a["errors"].is_null()),
-        "{}",
-        answers[0]
-    );
+    fifty_alike(&app, page, json!({})).await;
     assert_eq!(app.upstream(ONEUPTIME_LIST), 2, "a page");
 }
 

@@ -24,23 +24,22 @@ pub struct Paging {
 }
 
 /// A validated `first`/`after` for one connection and filter.
-pub struct PageArgs<'a, P> {
+pub struct PageArgs<P> {
     pub first: usize,
     pub after: Option<P>,
     /// Items one `callLogs` stream may scan per page (config `timeline_scan_bound`).
     pub scan_bound: usize,
     binding: Arc<Binding>,
-    _borrow: std::marker::PhantomData<&'a ()>,
 }
 
 /// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
 pub type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
 
-impl<'a, P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<'a, P> {
+impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     /// Validates `first` (1..=max, default from config) and decodes `after` for this
     /// connection and canonical filter; both failures are `BAD_USER_INPUT`.
     pub fn parse(
-        ctx: &Context<'a>,
+        ctx: &Context<'_>,
         connection: &'static str,
         filter: String,
         first: Option<i32>,
@@ -77,7 +76,6 @@ impl<'a, P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<'a, P> 
             after,
             scan_bound: paging.scan_bound,
             binding,
-            _borrow: std::marker::PhantomData,
         })
     }
 

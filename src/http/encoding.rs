@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, header};
 use bytes::Bytes;
 
 /// Bodies at or below this are sent as they are (the layer's threshold too).
-pub const MIN_BYTES: usize = 1024;
+pub const MIN_BYTES: u16 = 1024;
 
 /// The encodings a kept answer can be sent in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

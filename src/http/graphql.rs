@@ -268,7 +268,7 @@ async fn execute(
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
         state.stats.reused_responses.fetch_add(1, Ordering::Relaxed);
         if !via_get
-            && hit.body.len() > encoding::MIN_BYTES
+            && hit.body.len() > usize::from(encoding::MIN_BYTES)
             && let Some(encoding) = Encoding::negotiate(headers)
             && let Some(body) = hit.encoded(encoding)
         {

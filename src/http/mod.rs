@@ -130,7 +130,7 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
     let router = router.layer(
         tower_http::compression::CompressionLayer::new()
             .quality(tower_http::CompressionLevel::Fastest)
-            .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
+            .compress_when(tower_http::compression::predicate::SizeAbove::new(encoding::MIN_BYTES)),
     );
     match cors::Cors::from_config(cors) {
         Some(policy) => router.layer(axum::middleware::from_fn_with_state(policy, cors::layer)),

@@ -370,17 +370,22 @@ mod tests {
         .await
     }
 
+    /// Pages a -> b -> c whose `next` link leads back to b.
+    fn cycle_back_to_b() -> [(&'static str, Arc<Page<String>>); 3] {
+        [
+            ("a", page(&["1"], Some("b"))),
+            ("b", page(&["2"], Some("c"))),
+            ("c", page(&["3"], Some("b"))),
+        ]
+    }
+
     fn ids(window: &Window<String>) -> Vec<&str> {
         window.edges.iter().map(|(_, v)| v.as_str()).collect()
     }
 
     #[tokio::test]
     async fn links_that_revisit_a_page_end_the_window_with_a_bad_response_beside_the_items() {
-        let pages = [
-            ("a", page(&["1"], Some("b"))),
-            ("b", page(&["2"], Some("c"))),
-            ("c", page(&["3"], Some("b"))),
-        ];
+        let pages = cycle_back_to_b();
         let w = over(&pages, None, 20).await.expect("the items in hand");
         assert_eq!(ids(&w), ["1", "2", "3"]);
         assert!(!w.has_next, "nothing past a cycle can be reached");
@@ -390,11 +395,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_resumed_window_whose_next_page_goes_back_in_time_fails_instead_of_repeating() {
-        let pages = [
-            ("a", page(&["1"], Some("b"))),
-            ("b", page(&["2"], Some("c"))),
-            ("c", page(&["3"], Some("b"))),
-        ];
+        let pages = cycle_back_to_b();
         let after = Position {
             page: PageRequest("c".into()),
             index: 0,

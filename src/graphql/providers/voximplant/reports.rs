@@ -73,14 +73,14 @@ pub type SessionConnection =
 
 impl VoximplantHistoryReport {
     /// `first`/`after` over the rows of this report, read as `history_type` rows.
-    fn page_args<'a>(
+    fn page_args(
         &self,
-        ctx: &Context<'a>,
+        ctx: &Context<'_>,
         history_type: &str,
         connection: &'static str,
         first: Option<i32>,
         after: Option<&str>,
-    ) -> Result<PageArgs<'a, RowIndex>, GatewayError> {
+    ) -> Result<PageArgs<RowIndex>, GatewayError> {
         self.readable(history_type)?;
         PageArgs::parse(ctx, connection, format!("report:{}", self.0.id), first, after)
     }
@@ -96,7 +96,7 @@ impl VoximplantHistoryReport {
     }
 
     /// The rows `first`/`after` select out of `total`, and whether more follow.
-    fn rows(&self, args: &PageArgs<'_, RowIndex>, total: usize) -> (std::ops::Range<usize>, bool) {
+    fn rows(&self, args: &PageArgs<RowIndex>, total: usize) -> (std::ops::Range<usize>, bool) {
         let start = args.after.as_ref().map_or(0, |RowIndex(i)| i + 1).min(total);
         let end = (start + args.first).min(total);
         (start..end, end < total)
