@@ -16,6 +16,21 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time this process has used so far (user + system), from /proc (Linux); zero
+/// when unreadable. Clock-tick resolution (10 ms), fine for runs of a second or more.
+pub fn cpu_time() -> std::time::Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the parenthesised command name; utime and stime are 14 and 15.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    std::time::Duration::from_millis(ticks * 10)
+}
+
 /// Pages the connection `field` to its end with `query` (which takes `$first` and
 /// `$after` and selects `pageInfo { hasNextPage endCursor }` and `edges`); returns the
 /// number of items.
