@@ -6,22 +6,21 @@
 //! the stream's date window; SignalWire cannot, and a filter applied in the gateway makes
 //! a provider's count inexact.
 
-use futures::future::try_join_all;
-use serde_json::Value;
-
 use super::filter::Plan;
+use super::position::StreamPosition;
 use super::stream::{Stream, Timeline};
+use futures::future::try_join_all;
 
 /// What the total count needs, kept until (and unless) it is asked for.
 pub struct Countable<T: Timeline> {
     plan: Plan,
     /// Every included stream with its position (Voximplant's carries its date window).
-    streams: Vec<(Stream<T>, Option<Value>)>,
+    streams: Vec<(Stream<T>, Option<StreamPosition>)>,
 }
 
 impl<T: Timeline> Countable<T> {
     /// None when some included stream cannot count exactly under `plan`.
-    pub(super) fn new(plan: &Plan, streams: Vec<(Stream<T>, Option<Value>)>) -> Option<Self> {
+    pub(super) fn new(plan: &Plan, streams: Vec<(Stream<T>, Option<StreamPosition>)>) -> Option<Self> {
         let countable = streams.iter().all(|(stream, _)| stream.stream().can_count(plan));
         countable.then(|| Countable {
             plan: plan.clone(),
@@ -31,10 +30,16 @@ impl<T: Timeline> Countable<T> {
 
     /// The sum of the stream counts (their calls run concurrently and are cached).
     pub async fn sum(&self, cx: &T::Cx) -> Result<u64, T::Error> {
+        let positions: Vec<_> = self
+            .streams
+            .iter()
+            .map(|(_, p)| p.as_ref().map(StreamPosition::to_value))
+            .collect();
         let counts = try_join_all(
             self.streams
                 .iter()
-                .map(|(stream, position)| stream.stream().count(cx, &self.plan, position)),
+                .zip(&positions)
+                .map(|((stream, _), position)| stream.stream().count(cx, &self.plan, position)),
         )
         .await?;
         Ok(counts.into_iter().sum())

@@ -64,9 +64,10 @@ pub fn merge<T, P: Clone>(batches: Vec<StreamBatch<T, P>>, first: usize) -> Merg
         let best = heads
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, h)| h.peek().map(|item| (i, item.created_at, item.key.clone())))
-            .max_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
-        let Some((stream, created_at, _)) = best else { break };
+            .filter_map(|(i, h)| h.peek().map(|item| (i, (item.created_at, item.key.as_str()))))
+            .max_by(|a, b| a.1.cmp(&b.1))
+            .map(|(i, (created_at, _))| (i, created_at));
+        let Some((stream, created_at)) = best else { break };
         if frontier.is_some_and(|f| created_at < f) {
             break;
         }

@@ -5,6 +5,8 @@
 //! provider failed and resumed, its items newer than that point are on the page although
 //! the timeline had already moved past them, and the page says so (`catching_up`).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,9 +20,9 @@ use super::stream::{Stream, Timeline};
 pub(super) struct StreamState<T: Timeline> {
     #[serde(rename = "s")]
     pub(super) stream: Stream<T>,
-    /// The provider cursor's position (its own serialized form).
+    /// The provider cursor's position.
     #[serde(rename = "p")]
-    pub(super) position: Option<Value>,
+    pub(super) position: Option<StreamPosition>,
     /// The stream has nothing more.
     #[serde(rename = "d")]
     pub(super) done: bool,
@@ -62,8 +64,73 @@ impl<T: Timeline> Position<T> {
     }
 
     /// Moves past `item`, emitted from stream `index`.
-    pub(super) fn emit<I>(&mut self, index: usize, item: &StreamItem<I, Value>) {
+    pub(super) fn emit<I>(&mut self, index: usize, item: &StreamItem<I, StreamPosition>) {
         self.streams[index].position = Some(item.position.clone());
         self.last = Some((item.created_at, item.key.clone()));
+    }
+}
+
+/// One stream's position: as a cursor carried it (JSON), or as its provider produced it
+/// (typed, and turned into JSON only when a cursor or the next window needs it). A page
+/// scans every stream ahead but emits only some of what it scanned, so most positions are
+/// never encoded. Cloning one is a reference count.
+#[derive(Clone)]
+pub struct StreamPosition(Arc<Repr>);
+
+enum Repr {
+    Json(Value),
+    Typed(Box<dyn Encode>),
+}
+
+/// A provider position that can be written into a cursor.
+trait Encode: Send + Sync {
+    fn encode(&self) -> Value;
+}
+
+impl<P: Serialize + Send + Sync> Encode for P {
+    fn encode(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl StreamPosition {
+    /// A provider's own position, encoded only when needed.
+    pub fn typed<P: Serialize + Send + Sync + 'static>(position: P) -> Self {
+        StreamPosition(Arc::new(Repr::Typed(Box::new(position))))
+    }
+
+    /// The position in its provider's serialized form (what its stream decodes).
+    pub fn to_value(&self) -> Value {
+        match &*self.0 {
+            Repr::Json(value) => value.clone(),
+            Repr::Typed(position) => position.encode(),
+        }
+    }
+}
+
+impl From<Value> for StreamPosition {
+    fn from(value: Value) -> Self {
+        StreamPosition(Arc::new(Repr::Json(value)))
+    }
+}
+
+impl std::fmt::Debug for StreamPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_value())
+    }
+}
+
+impl Serialize for StreamPosition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &*self.0 {
+            Repr::Json(value) => value.serialize(serializer),
+            Repr::Typed(position) => position.encode().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StreamPosition {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(StreamPosition::from)
     }
 }

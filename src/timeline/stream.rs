@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::Error;
 use super::filter::{Plan, PostFilter};
 use super::merge::{StreamBatch, StreamItem};
+use super::position::StreamPosition;
 use crate::domain::{CallLogCore, Provider};
 
 /// What a merged timeline is made of. Implemented once, by a marker type of the layer
@@ -125,14 +126,10 @@ pub fn decode_position<P: DeserializeOwned>(position: &Option<Value>) -> Result<
         .map_err(|_| Error::BadPosition)
 }
 
-fn encode<P: Serialize>(position: &P) -> Value {
-    serde_json::to_value(position).unwrap_or(Value::Null)
-}
-
 /// One scanned item: its stream position, its creation time, and its merge key and view
 /// when it passes the gateway-side filter.
 pub struct Scanned<I> {
-    position: Value,
+    position: StreamPosition,
     created_at: DateTime<Utc>,
     matched: Option<(String, I)>,
 }
@@ -158,7 +155,7 @@ impl<I, E> Window<I, E> {
 
 /// Scans one provider window's `(position, log)` edges against the gateway-side filter;
 /// only items that pass are rendered with `view` (nothing of a log is copied to check it).
-pub fn scan<P: Serialize, L, I, E>(
+pub fn scan<P: Serialize + Send + Sync + 'static, L, I, E>(
     edges: Vec<(P, L)>,
     has_next: bool,
     post: &PostFilter,
@@ -174,7 +171,7 @@ pub fn scan<P: Serialize, L, I, E>(
                 .matches(c)
                 .then(|| format!("{}:{}", c.provider.as_str(), c.native_id));
             Scanned {
-                position: encode(&p),
+                position: StreamPosition::typed(p),
                 created_at,
                 matched: key.map(|k| (k, view(l))),
             }
@@ -188,7 +185,7 @@ pub fn scan<P: Serialize, L, I, E>(
 }
 
 /// What one stream read ahead for a page.
-pub(super) type Batch<T> = StreamBatch<<T as Timeline>::Item, Value>;
+pub(super) type Batch<T> = StreamBatch<<T as Timeline>::Item, StreamPosition>;
 
 /// Reads up to `n` matching items of one stream from `position`, scanning at most
 /// `plan.scan_bound` items when the gateway filters. Beside the batch: the error of a page
@@ -197,7 +194,7 @@ pub(super) async fn read<T: Timeline>(
     cx: &T::Cx,
     stream: Stream<T>,
     plan: &Plan,
-    mut position: Option<Value>,
+    mut position: Option<StreamPosition>,
     n: usize,
 ) -> Result<(Batch<T>, Option<T::Error>), T::Error> {
     if stream.0.excluded(plan) {
@@ -222,7 +219,10 @@ pub(super) async fn read<T: Timeline>(
             items: window,
             has_more,
             error,
-        } = stream.0.window(cx, plan, &position, take).await?;
+        } = stream
+            .0
+            .window(cx, plan, &position.as_ref().map(StreamPosition::to_value), take)
+            .await?;
         let mut oldest = None;
         let last = window.len();
         for (i, seen) in window.into_iter().enumerate() {
