@@ -134,33 +134,42 @@ pub(crate) struct Rows<T> {
     pub unreadable: Vec<(u32, String)>,
 }
 
+/// One list row as sent: read straight into its wire type, with no JSON tree in between.
+pub(crate) type RawRow = Box<serde_json::value::RawValue>;
+
 /// Reads `rows` as `W` mapped by `map`; a row's id (to name it when it cannot be read) is
 /// the first of `id_fields` it has.
 pub(crate) fn read_rows<W: serde::de::DeserializeOwned, T, E: std::fmt::Display>(
     provider: Provider,
-    rows: Vec<serde_json::Value>,
+    rows: Vec<RawRow>,
     id_fields: &[&str],
     map: impl Fn(W) -> Result<T, E>,
 ) -> Rows<T> {
     let mut read = Vec::with_capacity(rows.len());
     let mut unreadable = Vec::new();
     for (i, row) in (0u32..).zip(rows) {
-        let id = id_fields
-            .iter()
-            .find_map(|k| row.get(*k))
-            .map_or_else(|| "?".to_string(), |id| id.to_string().trim_matches('"').to_string());
-        let record = serde_json::from_value::<W>(row)
+        let record = serde_json::from_str::<W>(row.get())
             .map_err(|e| e.to_string())
             .and_then(|wire| map(wire).map_err(|e| e.to_string()));
         match record {
             Ok(record) => read.push((i, Arc::new(record))),
             Err(detail) => {
+                let id = row_id(&row, id_fields);
                 tracing::warn!(provider = provider.as_str(), id, detail, "unreadable record skipped");
                 unreadable.push((i, id));
             }
         }
     }
     Rows { read, unreadable }
+}
+
+/// The id of a row that could not be read: the first of `id_fields` it has, or "?".
+fn row_id(row: &RawRow, id_fields: &[&str]) -> String {
+    let row: serde_json::Value = serde_json::from_str(row.get()).unwrap_or_default();
+    id_fields
+        .iter()
+        .find_map(|k| row.get(*k))
+        .map_or_else(|| "?".to_string(), |id| id.to_string().trim_matches('"').to_string())
 }
 
 impl<T> Rows<T> {

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
-use crate::providers::{Lookup, cached_lookup, fetch_coalesced, read_rows};
+use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::CallLogLoader;
@@ -209,7 +209,7 @@ impl OneUptime {
             .get_or_fetch(key, async {
                 let list = self
                     .client
-                    .get_list::<serde_json::Value>(query.clone(), query::sort(), skip, limit)
+                    .get_list::<RawRow>(query.clone(), query::sort(), skip, limit)
                     .await?;
                 let raw_len = list.data.len();
                 let rows = read_rows(Provider::OneUptime, list.data, &["_id"], |w: wire::CallLogWire| {

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind, TenantId, Weigh};
 use crate::config::UpstreamConfig;
 use crate::domain::{CallLogCore, Provider};
-use crate::providers::{Lookup, cached_lookup, read_rows};
+use crate::providers::{Lookup, RawRow, cached_lookup, read_rows};
 use crate::upstream::UpstreamError;
 use client::Client;
 pub use loader::{VideoLogLoader, VoiceLogLoader};
@@ -289,7 +289,7 @@ impl SignalWire {
         let key = C::PAGE.key(&self.tenant, Provider::SignalWire, request.as_str());
         self.cache
             .get_or_fetch(key, async {
-                let envelope: ListEnvelope<serde_json::Value> = self.client.get(&request).await?.ok_or_else(|| {
+                let envelope: ListEnvelope<RawRow> = self.client.get(&request).await?.ok_or_else(|| {
                     UpstreamError::bad_response(
                         Provider::SignalWire,
                         format!("GET {}: 404 on a list", request.as_str()),

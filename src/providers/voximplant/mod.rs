@@ -24,7 +24,7 @@ use futures::future::join_all;
 use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::{Provider, time};
-use crate::providers::{Lookup, cached_lookup, fetch_coalesced, read_rows};
+use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::{UpstreamClient, UpstreamError};
 pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
@@ -405,7 +405,7 @@ impl Voximplant {
         let key = kind.key(&self.tenant, Provider::Voximplant, encode(&params));
         self.cache
             .get_or_fetch(key, async {
-                let env = self.client.call::<Vec<serde_json::Value>>(method, &params).await?;
+                let env = self.client.call::<Vec<RawRow>>(method, &params).await?;
                 let rows = env.result.unwrap_or_default();
                 let raw_len = u32::try_from(rows.len()).unwrap_or(u32::MAX);
                 let id_fields = ["call_session_history_id", "audit_log_id"];
