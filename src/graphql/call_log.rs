@@ -85,6 +85,19 @@ macro_rules! interfaces {
             }
         }
 
+        impl crate::graphql::flat::SharedFields for CallLog {
+            fn core(&self) -> &crate::domain::CallLogCore {
+                match self {
+                    $($(#[$lm])* CallLog::$log(v) => crate::graphql::flat::SharedFields::core(v),)*
+                }
+            }
+            fn global_id(&self) -> String {
+                match self {
+                    $($(#[$lm])* CallLog::$log(v) => crate::graphql::flat::SharedFields::global_id(v),)*
+                }
+            }
+        }
+
         impl Node {
             /// The call log this node is, if it is one.
             pub fn into_call_log(self) -> Option<CallLog> {
@@ -106,12 +119,21 @@ pub use super::providers::{CallLog, Node};
 /// and `fn id_native(&self) -> Cow<'_, str>` (what the global id carries).
 macro_rules! call_log_object {
     ($(#[$meta:meta])* $ty:ty { $($fields:tt)* }) => {
+        impl crate::graphql::flat::SharedFields for $ty {
+            fn core(&self) -> &crate::domain::CallLogCore {
+                <$ty>::core(self)
+            }
+            fn global_id(&self) -> String {
+                crate::domain::encode_id(self.id_kind(), &self.id_native())
+            }
+        }
+
         $(#[$meta])*
         #[async_graphql::Object]
         impl $ty {
             /// Opaque global id; decodes to provider, kind and native id.
             pub(crate) async fn id(&self) -> async_graphql::ID {
-                async_graphql::ID(crate::domain::encode_id(self.id_kind(), &self.id_native()))
+                async_graphql::ID(crate::graphql::flat::SharedFields::global_id(self))
             }
             /// The provider that recorded the log.
             pub(crate) async fn provider(&self) -> crate::graphql::values::Provider {

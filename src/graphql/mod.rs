@@ -9,6 +9,7 @@ pub mod completion;
 mod connection;
 mod cursor;
 pub mod error;
+mod flat;
 mod lookup;
 mod node;
 mod providers;

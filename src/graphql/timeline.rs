@@ -18,6 +18,7 @@ use super::LazyCursor;
 use super::call_log::CallLog;
 use super::connection::{PageArgs, connection_names};
 use super::error::GatewayError;
+use super::flat::Flat;
 use super::scope::{RequestScope, scope};
 use super::values::{CallDirection, CallStatus, Provider};
 use crate::timeline::{self, Countable, PageRequest, Position, Timeline, TimelineStream};
@@ -94,7 +95,7 @@ async fn call_logs(
         notes.scan_cut.store(true, Ordering::Relaxed);
     }
     Ok(TimelineConnection {
-        edges: page.edges.into_iter().map(|(c, v)| Edge::new(c, v)).collect(),
+        edges: page.edges.into_iter().map(|(c, v)| Edge::new(c, Flat(v))).collect(),
         has_previous_page: page.has_previous,
         has_next_page: page.has_next,
         resume: page.has_next.then_some(page.resume),
@@ -141,7 +142,7 @@ impl From<CallLogFilter> for timeline::Filter {
 
 connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 
-type TimelineEdge = Edge<LazyCursor<Position<CallLogs>>, CallLog, EmptyFields, TimelineNames>;
+type TimelineEdge = Edge<LazyCursor<Position<CallLogs>>, Flat<CallLog>, EmptyFields, TimelineNames>;
 
 /// One page of the merged timeline.
 pub struct TimelineConnection {
@@ -179,7 +180,7 @@ impl TimelineConnection {
 
     /// A list of nodes.
     async fn nodes(&self) -> Vec<&CallLog> {
-        self.edges.iter().map(|e| &e.node).collect()
+        self.edges.iter().map(|e| &e.node.0).collect()
     }
 
     /// True when a filter applied in the gateway hit its scan bound on this page: the page
