@@ -404,19 +404,19 @@ async fn a_small_page_reads_each_stream_once_and_the_next_page_resumes_from_the_
     );
 }
 
-/// Pages `callLogs` selecting `selection` on each node; returns the nodes.
-async fn nodes_selecting(app: &TestApp, selection: &str) -> Vec<Value> {
+/// Pages `callLogs` selecting `selection` on each edge; returns the edges.
+async fn edges_selecting(app: &TestApp, selection: &str) -> Vec<Value> {
     let query = format!(
-        "query($after: String) {{ callLogs(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {selection} }} }} }} }}"
+        "query($after: String) {{ callLogs(first: 100, after: $after) {{ pageInfo {{ hasNextPage endCursor }} edges {{ {selection} }} }} }}"
     );
-    let (mut nodes, mut after) = (Vec::new(), Value::Null);
+    let (mut edges, mut after) = (Vec::new(), Value::Null);
     loop {
         let r = app.query(&query, json!({"after": after})).await;
         assert!(r.get("errors").is_none(), "{r}");
         let c = &r["data"]["callLogs"];
-        nodes.extend(c["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+        edges.extend(c["edges"].as_array().unwrap().iter().cloned());
         if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            return nodes;
+            return edges;
         }
         after = c["pageInfo"]["endCursor"].clone();
     }
@@ -425,21 +425,37 @@ async fn nodes_selecting(app: &TestApp, selection: &str) -> Vec<Value> {
 #[tokio::test]
 async fn shared_fields_render_the_same_through_the_flat_path_as_through_their_resolvers() {
     let app = TestApp::spawn_with(sized(), |_, _| {}).await;
-    // Plain shared fields take the flat path; the same fields inside a fragment take
-    // async-graphql's resolvers. Both must give the same JSON, byte for byte.
+    // Plain shared fields take the flat path; the same fields inside fragments take
+    // async-graphql's resolvers (for the node, and for the whole edge). All must give the
+    // same JSON, byte for byte.
     let fields = "__typename id provider nativeId from to direction status providerStatus \
                   createdAt startedAt endedAt durationSeconds state: status again: id";
-    let flat = nodes_selecting(&app, fields).await;
-    let resolved = nodes_selecting(&app, &format!("... on CallLog {{ {fields} }}")).await;
+    let flat = edges_selecting(&app, &format!("__typename cursor node {{ {fields} }}")).await;
+    let node_resolved = edges_selecting(
+        &app,
+        &format!("__typename cursor node {{ ... on CallLog {{ {fields} }} }}"),
+    )
+    .await;
+    let edge_resolved = edges_selecting(
+        &app,
+        &format!("... on CallLogEdge {{ __typename cursor node {{ {fields} }} }}"),
+    )
+    .await;
     // Every log but the deleted ones (the timeline leaves those out).
     assert_eq!(flat.len(), 150 + 40 + 150 + 150 - deleted(&app).await);
-    assert_eq!(
-        serde_json::to_string(&flat).unwrap(),
-        serde_json::to_string(&resolved).unwrap()
-    );
-    let types: HashSet<&str> = flat.iter().filter_map(|n| n["__typename"].as_str()).collect();
+    let json = |v: &Vec<Value>| serde_json::to_string(v).unwrap();
+    assert_eq!(json(&flat), json(&node_resolved));
+    assert_eq!(json(&flat), json(&edge_resolved));
+    let types: HashSet<&str> = flat.iter().filter_map(|e| e["node"]["__typename"].as_str()).collect();
     assert_eq!(types.len(), 4, "every provider type is compared: {types:?}");
     for field in ["from", "providerStatus", "startedAt", "endedAt", "durationSeconds"] {
-        assert!(flat.iter().any(|n| !n[field].is_null()), "some {field} is set");
+        assert!(flat.iter().any(|e| !e["node"][field].is_null()), "some {field} is set");
     }
+    // A repeated node selection merges, as GraphQL says.
+    let merged = edges_selecting(&app, "node { id } node { status }").await;
+    assert!(
+        merged
+            .iter()
+            .all(|e| e["node"]["id"].is_string() && e["node"]["status"].is_string())
+    );
 }

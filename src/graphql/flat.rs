@@ -14,8 +14,9 @@
 
 use std::borrow::Cow;
 
+use async_graphql::connection::{CursorType, Edge, EdgeNameType, EmptyFields};
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection};
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, InputType, OutputType, Positioned, ScalarType, ServerResult, Value};
 
@@ -51,34 +52,88 @@ impl<T: OutputType + SharedFields> OutputType for Flat<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        match render(&self.0, ctx) {
+        match render(&self.0, &ctx.item.node) {
             Some(value) => Ok(value),
             None => self.0.resolve(ctx, field).await,
         }
     }
 }
 
-/// The object for `ctx`'s selection set, when every selection is a plain shared field.
-fn render<T: OutputType + SharedFields>(log: &T, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-    let items = &ctx.item.node.items;
-    let mut object = IndexMap::with_capacity(items.len());
-    for selection in items {
-        let Selection::Field(field) = &selection.node else {
+/// The object for `selection`, when every selection is a plain shared field.
+fn render<T: OutputType + SharedFields>(log: &T, selection: &SelectionSet) -> Option<Value> {
+    object(selection, |field| match field.name.node.as_str() {
+        "__typename" => Some(Value::String(log.introspection_type_name().into_owned())),
+        name if field.selection_set.node.items.is_empty() => shared(log, name),
+        _ => None,
+    })
+}
+
+/// The object for `selection` with `value` giving each field's value, when every
+/// selection is a field without arguments or directives and `value` has an answer for it.
+fn object(selection: &SelectionSet, mut value: impl FnMut(&Field) -> Option<Value>) -> Option<Value> {
+    let mut object = IndexMap::with_capacity(selection.items.len());
+    for item in &selection.items {
+        let Selection::Field(field) = &item.node else {
             return None;
         };
         let field = &field.node;
-        let plain =
-            field.arguments.is_empty() && field.directives.is_empty() && field.selection_set.node.items.is_empty();
-        if !plain {
+        if !field.arguments.is_empty() || !field.directives.is_empty() {
             return None;
         }
-        let value = match field.name.node.as_str() {
-            "__typename" => Value::String(log.introspection_type_name().into_owned()),
-            name => shared(log, name)?,
-        };
-        object.insert(field.response_key().node.clone(), value);
+        let value = value(field)?;
+        // A repeated object field (`node { id } node { status }`) merges: left to async-graphql.
+        let nested = matches!(value, Value::Object(_));
+        if object.insert(field.response_key().node.clone(), value).is_some() && nested {
+            return None;
+        }
     }
     Some(Value::Object(object))
+}
+
+/// A connection's edges whose nodes are `Flat`: when an edge's selection is only `cursor`,
+/// `__typename` and a `node` the flat path can render, the whole list is rendered in one
+/// pass; otherwise it is resolved as the plain list it is to GraphQL.
+pub struct FlatEdges<'a, C, T, N>(pub &'a [Edge<C, Flat<T>, EmptyFields, N>])
+where
+    C: CursorType + Send + Sync,
+    T: OutputType + SharedFields,
+    N: EdgeNameType;
+
+impl<C, T, N> OutputType for FlatEdges<'_, C, T, N>
+where
+    C: CursorType + Send + Sync,
+    T: OutputType + SharedFields,
+    N: EdgeNameType,
+{
+    fn type_name() -> Cow<'static, str> {
+        <&[Edge<C, Flat<T>, EmptyFields, N>]>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <&[Edge<C, Flat<T>, EmptyFields, N>]>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <&[Edge<C, Flat<T>, EmptyFields, N>]>::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        let selection = &ctx.item.node;
+        let edge = |edge: &Edge<C, Flat<T>, EmptyFields, N>| {
+            object(selection, |field| match field.name.node.as_str() {
+                "__typename" => Some(Value::String(N::type_name::<Flat<T>>())),
+                "cursor" if field.selection_set.node.items.is_empty() => {
+                    Some(Value::String(edge.cursor.encode_cursor()))
+                }
+                "node" => render(&edge.node.0, &field.selection_set.node),
+                _ => None,
+            })
+        };
+        match self.0.iter().map(edge).collect::<Option<Vec<Value>>>() {
+            Some(edges) => Ok(Value::List(edges)),
+            None => self.0.resolve(ctx, field).await,
+        }
+    }
 }
 
 /// A shared field's value, as its resolver in `call_log_object!` renders it; None for a

@@ -18,7 +18,7 @@ use super::LazyCursor;
 use super::call_log::CallLog;
 use super::connection::{PageArgs, connection_names};
 use super::error::GatewayError;
-use super::flat::Flat;
+use super::flat::{Flat, FlatEdges};
 use super::scope::{RequestScope, scope};
 use super::values::{CallDirection, CallStatus, Provider};
 use crate::timeline::{self, Countable, PageRequest, Position, Timeline, TimelineStream};
@@ -174,8 +174,8 @@ impl TimelineConnection {
     }
 
     /// A list of edges.
-    async fn edges(&self) -> &[TimelineEdge] {
-        &self.edges
+    async fn edges(&self) -> FlatEdges<'_, LazyCursor<Position<CallLogs>>, CallLog, TimelineNames> {
+        FlatEdges(&self.edges)
     }
 
     /// A list of nodes.
