@@ -12,8 +12,10 @@ use futures::future::join_all;
 use super::Error;
 use super::count::Countable;
 use super::filter::{Filter, Plan};
-use super::merge::{StreamBatch, merge};
-use super::position::Position;
+use chrono::{DateTime, Utc};
+
+use super::merge::{StreamBatch, StreamItem, merge};
+use super::position::{Position, StreamState};
 use super::stream::{Batch, Stream, Timeline, read};
 use crate::domain::Provider;
 
@@ -126,6 +128,12 @@ fn wanted_streams<T: Timeline>(cx: &T::Cx, providers: Option<Vec<Provider>>) -> 
 /// Reads the `live` streams ahead in parallel; a stream that fails stands still (it
 /// resumes on the next page) and its error is returned beside the batches, as is the
 /// error of a stream that failed after some items; also how many stood still.
+///
+/// Without a gateway-side filter, each stream first reads its share of the page (plus
+/// one); then, in parallel again, every stream whose last item the page could still
+/// reach reads on, until no stream could (`short_of`). A page so reads about `first`
+/// items plus a share per stream instead of `first` per stream. (A filtered scan reads
+/// `first` per stream, within its scan bound.)
 async fn read_streams<T: Timeline>(
     cx: &T::Cx,
     plan: &Plan,
@@ -134,21 +142,29 @@ async fn read_streams<T: Timeline>(
     first: usize,
 ) -> (Vec<Batch<T>>, Vec<T::Error>, usize) {
     let states = &at.streams;
+    let chunked = plan.post.is_empty();
+    let share = if chunked {
+        first.div_ceil(live.len().max(1)) + 1
+    } else {
+        first
+    };
     let reads = join_all(
         live.iter()
-            .map(|&i| read(cx, states[i].stream, plan, states[i].position.clone(), first)),
+            .map(|&i| read(cx, states[i].stream, plan, states[i].position.clone(), share)),
     )
     .await;
     let mut failures = Vec::new();
     let mut stood_still = 0;
-    let batches = live
-        .iter()
-        .zip(reads)
-        .map(|(&i, result)| match result {
+    // Streams that failed (wholly or after some items) read no further on this page.
+    let mut stopped = vec![false; live.len()];
+    let mut batches = Vec::with_capacity(live.len());
+    for (slot, (&i, result)) in live.iter().zip(reads).enumerate() {
+        let batch = match result {
             Ok((batch, error)) => {
                 if let Some(e) = error {
                     tracing::warn!(stream = ?states[i].stream, "timeline stream failed after some items; it resumes after them");
                     failures.push(e);
+                    stopped[slot] = true;
                 }
                 batch
             }
@@ -156,6 +172,7 @@ async fn read_streams<T: Timeline>(
                 tracing::warn!(stream = ?states[i].stream, "timeline stream failed; it resumes on the next page");
                 failures.push(e);
                 stood_still += 1;
+                stopped[slot] = true;
                 StreamBatch {
                     items: Vec::new(),
                     has_more: true,
@@ -163,7 +180,101 @@ async fn read_streams<T: Timeline>(
                     scanned_to: None,
                 }
             }
-        })
-        .collect();
+        };
+        batches.push(batch);
+    }
+    if chunked {
+        let reads = ReadOn {
+            cx,
+            plan,
+            states,
+            live,
+            first,
+            share,
+        };
+        reads.until_full(&mut batches, &mut stopped, &mut failures).await;
+    }
     (batches, failures, stood_still)
+}
+
+/// What reading on needs: the page's streams and how much a page and a share are.
+struct ReadOn<'a, T: Timeline> {
+    cx: &'a T::Cx,
+    plan: &'a Plan,
+    states: &'a [StreamState<T>],
+    live: &'a [usize],
+    first: usize,
+    share: usize,
+}
+
+impl<T: Timeline> ReadOn<'_, T> {
+    /// Reads on, in parallel, every stream the page could still read past (`short_of`),
+    /// until none is left; a stream that fails doing so stops there (it resumes on a later
+    /// page). Each round reads at least `share` more of a stream or finds it ended or
+    /// failed, so the rounds are bounded.
+    async fn until_full(&self, batches: &mut [Batch<T>], stopped: &mut [bool], failures: &mut Vec<T::Error>) {
+        for _ in 0..self.first.max(1) {
+            let short = short_of::<T>(batches, stopped, self.first);
+            if short.is_empty() {
+                return;
+            }
+            let more = join_all(short.iter().map(|&(slot, want)| {
+                let state = &self.states[self.live[slot]];
+                let from = batches[slot]
+                    .items
+                    .last()
+                    .map(|item| item.position.clone())
+                    .or_else(|| state.position.clone());
+                read(self.cx, state.stream, self.plan, from, want.max(self.share))
+            }))
+            .await;
+            for (&(slot, _), result) in short.iter().zip(more) {
+                let error = match result {
+                    Ok((more, error)) => {
+                        batches[slot].items.extend(more.items);
+                        batches[slot].has_more = more.has_more;
+                        error
+                    }
+                    Err(e) => Some(e),
+                };
+                if let Some(e) = error {
+                    let stream = self.states[self.live[slot]].stream;
+                    tracing::warn!(
+                        ?stream,
+                        "timeline stream failed after some items; it resumes after them"
+                    );
+                    failures.push(e);
+                    stopped[slot] = true;
+                }
+            }
+        }
+    }
+}
+
+/// The streams the page could read past (each with how many more items the page may
+/// need from it): those with more upstream, not failed, whose last item in hand is
+/// within the page's first `first` items of everything in hand. The merge never runs
+/// past the end of a batch that has more unless such a stream is left.
+fn short_of<T: Timeline>(batches: &[Batch<T>], stopped: &[bool], first: usize) -> Vec<(usize, usize)> {
+    batches
+        .iter()
+        .enumerate()
+        .filter(|&(slot, b)| b.has_more && !stopped[slot])
+        .filter_map(|(slot, b)| {
+            let reached = match b.items.last().map(order) {
+                // A stream with more but nothing in hand bounds everything.
+                None => 0,
+                Some(last) => batches
+                    .iter()
+                    .map(|b| b.items.iter().take_while(|item| order(item) >= last).count())
+                    .sum(),
+            };
+            (reached < first).then(|| (slot, first - reached))
+        })
+        .collect()
+}
+
+/// Where an item sorts in the merge (newest first: greater sorts earlier).
+fn order<I, P>(item: &StreamItem<I, P>) -> (DateTime<Utc>, &str) {
+    (item.created_at, item.key.as_str())
 }

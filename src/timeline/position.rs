@@ -75,42 +75,46 @@ impl<T: Timeline> Position<T> {
 /// scans every stream ahead but emits only some of what it scanned, so most positions are
 /// never encoded. Cloning one is a reference count.
 #[derive(Clone)]
-pub struct StreamPosition(Arc<Repr>);
+pub struct StreamPosition(Arc<dyn Encode>);
 
-enum Repr {
-    Json(Value),
-    Typed(Box<dyn Encode>),
-}
-
-/// A provider position that can be written into a cursor.
+/// A position that can be written into a cursor.
 trait Encode: Send + Sync {
     fn encode(&self) -> Value;
 }
 
-impl<P: Serialize + Send + Sync> Encode for P {
+/// A provider's own position.
+struct Typed<P>(P);
+
+impl<P: Serialize + Send + Sync> Encode for Typed<P> {
     fn encode(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        serde_json::to_value(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+/// A position as a cursor carried it.
+struct Json(Value);
+
+impl Encode for Json {
+    fn encode(&self) -> Value {
+        self.0.clone()
     }
 }
 
 impl StreamPosition {
     /// A provider's own position, encoded only when needed.
     pub fn typed<P: Serialize + Send + Sync + 'static>(position: P) -> Self {
-        StreamPosition(Arc::new(Repr::Typed(Box::new(position))))
+        StreamPosition(Arc::new(Typed(position)))
     }
 
     /// The position in its provider's serialized form (what its stream decodes).
     pub fn to_value(&self) -> Value {
-        match &*self.0 {
-            Repr::Json(value) => value.clone(),
-            Repr::Typed(position) => position.encode(),
-        }
+        self.0.encode()
     }
 }
 
 impl From<Value> for StreamPosition {
     fn from(value: Value) -> Self {
-        StreamPosition(Arc::new(Repr::Json(value)))
+        StreamPosition(Arc::new(Json(value)))
     }
 }
 
@@ -122,10 +126,7 @@ impl std::fmt::Debug for StreamPosition {
 
 impl Serialize for StreamPosition {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &*self.0 {
-            Repr::Json(value) => value.serialize(serializer),
-            Repr::Typed(position) => position.encode().serialize(serializer),
-        }
+        self.0.encode().serialize(serializer)
     }
 }
 
