@@ -6,10 +6,11 @@
 //! the stream's date window; SignalWire cannot, and a filter applied in the gateway makes
 //! a provider's count inexact.
 
+use futures::future::try_join_all;
+
 use super::filter::Plan;
 use super::position::StreamPosition;
 use super::stream::{Stream, Timeline};
-use futures::future::try_join_all;
 
 /// What the total count needs, kept until (and unless) it is asked for.
 pub struct Countable<T: Timeline> {

@@ -7,13 +7,12 @@
 //! says so in `catching_up`, since for that provider it does not continue the previous
 //! page's order.
 
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
 use super::Error;
 use super::count::Countable;
 use super::filter::{Filter, Plan};
-use chrono::{DateTime, Utc};
-
 use super::merge::{StreamBatch, StreamItem, merge};
 use super::position::{Position, StreamState};
 use super::stream::{Batch, Stream, Timeline, read};
