@@ -1,12 +1,12 @@
 //! Relay connection plumbing shared by every connection: `first`/`after` validation,
 //! cursor encoding bound to the tenant, the connection and the filter, and edge assembly.
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
 use async_graphql::{Context, ObjectType, OutputType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-
-use std::sync::Arc;
 
 use super::cursor::{Binding, CursorCodec, LazyCursor};
 use super::error::GatewayError;
@@ -81,7 +81,11 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
 
     /// The cursor of one position (signed when rendered).
     pub fn cursor(&self, position: &P) -> LazyCursor<P> {
-        LazyCursor::new(self.binding.clone(), position.clone())
+        self.cursor_at(position.clone())
+    }
+
+    fn cursor_at(&self, position: P) -> LazyCursor<P> {
+        LazyCursor::new(self.binding.clone(), position)
     }
 
     /// Builds the connection from positioned items, in order.
@@ -115,7 +119,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
         let mut connection = Connection::with_additional_fields(self.after.is_some(), has_next, fields);
         connection.edges = items
             .into_iter()
-            .map(|(position, item)| Edge::new(LazyCursor::new(self.binding.clone(), position), node(item)))
+            .map(|(position, item)| Edge::new(self.cursor_at(position), node(item)))
             .collect();
         connection
     }

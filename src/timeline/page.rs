@@ -161,8 +161,7 @@ async fn read_streams<T: Timeline>(
         let batch = match result {
             Ok((batch, error)) => {
                 if let Some(e) = error {
-                    tracing::warn!(stream = ?states[i].stream, "timeline stream failed after some items; it resumes after them");
-                    failures.push(e);
+                    failures.push(failed_after_items(states[i].stream, e));
                     stopped[slot] = true;
                 }
                 batch
@@ -194,6 +193,15 @@ async fn read_streams<T: Timeline>(
         reads.until_full(&mut batches, &mut stopped, &mut failures).await;
     }
     (batches, failures, stood_still)
+}
+
+/// Logs that `stream` failed once some of its items were in hand, and returns the error.
+fn failed_after_items<T: Timeline>(stream: Stream<T>, error: T::Error) -> T::Error {
+    tracing::warn!(
+        ?stream,
+        "timeline stream failed after some items; it resumes after them"
+    );
+    error
 }
 
 /// What reading on needs: the page's streams and how much a page and a share are.
@@ -237,12 +245,7 @@ impl<T: Timeline> ReadOn<'_, T> {
                     Err(e) => Some(e),
                 };
                 if let Some(e) = error {
-                    let stream = self.states[self.live[slot]].stream;
-                    tracing::warn!(
-                        ?stream,
-                        "timeline stream failed after some items; it resumes after them"
-                    );
-                    failures.push(e);
+                    failures.push(failed_after_items(self.states[self.live[slot]].stream, e));
                     stopped[slot] = true;
                 }
             }
