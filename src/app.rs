@@ -18,10 +18,11 @@ use crate::demo::Demo;
 use crate::graphql::Schemas;
 use crate::http::limits::DocumentLimits;
 use crate::http::{
-    AppState, ConnectionLimits, Documents, Guards, MetricsAccess, RequestLimits, admin_router, router, serve,
+    AppState, ConnectionLimits, Documents, Guards, MetricsAccess, Readiness, RequestLimits, admin_router, router, serve,
 };
+use crate::telemetry::metrics::Metrics;
 use crate::tenancy::Tenants;
-use crate::upstream::build_http_client;
+use crate::upstream::Http;
 
 /// A built, bound, not yet running gateway.
 pub struct Application {
@@ -29,6 +30,10 @@ pub struct Application {
     addr: SocketAddr,
     router: axum::Router,
     grace: Duration,
+    /// How long `/readyz` says 503 before the listener closes (`server.drain_delay`).
+    drain_delay: Duration,
+    readiness: Readiness,
+    metrics: Metrics,
     connections: ConnectionLimits,
     /// The operators' listener (`server.admin_listen`) and its router.
     admin: Option<(TcpListener, axum::Router)>,
@@ -41,10 +46,11 @@ impl Application {
         config.validate().map_err(std::io::Error::other)?;
         let demo = config.has_no_providers();
         let running_demo = Demo::start_if_needed(&mut config).await?;
-        let http = build_http_client(&config.upstream);
-        let cache = Cache::new(&config.cache);
+        let metrics = Metrics::new(&config.telemetry.metrics);
+        let http = Http::new(&config.upstream, &metrics);
+        let cache = Cache::observed(&config.cache, &metrics);
         let tenants = Arc::new(Tenants::from_config(&config, &http, &cache).map_err(std::io::Error::other)?);
-        let auth = Arc::new(Authenticator::new(&config.auth, tenants, &http).map_err(std::io::Error::other)?);
+        let auth = Arc::new(Authenticator::new(&config.auth, tenants, http.client()).map_err(std::io::Error::other)?);
         log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -64,7 +70,7 @@ impl Application {
             None if demo => MetricsAccess::Open,
             None => MetricsAccess::AdminOnly,
         };
-        let stats = Arc::<crate::http::Stats>::default();
+        let readiness = Readiness::new(s.ready_requires_closed_circuits);
         let mut persisted = crate::http::PersistedQueries::new(g.apq);
         if let Some(path) = &g.trusted_documents.manifest
             && g.trusted_documents.mode != crate::config::TrustedDocumentsMode::Off
@@ -77,7 +83,7 @@ impl Application {
         let state = AppState::from(crate::http::Shared {
             types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schemas.full.sdl())),
             schemas,
-            guards: Guards::new(stats.clone(), s.max_in_flight, s.request_timeout),
+            guards: Guards::new(metrics.clone(), s.max_in_flight, s.request_timeout),
             auth,
             cache,
             limits: RequestLimits {
@@ -94,7 +100,9 @@ impl Application {
                 body_read_timeout: s.body_read_timeout,
                 http_max_age: g.http_max_age,
             },
-            stats,
+            metrics: metrics.clone(),
+            readiness: readiness.clone(),
+            access_log: config.log.access,
             documents: Documents::default(),
             // With no record cache, nothing is fresh: no answer is kept either.
             responses: crate::http::Responses::new(match config.cache.max_bytes {
@@ -114,11 +122,27 @@ impl Application {
             }
             None => None,
         };
+        match (&admin, metrics_access) {
+            (Some(_), _) => {}
+            (None, MetricsAccess::Open) => {
+                tracing::info!(url = %format!("http://{addr}/metrics"), "metrics (open in demo mode)");
+            }
+            (None, MetricsAccess::Key(_)) => tracing::info!(
+                url = %format!("http://{addr}/metrics"),
+                "metrics, with `Authorization: Bearer <metrics key>`"
+            ),
+            (None, MetricsAccess::AdminOnly) => {
+                tracing::info!("metrics are not served: set server.admin_listen or server.metrics_key_sha256")
+            }
+        }
         Ok(Application {
             listener,
             addr,
             router: router(state, &s.cors),
             grace: s.shutdown_grace,
+            drain_delay: s.drain_delay,
+            readiness,
+            metrics,
             connections: ConnectionLimits {
                 max_connections: s.max_connections,
                 header_read_timeout: s.header_read_timeout,
@@ -147,10 +171,19 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish for up to
-    /// the configured grace period.
+    /// Serves until `shutdown` completes; then `/readyz` answers 503 while the gateway
+    /// keeps serving for `server.drain_delay` (so load balancers stop sending), then the
+    /// listener closes and in-flight requests may finish for up to the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let upkeep = tokio::spawn(upkeep(self.metrics.clone()));
+        let (readiness, delay) = (self.readiness.clone(), self.drain_delay);
+        let shutdown = async move {
+            shutdown.await;
+            readiness.start_draining();
+            tracing::info!(?delay, "draining: /readyz answers 503");
+            tokio::time::sleep(delay).await;
+        };
         if let Some((listener, router)) = self.admin {
             let mut stopped = stop_rx.clone();
             tokio::spawn(serve(
@@ -161,12 +194,33 @@ impl Application {
                     let _ = stopped.wait_for(|s| *s).await;
                 },
                 Duration::from_secs(1),
+                self.metrics.clone(),
             ));
         }
-        let result = serve(self.listener, self.router, self.connections, shutdown, self.grace).await;
+        let result = serve(
+            self.listener,
+            self.router,
+            self.connections,
+            shutdown,
+            self.grace,
+            self.metrics.clone(),
+        )
+        .await;
+        upkeep.abort();
         let _ = stop_tx.send(true);
         drop(stop_rx);
         result
+    }
+}
+
+/// Folds histogram samples into buckets every few seconds, so memory stays flat between
+/// scrapes.
+async fn upkeep(metrics: Metrics) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        metrics.run_upkeep();
     }
 }
 

@@ -9,14 +9,19 @@ use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use tracing::Instrument;
 
 use moka::Expiry;
 use moka::future::Cache as Moka;
+use moka::notification::RemovalCause;
 
 use crate::config::CacheConfig;
 use crate::domain::Provider;
-use crate::upstream::budget::observe_expiry;
+use crate::telemetry::metrics::Metrics;
+use crate::upstream::budget::{note_cache_hit, observe_expiry};
 
 /// Who a cached value belongs to: one credential set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -214,6 +219,7 @@ impl Ttls {
 pub struct Cache {
     inner: Moka<CacheKey, Entry>,
     ttls: Ttls,
+    metrics: Metrics,
 }
 
 /// Entries the cache's table is sized for at start: growing moka's concurrent table
@@ -225,14 +231,33 @@ fn initial_entries(max_bytes: u64) -> usize {
 }
 
 impl Cache {
+    /// A cache whose series go to metrics nobody reads (tests, tools).
     pub fn new(config: &CacheConfig) -> Self {
+        Cache::observed(config, &Metrics::default())
+    }
+
+    /// A cache that counts hits and misses, entries, bytes and evictions per kind in
+    /// `metrics`.
+    pub fn observed(config: &CacheConfig, metrics: &Metrics) -> Self {
+        let removed = metrics.clone();
         let inner = Moka::builder()
             .max_capacity(config.max_bytes)
             .initial_capacity(initial_entries(config.max_bytes))
             .weigher(|key: &CacheKey, entry: &Entry| weigh(key, entry.weight))
             .expire_after(PerEntryTtl)
+            .eviction_listener(move |key: Arc<CacheKey>, entry: Entry, cause| {
+                let cause = match cause {
+                    RemovalCause::Size => "size",
+                    RemovalCause::Expired => "expired",
+                    RemovalCause::Replaced => "replaced",
+                    RemovalCause::Explicit => "explicit",
+                };
+                removed.cache_evicted(key.kind, cause);
+                removed.cache_size(key.kind, -1.0, -f64::from(weigh(&key, entry.weight)));
+            })
             .build();
         Cache {
+            metrics: metrics.clone(),
             inner,
             ttls: Ttls {
                 final_record: config.final_ttl,
@@ -241,6 +266,11 @@ impl Cache {
                 page: config.page_ttl,
             },
         }
+    }
+
+    /// The metrics this cache counts in (providers add their batch sizes).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn ttls(&self) -> &Ttls {
@@ -257,14 +287,23 @@ impl Cache {
     {
         let key = key.raw;
         let (provider, kind) = (key.provider, key.kind);
+        let loaded = AtomicBool::new(false);
         let entry = self
             .inner
-            .try_get_with(key.clone(), async move {
-                let (value, ttl) = fetch.await?;
-                Ok::<_, E>(Entry::new(value, ttl))
+            .try_get_with(key.clone(), async {
+                loaded.store(true, Ordering::Relaxed);
+                let (value, ttl) = load_span(kind, provider, fetch).await?;
+                let entry = Entry::new(value, ttl);
+                self.stored(&key, &entry);
+                Ok::<_, E>(entry)
             })
             .await
             .map_err(|e: Arc<E>| (*e).clone())?;
+        let hit = !loaded.load(Ordering::Relaxed);
+        self.metrics.cache_lookup(kind, hit);
+        if hit {
+            note_cache_hit();
+        }
         observe_expiry(entry.expires);
         match entry.value.downcast::<V>() {
             Ok(value) => Ok(value),
@@ -279,7 +318,10 @@ impl Cache {
 
     /// The cached value of `key`, if any (no fetch).
     pub async fn get<V: Weigh>(&self, key: &Key<V>) -> Option<Arc<V>> {
-        let entry = self.inner.get(&key.raw).await?;
+        let entry = self.inner.get(&key.raw).await;
+        self.metrics.cache_lookup(key.raw.kind, entry.is_some());
+        let entry = entry?;
+        note_cache_hit();
         observe_expiry(entry.expires);
         entry.value.downcast::<V>().ok()
     }
@@ -288,7 +330,14 @@ impl Cache {
     pub async fn insert<V: Weigh>(&self, key: Key<V>, value: V, ttl: Duration) {
         let entry = Entry::new(value, ttl);
         observe_expiry(entry.expires);
+        self.stored(&key.raw, &entry);
         self.inner.insert(key.raw, entry).await;
+    }
+
+    /// Counts an entry about to be stored (its removal is counted by the listener).
+    fn stored(&self, key: &CacheKey, entry: &Entry) {
+        self.metrics
+            .cache_size(key.kind, 1.0, f64::from(weigh(key, entry.weight)));
     }
 
     /// Stores a by-id answer (found or not) for as long as it stays true: a record for
@@ -318,6 +367,11 @@ impl Cache {
         }
     }
 
+    /// Runs moka's pending maintenance, so evictions are counted (before a scrape).
+    pub async fn settle(&self) {
+        self.inner.run_pending_tasks().await;
+    }
+
     /// Number of live entries (for metrics and tests; approximate until maintenance runs).
     pub fn entry_count(&self) -> u64 {
         self.inner.entry_count()
@@ -340,6 +394,20 @@ impl Entry {
             expires: std::time::Instant::now() + ttl,
         }
     }
+}
+
+/// `fetch` inside a `cache.load` span when traces are exported (a miss that loads).
+async fn load_span<T>(kind: &'static str, provider: Provider, fetch: impl Future<Output = T>) -> T {
+    if !crate::telemetry::otel::enabled() {
+        return fetch.await;
+    }
+    let span = tracing::info_span!(
+        "cache.load",
+        otel.kind = "internal",
+        cache.kind = kind,
+        provider = provider.as_str()
+    );
+    fetch.instrument(span).await
 }
 
 /// A cached value had another type than its kind promises. Typed keys rule this out unless

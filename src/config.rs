@@ -55,6 +55,90 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     /// End-user sign-in (OIDC JWTs) besides gateway API keys.
     pub auth: AuthConfig,
+    /// `[log]`: log format and the per-request access line.
+    pub log: LogConfig,
+    /// `[telemetry]`: metrics labels and OpenTelemetry traces.
+    pub telemetry: TelemetryConfig,
+}
+
+/// `[log]`: how log lines are written (to stderr; the level comes from `RUST_LOG`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// One `switchboard::access` line per GraphQL request, at `info`.
+    pub access: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            access: true,
+        }
+    }
+}
+
+/// `log.format`: human-readable text (colour only on a terminal) or one JSON object per
+/// line for a log pipeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[telemetry]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    pub metrics: MetricsConfig,
+    /// OpenTelemetry traces over OTLP/HTTP; off unless `endpoint` is set.
+    pub otlp: Option<OtlpConfig>,
+}
+
+/// `[telemetry.metrics]`: label cardinality.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Label upstream series with the tenant (off for deployments with many tenants).
+    pub tenant_label: bool,
+    /// Distinct operation names that get their own label value; later ones count as
+    /// `other`.
+    pub max_operation_names: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            tenant_label: true,
+            max_operation_names: 100,
+        }
+    }
+}
+
+/// `[telemetry.otlp]`: where spans are exported (OTLP over HTTP, protobuf).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtlpConfig {
+    /// The collector's traces URL, e.g. `http://otel-collector:4318/v1/traces`.
+    pub endpoint: Option<Url>,
+    /// Share of traces started here that are kept (0 to 1); a caller's sampled
+    /// `traceparent` is always followed.
+    pub sampling_ratio: f64,
+    /// `service.name` of the spans.
+    pub service_name: String,
+}
+
+impl Default for OtlpConfig {
+    fn default() -> Self {
+        OtlpConfig {
+            endpoint: None,
+            sampling_ratio: 1.0,
+            service_name: "switchboard".into(),
+        }
+    }
 }
 
 /// `[auth]`: how end users (browsers) sign in.
@@ -124,6 +208,14 @@ pub struct ServerConfig {
     /// How long in-flight requests may run after SIGINT/SIGTERM.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// After SIGINT/SIGTERM, how long the gateway keeps accepting requests while
+    /// `/readyz` answers 503, so a load balancer stops sending before the listener closes
+    /// (e.g. 5s behind Kubernetes).
+    #[serde(with = "humantime_serde")]
+    pub drain_delay: Duration,
+    /// `/readyz` also answers 503 while any provider's circuit breaker is open (off: one
+    /// failing provider should not take the whole gateway out of rotation).
+    pub ready_requires_closed_circuits: bool,
     /// A connection must deliver a request's headers within this (also bounds how long an
     /// idle connection may wait before its first request).
     #[serde(with = "humantime_serde")]
@@ -327,6 +419,8 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             shutdown_grace: Duration::from_secs(10),
+            drain_delay: Duration::ZERO,
+            ready_requires_closed_circuits: false,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
@@ -452,6 +546,11 @@ impl Config {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(invalid(key, "must be at least 1"));
+        }
+        if let Some(otlp) = &self.telemetry.otlp
+            && !(0.0..=1.0).contains(&otlp.sampling_ratio)
+        {
+            return Err(invalid("telemetry.otlp.sampling_ratio", "must be between 0 and 1"));
         }
         let u = &self.upstream;
         if !(0.0..=1.0).contains(&u.retry_budget_ratio) {

@@ -47,10 +47,7 @@ async fn main() -> ExitCode {
             telemetry::init();
             emulate(listen, seed).await
         }
-        Command::Serve => {
-            telemetry::init();
-            serve(cli.config).await
-        }
+        Command::Serve => serve(cli.config).await,
     }
 }
 
@@ -62,6 +59,14 @@ async fn serve(path: Option<PathBuf>) -> ExitCode {
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
+        }
+    };
+    // Flushes buffered log lines and spans when the gateway stops.
+    let _telemetry = match telemetry::init_from(&config.log, &config.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            return ExitCode::FAILURE;
         }
     };
     let app = match Application::build(config).await {

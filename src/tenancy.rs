@@ -41,7 +41,7 @@ pub struct Tenants {
 impl Tenants {
     /// Builds every tenant's services; fails when a provider's credentials are unusable
     /// (the message names the tenant and provider).
-    pub fn from_config(config: &Config, http: &reqwest::Client, cache: &Cache) -> Result<Tenants, String> {
+    pub fn from_config(config: &Config, http: &crate::upstream::Http, cache: &Cache) -> Result<Tenants, String> {
         let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, String> {
             let id = TenantId::new(name);
             let ctx = BuildContext {

@@ -96,7 +96,9 @@ impl GatewayError {
 
     /// Logs the detail under a fresh correlation id the client also gets.
     pub fn internal(detail: &str) -> Self {
-        let id = uuid::Uuid::new_v4().to_string();
+        // The request's id when there is one, so the client, the access line and this
+        // line all carry the same id.
+        let id = crate::http::observe::current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         tracing::error!(correlation_id = %id, detail, "internal error");
         GatewayError {
             correlation_id: Some(id),

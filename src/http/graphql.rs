@@ -13,12 +13,14 @@ use bytes::Bytes;
 
 use super::documents::VerdictKey;
 use super::encoding::{self, Encoding};
+use super::observe::Facts;
 use super::persisted::{PersistedError, QuerySource};
-use super::{AppState, caching, hygiene, limits, refuse};
+use super::{AppState, caching, error_code, hygiene, limits, refuse};
 use crate::auth::AuthError;
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
 use crate::graphql::{ResponseNotes, completion};
+use crate::telemetry::metrics::Rejection;
 use crate::tenancy::Tenant;
 use crate::upstream::budget::CallBudget;
 
@@ -141,6 +143,7 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
     let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(e)) if is_length_limit(&e) => {
+            state.metrics.rejected(Rejection::Body);
             return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::BadUserInput,
@@ -158,6 +161,7 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
             );
         }
         Err(_) => {
+            state.metrics.rejected(Rejection::Body);
             return refuse(
                 StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::BadUserInput,
@@ -188,15 +192,19 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
 /// Authenticates, finds the query (persisted ones only for an authenticated caller, so
 /// strangers cannot fill the cache), and executes it.
 async fn run(state: &AppState, headers: &HeaderMap, body: PostBody, via_get: bool) -> Response {
-    state.stats.requests.fetch_add(1, Ordering::Relaxed);
     let tenant = match state.auth.authenticate(headers).await {
         Ok(tenant) => tenant,
         Err(refusal) => return unauthenticated(&refusal),
     };
-    match build_request(state, body) {
+    let id = tenant.id.clone();
+    let mut response = match build_request(state, body) {
         Ok(request) => execute(state, headers, tenant, request, via_get).await,
         Err(refusal) => *refusal,
+    };
+    if let Some(facts) = response.extensions_mut().get_mut::<Facts>() {
+        facts.tenant = Some(id);
     }
+    response
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
@@ -266,20 +274,16 @@ async fn execute(
     let limits = &state.limits;
     let kept = state.responses.key(&tenant.id, &request);
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
-        state.stats.reused_responses.fetch_add(1, Ordering::Relaxed);
-        if !via_get
-            && hit.body.len() > usize::from(encoding::MIN_BYTES)
-            && let Some(encoding) = Encoding::negotiate(headers)
-            && let Some(body) = hit.encoded(encoding)
-        {
-            let headers = [
-                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-                (header::CONTENT_ENCODING, encoding.header()),
-                (header::VARY, HeaderValue::from_static("accept-encoding")),
-            ];
-            return (headers, body).into_response();
-        }
-        return respond(headers, hit.body.clone(), via_get, false, Some(hit.fresh_for()), limits);
+        state.metrics.reused_response();
+        let facts = Facts {
+            operation_type: "query",
+            operation_name: request.operation_name.clone(),
+            has_data: true,
+            ..Facts::default()
+        };
+        let mut response = reuse(headers, &hit, via_get, limits);
+        response.extensions_mut().insert(facts);
+        return response;
     }
     // The document is checked and parsed (or taken from the document cache) here and kept
     // in the request, so execution does not parse again.
@@ -288,9 +292,9 @@ async fn execute(
         Err(e) => return refuse_by_limits(state, &e),
     };
     let operation_name = request.operation_name.clone();
-    let is_mutation = request
-        .parsed_query()
-        .is_ok_and(|doc| hygiene::selects_non_query(doc, operation_name.as_deref()));
+    let parsed = request.parsed_query().ok();
+    let operation_type = parsed.and_then(|doc| hygiene::operation_type(doc, operation_name.as_deref()));
+    let is_mutation = parsed.is_some_and(|doc| hygiene::selects_non_query(doc, operation_name.as_deref()));
     if via_get && is_mutation {
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -300,6 +304,77 @@ async fn execute(
     }
     let notes = Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
+    let request = request.data(RequestScope::new(tenant, &budget));
+    let mut response = run_operation(state, request, document, &budget, &notes).await;
+    let mut facts = Facts {
+        operation_type: operation_type.unwrap_or_default(),
+        operation_name,
+        error_codes: response.errors.iter().map(|e| error_code(e).to_string()).collect(),
+        has_data: response.data != async_graphql::Value::Null,
+        upstream_calls: budget.used(),
+        cache_hits: budget.cache_hits(),
+        tenant: None,
+    };
+    if notes.scan_cut.load(Ordering::Relaxed) {
+        response
+            .extensions
+            .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
+    }
+    let body = match render(&response, limits.max_response_bytes) {
+        Ok(body) => Bytes::from(body),
+        Err(too_large) => {
+            state.metrics.rejected(Rejection::ResponseSize);
+            return *too_large;
+        }
+    };
+    let has_errors = !response.errors.is_empty();
+    if let Some(key) = kept
+        && let Some(expires) = budget.fresh_until()
+        && !has_errors
+        && budget.used() == 0
+        && response.data != async_graphql::Value::Null
+        && !is_mutation
+    {
+        state.responses.keep(key, body.clone(), expires);
+    }
+    let mut answer = respond(headers, body, via_get, has_errors, budget.fresh_for(), limits);
+    facts.has_data &= answer.status().is_success();
+    answer.extensions_mut().insert(facts);
+    answer
+}
+
+/// A kept rendered answer: its pre-compressed form when the client takes one.
+fn reuse(
+    headers: &HeaderMap,
+    hit: &super::responses::Rendered,
+    via_get: bool,
+    limits: &super::RequestLimits,
+) -> Response {
+    if !via_get
+        && hit.body.len() > usize::from(encoding::MIN_BYTES)
+        && let Some(encoding) = Encoding::negotiate(headers)
+        && let Some(body) = hit.encoded(encoding)
+    {
+        let headers = [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CONTENT_ENCODING, encoding.header()),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
+        ];
+        return (headers, body).into_response();
+    }
+    respond(headers, hit.body.clone(), via_get, false, Some(hit.fresh_for()), limits)
+}
+
+/// Executes a prepared request (on the schema that skips validation when this document
+/// and operation already passed it), then completes and tidies the response.
+async fn run_operation(
+    state: &AppState,
+    request: async_graphql::Request,
+    document: Option<Arc<super::documents::Prepared>>,
+    budget: &Arc<CallBudget>,
+    notes: &Arc<ResponseNotes>,
+) -> async_graphql::Response {
+    let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
     let verdict = VerdictKey::of(&request);
     let known_valid = document.as_ref().is_some_and(|d| d.known_valid(&verdict));
@@ -307,7 +382,7 @@ async fn execute(
         true => &state.schemas.revalidated,
         false => &state.schemas.full,
     };
-    let request = request.data(RequestScope::new(tenant, &budget)).data(notes.clone());
+    let request = request.data(notes.clone());
     let mut response = budget.scope(schema.execute(request)).await;
     if let Some(document) = &document
         && !known_valid
@@ -327,26 +402,7 @@ async fn execute(
         response.data = async_graphql::Value::Null;
     }
     tidy_errors(&mut response.errors);
-    if notes.scan_cut.load(Ordering::Relaxed) {
-        response
-            .extensions
-            .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
-    }
-    let body = match render(&response, limits.max_response_bytes) {
-        Ok(body) => Bytes::from(body),
-        Err(too_large) => return *too_large,
-    };
-    let has_errors = !response.errors.is_empty();
-    if let Some(key) = kept
-        && let Some(expires) = budget.fresh_until()
-        && !has_errors
-        && budget.used() == 0
-        && response.data != async_graphql::Value::Null
-        && !is_mutation
-    {
-        state.responses.keep(key, body.clone(), expires);
-    }
-    respond(headers, body, via_get, has_errors, budget.fresh_for(), limits)
+    response
 }
 
 /// The HTTP response for a rendered answer: plain JSON to a POST; to a GET, with the
@@ -378,7 +434,7 @@ fn passed_validation(response: &async_graphql::Response) -> bool {
 }
 
 fn refuse_by_limits(state: &AppState, error: &limits::LimitError) -> Response {
-    state.stats.refused_by_limits.fetch_add(1, Ordering::Relaxed);
+    state.metrics.rejected(Rejection::DocumentLimits);
     refuse(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, &error.to_string())
 }
 

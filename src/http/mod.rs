@@ -1,7 +1,8 @@
 //! The axum router: `/graphql` (POST JSON, GET queries or GraphiQL), `/healthz`,
 //! `/readyz`, `/metrics`; the guards of every GraphQL request (a cap on requests in
-//! flight, a whole-request deadline, a panic becomes a coded 500); and the accept loop
-//! with its connection limits (`server`).
+//! flight, a whole-request deadline, a panic becomes a coded 500); what every request
+//! leaves for operators (`observe`: request id, metrics, access line, span); and the
+//! accept loop with its connection limits (`server`).
 
 mod caching;
 mod cors;
@@ -11,13 +12,14 @@ mod graphiql;
 mod graphql;
 mod hygiene;
 pub mod limits;
+pub mod observe;
 mod persisted;
 mod responses;
 mod server;
 mod trusted;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -42,6 +44,7 @@ use crate::auth::{Authenticator, bearer};
 use crate::cache::Cache;
 use crate::graphql::Schemas;
 use crate::graphql::error::{ErrorCode, GatewayError};
+use crate::telemetry::metrics::{Metrics, Rejection};
 
 /// Limits one request is held to, from `[graphql]` and `[server]`.
 #[derive(Debug, Clone, Copy)]
@@ -55,16 +58,31 @@ pub struct RequestLimits {
     pub http_max_age: Duration,
 }
 
-/// Counters the HTTP layer keeps (served on `/metrics`).
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub requests: AtomicU64,
-    pub panics: AtomicU64,
-    pub overloaded: AtomicU64,
-    pub timed_out: AtomicU64,
-    pub refused_by_limits: AtomicU64,
-    /// Requests answered with a kept rendered response (`responses`).
-    pub reused_responses: AtomicU64,
+/// Whether the gateway should receive traffic (`/readyz`): not while it drains before
+/// shutting down, and (when `server.ready_requires_closed_circuits`) not while a
+/// provider's circuit is open.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness {
+    draining: Arc<AtomicBool>,
+    require_closed_circuits: bool,
+}
+
+impl Readiness {
+    pub fn new(require_closed_circuits: bool) -> Self {
+        Readiness {
+            draining: Arc::default(),
+            require_closed_circuits,
+        }
+    }
+
+    /// From now on `/readyz` answers 503.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
 }
 
 /// Who may read `/metrics` on the main listener.
@@ -105,7 +123,10 @@ pub struct Shared {
     pub auth: Arc<Authenticator>,
     pub cache: Cache,
     pub limits: RequestLimits,
-    pub stats: Arc<Stats>,
+    pub metrics: Metrics,
+    pub readiness: Readiness,
+    /// Whether each GraphQL request gets an access line (`log.access`).
+    pub access_log: bool,
     pub documents: documents::Documents,
     /// Rendered answers reused while their data is fresh.
     pub responses: Responses,
@@ -120,9 +141,9 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ready" }))
+        .route("/readyz", get(ready))
         .route("/metrics", get(guarded_metrics))
-        .with_state(state);
+        .with_state(state.clone());
     // Compression (gzip, br, zstd as the client's Accept-Encoding asks) for bodies over
     // 1 KiB: small answers such as a by-id lookup are not worth the CPU. At the fastest
     // level: brotli's default (4) cost 84 us of CPU per 4 KB page of 20 logs, more than
@@ -132,10 +153,15 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
             .quality(tower_http::CompressionLevel::Fastest)
             .compress_when(tower_http::compression::predicate::SizeAbove::new(encoding::MIN_BYTES)),
     );
-    match cors::Cors::from_config(cors) {
+    let router = match cors::Cors::from_config(cors) {
         Some(policy) => router.layer(axum::middleware::from_fn_with_state(policy, cors::layer)),
         None => router,
-    }
+    };
+    let observer = observe::Observer {
+        metrics: state.metrics.clone(),
+        access_log: state.access_log,
+    };
+    router.layer(axum::middleware::from_fn_with_state(observer, observe::observe))
 }
 
 /// The operators' router (`server.admin_listen`): metrics and health, no key.
@@ -143,6 +169,7 @@ pub fn admin_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .with_state(state)
 }
 
@@ -151,15 +178,15 @@ pub fn admin_router(state: AppState) -> Router {
 /// and metrics routes stay outside them: a probe must not fail because the gateway is busy.
 #[derive(Clone)]
 pub struct Guards {
-    stats: Arc<Stats>,
+    metrics: Metrics,
     in_flight: Arc<Semaphore>,
     deadline: Duration,
 }
 
 impl Guards {
-    pub fn new(stats: Arc<Stats>, max_in_flight: usize, deadline: Duration) -> Self {
+    pub fn new(metrics: Metrics, max_in_flight: usize, deadline: Duration) -> Self {
         Guards {
-            stats,
+            metrics,
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
             deadline,
         }
@@ -173,7 +200,7 @@ impl Guards {
 
     async fn run_boxed(&self, work: Pin<Box<dyn Future<Output = Response> + Send + '_>>) -> Response {
         let Ok(_permit) = self.in_flight.try_acquire() else {
-            self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+            self.metrics.rejected(Rejection::Overloaded);
             let mut response = refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Overloaded,
@@ -188,7 +215,7 @@ impl Guards {
             Ok(Ok(response)) => response,
             Ok(Err(panic)) => self.panicked(panic.as_ref()),
             Err(_) => {
-                self.stats.timed_out.fetch_add(1, Ordering::Relaxed);
+                self.metrics.rejected(Rejection::Timeout);
                 refuse(
                     StatusCode::GATEWAY_TIMEOUT,
                     ErrorCode::UpstreamTimeout,
@@ -204,7 +231,7 @@ impl Guards {
     /// A panic while handling a request: logged with a correlation id, counted, and
     /// answered with a coded 500 carrying that id (the connection stays usable).
     fn panicked(&self, panic: &(dyn std::any::Any + Send)) -> Response {
-        self.stats.panics.fetch_add(1, Ordering::Relaxed);
+        self.metrics.panicked();
         let detail = panic
             .downcast_ref::<String>()
             .map(String::as_str)
@@ -223,16 +250,60 @@ pub(crate) fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Resp
 }
 
 fn error_body(status: StatusCode, error: GatewayError) -> Response {
+    let mut extensions = error.extensions();
+    if status.is_server_error()
+        && let Some(id) = observe::current_request_id()
+    {
+        extensions.set("requestId", id);
+    }
     let error = async_graphql::ServerError {
         message: error.message.clone(),
         source: None,
         locations: Vec::new(),
         path: Vec::new(),
-        extensions: Some(error.extensions()),
+        extensions: Some(extensions),
     };
     let body = serde_json::json!({ "errors": [error] });
     // An error is never replayed from a cache.
-    (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+    let mut response = (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response();
+    response
+        .extensions_mut()
+        .insert(observe::Facts::refused(error_code(&error)));
+    response
+}
+
+/// The code an error body says (every gateway error has one).
+fn error_code(error: &async_graphql::ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => ErrorCode::InternalServerError.as_str(),
+    }
+}
+
+/// `/readyz`: 200 while the gateway should receive traffic, else 503 saying why.
+async fn ready(State(state): State<AppState>) -> Response {
+    let why = if state.readiness.is_draining() {
+        Some("draining: shutting down")
+    } else if state.readiness.require_closed_circuits
+        && state.auth.tenants().all().iter().any(|t| {
+            t.services()
+                .iter()
+                .any(|s| s.upstream().breaker().state() == crate::upstream::breaker::BreakerState::Open)
+        })
+    {
+        Some("a provider's circuit is open")
+    } else {
+        None
+    };
+    match why {
+        None => (StatusCode::OK, "ready").into_response(),
+        Some(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CACHE_CONTROL, "no-store")],
+            format!("not ready: {why}"),
+        )
+            .into_response(),
+    }
 }
 
 async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -261,55 +332,17 @@ async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> R
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header; the scheme is
-/// case-insensitive (RFC 7235).
-/// Prometheus text format: requests served, upstream calls per tenant, cache entries.
+/// Prometheus text format: every series of `telemetry::metrics`, with the sizes of the
+/// document and response caches and the record cache's pending evictions brought up to
+/// date first.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let mut out = String::new();
-    let stats = &state.stats;
-    let counters = [
-        ("switchboard_graphql_requests_total", &stats.requests),
-        ("switchboard_request_panics_total", &stats.panics),
-        ("switchboard_requests_overloaded_total", &stats.overloaded),
-        ("switchboard_requests_timed_out_total", &stats.timed_out),
-        ("switchboard_requests_refused_by_limits_total", &stats.refused_by_limits),
-        ("switchboard_responses_reused_total", &stats.reused_responses),
-    ];
-    for (name, value) in counters {
-        out.push_str(&format!(
-            "# TYPE {name} counter\n{name} {}\n",
-            value.load(Ordering::Relaxed)
-        ));
-    }
-    out.push_str("# TYPE switchboard_upstream_requests_total counter\n");
-    for tenant in state.auth.tenants().all() {
-        for service in tenant.services() {
-            out.push_str(&format!(
-                "switchboard_upstream_requests_total{{provider=\"{}\",tenant=\"{}\"}} {}\n",
-                service.provider().as_str(),
-                tenant.id.as_str(),
-                service.upstream_requests()
-            ));
-        }
-    }
-    out.push_str("# TYPE switchboard_cache_entries gauge\n");
-    out.push_str(&format!("switchboard_cache_entries {}\n", state.cache.entry_count()));
-    out.push_str("# TYPE switchboard_cache_weighted_bytes gauge\n");
-    out.push_str(&format!(
-        "switchboard_cache_weighted_bytes {}\n",
-        state.cache.weighted_bytes()
-    ));
-    out.push_str("# TYPE switchboard_kept_responses gauge\n");
-    out.push_str(&format!(
-        "switchboard_kept_responses {}\n",
-        state.responses.entry_count()
-    ));
-    out.push_str("# TYPE switchboard_parsed_documents gauge\n");
-    out.push_str(&format!(
-        "switchboard_parsed_documents {}\n",
-        state.documents.entry_count()
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    state.cache.settle().await;
+    state.metrics.cache_entries("documents", state.documents.entry_count());
+    state.metrics.cache_entries("responses", state.responses.entry_count());
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
 }
 
 #[cfg(test)]
@@ -341,11 +374,12 @@ mod guard_tests {
 
     #[tokio::test]
     async fn a_panic_in_a_request_is_a_coded_500_with_a_correlation_id_and_is_counted() {
-        let stats = Arc::new(Stats::default());
-        let guards = Guards::new(stats.clone(), 4, Duration::from_secs(5));
+        let metrics = Metrics::default();
+        let guards = Guards::new(metrics.clone(), 4, Duration::from_secs(5));
+        let boom = std::hint::black_box(true);
         let response = guards
             .run(async {
-                if stats.requests.load(Ordering::Relaxed) == 0 {
+                if boom {
                     panic!("boom");
                 }
                 "unreachable".into_response()
@@ -363,7 +397,7 @@ mod guard_tests {
             !body.to_string().contains("boom"),
             "the panic message stays in the logs"
         );
-        assert_eq!(stats.panics.load(Ordering::Relaxed), 1);
+        assert!(metrics.render().contains("\nswitchboard_request_panics_total 1\n"));
         let after = guards.run(async { "ok".into_response() }).await;
         assert_eq!(after.status(), StatusCode::OK, "the permit was given back");
     }

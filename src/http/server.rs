@@ -28,6 +28,8 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
+use crate::telemetry::metrics::{Metrics, Rejection};
+
 /// Connection-level limits, from `[server]`.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -55,6 +57,7 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
+    metrics: Metrics,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -79,6 +82,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            metrics.rejected(Rejection::Connections);
             tokio::spawn(refuse(stream));
             continue;
         };

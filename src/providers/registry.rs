@@ -17,14 +17,14 @@ use crate::domain::Provider;
 /// What shared code may ask of any provider's service.
 pub trait Service: Any + Send + Sync {
     fn provider(&self) -> Provider;
-    /// Upstream HTTP requests made so far (metrics).
-    fn upstream_requests(&self) -> u64;
+    /// The provider's upstream client for this tenant (request counts, breaker state).
+    fn upstream(&self) -> &crate::upstream::UpstreamClient;
 }
 
 /// What building a tenant's service needs besides its config section.
 pub struct BuildContext<'a> {
     pub tenant: &'a TenantId,
-    pub http: &'a reqwest::Client,
+    pub http: &'a crate::upstream::Http,
     pub upstream: &'a UpstreamConfig,
     pub cache: &'a Cache,
 }

@@ -30,6 +30,8 @@ pub struct CallBudget {
     /// When the first of the cached data the request used expires, as nanoseconds since
     /// `epoch()`; `u64::MAX`: it used none.
     fresh_until: AtomicU64,
+    /// Cache reads that found their entry (the access log's `cache_hits`).
+    cache_hits: AtomicU32,
 }
 
 /// The request has used its whole budget.
@@ -44,6 +46,7 @@ impl CallBudget {
             limit,
             used: AtomicU32::new(0),
             fresh_until: AtomicU64::new(u64::MAX),
+            cache_hits: AtomicU32::new(0),
         })
     }
 
@@ -60,6 +63,11 @@ impl CallBudget {
             u64::MAX => None,
             nanos => Some(epoch() + Duration::from_nanos(nanos)),
         }
+    }
+
+    /// Cache reads of the request that found their entry.
+    pub fn cache_hits(&self) -> u32 {
+        self.cache_hits.load(Ordering::Relaxed)
     }
 
     /// Calls charged so far (refused ones not included).
@@ -95,6 +103,11 @@ pub fn observe_expiry(expires: Instant) {
     let _ = BUDGET.try_with(|b| b.fresh_until.fetch_min(nanos, Ordering::Relaxed));
 }
 
+/// Counts a cache hit for the current request, if there is one.
+pub fn note_cache_hit() {
+    let _ = BUDGET.try_with(|b| b.cache_hits.fetch_add(1, Ordering::Relaxed));
+}
+
 /// Charges one upstream call to the current request's budget, if there is one.
 pub fn charge() -> Result<(), BudgetExhausted> {
     BUDGET.try_with(|b| b.charge()).unwrap_or(Ok(()))
@@ -104,7 +117,10 @@ pub fn charge() -> Result<(), BudgetExhausted> {
 pub fn spawn_in_budget(
     budget: Arc<CallBudget>,
 ) -> impl Fn(futures::future::BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> + Send + Sync + 'static {
-    move |task| tokio::spawn(BUDGET.scope(budget.clone(), task))
+    use tracing::Instrument;
+    // The batch runs under the span of the field that started it (its upstream calls
+    // then belong to that request's trace).
+    move |task| tokio::spawn(BUDGET.scope(budget.clone(), task).in_current_span())
 }
 
 #[cfg(test)]

@@ -8,12 +8,17 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use super::breaker::{Admission, Breaker};
 use super::retry::{RetryBudget, backoff};
 use super::{UpstreamError, UpstreamErrorKind};
+use crate::cache::TenantId;
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
+use crate::telemetry::logs::cause_chain;
+use crate::telemetry::metrics::{ErrorClass, Metrics, UpstreamMetrics};
+use crate::telemetry::otel;
 
 /// Builds the process-wide pooled client (one connection pool for every provider). TLS is
 /// rustls (reqwest's default aws-lc-rs provider), verifying against the system's trust
@@ -26,6 +31,44 @@ pub fn build_http_client(config: &UpstreamConfig) -> reqwest::Client {
         .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the HTTP client configuration is static and valid")
+}
+
+/// The process-wide pooled client and the metrics every provider call is counted in.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    metrics: Metrics,
+}
+
+impl Http {
+    pub fn new(config: &UpstreamConfig, metrics: &Metrics) -> Http {
+        Http {
+            client: build_http_client(config),
+            metrics: metrics.clone(),
+        }
+    }
+
+    /// The pooled client itself (for calls that are not a provider's, e.g. JWKS).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// `provider`'s client for `tenant`, with its own limits, breaker and series.
+    pub fn client_for(
+        &self,
+        tenant: &TenantId,
+        provider: Provider,
+        concurrency: usize,
+        policy: &UpstreamConfig,
+    ) -> UpstreamClient {
+        UpstreamClient::new(
+            self.client.clone(),
+            provider,
+            concurrency,
+            policy.clone(),
+            self.metrics.upstream(provider, tenant),
+        )
+    }
 }
 
 /// A response the provider module still has to interpret (2xx or a non-retryable 4xx).
@@ -59,11 +102,20 @@ pub struct UpstreamClient {
     retries: Arc<RetryBudget>,
     breaker: Arc<Breaker>,
     max_body: usize,
+    metrics: UpstreamMetrics,
 }
 
 impl UpstreamClient {
-    pub fn new(http: reqwest::Client, provider: Provider, concurrency: usize, policy: UpstreamConfig) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        provider: Provider,
+        concurrency: usize,
+        policy: UpstreamConfig,
+        metrics: UpstreamMetrics,
+    ) -> Self {
+        metrics.circuit(super::breaker::BreakerState::Closed);
         UpstreamClient {
+            metrics,
             http,
             provider,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -110,7 +162,7 @@ impl UpstreamClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (outcome, sent) = self.admitted_attempt(&build).await;
+            let (outcome, sent) = self.admitted_attempt(&build, attempt).await;
             let retry_in = match &outcome {
                 Err(e) if sent && call == Call::Read && attempt <= self.policy.max_retries => {
                     self.retry_delay(e, attempt)
@@ -120,6 +172,7 @@ impl UpstreamClient {
             let Some(delay) = retry_in.filter(|_| self.retries.withdraw()) else {
                 return outcome;
             };
+            self.metrics.retried();
             tracing::debug!(
                 provider = self.provider.as_str(),
                 attempt,
@@ -136,9 +189,11 @@ impl UpstreamClient {
     async fn admitted_attempt(
         &self,
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
+        attempt: u32,
     ) -> (Result<RawResponse, UpstreamError>, bool) {
         let admission = self.breaker.admit();
         if admission == Admission::Refuse {
+            self.metrics.failed(ErrorClass::CircuitOpen);
             let refused = self.error(UpstreamErrorKind::Unavailable, "circuit open: failing fast");
             return (Err(refused), false);
         }
@@ -150,31 +205,53 @@ impl UpstreamClient {
                 false,
             );
         };
-        let outcome = self.attempt(build).await;
+        let outcome = self.attempt(build, attempt).await;
         match &outcome {
             Err(e) if matches!(e.kind, UpstreamErrorKind::Unavailable | UpstreamErrorKind::Timeout) => {
                 self.breaker.failed()
             }
             // Nothing went out: the breaker learnt nothing (a probe is released by `probe`).
-            Err(e) if matches!(e.kind, UpstreamErrorKind::BudgetExhausted { .. }) => return (outcome, false),
+            Err(e) if matches!(e.kind, UpstreamErrorKind::BudgetExhausted { .. }) => {
+                self.metrics.failed(ErrorClass::Budget);
+                return (outcome, false);
+            }
             _ => self.breaker.succeeded(),
+        }
+        self.metrics.circuit(self.breaker.state());
+        if let Err(e) = &outcome {
+            self.metrics.failed(error_class(&e.kind));
         }
         std::mem::forget(probe);
         (outcome, true)
     }
 
-    async fn attempt(&self, build: &impl Fn(&reqwest::Client) -> RequestBuilder) -> Result<RawResponse, UpstreamError> {
+    /// One request sent and its answer read, timed, counted, and (with traces exported)
+    /// inside an `upstream.request` span whose context goes upstream as `traceparent`.
+    async fn attempt(
+        &self,
+        build: &impl Fn(&reqwest::Client) -> RequestBuilder,
+        attempt: u32,
+    ) -> Result<RawResponse, UpstreamError> {
         super::budget::charge().map_err(|e| {
             self.error(
                 UpstreamErrorKind::BudgetExhausted { limit: e.limit },
                 "request upstream-call budget exhausted",
             )
         })?;
+        let mut request = build(&self.http).build().map_err(|e| {
+            self.error(
+                UpstreamErrorKind::Internal,
+                format!("request not built: {}", cause_chain(&e)),
+            )
+        })?;
+        let span = self.span(&request, attempt);
+        otel::inject(&span, request.headers_mut());
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = build(&self.http).send().await.map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = self.read_body(response).await?;
+        let started = std::time::Instant::now();
+        let answer = self.exchange(request).instrument(span.clone()).await;
+        self.metrics.sent(started.elapsed().as_secs_f64());
+        let (status, headers, body) = answer?;
+        span.record("http.response.status_code", status.as_u16());
         match status {
             s if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN => {
                 Err(self.error(UpstreamErrorKind::Unauthorized, format!("HTTP {s}")))
@@ -185,12 +262,46 @@ impl UpstreamClient {
                 },
                 "HTTP 429",
             )),
-            s if s.is_server_error() => Err(self.error(
-                UpstreamErrorKind::Unavailable,
-                format!("HTTP {s}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])),
-            )),
+            s if s.is_server_error() => {
+                tracing::debug!(
+                    provider = self.provider.as_str(),
+                    status = s.as_u16(),
+                    body = %String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT)]),
+                    "upstream error body (excerpt)"
+                );
+                Err(self.error(UpstreamErrorKind::Unavailable, format!("HTTP {s}")))
+            }
             _ => Ok(RawResponse { status, headers, body }),
         }
+    }
+
+    /// Sends `request` and reads the status, headers and body.
+    async fn exchange(&self, request: reqwest::Request) -> Result<(StatusCode, HeaderMap, Bytes), UpstreamError> {
+        let response = self.http.execute(request).await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = self.read_body(response).await?;
+        Ok((status, headers, body))
+    }
+
+    /// The `upstream.request` span of one attempt (none unless traces are exported).
+    fn span(&self, request: &reqwest::Request, attempt: u32) -> tracing::Span {
+        if !otel::enabled() {
+            return tracing::Span::none();
+        }
+        let route = route_template(request.url().path());
+        let method = request.method().as_str();
+        tracing::info_span!(
+            "upstream.request",
+            otel.name = %format_args!("{method} {route}"),
+            otel.kind = "client",
+            provider = self.provider.as_str(),
+            http.request.method = method,
+            http.route = %route,
+            server.address = request.url().host_str().unwrap_or_default(),
+            http.request.resend_count = attempt - 1,
+            http.response.status_code = tracing::field::Empty,
+        )
     }
 
     /// The body, read chunk by chunk up to the provider's cap: a larger one (announced or
@@ -235,12 +346,45 @@ impl UpstreamClient {
         } else {
             UpstreamErrorKind::Unavailable
         };
-        self.error(kind, e.to_string())
+        self.error(kind, cause_chain(e))
     }
 
     fn error(&self, kind: UpstreamErrorKind, detail: impl Into<String>) -> UpstreamError {
         UpstreamError::new(self.provider, kind, detail)
     }
+}
+
+/// Most bytes of an upstream error body written to the debug log.
+const BODY_EXCERPT: usize = 512;
+
+/// How a failure is counted.
+fn error_class(kind: &UpstreamErrorKind) -> ErrorClass {
+    match kind {
+        UpstreamErrorKind::Timeout => ErrorClass::Timeout,
+        UpstreamErrorKind::RateLimited { .. } => ErrorClass::RateLimited,
+        UpstreamErrorKind::Unauthorized => ErrorClass::Unauthorized,
+        UpstreamErrorKind::BudgetExhausted { .. } => ErrorClass::Budget,
+        UpstreamErrorKind::Unavailable => ErrorClass::Unavailable,
+        _ => ErrorClass::BadResponse,
+    }
+}
+
+/// A URL path with its ids replaced by `{id}` (a span's `http.route`): a segment is an
+/// id when it holds a digit and is not a version (`v1`, `2010-04-01`).
+pub fn route_template(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let digits = segment.bytes().filter(u8::is_ascii_digit).count();
+            let version = segment.len() <= 3 && segment.starts_with('v');
+            let date = segment.len() == 10 && segment.bytes().filter(|b| *b == b'-').count() == 2 && digits == 8;
+            if digits > 0 && !version && !date {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Re-opens probing when a probe's future is dropped before its attempt ended.
@@ -262,6 +406,20 @@ fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_templates_replace_ids_but_keep_versions_and_dates() {
+        assert_eq!(
+            route_template("/api/voice/logs/9d5b2c1e-8a1c-4c8e-b8d5-0c6f0a4b2f11/events"),
+            "/api/voice/logs/{id}/events"
+        );
+        assert_eq!(route_template("/api/v1/items/12345"), "/api/v1/items/{id}");
+        assert_eq!(route_template("/2010-04-01/Accounts"), "/2010-04-01/Accounts");
+        assert_eq!(
+            route_template("/platform_api/GetCallHistory"),
+            "/platform_api/GetCallHistory"
+        );
+    }
 
     #[tokio::test]
     async fn the_client_starts_a_tls_handshake_and_reports_a_non_tls_upstream_as_an_error() {

@@ -12,5 +12,5 @@ mod client;
 mod error;
 mod retry;
 
-pub use client::{Call, RawResponse, UpstreamClient, build_http_client};
+pub use client::{Call, Http, RawResponse, UpstreamClient, build_http_client};
 pub use error::{UpstreamError, UpstreamErrorKind};

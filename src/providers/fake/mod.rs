@@ -68,7 +68,7 @@ impl super::Registration for Registration {
         let config = providers.fake.as_ref()?;
         Some(Ok(Arc::new(Fake {
             tenant: ctx.tenant.clone(),
-            upstream: UpstreamClient::new(ctx.http.clone(), Provider::Fake, 4, ctx.upstream.clone()),
+            upstream: ctx.http.client_for(ctx.tenant, Provider::Fake, 4, ctx.upstream),
             calls: format!("{}/fake/v1/calls", config.base_url.as_str().trim_end_matches('/')),
             token: config.token.clone(),
             cache: ctx.cache.clone(),
@@ -89,8 +89,8 @@ impl super::Service for Fake {
     fn provider(&self) -> Provider {
         Provider::Fake
     }
-    fn upstream_requests(&self) -> u64 {
-        self.upstream.request_count()
+    fn upstream(&self) -> &crate::upstream::UpstreamClient {
+        &self.upstream
     }
 }
 

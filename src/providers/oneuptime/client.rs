@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::wire::{CallLogWire, CountWire, ErrorWire, ListWire, SELECT};
-use crate::config::{OneUptimeConfig, UpstreamConfig};
+use crate::config::OneUptimeConfig;
 use crate::domain::Provider;
 use crate::upstream::{RawResponse, UpstreamClient, UpstreamError, UpstreamErrorKind};
 
@@ -24,20 +24,20 @@ pub(super) fn select() -> Value {
 }
 
 impl Client {
-    pub fn new(config: &OneUptimeConfig, http: reqwest::Client, policy: &UpstreamConfig) -> Self {
+    pub fn new(config: &OneUptimeConfig, upstream: UpstreamClient) -> Self {
         // `OneUptimeConfig::validate` refused keys that are no header value at startup.
         let mut api_key = HeaderValue::from_str(config.api_key.expose().trim())
             .unwrap_or_else(|_| HeaderValue::from_static("invalid-api-key"));
         api_key.set_sensitive(true);
         Client {
-            upstream: UpstreamClient::new(http, Provider::OneUptime, config.concurrency, policy.clone()),
+            upstream,
             resource: format!("{}/api/call-log", config.base_url.as_str().trim_end_matches('/')),
             api_key,
         }
     }
 
-    pub fn request_count(&self) -> u64 {
-        self.upstream.request_count()
+    pub fn upstream(&self) -> &UpstreamClient {
+        &self.upstream
     }
 
     /// `POST /api/call-log/get-list?skip=&limit=` with `query`, `select` and `sort`.

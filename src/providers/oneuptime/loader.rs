@@ -19,6 +19,7 @@ impl Loader<String> for CallLogLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        self.0.cache.metrics().batch("oneuptime_call_log", keys.len());
         Ok(self.0.call_logs_by_id(keys).await)
     }
 }

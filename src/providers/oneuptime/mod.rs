@@ -25,7 +25,7 @@ use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::Provider;
 use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
-use crate::upstream::UpstreamError;
+use crate::upstream::{Http, UpstreamError};
 use client::Client;
 pub use loader::CallLogLoader;
 pub use mapping::raw_statuses;
@@ -63,13 +63,7 @@ impl super::Registration for Registration {
         ctx: &super::BuildContext<'_>,
     ) -> Option<Result<Arc<dyn super::Service>, String>> {
         let config = providers.oneuptime.as_ref()?;
-        let service = OneUptime::new(
-            ctx.tenant.clone(),
-            config,
-            ctx.http.clone(),
-            ctx.upstream,
-            ctx.cache.clone(),
-        );
+        let service = OneUptime::new(ctx.tenant.clone(), config, ctx.http, ctx.upstream, ctx.cache.clone());
         Some(Ok(Arc::new(service)))
     }
     fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
@@ -81,22 +75,17 @@ impl super::Service for OneUptime {
     fn provider(&self) -> Provider {
         Provider::OneUptime
     }
-    fn upstream_requests(&self) -> u64 {
-        self.client.request_count()
+    fn upstream(&self) -> &crate::upstream::UpstreamClient {
+        self.client.upstream()
     }
 }
 
 impl OneUptime {
-    pub fn new(
-        tenant: TenantId,
-        config: &OneUptimeConfig,
-        http: reqwest::Client,
-        policy: &UpstreamConfig,
-        cache: Cache,
-    ) -> Self {
+    pub fn new(tenant: TenantId, config: &OneUptimeConfig, http: &Http, policy: &UpstreamConfig, cache: Cache) -> Self {
+        let upstream = http.client_for(&tenant, Provider::OneUptime, config.concurrency, policy);
         OneUptime {
             tenant,
-            client: Client::new(config, http, policy),
+            client: Client::new(config, upstream),
             cache,
             page_size: config.page_size,
         }

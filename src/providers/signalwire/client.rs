@@ -7,7 +7,7 @@ use url::Url;
 
 use super::paging::PageRequest;
 use super::wire::ErrorBody;
-use crate::config::{SignalWireConfig, UpstreamConfig};
+use crate::config::SignalWireConfig;
 use crate::domain::Provider;
 use crate::upstream::{RawResponse, UpstreamClient, UpstreamError, UpstreamErrorKind};
 
@@ -21,7 +21,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub fn new(config: &SignalWireConfig, http: reqwest::Client, policy: &UpstreamConfig) -> Self {
+    pub fn new(config: &SignalWireConfig, upstream: UpstreamClient) -> Self {
         use base64::Engine;
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
@@ -32,14 +32,14 @@ impl Client {
             HeaderValue::from_str(&format!("Basic {token}")).expect("base64 is a valid header value");
         authorization.set_sensitive(true);
         Client {
-            upstream: UpstreamClient::new(http, Provider::SignalWire, config.concurrency, policy.clone()),
+            upstream,
             origin: config.space_url.clone(),
             authorization,
         }
     }
 
-    pub fn request_count(&self) -> u64 {
-        self.upstream.request_count()
+    pub fn upstream(&self) -> &UpstreamClient {
+        &self.upstream
     }
 
     pub fn origin(&self) -> &Url {

@@ -24,6 +24,7 @@ impl Loader<String> for VoiceLogLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        self.0.cache.metrics().batch("signalwire_voice_log", keys.len());
         let results = join_all(keys.iter().map(|id| self.0.voice_log(id))).await;
         Ok(keys.iter().cloned().zip(results).collect())
     }
@@ -42,6 +43,7 @@ impl Loader<String> for VideoLogLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        self.0.cache.metrics().batch("signalwire_video_log", keys.len());
         let results = join_all(keys.iter().map(|id| self.0.video_log(id))).await;
         Ok(keys.iter().cloned().zip(results).collect())
     }

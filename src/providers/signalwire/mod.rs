@@ -24,7 +24,7 @@ use crate::cache::{Cache, Key, Kind, TenantId, Weigh};
 use crate::config::UpstreamConfig;
 use crate::domain::{CallLogCore, Provider};
 use crate::providers::{Lookup, RawRow, cached_lookup, read_rows};
-use crate::upstream::UpstreamError;
+use crate::upstream::{Http, UpstreamError};
 use client::Client;
 pub use loader::{VideoLogLoader, VoiceLogLoader};
 use model::{VideoLog, VoiceLog, VoiceLogEvent};
@@ -108,13 +108,7 @@ impl super::Registration for Registration {
         ctx: &super::BuildContext<'_>,
     ) -> Option<Result<Arc<dyn super::Service>, String>> {
         let config = providers.signalwire.as_ref()?;
-        let service = SignalWire::new(
-            ctx.tenant.clone(),
-            config,
-            ctx.http.clone(),
-            ctx.upstream,
-            ctx.cache.clone(),
-        );
+        let service = SignalWire::new(ctx.tenant.clone(), config, ctx.http, ctx.upstream, ctx.cache.clone());
         Some(Ok(Arc::new(service)))
     }
     fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
@@ -126,8 +120,8 @@ impl super::Service for SignalWire {
     fn provider(&self) -> Provider {
         Provider::SignalWire
     }
-    fn upstream_requests(&self) -> u64 {
-        self.client.request_count()
+    fn upstream(&self) -> &crate::upstream::UpstreamClient {
+        self.client.upstream()
     }
 }
 
@@ -135,13 +129,14 @@ impl SignalWire {
     pub fn new(
         tenant: TenantId,
         config: &SignalWireConfig,
-        http: reqwest::Client,
+        http: &Http,
         policy: &UpstreamConfig,
         cache: Cache,
     ) -> Self {
+        let upstream = http.client_for(&tenant, Provider::SignalWire, config.concurrency, policy);
         SignalWire {
             tenant,
-            client: Client::new(config, http, policy),
+            client: Client::new(config, upstream),
             cache,
             page_size: config.page_size,
         }

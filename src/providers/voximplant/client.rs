@@ -53,8 +53,8 @@ impl Client {
         }
     }
 
-    pub fn request_count(&self) -> u64 {
-        self.upstream.request_count()
+    pub fn upstream(&self) -> &UpstreamClient {
+        &self.upstream
     }
 
     async fn send(

@@ -20,6 +20,7 @@ impl Loader<String> for CallSessionLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        self.0.cache.metrics().batch("voximplant_call_session", keys.len());
         Ok(self.0.sessions_by_key(keys).await)
     }
 }
@@ -40,6 +41,7 @@ impl Loader<String> for AuditEntryLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        self.0.cache.metrics().batch("voximplant_audit_entry", keys.len());
         Ok(self.0.audit_entries_by_key(keys).await)
     }
 }

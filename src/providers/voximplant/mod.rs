@@ -25,7 +25,7 @@ use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::{Provider, time};
 use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
-use crate::upstream::{UpstreamClient, UpstreamError};
+use crate::upstream::{Http, UpstreamError};
 pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
 use client::Client;
@@ -136,7 +136,7 @@ impl super::Registration for Registration {
         let built = Voximplant::new(
             ctx.tenant.clone(),
             config,
-            ctx.http.clone(),
+            ctx.http,
             ctx.upstream,
             ctx.cache.clone(),
             auth::system_clock(),
@@ -156,8 +156,8 @@ impl super::Service for Voximplant {
     fn provider(&self) -> Provider {
         Provider::Voximplant
     }
-    fn upstream_requests(&self) -> u64 {
-        self.client.request_count()
+    fn upstream(&self) -> &crate::upstream::UpstreamClient {
+        self.client.upstream()
     }
 }
 
@@ -165,7 +165,7 @@ impl Voximplant {
     pub fn new(
         tenant: TenantId,
         config: &VoximplantConfig,
-        http: reqwest::Client,
+        http: &Http,
         policy: &UpstreamConfig,
         cache: Cache,
         clock: Clock,
@@ -173,7 +173,7 @@ impl Voximplant {
         let json = config.credentials().map_err(|e| SetupError(e.to_string()))?;
         let account = ServiceAccount::from_json(json.expose()).map_err(|e| SetupError(e.to_string()))?;
         let tokens = TokenSource::new(account, config.token_lifetime.as_secs() as i64, clock.clone());
-        let upstream = UpstreamClient::new(http, Provider::Voximplant, config.concurrency, policy.clone());
+        let upstream = http.client_for(&tenant, Provider::Voximplant, config.concurrency, policy);
         Ok(Voximplant {
             tenant,
             client: Client::new(upstream, &config.base_url, tokens),

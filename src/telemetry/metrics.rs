@@ -1,0 +1,451 @@
+//! Prometheus metrics: what an operator's dashboards and alerts read (issue 17).
+//!
+//! Series are kept by `metrics-exporter-prometheus`. Each `Application` owns its own
+//! recorder (not the process-global one), so several gateways in one process (the tests)
+//! never mix their counts; code records through the typed methods here, never by metric
+//! name. Upstream series are registered once per provider and tenant, so recording them on
+//! the request path is a few atomic adds. Histogram samples are folded into buckets by
+//! `run_upkeep` (every few seconds while serving) and by every render, so memory stays flat
+//! between scrapes.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, SharedString, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+use crate::cache::TenantId;
+use crate::config::MetricsConfig;
+use crate::domain::Provider;
+use crate::upstream::breaker::BreakerState;
+
+const METADATA: Metadata<'static> = Metadata::new("switchboard", Level::INFO, Some(module_path!()));
+
+/// Every series switchboard writes, with its help text (the README lists the same).
+mod name {
+    pub const BUILD_INFO: &str = "switchboard_build_info";
+    pub const REQUESTS: &str = "switchboard_graphql_requests_total";
+    pub const REQUEST_SECONDS: &str = "switchboard_graphql_request_duration_seconds";
+    pub const ERRORS: &str = "switchboard_graphql_errors_total";
+    pub const IN_FLIGHT: &str = "switchboard_graphql_requests_in_flight";
+    pub const REJECTED: &str = "switchboard_requests_rejected_total";
+    pub const PANICS: &str = "switchboard_request_panics_total";
+    pub const REUSED: &str = "switchboard_responses_reused_total";
+    pub const UPSTREAM_REQUESTS: &str = "switchboard_upstream_requests_total";
+    pub const UPSTREAM_SECONDS: &str = "switchboard_upstream_request_duration_seconds";
+    pub const UPSTREAM_ERRORS: &str = "switchboard_upstream_errors_total";
+    pub const UPSTREAM_RETRIES: &str = "switchboard_upstream_retries_total";
+    pub const CIRCUIT: &str = "switchboard_upstream_circuit_state";
+    pub const CACHE_REQUESTS: &str = "switchboard_cache_requests_total";
+    pub const CACHE_EVICTIONS: &str = "switchboard_cache_evictions_total";
+    pub const CACHE_ENTRIES: &str = "switchboard_cache_entries";
+    pub const CACHE_BYTES: &str = "switchboard_cache_weighted_bytes";
+    pub const BATCH_SIZE: &str = "switchboard_dataloader_batch_size";
+}
+
+/// Latency buckets in seconds: sub-millisecond cached answers to 30 s provider timeouts.
+const SECONDS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+const BATCH: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0];
+
+/// The gateway's metrics (cheap to clone: one shared recorder).
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+struct Inner {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    tenant_label: bool,
+    max_operation_names: usize,
+    operation_names: Mutex<HashSet<Arc<str>>>,
+    process: metrics_process::Collector,
+    in_flight: Gauge,
+    panics: Counter,
+    reused: Counter,
+}
+
+/// How a GraphQL request ended, as the `outcome` label says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Data and no errors.
+    Ok,
+    /// Data with errors (a failing provider, a field error).
+    Partial,
+    /// No data: refused, invalid, or every field failed.
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Partial => "partial",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// Why a request was refused before or instead of execution (`reason` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// `server.max_in_flight` requests were running.
+    Overloaded,
+    /// `server.max_connections` connections were open.
+    Connections,
+    /// The whole request passed `server.request_timeout`.
+    Timeout,
+    /// The body was over `graphql.max_body_bytes` or did not arrive in time.
+    Body,
+    /// The document broke a size, nesting, token, field or directive limit.
+    DocumentLimits,
+    /// The response would pass `graphql.max_response_bytes`.
+    ResponseSize,
+}
+
+impl Rejection {
+    fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Overloaded => "overloaded",
+            Rejection::Connections => "connections",
+            Rejection::Timeout => "timeout",
+            Rejection::Body => "body",
+            Rejection::DocumentLimits => "document_limits",
+            Rejection::ResponseSize => "response_size",
+        }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new(&MetricsConfig::default())
+    }
+}
+
+impl Metrics {
+    pub fn new(config: &MetricsConfig) -> Metrics {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full(name::BATCH_SIZE.into()), BATCH))
+            .expect("the bucket lists are static and not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        let process = metrics_process::Collector::default();
+        metrics::with_local_recorder(&recorder, || process.describe());
+        describe(&recorder);
+        let build = recorder.register_gauge(
+            &Key::from_parts(
+                name::BUILD_INFO,
+                vec![
+                    Label::new("version", env!("CARGO_PKG_VERSION")),
+                    Label::new("git_sha", env!("SWITCHBOARD_GIT_SHA")),
+                ],
+            ),
+            &METADATA,
+        );
+        build.set(1.0);
+        let plain = |name: &'static str| Key::from_static_name(name);
+        Metrics(Arc::new(Inner {
+            in_flight: recorder.register_gauge(&plain(name::IN_FLIGHT), &METADATA),
+            panics: recorder.register_counter(&plain(name::PANICS), &METADATA),
+            reused: recorder.register_counter(&plain(name::REUSED), &METADATA),
+            recorder,
+            handle,
+            tenant_label: config.tenant_label,
+            max_operation_names: config.max_operation_names,
+            operation_names: Mutex::new(HashSet::new()),
+            process,
+        }))
+    }
+
+    /// The Prometheus text exposition of every series, process metrics included.
+    pub fn render(&self) -> String {
+        metrics::with_local_recorder(&self.0.recorder, || self.0.process.collect());
+        self.0.handle.render()
+    }
+
+    /// Folds recorded histogram samples into their buckets (call every few seconds).
+    pub fn run_upkeep(&self) {
+        self.0.handle.run_upkeep();
+    }
+
+    fn counter(&self, name: &'static str, labels: Vec<Label>) -> Counter {
+        self.0
+            .recorder
+            .register_counter(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn gauge(&self, name: &'static str, labels: Vec<Label>) -> Gauge {
+        self.0
+            .recorder
+            .register_gauge(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    fn histogram(&self, name: &'static str, labels: Vec<Label>) -> Histogram {
+        self.0
+            .recorder
+            .register_histogram(&Key::from_parts(name, labels), &METADATA)
+    }
+
+    /// Counts a GraphQL request as executing until the guard drops.
+    pub fn in_flight(&self) -> InFlight {
+        self.0.in_flight.increment(1.0);
+        InFlight(self.0.in_flight.clone())
+    }
+
+    /// The `operation_name` label of a request: its name while fewer than
+    /// `max_operation_names` distinct names were seen, else `other`; `anonymous` for an
+    /// unnamed operation, `unknown` when the request never got as far as naming one.
+    pub fn operation_label(&self, name: Option<&str>, known: bool) -> SharedString {
+        let Some(name) = name.filter(|_| known) else {
+            return SharedString::const_str(if known { "anonymous" } else { "unknown" });
+        };
+        let mut names = self.0.operation_names.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(kept) = names.get(name) {
+            return SharedString::from(kept.clone());
+        }
+        if names.len() >= self.0.max_operation_names {
+            return SharedString::const_str("other");
+        }
+        let kept: Arc<str> = Arc::from(name);
+        names.insert(kept.clone());
+        SharedString::from(kept)
+    }
+
+    /// One finished GraphQL request.
+    pub fn request(&self, operation_type: &'static str, operation: SharedString, outcome: Outcome, seconds: f64) {
+        let labels = || {
+            vec![
+                Label::new("operation_type", operation_type),
+                Label::new("operation_name", operation.clone()),
+                Label::new("outcome", outcome.as_str()),
+            ]
+        };
+        self.counter(name::REQUESTS, labels()).increment(1);
+        self.histogram(name::REQUEST_SECONDS, labels()).record(seconds);
+    }
+
+    /// One error in a response, by its `extensions.code`.
+    pub fn graphql_error(&self, code: &str) {
+        self.counter(name::ERRORS, vec![Label::new("code", code.to_string())])
+            .increment(1);
+    }
+
+    pub fn rejected(&self, why: Rejection) {
+        self.counter(name::REJECTED, vec![Label::new("reason", why.as_str())])
+            .increment(1);
+    }
+
+    pub fn panicked(&self) {
+        self.0.panics.increment(1);
+    }
+
+    /// A request answered with a kept rendered response.
+    pub fn reused_response(&self) {
+        self.0.reused.increment(1);
+    }
+
+    /// The series of one provider for one tenant, registered once.
+    pub fn upstream(&self, provider: Provider, tenant: &TenantId) -> UpstreamMetrics {
+        let mut base = vec![Label::new("provider", provider.as_str())];
+        if self.0.tenant_label {
+            base.push(Label::new("tenant", tenant.as_str().to_string()));
+        }
+        let with = |label: Label| {
+            let mut labels = base.clone();
+            labels.push(label);
+            labels
+        };
+        let errors =
+            ErrorClass::ALL.map(|class| self.counter(name::UPSTREAM_ERRORS, with(Label::new("class", class.as_str()))));
+        UpstreamMetrics {
+            requests: self.counter(name::UPSTREAM_REQUESTS, base.clone()),
+            seconds: self.histogram(name::UPSTREAM_SECONDS, base.clone()),
+            retries: self.counter(name::UPSTREAM_RETRIES, base.clone()),
+            circuit: self.gauge(name::CIRCUIT, base),
+            errors: Arc::new(errors),
+        }
+    }
+
+    /// A cache read of `cache` (a cache kind): a hit, or a miss that loads.
+    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
+        let result = if hit { "hit" } else { "miss" };
+        self.counter(
+            name::CACHE_REQUESTS,
+            vec![Label::new("cache", cache), Label::new("result", result)],
+        )
+        .increment(1);
+    }
+
+    /// An entry of `cache` stored (`+1`, `+bytes`) or removed (`-1`, `-bytes`).
+    pub fn cache_size(&self, cache: &'static str, entries: f64, bytes: f64) {
+        self.gauge(name::CACHE_ENTRIES, vec![Label::new("cache", cache)])
+            .increment(entries);
+        self.gauge(name::CACHE_BYTES, vec![Label::new("cache", cache)])
+            .increment(bytes);
+    }
+
+    /// Sets the size of a cache that is counted as a whole (`documents`, `responses`).
+    pub fn cache_entries(&self, cache: &'static str, entries: u64) {
+        self.gauge(name::CACHE_ENTRIES, vec![Label::new("cache", cache)])
+            .set(entries as f64);
+    }
+
+    /// An entry of `cache` removed for `cause` (`size`, `expired`, `replaced`, `explicit`).
+    pub fn cache_evicted(&self, cache: &'static str, cause: &'static str) {
+        self.counter(
+            name::CACHE_EVICTIONS,
+            vec![Label::new("cache", cache), Label::new("cause", cause)],
+        )
+        .increment(1);
+    }
+
+    /// Keys one DataLoader batch asked for.
+    pub fn batch(&self, loader: &'static str, keys: usize) {
+        self.histogram(name::BATCH_SIZE, vec![Label::new("loader", loader)])
+            .record(keys as f64);
+    }
+}
+
+/// Decrements the in-flight gauge when dropped (so cancellation counts too).
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+/// What an upstream failure is counted as (`class` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Timeout,
+    /// Refused or reset connection, TLS failure, or a 5xx.
+    Unavailable,
+    RateLimited,
+    Unauthorized,
+    BadResponse,
+    /// Not sent: the circuit was open.
+    CircuitOpen,
+    /// Not sent: the request's upstream-call budget was used up.
+    Budget,
+}
+
+impl ErrorClass {
+    const ALL: [ErrorClass; 7] = [
+        ErrorClass::Timeout,
+        ErrorClass::Unavailable,
+        ErrorClass::RateLimited,
+        ErrorClass::Unauthorized,
+        ErrorClass::BadResponse,
+        ErrorClass::CircuitOpen,
+        ErrorClass::Budget,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Unavailable => "unavailable",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Unauthorized => "unauthorized",
+            ErrorClass::BadResponse => "bad_response",
+            ErrorClass::CircuitOpen => "circuit_open",
+            ErrorClass::Budget => "budget",
+        }
+    }
+}
+
+/// One provider's upstream series for one tenant.
+#[derive(Clone)]
+pub struct UpstreamMetrics {
+    requests: Counter,
+    seconds: Histogram,
+    retries: Counter,
+    circuit: Gauge,
+    errors: Arc<[Counter; 7]>,
+}
+
+impl UpstreamMetrics {
+    /// One request sent (and answered or failed) after `seconds`.
+    pub fn sent(&self, seconds: f64) {
+        self.requests.increment(1);
+        self.seconds.record(seconds);
+    }
+
+    pub fn failed(&self, class: ErrorClass) {
+        let i = ErrorClass::ALL.iter().position(|c| *c == class).unwrap_or(0);
+        self.errors[i].increment(1);
+    }
+
+    pub fn retried(&self) {
+        self.retries.increment(1);
+    }
+
+    /// The breaker's state: 0 closed, 1 half-open, 2 open.
+    pub fn circuit(&self, state: BreakerState) {
+        self.circuit.set(match state {
+            BreakerState::Closed => 0.0,
+            BreakerState::HalfOpen => 1.0,
+            BreakerState::Open => 2.0,
+        });
+    }
+}
+
+fn describe(recorder: &PrometheusRecorder) {
+    use name::*;
+    let counters: [(&'static str, &'static str); 10] = [
+        (
+            REQUESTS,
+            "GraphQL requests by operation type, operation name and outcome (ok, partial, error)",
+        ),
+        (ERRORS, "Errors in GraphQL responses, by extensions.code"),
+        (REJECTED, "Requests refused by a limit, by reason"),
+        (PANICS, "Requests that panicked (answered with a coded 500)"),
+        (REUSED, "Requests answered with a kept rendered response"),
+        (UPSTREAM_REQUESTS, "HTTP requests sent to providers, retries included"),
+        (UPSTREAM_ERRORS, "Failed provider requests, by class"),
+        (UPSTREAM_RETRIES, "Provider requests sent again after a failure"),
+        (
+            CACHE_REQUESTS,
+            "Cache reads by cache kind: hits, and misses that loaded",
+        ),
+        (CACHE_EVICTIONS, "Cache entries removed, by cache kind and cause"),
+    ];
+    for (name, help) in counters {
+        recorder.describe_counter(name.into(), None, help.into());
+    }
+    let gauges: [(&'static str, Option<Unit>, &'static str); 5] = [
+        (
+            BUILD_INFO,
+            None,
+            "Version and git commit of the running build (always 1)",
+        ),
+        (IN_FLIGHT, None, "GraphQL requests executing now"),
+        (CIRCUIT, None, "Provider circuit breaker: 0 closed, 1 half-open, 2 open"),
+        (CACHE_ENTRIES, None, "Cache entries by cache kind"),
+        (
+            CACHE_BYTES,
+            Some(Unit::Bytes),
+            "Weighed bytes of cache entries by cache kind",
+        ),
+    ];
+    for (name, unit, help) in gauges {
+        recorder.describe_gauge(name.into(), unit, help.into());
+    }
+    let histograms: [(&'static str, Option<Unit>, &'static str); 3] = [
+        (
+            REQUEST_SECONDS,
+            Some(Unit::Seconds),
+            "GraphQL request latency, body read to response",
+        ),
+        (
+            UPSTREAM_SECONDS,
+            Some(Unit::Seconds),
+            "Provider request latency, per attempt",
+        ),
+        (BATCH_SIZE, None, "Keys per DataLoader batch"),
+    ];
+    for (name, unit, help) in histograms {
+        recorder.describe_histogram(name.into(), unit, help.into());
+    }
+}

@@ -1,0 +1,76 @@
+//! What operators see (issue 17): log lines (`logs`), Prometheus metrics (`metrics`) and
+//! OpenTelemetry traces (`otel`). `init` installs the process's one `tracing` subscriber
+//! from `[log]` and `[telemetry]`; metrics belong to each `Application` instead, so
+//! several gateways in one process keep separate counts.
+
+pub mod logs;
+pub mod metrics;
+pub mod otel;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::{LogConfig, TelemetryConfig};
+
+/// Keeps the log writer and the span exporter running; dropping it flushes both.
+pub struct Telemetry {
+    _log_writer: tracing_appender::non_blocking::WorkerGuard,
+    traces: Option<otel::Traces>,
+}
+
+impl Telemetry {
+    /// Exports every finished span now (blocks until the exporter answered).
+    pub fn flush(&self) {
+        if let Some(traces) = &self.traces {
+            traces.flush();
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(traces) = self.traces.take() {
+            traces.shutdown();
+        }
+    }
+}
+
+fn filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Installs the global subscriber: `RUST_LOG` filter (default `info`), log lines to
+/// stderr in `log.format` through a background writer, and the OTLP span exporter when
+/// `[telemetry.otlp] endpoint` is set.
+pub fn init_from(log: &LogConfig, telemetry: &TelemetryConfig) -> Result<Telemetry, String> {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let traces = match telemetry.otlp.as_ref() {
+        Some(otlp) if otlp.endpoint.is_some() => Some(otel::Traces::start(otlp)?),
+        _ => None,
+    };
+    let registry = tracing_subscriber::registry()
+        .with(filter())
+        .with(logs::layer(log.format, writer, logs::stderr_is_terminal()))
+        .with(traces.as_ref().map(otel::Traces::layer));
+    registry
+        .try_init()
+        .map_err(|e| format!("cannot install the log subscriber: {e}"))?;
+    Ok(Telemetry {
+        _log_writer: guard,
+        traces,
+    })
+}
+
+/// Text logs to stderr, no traces: for the emulator command and tests. Later calls (and
+/// calls after `init_from`) are no-ops.
+pub fn init() {
+    let _ = tracing_subscriber::registry()
+        .with(filter())
+        .with(logs::layer(
+            crate::config::LogFormat::Text,
+            std::io::stderr,
+            logs::stderr_is_terminal(),
+        ))
+        .try_init();
+}
