@@ -318,9 +318,9 @@ impl Cache {
 
     /// The cached value of `key`, if any (no fetch).
     pub async fn get<V: Weigh>(&self, key: &Key<V>) -> Option<Arc<V>> {
-        let entry = self.inner.get(&key.raw).await;
-        self.metrics.cache_lookup(key.raw.kind, entry.is_some());
-        let entry = entry?;
+        // Only hits count here: a miss is counted where it loads (`get_or_fetch`).
+        let entry = self.inner.get(&key.raw).await?;
+        self.metrics.cache_lookup(key.raw.kind, true);
         note_cache_hit();
         observe_expiry(entry.expires);
         entry.value.downcast::<V>().ok()

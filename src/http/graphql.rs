@@ -291,10 +291,15 @@ async fn execute(
         Ok(document) => document,
         Err(e) => return refuse_by_limits(state, &e),
     };
-    let operation_name = request.operation_name.clone();
+    let requested = request.operation_name.clone();
+    let wanted = requested.as_deref();
     let parsed = request.parsed_query().ok();
-    let operation_type = parsed.and_then(|doc| hygiene::operation_type(doc, operation_name.as_deref()));
-    let is_mutation = parsed.is_some_and(|doc| hygiene::selects_non_query(doc, operation_name.as_deref()));
+    let operation = parsed.and_then(|doc| hygiene::operation(doc, wanted));
+    let is_mutation = parsed.is_some_and(|doc| hygiene::selects_non_query(doc, wanted));
+    let (operation_type, operation_name) = match operation {
+        Some((ty, name)) => (Some(ty), name.map(str::to_string)),
+        None => (None, requested.clone()),
+    };
     if via_get && is_mutation {
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,

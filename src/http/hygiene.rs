@@ -26,23 +26,27 @@ pub fn selects_non_query(doc: &ExecutableDocument, operation_name: Option<&str>)
     })
 }
 
-/// The type (`query`, `mutation`, `subscription`) of the operation a request selects:
-/// the one named, or the only one; `None` when there is no such operation.
-pub fn operation_type(doc: &ExecutableDocument, operation_name: Option<&str>) -> Option<&'static str> {
+/// The type (`query`, `mutation`, `subscription`) and name of the operation a request
+/// selects: the one named, or the only one; `None` when there is no such operation.
+pub fn operation<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<(&'static str, Option<&'d str>)> {
     let mut selected = doc.operations.iter().filter(|(name, _)| match (operation_name, name) {
         (Some(wanted), Some(name)) => wanted == name.as_str(),
         (Some(_), None) => false,
         (None, _) => true,
     });
-    let (_, op) = selected.next()?;
+    let (name, op) = selected.next()?;
     if operation_name.is_none() && selected.next().is_some() {
         return None;
     }
-    Some(match op.node.ty {
+    let ty = match op.node.ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
         OperationType::Subscription => "subscription",
-    })
+    };
+    Some((ty, name.map(|n| n.as_str())))
 }
 
 #[cfg(test)]
@@ -53,12 +57,14 @@ mod tests {
     #[test]
     fn the_selected_operation_has_a_type_and_an_ambiguous_choice_has_none() {
         let doc = parse_query("query Q { __typename } mutation M { x }").unwrap();
-        assert_eq!(operation_type(&doc, Some("Q")), Some("query"));
-        assert_eq!(operation_type(&doc, Some("M")), Some("mutation"));
-        assert_eq!(operation_type(&doc, Some("X")), None);
-        assert_eq!(operation_type(&doc, None), None);
+        assert_eq!(operation(&doc, Some("Q")), Some(("query", Some("Q"))));
+        assert_eq!(operation(&doc, Some("M")), Some(("mutation", Some("M"))));
+        assert_eq!(operation(&doc, Some("X")), None);
+        assert_eq!(operation(&doc, None), None);
         let single = parse_query("{ __typename }").unwrap();
-        assert_eq!(operation_type(&single, None), Some("query"));
+        assert_eq!(operation(&single, None), Some(("query", None)));
+        let named = parse_query("query Only { __typename }").unwrap();
+        assert_eq!(operation(&named, None), Some(("query", Some("Only"))));
     }
 
     #[test]

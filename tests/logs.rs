@@ -1,0 +1,105 @@
+//! The JSON log format and request ids (issue 17). In a test binary of its own: the
+//! subscriber is process-global here, since `tracing`'s per-callsite interest cache races
+//! with thread-local subscribers when other tests run on other threads.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{TestApp, small_emulator};
+use serde_json::{Value, json};
+
+const NODE: &str = "query Detail($id: ID!) { node(id: $id) { id } }";
+
+fn voice_id(native: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
+}
+
+/// Collects what a `tracing` layer writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(switchboard::telemetry::logs::layer(
+            switchboard::config::LogFormat::Json,
+            captured.clone(),
+            false,
+        ));
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
+    let app = TestApp::spawn().await;
+    let token = small_emulator().signalwire_credentials[0].api_token.clone();
+    let ids = app.emulator.signalwire_voice_log_ids();
+    let response = app
+        .http()
+        .post(&app.url)
+        .header("x-request-id", "req-42")
+        .json(&json!({"query": NODE, "variables": {"id": voice_id(&ids[0])}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-42");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["errors"].is_null(), "{body}");
+    let odd = app
+        .http()
+        .post(&app.url)
+        .header("x-request-id", "no spaces allowed")
+        .json(&json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap();
+    let generated = odd.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(generated.len(), 32, "{generated}");
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(!text.contains(&token), "a secret was logged:\n{text}");
+    assert!(!text.contains('\u{1b}'), "no colour codes in JSON");
+    let access = lines
+        .iter()
+        .find(|l| l["target"] == "switchboard::access" && l["request_id"] == "req-42")
+        .unwrap_or_else(|| panic!("no access line:\n{text}"));
+    assert_eq!(access["level"], "INFO");
+    assert_eq!(access["method"], "POST");
+    assert_eq!(access["path"], "/graphql");
+    assert_eq!(access["operation"], "Detail");
+    assert_eq!(access["status"], 200);
+    assert_eq!(access["outcome"], "ok");
+    assert_eq!(access["tenant"], "default");
+    assert_eq!(access["upstream_calls"], 1);
+    assert_eq!(access["cache_hits"], 0);
+    assert!(access["duration_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{access}");
+    assert!(access["timestamp"].is_string());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["target"] == "switchboard::access" && l["request_id"] == generated.as_str()),
+        "the generated id is logged too:\n{text}"
+    );
+}
