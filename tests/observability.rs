@@ -50,13 +50,9 @@ fn parse_prometheus(text: &str) -> Result<usize, String> {
             continue;
         }
         let (series, value) = line.rsplit_once(' ').ok_or(format!("no value: {line}"))?;
-        value
-            .parse::<f64>()
-            .or_else(|_| match value {
-                "+Inf" | "-Inf" | "NaN" => Ok(0.0),
-                _ => Err(()),
-            })
-            .map_err(|_| format!("bad value: {line}"))?;
+        if value.parse::<f64>().is_err() && !matches!(value, "+Inf" | "-Inf" | "NaN") {
+            return Err(format!("bad value: {line}"));
+        }
         let (name, labels) = match series.split_once('{') {
             Some((name, labels)) => (name, Some(labels.strip_suffix('}').ok_or(format!("unclosed: {line}"))?)),
             None => (series, None),
