@@ -112,7 +112,9 @@ api_token = "{}"
     .await;
 
     let pid = gateway.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // The shell's builtin `kill`: no procps package needed.
+    let sigterm = Command::new("sh").arg("-c").arg(format!("kill -TERM {pid}")).status();
+    assert!(sigterm.unwrap().success());
     eventually("/readyz answers 503", async || {
         http.get(&ready).send().await.is_ok_and(|r| r.status() == 503)
     })

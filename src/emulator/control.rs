@@ -93,15 +93,36 @@ impl Stats {
 pub(super) struct Control {
     stats: Mutex<Stats>,
     faults: Mutex<Vec<Fault>>,
+    /// The `traceparent` headers of the last requests that carried one (newest last).
+    traceparents: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many `traceparent` values are kept.
+const KEPT_TRACEPARENTS: usize = 64;
 
 impl Control {
     pub fn stats(&self) -> Stats {
         self.stats.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    pub fn traceparents(&self) -> Vec<String> {
+        let kept = self.traceparents.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter().cloned().collect()
+    }
+
+    fn keep_traceparent(&self, request: &Request) {
+        if let Some(value) = request.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
+            let mut kept = self.traceparents.lock().unwrap_or_else(PoisonError::into_inner);
+            if kept.len() == KEPT_TRACEPARENTS {
+                kept.pop_front();
+            }
+            kept.push_back(value.to_string());
+        }
+    }
+
     pub fn reset(&self) {
         *self.stats.lock().unwrap_or_else(PoisonError::into_inner) = Stats::default();
+        self.traceparents.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.clear_faults();
     }
 
@@ -162,6 +183,7 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
         .filter(|m| !m.as_str().contains("{method}"))
         .map_or_else(|| request.uri().path().to_string(), |m| m.as_str().to_string());
     control.count(format!("{} {route}", request.method()), credential_of(&request));
+    control.keep_traceparent(&request);
     let target = request.uri().path_and_query().map_or("", |p| p.as_str()).to_string();
     match control.take_fault(&target) {
         None => next.run(request).await,

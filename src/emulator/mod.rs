@@ -164,6 +164,11 @@ impl Emulator {
         self.control.stats()
     }
 
+    /// The W3C `traceparent` headers of the latest requests that carried one.
+    pub fn traceparents(&self) -> Vec<String> {
+        self.control.traceparents()
+    }
+
     /// Clears counters and faults.
     pub fn reset(&self) {
         self.control.reset();

@@ -138,10 +138,7 @@ pub async fn observe(State(observer): State<Observer>, request: Request, next: N
         span.record("graphql.operation.name", facts.operation_name.as_deref().unwrap_or(""));
         span.record("tenant", tenant);
         span.record("outcome", outcome.as_str());
-        span.record("http.response.status_code", response.status().as_u16());
-        if let Some(name) = &facts.operation_name {
-            span.record("otel.name", format!("{operation_type} {name}"));
-        }
+        span.record("http.response.status_code", i64::from(response.status().as_u16()));
         if outcome == Outcome::Error {
             span.record("otel.status_code", "ERROR");
         }

@@ -251,7 +251,7 @@ impl UpstreamClient {
         let answer = self.exchange(request).instrument(span.clone()).await;
         self.metrics.sent(started.elapsed().as_secs_f64());
         let (status, headers, body) = answer?;
-        span.record("http.response.status_code", status.as_u16());
+        span.record("http.response.status_code", i64::from(status.as_u16()));
         match status {
             s if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN => {
                 Err(self.error(UpstreamErrorKind::Unauthorized, format!("HTTP {s}")))
@@ -299,7 +299,7 @@ impl UpstreamClient {
             http.request.method = method,
             http.route = %route,
             server.address = request.url().host_str().unwrap_or_default(),
-            http.request.resend_count = attempt - 1,
+            http.request.resend_count = i64::from(attempt) - 1,
             http.response.status_code = tracing::field::Empty,
         )
     }
