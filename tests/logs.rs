@@ -74,6 +74,30 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
     let generated = odd.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(generated.len(), 32, "{generated}");
 
+    // A provider failing for a DataLoader batch (a task of its own): its warning still
+    // names the request.
+    app.emulator.inject(switchboard::emulator::Fault::always(
+        switchboard::emulator::FaultKind::Status {
+            status: 503,
+            retry_after_seconds: None,
+        },
+    ));
+    let failed: Value = app
+        .http()
+        .post(&app.url)
+        .header("x-request-id", "req-43")
+        .json(&json!({"query": NODE, "variables": {"id": voice_id(&ids[1])}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        failed["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
+        "{failed}"
+    );
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<Value> = text
         .lines()
@@ -96,6 +120,16 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
     assert_eq!(access["cache_hits"], 0);
     assert!(access["duration_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{access}");
     assert!(access["timestamp"].is_string());
+    let warning = lines
+        .iter()
+        .find(|l| l["message"] == "upstream error" && l["request_id"] == "req-43")
+        .unwrap_or_else(|| panic!("no upstream error line for req-43:\n{text}"));
+    assert_eq!(warning["level"], "WARN");
+    assert_eq!(warning["provider"], "signalwire");
+    assert!(
+        warning["detail"].as_str().is_some_and(|d| d.contains("503")),
+        "{warning}"
+    );
     assert!(
         lines
             .iter()

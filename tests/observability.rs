@@ -201,3 +201,29 @@ async fn a_5xx_error_carries_the_request_id_the_response_header_has() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "UPSTREAM_TIMEOUT", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["requestId"], id.as_str(), "{body}");
 }
+
+/// Opens SignalWire's circuit (one failure is enough here) and returns `/readyz`'s status.
+async fn readyz_with_an_open_circuit(require_closed: bool) -> u16 {
+    let app = TestApp::spawn_with(small_emulator(), |c, _| {
+        c.server.ready_requires_closed_circuits = require_closed;
+        c.upstream.breaker_failures = 1;
+        c.upstream.max_retries = 0;
+    })
+    .await;
+    let ready = app.url.replace("/graphql", "/readyz");
+    assert_eq!(app.http().get(&ready).send().await.unwrap().status(), 200);
+    app.emulator.inject(Fault::always(FaultKind::Status {
+        status: 503,
+        retry_after_seconds: None,
+    }));
+    let ids = app.emulator.signalwire_voice_log_ids();
+    let r = app.query(NODE, json!({"id": voice_id(&ids[0])})).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE", "{r}");
+    app.http().get(&ready).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn readyz_turns_503_on_an_open_circuit_only_when_configured_to() {
+    assert_eq!(readyz_with_an_open_circuit(true).await, 503);
+    assert_eq!(readyz_with_an_open_circuit(false).await, 200);
+}

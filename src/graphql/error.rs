@@ -135,7 +135,8 @@ impl From<GatewayError> for async_graphql::Error {
 impl From<UpstreamError> for GatewayError {
     fn from(e: UpstreamError) -> Self {
         let name = e.provider.as_str();
-        tracing::warn!(provider = name, kind = ?e.kind, detail = %e.detail, "upstream error");
+        let request_id = crate::telemetry::request_id::current();
+        tracing::warn!(provider = name, kind = ?e.kind, detail = %e.detail, request_id = request_id.as_deref().unwrap_or("-"), "upstream error");
         let (code, message) = match e.kind {
             UpstreamErrorKind::Unauthorized => (
                 ErrorCode::UpstreamUnauthorized,

@@ -7,6 +7,7 @@
 //! middleware reads them after the response is built, so no handler records metrics or
 //! logs by itself.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -18,11 +19,7 @@ use tracing::Instrument;
 use crate::cache::TenantId;
 use crate::telemetry::logs::{Access, access};
 use crate::telemetry::metrics::{Metrics, Outcome};
-use crate::telemetry::otel;
-
-tokio::task_local! {
-    static REQUEST_ID: RequestId;
-}
+use crate::telemetry::{otel, request_id};
 
 const HEADER: &str = "x-request-id";
 /// Longest caller-chosen request id kept; a longer or odder one is replaced.
@@ -59,7 +56,7 @@ impl RequestId {
 
 /// The id of the request being handled on this task, if any.
 pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(|id| id.as_str().to_string()).ok()
+    request_id::current().map(|id| id.to_string())
 }
 
 /// What a handler reports about a GraphQL request it answered.
@@ -112,8 +109,7 @@ pub async fn observe(State(observer): State<Observer>, request: Request, next: N
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let in_flight = graphql.then(|| observer.metrics.in_flight());
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.run(request))
+    let mut response = request_id::scope(Arc::from(id.as_str()), next.run(request))
         .instrument(span.clone())
         .await;
     drop(in_flight);

@@ -6,6 +6,7 @@
 pub mod logs;
 pub mod metrics;
 pub mod otel;
+pub mod request_id;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;

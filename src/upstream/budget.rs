@@ -120,7 +120,10 @@ pub fn spawn_in_budget(
     use tracing::Instrument;
     // The batch runs under the span of the field that started it (its upstream calls
     // then belong to that request's trace).
-    move |task| tokio::spawn(BUDGET.scope(budget.clone(), task).in_current_span())
+    move |task| {
+        let task = crate::telemetry::request_id::inherit(BUDGET.scope(budget.clone(), task));
+        tokio::spawn(task.in_current_span())
+    }
 }
 
 #[cfg(test)]
