@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::demo::Demo;
 use crate::graphql::Schemas;
 use crate::http::limits::DocumentLimits;
+use crate::http::observe::Observer;
 use crate::http::{
     AppState, ConnectionLimits, Documents, Guards, MetricsAccess, Readiness, RequestLimits, admin_router, router, serve,
 };
@@ -34,6 +35,8 @@ pub struct Application {
     drain_delay: Duration,
     readiness: Readiness,
     metrics: Metrics,
+    /// What observes each request on the main listener.
+    observer: Observer,
     connections: ConnectionLimits,
     /// The operators' listener (`server.admin_listen`) and its router.
     admin: Option<(TcpListener, axum::Router)>,
@@ -102,7 +105,6 @@ impl Application {
             },
             metrics: metrics.clone(),
             readiness: readiness.clone(),
-            access_log: config.log.access,
             documents: Documents::default(),
             // With no record cache, nothing is fresh: no answer is kept either.
             responses: crate::http::Responses::new(match config.cache.max_bytes {
@@ -142,6 +144,10 @@ impl Application {
             grace: s.shutdown_grace,
             drain_delay: s.drain_delay,
             readiness,
+            observer: Observer {
+                metrics: metrics.clone(),
+                access_log: config.log.access,
+            },
             metrics,
             connections: ConnectionLimits {
                 max_connections: s.max_connections,
@@ -195,6 +201,7 @@ impl Application {
                 },
                 Duration::from_secs(1),
                 self.metrics.clone(),
+                None,
             ));
         }
         let result = serve(
@@ -204,6 +211,7 @@ impl Application {
             shutdown,
             self.grace,
             self.metrics.clone(),
+            Some(self.observer),
         )
         .await;
         upkeep.abort();

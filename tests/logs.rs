@@ -42,14 +42,14 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
     use tracing_subscriber::layer::SubscriberExt;
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(tracing_subscriber::EnvFilter::new("info,switchboard::access=debug"))
         .with(switchboard::telemetry::logs::layer(
             switchboard::config::LogFormat::Json,
             captured.clone(),
             false,
         ));
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(small_emulator(), |c, _| c.log.access = true).await;
     let token = small_emulator().signalwire_credentials[0].api_token.clone();
     let ids = app.emulator.signalwire_voice_log_ids();
     let response = app
@@ -98,6 +98,17 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
         "{failed}"
     );
 
+    // With `log.access` off (the default) the same line is written at debug.
+    let quiet = TestApp::spawn().await;
+    quiet
+        .http()
+        .post(&quiet.url)
+        .header("x-request-id", "req-debug")
+        .json(&json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap();
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<Value> = text
         .lines()
@@ -120,6 +131,11 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
     assert_eq!(access["cache_hits"], 0);
     assert!(access["duration_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{access}");
     assert!(access["timestamp"].is_string());
+    let debug = lines
+        .iter()
+        .find(|l| l["target"] == "switchboard::access" && l["request_id"] == "req-debug")
+        .unwrap_or_else(|| panic!("no debug access line:\n{text}"));
+    assert_eq!(debug["level"], "DEBUG");
     let warning = lines
         .iter()
         .find(|l| l["message"] == "upstream error" && l["request_id"] == "req-43")

@@ -125,8 +125,6 @@ pub struct Shared {
     pub limits: RequestLimits,
     pub metrics: Metrics,
     pub readiness: Readiness,
-    /// Whether each GraphQL request gets an access line (`log.access`).
-    pub access_log: bool,
     pub documents: documents::Documents,
     /// Rendered answers reused while their data is fresh.
     pub responses: Responses,
@@ -143,7 +141,7 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(guarded_metrics))
-        .with_state(state.clone());
+        .with_state(state);
     // Compression (gzip, br, zstd as the client's Accept-Encoding asks) for bodies over
     // 1 KiB: small answers such as a by-id lookup are not worth the CPU. At the fastest
     // level: brotli's default (4) cost 84 us of CPU per 4 KB page of 20 logs, more than
@@ -153,15 +151,10 @@ pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
             .quality(tower_http::CompressionLevel::Fastest)
             .compress_when(tower_http::compression::predicate::SizeAbove::new(encoding::MIN_BYTES)),
     );
-    let router = match cors::Cors::from_config(cors) {
+    match cors::Cors::from_config(cors) {
         Some(policy) => router.layer(axum::middleware::from_fn_with_state(policy, cors::layer)),
         None => router,
-    };
-    let observer = observe::Observer {
-        metrics: state.metrics.clone(),
-        access_log: state.access_log,
-    };
-    router.layer(axum::middleware::from_fn_with_state(observer, observe::observe))
+    }
 }
 
 /// The operators' router (`server.admin_listen`): metrics and health, no key.

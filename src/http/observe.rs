@@ -1,4 +1,5 @@
-//! Every request observed once, around the whole router: its request id (the caller's
+//! Every request observed once, around the whole router (by the accept loop, so it costs
+//! no middleware layer per route): its request id (the caller's
 //! `x-request-id` when it is a sane token, else a new one; echoed in the response and put
 //! in 5xx error bodies), its span (a child of the caller's `traceparent`, when traces are
 //! exported), and, for GraphQL requests, the metrics and the access line.
@@ -10,9 +11,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use std::future::Future;
+
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
@@ -42,11 +44,23 @@ impl RequestId {
         });
         match given {
             Some(value) => RequestId(value.clone()),
-            None => {
-                let id = format!("{:032x}", rand::random::<u128>());
-                RequestId(HeaderValue::from_str(&id).expect("hex is a header value"))
-            }
+            None => RequestId::generate(),
         }
+    }
+
+    /// A new id: 32 hex digits, a random per-process prefix and a counter (unique within
+    /// the process, unguessable across processes, and cheap).
+    fn generate() -> RequestId {
+        static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let prefix = *PREFIX.get_or_init(rand::random::<u64>);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = (u128::from(prefix) << 64) | u128::from(n);
+        let mut hex = [0u8; 32];
+        for (i, digit) in hex.iter_mut().enumerate() {
+            *digit = b"0123456789abcdef"[((id >> (124 - 4 * i)) & 0xf) as usize];
+        }
+        RequestId(HeaderValue::from_bytes(&hex).expect("hex is a header value"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -96,12 +110,15 @@ impl Facts {
 #[derive(Clone)]
 pub struct Observer {
     pub metrics: Metrics,
-    /// Whether to write the access line (`log.access`).
+    /// Whether the access line is written at `info` (`log.access`), else at `debug`.
     pub access_log: bool,
 }
 
-/// The middleware (`axum::middleware::from_fn_with_state`).
-pub async fn observe(State(observer): State<Observer>, request: Request, next: Next) -> Response {
+/// Runs `call` (the router) for `request`, observed.
+pub async fn observe<F>(observer: Observer, request: Request, call: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
     let started = Instant::now();
     let id = RequestId::of(request.headers());
     let graphql = request.uri().path() == "/graphql";
@@ -109,7 +126,7 @@ pub async fn observe(State(observer): State<Observer>, request: Request, next: N
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let in_flight = graphql.then(|| observer.metrics.in_flight());
-    let mut response = request_id::scope(Arc::from(id.as_str()), next.run(request))
+    let mut response = request_id::scope(Arc::from(id.as_str()), call(request))
         .instrument(span.clone())
         .await;
     drop(in_flight);
@@ -118,13 +135,12 @@ pub async fn observe(State(observer): State<Observer>, request: Request, next: N
         return response;
     };
     let seconds = started.elapsed().as_secs_f64();
-    let known = !facts.operation_type.is_empty();
-    let operation = observer.metrics.operation_label(facts.operation_name.as_deref(), known);
+    let known = (!facts.operation_type.is_empty()).then_some(facts.operation_type);
     let outcome = facts.outcome();
-    let operation_type = if known { facts.operation_type } else { "unknown" };
+    let operation_type = known.unwrap_or("unknown");
     observer
         .metrics
-        .request(operation_type, operation.clone(), outcome, seconds);
+        .request(known, facts.operation_name.as_deref(), outcome, seconds);
     for code in &facts.error_codes {
         observer.metrics.graphql_error(code);
     }
@@ -139,19 +155,32 @@ pub async fn observe(State(observer): State<Observer>, request: Request, next: N
             span.record("otel.status_code", "ERROR");
         }
     }
-    if observer.access_log && tracing::enabled!(target: "switchboard::access", tracing::Level::INFO) {
-        access(&Access {
-            method: method.as_str(),
-            path: &path,
-            operation: facts.operation_name.as_deref().unwrap_or("-"),
-            status: response.status().as_u16(),
-            duration_ms: (seconds * 1e6).round() / 1e3,
-            upstream_calls: facts.upstream_calls,
-            cache_hits: facts.cache_hits,
-            tenant,
-            request_id: id.as_str(),
-            outcome: outcome.as_str(),
-        });
+    let (level, enabled) = match observer.access_log {
+        true => (
+            tracing::Level::INFO,
+            tracing::enabled!(target: "switchboard::access", tracing::Level::INFO),
+        ),
+        false => (
+            tracing::Level::DEBUG,
+            tracing::enabled!(target: "switchboard::access", tracing::Level::DEBUG),
+        ),
+    };
+    if enabled {
+        access(
+            level,
+            &Access {
+                method: method.as_str(),
+                path: &path,
+                operation: facts.operation_name.as_deref().unwrap_or("-"),
+                status: response.status().as_u16(),
+                duration_ms: (seconds * 1e6).round() / 1e3,
+                upstream_calls: facts.upstream_calls,
+                cache_hits: facts.cache_hits,
+                tenant,
+                request_id: id.as_str(),
+                outcome: outcome.as_str(),
+            },
+        );
     }
     response
 }

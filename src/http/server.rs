@@ -28,6 +28,7 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
+use super::observe::{Observer, observe};
 use crate::telemetry::metrics::{Metrics, Rejection};
 
 /// Connection-level limits, from `[server]`.
@@ -58,6 +59,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
     metrics: Metrics,
+    observer: Option<Observer>,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -89,14 +91,23 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let busy = Arc::new(AtomicUsize::new(0));
         let io = TokioIo::new(Guarded::new(stream, busy.clone(), limits));
-        let router = router.clone();
+        let (router, observer) = (router.clone(), observer.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let guard = InFlight::enter(&busy);
-            let call = router.clone().oneshot(request.map(axum::body::Body::new));
-            async move {
-                let response = call.await;
-                drop(guard);
+            let request = request.map(axum::body::Body::new);
+            let router = router.clone();
+            let call = move |request| async move {
+                let Ok(response) = router.oneshot(request).await;
                 response
+            };
+            let observer = observer.clone();
+            async move {
+                let response = match observer {
+                    Some(observer) => observe(observer, request, call).await,
+                    None => call(request).await,
+                };
+                drop(guard);
+                Ok::<_, std::convert::Infallible>(response)
             }
         });
         let connection = graceful.watch(builder.serve_connection(io, service));

@@ -48,22 +48,32 @@ pub struct Access<'a> {
     pub outcome: &'a str,
 }
 
-/// Writes the access line (target `switchboard::access`, level `info`).
-pub fn access(line: &Access<'_>) {
-    tracing::info!(
-        target: "switchboard::access",
-        method = line.method,
-        path = line.path,
-        operation = line.operation,
-        status = line.status,
-        duration_ms = line.duration_ms,
-        upstream_calls = line.upstream_calls,
-        cache_hits = line.cache_hits,
-        tenant = line.tenant,
-        request_id = line.request_id,
-        outcome = line.outcome,
-        "request"
-    );
+/// Writes the access line (target `switchboard::access`) at `level` (`info` or `debug`).
+pub fn access(level: tracing::Level, line: &Access<'_>) {
+    macro_rules! access_line {
+        ($level:expr) => {
+            tracing::event!(
+                target: "switchboard::access",
+                $level,
+                method = line.method,
+                path = line.path,
+                operation = line.operation,
+                status = line.status,
+                duration_ms = line.duration_ms,
+                upstream_calls = line.upstream_calls,
+                cache_hits = line.cache_hits,
+                tenant = line.tenant,
+                request_id = line.request_id,
+                outcome = line.outcome,
+                "request"
+            )
+        };
+    }
+    if level == tracing::Level::INFO {
+        access_line!(tracing::Level::INFO);
+    } else {
+        access_line!(tracing::Level::DEBUG);
+    }
 }
 
 /// `error`'s message and every cause under it, joined by `: ` (reqwest's "error sending

@@ -8,10 +8,10 @@
 //! `run_upkeep` (every few seconds while serving) and by every render, so memory stays flat
 //! between scrapes.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, SharedString, Unit};
+use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::cache::TenantId;
@@ -58,7 +58,8 @@ struct Inner {
     handle: PrometheusHandle,
     tenant_label: bool,
     max_operation_names: usize,
-    operation_names: Mutex<HashSet<Arc<str>>>,
+    /// Request series by operation name label, then operation type; registered once.
+    operations: Mutex<HashMap<Arc<str>, OperationSeries>>,
     process: metrics_process::Collector,
     in_flight: Gauge,
     panics: Counter,
@@ -153,7 +154,7 @@ impl Metrics {
             handle,
             tenant_label: config.tenant_label,
             max_operation_names: config.max_operation_names,
-            operation_names: Mutex::new(HashSet::new()),
+            operations: Mutex::new(HashMap::new()),
             process,
         }))
     }
@@ -193,36 +194,50 @@ impl Metrics {
         InFlight(self.0.in_flight.clone())
     }
 
-    /// The `operation_name` label of a request: its name while fewer than
-    /// `max_operation_names` distinct names were seen, else `other`; `anonymous` for an
-    /// unnamed operation, `unknown` when the request never got as far as naming one.
-    pub fn operation_label(&self, name: Option<&str>, known: bool) -> SharedString {
-        let Some(name) = name.filter(|_| known) else {
-            return SharedString::const_str(if known { "anonymous" } else { "unknown" });
+    /// One finished GraphQL request. Its `operation_name` label is the operation's name
+    /// while fewer than `max_operation_names` distinct names were seen, else `other`;
+    /// `anonymous` for an unnamed operation; `unknown` (and so its type) when the request
+    /// never got as far as selecting an operation (`operation_type` is `None`).
+    pub fn request(&self, operation_type: Option<&'static str>, name: Option<&str>, outcome: Outcome, seconds: f64) {
+        let label = match (operation_type, name) {
+            (None, _) => "unknown",
+            (Some(_), None) => "anonymous",
+            (Some(_), Some(name)) => name,
         };
-        let mut names = self.0.operation_names.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(kept) = names.get(name) {
-            return SharedString::from(kept.clone());
-        }
-        if names.len() >= self.0.max_operation_names {
-            return SharedString::const_str("other");
-        }
-        let kept: Arc<str> = Arc::from(name);
-        names.insert(kept.clone());
-        SharedString::from(kept)
+        let ty = OperationSeries::index(operation_type);
+        let mut operations = self.0.operations.lock().unwrap_or_else(PoisonError::into_inner);
+        let special = |l: &str| matches!(l, "unknown" | "anonymous" | "other");
+        let full = || operations.keys().filter(|l| !special(l)).count() >= self.0.max_operation_names;
+        let label = match special(label) || operations.contains_key(label) || !full() {
+            true => label,
+            false => "other",
+        };
+        let series = match operations.get_mut(label) {
+            Some(series) => series,
+            None => operations.entry(Arc::from(label)).or_default(),
+        };
+        let (requests, latency) = series.by_type[ty]
+            .get_or_insert_with(|| self.request_series(operation_type.unwrap_or("unknown"), label))[outcome as usize]
+            .clone();
+        drop(operations);
+        requests.increment(1);
+        latency.record(seconds);
     }
 
-    /// One finished GraphQL request.
-    pub fn request(&self, operation_type: &'static str, operation: SharedString, outcome: Outcome, seconds: f64) {
-        let labels = || {
-            vec![
-                Label::new("operation_type", operation_type),
-                Label::new("operation_name", operation.clone()),
-                Label::new("outcome", outcome.as_str()),
-            ]
-        };
-        self.counter(name::REQUESTS, labels()).increment(1);
-        self.histogram(name::REQUEST_SECONDS, labels()).record(seconds);
+    fn request_series(&self, operation_type: &'static str, label: &str) -> [(Counter, Histogram); 3] {
+        [Outcome::Ok, Outcome::Partial, Outcome::Error].map(|outcome| {
+            let labels = || {
+                vec![
+                    Label::new("operation_type", operation_type),
+                    Label::new("operation_name", label.to_string()),
+                    Label::new("outcome", outcome.as_str()),
+                ]
+            };
+            (
+                self.counter(name::REQUESTS, labels()),
+                self.histogram(name::REQUEST_SECONDS, labels()),
+            )
+        })
     }
 
     /// One error in a response, by its `extensions.code`.
@@ -304,6 +319,24 @@ impl Metrics {
     pub fn batch(&self, loader: &'static str, keys: usize) {
         self.histogram(name::BATCH_SIZE, vec![Label::new("loader", loader)])
             .record(keys as f64);
+    }
+}
+
+/// The request series of one operation name, by operation type and outcome (registered
+/// on first use, so a request records through two atomic handles).
+#[derive(Default)]
+struct OperationSeries {
+    by_type: [Option<[(Counter, Histogram); 3]>; 4],
+}
+
+impl OperationSeries {
+    fn index(operation_type: Option<&str>) -> usize {
+        match operation_type {
+            Some("query") => 0,
+            Some("mutation") => 1,
+            Some("subscription") => 2,
+            _ => 3,
+        }
     }
 }
 
@@ -447,5 +480,59 @@ fn describe(recorder: &PrometheusRecorder) {
     ];
     for (name, unit, help) in histograms {
         recorder.describe_histogram(name.into(), unit, help.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_past_the_cap_count_as_other_while_unnamed_and_unknown_keep_theirs() {
+        let metrics = Metrics::new(&MetricsConfig {
+            tenant_label: true,
+            max_operation_names: 2,
+        });
+        for name in ["A", "B", "C", "D", "A"] {
+            metrics.request(Some("query"), Some(name), Outcome::Ok, 0.001);
+        }
+        metrics.request(Some("query"), None, Outcome::Ok, 0.001);
+        metrics.request(None, Some("Whatever"), Outcome::Error, 0.001);
+        let text = metrics.render();
+        let count = |labels: &str| {
+            let series = format!("switchboard_graphql_requests_total{{{labels}}} ");
+            text.lines().find_map(|l| l.strip_prefix(&series)?.parse::<u64>().ok())
+        };
+        assert_eq!(
+            count(r#"operation_type="query",operation_name="A",outcome="ok""#),
+            Some(2)
+        );
+        assert_eq!(
+            count(r#"operation_type="query",operation_name="B",outcome="ok""#),
+            Some(1)
+        );
+        assert_eq!(
+            count(r#"operation_type="query",operation_name="other",outcome="ok""#),
+            Some(2)
+        );
+        assert_eq!(
+            count(r#"operation_type="query",operation_name="anonymous",outcome="ok""#),
+            Some(1)
+        );
+        assert_eq!(
+            count(r#"operation_type="unknown",operation_name="unknown",outcome="error""#),
+            Some(1)
+        );
+        assert!(!text.contains(r#"operation_name="C""#), "{text}");
+    }
+
+    #[test]
+    fn label_values_are_escaped_in_the_exposition() {
+        let metrics = Metrics::default();
+        metrics.request(Some("query"), Some("we\"ird\\name"), Outcome::Ok, 0.001);
+        metrics.graphql_error("CODE\nWITH NEWLINE");
+        let text = metrics.render();
+        assert!(text.contains(r#"operation_name="we\"ird\\name""#), "{text}");
+        assert!(text.contains(r#"code="CODE\nWITH NEWLINE""#), "{text}");
     }
 }

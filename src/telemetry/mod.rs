@@ -45,7 +45,15 @@ fn filter() -> EnvFilter {
 /// stderr in `log.format` through a background writer, and the OTLP span exporter when
 /// `[telemetry.otlp] endpoint` is set.
 pub fn init_from(log: &LogConfig, telemetry: &TelemetryConfig) -> Result<Telemetry, String> {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    // The writer thread drains every queued line before it flushes: buffered, a busy
+    // gateway's access lines cost one write per batch, not one per line.
+    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    // At most 16,384 lines wait (a few MiB less than the default 128,000 would reserve);
+    // past that, lines are dropped rather than holding up requests.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(16_384)
+        .lossy(true)
+        .finish(stderr);
     let traces = match telemetry.otlp.as_ref() {
         Some(otlp) if otlp.endpoint.is_some() => Some(otel::Traces::start(otlp)?),
         _ => None,
