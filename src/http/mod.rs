@@ -173,6 +173,7 @@ pub fn admin_router(state: AppState) -> Router {
 pub struct Guards {
     metrics: Metrics,
     in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
     deadline: Duration,
 }
 
@@ -181,8 +182,14 @@ impl Guards {
         Guards {
             metrics,
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            max_in_flight,
             deadline,
         }
+    }
+
+    /// Requests running under the guards now.
+    pub fn in_flight(&self) -> usize {
+        self.max_in_flight.saturating_sub(self.in_flight.available_permits())
     }
 
     /// Runs `work` (a request's body read and execution) under the guards. The work is
@@ -332,6 +339,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.cache.settle().await;
     state.metrics.cache_entries("documents", state.documents.entry_count());
     state.metrics.cache_entries("responses", state.responses.entry_count());
+    state.metrics.in_flight(state.guards.in_flight());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.render(),
@@ -363,6 +371,22 @@ mod guard_tests {
     async fn body_of(response: Response) -> serde_json::Value {
         let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
         serde_json::from_slice(&body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_in_flight_are_those_holding_a_guard_permit() {
+        let guards = Guards::new(Metrics::default(), 4, Duration::from_secs(5));
+        assert_eq!(guards.in_flight(), 0);
+        let inside = guards
+            .run(async { guards.in_flight().to_string().into_response() })
+            .await;
+        assert_eq!(body_text(inside).await, "1");
+        assert_eq!(guards.in_flight(), 0);
+    }
+
+    async fn body_text(response: Response) -> String {
+        let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
     }
 
     #[tokio::test]

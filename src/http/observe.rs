@@ -125,11 +125,9 @@ where
     let span = span(&request, &id, graphql);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let in_flight = graphql.then(|| observer.metrics.in_flight());
     let mut response = request_id::scope(Arc::from(id.as_str()), call(request))
         .instrument(span.clone())
         .await;
-    drop(in_flight);
     response.headers_mut().insert(HEADER, id.0.clone());
     let Some(facts) = response.extensions().get::<Facts>().filter(|_| graphql) else {
         return response;

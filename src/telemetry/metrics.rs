@@ -60,6 +60,8 @@ struct Inner {
     max_operation_names: usize,
     /// Request series by operation name label, then operation type; registered once.
     operations: Mutex<HashMap<Arc<str>, OperationSeries>>,
+    /// Cache series by cache kind; registered once.
+    caches: std::sync::RwLock<HashMap<&'static str, Arc<CacheSeries>>>,
     process: metrics_process::Collector,
     in_flight: Gauge,
     panics: Counter,
@@ -155,6 +157,7 @@ impl Metrics {
             tenant_label: config.tenant_label,
             max_operation_names: config.max_operation_names,
             operations: Mutex::new(HashMap::new()),
+            caches: std::sync::RwLock::default(),
             process,
         }))
     }
@@ -188,10 +191,10 @@ impl Metrics {
             .register_histogram(&Key::from_parts(name, labels), &METADATA)
     }
 
-    /// Counts a GraphQL request as executing until the guard drops.
-    pub fn in_flight(&self) -> InFlight {
-        self.0.in_flight.increment(1.0);
-        InFlight(self.0.in_flight.clone())
+    /// Sets the number of GraphQL requests executing now (read from the request guards'
+    /// semaphore at scrape time, so requests pay nothing for it).
+    pub fn in_flight(&self, requests: usize) {
+        self.0.in_flight.set(requests as f64);
     }
 
     /// One finished GraphQL request. Its `operation_name` label is the operation's name
@@ -282,22 +285,52 @@ impl Metrics {
         }
     }
 
+    /// The series of cache kind `cache`, registered on first use.
+    fn cache(&self, cache: &'static str) -> Arc<CacheSeries> {
+        let known = self
+            .0
+            .caches
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(cache)
+            .cloned();
+        if let Some(series) = known {
+            return series;
+        }
+        let mut caches = self.0.caches.write().unwrap_or_else(PoisonError::into_inner);
+        let lookups = |result: &'static str| {
+            self.counter(
+                name::CACHE_REQUESTS,
+                vec![Label::new("cache", cache), Label::new("result", result)],
+            )
+        };
+        caches
+            .entry(cache)
+            .or_insert_with(|| {
+                Arc::new(CacheSeries {
+                    hits: lookups("hit"),
+                    misses: lookups("miss"),
+                    entries: self.gauge(name::CACHE_ENTRIES, vec![Label::new("cache", cache)]),
+                    bytes: self.gauge(name::CACHE_BYTES, vec![Label::new("cache", cache)]),
+                })
+            })
+            .clone()
+    }
+
     /// A cache read of `cache` (a cache kind): a hit, or a miss that loads.
     pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
-        let result = if hit { "hit" } else { "miss" };
-        self.counter(
-            name::CACHE_REQUESTS,
-            vec![Label::new("cache", cache), Label::new("result", result)],
-        )
-        .increment(1);
+        let series = self.cache(cache);
+        match hit {
+            true => series.hits.increment(1),
+            false => series.misses.increment(1),
+        }
     }
 
     /// An entry of `cache` stored (`+1`, `+bytes`) or removed (`-1`, `-bytes`).
     pub fn cache_size(&self, cache: &'static str, entries: f64, bytes: f64) {
-        self.gauge(name::CACHE_ENTRIES, vec![Label::new("cache", cache)])
-            .increment(entries);
-        self.gauge(name::CACHE_BYTES, vec![Label::new("cache", cache)])
-            .increment(bytes);
+        let series = self.cache(cache);
+        series.entries.increment(entries);
+        series.bytes.increment(bytes);
     }
 
     /// Sets the size of a cache that is counted as a whole (`documents`, `responses`).
@@ -322,6 +355,14 @@ impl Metrics {
     }
 }
 
+/// One cache kind's series.
+struct CacheSeries {
+    hits: Counter,
+    misses: Counter,
+    entries: Gauge,
+    bytes: Gauge,
+}
+
 /// The request series of one operation name, by operation type and outcome (registered
 /// on first use, so a request records through two atomic handles).
 #[derive(Default)]
@@ -337,15 +378,6 @@ impl OperationSeries {
             Some("subscription") => 2,
             _ => 3,
         }
-    }
-}
-
-/// Decrements the in-flight gauge when dropped (so cancellation counts too).
-pub struct InFlight(Gauge);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.decrement(1.0);
     }
 }
 
