@@ -221,10 +221,10 @@ impl Application {
     }
 }
 
-/// Folds histogram samples into buckets every few seconds, so memory stays flat between
-/// scrapes.
+/// Folds histogram samples into buckets every second, so memory stays flat between
+/// scrapes (samples wait in a buffer until then: about 8 bytes per request).
 async fn upkeep(metrics: Metrics) {
-    let mut every = tokio::time::interval(Duration::from_secs(5));
+    let mut every = tokio::time::interval(Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;

@@ -106,6 +106,9 @@ async fn metrics_after_a_miss_a_hit_a_retried_503_and_a_bad_input_have_exact_val
     assert!(r["errors"].is_null(), "{r}");
     let r = app.query(NODE_AGAIN, json!({"id": first})).await;
     assert!(r["errors"].is_null(), "{r}");
+    // The same again: answered with the kept response, still counted by its name.
+    let again = app.query(NODE_AGAIN, json!({"id": first})).await;
+    assert_eq!(again, r);
     // Two 503s, each retried, then the answer.
     app.emulator.inject(Fault {
         times: Some(2),
@@ -132,8 +135,9 @@ async fn metrics_after_a_miss_a_hit_a_retried_503_and_a_bad_input_have_exact_val
         ),
         (
             r#"switchboard_graphql_requests_total{operation_type="query",operation_name="DetailAgain",outcome="ok"}"#,
-            1.0,
+            2.0,
         ),
+        ("switchboard_responses_reused_total", 1.0),
         (
             r#"switchboard_graphql_requests_total{operation_type="query",operation_name="Broken",outcome="error"}"#,
             1.0,

@@ -277,7 +277,7 @@ async fn execute(
         state.metrics.reused_response();
         let facts = Facts {
             operation_type: "query",
-            operation_name: request.operation_name.clone(),
+            operation_name: hit.operation.clone(),
             has_data: true,
             ..Facts::default()
         };
@@ -297,8 +297,8 @@ async fn execute(
     let operation = parsed.and_then(|doc| hygiene::operation(doc, wanted));
     let is_mutation = parsed.is_some_and(|doc| hygiene::selects_non_query(doc, wanted));
     let (operation_type, operation_name) = match operation {
-        Some((ty, name)) => (Some(ty), name.map(str::to_string)),
-        None => (None, requested.clone()),
+        Some((ty, name)) => (Some(ty), name.map(Arc::from)),
+        None => (None, requested.as_deref().map(Arc::from)),
     };
     if via_get && is_mutation {
         return refuse(
@@ -340,7 +340,9 @@ async fn execute(
         && response.data != async_graphql::Value::Null
         && !is_mutation
     {
-        state.responses.keep(key, body.clone(), expires);
+        state
+            .responses
+            .keep(key, body.clone(), expires, facts.operation_name.clone());
     }
     let mut answer = respond(headers, body, via_get, has_errors, budget.fresh_for(), limits);
     facts.has_data &= answer.status().is_success();

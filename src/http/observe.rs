@@ -78,7 +78,7 @@ pub fn current_request_id() -> Option<String> {
 pub struct Facts {
     /// `query`, `mutation`, `subscription`; empty when no operation was found.
     pub operation_type: &'static str,
-    pub operation_name: Option<String>,
+    pub operation_name: Option<Arc<str>>,
     pub tenant: Option<TenantId>,
     /// The `extensions.code` of every error in the response.
     pub error_codes: Vec<String>,

@@ -55,6 +55,8 @@ impl ResponseKey {
 pub struct Rendered {
     pub body: Bytes,
     pub expires: Instant,
+    /// The name of the operation it answers (for the metrics and access line of a reuse).
+    pub operation: Option<Arc<str>>,
     encoded: [OnceLock<Option<Bytes>>; Encoding::ALL.len()],
 }
 
@@ -112,13 +114,21 @@ impl Responses {
 
     /// Keeps an answer until `expires` (see the module doc for which answers qualify;
     /// the caller decides).
-    pub fn keep(&self, key: ResponseKey, body: Bytes, expires: Instant) {
+    pub fn keep(&self, key: ResponseKey, body: Bytes, expires: Instant, operation: Option<Arc<str>>) {
         let Some(cache) = &self.0 else { return };
         if body.len() > MAX_ENTRY_BYTES || expires <= Instant::now() {
             return;
         }
         let encoded = Default::default();
-        cache.insert(key, Arc::new(Rendered { body, expires, encoded }));
+        cache.insert(
+            key,
+            Arc::new(Rendered {
+                body,
+                expires,
+                operation,
+                encoded,
+            }),
+        );
     }
 
     /// Number of kept answers (approximate until maintenance runs).
@@ -145,6 +155,7 @@ mod tests {
             key.clone(),
             Bytes::from_static(b"{}"),
             Instant::now() + Duration::from_secs(60),
+            None,
         );
         assert!(responses.get(&key).is_some());
         assert!(
@@ -157,7 +168,7 @@ mod tests {
             "other variables"
         );
         let stale = responses.key(&a, &request("{ y }", serde_json::json!({}))).unwrap();
-        responses.keep(stale.clone(), Bytes::from_static(b"{}"), Instant::now());
+        responses.keep(stale.clone(), Bytes::from_static(b"{}"), Instant::now(), None);
         assert!(responses.get(&stale).is_none(), "its data expired already");
     }
 

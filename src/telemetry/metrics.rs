@@ -5,7 +5,7 @@
 //! never mix their counts; code records through the typed methods here, never by metric
 //! name. Upstream series are registered once per provider and tenant, so recording them on
 //! the request path is a few atomic adds. Histogram samples are folded into buckets by
-//! `run_upkeep` (every few seconds while serving) and by every render, so memory stays flat
+//! `run_upkeep` (every second while serving) and by every render, so memory stays flat
 //! between scrapes.
 
 use std::collections::HashMap;
