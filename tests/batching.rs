@@ -3,17 +3,14 @@
 
 mod common;
 
-use base64::Engine;
+use common::voice_id;
+
 use common::*;
 use serde_json::{Value, json};
 use switchboard::emulator::{Fault, FaultKind};
 
 const NODES: &str = r#"query($ids: [ID!]!) { nodes(ids: $ids) { id ... on CallLog { nativeId status } } }"#;
 const NODE: &str = r#"query($id: ID!) { node(id: $id) { id ... on CallLog { nativeId } } }"#;
-
-fn voice_id(native: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
-}
 
 #[tokio::test]
 async fn nodes_with_50_ids_some_repeated_make_one_get_per_distinct_id_and_none_when_repeated() {

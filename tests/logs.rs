@@ -6,15 +6,10 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{TestApp, small_emulator};
+use common::{TestApp, small_emulator, voice_id};
 use serde_json::{Value, json};
 
 const NODE: &str = "query Detail($id: ID!) { node(id: $id) { id } }";
-
-fn voice_id(native: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
-}
 
 /// Collects what a `tracing` layer writes.
 #[derive(Clone, Default)]

@@ -3,18 +3,13 @@
 
 mod common;
 
-use common::{TestApp, small_emulator};
+use common::{TestApp, small_emulator, voice_id};
 use serde_json::json;
 use switchboard::emulator::{Fault, FaultKind};
 
 const KEY: &str = "metrics-key";
 const NODE: &str = "query Detail($id: ID!) { node(id: $id) { id } }";
 const NODE_AGAIN: &str = "query DetailAgain($id: ID!) { node(id: $id) { id __typename } }";
-
-fn voice_id(native: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
-}
 
 /// The value of the sample `series` (name and labels exactly as rendered).
 fn sample(text: &str, series: &str) -> Option<f64> {

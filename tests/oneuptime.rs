@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::voice_id;
+
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,10 +15,6 @@ use switchboard::emulator::{Fault, FaultKind, OneUptimeKey};
 
 fn oneuptime_id(native: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("OneUptimeCallLog:{native}"))
-}
-
-fn voice_id(native: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
 }
 
 /// The `get-list` bodies the emulator received since `from`.

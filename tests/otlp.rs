@@ -80,10 +80,7 @@ async fn one_query_that_misses_the_cache_exports_linked_spans_and_passes_its_tra
     .expect("telemetry starts");
     let app = TestApp::spawn().await;
     let native = app.emulator.signalwire_voice_log_ids()[0].clone();
-    let id = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
-    };
+    let id = common::voice_id(&native);
     let (trace_id, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
     let body: Value = app
         .http()

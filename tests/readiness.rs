@@ -89,11 +89,7 @@ api_token = "{}"
     assert_eq!(http.get(&ready).send().await.unwrap().status(), 200);
 
     emulator.inject(Fault::always(FaultKind::Latency { millis: 1_500 }).on("/api/voice/logs/"));
-    let id = {
-        use base64::Engine;
-        let native = &emulator.signalwire_voice_log_ids()[0];
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
-    };
+    let id = common::voice_id(&emulator.signalwire_voice_log_ids()[0]);
     let slow = tokio::spawn({
         let (http, url) = (http.clone(), format!("http://{addr}/graphql"));
         async move {

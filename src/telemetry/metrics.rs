@@ -535,26 +535,18 @@ mod tests {
             let series = format!("switchboard_graphql_requests_total{{{labels}}} ");
             text.lines().find_map(|l| l.strip_prefix(&series)?.parse::<u64>().ok())
         };
-        assert_eq!(
-            count(r#"operation_type="query",operation_name="A",outcome="ok""#),
-            Some(2)
-        );
-        assert_eq!(
-            count(r#"operation_type="query",operation_name="B",outcome="ok""#),
-            Some(1)
-        );
-        assert_eq!(
-            count(r#"operation_type="query",operation_name="other",outcome="ok""#),
-            Some(2)
-        );
-        assert_eq!(
-            count(r#"operation_type="query",operation_name="anonymous",outcome="ok""#),
-            Some(1)
-        );
-        assert_eq!(
-            count(r#"operation_type="unknown",operation_name="unknown",outcome="error""#),
-            Some(1)
-        );
+        for (labels, expected) in [
+            (r#"operation_type="query",operation_name="A",outcome="ok""#, 2),
+            (r#"operation_type="query",operation_name="B",outcome="ok""#, 1),
+            (r#"operation_type="query",operation_name="other",outcome="ok""#, 2),
+            (r#"operation_type="query",operation_name="anonymous",outcome="ok""#, 1),
+            (
+                r#"operation_type="unknown",operation_name="unknown",outcome="error""#,
+                1,
+            ),
+        ] {
+            assert_eq!(count(labels), Some(expected), "{labels}\n{text}");
+        }
         assert!(!text.contains(r#"operation_name="C""#), "{text}");
     }
 

@@ -10,6 +10,12 @@ use switchboard::config::{Config, OneUptimeConfig, Secret, SignalWireConfig, Vox
 use switchboard::emulator::{BasicCredential, DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig};
 use tokio::sync::oneshot;
 
+/// The global id of the SignalWire voice log `native`.
+pub fn voice_id(native: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("SignalWireVoiceLog:{native}"))
+}
+
 pub mod issuer;
 
 pub const VOICE_LIST: &str = "GET /api/voice/logs";
