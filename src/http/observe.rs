@@ -4,14 +4,13 @@
 //! in 5xx error bodies), its span (a child of the caller's `traceparent`, when traces are
 //! exported), and, for GraphQL requests, the metrics and the access line.
 //!
-//! Handlers say what happened by leaving `Facts` in the response's extensions; the
-//! middleware reads them after the response is built, so no handler records metrics or
-//! logs by itself.
-
-use std::sync::Arc;
-use std::time::Instant;
+//! Handlers say what happened by leaving `Facts` in the response's extensions; `observe`
+//! reads them after the response is built, so no handler records metrics or logs by
+//! itself.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue};
@@ -48,8 +47,8 @@ impl RequestId {
         }
     }
 
-    /// A new id: 32 hex digits, a random per-process prefix and a counter (unique within
-    /// the process, unguessable across processes, and cheap).
+    /// A new id: 32 hex digits, a random per-process prefix then a counter (unique within
+    /// the process, by the prefix unlikely to repeat across processes, and cheap).
     fn generate() -> RequestId {
         static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -106,7 +105,7 @@ impl Facts {
     }
 }
 
-/// What the middleware needs.
+/// What `observe` needs.
 #[derive(Clone)]
 pub struct Observer {
     pub metrics: Metrics,
@@ -124,7 +123,6 @@ where
     let graphql = request.uri().path() == "/graphql";
     let span = span(&request, &id, graphql);
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
     let mut response = request_id::scope(Arc::from(id.as_str()), call(request))
         .instrument(span.clone())
         .await;
@@ -168,7 +166,7 @@ where
             level,
             &Access {
                 method: method.as_str(),
-                path: &path,
+                path: "/graphql",
                 operation: facts.operation_name.as_deref().unwrap_or("-"),
                 status: response.status().as_u16(),
                 duration_ms: (seconds * 1e6).round() / 1e3,
