@@ -362,8 +362,20 @@ impl Cache {
         key: impl Fn(&T) -> Key<Option<Arc<T>>>,
         is_final: impl Fn(&T) -> bool,
     ) {
+        // Counted once per page, not per record: priming is on the list path's hot loop.
+        let (mut entries, mut bytes, mut kind) = (0.0, 0.0, None);
         for record in records {
-            self.remember(key(record), Some(record.clone()), &is_final).await;
+            let key = key(record).raw;
+            let ttl = self.ttls.for_record(Some(is_final(record)));
+            let entry = Entry::new(Some(record.clone()), ttl);
+            observe_expiry(entry.expires);
+            entries += 1.0;
+            bytes += f64::from(weigh(&key, entry.weight));
+            kind = Some(key.kind);
+            self.inner.insert(key, entry).await;
+        }
+        if let Some(kind) = kind {
+            self.metrics.cache_size(kind, entries, bytes);
         }
     }
 
@@ -467,6 +479,34 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((a.as_str(), b.as_str()), ("A", "B"));
+    }
+
+    const RECORD: Kind<Option<Arc<String>>> = Kind::new("record");
+
+    /// The `switchboard_cache_entries` gauge of kind `record`.
+    fn record_entries(metrics: &Metrics) -> Option<f64> {
+        let series = "switchboard_cache_entries{cache=\"record\"} ";
+        metrics
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.parse().ok())
+    }
+
+    #[tokio::test]
+    async fn primed_and_replaced_records_keep_the_entry_gauge_equal_to_the_live_entries() {
+        let metrics = Metrics::default();
+        let cache = Cache::observed(&CacheConfig::default(), &metrics);
+        let tenant = TenantId::new("t");
+        let records: Vec<Arc<String>> = ["a", "b", "c"].map(|s| Arc::new(s.to_string())).into();
+        let key = |r: &String| RECORD.key(&tenant, Provider::SignalWire, r.as_str());
+        cache.prime(&records, key, |_| true).await;
+        cache.settle().await;
+        assert_eq!(record_entries(&metrics), Some(3.0));
+        // The same records again replace the three entries: still three.
+        cache.prime(&records, key, |_| true).await;
+        cache.settle().await;
+        assert_eq!(record_entries(&metrics), Some(3.0));
+        assert_eq!(cache.entry_count(), 3);
     }
 
     #[tokio::test]
