@@ -24,6 +24,16 @@ enum Command {
     Serve,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Ask a running gateway whether it is up: exit 0 when `/healthz` (with `--ready`,
+    /// `/readyz`) answers 200 within 2 s, else 1. For container health checks: the image
+    /// needs no curl. The address is the config's `server.listen` (a wildcard address is
+    /// asked on loopback) unless `--url` names one.
+    Health {
+        #[arg(long)]
+        ready: bool,
+        #[arg(long)]
+        url: Option<url::Url>,
+    },
     /// Run only the provider emulators.
     #[cfg(feature = "emulator")]
     Emulate {
@@ -48,13 +58,12 @@ async fn main() -> ExitCode {
             emulate(listen, seed).await
         }
         Command::Serve => serve(cli.config).await,
+        Command::Health { ready, url } => health(cli.config, ready, url).await,
     }
 }
 
 async fn serve(path: Option<PathBuf>) -> ExitCode {
-    let default = PathBuf::from("switchboard.toml");
-    let path = path.or_else(|| default.exists().then_some(default));
-    let config = match Config::load(path.as_deref()) {
+    let config = match Config::load(config_path(path).as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -81,6 +90,62 @@ async fn serve(path: Option<PathBuf>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The config file to use: the one given, else `./switchboard.toml` when present.
+fn config_path(path: Option<PathBuf>) -> Option<PathBuf> {
+    let default = PathBuf::from("switchboard.toml");
+    path.or_else(|| default.exists().then_some(default))
+}
+
+async fn health(path: Option<PathBuf>, ready: bool, url: Option<url::Url>) -> ExitCode {
+    let route = if ready { "readyz" } else { "healthz" };
+    let url = match url {
+        Some(url) => url,
+        None => match Config::load(config_path(path).as_deref()) {
+            Ok(config) => {
+                let mut at = config.server.listen;
+                if at.ip().is_unspecified() {
+                    at.set_ip(match at {
+                        std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                        std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                    });
+                }
+                match format!("http://{at}/{route}").parse() {
+                    Ok(url) => url,
+                    Err(e) => {
+                        eprintln!("health: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build();
+    let answer = match client {
+        Ok(client) => client.get(url.clone()).send().await,
+        Err(e) => {
+            eprintln!("health: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match answer {
+        Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
+        Ok(r) => {
+            eprintln!("health: {url} answered {}", r.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("health: {url}: {e}");
             ExitCode::FAILURE
         }
     }

@@ -1,6 +1,6 @@
 //! `/readyz` and shutdown (issue 17): the real binary, sent a real SIGTERM while a
 //! request is in flight, answers 503 on `/readyz` before that request finishes, still
-//! finishes it, and exits cleanly.
+//! finishes it, and exits cleanly. Also `switchboard health`, the container health check.
 
 mod common;
 
@@ -125,4 +125,33 @@ api_token = "{}"
         .unwrap()
         .unwrap();
     assert!(exit.success(), "exits cleanly after draining: {exit:?}");
+}
+
+/// Runs `switchboard health` with `args` and `env`; true when it exits 0.
+async fn health(args: &[&str], env: &[(&str, String)]) -> bool {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.arg("health").args(args).stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.status().await.expect("the binary runs").success()
+}
+
+#[tokio::test]
+async fn the_health_command_exits_0_for_a_live_gateway_and_1_for_none() {
+    let app = common::TestApp::spawn().await;
+    let base = app.url.trim_end_matches("/graphql").to_string();
+    assert!(health(&["--url", &format!("{base}/healthz")], &[]).await);
+    assert!(health(&["--ready", "--url", &format!("{base}/readyz")], &[]).await);
+    // Without --url it asks the configured listen address, a wildcard one on loopback.
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let listen = ("SWITCHBOARD__SERVER__LISTEN", format!("0.0.0.0:{port}"));
+    assert!(health(&["--ready"], std::slice::from_ref(&listen)).await);
+    // Nothing listens there any more once the listener is closed.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    assert!(!health(&["--url", &format!("http://127.0.0.1:{closed}/healthz")], &[]).await);
+    assert!(!health(&["--url", &format!("{base}/no-such-route")], &[]).await);
 }
