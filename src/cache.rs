@@ -328,13 +328,21 @@ impl Cache {
 
     /// Stores a value fetched elsewhere (a list page priming by-id entries).
     pub async fn insert<V: Weigh>(&self, key: Key<V>, value: V, ttl: Duration) {
-        let entry = Entry::new(value, ttl);
-        observe_expiry(entry.expires);
-        self.stored(&key.raw, &entry);
-        self.inner.insert(key.raw, entry).await;
+        let kind = key.raw.kind;
+        let bytes = self.put(key.raw, Entry::new(value, ttl)).await;
+        self.metrics.cache_size(kind, 1.0, bytes);
     }
 
-    /// Counts an entry about to be stored (its removal is counted by the listener).
+    /// Stores an entry and returns its weighed bytes, for the caller to count (its
+    /// removal is counted by the eviction listener).
+    async fn put(&self, key: CacheKey, entry: Entry) -> f64 {
+        observe_expiry(entry.expires);
+        let bytes = f64::from(weigh(&key, entry.weight));
+        self.inner.insert(key, entry).await;
+        bytes
+    }
+
+    /// Counts an entry about to be stored by a load (`get_or_fetch`).
     fn stored(&self, key: &CacheKey, entry: &Entry) {
         self.metrics
             .cache_size(key.kind, 1.0, f64::from(weigh(key, entry.weight)));
@@ -367,12 +375,9 @@ impl Cache {
         for record in records {
             let key = key(record).raw;
             let ttl = self.ttls.for_record(Some(is_final(record)));
-            let entry = Entry::new(Some(record.clone()), ttl);
-            observe_expiry(entry.expires);
-            entries += 1.0;
-            bytes += f64::from(weigh(&key, entry.weight));
             kind = Some(key.kind);
-            self.inner.insert(key, entry).await;
+            entries += 1.0;
+            bytes += self.put(key, Entry::new(Some(record.clone()), ttl)).await;
         }
         if let Some(kind) = kind {
             self.metrics.cache_size(kind, entries, bytes);

@@ -98,7 +98,8 @@ impl GatewayError {
     pub fn internal(detail: &str) -> Self {
         // The request's id when there is one, so the client, the access line and this
         // line all carry the same id.
-        let id = crate::http::observe::current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id = crate::telemetry::request_id::current()
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.to_string());
         tracing::error!(correlation_id = %id, detail, "internal error");
         GatewayError {
             correlation_id: Some(id),

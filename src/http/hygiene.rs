@@ -1,7 +1,8 @@
 //! Checks on a GraphQL request before it runs: accepted content types
 //! and queries only over GET. Limits on the document's shape are in `limits`.
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::Positioned;
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
 use axum::http::{HeaderMap, header};
 
 /// Whether a POST's content type is one we execute (JSON only: no CSRF-able simple
@@ -16,14 +17,22 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 
 /// Whether the operation that would run is a mutation or subscription.
 pub fn selects_non_query(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    doc.operations.iter().any(|(name, op)| {
-        let selected = match (operation_name, name) {
+    selected(doc, operation_name).any(|(_, op)| op.node.ty != OperationType::Query)
+}
+
+/// The operations `operation_name` may select: the one of that name, or all of them when
+/// no name is given.
+fn selected<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> impl Iterator<Item = (Option<&'d async_graphql::Name>, &'d Positioned<OperationDefinition>)> {
+    doc.operations
+        .iter()
+        .filter(move |(name, _)| match (operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             (Some(_), None) => false,
             (None, _) => true,
-        };
-        selected && op.node.ty != OperationType::Query
-    })
+        })
 }
 
 /// The type (`query`, `mutation`, `subscription`) and name of the operation a request
@@ -32,11 +41,7 @@ pub fn operation<'d>(
     doc: &'d ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<(&'static str, Option<&'d str>)> {
-    let mut selected = doc.operations.iter().filter(|(name, _)| match (operation_name, name) {
-        (Some(wanted), Some(name)) => wanted == name.as_str(),
-        (Some(_), None) => false,
-        (None, _) => true,
-    });
+    let mut selected = selected(doc, operation_name);
     let (name, op) = selected.next()?;
     if operation_name.is_none() && selected.next().is_some() {
         return None;

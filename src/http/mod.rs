@@ -252,9 +252,9 @@ pub(crate) fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Resp
 fn error_body(status: StatusCode, error: GatewayError) -> Response {
     let mut extensions = error.extensions();
     if status.is_server_error()
-        && let Some(id) = observe::current_request_id()
+        && let Some(id) = crate::telemetry::request_id::current()
     {
-        extensions.set("requestId", id);
+        extensions.set("requestId", id.as_ref());
     }
     let error = async_graphql::ServerError {
         message: error.message.clone(),

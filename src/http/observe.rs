@@ -67,11 +67,6 @@ impl RequestId {
     }
 }
 
-/// The id of the request being handled on this task, if any.
-pub fn current_request_id() -> Option<String> {
-    request_id::current().map(|id| id.to_string())
-}
-
 /// What a handler reports about a GraphQL request it answered.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
