@@ -51,7 +51,12 @@ impl Application {
         let running_demo = Demo::start_if_needed(&mut config).await?;
         let metrics = Metrics::new(&config.telemetry.metrics);
         let http = Http::new(&config.upstream, &metrics);
-        let cache = Cache::observed(&config.cache, &metrics);
+        let mut cache = Cache::observed(&config.cache, &metrics);
+        if let Some(redis) = &config.cache.redis {
+            let shared = crate::cache::l2::L2::connect(redis, &metrics).map_err(std::io::Error::other)?;
+            tracing::info!(prefix = %redis.key_prefix, "shared cache: Redis behind the local cache");
+            cache = cache.with_shared(shared);
+        }
         let tenants = Arc::new(Tenants::from_config(&config, &http, &cache).map_err(std::io::Error::other)?);
         let auth = Arc::new(Authenticator::new(&config.auth, tenants, http.client()).map_err(std::io::Error::other)?);
         log_providers(&config);

@@ -43,7 +43,7 @@ impl Tenants {
     /// (the message names the tenant and provider).
     pub fn from_config(config: &Config, http: &crate::upstream::Http, cache: &Cache) -> Result<Tenants, String> {
         let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, String> {
-            let id = TenantId::new(name);
+            let id = TenantId::scoped(name, providers);
             let ctx = BuildContext {
                 tenant: &id,
                 http,

@@ -1,11 +1,12 @@
 //! The normalized core of one call log and its enums.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::Money;
 
 /// The upstream a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Provider {
     SignalWire,
     OneUptime,
@@ -28,7 +29,7 @@ impl Provider {
 }
 
 /// Normalized call direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallDirection {
     Inbound,
     Outbound,
@@ -36,7 +37,7 @@ pub enum CallDirection {
 }
 
 /// Normalized call status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallStatus {
     Queued,
     Ringing,
@@ -66,7 +67,7 @@ impl CallStatus {
 }
 
 /// The fields of the `CallLog` interface, normalized across providers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallLogCore {
     pub provider: Provider,
     pub native_id: String,

@@ -11,4 +11,4 @@ pub mod time;
 
 pub use call_log::{CallDirection, CallLogCore, CallStatus, Provider};
 pub use ids::{GlobalId, IdError, NodeKind, encode as encode_id};
-pub use money::{Money, MoneyError};
+pub use money::{Money, MoneyError, currency};

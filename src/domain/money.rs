@@ -1,5 +1,6 @@
 //! Exact money amounts: a decimal plus an ISO 4217 currency, never a float.
 
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -9,6 +10,45 @@ use rust_decimal::Decimal;
 pub struct Money {
     pub amount: Decimal,
     pub currency: &'static str,
+}
+
+/// As the shared cache stores it: the amount, then the currency's code (read back through
+/// `currency`, since a derive cannot make a `&'static str`).
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.amount, self.currency).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (amount, code) = <(Decimal, std::borrow::Cow<'de, str>)>::deserialize(d)?;
+        let currency =
+            currency(&code).ok_or_else(|| serde::de::Error::custom(format!("not a currency code: {code:?}")))?;
+        Ok(Money { amount, currency })
+    }
+}
+
+/// Currency codes as `&'static str`, each allocated once. Codes are short ASCII
+/// alphanumerics (ISO 4217's three capitals, or an account's configured code), and at most
+/// `MAX_CODES` distinct ones are kept, so a stream of odd values (a shared cache entry
+/// written by someone else) cannot grow memory without bound.
+pub fn currency(code: &str) -> Option<&'static str> {
+    const MAX_CODES: usize = 1024;
+    static CODES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    if code.is_empty() || code.len() > 8 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut codes = CODES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = codes.iter().find(|c| **c == code) {
+        return Some(known);
+    }
+    if codes.len() >= MAX_CODES {
+        return None;
+    }
+    let interned: &'static str = Box::leak(code.into());
+    codes.push(interned);
+    Some(interned)
 }
 
 /// A provider number that cannot be an amount of money.
@@ -50,6 +90,16 @@ mod tests {
             Money::from_wire_f64(1e-7, "USD").unwrap().amount.to_string(),
             "0.0000001"
         );
+    }
+
+    #[test]
+    fn currency_codes_are_interned_once_and_odd_ones_refused() {
+        let usd = currency("USD").unwrap();
+        assert!(std::ptr::eq(usd, currency(&String::from("USD")).unwrap()));
+        assert_eq!(currency("RUR"), Some("RUR"));
+        assert_eq!(currency(""), None);
+        assert_eq!(currency("US D"), None);
+        assert_eq!(currency("ABCDEFGHIJ"), None);
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub(crate) async fn fetch_coalesced<I, T, F>(
 ) -> Vec<Lookup<T>>
 where
     I: Clone + Eq + std::hash::Hash + std::fmt::Display + Send + Sync,
-    T: Weigh,
+    T: crate::cache::Cacheable,
     F: Future<Output = Result<HashMap<I, Arc<T>>, UpstreamError>> + Send,
 {
     use futures::FutureExt;

@@ -41,6 +41,10 @@ mod name {
     pub const CACHE_ENTRIES: &str = "switchboard_cache_entries";
     pub const CACHE_BYTES: &str = "switchboard_cache_weighted_bytes";
     pub const BATCH_SIZE: &str = "switchboard_dataloader_batch_size";
+    pub const L2_REQUESTS: &str = "switchboard_cache_l2_requests_total";
+    pub const L2_WRITES: &str = "switchboard_cache_l2_writes_total";
+    pub const L2_LOCKS: &str = "switchboard_cache_l2_locks_total";
+    pub const L2_UP: &str = "switchboard_cache_l2_up";
 }
 
 /// Latency buckets in seconds: sub-millisecond cached answers to 30 s provider timeouts.
@@ -298,18 +302,16 @@ impl Metrics {
             return series;
         }
         let mut caches = self.0.caches.write().unwrap_or_else(PoisonError::into_inner);
-        let lookups = |result: &'static str| {
-            self.counter(
-                name::CACHE_REQUESTS,
-                vec![Label::new("cache", cache), Label::new("result", result)],
-            )
+        let lookups = |name: &'static str, result: &'static str| {
+            self.counter(name, vec![Label::new("cache", cache), Label::new("result", result)])
         };
         caches
             .entry(cache)
             .or_insert_with(|| {
                 Arc::new(CacheSeries {
-                    hits: lookups("hit"),
-                    misses: lookups("miss"),
+                    hits: lookups(name::CACHE_REQUESTS, "hit"),
+                    misses: lookups(name::CACHE_REQUESTS, "miss"),
+                    l2: L2Result::ALL.map(|r| lookups(name::L2_REQUESTS, r.as_str())),
                     entries: self.gauge(name::CACHE_ENTRIES, vec![Label::new("cache", cache)]),
                     bytes: self.gauge(name::CACHE_BYTES, vec![Label::new("cache", cache)]),
                 })
@@ -323,6 +325,22 @@ impl Metrics {
         match hit {
             true => series.hits.increment(1),
             false => series.misses.increment(1),
+        }
+    }
+
+    /// A read of the shared cache (Redis) for kind `cache`.
+    pub fn cache_l2_lookup(&self, cache: &'static str, result: L2Result) {
+        self.cache(cache).l2[result as usize].increment(1);
+    }
+
+    /// The shared cache's write, lock and health series, registered once.
+    pub fn cache_l2(&self) -> L2Metrics {
+        let labelled =
+            |name: &'static str, result: &'static str| self.counter(name, vec![Label::new("result", result)]);
+        L2Metrics {
+            writes: L2Write::ALL.map(|w| labelled(name::L2_WRITES, w.as_str())),
+            locks: L2Lock::ALL.map(|l| labelled(name::L2_LOCKS, l.as_str())),
+            up: self.gauge(name::L2_UP, Vec::new()),
         }
     }
 
@@ -359,8 +377,103 @@ impl Metrics {
 struct CacheSeries {
     hits: Counter,
     misses: Counter,
+    l2: [Counter; 4],
     entries: Gauge,
     bytes: Gauge,
+}
+
+/// How a read of the shared cache ended (`result` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L2Result {
+    Hit = 0,
+    Miss = 1,
+    /// Redis failed or timed out, or the value could not be read.
+    Error = 2,
+    /// Not asked: the breaker is open after a recent failure.
+    Skipped = 3,
+}
+
+impl L2Result {
+    const ALL: [L2Result; 4] = [L2Result::Hit, L2Result::Miss, L2Result::Error, L2Result::Skipped];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            L2Result::Hit => "hit",
+            L2Result::Miss => "miss",
+            L2Result::Error => "error",
+            L2Result::Skipped => "skipped",
+        }
+    }
+}
+
+/// How a write to the shared cache ended (`result` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L2Write {
+    Ok = 0,
+    Error = 1,
+    /// Not sent: the breaker is open.
+    Skipped = 2,
+    /// Not sent: the value is over `cache.redis.max_value_bytes`.
+    TooLarge = 3,
+}
+
+impl L2Write {
+    const ALL: [L2Write; 4] = [L2Write::Ok, L2Write::Error, L2Write::Skipped, L2Write::TooLarge];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            L2Write::Ok => "ok",
+            L2Write::Error => "error",
+            L2Write::Skipped => "skipped",
+            L2Write::TooLarge => "too_large",
+        }
+    }
+}
+
+/// What a replica that missed a key did about other replicas fetching it (`result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L2Lock {
+    /// It took the fetch lock and fetched.
+    Acquired = 0,
+    /// Another replica held the lock and stored the value while this one waited.
+    Filled = 1,
+    /// It waited, the value did not come (timeout, or the holder failed), so it fetched.
+    GaveUp = 2,
+}
+
+impl L2Lock {
+    const ALL: [L2Lock; 3] = [L2Lock::Acquired, L2Lock::Filled, L2Lock::GaveUp];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            L2Lock::Acquired => "acquired",
+            L2Lock::Filled => "filled",
+            L2Lock::GaveUp => "gave_up",
+        }
+    }
+}
+
+/// The shared cache's own series.
+#[derive(Clone)]
+pub struct L2Metrics {
+    writes: [Counter; 4],
+    locks: [Counter; 3],
+    up: Gauge,
+}
+
+impl L2Metrics {
+    pub fn written(&self, result: L2Write, values: u64) {
+        self.writes[result as usize].increment(values);
+    }
+
+    pub fn locked(&self, result: L2Lock) {
+        self.locks[result as usize].increment(1);
+    }
+
+    /// Whether Redis answers (1) or the breaker is open (0).
+    pub fn up(&self, up: bool) {
+        self.up.set(if up { 1.0 } else { 0.0 });
+    }
 }
 
 /// The request series of one operation name, by operation type and outcome (registered
@@ -458,7 +571,7 @@ impl UpstreamMetrics {
 
 fn describe(recorder: &PrometheusRecorder) {
     use name::*;
-    let counters: [(&'static str, &'static str); 10] = [
+    let counters: [(&'static str, &'static str); 13] = [
         (
             REQUESTS,
             "GraphQL requests by operation type, operation name and outcome (ok, partial, error)",
@@ -475,17 +588,31 @@ fn describe(recorder: &PrometheusRecorder) {
             "Cache reads by cache kind: hits, and misses that loaded",
         ),
         (CACHE_EVICTIONS, "Cache entries removed, by cache kind and cause"),
+        (
+            L2_REQUESTS,
+            "Shared cache (Redis) reads after a local miss, by cache kind and result",
+        ),
+        (L2_WRITES, "Values written to the shared cache (Redis), by result"),
+        (
+            L2_LOCKS,
+            "Shared-cache misses coordinated with other replicas, by result",
+        ),
     ];
     for (name, help) in counters {
         recorder.describe_counter(name.into(), None, help.into());
     }
-    let gauges: [(&'static str, Option<Unit>, &'static str); 5] = [
+    let gauges: [(&'static str, Option<Unit>, &'static str); 6] = [
         (
             BUILD_INFO,
             None,
             "Version and git commit of the running build (always 1)",
         ),
         (IN_FLIGHT, None, "GraphQL requests executing now"),
+        (
+            L2_UP,
+            None,
+            "Shared cache (Redis): 1 answering, 0 failing (breaker open)",
+        ),
         (CIRCUIT, None, "Provider circuit breaker: 0 closed, 1 half-open, 2 open"),
         (CACHE_ENTRIES, None, "Cache entries by cache kind"),
         (

@@ -102,6 +102,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 /// One upstream page: its logs, newest first, and whether more follow.
+#[derive(Serialize, Deserialize)]
 pub struct Page {
     pub logs: Vec<Arc<CallLogCore>>,
     pub has_more: bool,

@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cache::Weigh;
 use crate::domain::CallLogCore;
 
 /// The ids of the objects a call relates to (all optional upstream).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RelatedIds {
     pub incident_id: Option<String>,
     pub user_id: Option<String>,
@@ -25,7 +26,7 @@ pub struct RelatedIds {
 }
 
 /// One OneUptime call log (a notification call OneUptime placed).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallLog {
     pub core: CallLogCore,
     pub project_id: Option<String>,

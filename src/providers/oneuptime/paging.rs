@@ -62,7 +62,7 @@ impl Position {
 }
 
 /// One upstream page as cached.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Page {
     pub items: Vec<Arc<CallLog>>,
     /// Whether OneUptime returned a full page (more may follow).

@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::cache::{Cache, Key, Kind, TenantId, Weigh};
+use crate::cache::{Cache, Key, Kind, TenantId};
 use crate::config::UpstreamConfig;
 use crate::domain::{CallLogCore, Provider};
 use crate::providers::{Lookup, RawRow, cached_lookup, read_rows};
@@ -47,7 +47,11 @@ const EVENTS: Kind<Vec<VoiceLogEvent>> = Kind::new("voice-events");
 /// A SignalWire log collection, with what differs between them.
 trait Collection {
     type Wire: DeserializeOwned + Send;
-    type Record: Weigh + paging::Keyed + TryFrom<Self::Wire, Error = mapping::MappingError> + Send + Sync;
+    type Record: crate::cache::Cacheable
+        + paging::Keyed
+        + TryFrom<Self::Wire, Error = mapping::MappingError>
+        + Send
+        + Sync;
     const PATH: &'static str;
     const RECORD: Kind<Option<Arc<Self::Record>>>;
     const PAGE: Kind<Page<Self::Record>>;

@@ -1,6 +1,7 @@
 //! SignalWire's records as domain values: every documented field, typed, with the
 //! normalized `CallLogCore` alongside. Unknown enum values are kept raw (`Other`).
 
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use crate::cache::{Weigh, opt_len};
 use crate::domain::{CallLogCore, Money, NodeKind};
 
 /// `source` of a voice log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VoiceSource {
     Dialogflow,
     Laml,
@@ -19,7 +20,7 @@ pub enum VoiceSource {
 }
 
 /// `type` of a voice log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VoiceType {
     DialogflowCall,
     LamlCall,
@@ -33,7 +34,7 @@ pub enum VoiceType {
 }
 
 /// `type` of a video log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VideoType {
     RoomSession,
     ConferenceSession,
@@ -41,7 +42,7 @@ pub enum VideoType {
 }
 
 /// `level` of a voice log event (`warning` from older specs reads as `Warn`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventLevel {
     Info,
     Warn,
@@ -51,21 +52,21 @@ pub enum EventLevel {
 }
 
 /// One line of `charge_details`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChargeDetail {
     pub description: String,
     pub charge: Money,
 }
 
 /// A voice log: a call leg, or a deleted log (only with `include_deleted`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum VoiceLog {
     Call(Arc<VoiceCall>),
     Discarded(Arc<DiscardedLog>),
 }
 
 /// A voice log that still exists (Relay/LAML, video room leg, Dialogflow, Fabric, ...).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VoiceCall {
     pub core: CallLogCore,
     pub source: VoiceSource,
@@ -82,13 +83,13 @@ pub struct VoiceCall {
 }
 
 /// A video log: a room or conference session, or a deleted log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum VideoLog {
     Session(Arc<VideoSession>),
     Discarded(Arc<DiscardedLog>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VideoSession {
     pub core: CallLogCore,
     pub source: String,
@@ -101,16 +102,38 @@ pub struct VideoSession {
 }
 
 /// A deleted log: SignalWire keeps only its id and two timestamps.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiscardedLog {
     /// The collection it was deleted from (its global id kind).
+    #[serde(with = "collection")]
     pub kind: NodeKind,
     pub core: CallLogCore,
     pub discarded_at: DateTime<Utc>,
 }
 
+/// `DiscardedLog::kind` as its tag: one of the two collections a log is deleted from.
+mod collection {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::super::{VIDEO_LOG, VOICE_LOG};
+    use crate::domain::NodeKind;
+
+    pub fn serialize<S: Serializer>(kind: &NodeKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(kind.tag())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NodeKind, D::Error> {
+        let tag = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        [VOICE_LOG, VIDEO_LOG]
+            .into_iter()
+            .find(|k| k.tag() == tag)
+            .ok_or_else(|| D::Error::custom(format!("not a SignalWire log collection: {tag:?}")))
+    }
+}
+
 /// One entry of `/api/voice/logs/{id}/events`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VoiceLogEvent {
     pub event_at: DateTime<Utc>,
     pub level: EventLevel,

@@ -75,7 +75,7 @@ impl PageRequest {
 }
 
 /// One upstream page, as cached.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<Arc<T>>,
     pub next: Option<PageRequest>,

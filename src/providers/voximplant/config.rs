@@ -110,6 +110,12 @@ impl crate::providers::Section for VoximplantConfig {
         if self.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1"));
         }
+        if crate::domain::currency(&self.currency).is_none() {
+            return Err(invalid(
+                "currency",
+                "must be a currency code such as USD (letters and digits)",
+            ));
+        }
         if self.max_report_bytes == 0 {
             return Err(invalid("max_report_bytes", "must be at least 1"));
         }

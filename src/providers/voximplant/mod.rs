@@ -179,8 +179,9 @@ impl Voximplant {
             client: Client::new(upstream, &config.base_url, tokens),
             cache,
             page_size: config.page_size,
-            // One small string per configured tenant, for the process lifetime.
-            currency: Box::leak(config.currency.clone().into_boxed_str()),
+            // Checked by the config's validation; one interned string per code.
+            currency: crate::domain::currency(&config.currency)
+                .ok_or_else(|| SetupError(format!("not a currency code: {:?}", config.currency)))?,
             lookback: Duration::from_std(config.lookback).unwrap_or(Duration::days(30)),
             max_report_bytes: config.max_report_bytes,
             clock,
@@ -400,7 +401,7 @@ impl Voximplant {
     ) -> Result<Arc<Page<T>>, UpstreamError>
     where
         W: serde::de::DeserializeOwned,
-        T: crate::cache::Weigh,
+        T: crate::cache::Cacheable,
     {
         let key = kind.key(&self.tenant, Provider::Voximplant, encode(&params));
         self.cache

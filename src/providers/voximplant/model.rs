@@ -2,13 +2,14 @@
 //! (`call_session_history_id`) holding zero or more calls.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cache::Weigh;
 use crate::domain::{CallLogCore, Money};
 
 /// One call of a session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
     pub call_id: u64,
     pub start_time: DateTime<Utc>,
@@ -28,7 +29,7 @@ pub struct Call {
 }
 
 /// A recording made in a session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recording {
     pub record_id: u64,
     pub record_name: Option<String>,
@@ -43,7 +44,7 @@ pub struct Recording {
 }
 
 /// Another billed resource a session used (ASR, TTS, video, ...).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceUsage {
     pub resource_usage_id: u64,
     pub resource_type: String,
@@ -57,7 +58,7 @@ pub struct ResourceUsage {
 }
 
 /// One JS session from GetCallHistory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallSession {
     pub core: CallLogCore,
     pub id: u64,
@@ -107,7 +108,7 @@ impl super::paging::Dated for CallSession {
 }
 
 /// One audit log entry (GetAuditLog / the CSV of an audit report).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditLogEntry {
     pub id: u64,
     pub account_id: Option<u64>,

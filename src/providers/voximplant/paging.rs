@@ -45,7 +45,7 @@ pub trait Dated {
 }
 
 /// One upstream page.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The readable records, each with its index among the rows Voximplant sent (what
     /// offsets count).

@@ -13,6 +13,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::audit::AuditFilter;
@@ -29,7 +30,7 @@ const REPORT_ROWS: Kind<ReportRows> = Kind::new("report-rows");
 const CALL_REPORT_ROWS: Kind<ReportSessions> = Kind::new("call-report-rows");
 
 /// A history report as GetHistoryReports describes it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryReport {
     pub id: u64,
     pub history_type: Option<String>,
@@ -51,6 +52,7 @@ impl Weigh for HistoryReport {
 }
 
 /// The parsed rows of a downloaded report.
+#[derive(Serialize, Deserialize)]
 pub struct ReportRows(pub Vec<Arc<AuditLogEntry>>);
 
 impl Weigh for ReportRows {
@@ -60,13 +62,14 @@ impl Weigh for ReportRows {
 }
 
 /// A session a call history report lists: what loading it by id needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRef {
     pub id: u64,
     pub start: DateTime<Utc>,
 }
 
 /// The sessions of a downloaded call history report, in file order.
+#[derive(Serialize, Deserialize)]
 pub struct ReportSessions(pub Vec<SessionRef>);
 
 impl Weigh for ReportSessions {
@@ -290,7 +293,7 @@ impl Voximplant {
     /// long (a completed report never changes). Decompressing and parsing run on the
     /// blocking pool, off the async workers.
     #[tracing::instrument(skip(self, parse), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
-    async fn downloaded<T: Weigh + Send + Sync + 'static>(
+    async fn downloaded<T: crate::cache::Cacheable>(
         &self,
         kind: &Kind<T>,
         id: u64,

@@ -1,9 +1,14 @@
-//! The gateway's one moka cache, shared by every provider and tenant.
+//! The gateway's one moka cache, shared by every provider and tenant, with an optional
+//! Redis behind it that replicas share (`l2`).
 //!
 //! Keys always start with the tenant, so two credential sets never see each other's data.
 //! Entries carry their own TTL (final call logs live for hours, live calls for seconds,
 //! not-found answers briefly) and a byte weight, so the cache is bounded by memory rather
-//! than by entry count. Concurrent misses of one key run the fetch once (`try_get_with`).
+//! than by entry count. Concurrent misses of one key run the fetch once (`try_get_with`);
+//! with Redis, that fetch first asks Redis, and what it fetches goes to both levels.
+
+mod envelope;
+pub mod l2;
 
 use std::any::Any;
 use std::future::Future;
@@ -14,6 +19,10 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
 use moka::Expiry;
 use moka::future::Cache as Moka;
 use moka::notification::RemovalCause;
@@ -23,16 +32,68 @@ use crate::domain::Provider;
 use crate::telemetry::metrics::Metrics;
 use crate::upstream::budget::{note_cache_hit, observe_expiry};
 
-/// Who a cached value belongs to: one credential set.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TenantId(Arc<str>);
+/// Who a cached value belongs to: one credential set. Within a process a tenant is its
+/// name; in the shared cache it is its `scope`, a digest of its name and provider settings,
+/// so two deployments that both call a tenant `default` never read each other's entries.
+#[derive(Debug, Clone)]
+pub struct TenantId(Arc<TenantName>);
+
+#[derive(Debug)]
+struct TenantName {
+    name: Box<str>,
+    scope: Box<str>,
+}
 
 impl TenantId {
+    /// A tenant known by its name only (tests, tools).
     pub fn new(name: &str) -> Self {
-        TenantId(Arc::from(name))
+        TenantId::scoped(name, &())
     }
+
+    /// The tenant `name` with these provider `settings` (credentials included: they are
+    /// hashed, never stored).
+    pub fn scoped(name: &str, settings: &impl Serialize) -> Self {
+        let mut digest = Sha256::new();
+        digest.update(name.as_bytes());
+        digest.update([0]);
+        digest.update(serde_json::to_vec(settings).unwrap_or_default());
+        let scope = hex::encode(&digest.finalize()[..8]);
+        TenantId(Arc::new(TenantName {
+            name: name.into(),
+            scope: scope.into(),
+        }))
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0.name
+    }
+
+    /// The tenant's part of shared-cache keys (16 hex digits).
+    pub fn scope(&self) -> &str {
+        &self.0.scope
+    }
+}
+
+// Names are unique within a process: equality and order need not look at the scope.
+impl PartialEq for TenantId {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
+}
+impl Eq for TenantId {}
+impl std::hash::Hash for TenantId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
+    }
+}
+impl PartialOrd for TenantId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for TenantId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.name.cmp(&other.0.name)
     }
 }
 
@@ -100,6 +161,11 @@ struct CacheKey {
 pub trait Weigh: Send + Sync + 'static {
     fn weight(&self) -> usize;
 }
+
+/// What the cache holds: values that weigh themselves (for the local bound) and serialize
+/// (for the shared level).
+pub trait Cacheable: Weigh + Serialize + DeserializeOwned {}
+impl<T: Weigh + Serialize + DeserializeOwned> Cacheable for T {}
 
 impl<T: Weigh> Weigh for Option<T> {
     fn weight(&self) -> usize {
@@ -220,6 +286,8 @@ pub struct Cache {
     inner: Moka<CacheKey, Entry>,
     ttls: Ttls,
     metrics: Metrics,
+    /// The Redis level replicas share, when configured.
+    shared: Option<Arc<l2::L2>>,
 }
 
 /// Entries the cache's table is sized for at start: growing moka's concurrent table
@@ -258,6 +326,7 @@ impl Cache {
             .build();
         Cache {
             metrics: metrics.clone(),
+            shared: None,
             inner,
             ttls: Ttls {
                 final_record: config.final_ttl,
@@ -266,6 +335,12 @@ impl Cache {
                 page: config.page_ttl,
             },
         }
+    }
+
+    /// This cache with `shared` (Redis) as its second level.
+    pub fn with_shared(mut self, shared: l2::L2) -> Self {
+        self.shared = Some(Arc::new(shared));
+        self
     }
 
     /// The metrics this cache counts in (providers add their batch sizes).
@@ -281,7 +356,7 @@ impl Cache {
     /// `fetch` yields the value and its TTL; errors are not cached.
     pub async fn get_or_fetch<V, E, F>(&self, key: Key<V>, fetch: F) -> Result<Arc<V>, E>
     where
-        V: Weigh,
+        V: Cacheable,
         E: Clone + Send + Sync + 'static + From<TypeMismatch>,
         F: Future<Output = Result<(V, Duration), E>>,
     {
@@ -292,8 +367,13 @@ impl Cache {
             .inner
             .try_get_with(key.clone(), async {
                 loaded.store(true, Ordering::Relaxed);
-                let (value, ttl) = load_span(kind, provider, fetch).await?;
-                let entry = Entry::new(value, ttl);
+                let entry = match &self.shared {
+                    Some(shared) => self.load_shared(shared, &key, fetch).await?,
+                    None => {
+                        let (value, ttl) = load_span(kind, provider, fetch).await?;
+                        Entry::new(value, ttl)
+                    }
+                };
                 self.stored(&key, &entry);
                 Ok::<_, E>(entry)
             })
@@ -316,7 +396,40 @@ impl Cache {
         }
     }
 
-    /// The cached value of `key`, if any (no fetch).
+    /// A local miss with a shared level: Redis's value, or (after waiting for a replica
+    /// already fetching it, if any) `fetch`'s, which is then written to Redis as well.
+    async fn load_shared<V, E, F>(&self, shared: &l2::L2, key: &CacheKey, fetch: F) -> Result<Entry, E>
+    where
+        V: Cacheable,
+        F: Future<Output = Result<(V, Duration), E>>,
+    {
+        if let Some(entry) = shared.load::<V>(key).await {
+            note_cache_hit();
+            return Ok(entry);
+        }
+        let lock = shared.lock(key).await;
+        if matches!(lock, l2::Lock::Busy)
+            && let Some(entry) = shared.wait_for::<V>(key).await
+        {
+            note_cache_hit();
+            return Ok(entry);
+        }
+        match load_span(key.kind, key.provider, fetch).await {
+            Ok((value, ttl)) => {
+                let encoded = shared.encode(&value, ttl);
+                let values = encoded.as_deref().map(|bytes| (key, bytes, ttl));
+                shared.store(values, Some((key, &lock))).await;
+                Ok(Entry::new(value, ttl))
+            }
+            Err(e) => {
+                shared.store(None, Some((key, &lock))).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The locally cached value of `key`, if any (no fetch; Redis is asked by
+    /// `get_or_fetch`).
     pub async fn get<V: Weigh>(&self, key: &Key<V>) -> Option<Arc<V>> {
         // Only hits count here: a miss is counted where it loads (`get_or_fetch`).
         let entry = self.inner.get(&key.raw).await?;
@@ -326,9 +439,13 @@ impl Cache {
         entry.value.downcast::<V>().ok()
     }
 
-    /// Stores a value fetched elsewhere (a list page priming by-id entries).
-    pub async fn insert<V: Weigh>(&self, key: Key<V>, value: V, ttl: Duration) {
+    /// Stores a value fetched elsewhere (a batch's answer), in Redis too when shared.
+    pub async fn insert<V: Cacheable>(&self, key: Key<V>, value: V, ttl: Duration) {
         let kind = key.raw.kind;
+        let encoded = self.shared.as_ref().and_then(|shared| shared.encode(&value, ttl));
+        if let (Some(shared), Some(bytes)) = (&self.shared, encoded) {
+            shared.store([(&key.raw, bytes.as_slice(), ttl)], None).await;
+        }
         let bytes = self.put(key.raw, Entry::new(value, ttl)).await;
         self.metrics.cache_size(kind, 1.0, bytes);
     }
@@ -352,7 +469,7 @@ impl Cache {
     /// `final_ttl` once `is_final` says it cannot change, else `live_ttl`; a miss for
     /// `not_found_ttl`. Batch loads and list pages (which prime the by-id entries, so a
     /// detail opened from a list costs no upstream call) store records through this.
-    pub async fn remember<T: Weigh>(
+    pub async fn remember<T: Cacheable>(
         &self,
         key: Key<Option<Arc<T>>>,
         record: Option<Arc<T>>,
@@ -364,7 +481,7 @@ impl Cache {
 
     /// Primes the by-id entries of a list page's records, so a detail opened from a list
     /// costs no upstream call (each record for as long as `remember` keeps it).
-    pub async fn prime<T: Weigh>(
+    pub async fn prime<T: Cacheable>(
         &self,
         records: &[Arc<T>],
         key: impl Fn(&T) -> Key<Option<Arc<T>>>,
@@ -372,15 +489,25 @@ impl Cache {
     ) {
         // Counted once per page, not per record: priming is on the list path's hot loop.
         let (mut entries, mut bytes, mut kind) = (0.0, 0.0, None);
+        let mut shared = Vec::new();
         for record in records {
             let key = key(record).raw;
             let ttl = self.ttls.for_record(Some(is_final(record)));
             kind = Some(key.kind);
             entries += 1.0;
-            bytes += self.put(key, Entry::new(Some(record.clone()), ttl)).await;
+            let value = Some(record.clone());
+            if let Some(bytes) = self.shared.as_ref().and_then(|s| s.encode(&value, ttl)) {
+                shared.push((key.clone(), bytes, ttl));
+            }
+            bytes += self.put(key, Entry::new(value, ttl)).await;
         }
         if let Some(kind) = kind {
             self.metrics.cache_size(kind, entries, bytes);
+        }
+        if let Some(l2) = &self.shared {
+            // One round trip for the page's records.
+            l2.store(shared.iter().map(|(k, b, t)| (k, b.as_slice(), *t)), None)
+                .await;
         }
     }
 
