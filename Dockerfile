@@ -6,7 +6,7 @@ WORKDIR /src
 # Dependencies first, in a layer of their own: a change to the sources does not rebuild them.
 COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir -p src tests \
- && echo 'fn main() {}' > src/main.rs && touch src/lib.rs tests/clients.rs \
+ && echo 'fn main() {}' > src/main.rs && touch src/lib.rs tests/clients.rs tests/shared_cache.rs \
  && cargo build --release --locked --bin switchboard \
  && rm -rf src tests
 COPY . .
