@@ -259,6 +259,36 @@ async fn a_record_fetched_through_one_replica_costs_no_upstream_call_on_another(
     println!("  upstream calls: 1 by-id + {lists} list through A, 0 through B");
 }
 
+/// The README's first query: every provider, the merged timeline, events and totals.
+fn readme_query() -> String {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```graphql\n").expect("a graphql block") + "```graphql\n".len();
+    readme[start..start + readme[start..].find("```").expect("its end")].to_string()
+}
+
+async fn every_providers_records_come_back_from_redis_as_they_were_fetched() {
+    let redis = Redis::start().expect("redis starts");
+    let emulator = emulator().await;
+    let all = |emulator: &Emulator| {
+        let mut config = config(emulator, &redis.url());
+        config.providers.oneuptime = Some(oneuptime_config(emulator));
+        config.providers.voximplant = Some(voximplant_config(emulator));
+        config
+    };
+    let a = Gateway::start(all(&emulator)).await;
+    let b = Gateway::start(all(&emulator)).await;
+    let query = readme_query();
+    let through_a = a.ok(&query, json!({}), None).await;
+    let calls = emulator.stats().total();
+    let through_b = b.ok(&query, json!({}), None).await;
+    assert_eq!(
+        through_b, through_a,
+        "records, pages, counts and events read back equal"
+    );
+    assert_eq!(emulator.stats().total(), calls, "B made no upstream call");
+    println!("  README query: {calls} upstream calls through A, 0 through B");
+}
+
 async fn tenants_never_read_each_others_entries() {
     let redis = Redis::start().expect("redis starts");
     let emulator = emulator().await;
@@ -473,6 +503,10 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "a_record_fetched_through_one_replica_costs_no_upstream_call_on_another",
         || Box::pin(a_record_fetched_through_one_replica_costs_no_upstream_call_on_another()),
+    ),
+    (
+        "every_providers_records_come_back_from_redis_as_they_were_fetched",
+        || Box::pin(every_providers_records_come_back_from_redis_as_they_were_fetched()),
     ),
     ("tenants_never_read_each_others_entries", || {
         Box::pin(tenants_never_read_each_others_entries())
