@@ -13,7 +13,7 @@
 //!   sections) and `providers::registry` is the contract shared code sees.
 //! - `upstream`: the shared HTTP client, retries, error classification, the per-request
 //!   upstream-call budget.
-//! - `cache`: the tenant-scoped moka cache.
+//! - `cache`: the tenant-scoped moka cache, and the optional Redis level replicas share.
 //! - `domain`: provider-neutral types, and the range of dates the gateway handles.
 //! - `emulator`: fake providers for demo mode, tests and benchmarks (cargo feature
 //!   `emulator`, on by default); `demo` starts it when no credentials are configured.
