@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
-use switchboard::Application;
 use switchboard::config::{Config, RedisConfig};
 use switchboard::emulator::{Emulator, Fault, FaultKind};
 use tokio::sync::oneshot;
@@ -146,12 +145,7 @@ struct Gateway {
 
 impl Gateway {
     async fn start(config: Config) -> Gateway {
-        let app = Application::build(config).await.expect("gateway builds");
-        let url = format!("http://{}", app.local_addr());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (url, stop) = serve(config).await;
         Gateway {
             url,
             http: reqwest::Client::new(),

@@ -77,11 +77,10 @@ impl L2 {
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.timeout))
-            // Reconnect in the background, a few quick tries per failure: the breaker
-            // decides when requests look at Redis again.
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(config.retry_after.min(Duration::from_secs(1)));
+            // No reconnect loop inside a command: a refused connection fails at once with
+            // its cause, and the breaker decides when the next command (which reconnects)
+            // is sent.
+            .set_number_of_retries(0);
         let conn = client
             .get_connection_manager_lazy(manager)
             .map_err(|e| L2Error(format!("{:?}", e.kind())))?;

@@ -139,14 +139,9 @@ impl TestApp {
     }
 
     pub async fn start(config: Config, emulator: Emulator) -> TestApp {
-        let app = Application::build(config).await.expect("gateway builds");
-        let url = format!("http://{}/graphql", app.local_addr());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (base, stop) = serve(config).await;
         TestApp {
-            url,
+            url: format!("{base}/graphql"),
             emulator,
             http: reqwest::Client::new(),
             _stop: stop,
@@ -191,6 +186,18 @@ impl TestApp {
     pub fn upstream_total(&self) -> u64 {
         self.emulator.stats().total()
     }
+}
+
+/// Builds a gateway from `config` and runs it until the returned sender is dropped;
+/// its base URL (`http://127.0.0.1:port`).
+pub async fn serve(config: Config) -> (String, oneshot::Sender<()>) {
+    let app = Application::build(config).await.expect("gateway builds");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    (base, stop)
 }
 
 /// The `extensions.code` of every error of a response.
