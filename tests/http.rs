@@ -145,6 +145,18 @@ async fn large_responses_are_compressed_as_accept_encoding_asks_and_small_ones_a
         plain.headers().get("content-encoding").is_none(),
         "no Accept-Encoding, no compression"
     );
+    let by_get = raw
+        .get(&app.url)
+        .query(&[
+            ("query", page["query"].as_str().unwrap()),
+            ("variables", r#"{"first":50}"#),
+        ])
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_get.status(), StatusCode::OK);
+    assert_eq!(by_get.headers()["content-encoding"], "gzip", "a GET answer too");
     let body: Value = plain.json().await.unwrap();
     assert_eq!(
         body["data"]["signalWireVoiceLogs"]["edges"].as_array().map(Vec::len),

@@ -87,7 +87,7 @@ impl Authenticator {
                 return Ok(tenant.clone());
             }
             return match &self.jwt {
-                Some(jwt) if looks_like_jwt(token) => self.by_token(jwt, token).await,
+                Some(jwt) if looks_like_jwt(token) => Box::pin(self.by_token(jwt, token)).await,
                 None => self.tenants.single().cloned().ok_or(AuthError::Invalid),
                 Some(_) => Err(AuthError::Invalid),
             };
@@ -99,7 +99,7 @@ impl Authenticator {
             if !csrf {
                 return Err(AuthError::MissingCsrfHeader(jwt.csrf_header.clone()));
             }
-            return self.by_token(jwt, token).await;
+            return Box::pin(self.by_token(jwt, token)).await;
         }
         match (&self.jwt, self.tenants.single()) {
             (None, Some(single)) => Ok(single.clone()),

@@ -122,11 +122,12 @@ const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
 const MAX_ERRORS: usize = 100;
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    state.guards.run(read_and_execute(state.clone(), headers, body)).await
+    let response = state.guards.run(read_and_execute(&state, &headers, body)).await;
+    encoding::compress(&headers, response).await
 }
 
-async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Response {
-    if !hygiene::is_json(&headers) {
+async fn read_and_execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    if !hygiene::is_json(headers) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::BadUserInput,
@@ -180,7 +181,7 @@ async fn read_and_execute(state: AppState, headers: HeaderMap, body: Body) -> Re
     }
     let parsed = (first_byte(&bytes) == Some(b'{')).then(|| serde_json::from_slice::<PostBody>(&bytes));
     match parsed {
-        Some(Ok(body)) => run(&state, &headers, body, false).await,
+        Some(Ok(body)) => run(state, headers, body, false).await,
         _ => refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
@@ -223,6 +224,12 @@ pub async fn get(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    let response = get_response(&state, &headers, &params).await;
+    encoding::compress(&headers, response).await
+}
+
+/// The answer to a GET: GraphiQL without a query, else the query's answer.
+async fn get_response(state: &AppState, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
     if !["query", "extensions", "documentId", "doc_id"]
         .iter()
         .any(|p| params.contains_key(*p))
@@ -252,8 +259,7 @@ pub async fn get(
         extensions,
         document_id: params.get("documentId").or_else(|| params.get("doc_id")).cloned(),
     };
-    let guards = state.guards.clone();
-    guards.run(async move { run(&state, &headers, body, true).await }).await
+    state.guards.run(run(state, headers, body, true)).await
 }
 
 fn unauthenticated(refusal: &AuthError) -> Response {
@@ -268,7 +274,7 @@ async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     tenant: Arc<Tenant>,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
@@ -285,6 +291,22 @@ async fn execute(
         response.extensions_mut().insert(facts);
         return response;
     }
+    // Boxed: execution's state is large, and a handler's future is moved whole through
+    // axum's layers on every request, kept answers included.
+    Box::pin(execute_fresh(state, headers, tenant, request, kept, via_get)).await
+}
+
+/// Executes a request that no kept answer covers, and keeps its answer when it may be
+/// reused (`kept` is its key).
+async fn execute_fresh(
+    state: &AppState,
+    headers: &HeaderMap,
+    tenant: Arc<Tenant>,
+    mut request: async_graphql::Request,
+    kept: Option<super::responses::ResponseKey>,
+    via_get: bool,
+) -> Response {
+    let limits = &state.limits;
     // The document is checked and parsed (or taken from the document cache) here and kept
     // in the request, so execution does not parse again.
     let document = match state.documents.prepare(&mut request, &limits.document) {

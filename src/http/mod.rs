@@ -135,22 +135,25 @@ pub struct Shared {
 /// The public router (with response compression, and CORS when `[server.cors]` allows
 /// any origin).
 pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
-    let router = Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphiql/{version}/{file}", get(graphiql::asset))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(guarded_metrics))
-        .with_state(state);
     // Compression (gzip, br, zstd as the client's Accept-Encoding asks) for bodies over
     // 1 KiB: small answers such as a by-id lookup are not worth the CPU. At the fastest
     // level: brotli's default (4) cost 84 us of CPU per 4 KB page of 20 logs, more than
     // executing the query; the fastest level still shrinks such JSON about 3x.
-    let router = router.layer(
-        tower_http::compression::CompressionLayer::new()
-            .quality(tower_http::CompressionLevel::Fastest)
-            .compress_when(tower_http::compression::predicate::SizeAbove::new(encoding::MIN_BYTES)),
-    );
+    // `/graphql` compresses its own answers (`encoding::compress`), outside this layer.
+    let others = Router::new()
+        .route("/graphiql/{version}/{file}", get(graphiql::asset))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(guarded_metrics))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest)
+                .compress_when(tower_http::compression::predicate::SizeAbove::new(encoding::MIN_BYTES)),
+        );
+    let router = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .merge(others)
+        .with_state(state);
     match cors::Cors::from_config(cors) {
         Some(policy) => router.layer(axum::middleware::from_fn_with_state(policy, cors::layer)),
         None => router,
