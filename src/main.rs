@@ -44,11 +44,6 @@ enum Command {
     },
 }
 
-/// mimalloc: the request path allocates many small, short-lived blocks, and glibc's
-/// malloc spent about 9% of the gateway's CPU on them (see README, Performance).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
