@@ -116,7 +116,9 @@ impl Encoding {
         best.map(|(_, e)| e)
     }
 
-    /// `body` compressed at the fastest level.
+    /// `body` compressed at a fast level: brotli and zstd at 1; gzip at 2 of zlib-rs (flate2's
+    /// `zlib-rs` backend), which on a 20 KB page of `callLogs` was 2.5x faster than
+    /// miniz_oxide's level 1 and 8% smaller (zlib-rs's level 1 is 40% larger).
     pub fn compress(self, body: &[u8]) -> std::io::Result<Bytes> {
         let out = match self {
             Encoding::Brotli => {
@@ -130,7 +132,7 @@ impl Encoding {
             Encoding::Zstd => zstd::bulk::compress(body, 1)?,
             Encoding::Gzip => {
                 let mut encoder =
-                    flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::fast());
+                    flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::new(2));
                 encoder.write_all(body)?;
                 encoder.finish()?
             }
