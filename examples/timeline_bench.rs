@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use switchboard::Application;
 use switchboard::config::{Config, Secret};
-use switchboard::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, demo_credentials};
+use switchboard::emulator::{DEMO_ONEUPTIME_KEY, Emulator, EmulatorConfig, ONEUPTIME_COLUMNS, demo_credentials};
 use switchboard::providers::voximplant::auth::{ServiceAccount, TokenSource, system_clock};
 
 /// The upstream page size `use_emulator` configures; the direct runs use the same.
@@ -37,36 +37,10 @@ async fn through_gateway(url: &str, first: u32) -> usize {
     support::page_to_end(&reqwest::Client::new(), url, query, "callLogs", first).await
 }
 
-/// The OneUptime columns the gateway selects (`providers::oneuptime::wire::SELECT`): the
-/// direct run asks for the same data, so the emulator's work is the same on both sides and
-/// the difference is the gateway's own.
-const ONEUPTIME_SELECT: [&str; 21] = [
-    "_id",
-    "createdAt",
-    "updatedAt",
-    "projectId",
-    "toNumber",
-    "fromNumber",
-    "callData",
-    "statusMessage",
-    "status",
-    "callCostInUSDCents",
-    "incidentId",
-    "userId",
-    "alertId",
-    "monitorId",
-    "scheduledMaintenanceId",
-    "statusPageId",
-    "statusPageAnnouncementId",
-    "onCallDutyPolicyId",
-    "onCallDutyPolicyEscalationRuleId",
-    "onCallDutyPolicyScheduleId",
-    "teamId",
-];
-
 /// Pages every provider collection directly at the emulator, asking for what the gateway
-/// asks for (every OneUptime column; Voximplant sessions with calls, records and other
-/// resources); returns the number of items.
+/// asks for (every OneUptime column, as the gateway selects them all; Voximplant sessions
+/// with calls, records and other resources), so the emulator's work is the same on both
+/// sides and the difference is the gateway's own; returns the number of items.
 async fn direct(base: &url::Url) -> usize {
     let http = reqwest::Client::new();
     let mut items = 0;
@@ -91,7 +65,7 @@ async fn direct(base: &url::Url) -> usize {
         let url = base
             .join(&format!("/api/call-log/get-list?skip={skip}&limit={UPSTREAM_PAGE}"))
             .expect("URL");
-        let select: serde_json::Map<String, Value> = ONEUPTIME_SELECT
+        let select: serde_json::Map<String, Value> = ONEUPTIME_COLUMNS
             .iter()
             .map(|c| (c.to_string(), Value::Bool(true)))
             .collect();

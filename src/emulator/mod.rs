@@ -27,7 +27,7 @@ use url::Url;
 
 use control::Control;
 pub use control::{Fault, FaultKind, Stats};
-pub use oneuptime::OneUptimeKey;
+pub use oneuptime::{COLUMNS as ONEUPTIME_COLUMNS, OneUptimeKey};
 pub use voximplant::{DEMO_ACCOUNT_ID, DEMO_KEY_ID, DEMO_PRIVATE_KEY, OTHER_PRIVATE_KEY, demo_credentials};
 
 /// One SignalWire project credential the emulator accepts.

@@ -20,7 +20,8 @@ use uuid::Uuid;
 use super::EmulatorConfig;
 use super::data::{self, OneUptimeRecord};
 
-const COLUMNS: [&str; 21] = [
+/// Every column of a OneUptime call log the emulator serves (what `select` may name).
+pub const COLUMNS: [&str; 21] = [
     "_id",
     "createdAt",
     "updatedAt",
