@@ -60,16 +60,16 @@ async fn direct(base: &url::Url) -> usize {
             next = r["links"]["next"].as_str().map(|n| base.join(n).expect("link"));
         }
     }
+    let select: serde_json::Map<String, Value> = ONEUPTIME_COLUMNS
+        .iter()
+        .map(|c| (c.to_string(), Value::Bool(true)))
+        .collect();
+    let body = json!({"select": select, "sort": {"createdAt": "DESC"}});
     let mut skip = 0;
     loop {
         let url = base
             .join(&format!("/api/call-log/get-list?skip={skip}&limit={UPSTREAM_PAGE}"))
             .expect("URL");
-        let select: serde_json::Map<String, Value> = ONEUPTIME_COLUMNS
-            .iter()
-            .map(|c| (c.to_string(), Value::Bool(true)))
-            .collect();
-        let body = json!({"select": select, "sort": {"createdAt": "DESC"}});
         let r: Value = http
             .post(url)
             .header("ApiKey", DEMO_ONEUPTIME_KEY)

@@ -25,12 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-OHA=${OHA:-$(command -v oha || echo "$PEERS_CACHE/cargo/bin/oha")}
-if [ ! -x "$OHA" ]; then
-  log "installing oha into $PEERS_CACHE/cargo (cargo install oha --locked)"
-  cargo install oha --locked --root "$PEERS_CACHE/cargo" >&2
-  OHA=$PEERS_CACHE/cargo/bin/oha
-fi
+find_oha || { echo "rss_soak.sh needs oha (its -Z body lines), and installing it failed" >&2; exit 1; }
 
 UP_PORT=${UPSTREAM_PORT:-8091} PORT=${SOAK_PORT:-8290}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
