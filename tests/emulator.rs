@@ -285,9 +285,10 @@ async fn voximplant_rejects_unsigned_requests_and_counts_or_offsets_over_the_cap
     assert_eq!(ok["result"].as_array().unwrap().len(), 300);
     assert!(ok["result"][0]["calls"].is_null(), "calls only with with_calls=true");
     let too_many = call([window.clone(), vec![("count", "1001")]].concat()).await;
-    assert_eq!(too_many["error"]["code"], 201);
+    // 101: invalid arguments (voximplant.com/docs/references/httpapi/errors).
+    assert_eq!(too_many["error"]["code"], 101);
     let too_far = call([window.clone(), vec![("offset", "10001")]].concat()).await;
-    assert_eq!(too_far["error"]["code"], 201);
+    assert_eq!(too_far["error"]["code"], 101);
     assert!(
         call(vec![("count", "5")]).await["error"].is_object(),
         "from_date/to_date are required"

@@ -99,9 +99,9 @@ async fn every_filter_field_reaches_the_upstream_query_and_only_matching_rows_re
     let older = nodes[60]["node"]["createdAt"].as_str().unwrap().to_string();
     let cases: Vec<(Value, &str, Value)> = vec![
         (
-            json!({"statuses": ["MISSED_CALL", "BUSY"]}),
+            json!({"statuses": ["LOW_BALANCE", "ERROR"]}),
             "status",
-            json!({"_type": "Includes", "value": ["Busy", "Missed Call"]}),
+            json!({"_type": "Includes", "value": ["Error", "Low Balance"]}),
         ),
         (json!({"fromNumber": pick("from")}), "fromNumber", json!(pick("from"))),
         (json!({"toNumber": pick("to")}), "toNumber", json!(pick("to"))),
@@ -120,7 +120,8 @@ async fn every_filter_field_reaches_the_upstream_query_and_only_matching_rows_re
         (
             json!({"createdBefore": created}),
             "createdAt",
-            json!({"_type": "LessThanOrEqual"}),
+            // Exclusive on the printed millisecond: OneUptime stores microseconds.
+            json!({"_type": "LessThan"}),
         ),
         (
             json!({"createdAfter": older}),
@@ -150,7 +151,7 @@ async fn every_filter_field_reaches_the_upstream_query_and_only_matching_rows_re
         for e in edges {
             let n = &e["node"];
             let ok = match column {
-                "status" => ["BUSY", "NO_ANSWER"].contains(&n["status"].as_str().unwrap()),
+                "status" => n["status"] == "FAILED",
                 "fromNumber" => n["from"] == filter["fromNumber"],
                 "toNumber" => n["to"] == filter["toNumber"],
                 "createdAt" => {

@@ -495,13 +495,13 @@ async fn a_live_call_is_refreshed_after_live_ttl_and_then_cached_as_final() {
 
     // After live_ttl it is read again, now final...
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(status_of(&app, &id).await["status"], "COMPLETED");
+    assert_eq!(status_of(&app, &id).await["status"], "PLACED");
     assert_eq!(app.upstream(ONEUPTIME_GET), 2);
 
     // ...and cached for final_ttl: later changes upstream cost no call.
     assert!(app.emulator.set_oneuptime_status(&native, "Error"));
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(status_of(&app, &id).await["status"], "COMPLETED");
+    assert_eq!(status_of(&app, &id).await["status"], "PLACED");
     assert_eq!(app.upstream(ONEUPTIME_GET), 2);
 }
 

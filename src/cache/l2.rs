@@ -28,7 +28,7 @@ use crate::telemetry::metrics::{L2Lock, L2Metrics, L2Result, L2Write, Metrics};
 
 /// Bump when a cached type's serialized layout changes: older keys are then never read.
 /// The crate version is part of the key too, so releases never share entries.
-pub const LAYOUT: u32 = 1;
+pub const LAYOUT: u32 = 2;
 
 /// At most one outage line per this interval (with the count of failures it stands for).
 const LOG_EVERY: Duration = Duration::from_secs(30);

@@ -42,6 +42,8 @@ pub enum CallStatus {
     Queued,
     Ringing,
     InProgress,
+    /// The provider placed the call and records nothing of whether it was answered.
+    Placed,
     Completed,
     Busy,
     NoAnswer,
@@ -57,6 +59,7 @@ impl CallStatus {
         matches!(
             self,
             CallStatus::Completed
+                | CallStatus::Placed
                 | CallStatus::Busy
                 | CallStatus::NoAnswer
                 | CallStatus::Failed

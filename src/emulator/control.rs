@@ -1,5 +1,6 @@
 //! Request counting and fault injection for the emulator, plus its `/__emulator/` routes:
-//! `GET stats`, `POST reset`, `POST faults` (JSON `Fault`), `DELETE faults`.
+//! `GET stats`, `POST reset`, `POST faults` (JSON `Fault`), `DELETE faults`, and
+//! `GET`/`POST quirks` (JSON `Quirks`: how the providers behave, see `quirks.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,6 +27,9 @@ pub enum FaultKind {
         status: u16,
         retry_after_seconds: Option<u64>,
     },
+    /// Answer like `Status`, with `Retry-After` as an HTTP-date `seconds` from now (the
+    /// other form RFC 9110 §10.2.3 allows).
+    RetryAfterDate { status: u16, seconds: u64 },
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
     /// Start a 200 response and drop the connection mid-body.
@@ -196,9 +200,17 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
             retry_after_seconds,
         }) => status_fault(
             status,
-            retry_after_seconds,
+            retry_after_seconds.map(|s| s.to_string()),
             request.uri().path().starts_with("/api/call-log"),
         ),
+        Some(FaultKind::RetryAfterDate { status, seconds }) => {
+            let at = std::time::SystemTime::now() + Duration::from_secs(seconds);
+            status_fault(
+                status,
+                Some(httpdate::fmt_http_date(at)),
+                request.uri().path().starts_with("/api/call-log"),
+            )
+        }
         Some(FaultKind::Malformed) => (
             [(header::CONTENT_TYPE, "application/json")],
             r#"{"links": {"self": "/"}, "data": [{"id": "#,
@@ -247,7 +259,7 @@ pub(super) async fn count_and_inject(State(control): State<Arc<Control>>, reques
 
 /// The documented error body for a status: SignalWire's `{"error"}` / 422 `{"errors"}`,
 /// or OneUptime's `{"error"}`.
-fn status_fault(status: u16, retry_after: Option<u64>, oneuptime: bool) -> Response {
+fn status_fault(status: u16, retry_after: Option<String>, oneuptime: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = if status == StatusCode::UNPROCESSABLE_ENTITY && !oneuptime {
         serde_json::json!({"errors": [{
@@ -259,13 +271,24 @@ fn status_fault(status: u16, retry_after: Option<u64>, oneuptime: bool) -> Respo
         serde_json::json!({"error": status.canonical_reason().unwrap_or("Error")})
     };
     let mut response = (status, Json(body)).into_response();
-    if let Some(value) = retry_after.and_then(|s| s.to_string().parse().ok()) {
+    if let Some(value) = retry_after.and_then(|s| s.parse().ok()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }
 
-pub(super) fn routes(control: Arc<Control>) -> Router {
+pub(super) fn routes(control: Arc<Control>, quirks: super::quirks::Shared) -> Router {
+    let quirks_route = Router::new()
+        .route(
+            "/__emulator/quirks",
+            get(|State(q): State<super::quirks::Shared>| async move { Json(q.get()) }).post(
+                |State(q): State<super::quirks::Shared>, Json(new): Json<super::Quirks>| async move {
+                    q.set(new);
+                    StatusCode::NO_CONTENT
+                },
+            ),
+        )
+        .with_state(quirks);
     Router::new()
         .route(
             "/__emulator/stats",
@@ -290,4 +313,5 @@ pub(super) fn routes(control: Arc<Control>) -> Router {
             }),
         )
         .with_state(control)
+        .merge(quirks_route)
 }

@@ -16,7 +16,7 @@ pub(super) struct Record {
 }
 
 /// The fixed "now" of the data set, so runs are reproducible.
-fn anchor() -> DateTime<Utc> {
+pub(super) fn anchor() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
         .single()
         .expect("valid constant date")
@@ -295,6 +295,9 @@ fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRe
     let users = pool(11, 20);
     let teams = pool(12, 5);
     let monitors = pool(13, 30);
+    // What OneUptime's worker writes (App/FeatureSet/Notification/Services/CallService.ts):
+    // `Success` once Twilio accepted the call, `Error`, `Low Balance`; never `Missed
+    // Call` or `Busy`, although its CallStatus enum has them.
     let status = *[
         "Success",
         "Success",
@@ -302,12 +305,12 @@ fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRe
         "Success",
         "Success",
         "Success",
+        "Success",
+        "Success",
+        "Error",
         "Error",
         "Error",
         "Low Balance",
-        "Missed Call",
-        "Missed Call",
-        "Busy",
     ]
     .choose(rng)
     .unwrap_or(&"Success");
@@ -316,9 +319,12 @@ fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRe
         ("fromNumber", format!("+1415555{:04}", rng.random_range(0..50))),
         ("toNumber", number(rng)),
     ];
-    if status != "Success" {
-        texts.push(("statusMessage", format!("{status}: carrier said no")));
-    }
+    let message = match status {
+        "Success" => format!("Call ID: CA{:032x}", rng.random::<u128>()),
+        "Low Balance" => "Project does not have enough balance to make this call.".to_string(),
+        _ => "Twilio Config not found".to_string(),
+    };
+    texts.push(("statusMessage", message));
     let optional: [(&'static str, f64, Option<&Vec<String>>); 11] = [
         ("incidentId", 0.4, None),
         ("userId", 0.5, Some(&users)),
@@ -356,17 +362,33 @@ fn sort_oneuptime(records: &mut [OneUptimeRecord]) {
     records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
 }
 
-/// `n` OneUptime call logs over six months, millisecond timestamps, some exactly tied.
+/// `n` OneUptime call logs over six months, newest first. Times have microseconds, as
+/// OneUptime's Postgres `timestamptz` does (they are printed in milliseconds, see
+/// `OneUptimeRecord::render`): about a third of the logs share the printed millisecond of
+/// the log before them (several notification calls placed at once), so page boundaries
+/// fall inside such groups, and every 25th shares its predecessor's exact instant, so
+/// ties are broken by id.
 pub(super) fn oneuptime_call_logs(seed: u64, n: usize) -> Vec<OneUptimeRecord> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0ee_7111e);
     let mut records: Vec<OneUptimeRecord> = Vec::with_capacity(n);
     for i in 0..n {
-        // Every 25th log shares its predecessor's createdAt, so paging must break ties by id.
         let created = match records.last() {
             Some(prev) if i % 25 == 0 => prev.created_at,
-            _ => anchor() - Duration::milliseconds(rng.random_range(0..SPREAD_SECONDS * 1000)),
+            _ => anchor() - Duration::microseconds(rng.random_range(0..SPREAD_SECONDS * 1_000_000)),
         };
         records.push(oneuptime_record(&mut rng, created));
+    }
+    sort_oneuptime(&mut records);
+    for i in 1..records.len() {
+        let prev = records[i - 1].created_at;
+        let micros = i64::from(prev.timestamp_subsec_micros() % 1000);
+        if micros > 0 && records[i].created_at < prev && rng.random_bool(0.35) {
+            // Same printed millisecond as the log before, a little older.
+            let created = prev - Duration::microseconds(rng.random_range(1..=micros));
+            let moved = created - records[i].created_at;
+            records[i].updated_at += moved;
+            records[i].created_at = created;
+        }
     }
     sort_oneuptime(&mut records);
     records

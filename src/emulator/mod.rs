@@ -14,6 +14,7 @@ mod data;
 #[cfg(feature = "fake-provider")]
 mod fake;
 mod oneuptime;
+mod quirks;
 mod signalwire;
 mod voximplant;
 
@@ -28,6 +29,7 @@ use url::Url;
 use control::Control;
 pub use control::{Fault, FaultKind, Stats};
 pub use oneuptime::{COLUMNS as ONEUPTIME_COLUMNS, OneUptimeKey};
+pub use quirks::Quirks;
 pub use voximplant::{DEMO_ACCOUNT_ID, DEMO_KEY_ID, DEMO_PRIVATE_KEY, OTHER_PRIVATE_KEY, demo_credentials};
 
 /// One SignalWire project credential the emulator accepts.
@@ -54,6 +56,8 @@ pub struct EmulatorConfig {
     pub voximplant_audit_entries: usize,
     /// How long an asynchronous report takes to complete.
     pub voximplant_report_delay_seconds: i64,
+    /// Where the emulated providers differ from their default behaviour (all off).
+    pub quirks: Quirks,
 }
 
 /// The OneUptime API key of demo mode and of `switchboard emulate`.
@@ -79,6 +83,7 @@ impl Default for EmulatorConfig {
             voximplant_clock_skew_seconds: 0,
             voximplant_audit_entries: 2_000,
             voximplant_report_delay_seconds: 3,
+            quirks: Quirks::default(),
         }
     }
 }
@@ -99,6 +104,7 @@ pub fn demo_providers(base: &Url) -> crate::providers::ProvidersConfig {
 pub struct Emulator {
     addr: SocketAddr,
     control: Arc<Control>,
+    quirks: quirks::Shared,
     signalwire: Arc<signalwire::SignalWireState>,
     oneuptime: Arc<oneuptime::OneUptimeState>,
     voximplant: Arc<voximplant::VoximplantState>,
@@ -115,9 +121,10 @@ impl Emulator {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let control = Arc::new(Control::default());
-        let signalwire = Arc::new(signalwire::SignalWireState::new(&config));
+        let quirks = quirks::Shared::new(config.quirks.clone());
+        let signalwire = Arc::new(signalwire::SignalWireState::new(&config, quirks.clone()));
         let oneuptime = Arc::new(oneuptime::OneUptimeState::new(&config));
-        let voximplant = Arc::new(voximplant::VoximplantState::new(&config));
+        let voximplant = Arc::new(voximplant::VoximplantState::new(&config, quirks.clone()));
         // Every emulated provider's routes (the paths do not clash).
         let app = Router::new()
             .merge(signalwire::routes(signalwire.clone()))
@@ -130,7 +137,7 @@ impl Emulator {
                 control.clone(),
                 control::count_and_inject,
             ))
-            .merge(control::routes(control.clone()));
+            .merge(control::routes(control.clone(), quirks.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -143,6 +150,7 @@ impl Emulator {
         Ok(Emulator {
             addr,
             control,
+            quirks,
             signalwire,
             oneuptime,
             voximplant,
@@ -181,6 +189,16 @@ impl Emulator {
 
     pub fn clear_faults(&self) {
         self.control.clear_faults();
+    }
+
+    /// Replaces the quirks in force (see `Quirks`).
+    pub fn set_quirks(&self, quirks: Quirks) {
+        self.quirks.set(quirks);
+    }
+
+    /// The quirks in force.
+    pub fn quirks(&self) -> Quirks {
+        self.quirks.get()
     }
 
     /// Ids of the seeded SignalWire voice logs, newest first (discarded ones included).

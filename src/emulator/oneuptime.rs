@@ -1,7 +1,9 @@
 //! Emulated OneUptime Call Log API (providers.md §2): `ApiKey` checks (400/401/422 bodies),
 //! `get-list` with `select`/`query`/`sort` and `skip`/`limit` (over 10000 or negative is
 //! 400), `count`, `get-item` (`200 {}` for unknown ids), typed value wrappers on output.
-//! Only the query operators the gateway sends are implemented; others are a 400.
+//! Only the query operators the gateway sends are implemented; others are a 400. As in
+//! OneUptime, `createdAt` is kept in microseconds and printed in milliseconds, and phone
+//! values in a query are checked like OneUptime's `Phone` type (400 when refused).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -201,6 +203,63 @@ fn operand(like: &Cell, value: &Value) -> Option<Cell> {
     }
 }
 
+/// OneUptime's `Phone` check (OneUptime/oneuptime `Common/Types/Phone.ts`): after a
+/// trim, `^[+]?[(]?[0-9]{3}[)]?[-\s.]?[0-9]{3}[-\s.]?[0-9]{4,7}$`, written out by hand.
+fn valid_phone(value: &str) -> bool {
+    let v = value.trim().as_bytes();
+    let mut i = 0;
+    let optional = |i: &mut usize, pred: &dyn Fn(u8) -> bool| {
+        if v.get(*i).is_some_and(|b| pred(*b)) {
+            *i += 1;
+        }
+    };
+    let digits = |i: &mut usize, min: usize, max: usize| -> bool {
+        let start = *i;
+        while *i < v.len() && *i - start < max && v[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start >= min
+    };
+    let separator = |b: u8| matches!(b, b'-' | b'.' | b' ' | b'\t' | b'\n' | b'\r');
+    optional(&mut i, &|b| b == b'+');
+    optional(&mut i, &|b| b == b'(');
+    if !digits(&mut i, 3, 3) {
+        return false;
+    }
+    optional(&mut i, &|b| b == b')');
+    optional(&mut i, &separator);
+    if !digits(&mut i, 3, 3) {
+        return false;
+    }
+    optional(&mut i, &separator);
+    digits(&mut i, 4, 7) && i == v.len()
+}
+
+/// A query on a phone column whose value OneUptime's `Phone` type refuses: 400.
+fn check_phones(column: &str, condition: &Value) -> Result<(), Failure> {
+    if !matches!(column, "fromNumber" | "toNumber") {
+        return Ok(());
+    }
+    let values: Vec<&Value> = match condition {
+        Value::Array(list) => list.iter().collect(),
+        Value::Object(o) => match o.get("value") {
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(v) => vec![v],
+            None => Vec::new(),
+        },
+        v => vec![v],
+    };
+    for value in values {
+        if let Some(text) = value.as_str().filter(|t| !valid_phone(t)) {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                &format!("Phone is not in valid format: {}", text.trim()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn matches(record: &OneUptimeRecord, column: &str, condition: &Value) -> Result<bool, Failure> {
     let have = cell(record, column);
     let bad = |what: &str| fail(StatusCode::BAD_REQUEST, &format!("Invalid query on {column}: {what}"));
@@ -279,13 +338,14 @@ fn filtered(state: &OneUptimeState, body: &Map<String, Value>) -> Result<Vec<One
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    for column in query.keys() {
+    for (column, condition) in &query {
         if !COLUMNS.contains(&column.as_str()) {
             return Err(fail(
                 StatusCode::BAD_REQUEST,
                 &format!("Invalid column on Call Log - {column}. Column does not exist."),
             ));
         }
+        check_phones(column, condition)?;
     }
     let records = state.records.read().unwrap_or_else(PoisonError::into_inner);
     let mut out = Vec::new();
@@ -405,5 +465,33 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::oneuptime::OneUp
         api_key: crate::config::Secret::new(super::DEMO_ONEUPTIME_KEY),
         page_size: 100,
         concurrency: 8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_phone;
+
+    #[test]
+    fn phones_are_checked_like_oneuptime_checks_them() {
+        for ok in [
+            "+14155550001",
+            "(415) 555-0001",
+            "415.555.0001",
+            " +442071234567 ",
+            "4155550001234",
+        ] {
+            assert!(valid_phone(ok), "{ok:?}");
+        }
+        for bad in [
+            "+1555",
+            "",
+            "+1 415 555 0001",
+            "41555500012345",
+            "+1415555000x",
+            "415--555-0001",
+        ] {
+            assert!(!valid_phone(bad), "{bad:?}");
+        }
     }
 }

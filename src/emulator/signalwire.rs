@@ -1,6 +1,8 @@
 //! Emulated SignalWire logs API: Basic auth, `page_size` 1..=1000, `page_token` links
 //! (absolute for voice, relative for video, as both forms occur), `created_*` filters,
-//! `include_deleted`, and the documented error bodies.
+//! `include_deleted`, and the documented error bodies. Its quirks (`Quirks`) make lists
+//! ascending, links name another origin, `created_*` bounds inclusive or date-only, and
+//! history end at a retention window with SignalWire's 422 `exceeds_history_logs_limit`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,10 +18,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::data::{self, Record};
+use super::quirks::{Quirks, Shared};
 use super::{BasicCredential, EmulatorConfig};
 
 pub(super) struct SignalWireState {
     credentials: Vec<String>,
+    quirks: Shared,
     voice: Collection,
     video: Collection,
 }
@@ -45,12 +49,13 @@ impl Collection {
 }
 
 impl SignalWireState {
-    pub fn new(config: &EmulatorConfig) -> Self {
+    pub fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
         let encode = |c: &BasicCredential| {
             base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.project_id, c.api_token))
         };
         SignalWireState {
             credentials: config.signalwire_credentials.iter().map(encode).collect(),
+            quirks,
             voice: Collection::new(
                 "/api/voice/logs",
                 data::voice_logs(config.seed, config.signalwire_voice_logs),
@@ -89,6 +94,34 @@ fn invalid(attribute: &str, message: &str) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
+/// The 422 SignalWire answers for a date past the account's history retention
+/// (`exceeds_history_logs_limit`, `type: account_error`; signalwire/docs `error-codes.mdx`).
+fn past_retention(attribute: &str) -> Response {
+    let body = json!({"errors": [{
+        "type": "account_error", "code": "exceeds_history_logs_limit",
+        "message": "This value exceeds the allowed date limit.",
+        "attribute": attribute, "url": "https://signalwire.com/docs/apis/error-codes#exceeds_history_logs_limit"
+    }]});
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// The oldest instant still kept, when a retention window is set.
+fn retention_cutoff(quirks: &Quirks) -> Option<DateTime<Utc>> {
+    quirks
+        .signalwire_retention_days
+        .map(|days| data::anchor() - chrono::Duration::days(i64::from(days)))
+}
+
+/// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 date-time; with the date-only quirk, the
+/// date of a date-time.
+fn parse_bound(value: &str, quirks: &Quirks) -> Option<DateTime<Utc>> {
+    let t = parse_date(value)?;
+    if quirks.signalwire_created_dates_only {
+        return t.date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+    }
+    Some(t)
+}
+
 /// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 date-time.
 fn parse_date(value: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(value)
@@ -121,16 +154,23 @@ fn list(
         Some(Ok(n)) => n,
         Some(Err(_)) => return invalid("page_number", "page_number must be a non-negative integer"),
     };
+    let quirks = state.quirks.get();
     let mut bounds = [None, None];
     for (slot, name) in bounds.iter_mut().zip(["created_after", "created_before"]) {
         if let Some(raw) = params.get(name) {
-            match parse_date(raw) {
+            match parse_bound(raw, &quirks) {
                 Some(t) => *slot = Some(t),
                 None => return invalid(name, &format!("{name} must be a date or an ISO 8601 date-time")),
             }
         }
     }
     let [after, before] = bounds;
+    let cutoff = retention_cutoff(&quirks);
+    if let (Some(cutoff), Some(before)) = (cutoff, before)
+        && before < cutoff
+    {
+        return past_retention("created_before");
+    }
     // `created_on` names a UTC day; a date-time stands for its day.
     let on = match params.get("created_on") {
         None => None,
@@ -140,13 +180,21 @@ fn list(
         },
     };
     let include_deleted = params.get("include_deleted").is_some_and(|v| v == "true");
-    let visible: Vec<&Record> = which
+    let after_keeps = |t: DateTime<Utc>, a: DateTime<Utc>| match quirks.signalwire_created_after_inclusive {
+        true => t >= a,
+        false => t > a,
+    };
+    let mut visible: Vec<&Record> = which
         .records
         .iter()
         .filter(|r| include_deleted || !r.discarded)
-        .filter(|r| after.is_none_or(|a| r.created_at > a) && before.is_none_or(|b| r.created_at < b))
+        .filter(|r| cutoff.is_none_or(|c| r.created_at >= c))
+        .filter(|r| after.is_none_or(|a| after_keeps(r.created_at, a)) && before.is_none_or(|b| r.created_at < b))
         .filter(|r| on.is_none_or(|day| r.created_at.date_naive() == day))
         .collect();
+    if quirks.signalwire_ascending {
+        visible.reverse();
+    }
     // A page token names the first log of its page, so rows added later never shift it.
     let start = match params.get("page_token") {
         None if page_number > 0 => return invalid("page_token", "page_token is required when page_number > 0"),
@@ -160,7 +208,11 @@ fn list(
             else {
                 return invalid("page_token", "page_token is invalid");
             };
-            visible.partition_point(|r| (r.created_at, r.id) > (anchor.created_at, anchor.id))
+            let key = (anchor.created_at, anchor.id);
+            match quirks.signalwire_ascending {
+                true => visible.partition_point(|r| (r.created_at, r.id) < key),
+                false => visible.partition_point(|r| (r.created_at, r.id) > key),
+            }
         }
     };
     let end = (start + page_size).min(visible.len());
@@ -182,10 +234,10 @@ fn list(
             query.append_pair("page_token", &format!("PA{t}"));
         }
         let path = format!("{}?{}", which.path, query.finish());
-        if which.absolute_links {
-            format!("http://{host}{path}")
-        } else {
-            path
+        match &quirks.signalwire_link_origin {
+            Some(origin) => format!("{}{path}", origin.trim_end_matches('/')),
+            None if which.absolute_links => format!("http://{host}{path}"),
+            None => path,
         }
     };
     let mut links = json!({
@@ -217,11 +269,15 @@ fn find<'a>(
     let Ok(id) = Uuid::parse_str(id) else {
         return Err(Box::new(invalid("id", "id must be a valid UUID")));
     };
-    which
+    let record = which
         .by_id
         .get(&id)
         .map(|&i| &which.records[i])
-        .ok_or_else(|| Box::new(error(StatusCode::NOT_FOUND, "Not Found")))
+        .ok_or_else(|| Box::new(error(StatusCode::NOT_FOUND, "Not Found")))?;
+    if retention_cutoff(&state.quirks.get()).is_some_and(|c| record.created_at < c) {
+        return Err(Box::new(past_retention("created_at")));
+    }
+    Ok(record)
 }
 
 pub(super) fn routes(state: Arc<SignalWireState>) -> Router {

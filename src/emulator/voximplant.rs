@@ -3,6 +3,11 @@
 //! `{"error": {"code", "msg"}}` with HTTP 200, `count` over 1000 and `offset` over 10000
 //! rejected; asynchronous audit and call history reports (GetAuditLogAsync,
 //! GetCallHistoryAsync, GetHistoryReports, DownloadHistoryReport as gzip CSV).
+//!
+//! Dates are "in the selected timezone": the `timezone` parameter (UTC when absent)
+//! decides how `from_date`/`to_date` are read and how answers are written, and listings
+//! echo it. Its quirks (`Quirks`) set an account time zone used when none is asked, one
+//! forced whatever is asked, other report CSV column names, and an exclusive `to_date`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,6 +25,7 @@ use serde_json::{Value, json};
 
 use super::EmulatorConfig;
 use super::data::{self, VoxAuditEntry, VoxSession};
+use super::quirks::{Quirks, Shared, zone_offset_hours};
 
 /// The emulator's service-account key pair (a demo key, not a secret).
 pub const DEMO_PRIVATE_KEY: &str = include_str!("keys/demo.pem");
@@ -29,9 +35,11 @@ pub const OTHER_PRIVATE_KEY: &str = include_str!("keys/other.pem");
 pub const DEMO_ACCOUNT_ID: u64 = 1_234_567;
 pub const DEMO_KEY_ID: &str = "demo-key-id";
 
-/// Error codes the emulator answers with (Voximplant's own table is not public).
+/// Error codes of Voximplant's HTTP API table (voximplant.com/docs/references/httpapi/
+/// errors): 100 authorization failed, 101 invalid arguments, 103 unknown command.
 pub const AUTH_ERROR: i64 = 100;
-pub const BAD_PARAMETER: i64 = 201;
+pub const BAD_PARAMETER: i64 = 101;
+pub const UNKNOWN_COMMAND: i64 = 103;
 
 /// `credentials.json` for the demo service account (the flat layout).
 pub fn demo_credentials() -> String {
@@ -47,6 +55,7 @@ pub(super) struct VoximplantState {
     audit: Vec<VoxAuditEntry>,
     report_delay: chrono::Duration,
     reports: Mutex<Vec<Report>>,
+    quirks: Shared,
 }
 
 /// What a report lists.
@@ -95,6 +104,62 @@ struct Report {
     rows: Vec<usize>,
     download_count: u64,
     last_downloaded: Option<DateTime<Utc>>,
+    /// The time zone its rows are written in.
+    zone: Zone,
+}
+
+/// The time zone of one request: its name (echoed) and hours east of UTC.
+#[derive(Debug, Clone)]
+struct Zone {
+    name: String,
+    hours: i64,
+}
+
+impl Zone {
+    /// The zone a request is answered in: a forced one, else the one asked, else the
+    /// account's (UTC unless a quirk sets one). An unknown name is refused with 101.
+    fn of(p: &HashMap<String, String>, quirks: &Quirks) -> Result<Zone, Box<Response>> {
+        let name = quirks
+            .voximplant_forced_timezone
+            .clone()
+            .or_else(|| p.get("timezone").cloned())
+            .or_else(|| quirks.voximplant_default_timezone.clone())
+            .unwrap_or_else(|| "UTC".to_string());
+        match zone_offset_hours(&name) {
+            Some(hours) => Ok(Zone { name, hours }),
+            None => Err(Box::new(error(BAD_PARAMETER, "Invalid argument: timezone"))),
+        }
+    }
+
+    /// A `YYYY-MM-DD HH:mm:ss` string of this zone, rewritten in UTC (requests) or
+    /// the other way (`east` true: answers).
+    fn shift(&self, raw: &str, east: bool) -> Option<String> {
+        let hours = if east { self.hours } else { -self.hours };
+        parse_time(raw).map(|t| stamp(t + chrono::Duration::hours(hours)))
+    }
+
+    /// Every timestamp of an answer's records written in this zone.
+    fn localize(&self, value: &mut Value) {
+        if self.hours == 0 {
+            return;
+        }
+        match value {
+            Value::Array(items) => items.iter_mut().for_each(|v| self.localize(v)),
+            Value::Object(fields) => {
+                for (key, v) in fields.iter_mut() {
+                    match (key.as_str(), &*v) {
+                        ("start_date" | "start_time" | "used_at" | "requested", Value::String(raw)) => {
+                            if let Some(local) = self.shift(raw, true) {
+                                *v = Value::String(local);
+                            }
+                        }
+                        _ => self.localize(v),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -119,8 +184,9 @@ fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
 }
 
 impl VoximplantState {
-    pub fn new(config: &EmulatorConfig) -> Self {
+    pub fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
         VoximplantState {
+            quirks,
             key: DecodingKey::from_rsa_pem(DEMO_PUBLIC_KEY.as_bytes()).expect("the embedded demo public key is valid"),
             clock_skew: config.voximplant_clock_skew_seconds,
             sessions: data::voximplant_sessions(
@@ -177,6 +243,10 @@ impl VoximplantState {
     /// Stores a report of `rows` (newest first as matched), ready after the configured
     /// delay.
     fn new_report(&self, kind: ReportKind, p: &HashMap<String, String>, mut rows: Vec<usize>) -> Response {
+        let zone = match Zone::of(p, &self.quirks.get()) {
+            Ok(zone) => zone,
+            Err(refused) => return *refused,
+        };
         if p.get("desc_order").is_none_or(|v| v != "true") {
             rows.reverse();
         }
@@ -197,6 +267,7 @@ impl VoximplantState {
             rows,
             download_count: 0,
             last_downloaded: None,
+            zone,
         });
         Json(json!({"result": 1, "history_report_id": id})).into_response()
     }
@@ -241,9 +312,10 @@ impl VoximplantState {
         }
         report.download_count += 1;
         report.last_downloaded = Some(now);
+        let other_header = self.quirks.get().voximplant_other_csv_header;
         let csv = match report.kind {
-            ReportKind::Audit => self.audit_csv(&report.rows),
-            ReportKind::Calls => self.calls_csv(&report.rows),
+            ReportKind::Audit => self.audit_csv(&report.rows, &report.zone, other_header),
+            ReportKind::Calls => self.calls_csv(&report.rows, &report.zone, other_header),
         };
         let gz = match csv {
             Ok(bytes) => bytes,
@@ -262,7 +334,7 @@ impl VoximplantState {
     }
 
     /// Audit entries as gzipped CSV with a header row.
-    fn audit_csv(&self, rows: &[usize]) -> std::io::Result<Vec<u8>> {
+    fn audit_csv(&self, rows: &[usize], zone: &Zone, other_header: bool) -> std::io::Result<Vec<u8>> {
         const COLUMNS: [&str; 9] = [
             "audit_log_id",
             "account_id",
@@ -274,12 +346,14 @@ impl VoximplantState {
             "cmd_args",
             "cmd_result",
         ];
-        gzipped_csv(&COLUMNS, rows.iter().map(|&i| &self.audit[i].json))
+        let rows = rows.iter().map(|&i| self.audit[i].json.clone());
+        gzipped_csv(&COLUMNS, rows, zone, other_header)
     }
 
     /// Sessions as gzipped CSV with a header row, one row per session.
-    fn calls_csv(&self, rows: &[usize]) -> std::io::Result<Vec<u8>> {
-        gzipped_csv(&SESSION_COLUMNS, rows.iter().map(|&i| &self.sessions[i].base))
+    fn calls_csv(&self, rows: &[usize], zone: &Zone, other_header: bool) -> std::io::Result<Vec<u8>> {
+        let rows = rows.iter().map(|&i| self.sessions[i].base.clone());
+        gzipped_csv(&SESSION_COLUMNS, rows, zone, other_header)
     }
 
     pub fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
@@ -359,8 +433,13 @@ impl VoximplantState {
         } else {
             Box::new(matching.iter().rev())
         };
-        let result: Vec<Value> = ordered.skip(offset).take(count).map(|e| e.json.clone()).collect();
-        let mut body = json!({"result": result, "count": result.len(), "timezone": "UTC"});
+        let mut result: Vec<Value> = ordered.skip(offset).take(count).map(|e| e.json.clone()).collect();
+        let zone = match Zone::of(p, &self.quirks.get()) {
+            Ok(zone) => zone,
+            Err(refused) => return *refused,
+        };
+        result.iter_mut().for_each(|v| zone.localize(v));
+        let mut body = json!({"result": result, "count": result.len(), "timezone": zone.name});
         if p.get("with_total_count").is_some_and(|v| v == "true") {
             body["total_count"] = json!(matching.len());
         }
@@ -433,6 +512,10 @@ impl VoximplantState {
         } else {
             Box::new(matching.iter().rev())
         };
+        let zone = match Zone::of(p, &self.quirks.get()) {
+            Ok(zone) => zone,
+            Err(refused) => return *refused,
+        };
         let result: Vec<Value> = ordered
             .skip(offset)
             .take(count)
@@ -447,10 +530,11 @@ impl VoximplantState {
                 if flag("with_other_resources") {
                     v["other_resource_usage"] = s.other.clone();
                 }
+                zone.localize(&mut v);
                 v
             })
             .collect();
-        let mut body = json!({"result": result, "count": result.len(), "timezone": "UTC"});
+        let mut body = json!({"result": result, "count": result.len(), "timezone": zone.name});
         if flag("with_total_count") {
             body["total_count"] = json!(matching.len());
         }
@@ -472,12 +556,30 @@ fn required_window(p: &HashMap<String, String>) -> Result<(DateTime<Utc>, DateTi
     }
 }
 
-/// JSON objects as gzipped CSV: a header row of `columns`, then one row per object
-/// (strings as they are, other values as JSON, null as an empty cell).
-fn gzipped_csv<'a>(columns: &[&str], rows: impl Iterator<Item = &'a Value>) -> std::io::Result<Vec<u8>> {
+/// JSON objects as gzipped CSV: a header row of `columns` (or, with the quirk, names
+/// as a spreadsheet export might write them: `Audit log id`), then one row per object in
+/// `zone` (strings as they are, other values as JSON, null as an empty cell).
+fn gzipped_csv(
+    columns: &[&str],
+    rows: impl Iterator<Item = Value>,
+    zone: &Zone,
+    other_header: bool,
+) -> std::io::Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record(columns)?;
-    for row in rows {
+    if other_header {
+        csv.write_record(columns.iter().map(|c| {
+            let spaced = c.replace('_', " ");
+            let mut chars = spaced.chars();
+            chars
+                .next()
+                .map(|f| f.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        }))?;
+    } else {
+        csv.write_record(columns)?;
+    }
+    for mut row in rows {
+        zone.localize(&mut row);
         csv.write_record(columns.iter().map(|k| match &row[*k] {
             Value::Null => String::new(),
             Value::String(s) => s.clone(),
@@ -524,6 +626,26 @@ fn window_and_paging(p: &HashMap<String, String>, default_count: u64) -> Result<
     Ok((from, to, count as usize, offset as usize))
 }
 
+/// Rewrites `from_date`/`to_date` from the request's time zone into UTC (what the data
+/// is kept in); with the exclusive-`to_date` quirk, `to_date` moves a second earlier.
+fn dates_in_utc(p: &mut HashMap<String, String>, quirks: &Quirks) -> Result<(), Box<Response>> {
+    let zone = Zone::of(p, quirks)?;
+    for name in ["from_date", "to_date"] {
+        if let Some(utc) = p.get(name).and_then(|raw| zone.shift(raw, false)) {
+            p.insert(name.to_string(), utc);
+        }
+    }
+    if quirks.voximplant_to_date_exclusive
+        && let Some(earlier) = p
+            .get("to_date")
+            .and_then(|raw| parse_time(raw))
+            .map(|t| stamp(t - chrono::Duration::seconds(1)))
+    {
+        p.insert("to_date".to_string(), earlier);
+    }
+    Ok(())
+}
+
 /// Parameters from the query string and a form body (both are used by real clients).
 fn params(query: HashMap<String, String>, body: &Bytes) -> HashMap<String, String> {
     let mut all = query;
@@ -541,7 +663,10 @@ async fn method(
     if let Err(why) = state.authorize(&headers) {
         return error(AUTH_ERROR, &format!("Authorization failed: {why}"));
     }
-    let p = params(query, &body);
+    let mut p = params(query, &body);
+    if let Err(refused) = dates_in_utc(&mut p, &state.quirks.get()) {
+        return *refused;
+    }
     match method.as_str() {
         "GetCallHistory" => state.call_history(&p),
         "GetAuditLog" => state.audit_log(&p),
@@ -549,7 +674,7 @@ async fn method(
         "GetCallHistoryAsync" => state.call_history_async(&p),
         "GetHistoryReports" => state.history_reports(&p),
         "DownloadHistoryReport" => state.download(&p),
-        other => error(BAD_PARAMETER, &format!("Unknown method {other}")),
+        other => error(UNKNOWN_COMMAND, &format!("Unknown command {other}")),
     }
 }
 

@@ -161,6 +161,16 @@ impl From<UpstreamError> for GatewayError {
                 ErrorCode::BadUserInput,
                 format!("{name} rejected the filter values of this query"),
             ),
+            UpstreamErrorKind::PastRetention => (
+                ErrorCode::BadUserInput,
+                format!(
+                    "{name} no longer keeps logs as old as this query reaches (history retention); narrow its dates"
+                ),
+            ),
+            UpstreamErrorKind::CursorExpired => (
+                ErrorCode::BadUserInput,
+                format!("the cursor expired at {name}; restart paging without `after`"),
+            ),
             UpstreamErrorKind::Internal => return GatewayError::internal(&e.detail),
             UpstreamErrorKind::BudgetExhausted { limit } => (
                 ErrorCode::BadUserInput,

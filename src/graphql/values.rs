@@ -39,6 +39,10 @@ pub enum CallStatus {
     Queued,
     Ringing,
     InProgress,
+    /// The provider placed the call and records nothing of whether it was answered
+    /// (OneUptime's `Success`): not the same as COMPLETED, which means answered.
+    Placed,
+    /// The call was answered and has ended.
     Completed,
     Busy,
     NoAnswer,

@@ -6,6 +6,7 @@
 //! and their registrations (`REGISTERED`). Adding a provider adds its module and one
 //! line to each (README, "Adding a provider").
 
+pub mod assumptions;
 pub mod exact;
 #[cfg(feature = "fake-provider")]
 pub mod fake;

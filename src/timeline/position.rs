@@ -55,12 +55,12 @@ impl<T: Timeline> Position<T> {
         }
     }
 
-    /// Whether `item` sorts before the last emitted one, i.e. the timeline had already
-    /// moved past it (a recovered provider catching up).
+    /// Whether `item` is newer than the last emitted one, i.e. the timeline had already
+    /// moved past it (a recovered provider catching up). Items of the same instant are
+    /// not: a stream orders them as its provider does (OneUptime by microseconds it
+    /// prints as milliseconds), which need not be the merge key's order.
     pub(super) fn is_behind<I, P>(&self, item: &StreamItem<I, P>) -> bool {
-        self.last
-            .as_ref()
-            .is_some_and(|(at, key)| (item.created_at, item.key.as_str()) > (*at, key.as_str()))
+        self.last.as_ref().is_some_and(|(at, _)| item.created_at > *at)
     }
 
     /// Moves past `item`, emitted from stream `index`.

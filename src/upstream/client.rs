@@ -398,14 +398,42 @@ impl Drop for ProbeGuard<'_> {
     }
 }
 
-/// `Retry-After` in delta-seconds (the HTTP-date form is rare for APIs and ignored).
+/// `Retry-After` as RFC 9110 §10.2.3 allows it: delta-seconds, or an HTTP-date (as
+/// seconds from now, 0 when already past).
 fn retry_after_seconds(headers: &HeaderMap) -> Option<u64> {
-    headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+    retry_after_at(headers.get(RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
+}
+
+fn retry_after_at(value: &str, now: std::time::SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse() {
+        return Some(seconds);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    // Round up: retrying a fraction of a second early would meet the limit again.
+    let wait = at.duration_since(now).unwrap_or_default();
+    Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_both_of_its_forms() {
+        let now = httpdate::parse_http_date("Sun, 06 Dec 2026 20:00:00 GMT").unwrap();
+        assert_eq!(retry_after_at("120", now), Some(120));
+        assert_eq!(retry_after_at("Sun, 06 Dec 2026 20:00:30 GMT", now), Some(30));
+        // The obsolete forms RFC 9110 still asks recipients to accept.
+        assert_eq!(retry_after_at("Sunday, 06-Dec-26 20:01:00 GMT", now), Some(60));
+        assert_eq!(retry_after_at("Sun Dec  6 20:00:05 2026", now), Some(5));
+        assert_eq!(
+            retry_after_at("Sun, 06 Dec 2026 19:00:00 GMT", now),
+            Some(0),
+            "a past date"
+        );
+        assert_eq!(retry_after_at("soon", now), None);
+    }
 
     #[test]
     fn route_templates_replace_ids_but_keep_versions_and_dates() {

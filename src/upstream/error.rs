@@ -18,8 +18,13 @@ pub enum UpstreamErrorKind {
     /// One record of a list could not be read; the rest of the list was kept. `id` is
     /// the record's id as the provider sent it (shortened).
     BadRecord { id: String },
-    /// The provider refused a value the caller chose (e.g. a date past retention).
+    /// The provider refused a value the caller chose (a filter value, an argument).
     RejectedInput,
+    /// The provider no longer keeps records as old as the query reaches (SignalWire 422
+    /// `exceeds_history_logs_limit`).
+    PastRetention,
+    /// The provider's paging token behind a cursor expired: paging must restart.
+    CursorExpired,
     /// A gateway bug surfaced while handling the provider's data.
     Internal,
     /// The request used up its upstream-call budget; nothing was sent.

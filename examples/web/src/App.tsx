@@ -5,7 +5,7 @@ import { Detail } from './Detail';
 import { Timeline } from './Timeline';
 
 const PROVIDERS: Provider[] = ['SIGNALWIRE', 'ONEUPTIME', 'VOXIMPLANT'];
-const STATUSES: CallStatus[] = ['COMPLETED', 'IN_PROGRESS', 'RINGING', 'QUEUED', 'BUSY', 'NO_ANSWER', 'FAILED', 'CANCELED'];
+const STATUSES: CallStatus[] = ['COMPLETED', 'PLACED', 'IN_PROGRESS', 'RINGING', 'QUEUED', 'BUSY', 'NO_ANSWER', 'FAILED', 'CANCELED'];
 
 export function App() {
   const [providers, setProviders] = useState<Provider[]>(PROVIDERS);

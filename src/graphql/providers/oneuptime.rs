@@ -59,9 +59,10 @@ impl OneUptimeCallLog {
 
 call_log_object! {
     /// A call OneUptime placed to notify someone. `direction` is always OUTBOUND; `status`
-    /// maps Success -> COMPLETED, Error and Low Balance -> FAILED, Missed Call -> NO_ANSWER,
-    /// Busy -> BUSY, anything else -> UNKNOWN (raw value in `providerStatus`); `cost` is
-    /// `callCostInUSDCents` in dollars.
+    /// maps Success -> PLACED (OneUptime writes it once the call was handed to its
+    /// telephony provider, before anyone could answer, and never updates it), Error and
+    /// Low Balance -> FAILED, Missed Call -> NO_ANSWER, Busy -> BUSY, anything else ->
+    /// UNKNOWN (raw value in `providerStatus`); `cost` is `callCostInUSDCents` in dollars.
     OneUptimeCallLog {
         /// The OneUptime project the call belongs to.
         async fn project_id(&self) -> Option<ID> {
@@ -164,9 +165,10 @@ pub struct OneUptimeCallLogFilter {
     pub created_before: Option<crate::graphql::scalars::DateTime>,
     /// Only logs with one of these statuses.
     pub statuses: Option<Vec<OneUptimeCallStatus>>,
-    /// Exact calling number.
+    /// Exact calling number: 10 to 13 digits, optionally after `+`; spaces, dashes, dots
+    /// and parentheses are ignored. Anything else is refused, as OneUptime refuses it.
     pub from_number: Option<String>,
-    /// Exact called number.
+    /// Exact called number, written as `fromNumber`.
     pub to_number: Option<String>,
     /// OneUptime incident id (UUID).
     pub incident_id: Option<ID>,
@@ -189,6 +191,14 @@ impl OneUptimeCallLogFilter {
             })
             .transpose()
         };
+        let phone = |name: &str, number: Option<String>| -> Result<Option<String>, GatewayError> {
+            number
+                .map(|n| {
+                    crate::providers::oneuptime::phone_filter(&n)
+                        .map_err(|e| GatewayError::bad_input(format!("`filter.{name}`: {e}")))
+                })
+                .transpose()
+        };
         let mut statuses: Vec<String> = self
             .statuses
             .unwrap_or_default()
@@ -201,8 +211,8 @@ impl OneUptimeCallLogFilter {
             created_after: self.created_after.map(|t| t.0),
             created_before: self.created_before.map(|t| t.0),
             statuses,
-            from_number: self.from_number,
-            to_number: self.to_number,
+            from_number: phone("fromNumber", self.from_number)?,
+            to_number: phone("toNumber", self.to_number)?,
             incident_id: uuid("incidentId", self.incident_id)?,
             monitor_id: uuid("monitorId", self.monitor_id)?,
             user_id: uuid("userId", self.user_id)?,

@@ -27,9 +27,16 @@ pub fn raw_statuses(wanted: impl Fn(CallStatus) -> bool) -> Option<Vec<String>> 
 }
 
 /// OneUptime `status` -> normalized status (providers.md §2.5 lists the five values).
+///
+/// OneUptime's worker writes `Success` as soon as its telephony provider accepted the
+/// outbound call (OneUptime/oneuptime `App/FeatureSet/Notification/Services/
+/// CallService.ts`), before anyone could answer, and never comes back to write `Missed
+/// Call` or `Busy`: `Success` says the call was placed, so it is `PLACED`, not
+/// `COMPLETED` (which every other provider uses for an answered call), and a dashboard
+/// counting answered calls does not count these.
 pub(super) fn status(raw: Option<&str>) -> CallStatus {
     match raw {
-        Some("Success") => CallStatus::Completed,
+        Some("Success") => CallStatus::Placed,
         Some("Error" | "Low Balance") => CallStatus::Failed,
         Some("Missed Call") => CallStatus::NoAnswer,
         Some("Busy") => CallStatus::Busy,
@@ -172,7 +179,11 @@ mod tests {
 
     #[test]
     fn the_five_documented_statuses_normalize() {
-        assert_eq!(status(Some("Success")), CallStatus::Completed);
+        assert_eq!(
+            status(Some("Success")),
+            CallStatus::Placed,
+            "placed, not answered (CallService.ts)"
+        );
         assert_eq!(status(Some("Error")), CallStatus::Failed);
         assert_eq!(status(Some("Low Balance")), CallStatus::Failed);
         assert_eq!(status(Some("Missed Call")), CallStatus::NoAnswer);

@@ -31,7 +31,7 @@ pub use loader::CallLogLoader;
 pub use mapping::raw_statuses;
 use model::CallLog;
 use paging::{Page, Position, Window};
-pub use query::ListFilter;
+pub use query::{InvalidPhone, ListFilter, phone_filter};
 
 const RECORD: Kind<Option<Arc<CallLog>>> = Kind::new("call-log");
 const PAGE: Kind<Page> = Kind::new("call-log-page");

@@ -1,9 +1,14 @@
 //! Keyset paging over OneUptime's `skip`/`limit`: each upstream page is anchored at the
-//! last emitted (createdAt, _id) with `createdAt <= t`, sorted `createdAt DESC, _id DESC`,
-//! so rows inserted at the top never shift a page. Rows tied with the anchor form a prefix
-//! of the page and are skipped; `skip` only grows past a page made entirely of rows
-//! already seen. A cursor remembers the upstream page its edge came from, so resuming
-//! mid-page re-reads that page from the cache instead of asking for a new one.
+//! millisecond of the last emitted row (`createdAt < t + 1 ms`), sorted `createdAt DESC,
+//! _id DESC`, so rows inserted at the top never shift a page.
+//!
+//! OneUptime stores `createdAt` in microseconds and prints milliseconds
+//! (OneUptime/oneuptime `Common/Utils/JSONFunctions.ts`, `toISOString()`), so within one
+//! printed millisecond its order is by the microseconds the gateway never sees. A position
+//! therefore remembers every id it emitted in its millisecond, and a page anchored there
+//! skips exactly those; `skip` only grows past a page made entirely of rows already seen.
+//! A cursor also remembers the upstream page its edge came from, so resuming mid-page
+//! re-reads that page from the cache instead of asking for a new one.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,12 +28,16 @@ pub struct Position {
     pub created_at: DateTime<Utc>,
     #[serde(rename = "k")]
     pub id: String,
+    /// The other ids emitted with the same printed `createdAt`, before this one.
+    #[serde(rename = "m", default, skip_serializing_if = "Vec::is_empty")]
+    pub same_millisecond: Vec<String>,
     /// The upstream page holding this edge, so resuming re-reads it from the cache.
     #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
     pub page: Option<PageRef>,
 }
 
-/// Which upstream page: `createdAt <= anchor` (none: the first page), `skip` rows in.
+/// Which upstream page: rows up to the printed millisecond `anchor` (none: the first
+/// page), `skip` rows in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRef {
     #[serde(rename = "a")]
@@ -38,17 +47,35 @@ pub struct PageRef {
 }
 
 impl Position {
-    fn of(log: &CallLog, page: PageRef) -> Self {
+    /// The position just after `log`, which follows `previous` (if any).
+    fn of(log: &CallLog, page: PageRef, previous: Option<&Position>) -> Self {
+        let same_millisecond = match previous {
+            Some(p) if p.created_at == log.core.created_at => {
+                let mut ids = p.same_millisecond.clone();
+                ids.push(p.id.clone());
+                ids
+            }
+            _ => Vec::new(),
+        };
         Position {
             created_at: log.core.created_at,
             id: log.core.native_id.clone(),
+            same_millisecond,
             page: Some(page),
         }
     }
 
-    /// Whether `log` comes at or before this position in newest-first order.
+    /// Whether `log` was emitted at or before this position: it is newer, or of the same
+    /// printed millisecond and one of the ids emitted there.
     fn covers(&self, log: &CallLog) -> bool {
-        (log.core.created_at, log.core.native_id.as_str()) >= (self.created_at, self.id.as_str())
+        match log.core.created_at.cmp(&self.created_at) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => {
+                let id = log.core.native_id.as_str();
+                id == self.id || self.same_millisecond.iter().any(|s| s == id)
+            }
+        }
     }
 
     /// The page to resume from: the one this edge came from (cached), or, for cursors
@@ -91,7 +118,8 @@ pub struct Window {
 }
 
 /// Collects `first` logs after `after`, reading one more to know `has_next`.
-/// `fetch(anchor, skip)` returns the upstream page with `createdAt <= anchor`.
+/// `fetch(anchor, skip)` returns the upstream page of rows up to and including the
+/// printed millisecond `anchor`.
 pub async fn window<F, Fut>(after: Option<Position>, first: usize, mut fetch: F) -> Result<Window, UpstreamError>
 where
     F: FnMut(Option<DateTime<Utc>>, u64) -> Fut,
@@ -127,7 +155,8 @@ where
                 });
             }
             passed(i, &mut error);
-            edges.push((Position::of(log, page_ref), log.clone()));
+            let position = Position::of(log, page_ref, edges.last().map(|(p, _)| p).or(seen.as_ref()));
+            edges.push((position, log.clone()));
             emitted = true;
         }
         passed(page.items.len(), &mut error);

@@ -23,9 +23,14 @@ pub struct ListFilter {
     pub team_id: Option<String>,
 }
 
-/// ISO 8601 with milliseconds: OneUptime's own precision.
+/// ISO 8601 with milliseconds: the precision OneUptime prints (`toISOString()`).
 pub(super) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// ISO 8601 with microseconds: the precision OneUptime stores (Postgres `timestamptz`).
+fn stamp_micros(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// Newest first, ties broken by id: the order keyset paging relies on.
@@ -33,30 +38,40 @@ pub(super) fn sort() -> Value {
     json!({ "createdAt": "DESC", "_id": "DESC" })
 }
 
-/// The `query` object for `filter`, with an optional inclusive keyset bound
-/// `createdAt <= upper`. `None` when the bounds leave nothing to find.
-pub(super) fn list_query(filter: &ListFilter, upper: Option<DateTime<Utc>>) -> Option<Value> {
+/// The `query` object for `filter`, with an optional keyset anchor: the printed
+/// (millisecond) `createdAt` of the last row seen. `None` when the bounds leave nothing
+/// to find.
+///
+/// OneUptime stores `createdAt` in microseconds but prints milliseconds
+/// (OneUptime/oneuptime `Common/Utils/JSONFunctions.ts`, `toISOString()`), so a row
+/// printed as `t` lies anywhere in `[t, t + 1 ms)`. Every bound is therefore set on
+/// whole printed milliseconds: the anchor keeps its whole millisecond
+/// (`createdAt < anchor + 1 ms`; the caller skips the ids of that millisecond it has
+/// seen), `createdAfter: t` keeps rows printed after `t` (`>= trunc(t) + 1 ms`), and
+/// `createdBefore: t` rows printed before it (`< ceil(t)`).
+pub(super) fn list_query(filter: &ListFilter, anchor: Option<DateTime<Utc>>) -> Option<Value> {
     let millisecond = Duration::milliseconds(1);
-    // OneUptime stores milliseconds, so exclusive bounds become inclusive ones 1 ms inside.
     let low = filter
         .created_after
         .map(|t| time::shift(t.trunc_subsecs_ms(), millisecond));
+    // Exclusive upper bound.
     let high = [
-        filter
-            .created_before
-            .map(|t| time::shift(t.ceil_subsecs_ms(), -millisecond)),
-        upper,
+        filter.created_before.map(|t| t.ceil_subsecs_ms()),
+        anchor.map(|t| time::shift(t.trunc_subsecs_ms(), millisecond)),
     ]
     .into_iter()
     .flatten()
     .min();
     let mut query = Map::new();
     match (low, high) {
-        (Some(l), Some(h)) if l > h => return None,
+        (Some(l), Some(h)) if l >= h => return None,
         (Some(l), Some(h)) => {
+            // `InBetween` is inclusive on both ends (QueryHelper.inBetween); the last
+            // microsecond before `h` is the stored value just under the bound.
+            let last = time::shift(h, -Duration::microseconds(1));
             query.insert(
                 "createdAt".into(),
-                json!({"_type": "InBetween", "startValue": stamp(l), "endValue": stamp(h)}),
+                json!({"_type": "InBetween", "startValue": stamp(l), "endValue": stamp_micros(last)}),
             );
         }
         (Some(l), None) => {
@@ -66,10 +81,7 @@ pub(super) fn list_query(filter: &ListFilter, upper: Option<DateTime<Utc>>) -> O
             );
         }
         (None, Some(h)) => {
-            query.insert(
-                "createdAt".into(),
-                json!({"_type": "LessThanOrEqual", "value": stamp(h)}),
-            );
+            query.insert("createdAt".into(), json!({"_type": "LessThan", "value": stamp(h)}));
         }
         (None, None) => {}
     }
@@ -90,6 +102,30 @@ pub(super) fn list_query(filter: &ListFilter, upper: Option<DateTime<Utc>>) -> O
         }
     }
     Some(Value::Object(query))
+}
+
+/// A phone number OneUptime refuses as a `fromNumber`/`toNumber` filter value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a phone number OneUptime can filter on: give 10 to 13 digits, optionally after `+`")]
+pub struct InvalidPhone(pub String);
+
+/// A phone number as OneUptime will take it in a query: spaces, dashes, dots and
+/// parentheses removed (stored numbers are E.164), then checked the way OneUptime
+/// checks it. OneUptime's `Phone` type (OneUptime/oneuptime `Common/Types/Phone.ts`)
+/// trims the value and tests `^[+]?[(]?[0-9]{3}[)]?[-\s.]?[0-9]{3}[-\s.]?[0-9]{4,7}$`,
+/// answering 400 "Phone is not in valid format" otherwise; without the separators
+/// that is an optional `+` and 10 to 13 digits.
+pub fn phone_filter(raw: &str) -> Result<String, InvalidPhone> {
+    let number: String = raw
+        .chars()
+        .filter(|c| !(c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')')))
+        .collect();
+    let digits = number.strip_prefix('+').unwrap_or(&number);
+    if (10..=13).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(number)
+    } else {
+        Err(InvalidPhone(raw.chars().take(64).collect()))
+    }
 }
 
 /// `_id IN (...)` for a batch read.
@@ -141,7 +177,7 @@ mod tests {
         assert_eq!(
             q,
             json!({
-                "createdAt": {"_type": "InBetween", "startValue": "2024-01-01T00:00:00.001Z", "endValue": "2024-01-31T23:59:59.999Z"},
+                "createdAt": {"_type": "InBetween", "startValue": "2024-01-01T00:00:00.001Z", "endValue": "2024-01-31T23:59:59.999999Z"},
                 "status": {"_type": "Includes", "value": ["Success", "Low Balance"]},
                 "fromNumber": "+1555", "toNumber": "+1666", "incidentId": "i", "monitorId": "m", "userId": "u", "teamId": "t",
             })
@@ -157,7 +193,8 @@ mod tests {
         let q = list_query(&filter, Some(at("2024-01-15T10:00:00.250Z"))).unwrap();
         assert_eq!(
             q,
-            json!({"createdAt": {"_type": "LessThanOrEqual", "value": "2024-01-15T10:00:00.250Z"}})
+            json!({"createdAt": {"_type": "LessThan", "value": "2024-01-15T10:00:00.251Z"}}),
+            "the anchor keeps its whole millisecond: OneUptime prints ms, stores us"
         );
         let empty = ListFilter {
             created_after: Some(at("2024-03-01T00:00:00Z")),
@@ -168,5 +205,31 @@ mod tests {
             None,
             "after > before finds nothing, without asking"
         );
+    }
+
+    #[test]
+    fn created_before_keeps_rows_printed_in_the_millisecond_before_it() {
+        // A row stored at 09:59:59.999400 prints as .999Z, before the bound: the old
+        // `<= .999Z` bound left it out.
+        let filter = ListFilter {
+            created_before: Some(at("2024-01-15T10:00:00Z")),
+            ..ListFilter::default()
+        };
+        assert_eq!(
+            list_query(&filter, None).unwrap(),
+            json!({"createdAt": {"_type": "LessThan", "value": "2024-01-15T10:00:00.000Z"}})
+        );
+    }
+
+    #[test]
+    fn phone_filters_are_normalized_or_refused_as_oneuptime_would() {
+        // Common/Types/Phone.ts accepts these once separators are gone ...
+        assert_eq!(phone_filter("+1 (415) 555-0001").unwrap(), "+14155550001");
+        assert_eq!(phone_filter("+44 20 7123 4567").unwrap(), "+442071234567");
+        assert_eq!(phone_filter("4155550001").unwrap(), "4155550001");
+        // ... and answers 400 "Phone is not in valid format" for these.
+        for bad in ["+1555", "", "+", "+1415555000123456", "call me", "+1415555000x"] {
+            assert!(phone_filter(bad).is_err(), "{bad:?} must be refused");
+        }
     }
 }

@@ -35,18 +35,20 @@ impl PageRequest {
         }
     }
 
-    /// Resolves a `links.next` value, absolute or relative, against the space origin.
-    /// A link to another origin is refused: upstream data must not steer the gateway's
-    /// credentials to a different host.
+    /// Resolves a `links.next` value, absolute or relative, to a path and query on the
+    /// space origin. A link naming another host keeps only its path and query, as the
+    /// official SDKs do (signalwire-python `rest/_pagination.py`, signalwire-rust
+    /// `src/rest/http_client.rs`): requests, and the credentials they carry, only ever go
+    /// to the configured space.
     pub fn from_link(origin: &Url, link: &str) -> Result<Self, UpstreamError> {
         let resolved = origin
             .join(link)
             .map_err(|e| UpstreamError::bad_response(Provider::SignalWire, format!("links.next {link:?}: {e}")))?;
         if resolved.origin() != origin.origin() {
-            return Err(UpstreamError::bad_response(
-                Provider::SignalWire,
-                format!("links.next {link:?} points to another origin"),
-            ));
+            tracing::debug!(
+                link,
+                "signalwire: links.next names another origin; its path is followed on the space"
+            );
         }
         Ok(PageRequest(match resolved.query() {
             Some(q) => format!("{}?{q}", resolved.path()),
@@ -170,6 +172,14 @@ where
         if let (Some(oldest), Some(newest)) = (oldest_seen, page.items.first())
             && newest.created_at() > oldest
         {
+            // Either the links cycle or the list is not newest first: both break the
+            // order the gateway merges by, so nothing is merged out of order.
+            let evidence = format!(
+                "{} starts at {} after a page ending at {oldest}",
+                request.as_str(),
+                newest.created_at()
+            );
+            crate::providers::assumptions::broken(Provider::SignalWire, "lists newest first", &evidence);
             return cycle(edges, "links.next leads back to newer logs");
         }
         oldest_seen = page.items.last().map(|i| i.created_at()).or(oldest_seen);
@@ -260,8 +270,19 @@ mod tests {
     }
 
     #[test]
-    fn links_to_another_host_are_refused() {
-        assert!(PageRequest::from_link(&origin(), "https://evil.example/api/voice/logs").is_err());
+    fn links_to_another_host_keep_only_their_path_and_query() {
+        // As signalwire-python `rest/_pagination.py` and signalwire-rust
+        // `src/rest/http_client.rs` do: the configured origin stays.
+        let request = PageRequest::from_link(
+            &origin(),
+            "https://api.other.example:8443/api/voice/logs?page_token=PA2",
+        )
+        .unwrap();
+        assert_eq!(request.as_str(), "/api/voice/logs?page_token=PA2");
+        assert_eq!(
+            request.url(&origin()).as_str(),
+            "https://example.signalwire.com/api/voice/logs?page_token=PA2"
+        );
     }
 
     impl Keyed for String {

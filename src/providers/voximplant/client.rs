@@ -11,10 +11,35 @@ use super::wire::{ApiError, Envelope};
 use crate::domain::Provider;
 use crate::upstream::{Call, UpstreamClient, UpstreamError, UpstreamErrorKind};
 
-/// Codes the gateway reads as "the credentials were refused". Voximplant's code table is
-/// not public (providers.md §3.3), so the message is checked as well.
-const AUTH_CODES: [i64; 5] = [100, 101, 102, 103, 104];
+/// Voximplant's HTTP API error table (voximplant.com/docs/references/httpapi/errors):
+/// 100 authorization failed, 101 invalid arguments, 102 missing `cmd`, 103 unknown
+/// command, 104 forbidden command.
+const AUTHORIZATION_FAILED: i64 = 100;
+const INVALID_ARGUMENTS: i64 = 101;
+const MISSING_COMMAND: i64 = 102;
+const UNKNOWN_COMMAND: i64 = 103;
+const FORBIDDEN_COMMAND: i64 = 104;
+/// For codes outside the table, what the message says decides.
 const AUTH_WORDS: [&str; 6] = ["authoriz", "authentic", "jwt", "token", "credential", "permission"];
+
+/// Methods whose dates are "in the selected timezone" (their `timezone` parameter): the
+/// gateway always selects UTC. The official SDKs assume UTC without saying so
+/// (voximplant/apiclient-nodejs formats dates from `toISOString()`, apiclient-python
+/// converts to UTC), which is right only while the account's zone is UTC.
+const ZONED: [&str; 4] = [
+    "GetCallHistory",
+    "GetAuditLog",
+    "GetCallHistoryAsync",
+    "GetAuditLogAsync",
+];
+/// The zone the gateway asks for, and the names an echo of it may take.
+const UTC: &str = "UTC";
+const UTC_NAMES: [&str; 6] = ["utc", "etc/utc", "gmt", "etc/gmt", "z", "+00:00"];
+
+/// Whether an echoed `timezone` names UTC.
+pub(super) fn is_utc(zone: &str) -> bool {
+    UTC_NAMES.contains(&zone.trim().to_ascii_lowercase().as_str())
+}
 
 pub(super) struct Client {
     upstream: UpstreamClient,
@@ -30,10 +55,20 @@ fn first_error<T>(envelope: &Envelope<T>) -> Option<ApiError> {
         .or_else(|| envelope.errors.as_ref().and_then(|e| e.first().cloned()))
 }
 
-/// Classifies an error body.
+/// Classifies an error body: by Voximplant's code table, else by its message.
 fn classify(error: &ApiError) -> UpstreamErrorKind {
+    match error.code {
+        // The service account was refused, or its role may not call this method.
+        AUTHORIZATION_FAILED | FORBIDDEN_COMMAND => return UpstreamErrorKind::Unauthorized,
+        // A parameter value was refused: the filter values of the query (dates, numbers,
+        // ids) are what the caller chose.
+        INVALID_ARGUMENTS => return UpstreamErrorKind::RejectedInput,
+        // The gateway named no method or one Voximplant does not have (a wrong base URL).
+        MISSING_COMMAND | UNKNOWN_COMMAND => return UpstreamErrorKind::BadResponse,
+        _ => {}
+    }
     let msg = error.msg.to_ascii_lowercase();
-    if AUTH_CODES.contains(&error.code) || AUTH_WORDS.iter().any(|w| msg.contains(w)) {
+    if AUTH_WORDS.iter().any(|w| msg.contains(w)) {
         UpstreamErrorKind::Unauthorized
     } else if error.code == 429 || msg.contains("rate limit") || msg.contains("too many") {
         UpstreamErrorKind::RateLimited {
@@ -63,6 +98,13 @@ impl Client {
         method: &str,
         params: &[(&str, String)],
     ) -> Result<crate::upstream::RawResponse, UpstreamError> {
+        let zoned;
+        let params = if ZONED.contains(&method) {
+            zoned = [params, &[("timezone", UTC.to_string())]].concat();
+            zoned.as_slice()
+        } else {
+            params
+        };
         let token = self
             .tokens
             .token()
@@ -118,6 +160,12 @@ impl Client {
         if let Some(error) = first_error(&envelope) {
             return Err(self.api_error(method, &error));
         }
+        if let Some(zone) = envelope.timezone.as_deref().filter(|z| !is_utc(z)) {
+            // Every date of the answer would be shifted by the zone's offset.
+            let evidence = format!("{method} asked for timezone=UTC and answered timezone={zone:?}");
+            crate::providers::assumptions::broken(Provider::Voximplant, "dates in UTC", &evidence);
+            return Err(self.error(UpstreamErrorKind::BadResponse, evidence));
+        }
         // Reading a missing `result` as "no rows" would cache every asked id as absent.
         if envelope.result.is_none() {
             return Err(self.error(
@@ -166,6 +214,36 @@ mod tests {
 
     fn err(code: i64, msg: &str) -> ApiError {
         ApiError { code, msg: msg.into() }
+    }
+
+    #[test]
+    fn utc_echoes_are_recognised_and_other_zones_are_not() {
+        for zone in ["UTC", "Etc/UTC", "utc", " GMT "] {
+            assert!(is_utc(zone), "{zone}");
+        }
+        for zone in ["Europe/Moscow", "America/New_York", "+03:00", ""] {
+            assert!(!is_utc(zone), "{zone}");
+        }
+    }
+
+    #[test]
+    fn codes_of_voximplants_error_table_are_read_as_it_defines_them() {
+        // voximplant.com/docs/references/httpapi/errors
+        assert_eq!(
+            classify(&err(100, "Authorization failed")),
+            UpstreamErrorKind::Unauthorized
+        );
+        assert_eq!(
+            classify(&err(101, "Invalid argument: to_date; token")),
+            UpstreamErrorKind::RejectedInput,
+            "invalid arguments are no credential problem, whatever the message says"
+        );
+        assert_eq!(classify(&err(102, "Missing cmd")), UpstreamErrorKind::BadResponse);
+        assert_eq!(classify(&err(103, "Unknown command")), UpstreamErrorKind::BadResponse);
+        assert_eq!(
+            classify(&err(104, "Forbidden command")),
+            UpstreamErrorKind::Unauthorized
+        );
     }
 
     #[test]

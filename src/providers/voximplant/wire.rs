@@ -24,6 +24,8 @@ pub(super) struct Envelope<T> {
     pub errors: Option<Vec<ApiError>>,
     /// Async methods answer `{"result": 1, "history_report_id": n}`.
     pub history_report_id: Option<u64>,
+    /// The time zone the answer's dates are written in (listings echo it).
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
