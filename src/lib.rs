@@ -17,7 +17,8 @@
 //! - `domain`: provider-neutral types, and the range of dates the gateway handles.
 //! - `emulator`: fake providers for demo mode, tests and benchmarks (cargo feature
 //!   `emulator`, on by default); `demo` starts it when no credentials are configured.
-//! - `app`, `config`, `telemetry`: wiring.
+//! - `app`, `config`, `telemetry`: wiring; `doctor`: `switchboard doctor`, which checks
+//!   each provider's unsettled assumptions against a real account.
 //!
 //! ARCHITECTURE.md explains the layers, a request's path and the provider contract.
 
@@ -26,6 +27,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 #[cfg(feature = "emulator")]
 pub mod emulator;

@@ -34,6 +34,22 @@ enum Command {
         #[arg(long)]
         url: Option<url::Url>,
     },
+    /// Check, against the configured provider accounts, what the gateway assumes of
+    /// each provider but no public source settles: one line per check, PASS / FAIL /
+    /// UNKNOWN with what was asked and answered. Read-only, but for one Voximplant audit
+    /// report (named before it is sent; `--no-report` skips it). With no provider
+    /// configured, checks the demo emulator. Exit 0 when no check failed, 1 otherwise.
+    Doctor {
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Do not request the Voximplant audit report (its check is then UNKNOWN).
+        #[arg(long)]
+        no_report: bool,
+        /// How long to wait for that report to complete, in seconds.
+        #[arg(long, default_value_t = 120)]
+        report_wait: u64,
+    },
     /// Run only the provider emulators.
     #[cfg(feature = "emulator")]
     Emulate {
@@ -59,6 +75,49 @@ async fn main() -> ExitCode {
         }
         Command::Serve => serve(cli.config).await,
         Command::Health { ready, url } => health(cli.config, ready, url).await,
+        Command::Doctor {
+            json,
+            no_report,
+            report_wait,
+        } => doctor(cli.config, json, no_report, report_wait).await,
+    }
+}
+
+async fn doctor(path: Option<PathBuf>, json: bool, no_report: bool, report_wait: u64) -> ExitCode {
+    let config = match Config::load(config_path(path).as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = switchboard::providers::doctor::Options {
+        report: !no_report,
+        report_wait: std::time::Duration::from_secs(report_wait),
+        ..Default::default()
+    };
+    let report = match switchboard::doctor::run(config, &options).await {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("doctor: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("doctor: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", report.text());
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -7,6 +7,7 @@
 //! line to each (README, "Adding a provider").
 
 pub mod assumptions;
+pub mod doctor;
 pub mod exact;
 #[cfg(feature = "fake-provider")]
 pub mod fake;

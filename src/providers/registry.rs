@@ -19,6 +19,12 @@ pub trait Service: Any + Send + Sync {
     fn provider(&self) -> Provider;
     /// The provider's upstream client for this tenant (request counts, breaker state).
     fn upstream(&self) -> &crate::upstream::UpstreamClient;
+    /// `switchboard doctor`'s checks of this provider's assumptions against the account
+    /// (read-only requests, except what `options` allows); none by default.
+    fn doctor<'a>(&'a self, options: &'a super::doctor::Options) -> super::doctor::Checks<'a> {
+        let _ = options;
+        Box::pin(async { Vec::new() })
+    }
 }
 
 /// What building a tenant's service needs besides its config section.

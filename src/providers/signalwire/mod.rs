@@ -6,6 +6,7 @@
 
 mod client;
 mod config;
+mod doctor;
 mod loader;
 mod mapping;
 pub mod model;
@@ -126,6 +127,9 @@ impl super::Service for SignalWire {
     }
     fn upstream(&self) -> &crate::upstream::UpstreamClient {
         self.client.upstream()
+    }
+    fn doctor<'a>(&'a self, _options: &'a super::doctor::Options) -> super::doctor::Checks<'a> {
+        Box::pin(self.doctor_checks())
     }
 }
 

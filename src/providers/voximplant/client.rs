@@ -99,7 +99,7 @@ impl Client {
         params: &[(&str, String)],
     ) -> Result<crate::upstream::RawResponse, UpstreamError> {
         let zoned;
-        let params = if ZONED.contains(&method) {
+        let params = if ZONED.contains(&method) && !params.iter().any(|(k, _)| *k == "timezone") {
             zoned = [params, &[("timezone", UTC.to_string())]].concat();
             zoned.as_slice()
         } else {
@@ -148,6 +148,33 @@ impl Client {
         method: &str,
         params: &[(&str, String)],
     ) -> Result<Envelope<T>, UpstreamError> {
+        let envelope = self.envelope(call, method, params).await?;
+        if let Some(zone) = envelope.timezone.as_deref().filter(|z| !is_utc(z)) {
+            // Every date of the answer would be shifted by the zone's offset.
+            let evidence = format!("{method} asked for timezone=UTC and answered timezone={zone:?}");
+            crate::providers::assumptions::broken(Provider::Voximplant, "dates in UTC", &evidence);
+            return Err(self.error(UpstreamErrorKind::BadResponse, evidence));
+        }
+        Ok(envelope)
+    }
+
+    /// Calls a reading `method` and returns its envelope as the API sent it, with no
+    /// check of its time zone (`switchboard doctor` reports the echo itself).
+    pub async fn probe(
+        &self,
+        method: &str,
+        params: &[(&str, String)],
+    ) -> Result<Envelope<serde_json::Value>, UpstreamError> {
+        self.envelope(Call::Read, method, params).await
+    }
+
+    /// The envelope of `method`'s answer once no error is in it and it has a `result`.
+    async fn envelope<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        method: &str,
+        params: &[(&str, String)],
+    ) -> Result<Envelope<T>, UpstreamError> {
         let response = self.send(call, method, params).await?;
         if response.status != StatusCode::OK {
             return Err(self.error(
@@ -159,12 +186,6 @@ impl Client {
             .map_err(|e| self.error(UpstreamErrorKind::BadResponse, format!("{method}: {e}")))?;
         if let Some(error) = first_error(&envelope) {
             return Err(self.api_error(method, &error));
-        }
-        if let Some(zone) = envelope.timezone.as_deref().filter(|z| !is_utc(z)) {
-            // Every date of the answer would be shifted by the zone's offset.
-            let evidence = format!("{method} asked for timezone=UTC and answered timezone={zone:?}");
-            crate::providers::assumptions::broken(Provider::Voximplant, "dates in UTC", &evidence);
-            return Err(self.error(UpstreamErrorKind::BadResponse, evidence));
         }
         // Reading a missing `result` as "no rows" would cache every asked id as absent.
         if envelope.result.is_none() {

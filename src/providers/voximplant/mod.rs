@@ -7,6 +7,7 @@ mod audit;
 pub mod auth;
 mod client;
 mod config;
+mod doctor;
 mod loader;
 mod mapping;
 pub mod model;
@@ -158,6 +159,9 @@ impl super::Service for Voximplant {
     }
     fn upstream(&self) -> &crate::upstream::UpstreamClient {
         self.client.upstream()
+    }
+    fn doctor<'a>(&'a self, options: &'a super::doctor::Options) -> super::doctor::Checks<'a> {
+        Box::pin(self.doctor_checks(options))
     }
 }
 

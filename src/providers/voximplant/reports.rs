@@ -157,12 +157,32 @@ fn cell(record: &csv::StringRecord, col: Option<usize>) -> Option<&str> {
     col.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The columns of an audit report the parser needs; it reads the others
+/// (`AUDIT_OPTIONAL_COLUMNS`) when present.
+pub(super) const AUDIT_REQUIRED_COLUMNS: [&str; 3] = ["audit_log_id", "requested", "cmd_name"];
+pub(super) const AUDIT_OPTIONAL_COLUMNS: [&str; 6] = [
+    "account_id",
+    "subuser_id",
+    "subuser_name",
+    "ip",
+    "cmd_args",
+    "cmd_result",
+];
+
+/// The header row of a report file (gunzipped when needed), as written.
+pub(super) fn csv_header(body: &[u8], max: usize) -> Result<Vec<String>, UpstreamError> {
+    let report = CsvReport::read(body, max)?;
+    let mut columns: Vec<(usize, String)> = report.columns.into_iter().map(|(name, i)| (i, name)).collect();
+    columns.sort();
+    Ok(columns.into_iter().map(|(_, name)| name).collect())
+}
+
 /// The entries of an audit report.
 pub(super) fn parse_audit_csv(body: &[u8], max: usize) -> Result<Vec<AuditLogEntry>, UpstreamError> {
     let report = CsvReport::read(body, max)?;
     let column = |name: &str| report.column(name);
-    let (Some(id_col), Some(at_col), Some(cmd_col)) = (column("audit_log_id"), column("requested"), column("cmd_name"))
-    else {
+    let [id, at, cmd] = AUDIT_REQUIRED_COLUMNS;
+    let (Some(id_col), Some(at_col), Some(cmd_col)) = (column(id), column(at), column(cmd)) else {
         return Err(bad("report CSV lacks audit_log_id, requested or cmd_name"));
     };
     let mut entries = Vec::new();
