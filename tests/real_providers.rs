@@ -416,3 +416,40 @@ async fn a_retry_after_http_date_is_honoured_like_delta_seconds() {
         .expect("retryAfterSeconds");
     assert!((29..=30).contains(&wait), "{wait}");
 }
+
+// --- What no source settles is checked at run time --------------------------------------------
+
+/// OneUptime's sort is what keyset paging relies on; a page that is not newest first is
+/// refused, never merged out of order.
+#[tokio::test]
+async fn a_oneuptime_page_out_of_order_is_refused_not_merged() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}api/call-log/get-list?skip=0&limit=3", app.emulator.base_url());
+    let select: serde_json::Map<String, Value> = switchboard::emulator::ONEUPTIME_COLUMNS
+        .iter()
+        .map(|c| (c.to_string(), Value::Bool(true)))
+        .collect();
+    let mut page: Value = app
+        .http()
+        .post(url)
+        .header("ApiKey", switchboard::emulator::DEMO_ONEUPTIME_KEY)
+        .json(&json!({"select": select}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["data"].as_array_mut().unwrap().reverse();
+    app.emulator.inject(
+        Fault::always(FaultKind::Body {
+            status: 200,
+            body: page,
+        })
+        .on("/api/call-log/get-list"),
+    );
+    let r = app.query(ONEUPTIME_PAGE, json!({"first": 2})).await;
+    let error = single_error(&r);
+    assert_eq!(error["extensions"]["code"], "UPSTREAM_BAD_RESPONSE", "{r}");
+    assert_eq!(error["extensions"]["provider"], "ONEUPTIME");
+}

@@ -209,6 +209,7 @@ impl OneUptime {
                     CallLog::try_from(w)
                 });
                 let (items, unreadable) = rows.into_places();
+                newest_first(&items, anchor)?;
                 let key = |r: &CallLog| self.record_key(&r.core.native_id);
                 self.cache.prime(&items, key, |r| r.core.is_final()).await;
                 let page = Page {
@@ -233,6 +234,25 @@ impl OneUptime {
     fn record_key(&self, id: &str) -> Key<Option<Arc<CallLog>>> {
         RECORD.key(&self.tenant, Provider::OneUptime, id.to_ascii_lowercase())
     }
+}
+
+/// Keyset paging relies on the `sort` it sends (`createdAt DESC`) and on the anchor's
+/// bound: a page that breaks either is refused (and the broken assumption logged once),
+/// never merged out of order.
+fn newest_first(items: &[Arc<CallLog>], anchor: Option<DateTime<Utc>>) -> Result<(), UpstreamError> {
+    let ordered = items.windows(2).all(|w| w[0].core.created_at >= w[1].core.created_at);
+    let bounded = anchor.is_none_or(|a| items.first().is_none_or(|i| i.core.created_at <= a));
+    if ordered && bounded {
+        return Ok(());
+    }
+    let times: Vec<String> = items.iter().take(10).map(|i| query::stamp(i.core.created_at)).collect();
+    let evidence = format!(
+        "a get-list page sorted createdAt DESC, anchored at {:?}, began {}",
+        anchor.map(query::stamp),
+        times.join(", ")
+    );
+    crate::providers::assumptions::broken(Provider::OneUptime, "lists newest first", &evidence);
+    Err(UpstreamError::bad_response(Provider::OneUptime, evidence))
 }
 
 fn map_record(wire: wire::CallLogWire) -> Result<CallLog, UpstreamError> {
