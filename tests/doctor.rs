@@ -55,8 +55,7 @@ async fn verdicts(emulator: &Emulator, options: &Options) -> BTreeMap<String, Ve
         .collect()
 }
 
-const EVERY_CHECK: [&str; 12] = [
-    "oneuptime/count",
+const EVERY_CHECK: [&str; 11] = [
     "oneuptime/credentials",
     "oneuptime/list-order",
     "signalwire/created-after-datetime",
@@ -87,6 +86,13 @@ async fn each_quirk_makes_its_check_fail_and_only_its_check() {
                 ..Quirks::default()
             },
             vec!["signalwire/video-list-order", "signalwire/voice-list-order"],
+        ),
+        (
+            Quirks {
+                oneuptime_ascending: true,
+                ..Quirks::default()
+            },
+            vec!["oneuptime/list-order"],
         ),
         (
             Quirks {
@@ -148,6 +154,44 @@ async fn each_quirk_makes_its_check_fail_and_only_its_check() {
 }
 
 #[tokio::test]
+async fn refused_credentials_fail_each_providers_credentials_check_and_stop_its_checks() {
+    let emulator = emulator(Quirks::default()).await;
+    let mut config = config_for(&emulator);
+    if let Some(s) = config.providers.signalwire.as_mut() {
+        s.api_token = switchboard::config::Secret::new("wrong-token");
+    }
+    if let Some(o) = config.providers.oneuptime.as_mut() {
+        o.api_key = switchboard::config::Secret::new("00000000-0000-4000-8000-000000000000");
+    }
+    if let Some(v) = config.providers.voximplant.as_mut() {
+        // A service account whose key Voximplant does not know.
+        let mut credentials: Value = serde_json::from_str(&switchboard::emulator::demo_credentials()).unwrap();
+        credentials["private_key"] = Value::String(switchboard::emulator::OTHER_PRIVATE_KEY.into());
+        v.credentials_json = Some(switchboard::config::Secret::new(credentials.to_string()));
+    }
+    let report = switchboard::doctor::run(config, &quiet()).await.expect("doctor runs");
+    let found: Vec<(String, Verdict)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                format!("{}/{}", f.check.provider.as_str(), f.check.check),
+                f.check.verdict,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("signalwire/credentials".to_string(), Verdict::Fail),
+            ("oneuptime/credentials".to_string(), Verdict::Fail),
+            ("voximplant/credentials".to_string(), Verdict::Fail),
+        ]
+    );
+    assert!(!report.passed());
+}
+
+#[tokio::test]
 async fn no_report_sends_no_report_request_and_leaves_its_check_unknown() {
     let emulator = emulator(Quirks::default()).await;
     let options = Options {
@@ -181,7 +225,7 @@ fn the_binary_against_the_demo_passes_everything_and_exits_0() {
     let output = binary().args(["doctor", "--json"]).output().expect("runs");
     let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
     assert!(output.status.success(), "{report}");
-    assert_eq!(report["summary"]["pass"], 12, "{report}");
+    assert_eq!(report["summary"]["pass"], 11, "{report}");
     assert_eq!(report["summary"]["fail"], 0);
     assert_eq!(report["summary"]["unknown"], 0);
     let first = &report["findings"][0];
@@ -246,7 +290,7 @@ async fn the_binary_exits_1_and_names_the_failing_check() {
     let failing: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
     assert_eq!(failing.len(), 1, "{text}");
     assert!(failing[0].contains("voximplant to-date-inclusive"), "{text}");
-    assert!(text.contains("10 passed, 1 failed, 1 unknown"), "{text}");
+    assert!(text.contains("9 passed, 1 failed, 1 unknown"), "{text}");
 }
 
 /// A file in a fresh temporary directory, removed when dropped.

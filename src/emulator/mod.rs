@@ -123,7 +123,7 @@ impl Emulator {
         let control = Arc::new(Control::default());
         let quirks = quirks::Shared::new(config.quirks.clone());
         let signalwire = Arc::new(signalwire::SignalWireState::new(&config, quirks.clone()));
-        let oneuptime = Arc::new(oneuptime::OneUptimeState::new(&config));
+        let oneuptime = Arc::new(oneuptime::OneUptimeState::new(&config, quirks.clone()));
         let voximplant = Arc::new(voximplant::VoximplantState::new(&config, quirks.clone()));
         // Every emulated provider's routes (the paths do not clash).
         let app = Router::new()

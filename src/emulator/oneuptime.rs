@@ -3,7 +3,8 @@
 //! 400), `count`, `get-item` (`200 {}` for unknown ids), typed value wrappers on output.
 //! Only the query operators the gateway sends are implemented; others are a 400. As in
 //! OneUptime, `createdAt` is kept in microseconds and printed in milliseconds, and phone
-//! values in a query are checked like OneUptime's `Phone` type (400 when refused).
+//! values in a query are checked like OneUptime's `Phone` type (400 when refused). Its
+//! quirk `oneuptime_ascending` ignores `sort` and lists oldest first.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 
 use super::EmulatorConfig;
 use super::data::{self, OneUptimeRecord};
+use super::quirks::Shared;
 
 /// Every column of a OneUptime call log the emulator serves (what `select` may name).
 pub const COLUMNS: [&str; 21] = [
@@ -60,6 +62,7 @@ pub(super) struct OneUptimeState {
     records: RwLock<Vec<OneUptimeRecord>>,
     requests: Mutex<Vec<Value>>,
     seed: u64,
+    quirks: Shared,
 }
 
 type Failure = Box<Response>;
@@ -69,8 +72,9 @@ fn fail(status: StatusCode, message: &str) -> Failure {
 }
 
 impl OneUptimeState {
-    pub fn new(config: &EmulatorConfig) -> Self {
+    pub fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
         OneUptimeState {
+            quirks,
             keys: config.oneuptime_api_keys.clone(),
             records: RwLock::new(data::oneuptime_call_logs(config.seed, config.oneuptime_call_logs)),
             requests: Mutex::new(Vec::new()),
@@ -409,6 +413,9 @@ async fn get_list(
         let columns = select_columns(&body)?;
         let mut rows = filtered(&state, &body)?;
         sort(&mut rows, &body)?;
+        if state.quirks.get().oneuptime_ascending {
+            rows.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        }
         let data: Vec<Value> = rows.iter().skip(skip).take(limit).map(|r| r.render(&columns)).collect();
         Ok(Json(json!({ "data": data, "count": rows.len(), "skip": skip, "limit": limit })).into_response())
     };

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub struct Quirks {
     /// SignalWire lists oldest first.
     pub signalwire_ascending: bool,
+    /// OneUptime ignores the `sort` it is sent and lists oldest first.
+    pub oneuptime_ascending: bool,
     /// SignalWire's `links.next` names this origin (e.g. `https://api.elsewhere.test`)
     /// instead of the one asked.
     pub signalwire_link_origin: Option<String>,

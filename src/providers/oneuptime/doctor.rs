@@ -1,6 +1,5 @@
-//! `switchboard doctor`'s checks of OneUptime (read-only `get-list`/`count` POSTs):
-//! the API key reads call logs, the explicit sort pages newest first, and `/count` agrees
-//! with the list's own count.
+//! `switchboard doctor`'s checks of OneUptime (read-only `get-list` POSTs): the API key
+//! reads call logs, and the explicit sort keyset paging relies on pages newest first.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -39,7 +38,6 @@ impl OneUptime {
             format!("HTTP 200, {} call logs", first.data.len()),
         )];
         checks.push(self.list_order(&first.data).await);
-        checks.push(self.count_agrees(first.count).await);
         checks
     }
 
@@ -80,30 +78,5 @@ impl OneUptime {
             verdict,
             format!("createdAt: {}", shown.join(", ")),
         )
-    }
-
-    /// `/count` (what `totalCount` asks) equals the list's `count`.
-    async fn count_agrees(&self, listed: Option<u64>) -> Check {
-        let checked = "POST /api/call-log/count with no query equals get-list's count";
-        match (self.client.count(json!({})).await, listed) {
-            (Ok(counted), Some(listed)) if counted == listed => {
-                Check::new(OU, "count", checked, Verdict::Pass, format!("both {counted}"))
-            }
-            (Ok(counted), Some(listed)) => Check::new(
-                OU,
-                "count",
-                checked,
-                Verdict::Fail,
-                format!("/count {counted}, get-list count {listed}"),
-            ),
-            (Ok(counted), None) => Check::new(
-                OU,
-                "count",
-                checked,
-                Verdict::Unknown,
-                format!("/count {counted}; get-list sent no count"),
-            ),
-            (Err(e), _) => Check::failed_request(OU, "count", checked, &e),
-        }
     }
 }

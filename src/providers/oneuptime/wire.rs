@@ -93,9 +93,10 @@ pub(super) const SELECT: [&str; 21] = [
 #[derive(Debug, Deserialize)]
 pub(super) struct ListWire<T = CallLogWire> {
     pub data: Vec<T>,
-    /// The total matching count; the gateway asks `/count` instead, only when
-    /// `totalCount` is selected (`switchboard doctor` checks the two agree).
+    /// The total matching count; decoded so the seed example decodes exactly, but the
+    /// gateway asks `/count` instead, only when `totalCount` is selected.
     #[serde(default)]
+    #[allow(dead_code)]
     pub count: Option<u64>,
 }
 
