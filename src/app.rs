@@ -57,7 +57,10 @@ impl Application {
             tracing::info!(prefix = %redis.key_prefix, "shared cache: Redis behind the local cache");
             cache = cache.with_shared(shared);
         }
-        let tenants = Arc::new(Tenants::from_config(&config, &http, &cache).map_err(std::io::Error::other)?);
+        let tenants = Arc::new(
+            Tenants::from_config(&config.providers, &config.tenants, &config.upstream, &http, &cache)
+                .map_err(std::io::Error::other)?,
+        );
         let auth = Arc::new(Authenticator::new(&config.auth, tenants, http.client()).map_err(std::io::Error::other)?);
         log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
@@ -81,7 +84,7 @@ impl Application {
         let readiness = Readiness::new(s.ready_requires_closed_circuits);
         let mut persisted = crate::http::PersistedQueries::new(g.apq);
         if let Some(path) = &g.trusted_documents.manifest
-            && g.trusted_documents.mode != crate::config::TrustedDocumentsMode::Off
+            && g.trusted_documents.mode != crate::graphql::config::TrustedDocumentsMode::Off
         {
             let manifest = crate::http::Manifest::load(path).map_err(std::io::Error::other)?;
             tracing::info!(operations = manifest.len(), mode = ?g.trusted_documents.mode, "trusted documents loaded");

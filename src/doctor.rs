@@ -81,7 +81,7 @@ pub async fn run(mut config: Config, options: &Options) -> Result<Report, String
     let metrics = Metrics::default();
     let http = Http::new(&config.upstream, &metrics);
     let cache = Cache::new(&config.cache);
-    let tenants = Tenants::from_config(&config, &http, &cache)?;
+    let tenants = Tenants::from_config(&config.providers, &config.tenants, &config.upstream, &http, &cache)?;
     let mut all = tenants.all();
     all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     let mut findings = Vec::new();

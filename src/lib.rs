@@ -34,6 +34,7 @@ pub mod emulator;
 pub mod graphql;
 pub mod http;
 pub mod providers;
+pub mod settings;
 pub mod telemetry;
 pub mod tenancy;
 pub mod timeline;

@@ -1,15 +1,64 @@
 //! Tenants: named credential sets, each with its provider services, and the mapping from
 //! a caller's gateway API key or name to its tenant.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cache::{Cache, TenantId};
-use crate::config::{Config, ProvidersConfig};
+use crate::providers::ProvidersConfig;
 use crate::providers::registry;
 use crate::providers::{BuildContext, REGISTERED, Service};
+use crate::settings::{ConfigError, is_sha256_hex};
+use crate::upstream::config::UpstreamConfig;
+
+/// `[[tenants]]`: one named credential set, reached by a gateway API key or a JWT claim.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub name: String,
+    /// Hex SHA-256 of the gateway API key callers send as `Authorization: Bearer <key>`;
+    /// unset, the tenant is reached only through a JWT's tenant claim.
+    #[serde(default)]
+    pub api_key_sha256: Option<String>,
+    pub providers: ProvidersConfig,
+}
+
+/// Checks `[[tenants]]`: unique names and key hashes, each with a key hash unless JWTs
+/// name tenants (`has_jwt`), each with valid provider sections.
+pub fn validate_tenants(tenants: &[TenantConfig], has_jwt: bool) -> Result<(), ConfigError> {
+    let mut names = BTreeSet::new();
+    let mut hashes = BTreeSet::new();
+    for (i, tenant) in tenants.iter().enumerate() {
+        let prefix = format!("tenants[{i}]");
+        if !names.insert(tenant.name.as_str()) {
+            return Err(ConfigError::invalid(format!("{prefix}.name"), "is used by two tenants"));
+        }
+        if let Some(hash) = &tenant.api_key_sha256 {
+            if !is_sha256_hex(hash) {
+                return Err(ConfigError::invalid(
+                    format!("{prefix}.api_key_sha256"),
+                    "must be 64 hex digits (SHA-256 of the API key)",
+                ));
+            }
+            if !hashes.insert(hash.to_ascii_lowercase()) {
+                return Err(ConfigError::invalid(
+                    format!("{prefix}.api_key_sha256"),
+                    "is the key hash of another tenant too: one key must name one tenant",
+                ));
+            }
+        } else if !has_jwt {
+            return Err(ConfigError::invalid(
+                format!("{prefix}.api_key_sha256"),
+                "is required unless [auth.jwt] names tenants by a claim",
+            ));
+        }
+        tenant.providers.validate(&format!("{prefix}.providers"))?;
+    }
+    Ok(())
+}
 
 /// One credential set and the provider services built from it.
 pub struct Tenant {
@@ -41,13 +90,19 @@ pub struct Tenants {
 impl Tenants {
     /// Builds every tenant's services; fails when a provider's credentials are unusable
     /// (the message names the tenant and provider).
-    pub fn from_config(config: &Config, http: &crate::upstream::Http, cache: &Cache) -> Result<Tenants, String> {
+    pub fn from_config(
+        single: &ProvidersConfig,
+        listed: &[TenantConfig],
+        upstream: &UpstreamConfig,
+        http: &crate::upstream::Http,
+        cache: &Cache,
+    ) -> Result<Tenants, String> {
         let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, String> {
             let id = TenantId::scoped(name, providers);
             let ctx = BuildContext {
                 tenant: &id,
                 http,
-                upstream: &config.upstream,
+                upstream,
                 cache,
             };
             let services = REGISTERED
@@ -62,13 +117,13 @@ impl Tenants {
             by_key: HashMap::new(),
             by_name: HashMap::new(),
         };
-        if config.tenants.is_empty() {
-            let tenant = build(SINGLE_TENANT, &config.providers)?;
+        if listed.is_empty() {
+            let tenant = build(SINGLE_TENANT, single)?;
             tenants.by_name.insert(SINGLE_TENANT.to_string(), tenant.clone());
             tenants.single = Some(tenant);
             return Ok(tenants);
         }
-        for config in &config.tenants {
+        for config in listed {
             let tenant = build(&config.name, &config.providers)?;
             let mut hash = [0u8; 32];
             // Validated as 64 hex digits when the config was loaded.

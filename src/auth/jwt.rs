@@ -10,7 +10,7 @@ use std::str::FromStr;
 use jsonwebtoken::{Algorithm, Validation};
 
 use super::jwks::{KeySource, RemoteKeys};
-use crate::config::JwtConfig;
+use crate::auth::config::JwtConfig;
 
 /// Why a token was refused (for logs).
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@
 //! carry the configured CSRF header, which a cross-site form cannot set and a script on
 //! another origin can set only where CORS allows it.
 
+pub mod config;
 mod jwks;
 mod jwt;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderName, header};
 
-use crate::config::AuthConfig;
+use crate::auth::config::AuthConfig;
 use crate::tenancy::{Tenant, Tenants};
 
 /// Why a request has no tenant. Each maps to a 401 `UNAUTHENTICATED`.

@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{CacheKey, Entry, Weigh, envelope};
-use crate::config::RedisConfig;
+use crate::cache::config::RedisConfig;
 use crate::telemetry::metrics::{L2Lock, L2Metrics, L2Result, L2Write, Metrics};
 
 /// Bump when a cached type's serialized layout changes: older keys are then never read.

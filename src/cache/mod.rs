@@ -7,6 +7,7 @@
 //! than by entry count. Concurrent misses of one key run the fetch once (`try_get_with`);
 //! with Redis, that fetch first asks Redis, and what it fetches goes to both levels.
 
+pub mod config;
 mod envelope;
 pub mod l2;
 
@@ -27,7 +28,7 @@ use moka::Expiry;
 use moka::future::Cache as Moka;
 use moka::notification::RemovalCause;
 
-use crate::config::CacheConfig;
+use crate::cache::config::CacheConfig;
 use crate::domain::Provider;
 use crate::telemetry::metrics::Metrics;
 use crate::upstream::budget::{note_cache_hit, observe_expiry};

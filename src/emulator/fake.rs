@@ -93,6 +93,6 @@ async fn one(headers: HeaderMap, Path(id): Path<String>) -> Response {
 pub(super) fn demo_config(base: &url::Url) -> crate::providers::fake::FakeConfig {
     crate::providers::fake::FakeConfig {
         base_url: base.clone(),
-        token: crate::config::Secret::new(TOKEN),
+        token: crate::settings::Secret::new(TOKEN),
     }
 }

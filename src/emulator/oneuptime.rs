@@ -469,7 +469,7 @@ pub(super) fn routes(state: Arc<OneUptimeState>) -> Router {
 pub(super) fn demo_config(base: &url::Url) -> crate::providers::oneuptime::OneUptimeConfig {
     crate::providers::oneuptime::OneUptimeConfig {
         base_url: base.clone(),
-        api_key: crate::config::Secret::new(super::DEMO_ONEUPTIME_KEY),
+        api_key: crate::settings::Secret::new(super::DEMO_ONEUPTIME_KEY),
         page_size: 100,
         concurrency: 8,
     }

@@ -338,7 +338,7 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::signalwire::Sign
     crate::providers::signalwire::SignalWireConfig {
         space_url: base.clone(),
         project_id: credential.project_id.clone(),
-        api_token: crate::config::Secret::new(credential.api_token.clone()),
+        api_token: crate::settings::Secret::new(credential.api_token.clone()),
         page_size: 100,
         concurrency: 16,
     }

@@ -690,7 +690,7 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::voximplant::Voxi
     crate::providers::voximplant::VoximplantConfig {
         base_url: base.clone(),
         credentials_file: None,
-        credentials_json: Some(crate::config::Secret::new(demo_credentials())),
+        credentials_json: Some(crate::settings::Secret::new(demo_credentials())),
         currency: "USD".into(),
         // The seeded data ends on a fixed date; look far enough back to show it.
         lookback: Duration::from_secs(3650 * 24 * 3600),

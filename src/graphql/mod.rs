@@ -6,6 +6,7 @@
 
 mod call_log;
 pub mod completion;
+pub mod config;
 mod connection;
 mod cursor;
 pub mod error;
@@ -25,7 +26,7 @@ pub use connection::Paging;
 pub use cursor::{CursorCodec, LazyCursor};
 pub use providers::{Mutation, Query};
 
-use crate::config::GraphqlConfig;
+use crate::graphql::config::GraphqlConfig;
 
 /// Facts a request's resolvers leave for the HTTP layer to put in the response's
 /// `extensions` (async-graphql resolvers cannot write those directly).

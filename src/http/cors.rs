@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::config::CorsConfig;
+use crate::http::config::CorsConfig;
 
 /// The compiled `[server.cors]` policy.
 #[derive(Debug)]

@@ -5,6 +5,7 @@
 //! accept loop with its connection limits (`server`).
 
 mod caching;
+pub mod config;
 mod cors;
 mod documents;
 mod encoding;
@@ -134,7 +135,7 @@ pub struct Shared {
 
 /// The public router (with response compression, and CORS when `[server.cors]` allows
 /// any origin).
-pub fn router(state: AppState, cors: &crate::config::CorsConfig) -> Router {
+pub fn router(state: AppState, cors: &crate::http::config::CorsConfig) -> Router {
     // Compression (gzip, br, zstd as the client's Accept-Encoding asks) for bodies over
     // 1 KiB: small answers such as a by-id lookup are not worth the CPU. At the fastest
     // level: brotli's default (4) cost 84 us of CPU per 4 KB page of 20 logs, more than

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::trusted::Manifest;
-use crate::config::TrustedDocumentsMode;
+use crate::graphql::config::TrustedDocumentsMode;
 
 /// Query texts the cache may hold, in bytes.
 const MAX_BYTES: u64 = 16 * 1024 * 1024;

@@ -27,8 +27,8 @@ use async_graphql::dataloader::Loader;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Key, Weigh};
-use crate::config::ConfigError;
 use crate::domain::Provider;
+use crate::settings::ConfigError;
 use crate::upstream::UpstreamError;
 
 /// The `[providers]` section (or a tenant's): one optional section per provider.

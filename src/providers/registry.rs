@@ -11,8 +11,10 @@ use std::any::Any;
 use std::sync::Arc;
 
 use crate::cache::{Cache, TenantId};
-use crate::config::{ConfigError, ProvidersConfig, UpstreamConfig};
 use crate::domain::Provider;
+use crate::providers::ProvidersConfig;
+use crate::settings::ConfigError;
+use crate::upstream::config::UpstreamConfig;
 
 /// What shared code may ask of any provider's service.
 pub trait Service: Any + Send + Sync {

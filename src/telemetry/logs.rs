@@ -8,7 +8,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::config::LogFormat;
+use crate::telemetry::config::LogFormat;
 
 /// Whether stderr is a terminal (colour codes only then, never into a file or pipe).
 pub fn stderr_is_terminal() -> bool {

@@ -15,8 +15,8 @@ use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::cache::TenantId;
-use crate::config::MetricsConfig;
 use crate::domain::Provider;
+use crate::telemetry::config::MetricsConfig;
 use crate::upstream::breaker::BreakerState;
 
 const METADATA: Metadata<'static> = Metadata::new("switchboard", Level::INFO, Some(module_path!()));

@@ -3,6 +3,7 @@
 //! from `[log]` and `[telemetry]`; metrics belong to each `Application` instead, so
 //! several gateways in one process keep separate counts.
 
+pub mod config;
 pub mod logs;
 pub mod metrics;
 pub mod otel;
@@ -12,7 +13,8 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{LogConfig, TelemetryConfig};
+use crate::telemetry::config::LogConfig;
+use crate::telemetry::config::TelemetryConfig;
 
 /// Keeps the log writer and the span exporter running; dropping it flushes both.
 pub struct Telemetry {
@@ -77,7 +79,7 @@ pub fn init() {
     let _ = tracing_subscriber::registry()
         .with(filter())
         .with(logs::layer(
-            crate::config::LogFormat::Text,
+            crate::telemetry::config::LogFormat::Text,
             std::io::stderr,
             logs::stderr_is_terminal(),
         ))

@@ -17,7 +17,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::config::OtlpConfig;
+use crate::telemetry::config::OtlpConfig;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 

@@ -14,11 +14,11 @@ use super::breaker::{Admission, Breaker};
 use super::retry::{RetryBudget, backoff};
 use super::{UpstreamError, UpstreamErrorKind};
 use crate::cache::TenantId;
-use crate::config::UpstreamConfig;
 use crate::domain::Provider;
 use crate::telemetry::logs::cause_chain;
 use crate::telemetry::metrics::{ErrorClass, Metrics, UpstreamMetrics};
 use crate::telemetry::otel;
+use crate::upstream::config::UpstreamConfig;
 
 /// Builds the process-wide pooled client (one connection pool for every provider). TLS is
 /// rustls (reqwest's default aws-lc-rs provider), verifying against the system's trust

@@ -9,6 +9,7 @@
 pub mod breaker;
 pub mod budget;
 mod client;
+pub mod config;
 mod error;
 mod retry;
 

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::cache::{Cache, Kind, TenantId, Weigh};
-use crate::config::{ConfigError, Secret};
 use crate::domain::{CallDirection, CallLogCore, CallStatus, NodeKind, Provider};
+use crate::settings::ConfigError;
+use crate::settings::Secret;
 use crate::upstream::{UpstreamClient, UpstreamError, UpstreamErrorKind};
 
 /// `[providers.fake]`.

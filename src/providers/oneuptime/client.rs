@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::wire::{CallLogWire, CountWire, ErrorWire, ListWire, SELECT};
-use crate::config::OneUptimeConfig;
 use crate::domain::Provider;
+use crate::providers::oneuptime::OneUptimeConfig;
 use crate::upstream::{RawResponse, UpstreamClient, UpstreamError, UpstreamErrorKind};
 
 pub(super) struct Client {

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{ConfigError, Secret};
+use crate::settings::ConfigError;
+use crate::settings::Secret;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -73,7 +74,7 @@ mod tests {
     fn an_api_key_that_is_no_header_value_is_a_startup_error_naming_the_key() {
         let config = super::OneUptimeConfig {
             base_url: url::Url::parse("https://oneuptime.com").expect("a URL"),
-            api_key: crate::config::Secret::new("abc\ndef"),
+            api_key: crate::settings::Secret::new("abc\ndef"),
             page_size: 10,
             concurrency: 1,
         };

@@ -23,9 +23,9 @@ use futures::future::join_all;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Key, Kind, TenantId};
-use crate::config::UpstreamConfig;
 use crate::domain::Provider;
 use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
+use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};
 use client::Client;
 pub use loader::CallLogLoader;
@@ -60,14 +60,14 @@ impl super::Registration for Registration {
     }
     fn build(
         &self,
-        providers: &crate::config::ProvidersConfig,
+        providers: &crate::providers::ProvidersConfig,
         ctx: &super::BuildContext<'_>,
     ) -> Option<Result<Arc<dyn super::Service>, String>> {
         let config = providers.oneuptime.as_ref()?;
         let service = OneUptime::new(ctx.tenant.clone(), config, ctx.http, ctx.upstream, ctx.cache.clone());
         Some(Ok(Arc::new(service)))
     }
-    fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
+    fn section<'a>(&self, providers: &'a crate::providers::ProvidersConfig) -> Option<&'a dyn super::Section> {
         providers.oneuptime.as_ref().map(|c| c as &dyn super::Section)
     }
 }

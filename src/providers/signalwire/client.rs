@@ -7,8 +7,8 @@ use url::Url;
 
 use super::paging::PageRequest;
 use super::wire::ErrorBody;
-use crate::config::SignalWireConfig;
 use crate::domain::Provider;
+use crate::providers::signalwire::SignalWireConfig;
 use crate::upstream::{RawResponse, UpstreamClient, UpstreamError, UpstreamErrorKind};
 
 /// `created_*` query parameters: a 422 naming them is about the caller's filter.

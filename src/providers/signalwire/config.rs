@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{ConfigError, Secret};
+use crate::settings::ConfigError;
+use crate::settings::Secret;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -22,9 +22,9 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::cache::{Cache, Key, Kind, TenantId};
-use crate::config::UpstreamConfig;
 use crate::domain::{CallLogCore, Provider};
 use crate::providers::{Lookup, RawRow, cached_lookup, read_rows};
+use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};
 use client::Client;
 pub use loader::{VideoLogLoader, VoiceLogLoader};
@@ -109,14 +109,14 @@ impl super::Registration for Registration {
     }
     fn build(
         &self,
-        providers: &crate::config::ProvidersConfig,
+        providers: &crate::providers::ProvidersConfig,
         ctx: &super::BuildContext<'_>,
     ) -> Option<Result<Arc<dyn super::Service>, String>> {
         let config = providers.signalwire.as_ref()?;
         let service = SignalWire::new(ctx.tenant.clone(), config, ctx.http, ctx.upstream, ctx.cache.clone());
         Some(Ok(Arc::new(service)))
     }
-    fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
+    fn section<'a>(&self, providers: &'a crate::providers::ProvidersConfig) -> Option<&'a dyn super::Section> {
         providers.signalwire.as_ref().map(|c| c as &dyn super::Section)
     }
 }

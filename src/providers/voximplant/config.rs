@@ -7,7 +7,8 @@ use figment::value::magic::RelativePathBuf;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{ConfigError, Secret};
+use crate::settings::ConfigError;
+use crate::settings::Secret;
 
 /// Longest look-back window (keeps window arithmetic inside the dates the gateway handles).
 const MAX_LOOKBACK: Duration = Duration::from_secs(20 * 366 * 24 * 3600);
@@ -146,24 +147,6 @@ fn serialize_relative<S: serde::Serializer>(path: &Option<RelativePathBuf>, seri
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_relative_credentials_file_is_read_beside_the_config_file_that_names_it() {
-        let dir = std::env::temp_dir().join(format!("switchboard-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        std::fs::write(dir.join("credentials.json"), r#"{"account_id": 1}"#).expect("written");
-        let file = dir.join("switchboard.toml");
-        std::fs::write(
-            &file,
-            "[providers.voximplant]\ncredentials_file = \"credentials.json\"\n",
-        )
-        .expect("written");
-        let config = crate::config::Config::load(Some(&file)).expect("loads");
-        let voximplant = config.providers.voximplant.expect("configured");
-        let credentials = voximplant.credentials().expect("found beside the config file");
-        assert_eq!(credentials.expose(), r#"{"account_id": 1}"#);
-        std::fs::remove_dir_all(&dir).ok();
-    }
-
     #[test]
     fn a_lookback_out_of_range_is_a_startup_error_naming_the_key() {
         use crate::providers::Section;

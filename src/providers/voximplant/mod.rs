@@ -23,9 +23,9 @@ use chrono::{DateTime, Duration, Utc};
 use futures::future::join_all;
 
 use crate::cache::{Cache, Key, Kind, TenantId};
-use crate::config::UpstreamConfig;
 use crate::domain::{Provider, time};
 use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
+use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};
 pub use audit::AuditFilter;
 use auth::{Clock, ServiceAccount, TokenSource};
@@ -130,7 +130,7 @@ impl super::Registration for Registration {
     }
     fn build(
         &self,
-        providers: &crate::config::ProvidersConfig,
+        providers: &crate::providers::ProvidersConfig,
         ctx: &super::BuildContext<'_>,
     ) -> Option<Result<Arc<dyn super::Service>, String>> {
         let config = providers.voximplant.as_ref()?;
@@ -148,7 +148,7 @@ impl super::Registration for Registration {
                 .map_err(|e| e.to_string()),
         )
     }
-    fn section<'a>(&self, providers: &'a crate::config::ProvidersConfig) -> Option<&'a dyn super::Section> {
+    fn section<'a>(&self, providers: &'a crate::providers::ProvidersConfig) -> Option<&'a dyn super::Section> {
         providers.voximplant.as_ref().map(|c| c as &dyn super::Section)
     }
 }
