@@ -11,8 +11,9 @@
 //! - `providers`: one module per provider: config section, client, private wire types,
 //!   mapping, paging, loaders; `providers/mod.rs` registers them (`REGISTERED`, config
 //!   sections) and `providers::registry` is the contract shared code sees.
-//! - `upstream`: the shared HTTP client, retries, error classification, the per-request
-//!   upstream-call budget.
+//! - `upstream`: the shared HTTP client, retries, error classification.
+//! - `request`: what one request carries through every layer (its upstream-call budget,
+//!   the freshness of the data it read), as a task-local.
 //! - `cache`: the tenant-scoped moka cache, and the optional Redis level replicas share.
 //! - `domain`: provider-neutral types, and the range of dates the gateway handles.
 //! - `emulator`: fake providers for demo mode, tests and benchmarks (cargo feature
@@ -34,6 +35,7 @@ pub mod emulator;
 pub mod graphql;
 pub mod http;
 pub mod providers;
+pub mod request;
 pub mod settings;
 pub mod telemetry;
 pub mod tenancy;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{Cache, TenantId};
+use crate::cache::Cache;
+use crate::domain::TenantId;
 use crate::providers::ProvidersConfig;
 use crate::providers::registry;
 use crate::providers::{BuildContext, REGISTERED, Service};

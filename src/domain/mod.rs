@@ -7,8 +7,10 @@
 mod call_log;
 mod ids;
 mod money;
+mod tenant;
 pub mod time;
 
 pub use call_log::{CallDirection, CallLogCore, CallStatus, Provider};
 pub use ids::{GlobalId, IdError, NodeKind, encode as encode_id};
 pub use money::{Money, MoneyError, currency};
+pub use tenant::TenantId;

@@ -13,8 +13,8 @@ use async_graphql::Context;
 
 use super::error::GatewayError;
 use crate::domain::Provider;
+use crate::request::CallBudget;
 use crate::tenancy::Tenant;
-use crate::upstream::budget::CallBudget;
 
 /// A provider's part of the request scope.
 pub trait ProviderScope: Any + Send + Sync {

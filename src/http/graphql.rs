@@ -20,9 +20,9 @@ use crate::auth::AuthError;
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
 use crate::graphql::{ResponseNotes, completion};
+use crate::request::CallBudget;
 use crate::telemetry::metrics::Rejection;
 use crate::tenancy::Tenant;
-use crate::upstream::budget::CallBudget;
 
 /// The JSON body of a POST (GraphQL over HTTP); `query` is required unless
 /// `extensions.persistedQuery` names a known one; batches (a JSON array) are refused.

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use tracing::Instrument;
 
-use crate::cache::TenantId;
+use crate::domain::TenantId;
 use crate::telemetry::logs::{Access, access};
 use crate::telemetry::metrics::{Metrics, Outcome};
 use crate::telemetry::{otel, request_id};

@@ -5,7 +5,7 @@
 //! read the same cache entries; so only answers made wholly from the cache are kept:
 //! - the request made no upstream call (the first request that fetched is not kept; the
 //!   next, served from the records it cached, is), so everything in it came from entries
-//!   whose expiry the request saw (`upstream::budget`);
+//!   whose expiry the request saw (`request`);
 //! - it kept them until the first of those entries expires, never longer;
 //! - a query, with no error (a partial answer is retried, never replayed);
 //! - keyed by the tenant as well as the query text, operation name and variables, so one
@@ -21,7 +21,7 @@ use bytes::Bytes;
 use moka::Expiry;
 
 use super::encoding::Encoding;
-use crate::cache::TenantId;
+use crate::domain::TenantId;
 
 /// Largest single answer kept (a bigger one is re-executed each time).
 const MAX_ENTRY_BYTES: usize = 1024 * 1024;

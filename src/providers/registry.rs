@@ -10,8 +10,9 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::cache::{Cache, TenantId};
+use crate::cache::Cache;
 use crate::domain::Provider;
+use crate::domain::TenantId;
 use crate::providers::ProvidersConfig;
 use crate::settings::ConfigError;
 use crate::upstream::config::UpstreamConfig;

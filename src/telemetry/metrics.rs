@@ -14,10 +14,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
-use crate::cache::TenantId;
 use crate::domain::Provider;
+use crate::domain::TenantId;
 use crate::telemetry::config::MetricsConfig;
-use crate::upstream::breaker::BreakerState;
 
 const METADATA: Metadata<'static> = Metadata::new("switchboard", Level::INFO, Some(module_path!()));
 
@@ -559,13 +558,10 @@ impl UpstreamMetrics {
         self.retries.increment(1);
     }
 
-    /// The breaker's state: 0 closed, 1 half-open, 2 open.
-    pub fn circuit(&self, state: BreakerState) {
-        self.circuit.set(match state {
-            BreakerState::Closed => 0.0,
-            BreakerState::HalfOpen => 1.0,
-            BreakerState::Open => 2.0,
-        });
+    /// The breaker's state as the upstream layer numbers it (0 closed, 1 half-open,
+    /// 2 open: `upstream::breaker::BreakerState::gauge`).
+    pub fn circuit(&self, state: f64) {
+        self.circuit.set(state);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The id of the request a task is working for, as a tokio task-local: set around each
 //! request by `http::observe`, carried into the DataLoader tasks a request spawns
-//! (`upstream::budget::spawn_in_budget`), and read wherever a log line or an error should
+//! (`request::spawn_in_budget`), and read wherever a log line or an error should
 //! name the request.
 
 use std::future::Future;

@@ -13,8 +13,8 @@ use tracing::Instrument;
 use super::breaker::{Admission, Breaker};
 use super::retry::{RetryBudget, backoff};
 use super::{UpstreamError, UpstreamErrorKind};
-use crate::cache::TenantId;
 use crate::domain::Provider;
+use crate::domain::TenantId;
 use crate::telemetry::logs::cause_chain;
 use crate::telemetry::metrics::{ErrorClass, Metrics, UpstreamMetrics};
 use crate::telemetry::otel;
@@ -113,7 +113,7 @@ impl UpstreamClient {
         policy: UpstreamConfig,
         metrics: UpstreamMetrics,
     ) -> Self {
-        metrics.circuit(super::breaker::BreakerState::Closed);
+        metrics.circuit(super::breaker::BreakerState::Closed.gauge());
         UpstreamClient {
             metrics,
             http,
@@ -217,7 +217,7 @@ impl UpstreamClient {
             }
             _ => self.breaker.succeeded(),
         }
-        self.metrics.circuit(self.breaker.state());
+        self.metrics.circuit(self.breaker.state().gauge());
         if let Err(e) = &outcome {
             self.metrics.failed(error_class(&e.kind));
         }
@@ -232,7 +232,7 @@ impl UpstreamClient {
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
         attempt: u32,
     ) -> Result<RawResponse, UpstreamError> {
-        super::budget::charge().map_err(|e| {
+        crate::request::charge().map_err(|e| {
             self.error(
                 UpstreamErrorKind::BudgetExhausted { limit: e.limit },
                 "request upstream-call budget exhausted",

@@ -7,7 +7,6 @@
 //! failure means, so every provider reports failures with the same vocabulary.
 
 pub mod breaker;
-pub mod budget;
 mod client;
 pub mod config;
 mod error;

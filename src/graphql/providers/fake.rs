@@ -27,7 +27,7 @@ impl ProviderScope for FakeScope {
 /// Builds the fake's part of a request scope (`providers::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
-    _budget: &Arc<crate::upstream::budget::CallBudget>,
+    _budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     Some(Box::new(FakeScope {
         service: tenant.service::<Fake>()?,

@@ -31,11 +31,11 @@ impl crate::graphql::scope::ProviderScope for OneUptimeScope {
 /// Builds OneUptime's part of a request scope (`scope::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
-    budget: &Arc<crate::upstream::budget::CallBudget>,
+    budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     use crate::providers::oneuptime::{CallLogLoader, OneUptime};
     let service = tenant.service::<OneUptime>()?;
-    let spawn = crate::upstream::budget::spawn_in_budget(budget.clone());
+    let spawn = crate::request::spawn_in_budget(budget.clone());
     Some(Box::new(OneUptimeScope {
         call_logs: async_graphql::dataloader::DataLoader::new(CallLogLoader(service.clone()), spawn),
         service,

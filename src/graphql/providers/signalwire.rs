@@ -31,12 +31,12 @@ impl crate::graphql::scope::ProviderScope for SignalWireScope {
 /// Builds SignalWire's part of a request scope (`scope::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
-    budget: &Arc<crate::upstream::budget::CallBudget>,
+    budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
     use async_graphql::dataloader::DataLoader;
     let service = tenant.service::<SignalWire>()?;
-    let spawn = || crate::upstream::budget::spawn_in_budget(budget.clone());
+    let spawn = || crate::request::spawn_in_budget(budget.clone());
     Some(Box::new(SignalWireScope {
         voice: DataLoader::new(VoiceLogLoader(service.clone()), spawn()),
         video: DataLoader::new(VideoLogLoader(service.clone()), spawn()),

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::cache::{Cache, Kind, TenantId, Weigh};
+use crate::cache::{Cache, Kind, Weigh};
+use crate::domain::TenantId;
 use crate::domain::{CallDirection, CallLogCore, CallStatus, NodeKind, Provider};
 use crate::settings::ConfigError;
 use crate::settings::Secret;

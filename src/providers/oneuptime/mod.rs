@@ -22,8 +22,9 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use uuid::Uuid;
 
-use crate::cache::{Cache, Key, Kind, TenantId};
+use crate::cache::{Cache, Key, Kind};
 use crate::domain::Provider;
+use crate::domain::TenantId;
 use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};

@@ -21,7 +21,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::cache::{Cache, Key, Kind, TenantId};
+use crate::cache::{Cache, Key, Kind};
+use crate::domain::TenantId;
 use crate::domain::{CallLogCore, Provider};
 use crate::providers::{Lookup, RawRow, cached_lookup, read_rows};
 use crate::upstream::config::UpstreamConfig;

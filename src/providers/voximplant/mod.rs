@@ -22,7 +22,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use futures::future::join_all;
 
-use crate::cache::{Cache, Key, Kind, TenantId};
+use crate::cache::{Cache, Key, Kind};
+use crate::domain::TenantId;
 use crate::domain::{Provider, time};
 use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::config::UpstreamConfig;

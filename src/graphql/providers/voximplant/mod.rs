@@ -57,12 +57,12 @@ impl crate::graphql::scope::ProviderScope for VoximplantScope {
 /// Builds Voximplant's part of a request scope (`scope::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
-    budget: &Arc<crate::upstream::budget::CallBudget>,
+    budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     use crate::providers::voximplant::{AuditEntryLoader, CallSessionLoader, Voximplant};
     use async_graphql::dataloader::DataLoader;
     let service = tenant.service::<Voximplant>()?;
-    let spawn = || crate::upstream::budget::spawn_in_budget(budget.clone());
+    let spawn = || crate::request::spawn_in_budget(budget.clone());
     Some(Box::new(VoximplantScope {
         sessions: DataLoader::new(CallSessionLoader(service.clone()), spawn()),
         audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), spawn()),

@@ -1,4 +1,6 @@
-//! The per-request upstream-call budget (issue 11): one GraphQL request may cause at most
+//! The request context: what one GraphQL request carries through every layer.
+//!
+//! Its upstream-call budget: one GraphQL request may cause at most
 //! a configured number of upstream HTTP calls, retries included, so a small query (20
 //! aliases of `nodes` with 100 ids each) cannot turn into thousands of provider calls.
 //!
@@ -10,7 +12,10 @@
 //! The same task-local also records how long the request's data stays fresh: every cache
 //! read or fill reports when its entry expires (final records late, live calls and pages
 //! soon), and the earliest of them bounds a GET response's `Cache-Control: max-age`
-//! (issue 13) and how long the rendered response may be reused (`http::responses`).
+//! and how long the rendered response may be reused (`http::responses`).
+//!
+//! A leaf below `cache` and `upstream` (both charge or inform it), so neither imports
+//! the other for it.
 
 use std::future::Future;
 use std::sync::Arc;
