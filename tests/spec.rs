@@ -32,6 +32,48 @@ async fn a_field_that_errors_is_null_at_its_position_with_its_path() {
     assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
 }
 
+/// Every nullable root field, asked alone, that errors: `data` holds it as null, as the
+/// spec completes a nullable field; only a failed non-null root field nulls `data`.
+#[tokio::test]
+async fn a_nullable_root_field_that_errors_alone_is_null_in_data_not_null_data() {
+    let app = TestApp::spawn().await;
+    let roots = app
+        .query(
+            "{ __schema { queryType { fields { name type { kind } } } mutationType { fields { name type { kind } } } } }",
+            json!({}),
+        )
+        .await;
+    let nullable_roots: Vec<String> = ["queryType", "mutationType"]
+        .iter()
+        .flat_map(|root| {
+            roots["data"]["__schema"][root]["fields"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|f| f["type"]["kind"] != "NON_NULL")
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        nullable_roots,
+        ["node", "callLog"],
+        "every nullable root field is tested below"
+    );
+    for root in nullable_roots {
+        let r = app
+            .query(&format!(r#"{{ {root}(id: "bm9wZQ==") {{ id }} }}"#), json!({}))
+            .await;
+        assert_eq!(r["data"], json!({ root.as_str(): null }), "{r}");
+        assert_eq!(r["errors"][0]["path"], json!([root]), "{r}");
+        assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
+    }
+    let r = app
+        .query("{ oneUptimeCallLogs(first: 0) { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(r["data"], Value::Null, "a failed non-null root field nulls data: {r}");
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
+}
+
 #[tokio::test]
 async fn fields_are_serialized_in_selection_order_not_completion_order() {
     let app = TestApp::spawn().await;

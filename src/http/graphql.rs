@@ -419,6 +419,13 @@ async fn run_operation(
     {
         document.mark_valid(verdict);
     }
+    // async-graphql answers `data: null` when the only root field fails; the field
+    // errors (they have a path) say the operation ran, so completion puts the nulls where
+    // the spec does (a nullable root field is null in place; `data` is null only when a
+    // non-null one failed).
+    if response.data == async_graphql::Value::Null && response.errors.iter().any(|e| !e.path.is_empty()) {
+        response.data = async_graphql::Value::Object(Default::default());
+    }
     if let Some(document) = document
         && !completion::complete(
             &document.document,
