@@ -1,4 +1,4 @@
-//! The clients people use, run against the gateway (issues 12 and 13): graphql-js's own
+//! The clients people use, run against the gateway: graphql-js's own
 //! introspection, schema building and validation (`tests/js/introspect.mjs`), GraphiQL in
 //! headless Chromium (`tests/js/graphiql.mjs`), and the sample frontend (`examples/web`:
 //! React, Apollo Client, trusted documents, a JWT) in headless Chromium

@@ -1,4 +1,4 @@
-//! CORS from `[server.cors]` (issue 13): listed origins get CORS headers, others none
+//! CORS from `[server.cors]`: listed origins get CORS headers, others none
 //! (preflights included), preflights are cacheable, credentials only when configured.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The container deployment (issue 18), read the way Docker Compose reads it, so it cannot
+//! The container deployment, read the way Docker Compose reads it, so it cannot
 //! drift from the README's demo: `docker-compose.yml` starts the emulator, Redis, two
 //! gateway replicas, a load balancer on one port and Prometheus, each with a health check;
 //! the replicas' config (`deploy/demo/switchboard.toml`) is the built-in demo against the

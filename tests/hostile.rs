@@ -1,4 +1,4 @@
-//! Hostile requests (issue 11): each case once crashed, starved or amplified the gateway.
+//! Hostile requests: each case once crashed, starved or amplified the gateway.
 //! Every test checks the client got a coded error and that the gateway still serves
 //! afterwards.
 

@@ -1,4 +1,4 @@
-//! GET answers tell browsers how long they stay fresh (issue 13): `max-age` follows the
+//! GET answers tell browsers how long they stay fresh: `max-age` follows the
 //! data (a finished call long, a live call and a page short), errors are never stored,
 //! and `If-None-Match` with the `ETag` answers 304.
 

@@ -1,4 +1,4 @@
-//! End users sign in with a JWT from the team's identity provider (issue 13): RS256 and
+//! End users sign in with a JWT from the team's identity provider: RS256 and
 //! ES256 against a JWKS the test serves (refreshed on an unknown `kid`), or a static key;
 //! `iss`, `aud`, `exp`, `nbf`, the tenant claim and the cookie + CSRF header rules. Every
 //! refusal is the same 401 `UNAUTHENTICATED`, whatever check failed.

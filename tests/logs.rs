@@ -1,4 +1,4 @@
-//! The JSON log format and request ids (issue 17). In a test binary of its own: the
+//! The JSON log format and request ids. In a test binary of its own: the
 //! subscriber is process-global here, since `tracing`'s per-callsite interest cache races
 //! with thread-local subscribers when other tests run on other threads.
 

@@ -1,4 +1,4 @@
-//! What operators see on `/metrics` (issue 17): exact values after a known sequence, in
+//! What operators see on `/metrics`: exact values after a known sequence, in
 //! output a Prometheus text parser accepts.
 
 mod common;

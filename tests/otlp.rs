@@ -1,4 +1,4 @@
-//! Traces (issue 17): a small OTLP/HTTP receiver takes what the gateway exports for one
+//! Traces: a small OTLP/HTTP receiver takes what the gateway exports for one
 //! query that misses the cache, and the spans, their parent links and attributes are
 //! checked, as is the `traceparent` the provider received. In a test binary of its own:
 //! the span exporter is installed in the process-global subscriber.

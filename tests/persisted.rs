@@ -1,4 +1,4 @@
-//! Apollo's automatic persisted queries (issue 13), as Apollo Client's persisted-query
+//! Apollo's automatic persisted queries, as Apollo Client's persisted-query
 //! link speaks them: hash only -> PersistedQueryNotFound, hash with query -> registered
 //! and run, then hash only (POST or GET) -> run.
 

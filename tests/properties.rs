@@ -1,4 +1,4 @@
-//! Property tests (issue 11): arbitrary strings and dates in every id, cursor and filter
+//! Property tests: arbitrary strings and dates in every id, cursor and filter
 //! argument never crash the gateway; every answer is data or errors that all carry a
 //! code from the README's list.
 

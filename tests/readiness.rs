@@ -1,4 +1,4 @@
-//! `/readyz` and shutdown (issue 17): the real binary, sent a real SIGTERM while a
+//! `/readyz` and shutdown: the real binary, sent a real SIGTERM while a
 //! request is in flight, answers 503 on `/readyz` before that request finishes, still
 //! finishes it, and exits cleanly. Also `switchboard health`, the container health check.
 

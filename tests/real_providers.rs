@@ -1,5 +1,5 @@
 //! What the providers' own public sources say they do, where our first reading of them
-//! was wrong (issue 29): each test names its source, and the emulator imitates the real
+//! was wrong: each test names its source, and the emulator imitates the real
 //! service, so these fail against a client that keeps the old reading.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Upstreams that misbehave (issue 15): only reads are retried, within a budget; a
+//! Upstreams that misbehave: only reads are retried, within a budget; a
 //! circuit breaker fails fast while a provider is down and probes it back; identical
 //! concurrent misses make one upstream call; an answer naming another record, or none at
 //! all, is `UPSTREAM_BAD_RESPONSE` and nothing of it is cached.

@@ -1,4 +1,4 @@
-//! Rendered answers are reused per tenant while all their data is fresh (issue 16), and
+//! Rendered answers are reused per tenant while all their data is fresh, and
 //! never when that could show a client something execution would not.
 
 mod common;

@@ -1,5 +1,5 @@
 //! The checked-in `schema.graphql` is exactly what the code exports, and its shape suits
-//! typed clients (issue 12): relay-compiler and graphql-inspector reject a fragment per
+//! typed clients: relay-compiler and graphql-inspector reject a fragment per
 //! type when two implementers of one interface have a field of one name with two types.
 // A build with the fake fourth provider has a larger schema than the checked-in one.
 #![cfg(not(feature = "fake-provider"))]

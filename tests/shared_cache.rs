@@ -1,4 +1,4 @@
-//! The shared cache (issue 18) against a real `redis-server`, started here on a free
+//! The shared cache against a real `redis-server`, started here on a free
 //! loopback port: two gateways (replicas) in front of one emulator share it, so what one
 //! fetched costs the other no upstream call; tenants never read each other's entries; a
 //! killed or stalled Redis costs no error and little time, and the cache works again once

@@ -1,4 +1,4 @@
-//! Responses as the GraphQL spec completes them (issue 12): a failed field is null at its
+//! Responses as the GraphQL spec completes them: a failed field is null at its
 //! position, a failed non-null field nulls its nearest nullable parent, keys follow the
 //! selection set, and every error has a path.
 

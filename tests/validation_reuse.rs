@@ -1,4 +1,4 @@
-//! Requests that repeat a document reuse its validation verdict (issue 16), but only for
+//! Requests that repeat a document reuse its validation verdict, but only for
 //! the same operation and variables: anything that could make a request invalid is still
 //! checked on every request.
 

@@ -1,4 +1,4 @@
-//! Who is calling (issue 13): a gateway API key, or an end user's OIDC JWT
+//! Who is calling: a gateway API key, or an end user's OIDC JWT
 //! from the `Authorization` header or (when configured) a cookie, resolved to a tenant.
 //!
 //! A cookie is sent by the browser on its own, so a request authenticated by one must also

@@ -1,4 +1,4 @@
-//! Responses exactly as the GraphQL spec completes them (issue 12).
+//! Responses exactly as the GraphQL spec completes them.
 //!
 //! async-graphql 7 leaves a field that errored out of `data` instead of making it `null`,
 //! never propagates a null from a failed non-null field to its nearest nullable parent,

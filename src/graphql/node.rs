@@ -1,6 +1,6 @@
 //! Who resolves which global ids: each provider's GraphQL module registers a `NodeSource`
 //! for its node kinds in `providers::SOURCES`, and `node`, `nodes` and `callLog` decode an id and ask
-//! its source, without naming a provider (issue 14).
+//! its source, without naming a provider.
 
 use async_graphql::{Context, ID};
 use futures::future::BoxFuture;

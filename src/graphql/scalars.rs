@@ -1,4 +1,4 @@
-//! The schema's custom scalars, each with a description and `@specifiedBy` (issue 12):
+//! The schema's custom scalars, each with a description and `@specifiedBy`:
 //! `DateTime` (RFC 3339 date-time, UTC), `Date` (RFC 3339 full-date), `Decimal` (an exact
 //! decimal as a string) and `JSON` (any RFC 8259 value).
 //!

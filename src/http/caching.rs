@@ -1,4 +1,4 @@
-//! HTTP caching of GET query responses (issue 13): browsers and the frontend's HTTP layer
+//! HTTP caching of GET query responses: browsers and the frontend's HTTP layer
 //! may reuse an answer for as long as the data in it stays fresh, and revalidate it
 //! cheaply afterwards.
 //!

@@ -1,4 +1,4 @@
-//! CORS for browser apps on other origins (issue 13), from `[server.cors]`.
+//! CORS for browser apps on other origins, from `[server.cors]`.
 //!
 //! Only origins on the allowlist (exact, or a pattern with one `*` standing for DNS
 //! labels) get CORS headers; any other origin gets none, also on a preflight, so the

@@ -1,7 +1,7 @@
 //! Compression of `/graphql` answers, as the client's `Accept-Encoding` asks.
 //!
 //! - A kept answer (`responses`) is compressed once per encoding and served compressed
-//!   after that (issue 16: compressing a 4 KB page cost more CPU than serving it from
+//!   after that (compressing a 4 KB page cost more CPU than serving it from
 //!   memory).
 //! - Any other big answer is compressed by `compress` as it leaves its handler.
 //!

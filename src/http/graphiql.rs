@@ -1,4 +1,4 @@
-//! GraphiQL, served entirely from the binary (issue 12): the page at `GET /graphql` and
+//! GraphiQL, served entirely from the binary: the page at `GET /graphql` and
 //! its assets under `/graphiql/<version>/`, so it works without internet access.
 //!
 //! The assets are production builds of React, ReactDOM and GraphiQL, pinned and recorded

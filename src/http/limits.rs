@@ -1,5 +1,5 @@
 //! Limits on the shape of a GraphQL document, checked before async-graphql parses,
-//! validates or executes it (issue 11).
+//! validates or executes it.
 //!
 //! The parser and the validator recurse, and the validator expands fragments in place, so
 //! a small document can overflow a worker's stack (`[[[[...]]]]` 2,000 deep) or make it

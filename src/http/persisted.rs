@@ -1,4 +1,4 @@
-//! Persisted queries (issue 13): Apollo's automatic persisted queries (APQ) and trusted
+//! Persisted queries: Apollo's automatic persisted queries (APQ) and trusted
 //! documents.
 //!
 //! APQ: a client sends only the SHA-256 of a query it sent before (`extensions.

@@ -1,4 +1,4 @@
-//! Rendered responses, reused per tenant (issue 16). A request that repeats a query with
+//! Rendered responses, reused per tenant. A request that repeats a query with
 //! the same operation and variables, while every cached record and page its answer was
 //! made from is still fresh, gets the bytes rendered last time: no parse, no validation,
 //! no execution. That is what executing it again would produce, because execution would

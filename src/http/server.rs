@@ -1,5 +1,5 @@
 //! The accept loop: HTTP/1.1 connections with the timeouts and caps of `[server]`
-//! (issue 11), served by hyper, with graceful shutdown.
+//!, served by hyper, with graceful shutdown.
 //!
 //! `axum::serve` has no header-read, idle or connection limits, so a few hundred silent or
 //! byte-by-byte connections could hold every file descriptor. Here:

@@ -1,4 +1,4 @@
-//! Trusted documents (issue 13): the operations a frontend was built with, from the
+//! Trusted documents: the operations a frontend was built with, from the
 //! manifest its build writes, so a production BFF runs only those.
 //!
 //! Two manifest formats are read:

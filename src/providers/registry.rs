@@ -1,4 +1,4 @@
-//! The provider contract as shared code sees it (issue 14; ARCHITECTURE.md, "The
+//! The provider contract as shared code sees it (ARCHITECTURE.md, "The
 //! provider contract"): each provider module registers once in `providers::REGISTERED`, and
 //! tenancy, app wiring and metrics iterate over the registrations without naming one.
 //!

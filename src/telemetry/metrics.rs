@@ -1,4 +1,4 @@
-//! Prometheus metrics: what an operator's dashboards and alerts read (issue 17).
+//! Prometheus metrics: what an operator's dashboards and alerts read.
 //!
 //! Series are kept by `metrics-exporter-prometheus`. Each `Application` owns its own
 //! recorder (not the process-global one), so several gateways in one process (the tests)

@@ -1,4 +1,4 @@
-//! What operators see (issue 17): log lines (`logs`), Prometheus metrics (`metrics`) and
+//! What operators see: log lines (`logs`), Prometheus metrics (`metrics`) and
 //! OpenTelemetry traces (`otel`). `init` installs the process's one `tracing` subscriber
 //! from `[log]` and `[telemetry]`; metrics belong to each `Application` instead, so
 //! several gateways in one process keep separate counts.

@@ -28,7 +28,7 @@ impl crate::graphql::scope::ProviderScope for OneUptimeScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::OneUptime;
 }
 
-/// Builds OneUptime's part of a request scope (`scope::PARTS`).
+/// Builds OneUptime's part of a request scope (`providers::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
     budget: &Arc<crate::request::CallBudget>,

@@ -28,7 +28,7 @@ impl crate::graphql::scope::ProviderScope for SignalWireScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::SignalWire;
 }
 
-/// Builds SignalWire's part of a request scope (`scope::PARTS`).
+/// Builds SignalWire's part of a request scope (`providers::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
     budget: &Arc<crate::request::CallBudget>,

@@ -54,7 +54,7 @@ impl crate::graphql::scope::ProviderScope for VoximplantScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::Voximplant;
 }
 
-/// Builds Voximplant's part of a request scope (`scope::PARTS`).
+/// Builds Voximplant's part of a request scope (`providers::PARTS`).
 pub fn request_part(
     tenant: &crate::tenancy::Tenant,
     budget: &Arc<crate::request::CallBudget>,
