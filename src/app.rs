@@ -1,5 +1,6 @@
-//! `Application`: builds everything from a `Config`, binds the listener (port 0 works),
-//! and serves until stopped, letting in-flight requests finish.
+//! `Gateway` builds everything from a `Config` without a socket; `Application` is that
+//! gateway bound to its listener (port 0 works), serving until stopped and letting
+//! in-flight requests finish. `StartupError` says why it could not start.
 //!
 //! With no provider credentials at all it runs in demo mode (`demo`).
 
@@ -25,6 +26,50 @@ use crate::telemetry::metrics::Metrics;
 use crate::tenancy::Tenants;
 use crate::upstream::Http;
 
+/// Why the gateway could not start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::settings::ConfigError),
+    #[error("demo mode: {0}")]
+    Demo(#[source] std::io::Error),
+    #[error("cache.redis: {0}")]
+    SharedCache(#[from] crate::cache::l2::L2Error),
+    #[error(transparent)]
+    Tenant(#[from] crate::tenancy::TenancyError),
+    #[error("auth: {0}")]
+    Auth(String),
+    #[error("server.metrics_key_sha256: {0}")]
+    MetricsKey(#[from] hex::FromHexError),
+    #[error("graphql.trusted_documents.manifest: {0}")]
+    Manifest(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A gateway built from a `Config` without any socket: its router answers requests
+/// given to it directly (`tower::ServiceExt::oneshot`), and `bind` makes it an
+/// `Application`. (Demo mode, with no provider configured, starts the emulator, which
+/// listens on a loopback port.)
+pub struct Gateway {
+    state: AppState,
+    router: axum::Router,
+    listen: SocketAddr,
+    admin_listen: Option<SocketAddr>,
+    metrics_access: MetricsAccess,
+    grace: Duration,
+    drain_delay: Duration,
+    readiness: Readiness,
+    metrics: Metrics,
+    observer: Observer,
+    connections: ConnectionLimits,
+    demo: Demo,
+}
+
 /// A built, bound, not yet running gateway.
 pub struct Application {
     listener: TcpListener,
@@ -44,24 +89,28 @@ pub struct Application {
     _demo: Demo,
 }
 
-impl Application {
-    pub async fn build(mut config: Config) -> std::io::Result<Application> {
-        config.validate().map_err(std::io::Error::other)?;
+impl Gateway {
+    /// Builds every part of the gateway from `config`, binding nothing.
+    pub async fn prepare(mut config: Config) -> Result<Gateway, StartupError> {
+        config.validate()?;
         let demo = config.has_no_providers();
-        let running_demo = Demo::start_if_needed(&mut config).await?;
+        let running_demo = Demo::start_if_needed(&mut config).await.map_err(StartupError::Demo)?;
         let metrics = Metrics::new(&config.telemetry.metrics);
         let http = Http::new(&config.upstream, &metrics);
         let mut cache = Cache::observed(&config.cache, &metrics);
         if let Some(redis) = &config.cache.redis {
-            let shared = crate::cache::l2::L2::connect(redis, &metrics).map_err(std::io::Error::other)?;
+            let shared = crate::cache::l2::L2::connect(redis, &metrics)?;
             tracing::info!(prefix = %redis.key_prefix, "shared cache: Redis behind the local cache");
             cache = cache.with_shared(shared);
         }
-        let tenants = Arc::new(
-            Tenants::from_config(&config.providers, &config.tenants, &config.upstream, &http, &cache)
-                .map_err(std::io::Error::other)?,
-        );
-        let auth = Arc::new(Authenticator::new(&config.auth, tenants, http.client()).map_err(std::io::Error::other)?);
+        let tenants = Arc::new(Tenants::from_config(
+            &config.providers,
+            &config.tenants,
+            &config.upstream,
+            &http,
+            &cache,
+        )?);
+        let auth = Arc::new(Authenticator::new(&config.auth, tenants, http.client()).map_err(StartupError::Auth)?);
         log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -75,7 +124,7 @@ impl Application {
         let metrics_access = match &s.metrics_key_sha256 {
             Some(hash) => {
                 let mut key = [0u8; 32];
-                hex::decode_to_slice(hash, &mut key).map_err(std::io::Error::other)?;
+                hex::decode_to_slice(hash, &mut key)?;
                 MetricsAccess::Key(key)
             }
             None if demo => MetricsAccess::Open,
@@ -86,7 +135,7 @@ impl Application {
         if let Some(path) = &g.trusted_documents.manifest
             && g.trusted_documents.mode != crate::graphql::config::TrustedDocumentsMode::Off
         {
-            let manifest = crate::http::Manifest::load(path).map_err(std::io::Error::other)?;
+            let manifest = crate::http::Manifest::load(path).map_err(StartupError::Manifest)?;
             tracing::info!(operations = manifest.len(), mode = ?g.trusted_documents.mode, "trusted documents loaded");
             persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
         }
@@ -122,17 +171,56 @@ impl Application {
             persisted,
             metrics_access,
         });
-        let listener = TcpListener::bind(s.listen).await?;
-        let addr = listener.local_addr()?;
-        let admin = match s.admin_listen {
+        Ok(Gateway {
+            router: router(state.clone(), &s.cors),
+            state,
+            listen: s.listen,
+            admin_listen: s.admin_listen,
+            metrics_access,
+            grace: s.shutdown_grace,
+            drain_delay: s.drain_delay,
+            readiness,
+            observer: Observer {
+                metrics: metrics.clone(),
+                access_log: config.log.access,
+            },
+            metrics,
+            connections: ConnectionLimits {
+                max_connections: s.max_connections,
+                header_read_timeout: s.header_read_timeout,
+                idle_timeout: s.idle_timeout,
+            },
+            demo: running_demo,
+        })
+    }
+
+    /// The main router: every route of the gateway, to call without a socket.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
+    /// Binds the listener (and the admin listener, when configured).
+    pub async fn bind(self) -> Result<Application, StartupError> {
+        let bind = |addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartupError::Bind { addr, source })
+        };
+        let listener = bind(self.listen).await?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: self.listen,
+            source,
+        })?;
+        let admin = match self.admin_listen {
             Some(at) => {
-                let admin = TcpListener::bind(at).await?;
-                tracing::info!(url = %format!("http://{}/metrics", admin.local_addr()?), "metrics on the admin listener");
-                Some((admin, admin_router(state.clone())))
+                let admin = bind(at).await?;
+                let bound = admin.local_addr().map_or(at, |a| a);
+                tracing::info!(url = %format!("http://{bound}/metrics"), "metrics on the admin listener");
+                Some((admin, admin_router(self.state.clone())))
             }
             None => None,
         };
-        match (&admin, metrics_access) {
+        match (&admin, self.metrics_access) {
             (Some(_), _) => {}
             (None, MetricsAccess::Open) => {
                 tracing::info!(url = %format!("http://{addr}/metrics"), "metrics (open in demo mode)");
@@ -148,23 +236,23 @@ impl Application {
         Ok(Application {
             listener,
             addr,
-            router: router(state, &s.cors),
-            grace: s.shutdown_grace,
-            drain_delay: s.drain_delay,
-            readiness,
-            observer: Observer {
-                metrics: metrics.clone(),
-                access_log: config.log.access,
-            },
-            metrics,
-            connections: ConnectionLimits {
-                max_connections: s.max_connections,
-                header_read_timeout: s.header_read_timeout,
-                idle_timeout: s.idle_timeout,
-            },
+            router: self.router,
+            grace: self.grace,
+            drain_delay: self.drain_delay,
+            readiness: self.readiness,
+            observer: self.observer,
+            metrics: self.metrics,
+            connections: self.connections,
             admin,
-            _demo: running_demo,
+            _demo: self.demo,
         })
+    }
+}
+
+impl Application {
+    /// Builds the gateway from `config` and binds its listener (port 0 works).
+    pub async fn build(config: Config) -> Result<Application, StartupError> {
+        Gateway::prepare(config).await?.bind().await
     }
 
     /// Address of the admin listener, when configured.

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::app::StartupError;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::demo::Demo;
@@ -75,9 +76,9 @@ impl Report {
 
 /// Runs every provider's checks for every tenant of `config` (the demo emulator when it
 /// names no provider).
-pub async fn run(mut config: Config, options: &Options) -> Result<Report, String> {
-    config.validate().map_err(|e| e.to_string())?;
-    let _demo = Demo::start_if_needed(&mut config).await.map_err(|e| e.to_string())?;
+pub async fn run(mut config: Config, options: &Options) -> Result<Report, StartupError> {
+    config.validate()?;
+    let _demo = Demo::start_if_needed(&mut config).await.map_err(StartupError::Demo)?;
     let metrics = Metrics::default();
     let http = Http::new(&config.upstream, &metrics);
     let cache = Cache::new(&config.cache);

@@ -42,7 +42,7 @@ pub mod tenancy;
 pub mod timeline;
 pub mod upstream;
 
-pub use app::Application;
+pub use app::{Application, Gateway, StartupError};
 pub use config::Config;
 #[cfg(feature = "emulator")]
 pub use demo::use_emulator;

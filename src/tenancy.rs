@@ -61,6 +61,14 @@ pub fn validate_tenants(tenants: &[TenantConfig], has_jwt: bool) -> Result<(), C
     Ok(())
 }
 
+/// A tenant whose provider services could not be built (credentials that cannot be used).
+#[derive(Debug, thiserror::Error)]
+#[error("tenant {tenant}: {problem}")]
+pub struct TenancyError {
+    pub tenant: String,
+    pub problem: String,
+}
+
 /// One credential set and the provider services built from it.
 pub struct Tenant {
     pub id: TenantId,
@@ -97,8 +105,8 @@ impl Tenants {
         upstream: &UpstreamConfig,
         http: &crate::upstream::Http,
         cache: &Cache,
-    ) -> Result<Tenants, String> {
-        let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, String> {
+    ) -> Result<Tenants, TenancyError> {
+        let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, TenancyError> {
             let id = TenantId::scoped(name, providers);
             let ctx = BuildContext {
                 tenant: &id,
@@ -110,7 +118,10 @@ impl Tenants {
                 .iter()
                 .filter_map(|registration| registration.build(providers, &ctx))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("tenant {name}: {e}"))?;
+                .map_err(|problem| TenancyError {
+                    tenant: name.to_string(),
+                    problem,
+                })?;
             Ok(Arc::new(Tenant { id, services }))
         };
         let mut tenants = Tenants {

@@ -357,3 +357,29 @@ async fn shutdown_lets_in_flight_requests_finish() {
     assert!(body["errors"].is_null(), "{body}");
     server.await.unwrap().unwrap();
 }
+
+/// Tests and embedders can build the gateway and call its router with no socket.
+#[tokio::test]
+async fn a_prepared_gateway_answers_through_its_router_without_a_socket() {
+    use tower::ServiceExt;
+    let mut config = base_config();
+    let emulator_free = url::Url::parse("http://127.0.0.1:9").unwrap();
+    config.providers.oneuptime = Some(switchboard::providers::oneuptime::OneUptimeConfig {
+        base_url: emulator_free,
+        api_key: switchboard::config::Secret::new(switchboard::emulator::DEMO_ONEUPTIME_KEY),
+        page_size: 50,
+        concurrency: 1,
+    });
+    let gateway = switchboard::Gateway::prepare(config)
+        .await
+        .expect("builds without binding");
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"query":"{ __typename }"}"#))
+        .unwrap();
+    let response = gateway.router().oneshot(request).await.expect("answers");
+    assert_eq!(response.status(), 200);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json, json!({"data": {"__typename": "Query"}}));
+}

@@ -68,6 +68,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     (
         "doctor",
         &[
+            "app",
             "cache",
             "config",
             "demo",
