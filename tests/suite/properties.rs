@@ -2,9 +2,7 @@
 //! argument never crash the gateway; every answer is data or errors that all carry a
 //! code from the README's list.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -2,9 +2,7 @@
 //! data (a finished call long, a live call and a page short), errors are never stored,
 //! and `If-None-Match` with the `ETag` answers 304.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
 use serde_json::{Value, json};

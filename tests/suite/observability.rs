@@ -1,9 +1,7 @@
 //! What operators see on `/metrics`: exact values after a known sequence, in
 //! output a Prometheus text parser accepts.
 
-mod common;
-
-use common::{TestApp, small_emulator, voice_id};
+use crate::common::{TestApp, small_emulator, voice_id};
 use serde_json::json;
 use switchboard::emulator::{Fault, FaultKind};
 

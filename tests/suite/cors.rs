@@ -1,9 +1,7 @@
 //! CORS from `[server.cors]`: listed origins get CORS headers, others none
 //! (preflights included), preflights are cacheable, credentials only when configured.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use std::time::Duration;
 

@@ -2,9 +2,7 @@
 //! was wrong: each test names its source, and the emulator imitates the real
 //! service, so these fail against a client that keeps the old reading.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use switchboard::emulator::{EmulatorConfig, Fault, FaultKind, Quirks};
 

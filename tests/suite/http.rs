@@ -1,8 +1,6 @@
 //! HTTP hygiene of `/graphql`, the side routes, and graceful shutdown.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::emulator::{Fault, FaultKind};

@@ -2,13 +2,11 @@
 //! request is in flight, answers 503 on `/readyz` before that request finishes, still
 //! finishes it, and exits cleanly. Also `switchboard health`, the container health check.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::small_emulator;
+use crate::common::small_emulator;
 use serde_json::{Value, json};
 use switchboard::emulator::{Emulator, Fault, FaultKind};
 
@@ -89,7 +87,7 @@ api_token = "{}"
     assert_eq!(http.get(&ready).send().await.unwrap().status(), 200);
 
     emulator.inject(Fault::always(FaultKind::Latency { millis: 1_500 }).on("/api/voice/logs/"));
-    let id = common::voice_id(&emulator.signalwire_voice_log_ids()[0]);
+    let id = crate::common::voice_id(&emulator.signalwire_voice_log_ids()[0]);
     let slow = tokio::spawn({
         let (http, url) = (http.clone(), format!("http://{addr}/graphql"));
         async move {
@@ -139,7 +137,7 @@ async fn health(args: &[&str], env: &[(&str, String)]) -> bool {
 
 #[tokio::test]
 async fn the_health_command_exits_0_for_a_live_gateway_and_1_for_none() {
-    let app = common::TestApp::spawn().await;
+    let app = crate::common::TestApp::spawn().await;
     let base = app.url.trim_end_matches("/graphql").to_string();
     assert!(health(&["--url", &format!("{base}/healthz")], &[]).await);
     assert!(health(&["--ready", "--url", &format!("{base}/readyz")], &[]).await);

@@ -1,12 +1,10 @@
 //! `switchboard doctor`: every check passes against the demo emulator, and each emulator
 //! quirk that imitates a way a real account may differ makes exactly its check fail.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use switchboard::emulator::{Emulator, EmulatorConfig, Quirks};
 use switchboard::providers::doctor::{Options, Verdict};

@@ -2,13 +2,11 @@
 //! Every test checks the client got a coded error and that the gateway still serves
 //! afterwards.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::config::{ProvidersConfig, TenantConfig};

@@ -3,10 +3,8 @@
 //! `iss`, `aud`, `exp`, `nbf`, the tenant claim and the cookie + CSRF header rules. Every
 //! refusal is the same 401 `UNAUTHENTICATED`, whatever check failed.
 
-mod common;
-
-use common::issuer::*;
-use common::*;
+use crate::common::issuer::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::config::Config;

@@ -2,9 +2,7 @@
 //! position, a failed non-null field nulls its nearest nullable parent, keys follow the
 //! selection set, and every error has a path.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use switchboard::emulator::{Fault, FaultKind};
 

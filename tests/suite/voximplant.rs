@@ -1,10 +1,8 @@
 //! Voximplant end to end: JWT auth failures, windowed paging (also past offset 10,000),
 //! filters, batch reads by id, and `totalCount`.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use serde_json::{Value, json};
 use switchboard::config::Secret;
 use switchboard::emulator::{DEMO_ACCOUNT_ID, DEMO_KEY_ID, DEMO_PRIVATE_KEY, OTHER_PRIVATE_KEY};

@@ -1,11 +1,9 @@
 //! Rendered answers are reused per tenant while all their data is fresh, and
 //! never when that could show a client something execution would not.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const KEY: &str = "metrics-key";

@@ -1,11 +1,9 @@
 //! Every upstream error class maps to its `extensions.code`, names the provider, and
 //! never leaks upstream text to the client.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use switchboard::config::Secret;
 use switchboard::emulator::{Fault, FaultKind};

@@ -1,10 +1,8 @@
 //! `callLogs`, the merged timeline, end to end against every emulated provider.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use switchboard::emulator::{EmulatorConfig, Fault, FaultKind};
 

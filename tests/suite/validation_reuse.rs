@@ -2,9 +2,7 @@
 //! the same operation and variables: anything that could make a request invalid is still
 //! checked on every request.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const PAGE: &str = "query Page($first: Int) { signalWireVoiceLogs(first: $first) { edges { node { id nativeId createdAt status from to } } } }";

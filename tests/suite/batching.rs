@@ -1,11 +1,9 @@
 //! Per-request DataLoaders and the tenant-scoped cache, proven by counting upstream
 //! requests at the emulator (ARCHITECTURE.md, "Caching and batching").
 
-mod common;
+use crate::common::voice_id;
 
-use common::voice_id;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use switchboard::emulator::{Fault, FaultKind};
 

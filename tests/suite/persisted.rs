@@ -2,9 +2,7 @@
 //! link speaks them: hash only -> PersistedQueryNotFound, hash with query -> registered
 //! and run, then hash only (POST or GET) -> run.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

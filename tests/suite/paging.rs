@@ -1,8 +1,6 @@
 //! Cursor paging of the SignalWire connections, end to end against the emulator.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -1,14 +1,12 @@
 //! OneUptime end to end: keyset paging, filters pushed into OneUptime's `query`, batch
 //! reads by id, `totalCount` via `/count`, and error classes.
 
-mod common;
-
-use common::voice_id;
+use crate::common::voice_id;
 
 use std::time::Duration;
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use serde_json::{Value, json};
 use switchboard::config::Secret;
 use switchboard::emulator::{Fault, FaultKind, OneUptimeKey};

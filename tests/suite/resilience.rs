@@ -3,11 +3,9 @@
 //! concurrent misses make one upstream call; an answer naming another record, or none at
 //! all, is `UPSTREAM_BAD_RESPONSE` and nothing of it is cached.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use switchboard::emulator::{Fault, FaultKind};
