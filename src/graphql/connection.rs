@@ -32,19 +32,41 @@ pub struct PageArgs<P> {
     binding: Arc<Binding>,
 }
 
+/// The form a cursor is bound to: the filter as JSON with its lists sorted and without
+/// repeats (a filter's lists are sets), so one filter written two ways (`providers: [A,
+/// B]` or `[B, A]`) pages with the same cursors, and any other filter refuses them.
+pub fn canonical_filter(filter: &impl Serialize) -> String {
+    fn normalize(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(normalize);
+                items.sort_by_cached_key(|item| item.to_string());
+                items.dedup();
+            }
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(normalize),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(filter).unwrap_or(serde_json::Value::Null);
+    normalize(&mut value);
+    value.to_string()
+}
+
 /// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
 pub type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
 
 impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     /// Validates `first` (1..=max, default from config) and decodes `after` for this
-    /// connection and canonical filter; both failures are `BAD_USER_INPUT`.
+    /// connection and filter (its canonical form, `canonical_filter`); both failures are
+    /// `BAD_USER_INPUT`.
     pub fn parse(
         ctx: &Context<'_>,
         connection: &'static str,
-        filter: String,
+        filter: &impl Serialize,
         first: Option<i32>,
         after: Option<&str>,
     ) -> Result<Self, GatewayError> {
+        let filter = canonical_filter(filter);
         let paging = ctx
             .data::<Paging>()
             .map_err(|_| GatewayError::internal("paging limits missing from the schema data"))?;
@@ -154,4 +176,19 @@ pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
 /// Complexity of `nodes`: its children cost once per id.
 pub fn ids_complexity(ids: usize, child_complexity: usize) -> usize {
     ids.max(1).saturating_mul(child_complexity).saturating_add(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_filter;
+    use serde_json::json;
+
+    #[test]
+    fn lists_in_another_order_or_repeated_are_the_same_filter() {
+        let a = json!({"providers": ["SignalWire", "OneUptime"], "number": null});
+        let b = json!({"providers": ["OneUptime", "SignalWire", "OneUptime"], "number": null});
+        assert_eq!(canonical_filter(&a), canonical_filter(&b));
+        let c = json!({"providers": ["OneUptime"], "number": null});
+        assert_ne!(canonical_filter(&a), canonical_filter(&c));
+    }
 }

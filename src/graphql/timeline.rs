@@ -74,7 +74,7 @@ async fn call_logs(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<TimelineConnection, GatewayError> {
-    let args = PageArgs::<Position<CallLogs>>::parse(ctx, "callLogs", filter.canonical(), first, after.as_deref())?;
+    let args = PageArgs::<Position<CallLogs>>::parse(ctx, "callLogs", &filter, first, after.as_deref())?;
     let request = PageRequest {
         filter,
         after: args.after.clone(),

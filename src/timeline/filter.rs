@@ -1,15 +1,17 @@
 //! The timeline's filter and how it splits: the dates every provider applies upstream,
 //! and what the gateway checks itself (`PostFilter`) within a scan bound per page.
 //!
-//! The canonical form is what cursors are bound to, so a cursor reused with another
-//! filter is refused.
+//! Cursors are bound to the filter's serialized form (`graphql::connection::
+//! canonical_filter`), so a cursor reused with another filter is refused.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::domain::{CallDirection, CallLogCore, CallStatus, Provider};
 
-/// A timeline filter in domain values (the GraphQL input converts into it).
-#[derive(Debug, Clone, Default)]
+/// A timeline filter in domain values (the GraphQL input converts into it); cursors are
+/// bound to its serialized form.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Filter {
     /// Created after this instant (exclusive).
     pub created_after: Option<DateTime<Utc>>,
@@ -21,22 +23,6 @@ pub struct Filter {
     pub statuses: Option<Vec<CallStatus>>,
     /// Calls whose `from` or `to` equals this number.
     pub number: Option<String>,
-}
-
-impl Filter {
-    /// The form cursors are bound to.
-    pub fn canonical(&self) -> String {
-        let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
-        format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            stamp(&self.created_after),
-            stamp(&self.created_before),
-            self.providers,
-            self.directions,
-            self.statuses,
-            self.number
-        )
-    }
 }
 
 /// What the gateway checks itself (a stream whose provider applies part of it upstream,

@@ -457,3 +457,25 @@ async fn shared_fields_render_the_same_through_the_flat_path_as_through_their_re
             .all(|e| e["node"]["id"].is_string() && e["node"]["status"].is_string())
     );
 }
+
+/// A filter's lists are sets: the same filter written in another order (or with a
+/// repeat) pages on with the same cursors; another filter refuses them.
+#[tokio::test]
+async fn a_cursor_follows_its_filter_whatever_the_order_of_its_lists() {
+    let app = TestApp::spawn().await;
+    let q = r#"query($after: String, $filter: CallLogFilter) { callLogs(first: 5, after: $after, filter: $filter) {
+        pageInfo { endCursor } edges { node { id } } } }"#;
+    let first = app
+        .query(q, json!({"filter": {"providers": ["SIGNALWIRE", "ONEUPTIME"]}}))
+        .await;
+    assert!(first["errors"].is_null(), "{first}");
+    let after = first["data"]["callLogs"]["pageInfo"]["endCursor"].clone();
+    let reordered = json!({"providers": ["ONEUPTIME", "SIGNALWIRE", "ONEUPTIME"]});
+    let next = app.query(q, json!({"after": after, "filter": reordered})).await;
+    assert!(next["errors"].is_null(), "{next}");
+    assert_eq!(next["data"]["callLogs"]["edges"].as_array().unwrap().len(), 5);
+    let other = app
+        .query(q, json!({"after": after, "filter": {"providers": ["ONEUPTIME"]}}))
+        .await;
+    assert_eq!(error_codes(&other), ["BAD_USER_INPUT"], "{other}");
+}

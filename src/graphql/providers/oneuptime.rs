@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
 use crate::domain::{CallLogCore, NodeKind};
@@ -181,8 +180,8 @@ pub struct OneUptimeCallLogFilter {
 }
 
 impl OneUptimeCallLogFilter {
-    /// The provider filter and its canonical form (cursors are bound to it).
-    fn into_domain(self) -> Result<(ListFilter, String), GatewayError> {
+    /// The provider filter (cursors are bound to its serialized form).
+    fn into_domain(self) -> Result<ListFilter, GatewayError> {
         let uuid = |name: &str, id: Option<ID>| -> Result<Option<String>, GatewayError> {
             id.map(|id| {
                 Uuid::parse_str(&id)
@@ -218,20 +217,7 @@ impl OneUptimeCallLogFilter {
             user_id: uuid("userId", self.user_id)?,
             team_id: uuid("teamId", self.team_id)?,
         };
-        let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
-        let canonical = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            stamp(&filter.created_after),
-            stamp(&filter.created_before),
-            filter.statuses,
-            filter.from_number,
-            filter.to_number,
-            filter.incident_id,
-            filter.monitor_id,
-            filter.user_id,
-            filter.team_id
-        );
-        Ok((filter, canonical))
+        Ok(filter)
     }
 }
 
@@ -283,8 +269,8 @@ impl OneUptimeQuery {
         #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<OneUptimeConnection> {
-        let (filter, canonical) = filter.unwrap_or_default().into_domain()?;
-        let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", canonical, first, after.as_deref())?;
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", &filter, first, after.as_deref())?;
         let service = scope(ctx)?.get::<OneUptimeScope>()?.service.clone();
         let window = service.call_logs(&filter, args.after.clone(), args.first).await?;
         if let Some(e) = window.error {

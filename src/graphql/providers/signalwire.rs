@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::{CallLogCore, NodeKind};
 use crate::graphql::call_log::{CallLog, call_log_object};
@@ -336,25 +335,13 @@ pub struct SignalWireLogFilter {
 }
 
 impl SignalWireLogFilter {
-    fn into_domain(self) -> (ListFilter, String) {
-        let stamp = |t: &Option<DateTime<Utc>>| {
-            t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-                .unwrap_or_default()
-        };
-        let canonical = format!(
-            "after={};before={};on={};deleted={}",
-            stamp(&self.created_after.map(|t| t.0)),
-            stamp(&self.created_before.map(|t| t.0)),
-            self.created_on.map(|d| d.0.to_string()).unwrap_or_default(),
-            self.include_deleted
-        );
-        let filter = ListFilter {
+    fn into_domain(self) -> ListFilter {
+        ListFilter {
             created_after: self.created_after.map(|t| t.0),
             created_before: self.created_before.map(|t| t.0),
             created_on: self.created_on.map(|t| t.0),
             include_deleted: self.include_deleted,
-        };
-        (filter, canonical)
+        }
     }
 }
 
@@ -396,8 +383,8 @@ impl SignalWireQuery {
         #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<NamedConnection<Position, CallLog, VoiceLogNames>> {
-        let (filter, canonical) = filter.unwrap_or_default().into_domain();
-        let args = PageArgs::<Position>::parse(ctx, "signalWireVoiceLogs", canonical, first, after.as_deref())?;
+        let filter = filter.unwrap_or_default().into_domain();
+        let args = PageArgs::<Position>::parse(ctx, "signalWireVoiceLogs", &filter, first, after.as_deref())?;
         let window = scope(ctx)?
             .get::<SignalWireScope>()?
             .service
@@ -419,8 +406,8 @@ impl SignalWireQuery {
         #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<NamedConnection<Position, CallLog, VideoLogNames>> {
-        let (filter, canonical) = filter.unwrap_or_default().into_domain();
-        let args = PageArgs::<Position>::parse(ctx, "signalWireVideoLogs", canonical, first, after.as_deref())?;
+        let filter = filter.unwrap_or_default().into_domain();
+        let args = PageArgs::<Position>::parse(ctx, "signalWireVideoLogs", &filter, first, after.as_deref())?;
         let window = scope(ctx)?
             .get::<SignalWireScope>()?
             .service

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::domain::time;
 
 /// What a `oneUptimeCallLogs` query may filter on. Ids are validated UUIDs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ListFilter {
     /// Exclusive lower bound on `createdAt`.
     pub created_after: Option<DateTime<Utc>>,

@@ -34,7 +34,7 @@ use paging::{Page, PageRequest, Position, Window};
 use wire::{EventsEnvelope, ListEnvelope, LogEventWire, VideoLogWire, VoiceLogWire};
 
 /// Filter of the list endpoints, pushed upstream as `created_*` and `include_deleted`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ListFilter {
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,

@@ -21,7 +21,7 @@ const PAGE: Kind<Page<AuditLogEntry>> = Kind::new("audit-page");
 const COUNT: Kind<u64> = Kind::new("audit-count");
 
 /// Filter of the audit log; every field is applied by Voximplant.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AuditFilter {
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,

@@ -46,7 +46,7 @@ const OPEN_END: Kind<i64> = Kind::new("open-end");
 const MAX_IDS: usize = 1000;
 
 /// Filter of the session listing; everything is applied by Voximplant.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SessionFilter {
     /// Exclusive; defaults to `createdBefore` (or now) minus the configured look-back.
     pub created_after: Option<DateTime<Utc>>,

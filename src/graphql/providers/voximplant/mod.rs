@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::domain::{CallLogCore, NodeKind};
 use crate::graphql::LazyCursor;
@@ -319,20 +319,6 @@ impl VoximplantCallSessionFilter {
     }
 }
 
-fn canonical(filter: &SessionFilter) -> String {
-    let stamp = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
-    format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        stamp(&filter.created_after),
-        stamp(&filter.created_before),
-        filter.remote_numbers,
-        filter.local_numbers,
-        filter.application_id,
-        filter.application_name,
-        filter.user_ids
-    )
-}
-
 /// `totalCount` of the session connection: one GetCallHistory with `with_total_count`,
 /// only when selected.
 pub struct SessionTotal {
@@ -385,13 +371,7 @@ impl VoximplantQuery {
         after: Option<String>,
     ) -> async_graphql::Result<SessionConnection> {
         let filter = filter.unwrap_or_default().into_domain()?;
-        let args = PageArgs::<Position>::parse(
-            ctx,
-            "voximplantCallSessions",
-            canonical(&filter),
-            first,
-            after.as_deref(),
-        )?;
+        let args = PageArgs::<Position>::parse(ctx, "voximplantCallSessions", &filter, first, after.as_deref())?;
         let service = scope(ctx)?.get::<VoximplantScope>()?.service.clone();
         let window = service.window_of(&filter, args.after.as_ref()).await;
         let page = service.sessions(&filter, args.after.clone(), args.first).await?;

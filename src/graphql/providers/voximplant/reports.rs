@@ -82,7 +82,7 @@ impl VoximplantHistoryReport {
         after: Option<&str>,
     ) -> Result<PageArgs<RowIndex>, GatewayError> {
         self.readable(history_type)?;
-        PageArgs::parse(ctx, connection, format!("report:{}", self.0.id), first, after)
+        PageArgs::parse(ctx, connection, &format!("report:{}", self.0.id), first, after)
     }
 
     /// A report can be read only as what it lists.
