@@ -52,6 +52,34 @@ pub fn canonical_filter(filter: &impl Serialize) -> String {
     value.to_string()
 }
 
+/// `totalCount` of a provider connection: the provider counts (one upstream call,
+/// cached like a page) only when the field is selected.
+pub struct TotalCount(Box<dyn Fn() -> CountFuture + Send + Sync>);
+
+/// What a provider's count returns.
+pub type CountFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, crate::upstream::UpstreamError>> + Send>>;
+
+impl TotalCount {
+    /// A count made by `count` when `totalCount` is selected.
+    pub fn new<F, Fut>(count: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<u64, crate::upstream::UpstreamError>> + Send + 'static,
+    {
+        TotalCount(Box::new(move || Box::pin(count())))
+    }
+}
+
+#[async_graphql::Object]
+impl TotalCount {
+    /// Items matching the filter, as the provider counts them (within the listing's date
+    /// window where the provider needs one); counted only when selected.
+    async fn total_count(&self) -> async_graphql::Result<i32> {
+        Ok(crate::graphql::values::int32((self.0)().await?)?)
+    }
+}
+
 /// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
 pub type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
 

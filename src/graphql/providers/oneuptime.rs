@@ -13,9 +13,9 @@ use crate::graphql::call_log::{CallLog, call_log_object};
 use crate::graphql::connection::{PageArgs, connection_names};
 use crate::graphql::error::GatewayError;
 use crate::graphql::scope::scope;
+use crate::providers::oneuptime::ListFilter;
 use crate::providers::oneuptime::model;
 use crate::providers::oneuptime::paging::Position;
-use crate::providers::oneuptime::{ListFilter, OneUptime};
 
 /// OneUptime's part of a request's scope: its service and loader.
 pub struct OneUptimeScope {
@@ -221,20 +221,6 @@ impl OneUptimeCallLogFilter {
     }
 }
 
-/// `totalCount` of a OneUptime connection: asks `/count` only when selected.
-pub struct OneUptimeTotal {
-    service: Arc<OneUptime>,
-    filter: ListFilter,
-}
-
-#[Object]
-impl OneUptimeTotal {
-    /// Number of call logs matching the filter (one `/count` call, cached briefly).
-    async fn total_count(&self) -> async_graphql::Result<i32> {
-        Ok(crate::graphql::values::int32(self.service.count(&self.filter).await?)?)
-    }
-}
-
 connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogEdge");
 
 /// The connection type of `oneUptimeCallLogs`; its edges name the one type it returns,
@@ -242,7 +228,7 @@ connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogE
 pub type OneUptimeConnection = Connection<
     crate::graphql::LazyCursor<Position>,
     OneUptimeCallLog,
-    OneUptimeTotal,
+    crate::graphql::connection::TotalCount,
     async_graphql::connection::EmptyFields,
     CallLogNames,
     CallLogNames,
@@ -280,7 +266,10 @@ impl OneUptimeQuery {
             window.edges,
             window.has_next,
             OneUptimeCallLog,
-            OneUptimeTotal { service, filter },
+            crate::graphql::connection::TotalCount::new(move || {
+                let (service, filter) = (service.clone(), filter.clone());
+                async move { service.count(&filter).await }
+            }),
         ))
     }
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 
 use crate::domain::{NodeKind, encode_id};
 use crate::graphql::LazyCursor;
@@ -13,7 +12,7 @@ use crate::graphql::connection::{PageArgs, connection_names};
 use crate::graphql::scope::scope;
 use crate::providers::voximplant::model::AuditLogEntry;
 use crate::providers::voximplant::paging::Position;
-use crate::providers::voximplant::{AuditFilter, Voximplant, session_key};
+use crate::providers::voximplant::{AuditFilter, session_key};
 
 /// One entry of the Voximplant account's audit log: an API call made on the account.
 pub struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
@@ -96,26 +95,16 @@ impl VoximplantAuditLogFilter {
     }
 }
 
-/// `totalCount` of the audit connection: asked only when selected.
-pub struct AuditTotal {
-    service: Arc<Voximplant>,
-    filter: AuditFilter,
-    window: (DateTime<Utc>, DateTime<Utc>),
-}
-
-#[Object]
-impl AuditTotal {
-    /// Entries matching the filter in the listing's date window.
-    async fn total_count(&self) -> async_graphql::Result<i32> {
-        let count = self.service.audit_count(&self.filter, self.window).await?;
-        Ok(crate::graphql::values::int32(count)?)
-    }
-}
-
 connection_names!(AuditNames, "VoximplantAuditLogConnection", "VoximplantAuditLogEdge");
 
-pub type AuditConnection =
-    Connection<LazyCursor<Position>, VoximplantAuditLogEntry, AuditTotal, EmptyFields, AuditNames, AuditNames>;
+pub type AuditConnection = Connection<
+    LazyCursor<Position>,
+    VoximplantAuditLogEntry,
+    crate::graphql::connection::TotalCount,
+    EmptyFields,
+    AuditNames,
+    AuditNames,
+>;
 
 /// The audit log query field (merged into `Query`).
 #[derive(Default)]
@@ -142,11 +131,10 @@ impl VoximplantAuditQuery {
         if let Some(e) = page.error {
             crate::graphql::error::report(ctx, e);
         }
-        let total = AuditTotal {
-            service,
-            filter,
-            window,
-        };
+        let total = crate::graphql::connection::TotalCount::new(move || {
+            let (service, filter) = (service.clone(), filter.clone());
+            async move { service.audit_count(&filter, window).await }
+        });
         Ok(args.connection_with(page.edges, page.has_next, VoximplantAuditLogEntry, total))
     }
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 
 use crate::domain::{CallLogCore, NodeKind};
 use crate::graphql::LazyCursor;
@@ -20,7 +19,7 @@ use crate::graphql::scope::scope;
 use crate::graphql::values::Money;
 use crate::providers::voximplant::model;
 use crate::providers::voximplant::paging::Position;
-use crate::providers::voximplant::{SessionFilter, Voximplant, session_key};
+use crate::providers::voximplant::{SessionFilter, session_key};
 
 /// A Voximplant JS session (`call_session_history_id`) with its calls.
 pub struct VoximplantCallSession(pub Arc<model::CallSession>);
@@ -319,24 +318,6 @@ impl VoximplantCallSessionFilter {
     }
 }
 
-/// `totalCount` of the session connection: one GetCallHistory with `with_total_count`,
-/// only when selected.
-pub struct SessionTotal {
-    service: Arc<Voximplant>,
-    filter: SessionFilter,
-    window: (DateTime<Utc>, DateTime<Utc>),
-}
-
-#[Object]
-impl SessionTotal {
-    /// Sessions matching the filter in the listing's date window.
-    async fn total_count(&self) -> async_graphql::Result<i32> {
-        Ok(crate::graphql::values::int32(
-            self.service.count(&self.filter, self.window).await?,
-        )?)
-    }
-}
-
 connection_names!(
     SessionNames,
     "VoximplantCallSessionConnection",
@@ -344,8 +325,14 @@ connection_names!(
 );
 
 /// Its edges name the one type it returns, so typed clients need no union.
-pub type SessionConnection =
-    Connection<LazyCursor<Position>, VoximplantCallSession, SessionTotal, EmptyFields, SessionNames, SessionNames>;
+pub type SessionConnection = Connection<
+    LazyCursor<Position>,
+    VoximplantCallSession,
+    crate::graphql::connection::TotalCount,
+    EmptyFields,
+    SessionNames,
+    SessionNames,
+>;
 
 /// A session as the `CallLog` it is rendered as.
 pub fn call_session(session: Arc<model::CallSession>) -> CallLog {
@@ -378,11 +365,10 @@ impl VoximplantQuery {
         if let Some(e) = page.error {
             crate::graphql::error::report(ctx, e);
         }
-        let total = SessionTotal {
-            service,
-            filter,
-            window,
-        };
+        let total = crate::graphql::connection::TotalCount::new(move || {
+            let (service, filter) = (service.clone(), filter.clone());
+            async move { service.count(&filter, window).await }
+        });
         Ok(args.connection_with(page.edges, page.has_next, VoximplantCallSession, total))
     }
 }
