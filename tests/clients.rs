@@ -126,7 +126,7 @@ mod web_app {
     use super::common::{TestApp, small_emulator};
     use super::{WEB, node};
 
-    pub async fn run(script: &str) -> Result<(), String> {
+    pub(super) async fn run(script: &str) -> Result<(), String> {
         build().await?;
         let site = serve(Path::new(WEB).join("dist")).await;
         let issuer = TestIssuer::start().await;

@@ -1,6 +1,6 @@
 //! Helpers the benchmark examples share: a process's RSS, and paging a connection of the
 //! gateway to its end. (Included by the examples with `#[path]`; not an example itself.)
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use serde_json::{Value, json};
 

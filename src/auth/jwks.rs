@@ -19,7 +19,7 @@ use url::Url;
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
 /// One key a token may be verified with.
-pub struct VerifyingKey {
+pub(super) struct VerifyingKey {
     pub key: DecodingKey,
     /// The algorithm the key is published for (`alg` of the JWK), when it says.
     pub alg: Option<Algorithm>,
@@ -32,14 +32,14 @@ impl VerifyingKey {
 }
 
 /// Where keys come from.
-pub enum KeySource {
+pub(super) enum KeySource {
     Static(Arc<VerifyingKey>),
     Remote(Box<RemoteKeys>),
 }
 
 impl KeySource {
     /// A static public key in PEM (RSA, EC or Ed25519).
-    pub fn from_pem(pem: &str) -> Result<KeySource, String> {
+    pub(super) fn from_pem(pem: &str) -> Result<KeySource, String> {
         let bytes = pem.as_bytes();
         let key = DecodingKey::from_rsa_pem(bytes)
             .or_else(|_| DecodingKey::from_ec_pem(bytes))
@@ -49,7 +49,7 @@ impl KeySource {
     }
 
     /// The key for a token's `kid` and `alg`, fetching the JWKS when needed.
-    pub async fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
+    pub(super) async fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<Arc<VerifyingKey>> {
         match self {
             KeySource::Static(key) => Some(key.clone()),
             KeySource::Remote(remote) => remote.find(kid, alg).await,
@@ -58,7 +58,7 @@ impl KeySource {
 }
 
 /// A JWKS URL and what was last fetched from it.
-pub struct RemoteKeys {
+pub(super) struct RemoteKeys {
     url: Url,
     http: reqwest::Client,
     ttl: Duration,
@@ -97,7 +97,7 @@ impl KeySet {
 }
 
 impl RemoteKeys {
-    pub fn new(url: Url, http: reqwest::Client, ttl: Duration, min_refresh: Duration) -> RemoteKeys {
+    pub(super) fn new(url: Url, http: reqwest::Client, ttl: Duration, min_refresh: Duration) -> RemoteKeys {
         RemoteKeys {
             url,
             http,

@@ -14,7 +14,7 @@ use crate::auth::config::JwtConfig;
 
 /// Why a token was refused (for logs).
 #[derive(Debug, thiserror::Error)]
-pub enum Rejection {
+pub(super) enum Rejection {
     #[error("not a JWT")]
     Malformed,
     #[error("algorithm {0:?} is not in auth.jwt.algorithms")]
@@ -29,13 +29,13 @@ pub enum Rejection {
 
 /// A verified token.
 #[derive(Debug)]
-pub struct Verified {
+pub(super) struct Verified {
     /// The tenant claim's value, when one is configured.
     pub tenant: Option<String>,
 }
 
 /// Verifies tokens of one identity provider.
-pub struct JwtVerifier {
+pub(super) struct JwtVerifier {
     keys: KeySource,
     issuer: String,
     audiences: Vec<String>,
@@ -45,7 +45,7 @@ pub struct JwtVerifier {
 }
 
 impl JwtVerifier {
-    pub fn from_config(config: &JwtConfig, http: &reqwest::Client) -> Result<JwtVerifier, String> {
+    pub(super) fn from_config(config: &JwtConfig, http: &reqwest::Client) -> Result<JwtVerifier, String> {
         let keys = match (&config.jwks_url, &config.public_key_pem) {
             (Some(url), _) => KeySource::Remote(Box::new(RemoteKeys::new(
                 url.clone(),
@@ -71,7 +71,7 @@ impl JwtVerifier {
         })
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Verified, Rejection> {
+    pub(super) async fn verify(&self, token: &str) -> Result<Verified, Rejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejection::Malformed)?;
         if !self.algorithms.contains(&header.alg) {
             return Err(Rejection::AlgorithmNotAllowed(header.alg));

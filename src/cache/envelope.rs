@@ -14,7 +14,7 @@ const HEADER: usize = 9;
 
 /// Why a shared-cache value could not be written or read.
 #[derive(Debug, thiserror::Error)]
-pub enum EnvelopeError {
+pub(super) enum EnvelopeError {
     #[error("encoding: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
     #[error("decoding: {0}")]
@@ -30,7 +30,7 @@ fn now_millis() -> u64 {
 }
 
 /// `value`, to live `ttl` from now.
-pub fn encode<V: Serialize>(value: &V, ttl: Duration) -> Result<Vec<u8>, EnvelopeError> {
+pub(super) fn encode<V: Serialize>(value: &V, ttl: Duration) -> Result<Vec<u8>, EnvelopeError> {
     let expires = now_millis().saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
     let mut bytes = Vec::with_capacity(256);
     bytes.push(FORMAT);
@@ -40,7 +40,7 @@ pub fn encode<V: Serialize>(value: &V, ttl: Duration) -> Result<Vec<u8>, Envelop
 }
 
 /// The value and the time it has left; `None` once it has expired.
-pub fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<Option<(V, Duration)>, EnvelopeError> {
+pub(super) fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<Option<(V, Duration)>, EnvelopeError> {
     let (header, body) = bytes.split_at_checked(HEADER).ok_or(EnvelopeError::Format)?;
     if header[0] != FORMAT {
         return Err(EnvelopeError::Format);

@@ -105,11 +105,11 @@ pub(super) struct Control {
 const KEPT_TRACEPARENTS: usize = 64;
 
 impl Control {
-    pub fn stats(&self) -> Stats {
+    pub(super) fn stats(&self) -> Stats {
         self.stats.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    pub fn traceparents(&self) -> Vec<String> {
+    pub(super) fn traceparents(&self) -> Vec<String> {
         let kept = self.traceparents.lock().unwrap_or_else(PoisonError::into_inner);
         kept.iter().cloned().collect()
     }
@@ -124,17 +124,17 @@ impl Control {
         }
     }
 
-    pub fn reset(&self) {
+    pub(super) fn reset(&self) {
         *self.stats.lock().unwrap_or_else(PoisonError::into_inner) = Stats::default();
         self.traceparents.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.clear_faults();
     }
 
-    pub fn inject(&self, fault: Fault) {
+    pub(super) fn inject(&self, fault: Fault) {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).push(fault);
     }
 
-    pub fn clear_faults(&self) {
+    pub(super) fn clear_faults(&self) {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 

@@ -252,12 +252,12 @@ pub(super) struct OneUptimeRecord {
 }
 
 impl OneUptimeRecord {
-    pub fn text(&self, column: &str) -> Option<&str> {
+    pub(super) fn text(&self, column: &str) -> Option<&str> {
         self.texts.iter().find(|(c, _)| *c == column).map(|(_, v)| v.as_str())
     }
 
     /// The record as OneUptime serializes it: typed wrappers for ids, phones and dates.
-    pub fn render(&self, columns: &[&str]) -> Value {
+    pub(super) fn render(&self, columns: &[&str]) -> Value {
         let stamp = |t: DateTime<Utc>| json!({"_type": "DateTime", "value": t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
         let mut out = serde_json::Map::new();
         for column in columns {

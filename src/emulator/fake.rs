@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 /// The bearer token the fake accepts.
-pub const TOKEN: &str = "fake-token";
+pub(super) const TOKEN: &str = "fake-token";
 
 /// `(id, created_at, status, duration)`, newest first.
 const CALLS: [(&str, &str, &str, i64); 5] = [

@@ -72,7 +72,7 @@ fn fail(status: StatusCode, message: &str) -> Failure {
 }
 
 impl OneUptimeState {
-    pub fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
+    pub(super) fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
         OneUptimeState {
             quirks,
             keys: config.oneuptime_api_keys.clone(),
@@ -82,7 +82,7 @@ impl OneUptimeState {
         }
     }
 
-    pub fn ids(&self) -> Vec<String> {
+    pub(super) fn ids(&self) -> Vec<String> {
         self.records
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -92,7 +92,7 @@ impl OneUptimeState {
     }
 
     /// Adds `n` logs newer than every existing one (calls arriving while a client pages).
-    pub fn insert_newest(&self, n: usize) {
+    pub(super) fn insert_newest(&self, n: usize) {
         let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
         let newest = records.first().map_or_else(Utc::now, |r| r.created_at);
         let mut fresh = data::oneuptime_newer_than(self.seed ^ records.len() as u64, newest, n);
@@ -101,7 +101,7 @@ impl OneUptimeState {
     }
 
     /// Changes a log's status (a live call ending); false when no log has `id`.
-    pub fn set_status(&self, id: &str, status: &str) -> bool {
+    pub(super) fn set_status(&self, id: &str, status: &str) -> bool {
         let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
         let Some(record) = records.iter_mut().find(|r| r.id == id) else {
             return false;
@@ -112,7 +112,7 @@ impl OneUptimeState {
     }
 
     /// Bodies of the list/count requests received, oldest first.
-    pub fn requests(&self) -> Vec<Value> {
+    pub(super) fn requests(&self) -> Vec<Value> {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 

@@ -44,15 +44,15 @@ pub struct Quirks {
 pub(super) struct Shared(Arc<RwLock<Quirks>>);
 
 impl Shared {
-    pub fn new(quirks: Quirks) -> Self {
+    pub(super) fn new(quirks: Quirks) -> Self {
         Shared(Arc::new(RwLock::new(quirks)))
     }
 
-    pub fn get(&self) -> Quirks {
+    pub(super) fn get(&self) -> Quirks {
         self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    pub fn set(&self, quirks: Quirks) {
+    pub(super) fn set(&self, quirks: Quirks) {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = quirks;
     }
 }

@@ -49,7 +49,7 @@ impl Collection {
 }
 
 impl SignalWireState {
-    pub fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
+    pub(super) fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
         let encode = |c: &BasicCredential| {
             base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.project_id, c.api_token))
         };
@@ -69,7 +69,7 @@ impl SignalWireState {
         }
     }
 
-    pub fn voice_ids(&self) -> Vec<String> {
+    pub(super) fn voice_ids(&self) -> Vec<String> {
         self.voice.records.iter().map(|r| r.id.to_string()).collect()
     }
 

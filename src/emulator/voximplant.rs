@@ -29,7 +29,7 @@ use super::quirks::{Quirks, Shared, zone_offset_hours};
 
 /// The emulator's service-account key pair (a demo key, not a secret).
 pub const DEMO_PRIVATE_KEY: &str = include_str!("keys/demo.pem");
-pub const DEMO_PUBLIC_KEY: &str = include_str!("keys/demo.pub.pem");
+pub(super) const DEMO_PUBLIC_KEY: &str = include_str!("keys/demo.pub.pem");
 /// A key pair Voximplant does not know: signs "bad signature" tokens in tests.
 pub const OTHER_PRIVATE_KEY: &str = include_str!("keys/other.pem");
 pub const DEMO_ACCOUNT_ID: u64 = 1_234_567;
@@ -37,9 +37,9 @@ pub const DEMO_KEY_ID: &str = "demo-key-id";
 
 /// Error codes of Voximplant's HTTP API table (voximplant.com/docs/references/httpapi/
 /// errors): 100 authorization failed, 101 invalid arguments, 103 unknown command.
-pub const AUTH_ERROR: i64 = 100;
-pub const BAD_PARAMETER: i64 = 101;
-pub const UNKNOWN_COMMAND: i64 = 103;
+pub(super) const AUTH_ERROR: i64 = 100;
+pub(super) const BAD_PARAMETER: i64 = 101;
+pub(super) const UNKNOWN_COMMAND: i64 = 103;
 
 /// `credentials.json` for the demo service account (the flat layout).
 pub fn demo_credentials() -> String {
@@ -184,7 +184,7 @@ fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
 }
 
 impl VoximplantState {
-    pub fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
+    pub(super) fn new(config: &EmulatorConfig, quirks: Shared) -> Self {
         VoximplantState {
             quirks,
             key: DecodingKey::from_rsa_pem(DEMO_PUBLIC_KEY.as_bytes()).expect("the embedded demo public key is valid"),
@@ -205,7 +205,7 @@ impl VoximplantState {
     }
 
     /// Marks every report completed now (tests control time this way, without sleeping).
-    pub fn complete_reports(&self) {
+    pub(super) fn complete_reports(&self) {
         let now = Utc::now();
         for report in self.reports.lock().unwrap_or_else(PoisonError::into_inner).iter_mut() {
             report.ready_at = report.ready_at.min(now);
@@ -356,7 +356,7 @@ impl VoximplantState {
         gzipped_csv(&SESSION_COLUMNS, rows, zone, other_header)
     }
 
-    pub fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
+    pub(super) fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
         self.sessions.iter().map(|s| (s.id, s.start)).collect()
     }
 
@@ -391,7 +391,7 @@ impl VoximplantState {
         Ok(())
     }
 
-    pub fn audit_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
+    pub(super) fn audit_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
         self.audit.iter().map(|e| (e.id, e.requested)).collect()
     }
 

@@ -17,7 +17,7 @@ macro_rules! interfaces {
         #[allow(clippy::enum_variant_names)]
         #[derive(async_graphql::Interface)]
         #[graphql(field(name = "id", ty = "async_graphql::ID", desc = "Opaque global id."))]
-        pub enum Node {
+        pub(crate) enum Node {
             $($(#[$lm])* $log($($lp)::+),)*
             $($(#[$nm])* $node($($np)::+),)*
         }
@@ -73,7 +73,7 @@ macro_rules! interfaces {
             ),
             field(name = "cost", ty = "Option<crate::graphql::values::Money>", desc = "What the provider charged, exactly.")
         )]
-        pub enum CallLog {
+        pub(crate) enum CallLog {
             $($(#[$lm])* $log($($lp)::+),)*
         }
 
@@ -100,7 +100,7 @@ macro_rules! interfaces {
 
         impl Node {
             /// The call log this node is, if it is one.
-            pub fn into_call_log(self) -> Option<CallLog> {
+            pub(crate) fn into_call_log(self) -> Option<CallLog> {
                 match self {
                     $($(#[$lm])* Node::$log(v) => Some(CallLog::$log(v)),)*
                     $($(#[$nm])* Node::$node(_) => None,)*
@@ -112,7 +112,7 @@ macro_rules! interfaces {
 
 pub(crate) use interfaces;
 
-pub use super::providers::{CallLog, Node};
+pub(super) use super::providers::{CallLog, Node};
 
 /// Writes an `#[Object]` impl holding every `CallLog` field plus the given ones. The type
 /// must have (in a plain impl) `fn core(&self) -> &CallLogCore`, `fn id_kind(&self) -> NodeKind`

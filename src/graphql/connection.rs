@@ -24,7 +24,7 @@ pub struct Paging {
 }
 
 /// A validated `first`/`after` for one connection and filter.
-pub struct PageArgs<P> {
+pub(super) struct PageArgs<P> {
     pub first: usize,
     pub after: Option<P>,
     /// Items one `callLogs` stream may scan per page (config `timeline_scan_bound`).
@@ -35,7 +35,7 @@ pub struct PageArgs<P> {
 /// The form a cursor is bound to: the filter as JSON with its lists sorted and without
 /// repeats (a filter's lists are sets), so one filter written two ways (`providers: [A,
 /// B]` or `[B, A]`) pages with the same cursors, and any other filter refuses them.
-pub fn canonical_filter(filter: &impl Serialize) -> String {
+pub(super) fn canonical_filter(filter: &impl Serialize) -> String {
     fn normalize(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Array(items) => {
@@ -54,15 +54,15 @@ pub fn canonical_filter(filter: &impl Serialize) -> String {
 
 /// `totalCount` of a provider connection: the provider counts (one upstream call,
 /// cached like a page) only when the field is selected.
-pub struct TotalCount(Box<dyn Fn() -> CountFuture + Send + Sync>);
+pub(super) struct TotalCount(Box<dyn Fn() -> CountFuture + Send + Sync>);
 
 /// What a provider's count returns.
-pub type CountFuture =
+pub(super) type CountFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, crate::upstream::UpstreamError>> + Send>>;
 
 impl TotalCount {
     /// A count made by `count` when `totalCount` is selected.
-    pub fn new<F, Fut>(count: F) -> Self
+    pub(super) fn new<F, Fut>(count: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<u64, crate::upstream::UpstreamError>> + Send + 'static,
@@ -81,13 +81,13 @@ impl TotalCount {
 }
 
 /// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
-pub type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
+pub(super) type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
 
 impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     /// Validates `first` (1..=max, default from config) and decodes `after` for this
     /// connection and filter (its canonical form, `canonical_filter`); both failures are
     /// `BAD_USER_INPUT`.
-    pub fn parse(
+    pub(super) fn parse(
         ctx: &Context<'_>,
         connection: &'static str,
         filter: &impl Serialize,
@@ -130,7 +130,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     }
 
     /// The cursor of one position (signed when rendered).
-    pub fn cursor(&self, position: &P) -> LazyCursor<P> {
+    pub(super) fn cursor(&self, position: &P) -> LazyCursor<P> {
         self.cursor_at(position.clone())
     }
 
@@ -139,7 +139,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     }
 
     /// Builds the connection from positioned items, in order.
-    pub fn connection<T, Node, N>(
+    pub(super) fn connection<T, Node, N>(
         &self,
         items: impl IntoIterator<Item = (P, T)>,
         has_next: bool,
@@ -154,7 +154,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
 
     /// Builds the connection from positioned items, in order, with connection-level
     /// fields such as `totalCount`.
-    pub fn connection_with<T, Node, Fields, N>(
+    pub(super) fn connection_with<T, Node, Fields, N>(
         &self,
         items: impl IntoIterator<Item = (P, T)>,
         has_next: bool,
@@ -178,7 +178,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
 /// Declares a type naming a connection and its edge type in the schema.
 macro_rules! connection_names {
     ($name:ident, $connection:literal, $edge:literal) => {
-        pub struct $name;
+        pub(crate) struct $name;
         impl async_graphql::connection::ConnectionNameType for $name {
             fn type_name<T: async_graphql::OutputType>() -> String {
                 $connection.to_string()
@@ -196,13 +196,13 @@ pub(crate) use connection_names;
 
 /// Complexity of a connection field: its children cost once per item asked for (`first`,
 /// default 20), so `first: 100` of a wide selection costs what it will execute.
-pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+pub(super) fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
     let items = first.unwrap_or(20).clamp(1, i32::MAX) as usize;
     items.saturating_mul(child_complexity).saturating_add(1)
 }
 
 /// Complexity of `nodes`: its children cost once per id.
-pub fn ids_complexity(ids: usize, child_complexity: usize) -> usize {
+pub(super) fn ids_complexity(ids: usize, child_complexity: usize) -> usize {
     ids.max(1).saturating_mul(child_complexity).saturating_add(1)
 }
 

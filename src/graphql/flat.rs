@@ -25,14 +25,14 @@ use super::values;
 use crate::domain::CallLogCore;
 
 /// What the flat path reads of a call log: its shared fields' source.
-pub trait SharedFields {
+pub(super) trait SharedFields {
     fn core(&self) -> &CallLogCore;
     /// Its global id, as the `id` field renders it.
     fn global_id(&self) -> String;
 }
 
 /// `T` rendered through the flat path when its selection allows (see the module doc).
-pub struct Flat<T>(pub T);
+pub(super) struct Flat<T>(pub T);
 
 impl<T: OutputType + SharedFields> OutputType for Flat<T> {
     fn type_name() -> Cow<'static, str> {
@@ -93,7 +93,7 @@ fn object(selection: &SelectionSet, mut value: impl FnMut(&Field) -> Option<Valu
 /// A connection's edges whose nodes are `Flat`: when an edge's selection is only `cursor`,
 /// `__typename` and a `node` the flat path can render, the whole list is rendered in one
 /// pass; otherwise it is resolved as the plain list it is to GraphQL.
-pub struct FlatEdges<'a, C, T, N>(pub &'a [Edge<C, Flat<T>, EmptyFields, N>])
+pub(super) struct FlatEdges<'a, C, T, N>(pub &'a [Edge<C, Flat<T>, EmptyFields, N>])
 where
     C: CursorType + Send + Sync,
     T: OutputType + SharedFields,

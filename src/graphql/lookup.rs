@@ -10,7 +10,7 @@ use crate::providers::CachedLoader;
 
 /// Loads `id` and renders a found record with `render`. A cached answer is used at once;
 /// only misses go through the DataLoader's batch (and its short batching delay).
-pub async fn load<L, T, R>(
+pub(super) async fn load<L, T, R>(
     loader: &DataLoader<L>,
     id: String,
     render: impl FnOnce(Arc<T>) -> R,

@@ -11,10 +11,10 @@ use super::providers::SOURCES;
 use crate::domain::{GlobalId, NodeKind};
 
 /// What `NodeSource::load` returns.
-pub type NodeFuture<'a> = BoxFuture<'a, Result<Option<Node>, GatewayError>>;
+pub(super) type NodeFuture<'a> = BoxFuture<'a, Result<Option<Node>, GatewayError>>;
 
 /// A provider's GraphQL side of `node(id)`.
-pub trait NodeSource: Sync {
+pub(super) trait NodeSource: Sync {
     /// The kinds it resolves.
     fn kinds(&self) -> &'static [NodeKind];
     /// The node `id` names (one of `kinds`), through the request's loaders and so the
@@ -24,7 +24,7 @@ pub trait NodeSource: Sync {
 
 /// Decodes a global id and finds who resolves it; an id of no known kind is
 /// `BAD_USER_INPUT`.
-pub fn decode(id: &ID) -> Result<(GlobalId, &'static dyn NodeSource), GatewayError> {
+pub(super) fn decode(id: &ID) -> Result<(GlobalId, &'static dyn NodeSource), GatewayError> {
     let found = std::cell::Cell::new(None);
     let id = GlobalId::decode(id, |tag| {
         SOURCES.iter().find_map(|&source| {

@@ -10,7 +10,7 @@ use super::error::GatewayError;
 use super::node::decode;
 
 #[derive(Default)]
-pub struct ByIdQuery;
+pub(super) struct ByIdQuery;
 
 #[Object]
 impl ByIdQuery {

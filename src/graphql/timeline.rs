@@ -26,7 +26,7 @@ use crate::timeline::{self, Countable, PageRequest, Position, Timeline, Timeline
 /// The timeline `callLogs` reads: call logs rendered as `CallLog`, read with a request's
 /// scope, failing with `GatewayError`.
 #[derive(Debug, Clone, Copy)]
-pub struct CallLogs;
+pub(super) struct CallLogs;
 
 impl Timeline for CallLogs {
     type Cx = RequestScope;
@@ -44,7 +44,7 @@ impl Timeline for CallLogs {
 
 /// The timeline's root field (merged into `Query`).
 #[derive(Default)]
-pub struct TimelineQuery;
+pub(super) struct TimelineQuery;
 
 #[Object]
 impl TimelineQuery {
@@ -145,7 +145,7 @@ connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 type TimelineEdge = Edge<LazyCursor<Position<CallLogs>>, Flat<CallLog>, EmptyFields, TimelineNames>;
 
 /// One page of the merged timeline.
-pub struct TimelineConnection {
+pub(super) struct TimelineConnection {
     edges: Vec<TimelineEdge>,
     has_previous_page: bool,
     has_next_page: bool,

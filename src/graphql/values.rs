@@ -56,7 +56,7 @@ pub enum CallStatus {
 
 /// An exact amount of money: a decimal string, never a float.
 #[derive(SimpleObject, Clone, Debug)]
-pub struct Money {
+pub(super) struct Money {
     /// The amount as a decimal string, e.g. "0.0085".
     pub amount: crate::graphql::scalars::Decimal,
     /// ISO 4217 currency code.
@@ -74,7 +74,7 @@ impl From<&domain::Money> for Money {
 
 /// Input validator of every `DateTime` argument and filter field: instants outside
 /// 1970-01-01T00:00:00Z..=9999-12-31T23:59:59Z are `BAD_USER_INPUT` (see `domain::time`).
-pub fn in_date_range(t: &crate::graphql::scalars::DateTime) -> Result<(), String> {
+pub(super) fn in_date_range(t: &crate::graphql::scalars::DateTime) -> Result<(), String> {
     match domain::time::in_range(t.0) {
         true => Ok(()),
         false => Err("dates must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z".into()),
@@ -82,7 +82,7 @@ pub fn in_date_range(t: &crate::graphql::scalars::DateTime) -> Result<(), String
 }
 
 /// Input validator of `Date` arguments: the days of the `DateTime` range.
-pub fn in_day_range(d: &crate::graphql::scalars::Date) -> Result<(), String> {
+pub(super) fn in_day_range(d: &crate::graphql::scalars::Date) -> Result<(), String> {
     match d
         .0
         .and_hms_opt(0, 0, 0)
@@ -96,7 +96,9 @@ pub fn in_day_range(d: &crate::graphql::scalars::Date) -> Result<(), String> {
 /// A count or duration as GraphQL's 32-bit `Int`. A value past 2^31-1 is not clamped: the
 /// field fails with `UPSTREAM_BAD_RESPONSE` (as graphql-js does for such values), so a
 /// client never reads a wrong number.
-pub fn int32<T: TryInto<i32> + Copy + std::fmt::Display>(value: T) -> Result<i32, crate::graphql::error::GatewayError> {
+pub(super) fn int32<T: TryInto<i32> + Copy + std::fmt::Display>(
+    value: T,
+) -> Result<i32, crate::graphql::error::GatewayError> {
     value.try_into().map_err(|_| {
         crate::graphql::error::GatewayError::new(
             crate::graphql::error::ErrorCode::UpstreamBadResponse,
@@ -106,19 +108,19 @@ pub fn int32<T: TryInto<i32> + Copy + std::fmt::Display>(value: T) -> Result<i32
 }
 
 /// `int32` of an optional value.
-pub fn opt_int32<T: TryInto<i32> + Copy + std::fmt::Display>(
+pub(super) fn opt_int32<T: TryInto<i32> + Copy + std::fmt::Display>(
     value: Option<T>,
 ) -> Result<Option<i32>, crate::graphql::error::GatewayError> {
     value.map(int32).transpose()
 }
 
 /// A provider's numeric id as a GraphQL `ID`.
-pub fn numeric_id(id: u64) -> async_graphql::ID {
+pub(super) fn numeric_id(id: u64) -> async_graphql::ID {
     async_graphql::ID(id.to_string())
 }
 
 /// A numeric id given as a GraphQL `ID` argument; anything else is `BAD_USER_INPUT`.
-pub fn parse_numeric_id(id: &async_graphql::ID) -> Result<u64, crate::graphql::error::GatewayError> {
+pub(super) fn parse_numeric_id(id: &async_graphql::ID) -> Result<u64, crate::graphql::error::GatewayError> {
     id.parse()
         .map_err(|_| crate::graphql::error::GatewayError::bad_input(format!("{:?} is not a numeric id", id.as_str())))
 }

@@ -22,7 +22,7 @@ const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding, Authorizati
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
 /// What the gateway knows about a rendered GET answer.
-pub struct Freshness {
+pub(super) struct Freshness {
     /// Whether the response carries errors.
     pub has_errors: bool,
     /// How long the data it read stays fresh; `None`: it read no provider data.
@@ -33,7 +33,7 @@ pub struct Freshness {
 
 /// The response for a rendered GET answer `body`: 200 with caching headers, or 304 when
 /// the client's `If-None-Match` names the same body.
-pub fn respond(request: &HeaderMap, body: bytes::Bytes, freshness: &Freshness) -> Response {
+pub(super) fn respond(request: &HeaderMap, body: bytes::Bytes, freshness: &Freshness) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::VARY, VARY);
     if freshness.has_errors {

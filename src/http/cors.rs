@@ -17,7 +17,7 @@ use crate::http::config::CorsConfig;
 
 /// The compiled `[server.cors]` policy.
 #[derive(Debug)]
-pub struct Cors {
+pub(super) struct Cors {
     exact: Vec<String>,
     patterns: Vec<(String, String)>,
     any: bool,
@@ -28,7 +28,7 @@ pub struct Cors {
 
 impl Cors {
     /// The policy, or `None` when no origin is allowed (then no middleware runs at all).
-    pub fn from_config(config: &CorsConfig) -> Option<Arc<Cors>> {
+    pub(super) fn from_config(config: &CorsConfig) -> Option<Arc<Cors>> {
         if config.allow_origins.is_empty() {
             return None;
         }
@@ -52,7 +52,7 @@ impl Cors {
     }
 
     /// Whether `origin` may call the gateway.
-    pub fn allows(&self, origin: &str) -> bool {
+    pub(super) fn allows(&self, origin: &str) -> bool {
         if self.any || self.exact.iter().any(|o| o == origin) {
             return true;
         }
@@ -78,7 +78,7 @@ impl Cors {
 }
 
 /// The middleware: answers preflights, adds CORS headers for allowed origins.
-pub async fn layer(State(cors): State<Arc<Cors>>, request: Request, next: Next) -> Response {
+pub(super) async fn layer(State(cors): State<Arc<Cors>>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let allowed = origin
         .as_ref()

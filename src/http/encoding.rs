@@ -19,13 +19,13 @@ use axum::response::Response;
 use bytes::Bytes;
 
 /// Bodies at or below this are sent as they are (the other routes' layer starts here too).
-pub const MIN_BYTES: u16 = 1024;
+pub(super) const MIN_BYTES: u16 = 1024;
 
 /// `response` compressed for a client that sent `request` headers, when its body is
 /// bigger than `MIN_BYTES` and the client accepts one of our encodings. Left as they are:
 /// a response already encoded, a body of unknown length (a stream), a small body, and a
 /// body the encoder fails on.
-pub async fn compress(request: &HeaderMap, response: Response) -> Response {
+pub(super) async fn compress(request: &HeaderMap, response: Response) -> Response {
     if response.headers().contains_key(header::CONTENT_ENCODING) {
         return response;
     }

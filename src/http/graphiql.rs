@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 /// The GraphiQL release embedded (also the asset URLs' version segment, so they can be
 /// cached for good).
-pub const GRAPHIQL_VERSION: &str = "4.1.2";
+pub(super) const GRAPHIQL_VERSION: &str = "4.1.2";
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
@@ -48,7 +48,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 ];
 
 /// The GraphiQL page.
-pub fn page() -> Response {
+pub(super) fn page() -> Response {
     let v = GRAPHIQL_VERSION;
     let html = format!(
         r#"<!doctype html>
@@ -82,7 +82,7 @@ pub fn page() -> Response {
 
 /// `GET /graphiql/{version}/{file}`: an embedded asset, cacheable for good (the version
 /// is in the URL).
-pub async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
+pub(super) async fn asset(Path((version, file)): Path<(String, String)>) -> Response {
     let found = ASSETS.iter().find(|(name, _, _)| *name == file);
     match (version == GRAPHIQL_VERSION, found) {
         (true, Some((_, content_type, bytes))) => (

@@ -121,7 +121,7 @@ const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
 /// Most errors in one response; the rest are summarised in one more.
 const MAX_ERRORS: usize = 100;
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let response = state.guards.run(read_and_execute(&state, &headers, body)).await;
     encoding::compress(&headers, response).await
 }
@@ -219,7 +219,7 @@ fn is_length_limit(error: &axum::Error) -> bool {
     false
 }
 
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, header};
 
 /// Whether a POST's content type is one we execute (JSON only: no CSRF-able simple
 /// requests like `text/plain` or forms).
-pub fn is_json(headers: &HeaderMap) -> bool {
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -16,7 +16,7 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Whether the operation that would run is a mutation or subscription.
-pub fn selects_non_query(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+pub(super) fn selects_non_query(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     selected(doc, operation_name).any(|(_, op)| op.node.ty != OperationType::Query)
 }
 
@@ -37,7 +37,7 @@ fn selected<'d>(
 
 /// The type (`query`, `mutation`, `subscription`) and name of the operation a request
 /// selects: the one named, or the only one; `None` when there is no such operation.
-pub fn operation<'d>(
+pub(super) fn operation<'d>(
     doc: &'d ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<(&'static str, Option<&'d str>)> {

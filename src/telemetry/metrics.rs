@@ -22,28 +22,28 @@ const METADATA: Metadata<'static> = Metadata::new("switchboard", Level::INFO, So
 
 /// Every series switchboard writes, with its help text (the README lists the same).
 mod name {
-    pub const BUILD_INFO: &str = "switchboard_build_info";
-    pub const REQUESTS: &str = "switchboard_graphql_requests_total";
-    pub const REQUEST_SECONDS: &str = "switchboard_graphql_request_duration_seconds";
-    pub const ERRORS: &str = "switchboard_graphql_errors_total";
-    pub const IN_FLIGHT: &str = "switchboard_graphql_requests_in_flight";
-    pub const REJECTED: &str = "switchboard_requests_rejected_total";
-    pub const PANICS: &str = "switchboard_request_panics_total";
-    pub const REUSED: &str = "switchboard_responses_reused_total";
-    pub const UPSTREAM_REQUESTS: &str = "switchboard_upstream_requests_total";
-    pub const UPSTREAM_SECONDS: &str = "switchboard_upstream_request_duration_seconds";
-    pub const UPSTREAM_ERRORS: &str = "switchboard_upstream_errors_total";
-    pub const UPSTREAM_RETRIES: &str = "switchboard_upstream_retries_total";
-    pub const CIRCUIT: &str = "switchboard_upstream_circuit_state";
-    pub const CACHE_REQUESTS: &str = "switchboard_cache_requests_total";
-    pub const CACHE_EVICTIONS: &str = "switchboard_cache_evictions_total";
-    pub const CACHE_ENTRIES: &str = "switchboard_cache_entries";
-    pub const CACHE_BYTES: &str = "switchboard_cache_weighted_bytes";
-    pub const BATCH_SIZE: &str = "switchboard_dataloader_batch_size";
-    pub const L2_REQUESTS: &str = "switchboard_cache_l2_requests_total";
-    pub const L2_WRITES: &str = "switchboard_cache_l2_writes_total";
-    pub const L2_LOCKS: &str = "switchboard_cache_l2_locks_total";
-    pub const L2_UP: &str = "switchboard_cache_l2_up";
+    pub(super) const BUILD_INFO: &str = "switchboard_build_info";
+    pub(super) const REQUESTS: &str = "switchboard_graphql_requests_total";
+    pub(super) const REQUEST_SECONDS: &str = "switchboard_graphql_request_duration_seconds";
+    pub(super) const ERRORS: &str = "switchboard_graphql_errors_total";
+    pub(super) const IN_FLIGHT: &str = "switchboard_graphql_requests_in_flight";
+    pub(super) const REJECTED: &str = "switchboard_requests_rejected_total";
+    pub(super) const PANICS: &str = "switchboard_request_panics_total";
+    pub(super) const REUSED: &str = "switchboard_responses_reused_total";
+    pub(super) const UPSTREAM_REQUESTS: &str = "switchboard_upstream_requests_total";
+    pub(super) const UPSTREAM_SECONDS: &str = "switchboard_upstream_request_duration_seconds";
+    pub(super) const UPSTREAM_ERRORS: &str = "switchboard_upstream_errors_total";
+    pub(super) const UPSTREAM_RETRIES: &str = "switchboard_upstream_retries_total";
+    pub(super) const CIRCUIT: &str = "switchboard_upstream_circuit_state";
+    pub(super) const CACHE_REQUESTS: &str = "switchboard_cache_requests_total";
+    pub(super) const CACHE_EVICTIONS: &str = "switchboard_cache_evictions_total";
+    pub(super) const CACHE_ENTRIES: &str = "switchboard_cache_entries";
+    pub(super) const CACHE_BYTES: &str = "switchboard_cache_weighted_bytes";
+    pub(super) const BATCH_SIZE: &str = "switchboard_dataloader_batch_size";
+    pub(super) const L2_REQUESTS: &str = "switchboard_cache_l2_requests_total";
+    pub(super) const L2_WRITES: &str = "switchboard_cache_l2_writes_total";
+    pub(super) const L2_LOCKS: &str = "switchboard_cache_l2_locks_total";
+    pub(super) const L2_UP: &str = "switchboard_cache_l2_up";
 }
 
 /// Latency buckets in seconds: sub-millisecond cached answers to 30 s provider timeouts.

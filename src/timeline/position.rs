@@ -75,7 +75,7 @@ impl<T: Timeline> Position<T> {
 /// scans every stream ahead but emits only some of what it scanned, so most positions are
 /// never encoded. Cloning one is a reference count.
 #[derive(Clone)]
-pub struct StreamPosition(Arc<dyn Encode>);
+pub(super) struct StreamPosition(Arc<dyn Encode>);
 
 /// A position that can be written into a cursor.
 trait Encode: Send + Sync {
@@ -102,12 +102,12 @@ impl Encode for Json {
 
 impl StreamPosition {
     /// A provider's own position, encoded only when needed.
-    pub fn typed<P: Serialize + Send + Sync + 'static>(position: P) -> Self {
+    pub(super) fn typed<P: Serialize + Send + Sync + 'static>(position: P) -> Self {
         StreamPosition(Arc::new(Typed(position)))
     }
 
     /// The position in its provider's serialized form (what its stream decodes).
-    pub fn to_value(&self) -> Value {
+    pub(super) fn to_value(&self) -> Value {
         self.0.encode()
     }
 }

@@ -371,7 +371,7 @@ fn error_class(kind: &UpstreamErrorKind) -> ErrorClass {
 
 /// A URL path with its ids replaced by `{id}` (a span's `http.route`): a segment is an
 /// id when it holds a digit and is not a version (`v1`, `2010-04-01`).
-pub fn route_template(path: &str) -> String {
+pub(super) fn route_template(path: &str) -> String {
     path.split('/')
         .map(|segment| {
             let digits = segment.bytes().filter(u8::is_ascii_digit).count();

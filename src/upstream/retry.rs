@@ -14,14 +14,14 @@ use std::time::Duration;
 
 /// Retries allowed as a fraction of requests.
 #[derive(Debug)]
-pub struct RetryBudget {
+pub(super) struct RetryBudget {
     ratio: f64,
     reserve: f64,
     balance: Mutex<f64>,
 }
 
 impl RetryBudget {
-    pub fn new(ratio: f64, reserve: u32) -> Self {
+    pub(super) fn new(ratio: f64, reserve: u32) -> Self {
         let reserve = f64::from(reserve);
         RetryBudget {
             ratio: ratio.max(0.0),
@@ -35,13 +35,13 @@ impl RetryBudget {
     }
 
     /// A request went out for the first time.
-    pub fn deposit(&self) {
+    pub(super) fn deposit(&self) {
         let mut balance = self.lock();
         *balance = (*balance + self.ratio).min(self.reserve.max(1.0));
     }
 
     /// Takes a retry's token; false when the budget is spent.
-    pub fn withdraw(&self) -> bool {
+    pub(super) fn withdraw(&self) -> bool {
         let mut balance = self.lock();
         if *balance >= 1.0 {
             *balance -= 1.0;
@@ -54,7 +54,7 @@ impl RetryBudget {
 
 /// The wait before retry number `attempt` (1-based): `base * 2^(attempt-1)`, half of it
 /// fixed and half random.
-pub fn backoff(base: Duration, attempt: u32) -> Duration {
+pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
     let full = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
     let half = full / 2;
     let jitter_nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);

@@ -1,6 +1,6 @@
 //! Test harness: an emulator and a gateway on loopback port 0, and helpers to query the
 //! gateway and read the emulator's request counters.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
 

@@ -293,10 +293,10 @@ async fn the_binary_exits_1_and_names_the_failing_check() {
 
 /// A file in a fresh temporary directory, removed when dropped.
 mod tempfile_path {
-    pub struct Path(std::path::PathBuf);
+    pub(super) struct Path(std::path::PathBuf);
 
     impl Path {
-        pub fn write(name: &str, text: &str) -> Path {
+        pub(super) fn write(name: &str, text: &str) -> Path {
             let dir = std::env::temp_dir().join(format!("switchboard-doctor-{}-{}", std::process::id(), rand_suffix()));
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(name);
@@ -304,7 +304,7 @@ mod tempfile_path {
             Path(path)
         }
 
-        pub fn as_path(&self) -> &std::path::Path {
+        pub(super) fn as_path(&self) -> &std::path::Path {
             &self.0
         }
     }

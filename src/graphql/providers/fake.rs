@@ -16,7 +16,7 @@ use crate::providers::fake::{CALL_LOG, Fake};
 use crate::timeline::{Plan, TimelineStream, WindowFuture, decode_position, scan};
 
 /// The fake's part of a request's scope: its service.
-pub struct FakeScope {
+pub(crate) struct FakeScope {
     pub service: Arc<Fake>,
 }
 
@@ -25,7 +25,7 @@ impl ProviderScope for FakeScope {
 }
 
 /// Builds the fake's part of a request scope (`providers::PARTS`).
-pub fn request_part(
+pub(crate) fn request_part(
     tenant: &crate::tenancy::Tenant,
     _budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
@@ -35,7 +35,7 @@ pub fn request_part(
 }
 
 /// A call log of the fake provider.
-pub struct FakeCallLog(pub Arc<CallLogCore>);
+pub(crate) struct FakeCallLog(pub Arc<CallLogCore>);
 
 impl FakeCallLog {
     fn core(&self) -> &CallLogCore {
@@ -59,8 +59,8 @@ fn call_log(log: Arc<CallLogCore>) -> CallLog {
 }
 
 /// Resolves the fake's global ids.
-pub struct Nodes;
-pub const NODES: Nodes = Nodes;
+pub(crate) struct Nodes;
+pub(crate) const NODES: Nodes = Nodes;
 
 impl NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
@@ -75,8 +75,8 @@ impl NodeSource for Nodes {
 }
 
 /// The fake's call logs in `callLogs`: its upstream applies the dates; it cannot count.
-pub struct Stream;
-pub const STREAM: Stream = Stream;
+pub(crate) struct Stream;
+pub(crate) const STREAM: Stream = Stream;
 
 impl TimelineStream<CallLogs> for Stream {
     fn name(&self) -> &'static str {

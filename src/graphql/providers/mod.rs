@@ -7,10 +7,10 @@
 //! that reads these lists (`scope`, `node`, `timeline`, `call_log`) names no provider.
 
 #[cfg(feature = "fake-provider")]
-pub mod fake;
-pub mod oneuptime;
-pub mod signalwire;
-pub mod voximplant;
+pub(super) mod fake;
+pub(super) mod oneuptime;
+pub(super) mod signalwire;
+pub(super) mod voximplant;
 
 use async_graphql::MergedObject;
 

@@ -18,7 +18,7 @@ use crate::providers::oneuptime::model;
 use crate::providers::oneuptime::paging::Position;
 
 /// OneUptime's part of a request's scope: its service and loader.
-pub struct OneUptimeScope {
+pub(crate) struct OneUptimeScope {
     pub service: Arc<crate::providers::oneuptime::OneUptime>,
     pub call_logs: async_graphql::dataloader::DataLoader<crate::providers::oneuptime::CallLogLoader>,
 }
@@ -28,7 +28,7 @@ impl crate::graphql::scope::ProviderScope for OneUptimeScope {
 }
 
 /// Builds OneUptime's part of a request scope (`providers::PARTS`).
-pub fn request_part(
+pub(crate) fn request_part(
     tenant: &crate::tenancy::Tenant,
     budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
@@ -42,7 +42,7 @@ pub fn request_part(
 }
 
 /// A call OneUptime placed to notify someone (on-call alerts, incidents, ...).
-pub struct OneUptimeCallLog(pub Arc<model::CallLog>);
+pub(crate) struct OneUptimeCallLog(pub Arc<model::CallLog>);
 
 impl OneUptimeCallLog {
     fn core(&self) -> &CallLogCore {
@@ -155,7 +155,7 @@ impl OneUptimeCallStatus {
 
 /// Filter of `oneUptimeCallLogs`; every field is applied by OneUptime itself.
 #[derive(InputObject, Default)]
-pub struct OneUptimeCallLogFilter {
+pub(crate) struct OneUptimeCallLogFilter {
     /// Only logs created after this instant (exclusive).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<crate::graphql::scalars::DateTime>,
@@ -225,7 +225,7 @@ connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogE
 
 /// The connection type of `oneUptimeCallLogs`; its edges name the one type it returns,
 /// so typed clients need no union.
-pub type OneUptimeConnection = Connection<
+pub(crate) type OneUptimeConnection = Connection<
     crate::graphql::LazyCursor<Position>,
     OneUptimeCallLog,
     crate::graphql::connection::TotalCount,
@@ -235,13 +235,13 @@ pub type OneUptimeConnection = Connection<
 >;
 
 /// A OneUptime call log as the `CallLog` it is rendered as.
-pub fn call_log(log: Arc<model::CallLog>) -> CallLog {
+pub(crate) fn call_log(log: Arc<model::CallLog>) -> CallLog {
     CallLog::OneUptimeCallLog(OneUptimeCallLog(log))
 }
 
 /// OneUptime's root query fields (merged into `Query`).
 #[derive(Default)]
-pub struct OneUptimeQuery;
+pub(crate) struct OneUptimeQuery;
 
 #[Object]
 impl OneUptimeQuery {
@@ -275,8 +275,8 @@ impl OneUptimeQuery {
 }
 
 /// Resolves OneUptime's global ids (`crate::graphql::node`).
-pub struct Nodes;
-pub const NODES: Nodes = Nodes;
+pub(crate) struct Nodes;
+pub(crate) const NODES: Nodes = Nodes;
 
 impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
@@ -297,8 +297,8 @@ impl crate::graphql::node::NodeSource for Nodes {
 
 /// OneUptime's call logs in the `callLogs` timeline: dates and statuses are applied
 /// upstream, and it counts with one `/count` call.
-pub struct TimelineCollection;
-pub const STREAM: TimelineCollection = TimelineCollection;
+pub(crate) struct TimelineCollection;
+pub(crate) const STREAM: TimelineCollection = TimelineCollection;
 
 impl TimelineCollection {
     /// OneUptime's raw statuses for the normalized ones asked (None: no status filter

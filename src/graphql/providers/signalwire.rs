@@ -17,7 +17,7 @@ use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSes
 use crate::providers::signalwire::paging::Position;
 
 /// SignalWire's part of a request's scope: its service and loaders.
-pub struct SignalWireScope {
+pub(crate) struct SignalWireScope {
     pub service: Arc<crate::providers::signalwire::SignalWire>,
     pub voice: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VoiceLogLoader>,
     pub video: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VideoLogLoader>,
@@ -28,7 +28,7 @@ impl crate::graphql::scope::ProviderScope for SignalWireScope {
 }
 
 /// Builds SignalWire's part of a request scope (`providers::PARTS`).
-pub fn request_part(
+pub(crate) fn request_part(
     tenant: &crate::tenancy::Tenant,
     budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
@@ -44,14 +44,14 @@ pub fn request_part(
 }
 
 /// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
-pub struct SignalWireVoiceLog(pub Arc<VoiceCall>);
+pub(crate) struct SignalWireVoiceLog(pub Arc<VoiceCall>);
 
 /// A SignalWire video log (room or conference session).
-pub struct SignalWireVideoLog(pub Arc<VideoSession>);
+pub(crate) struct SignalWireVideoLog(pub Arc<VideoSession>);
 
 /// A log the provider deleted: only its id, creation and deletion times survive, so most
 /// `CallLog` fields are null and `status` is DELETED.
-pub struct DiscardedCallLog(pub Arc<DiscardedLog>);
+pub(crate) struct DiscardedCallLog(pub Arc<DiscardedLog>);
 
 impl SignalWireVoiceLog {
     fn core(&self) -> &CallLogCore {
@@ -136,13 +136,13 @@ pub enum SignalWireEventLevel {
 
 /// One line of a log's `charge_details`.
 #[derive(SimpleObject)]
-pub struct ChargeDetail {
+pub(crate) struct ChargeDetail {
     pub description: String,
     pub charge: Money,
 }
 
 /// One event of a voice log (`/api/voice/logs/{id}/events`).
-pub struct SignalWireVoiceLogEvent(model::VoiceLogEvent);
+pub(crate) struct SignalWireVoiceLogEvent(model::VoiceLogEvent);
 
 fn charge_details(details: &[model::ChargeDetail]) -> Vec<ChargeDetail> {
     details
@@ -318,7 +318,7 @@ impl SignalWireVoiceLogEvent {
 
 /// Filter of the SignalWire log connections, applied by SignalWire itself.
 #[derive(InputObject, Default)]
-pub struct SignalWireLogFilter {
+pub(crate) struct SignalWireLogFilter {
     /// Only logs created after this instant (SignalWire `created_after`).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
     pub created_after: Option<crate::graphql::scalars::DateTime>,
@@ -349,7 +349,7 @@ connection_names!(VoiceLogNames, "SignalWireVoiceLogConnection", "SignalWireVoic
 connection_names!(VideoLogNames, "SignalWireVideoLogConnection", "SignalWireVideoLogEdge");
 
 /// A voice log as the `CallLog` it is rendered as.
-pub fn voice_log(log: Arc<VoiceLog>) -> CallLog {
+pub(crate) fn voice_log(log: Arc<VoiceLog>) -> CallLog {
     match &*log {
         VoiceLog::Call(c) => CallLog::SignalWireVoiceLog(SignalWireVoiceLog(c.clone())),
         VoiceLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
@@ -357,7 +357,7 @@ pub fn voice_log(log: Arc<VoiceLog>) -> CallLog {
 }
 
 /// A video log as the `CallLog` it is rendered as.
-pub fn video_log(log: Arc<VideoLog>) -> CallLog {
+pub(crate) fn video_log(log: Arc<VideoLog>) -> CallLog {
     match &*log {
         VideoLog::Session(s) => CallLog::SignalWireVideoLog(SignalWireVideoLog(s.clone())),
         VideoLog::Discarded(d) => CallLog::DiscardedCallLog(DiscardedCallLog(d.clone())),
@@ -366,7 +366,7 @@ pub fn video_log(log: Arc<VideoLog>) -> CallLog {
 
 /// SignalWire's root query fields (merged into `Query`).
 #[derive(Default)]
-pub struct SignalWireQuery;
+pub(crate) struct SignalWireQuery;
 
 #[Object]
 impl SignalWireQuery {
@@ -421,8 +421,8 @@ impl SignalWireQuery {
 }
 
 /// Resolves SignalWire's global ids (`crate::graphql::node`).
-pub struct Nodes;
-pub const NODES: Nodes = Nodes;
+pub(crate) struct Nodes;
+pub(crate) const NODES: Nodes = Nodes;
 
 impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
@@ -449,18 +449,18 @@ impl crate::graphql::node::NodeSource for Nodes {
 }
 
 /// A SignalWire collection in the `callLogs` timeline (deleted logs excluded).
-pub struct TimelineCollection {
+pub(crate) struct TimelineCollection {
     name: &'static str,
     video: bool,
 }
 
 /// Voice logs in the timeline.
-pub const VOICE_STREAM: TimelineCollection = TimelineCollection {
+pub(crate) const VOICE_STREAM: TimelineCollection = TimelineCollection {
     name: "SignalWireVoice",
     video: false,
 };
 /// Video logs in the timeline.
-pub const VIDEO_STREAM: TimelineCollection = TimelineCollection {
+pub(crate) const VIDEO_STREAM: TimelineCollection = TimelineCollection {
     name: "SignalWireVideo",
     video: true,
 };

@@ -24,7 +24,7 @@ pub(super) fn select() -> Value {
 }
 
 impl Client {
-    pub fn new(config: &OneUptimeConfig, upstream: UpstreamClient) -> Self {
+    pub(super) fn new(config: &OneUptimeConfig, upstream: UpstreamClient) -> Self {
         // `OneUptimeConfig::validate` refused keys that are no header value at startup.
         let mut api_key = HeaderValue::from_str(config.api_key.expose().trim())
             .unwrap_or_else(|_| HeaderValue::from_static("invalid-api-key"));
@@ -36,12 +36,12 @@ impl Client {
         }
     }
 
-    pub fn upstream(&self) -> &UpstreamClient {
+    pub(super) fn upstream(&self) -> &UpstreamClient {
         &self.upstream
     }
 
     /// `POST /api/call-log/get-list?skip=&limit=` with `query`, `select` and `sort`.
-    pub async fn get_list<T: DeserializeOwned>(
+    pub(super) async fn get_list<T: DeserializeOwned>(
         &self,
         query: Value,
         sort: Value,
@@ -54,13 +54,13 @@ impl Client {
     }
 
     /// `POST /api/call-log/count` with `query`.
-    pub async fn count(&self, query: Value) -> Result<u64, UpstreamError> {
+    pub(super) async fn count(&self, query: Value) -> Result<u64, UpstreamError> {
         let counted: CountWire = self.post("/count", &json!({ "query": query })).await?;
         Ok(counted.count)
     }
 
     /// `POST /api/call-log/:id/get-item`; OneUptime answers `200 {}` for unknown ids.
-    pub async fn get_item(&self, id: &str) -> Result<Option<CallLogWire>, UpstreamError> {
+    pub(super) async fn get_item(&self, id: &str) -> Result<Option<CallLogWire>, UpstreamError> {
         let value: Value = self
             .post(&format!("/{id}/get-item"), &json!({ "select": select() }))
             .await?;

@@ -19,7 +19,7 @@ pub(super) enum Typed<T> {
 }
 
 impl<T> Typed<T> {
-    pub fn into_inner(self) -> T {
+    pub(super) fn into_inner(self) -> T {
         match self {
             Typed::Wrapped { value, .. } | Typed::Bare(value) => value,
         }
@@ -115,7 +115,7 @@ pub(super) struct ErrorWire {
 }
 
 impl ErrorWire {
-    pub fn text(&self) -> &str {
+    pub(super) fn text(&self) -> &str {
         self.error.as_deref().or(self.message.as_deref()).unwrap_or("")
     }
 }

@@ -30,7 +30,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub fn new(config: &SignalWireConfig, upstream: UpstreamClient) -> Self {
+    pub(super) fn new(config: &SignalWireConfig, upstream: UpstreamClient) -> Self {
         use base64::Engine;
         let token = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
@@ -47,17 +47,17 @@ impl Client {
         }
     }
 
-    pub fn upstream(&self) -> &UpstreamClient {
+    pub(super) fn upstream(&self) -> &UpstreamClient {
         &self.upstream
     }
 
-    pub fn origin(&self) -> &Url {
+    pub(super) fn origin(&self) -> &Url {
         &self.origin
     }
 
     /// GETs `request` (a path and query on the space) and decodes a 200 body as `T`;
     /// a 404 is `None`.
-    pub async fn get<T: DeserializeOwned>(&self, request: &PageRequest) -> Result<Option<T>, UpstreamError> {
+    pub(super) async fn get<T: DeserializeOwned>(&self, request: &PageRequest) -> Result<Option<T>, UpstreamError> {
         let url = request.url(&self.origin);
         let response = self
             .upstream

@@ -119,11 +119,11 @@ mod collection {
     use super::super::{VIDEO_LOG, VOICE_LOG};
     use crate::domain::NodeKind;
 
-    pub fn serialize<S: Serializer>(kind: &NodeKind, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(kind: &NodeKind, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(kind.tag())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NodeKind, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NodeKind, D::Error> {
         let tag = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         [VOICE_LOG, VIDEO_LOG]
             .into_iter()

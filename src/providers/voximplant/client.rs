@@ -80,7 +80,7 @@ fn classify(error: &ApiError) -> UpstreamErrorKind {
 }
 
 impl Client {
-    pub fn new(upstream: UpstreamClient, base: &url::Url, tokens: TokenSource) -> Self {
+    pub(super) fn new(upstream: UpstreamClient, base: &url::Url, tokens: TokenSource) -> Self {
         Client {
             upstream,
             base: format!("{}/platform_api", base.as_str().trim_end_matches('/')),
@@ -88,7 +88,7 @@ impl Client {
         }
     }
 
-    pub fn upstream(&self) -> &UpstreamClient {
+    pub(super) fn upstream(&self) -> &UpstreamClient {
         &self.upstream
     }
 
@@ -123,7 +123,7 @@ impl Client {
 
     /// Calls a reading `method` (retried on transient failures) and returns its envelope
     /// once no error is in it.
-    pub async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         params: &[(&str, String)],
@@ -134,7 +134,7 @@ impl Client {
     /// Calls a `method` that creates something (GetAuditLogAsync, GetCallHistoryAsync
     /// start a report job): sent once, never retried, so a lost answer cannot create a
     /// duplicate job.
-    pub async fn create<T: DeserializeOwned>(
+    pub(super) async fn create<T: DeserializeOwned>(
         &self,
         method: &str,
         params: &[(&str, String)],
@@ -160,7 +160,7 @@ impl Client {
 
     /// Calls a reading `method` and returns its envelope as the API sent it, with no
     /// check of its time zone (`switchboard doctor` reports the echo itself).
-    pub async fn probe(
+    pub(super) async fn probe(
         &self,
         method: &str,
         params: &[(&str, String)],
@@ -200,7 +200,7 @@ impl Client {
     /// Calls a method that answers with a file (DownloadHistoryReport): the raw bytes,
     /// unless the body is a JSON error. A `Content-Encoding: gzip` transfer is already
     /// decoded by the HTTP client (which sends `Accept-Encoding: gzip` itself).
-    pub async fn download(&self, method: &str, params: &[(&str, String)]) -> Result<Bytes, UpstreamError> {
+    pub(super) async fn download(&self, method: &str, params: &[(&str, String)]) -> Result<Bytes, UpstreamError> {
         let response = self.send(Call::Read, method, params).await?;
         if response.status != StatusCode::OK {
             return Err(self.error(

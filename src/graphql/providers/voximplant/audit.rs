@@ -15,7 +15,7 @@ use crate::providers::voximplant::paging::Position;
 use crate::providers::voximplant::{AuditFilter, session_key};
 
 /// One entry of the Voximplant account's audit log: an API call made on the account.
-pub struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
+pub(crate) struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
 
 #[Object]
 impl VoximplantAuditLogEntry {
@@ -64,7 +64,7 @@ impl VoximplantAuditLogEntry {
 
 /// Filter of the Voximplant audit log; every field is applied by Voximplant.
 #[derive(InputObject, Default, Clone)]
-pub struct VoximplantAuditLogFilter {
+pub(crate) struct VoximplantAuditLogFilter {
     /// Entries after this instant (exclusive). Without it the window starts the configured
     /// look-back (default 30 days) before its end.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
@@ -97,7 +97,7 @@ impl VoximplantAuditLogFilter {
 
 connection_names!(AuditNames, "VoximplantAuditLogConnection", "VoximplantAuditLogEdge");
 
-pub type AuditConnection = Connection<
+pub(crate) type AuditConnection = Connection<
     LazyCursor<Position>,
     VoximplantAuditLogEntry,
     crate::graphql::connection::TotalCount,
@@ -108,7 +108,7 @@ pub type AuditConnection = Connection<
 
 /// The audit log query field (merged into `Query`).
 #[derive(Default)]
-pub struct VoximplantAuditQuery;
+pub(crate) struct VoximplantAuditQuery;
 
 #[Object]
 impl VoximplantAuditQuery {
@@ -140,8 +140,8 @@ impl VoximplantAuditQuery {
 }
 
 /// Resolves the global ids of Voximplant audit log entries (`crate::graphql::node`).
-pub struct Nodes;
-pub const NODES: Nodes = Nodes;
+pub(crate) struct Nodes;
+pub(crate) const NODES: Nodes = Nodes;
 
 impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {

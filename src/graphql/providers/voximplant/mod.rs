@@ -1,8 +1,8 @@
 //! Voximplant's GraphQL types (`VoximplantCallSession` and its calls, records and
 //! resource usage) and the `voximplantCallSessions` connection.
 
-pub mod audit;
-pub mod reports;
+pub(crate) mod audit;
+pub(crate) mod reports;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use crate::providers::voximplant::paging::Position;
 use crate::providers::voximplant::{SessionFilter, session_key};
 
 /// A Voximplant JS session (`call_session_history_id`) with its calls.
-pub struct VoximplantCallSession(pub Arc<model::CallSession>);
+pub(crate) struct VoximplantCallSession(pub Arc<model::CallSession>);
 
 impl VoximplantCallSession {
     fn core(&self) -> &CallLogCore {
@@ -43,7 +43,7 @@ fn money(m: &Option<crate::domain::Money>) -> Option<Money> {
 use crate::graphql::values::{numeric_id, opt_int32, parse_numeric_id};
 
 /// Voximplant's part of a request's scope: its service and loaders.
-pub struct VoximplantScope {
+pub(crate) struct VoximplantScope {
     pub service: Arc<crate::providers::voximplant::Voximplant>,
     pub sessions: async_graphql::dataloader::DataLoader<crate::providers::voximplant::CallSessionLoader>,
     pub audit_entries: async_graphql::dataloader::DataLoader<crate::providers::voximplant::AuditEntryLoader>,
@@ -54,7 +54,7 @@ impl crate::graphql::scope::ProviderScope for VoximplantScope {
 }
 
 /// Builds Voximplant's part of a request scope (`providers::PARTS`).
-pub fn request_part(
+pub(crate) fn request_part(
     tenant: &crate::tenancy::Tenant,
     budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
@@ -136,7 +136,7 @@ call_log_object! {
 }
 
 /// One call of a Voximplant session.
-pub struct VoximplantCall<'a>(&'a model::Call);
+pub(crate) struct VoximplantCall<'a>(&'a model::Call);
 
 #[Object]
 impl VoximplantCall<'_> {
@@ -200,7 +200,7 @@ impl VoximplantCall<'_> {
 }
 
 /// A recording of a Voximplant session.
-pub struct VoximplantRecord<'a>(&'a model::Recording);
+pub(crate) struct VoximplantRecord<'a>(&'a model::Recording);
 
 #[Object]
 impl VoximplantRecord<'_> {
@@ -239,7 +239,7 @@ impl VoximplantRecord<'_> {
 }
 
 /// Another billed resource of a Voximplant session.
-pub struct VoximplantResourceUsage<'a>(&'a model::ResourceUsage);
+pub(crate) struct VoximplantResourceUsage<'a>(&'a model::ResourceUsage);
 
 #[Object]
 impl VoximplantResourceUsage<'_> {
@@ -275,7 +275,7 @@ impl VoximplantResourceUsage<'_> {
 
 /// Filter of `voximplantCallSessions`; every field is applied by Voximplant.
 #[derive(InputObject, Default)]
-pub struct VoximplantCallSessionFilter {
+pub(crate) struct VoximplantCallSessionFilter {
     /// Sessions that started after this instant (exclusive, second precision). Without
     /// it the window starts the configured look-back (default 30 days) before its end.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
@@ -325,7 +325,7 @@ connection_names!(
 );
 
 /// Its edges name the one type it returns, so typed clients need no union.
-pub type SessionConnection = Connection<
+pub(crate) type SessionConnection = Connection<
     LazyCursor<Position>,
     VoximplantCallSession,
     crate::graphql::connection::TotalCount,
@@ -335,13 +335,13 @@ pub type SessionConnection = Connection<
 >;
 
 /// A session as the `CallLog` it is rendered as.
-pub fn call_session(session: Arc<model::CallSession>) -> CallLog {
+pub(crate) fn call_session(session: Arc<model::CallSession>) -> CallLog {
     CallLog::VoximplantCallSession(VoximplantCallSession(session))
 }
 
 /// Voximplant's root query fields (merged into `Query`).
 #[derive(Default)]
-pub struct VoximplantQuery;
+pub(crate) struct VoximplantQuery;
 
 #[Object]
 impl VoximplantQuery {
@@ -374,8 +374,8 @@ impl VoximplantQuery {
 }
 
 /// Resolves the global ids of Voximplant call sessions (`crate::graphql::node`).
-pub struct Nodes;
-pub const NODES: Nodes = Nodes;
+pub(crate) struct Nodes;
+pub(crate) const NODES: Nodes = Nodes;
 
 impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
@@ -396,8 +396,8 @@ impl crate::graphql::node::NodeSource for Nodes {
 
 /// Voximplant's call sessions in the `callLogs` timeline (within its look-back window
 /// unless `createdAfter` is given); it counts with one `with_total_count` call.
-pub struct TimelineCollection;
-pub const STREAM: TimelineCollection = TimelineCollection;
+pub(crate) struct TimelineCollection;
+pub(crate) const STREAM: TimelineCollection = TimelineCollection;
 
 impl TimelineCollection {
     fn filter(plan: &crate::timeline::Plan) -> crate::providers::voximplant::SessionFilter {

@@ -30,11 +30,11 @@ pub enum VoximplantReportStatus {
 }
 
 /// An asynchronous Voximplant history report (GetHistoryReports).
-pub struct VoximplantHistoryReport(pub Arc<HistoryReport>);
+pub(crate) struct VoximplantHistoryReport(pub Arc<HistoryReport>);
 
 /// A position in a downloaded report.
 #[derive(Clone, Serialize, Deserialize)]
-pub struct RowIndex(usize);
+pub(crate) struct RowIndex(usize);
 
 connection_names!(
     EntryNames,
@@ -49,7 +49,7 @@ connection_names!(
 
 /// `totalCount` of a downloaded report: its row count, known once the file is parsed.
 #[derive(SimpleObject)]
-pub struct ReportTotal {
+pub(crate) struct ReportTotal {
     /// Number of rows (entries or sessions) in the report.
     total_count: i32,
 }
@@ -64,11 +64,11 @@ impl ReportTotal {
 }
 
 /// The connection type of `VoximplantHistoryReport.entries`.
-pub type EntryConnection =
+pub(crate) type EntryConnection =
     Connection<LazyCursor<RowIndex>, VoximplantAuditLogEntry, ReportTotal, EmptyFields, EntryNames, EntryNames>;
 
 /// The connection type of `VoximplantHistoryReport.callSessions`.
-pub type SessionConnection =
+pub(crate) type SessionConnection =
     Connection<LazyCursor<RowIndex>, VoximplantCallSession, ReportTotal, EmptyFields, SessionNames, SessionNames>;
 
 impl VoximplantHistoryReport {
@@ -242,7 +242,7 @@ impl VoximplantHistoryReport {
 
 /// Voximplant's mutations (merged into `Mutation`): its asynchronous reports.
 #[derive(Default)]
-pub struct VoximplantReportsMutation;
+pub(crate) struct VoximplantReportsMutation;
 
 #[Object]
 impl VoximplantReportsMutation {
@@ -283,8 +283,8 @@ impl VoximplantReportsMutation {
 }
 
 /// Resolves the global ids of Voximplant history reports (`crate::graphql::node`).
-pub struct Nodes;
-pub const NODES: Nodes = Nodes;
+pub(crate) struct Nodes;
+pub(crate) const NODES: Nodes = Nodes;
 
 impl crate::graphql::node::NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
