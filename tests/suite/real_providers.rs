@@ -6,6 +6,19 @@ use crate::common::*;
 use serde_json::{Value, json};
 use switchboard::emulator::{EmulatorConfig, Fault, FaultKind, Quirks};
 
+/// `POST /api/call-log/get-list?{paging}` straight to the emulated OneUptime, with the
+/// demo key.
+async fn oneuptime_get_list(app: &TestApp, paging: &str, body: Value) -> reqwest::Response {
+    let url = format!("{}api/call-log/get-list?{paging}", app.emulator.base_url());
+    app.http()
+        .post(url)
+        .header("ApiKey", switchboard::emulator::DEMO_ONEUPTIME_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn single_error(r: &Value) -> &Value {
     let errors = r["errors"].as_array().unwrap_or_else(|| panic!("an error: {r}"));
     assert_eq!(errors.len(), 1, "{r}");
@@ -22,15 +35,9 @@ fn single_error(r: &Value) -> &Value {
 #[tokio::test]
 async fn oneuptime_logs_share_printed_milliseconds_across_upstream_page_boundaries() {
     let app = TestApp::spawn().await;
-    let url = format!("{}api/call-log/get-list?skip=0&limit=700", app.emulator.base_url());
-    let body: Value = app
-        .http()
-        .post(url)
-        .header("ApiKey", switchboard::emulator::DEMO_ONEUPTIME_KEY)
-        .json(&json!({"select": {"createdAt": true}, "sort": {"createdAt": "DESC", "_id": "DESC"}}))
-        .send()
+    let query = json!({"select": {"createdAt": true}, "sort": {"createdAt": "DESC", "_id": "DESC"}});
+    let body: Value = oneuptime_get_list(&app, "skip=0&limit=700", query)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -157,15 +164,8 @@ async fn oneuptime_phone_filters_are_checked_before_sending_and_normalized() {
     assert!(froms.iter().all(|f| *f == "+14155550007"), "{froms:?}");
 
     // The emulator refuses such a value as OneUptime does.
-    let url = format!("{}api/call-log/get-list?limit=1", app.emulator.base_url());
-    let raw = app
-        .http()
-        .post(url)
-        .header("ApiKey", switchboard::emulator::DEMO_ONEUPTIME_KEY)
-        .json(&json!({"query": {"fromNumber": "+1555"}, "select": {"_id": true}}))
-        .send()
-        .await
-        .unwrap();
+    let query = json!({"query": {"fromNumber": "+1555"}, "select": {"_id": true}});
+    let raw = oneuptime_get_list(&app, "limit=1", query).await;
     assert_eq!(raw.status(), 400);
     let body: Value = raw.json().await.unwrap();
     assert_eq!(body["error"], "Phone is not in valid format: +1555");
@@ -178,6 +178,11 @@ fn with_quirks(quirks: Quirks) -> EmulatorConfig {
         quirks,
         ..small_emulator()
     }
+}
+
+/// A gateway over an emulator with `quirks`.
+async fn spawn_with_quirks(quirks: Quirks) -> TestApp {
+    TestApp::spawn_with(with_quirks(quirks), |_, _| {}).await
 }
 
 /// The voice logs as the emulator lists them: (id, created_at).
@@ -269,13 +274,10 @@ async fn signalwire_logs_past_retention_are_not_found_and_lists_past_it_say_so()
 async fn signalwire_links_naming_another_origin_are_followed_on_the_configured_one() {
     let plain = TestApp::spawn().await;
     let expected = page_all(&plain, VOICE_PAGE, "signalWireVoiceLogs", 100, json!({})).await;
-    let app = TestApp::spawn_with(
-        with_quirks(Quirks {
-            signalwire_link_origin: Some("http://127.0.0.1:9".into()),
-            ..Quirks::default()
-        }),
-        |_, _| {},
-    )
+    let app = spawn_with_quirks(Quirks {
+        signalwire_link_origin: Some("http://127.0.0.1:9".into()),
+        ..Quirks::default()
+    })
     .await;
     let ids = page_all(&app, VOICE_PAGE, "signalWireVoiceLogs", 100, json!({})).await;
     assert_eq!(ids, expected);
@@ -292,13 +294,10 @@ async fn signalwire_links_naming_another_origin_are_followed_on_the_configured_o
 /// asks for UTC, so an account set to another zone changes nothing.
 #[tokio::test]
 async fn voximplant_answers_are_asked_in_utc_whatever_the_account_zone() {
-    let app = TestApp::spawn_with(
-        with_quirks(Quirks {
-            voximplant_default_timezone: Some("Europe/Moscow".into()),
-            ..Quirks::default()
-        }),
-        |_, _| {},
-    )
+    let app = spawn_with_quirks(Quirks {
+        voximplant_default_timezone: Some("Europe/Moscow".into()),
+        ..Quirks::default()
+    })
     .await;
     let r = app.query(SESSION_PAGE, json!({"first": 5})).await;
     assert!(r["errors"].is_null(), "{r}");
@@ -326,13 +325,10 @@ async fn voximplant_answers_are_asked_in_utc_whatever_the_account_zone() {
 /// An answer whose echoed `timezone` is not UTC would shift every date: it is refused.
 #[tokio::test]
 async fn a_voximplant_answer_in_another_time_zone_is_refused() {
-    let app = TestApp::spawn_with(
-        with_quirks(Quirks {
-            voximplant_forced_timezone: Some("Europe/Moscow".into()),
-            ..Quirks::default()
-        }),
-        |_, _| {},
-    )
+    let app = spawn_with_quirks(Quirks {
+        voximplant_forced_timezone: Some("Europe/Moscow".into()),
+        ..Quirks::default()
+    })
     .await;
     let r = app.query(SESSION_PAGE, json!({"first": 5})).await;
     let error = single_error(&r);
@@ -422,19 +418,12 @@ async fn a_retry_after_http_date_is_honoured_like_delta_seconds() {
 #[tokio::test]
 async fn a_oneuptime_page_out_of_order_is_refused_not_merged() {
     let app = TestApp::spawn().await;
-    let url = format!("{}api/call-log/get-list?skip=0&limit=3", app.emulator.base_url());
     let select: serde_json::Map<String, Value> = switchboard::emulator::ONEUPTIME_COLUMNS
         .iter()
         .map(|c| (c.to_string(), Value::Bool(true)))
         .collect();
-    let mut page: Value = app
-        .http()
-        .post(url)
-        .header("ApiKey", switchboard::emulator::DEMO_ONEUPTIME_KEY)
-        .json(&json!({"select": select}))
-        .send()
+    let mut page: Value = oneuptime_get_list(&app, "skip=0&limit=3", json!({"select": select}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
