@@ -1,7 +1,9 @@
 //! A fourth provider added by following README's "Adding a provider" and nothing else:
 //! the `fake-provider` feature compiles `providers/fake`, `graphql/providers/fake.rs` and
 //! `emulator/fake.rs` plus one line per list in the registries. Here it answers `node`,
-//! `nodes` and `callLogs` beside OneUptime, through the shared cache and the timeline.
+//! `nodes` (through its DataLoader), its own connection `fakeCallLogs` (a filter,
+//! `totalCount`) and `callLogs` beside OneUptime, through the shared cache and the
+//! timeline: the whole contract a real provider uses.
 //!
 //! Run with `cargo test --features fake-provider --test fake_provider` (`.ci/run` does).
 #![cfg(feature = "fake-provider")]
@@ -14,6 +16,8 @@ use switchboard::emulator::EmulatorConfig;
 
 const FAKE_LIST: &str = "GET /fake/v1/calls";
 const FAKE_GET: &str = "GET /fake/v1/calls/{id}";
+const FAKE_BATCH: &str = "GET /fake/v1/calls/batch";
+const FAKE_COUNT: &str = "GET /fake/v1/calls/count";
 
 const TIMELINE: &str = r#"query($first: Int, $after: String, $filter: CallLogFilter) {
   callLogs(first: $first, after: $after, filter: $filter) {
@@ -149,7 +153,11 @@ async fn an_unknown_id_of_the_fourth_provider_is_null_after_one_upstream_read() 
         assert_eq!(response["data"]["node"], Value::Null);
         assert_eq!(response["data"]["nodes"], json!([null]));
     }
-    assert_eq!(app.upstream(FAKE_GET), 1, "a not-found answer is cached too");
+    assert_eq!(
+        app.upstream(FAKE_BATCH),
+        1,
+        "one batch read, and a not-found answer is cached too"
+    );
 }
 
 #[tokio::test]
@@ -162,4 +170,59 @@ async fn the_fourth_provider_applies_the_timelines_dates_upstream() {
     });
     let nodes = all_call_logs(&app, 2, filter).await;
     assert_eq!(fake_ids(&nodes), ["fk-4", "fk-3", "fk-2"]);
+}
+
+#[tokio::test]
+async fn the_fourth_providers_own_connection_pages_its_filter_and_counts_once() {
+    let app = spawn().await;
+    let q = r#"query($first: Int, $after: String, $filter: FakeCallLogFilter) {
+      fakeCallLogs(first: $first, after: $after, filter: $filter) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { nativeId } } } }"#;
+    let filter = json!({ "createdAfter": "2026-06-01T00:00:00Z", "createdBefore": "2026-10-31T00:00:00Z" });
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let r = app
+            .query(q, json!({ "first": 2, "after": after, "filter": filter }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["fakeCallLogs"];
+        assert_eq!(c["totalCount"], 3, "{r}");
+        ids.extend(
+            c["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["nativeId"].clone()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(ids, [json!("fk-4"), json!("fk-3"), json!("fk-2")]);
+    assert_eq!(app.upstream(FAKE_COUNT), 1, "the count is cached like a page");
+}
+
+#[tokio::test]
+async fn ids_of_the_fourth_provider_not_yet_listed_load_in_one_batch() {
+    let app = spawn().await;
+    let id = |native: &str| switchboard::domain::encode_id(switchboard::providers::fake::CALL_LOG, native);
+    let response = app
+        .query(
+            NODES,
+            json!({ "id": id("fk-1"), "ids": [id("fk-3"), id("fk-5"), id("fk-1")] }),
+        )
+        .await;
+    assert!(response["errors"].is_null(), "{response}");
+    assert_eq!(response["data"]["node"]["nativeId"], "fk-1");
+    let natives: Vec<&Value> = response["data"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["nativeId"])
+        .collect();
+    assert_eq!(natives, [&json!("fk-3"), &json!("fk-5"), &json!("fk-1")]);
+    assert_eq!(app.upstream(FAKE_BATCH), 1, "three ids, one batch read");
+    assert_eq!(app.upstream(FAKE_GET) + app.upstream(FAKE_LIST), 0);
 }

@@ -1,5 +1,6 @@
 //! The fake provider's upstream (feature `fake-provider`): five call logs behind a
-//! bearer token, listed newest first with keyset paging, and read by id.
+//! bearer token, listed newest first with keyset paging, counted, read by id and in
+//! batches.
 
 use std::collections::HashMap;
 
@@ -38,6 +39,8 @@ fn record(i: usize) -> Value {
 pub(super) fn routes() -> Router {
     Router::new()
         .route("/fake/v1/calls", get(list))
+        .route("/fake/v1/calls/count", get(count))
+        .route("/fake/v1/calls/batch", get(batch))
         .route("/fake/v1/calls/{id}", get(one))
 }
 
@@ -49,6 +52,44 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
+/// The indices of the calls within `created_after`/`created_before` (exclusive), from
+/// `start` on; or the 400 for unreadable dates.
+fn within(params: &HashMap<String, String>, start: usize) -> Result<Vec<usize>, Box<Response>> {
+    let date = |name: &str| params.get(name).map(|v| v.parse::<DateTime<Utc>>());
+    let (after, before) = match (date("created_after").transpose(), date("created_before").transpose()) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return Err(Box::new(error(StatusCode::BAD_REQUEST, "dates must be RFC 3339"))),
+    };
+    let created = |i: usize| CALLS[i].1.parse::<DateTime<Utc>>().unwrap_or_default();
+    Ok((start..CALLS.len())
+        .filter(|&i| after.is_none_or(|t| created(i) > t) && before.is_none_or(|t| created(i) < t))
+        .collect())
+}
+
+/// `GET /fake/v1/calls/count[?created_after=..][&created_before=..]`: `{"count": n}`.
+async fn count(headers: HeaderMap, Query(params): Query<HashMap<String, String>>) -> Response {
+    if !authorized(&headers) {
+        return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    match within(&params, 0) {
+        Ok(matching) => Json(json!({ "count": matching.len() })).into_response(),
+        Err(refused) => *refused,
+    }
+}
+
+/// `GET /fake/v1/calls/batch?ids=a,b,c`: the calls that exist among them.
+async fn batch(headers: HeaderMap, Query(params): Query<HashMap<String, String>>) -> Response {
+    if !authorized(&headers) {
+        return error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    let ids: Vec<&str> = params.get("ids").map_or(Vec::new(), |v| v.split(',').collect());
+    let calls: Vec<Value> = (0..CALLS.len())
+        .filter(|&i| ids.contains(&CALLS[i].0))
+        .map(record)
+        .collect();
+    Json(json!({ "calls": calls, "has_more": false })).into_response()
+}
+
 /// `GET /fake/v1/calls?limit=1..=50[&before=<id>][&created_after=..][&created_before=..]`.
 async fn list(headers: HeaderMap, Query(params): Query<HashMap<String, String>>) -> Response {
     if !authorized(&headers) {
@@ -58,11 +99,6 @@ async fn list(headers: HeaderMap, Query(params): Query<HashMap<String, String>>)
         Some(Ok(n)) if (1..=50).contains(&n) => n,
         _ => return error(StatusCode::BAD_REQUEST, "limit must be 1..50"),
     };
-    let date = |name: &str| params.get(name).map(|v| v.parse::<DateTime<Utc>>());
-    let (after, before) = match (date("created_after").transpose(), date("created_before").transpose()) {
-        (Ok(a), Ok(b)) => (a, b),
-        _ => return error(StatusCode::BAD_REQUEST, "dates must be RFC 3339"),
-    };
     let start = match params.get("before") {
         Some(id) => match CALLS.iter().position(|c| c.0 == id) {
             Some(i) => i + 1,
@@ -70,10 +106,10 @@ async fn list(headers: HeaderMap, Query(params): Query<HashMap<String, String>>)
         },
         None => 0,
     };
-    let created = |i: usize| CALLS[i].1.parse::<DateTime<Utc>>().unwrap_or_default();
-    let matching: Vec<usize> = (start..CALLS.len())
-        .filter(|&i| after.is_none_or(|t| created(i) > t) && before.is_none_or(|t| created(i) < t))
-        .collect();
+    let matching = match within(&params, start) {
+        Ok(matching) => matching,
+        Err(refused) => return *refused,
+    };
     let calls: Vec<Value> = matching.iter().take(limit).map(|&i| record(i)).collect();
     Json(json!({ "calls": calls, "has_more": matching.len() > limit })).into_response()
 }

@@ -1,23 +1,27 @@
 //! The fake provider's GraphQL side (feature `fake-provider`, README "Adding a
-//! provider"): `FakeCallLog`, its part of a request's scope, its node source and its
-//! `callLogs` stream.
+//! provider"): `FakeCallLog`, its part of a request's scope (service and DataLoader), its
+//! node source, its root connection `fakeCallLogs` (a filter, `totalCount`) and its
+//! `callLogs` stream: the whole contract a real provider uses.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, InputObject, Object};
 
 use crate::domain::{CallLogCore, GlobalId, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
+use crate::graphql::connection::{PageArgs, TotalCount, connection_names};
 use crate::graphql::node::{NodeFuture, NodeSource};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
-use crate::providers::fake::{CALL_LOG, Fake};
+use crate::providers::fake::{CALL_LOG, CallLogLoader, Fake};
 use crate::timeline::{Plan, TimelineStream, WindowFuture, decode_position, scan};
 
 /// The fake's part of a request's scope: its service.
 pub(crate) struct FakeScope {
     pub service: Arc<Fake>,
+    pub call_logs: DataLoader<CallLogLoader>,
 }
 
 impl ProviderScope for FakeScope {
@@ -27,10 +31,13 @@ impl ProviderScope for FakeScope {
 /// Builds the fake's part of a request scope (`providers::PARTS`).
 pub(crate) fn request_part(
     tenant: &crate::tenancy::Tenant,
-    _budget: &Arc<crate::request::CallBudget>,
+    budget: &Arc<crate::request::CallBudget>,
 ) -> Option<Box<dyn std::any::Any + Send + Sync>> {
+    let service = tenant.service::<Fake>()?;
+    let spawn = crate::request::spawn_in_budget(budget.clone());
     Some(Box::new(FakeScope {
-        service: tenant.service::<Fake>()?,
+        call_logs: DataLoader::new(CallLogLoader(service.clone()), spawn),
+        service,
     }))
 }
 
@@ -58,6 +65,58 @@ fn call_log(log: Arc<CallLogCore>) -> CallLog {
     CallLog::FakeCallLog(FakeCallLog(log))
 }
 
+/// Filter of `fakeCallLogs`, applied by the fake upstream.
+#[derive(InputObject, Default)]
+pub(crate) struct FakeCallLogFilter {
+    /// Only logs created after this instant (exclusive).
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
+    pub created_after: Option<crate::graphql::scalars::DateTime>,
+    /// Only logs created before this instant (exclusive).
+    #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
+    pub created_before: Option<crate::graphql::scalars::DateTime>,
+}
+
+connection_names!(FakeNames, "FakeCallLogConnection", "FakeCallLogEdge");
+
+/// The connection type of `fakeCallLogs`.
+pub(crate) type FakeConnection = async_graphql::connection::Connection<
+    crate::graphql::LazyCursor<String>,
+    FakeCallLog,
+    TotalCount,
+    async_graphql::connection::EmptyFields,
+    FakeNames,
+    FakeNames,
+>;
+
+/// The fake's root query fields (merged into `Query`).
+#[derive(Default)]
+pub(crate) struct FakeQuery;
+
+#[Object]
+impl FakeQuery {
+    /// The fake provider's call logs, newest first.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
+    async fn fake_call_logs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FakeCallLogFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<FakeConnection> {
+        let filter = filter.unwrap_or_default();
+        let dates = (filter.created_after.map(|t| t.0), filter.created_before.map(|t| t.0));
+        let args = PageArgs::<String>::parse(ctx, "fakeCallLogs", &dates, first, after.as_deref())?;
+        let service = scope(ctx)?.get::<FakeScope>()?.service.clone();
+        let page = service.page(dates, args.after.as_deref(), args.first).await?;
+        let edges = page.logs.iter().map(|l| (l.native_id.clone(), l.clone()));
+        let total = TotalCount::new(move || {
+            let service = service.clone();
+            async move { service.count(dates).await }
+        });
+        Ok(args.connection_with(edges, page.has_more, FakeCallLog, total))
+    }
+}
+
 /// Resolves the fake's global ids.
 pub(crate) struct Nodes;
 pub(crate) const NODES: Nodes = Nodes;
@@ -68,8 +127,9 @@ impl NodeSource for Nodes {
     }
     fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a> {
         Box::pin(async move {
-            let service = &scope(ctx)?.get::<FakeScope>()?.service;
-            Ok(service.call_log(&id.native_id).await?.map(|l| Node::from(call_log(l))))
+            let loader = &scope(ctx)?.get::<FakeScope>()?.call_logs;
+            let log = crate::graphql::lookup::load(loader, id.native_id, call_log).await?;
+            Ok(log.map(Node::from))
         })
     }
 }

@@ -29,6 +29,7 @@ pub struct Query(
     oneuptime::OneUptimeQuery,
     voximplant::VoximplantQuery,
     voximplant::audit::VoximplantAuditQuery,
+    #[cfg(feature = "fake-provider")] fake::FakeQuery,
 );
 
 // The root mutation type (no description: the checked-in schema has none).

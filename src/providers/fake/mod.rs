@@ -2,10 +2,14 @@
 //! provider that follows README's "Adding a provider", kept to prove that list
 //! (`tests/fake_provider.rs`). Its upstream is the emulator's `/fake/v1/calls`: a bearer
 //! token, newest-first keyset pages (`before=<id>&limit=<n>`, with `created_after` and
-//! `created_before` applied upstream) and reads by id.
+//! `created_before` applied upstream), a count, reads by id and batch reads
+//! (`/batch?ids=a,b`, what its DataLoader sends).
 
+use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::Arc;
 
+use async_graphql::dataloader::Loader;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -50,6 +54,7 @@ const MAX_LIMIT: usize = 50;
 
 const RECORD: Kind<Option<Arc<CallLogCore>>> = Kind::new("call-log");
 const PAGE: Kind<Page> = Kind::new("call-log-page");
+const COUNT: Kind<u64> = Kind::new("call-log-count");
 
 /// The fake's registration (`providers::REGISTERED`).
 pub struct Registration;
@@ -117,33 +122,13 @@ impl Weigh for Page {
 }
 
 impl Fake {
-    /// The call log `id` through the cache; `None` when it does not exist.
-    pub async fn call_log(&self, id: &str) -> Result<Option<Arc<CallLogCore>>, UpstreamError> {
-        let key = RECORD.key(&self.tenant, Provider::Fake, id);
-        let found = self
-            .cache
-            .get_or_fetch(key, async {
-                let path = format!("/{}", urlencoding(id));
-                let log = self.get::<WireCall>(&path).await?.map(map).transpose()?.map(Arc::new);
-                let ttl = self.cache.ttls().for_record(log.as_deref().map(CallLogCore::is_final));
-                Ok::<_, UpstreamError>((log, ttl))
-            })
-            .await?;
-        Ok((*found).clone())
-    }
-
     /// Up to `limit` call logs created within `dates` (exclusive bounds) and older than
     /// the one with id `before`, newest first, through the cache; a page primes the by-id
     /// entries of its logs.
     pub async fn page(&self, dates: Dates, before: Option<&str>, limit: usize) -> Result<Arc<Page>, UpstreamError> {
-        let mut query = format!("?limit={}", limit.clamp(1, MAX_LIMIT));
-        let params = [
-            ("created_after", dates.0.map(stamp)),
-            ("created_before", dates.1.map(stamp)),
-        ];
-        let params = params.into_iter().filter_map(|(k, v)| Some((k, v?)));
-        for (name, value) in params.chain(before.map(|id| ("before", id.to_string()))) {
-            query.push_str(&format!("&{name}={}", urlencoding(&value)));
+        let mut query = dates_query(&format!("?limit={}&", limit.clamp(1, MAX_LIMIT)), dates);
+        if let Some(id) = before {
+            query.push_str(&format!("&before={}", urlencoding(id)));
         }
         let key = PAGE.key(&self.tenant, Provider::Fake, query.as_str());
         self.cache
@@ -163,6 +148,69 @@ impl Fake {
                 Ok::<_, UpstreamError>((page, self.cache.ttls().page))
             })
             .await
+    }
+
+    /// How many call logs `dates` hold (`/count`, cached like a page).
+    pub async fn count(&self, dates: Dates) -> Result<u64, UpstreamError> {
+        let query = dates_query("/count?", dates);
+        let key = COUNT.key(&self.tenant, Provider::Fake, query.as_str());
+        let counted = self
+            .cache
+            .get_or_fetch(key, async {
+                let wire = self
+                    .get::<WireCount>(&query)
+                    .await?
+                    .ok_or_else(|| self.error(UpstreamErrorKind::BadResponse, "the count answered 404"))?;
+                Ok::<_, UpstreamError>((wire.count, self.cache.ttls().page))
+            })
+            .await?;
+        Ok(*counted)
+    }
+
+    /// Call logs by id: cached ones first, then one `/batch?ids=...` for the misses.
+    pub async fn call_logs_by_id(&self, ids: &[String]) -> HashMap<String, super::Lookup<CallLogCore>> {
+        let mut answers = HashMap::with_capacity(ids.len());
+        let mut misses = Vec::new();
+        for id in ids {
+            match super::cached_lookup(&self.cache, &self.record_key(id)).await {
+                Some(answer) => {
+                    answers.insert(id.clone(), answer);
+                }
+                None => misses.push((id.clone(), self.record_key(id))),
+            }
+        }
+        let asked: Vec<String> = misses.iter().map(|(id, _)| id.clone()).collect();
+        let fetched = super::fetch_coalesced(
+            &self.cache,
+            Provider::Fake,
+            misses,
+            |ids| self.fetch_ids(ids),
+            CallLogCore::is_final,
+        )
+        .await;
+        answers.extend(asked.into_iter().zip(fetched));
+        answers
+    }
+
+    /// A cached by-id answer, without an upstream call.
+    pub async fn cached_call_log(&self, id: &str) -> Option<super::Lookup<CallLogCore>> {
+        super::cached_lookup(&self.cache, &self.record_key(id)).await
+    }
+
+    async fn fetch_ids(&self, ids: Vec<String>) -> Result<HashMap<String, Arc<CallLogCore>>, UpstreamError> {
+        let query = format!("/batch?ids={}", urlencoding(&ids.join(",")));
+        let wire = self
+            .get::<WirePage>(&query)
+            .await?
+            .ok_or_else(|| self.error(UpstreamErrorKind::BadResponse, "the batch read answered 404"))?;
+        wire.calls
+            .into_iter()
+            .map(|c| map(c).map(|l| (l.native_id.clone(), Arc::new(l))))
+            .collect()
+    }
+
+    fn record_key(&self, id: &str) -> crate::cache::Key<Option<Arc<CallLogCore>>> {
+        RECORD.key(&self.tenant, Provider::Fake, id)
     }
 
     /// GETs `{calls}{path}`: 200 decodes, 404 is `None`, anything else an error.
@@ -188,6 +236,39 @@ impl Fake {
     }
 }
 
+/// `start` followed by the `created_after`/`created_before` parameters of `dates`.
+fn dates_query(start: &str, dates: Dates) -> String {
+    let params = [
+        ("created_after", dates.0.map(stamp)),
+        ("created_before", dates.1.map(stamp)),
+    ];
+    let pairs: Vec<String> = params
+        .into_iter()
+        .filter_map(|(k, v)| Some(format!("{k}={}", urlencoding(&v?))))
+        .collect();
+    format!("{start}{}", pairs.join("&"))
+}
+
+/// Loads the fake's call logs by id, one batch read per request's misses.
+pub struct CallLogLoader(pub Arc<Fake>);
+
+impl Loader<String> for CallLogLoader {
+    type Value = super::Lookup<CallLogCore>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
+        Ok(self.0.call_logs_by_id(keys).await)
+    }
+}
+
+impl super::CachedLoader for CallLogLoader {
+    type Record = CallLogCore;
+
+    async fn cached(&self, key: &str) -> Option<super::Lookup<CallLogCore>> {
+        self.0.cached_call_log(key).await
+    }
+}
+
 /// A value as a URL component (form-encoded).
 fn urlencoding(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
@@ -197,6 +278,11 @@ fn urlencoding(value: &str) -> String {
 struct WirePage {
     calls: Vec<WireCall>,
     has_more: bool,
+}
+
+#[derive(Deserialize)]
+struct WireCount {
+    count: u64,
 }
 
 #[derive(Deserialize)]
