@@ -57,23 +57,14 @@ pub enum StartupError {
 /// listens on a loopback port.)
 pub struct Gateway {
     state: AppState,
-    router: axum::Router,
     listen: SocketAddr,
     admin_listen: Option<SocketAddr>,
     metrics_access: MetricsAccess,
-    grace: Duration,
-    drain_delay: Duration,
-    readiness: Readiness,
-    metrics: Metrics,
-    observer: Observer,
-    connections: ConnectionLimits,
-    demo: Demo,
+    serving: Serving,
 }
 
-/// A built, bound, not yet running gateway.
-pub struct Application {
-    listener: TcpListener,
-    addr: SocketAddr,
+/// What serving needs, built by `Gateway::prepare` and carried into the `Application`.
+struct Serving {
     router: axum::Router,
     grace: Duration,
     /// How long `/readyz` says 503 before the listener closes (`server.drain_delay`).
@@ -83,10 +74,17 @@ pub struct Application {
     /// What observes each request on the main listener.
     observer: Observer,
     connections: ConnectionLimits,
-    /// The operators' listener (`server.admin_listen`) and its router.
-    admin: Option<(TcpListener, axum::Router)>,
     /// The demo's emulator, kept alive for as long as the gateway runs.
     _demo: Demo,
+}
+
+/// A built, bound, not yet running gateway.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    /// The operators' listener (`server.admin_listen`) and its router.
+    admin: Option<(TcpListener, axum::Router)>,
+    serving: Serving,
 }
 
 impl Gateway {
@@ -171,12 +169,8 @@ impl Gateway {
             persisted,
             metrics_access,
         });
-        Ok(Gateway {
+        let serving = Serving {
             router: router(state.clone(), &s.cors),
-            state,
-            listen: s.listen,
-            admin_listen: s.admin_listen,
-            metrics_access,
             grace: s.shutdown_grace,
             drain_delay: s.drain_delay,
             readiness,
@@ -190,13 +184,20 @@ impl Gateway {
                 header_read_timeout: s.header_read_timeout,
                 idle_timeout: s.idle_timeout,
             },
-            demo: running_demo,
+            _demo: running_demo,
+        };
+        Ok(Gateway {
+            state,
+            listen: s.listen,
+            admin_listen: s.admin_listen,
+            metrics_access,
+            serving,
         })
     }
 
     /// The main router: every route of the gateway, to call without a socket.
     pub fn router(&self) -> axum::Router {
-        self.router.clone()
+        self.serving.router.clone()
     }
 
     /// Binds the listener (and the admin listener, when configured).
@@ -236,15 +237,8 @@ impl Gateway {
         Ok(Application {
             listener,
             addr,
-            router: self.router,
-            grace: self.grace,
-            drain_delay: self.drain_delay,
-            readiness: self.readiness,
-            observer: self.observer,
-            metrics: self.metrics,
-            connections: self.connections,
             admin,
-            _demo: self.demo,
+            serving: self.serving,
         })
     }
 }
@@ -277,37 +271,43 @@ impl Application {
     /// keeps serving for `server.drain_delay` (so load balancers stop sending), then the
     /// listener closes and in-flight requests may finish for up to the grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Application {
+            listener,
+            admin,
+            serving,
+            ..
+        } = self;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let upkeep = tokio::spawn(upkeep(self.metrics.clone()));
-        let (readiness, delay) = (self.readiness.clone(), self.drain_delay);
+        let upkeep = tokio::spawn(upkeep(serving.metrics.clone()));
+        let (readiness, delay) = (serving.readiness.clone(), serving.drain_delay);
         let shutdown = async move {
             shutdown.await;
             readiness.start_draining();
             tracing::info!(?delay, "draining: /readyz answers 503");
             tokio::time::sleep(delay).await;
         };
-        if let Some((listener, router)) = self.admin {
+        if let Some((admin_listener, admin_router)) = admin {
             let mut stopped = stop_rx.clone();
             tokio::spawn(serve(
-                listener,
-                router,
-                self.connections,
+                admin_listener,
+                admin_router,
+                serving.connections,
                 async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 },
                 Duration::from_secs(1),
-                self.metrics.clone(),
+                serving.metrics.clone(),
                 None,
             ));
         }
         let result = serve(
-            self.listener,
-            self.router,
-            self.connections,
+            listener,
+            serving.router,
+            serving.connections,
             shutdown,
-            self.grace,
-            self.metrics.clone(),
-            Some(self.observer),
+            serving.grace,
+            serving.metrics.clone(),
+            Some(serving.observer),
         )
         .await;
         upkeep.abort();

@@ -54,6 +54,16 @@ impl Check {
         }
     }
 
+    /// The `credentials` check when its request failed: FAIL when the provider refused
+    /// the credentials, UNKNOWN for any other failure.
+    pub fn credentials_refused(provider: Provider, checked: impl Into<String>, e: &UpstreamError) -> Self {
+        let verdict = match e.kind {
+            crate::upstream::UpstreamErrorKind::Unauthorized => Verdict::Fail,
+            _ => Verdict::Unknown,
+        };
+        Check::new(provider, "credentials", checked, verdict, describe(e))
+    }
+
     /// A check that could not run because a request failed.
     pub fn failed_request(
         provider: Provider,

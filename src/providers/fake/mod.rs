@@ -126,10 +126,9 @@ impl Fake {
     /// the one with id `before`, newest first, through the cache; a page primes the by-id
     /// entries of its logs.
     pub async fn page(&self, dates: Dates, before: Option<&str>, limit: usize) -> Result<Arc<Page>, UpstreamError> {
-        let mut query = dates_query(&format!("?limit={}&", limit.clamp(1, MAX_LIMIT)), dates);
-        if let Some(id) = before {
-            query.push_str(&format!("&before={}", urlencoding(id)));
-        }
+        let limit = ("limit", Some(limit.clamp(1, MAX_LIMIT).to_string()));
+        let before = ("before", before.map(str::to_string));
+        let query = with_query("", std::iter::once(limit).chain(date_params(dates)).chain([before]));
         let key = PAGE.key(&self.tenant, Provider::Fake, query.as_str());
         self.cache
             .get_or_fetch(key, async {
@@ -152,7 +151,7 @@ impl Fake {
 
     /// How many call logs `dates` hold (`/count`, cached like a page).
     pub async fn count(&self, dates: Dates) -> Result<u64, UpstreamError> {
-        let query = dates_query("/count?", dates);
+        let query = with_query("/count", date_params(dates));
         let key = COUNT.key(&self.tenant, Provider::Fake, query.as_str());
         let counted = self
             .cache
@@ -236,17 +235,21 @@ impl Fake {
     }
 }
 
-/// `start` followed by the `created_after`/`created_before` parameters of `dates`.
-fn dates_query(start: &str, dates: Dates) -> String {
-    let params = [
-        ("created_after", dates.0.map(stamp)),
-        ("created_before", dates.1.map(stamp)),
-    ];
+/// `path?name=value&...` of the parameters that have a value.
+fn with_query<'a>(path: &str, params: impl IntoIterator<Item = (&'a str, Option<String>)>) -> String {
     let pairs: Vec<String> = params
         .into_iter()
         .filter_map(|(k, v)| Some(format!("{k}={}", urlencoding(&v?))))
         .collect();
-    format!("{start}{}", pairs.join("&"))
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// The `created_after`/`created_before` parameters of `dates`.
+fn date_params(dates: Dates) -> [(&'static str, Option<String>); 2] {
+    [
+        ("created_after", dates.0.map(stamp)),
+        ("created_before", dates.1.map(stamp)),
+    ]
 }
 
 /// Loads the fake's call logs by id, one batch read per request's misses.

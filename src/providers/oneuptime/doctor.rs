@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 
 use super::{OneUptime, query};
 use crate::domain::Provider;
-use crate::providers::doctor::{Check, Verdict, describe};
-use crate::upstream::UpstreamErrorKind;
+use crate::providers::doctor::{Check, Verdict};
 
 const OU: Provider = Provider::OneUptime;
 
@@ -22,13 +21,7 @@ impl OneUptime {
         let checked = "POST /api/call-log/get-list?skip=0&limit=5 (sorted createdAt DESC, _id DESC) with the ApiKey";
         let first = match self.client.get_list::<Value>(json!({}), query::sort(), 0, 5).await {
             Ok(list) => list,
-            Err(e) => {
-                let verdict = match e.kind {
-                    UpstreamErrorKind::Unauthorized => Verdict::Fail,
-                    _ => Verdict::Unknown,
-                };
-                return vec![Check::new(OU, "credentials", checked, verdict, describe(&e))];
-            }
+            Err(e) => return vec![Check::credentials_refused(OU, checked, &e)],
         };
         let mut checks = vec![Check::new(
             OU,

@@ -64,19 +64,7 @@ impl SignalWire {
                     "HTTP 404: no voice logs API at this space URL",
                 )];
             }
-            Err(e) => {
-                let verdict = match e.kind {
-                    crate::upstream::UpstreamErrorKind::Unauthorized => Verdict::Fail,
-                    _ => Verdict::Unknown,
-                };
-                return vec![Check::new(
-                    SW,
-                    "credentials",
-                    checked,
-                    verdict,
-                    crate::providers::doctor::describe(&e),
-                )];
-            }
+            Err(e) => return vec![Check::credentials_refused(SW, checked, &e)],
         };
         let mut checks = vec![Check::new(
             SW,

@@ -12,7 +12,6 @@ use super::mapping::{format_timestamp, timestamp};
 use super::reports::{AUDIT_OPTIONAL_COLUMNS, AUDIT_REQUIRED_COLUMNS, csv_header};
 use crate::domain::Provider;
 use crate::providers::doctor::{Check, Options, Verdict, describe};
-use crate::upstream::UpstreamErrorKind;
 
 const VOX: Provider = Provider::Voximplant;
 
@@ -41,13 +40,7 @@ impl Voximplant {
         );
         let envelope = match self.client.probe("GetCallHistory", &params).await {
             Ok(envelope) => envelope,
-            Err(e) => {
-                let verdict = match e.kind {
-                    UpstreamErrorKind::Unauthorized => Verdict::Fail,
-                    _ => Verdict::Unknown,
-                };
-                return vec![Check::new(VOX, "credentials", checked, verdict, describe(&e))];
-            }
+            Err(e) => return vec![Check::credentials_refused(VOX, checked, &e)],
         };
         let newest = newest_session(envelope.result.as_ref());
         let mut checks = vec![Check::new(
