@@ -1,6 +1,8 @@
 //! Relay connection plumbing shared by every connection: `first`/`after` validation,
 //! cursor encoding bound to the tenant, the connection and the filter, and edge assembly.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
@@ -11,6 +13,8 @@ use serde::de::DeserializeOwned;
 use super::cursor::{Binding, CursorCodec, LazyCursor};
 use super::error::GatewayError;
 use super::scope::scope;
+use crate::providers::Window;
+use crate::upstream::UpstreamError;
 
 /// Page-size limits from config, stored in the schema's data.
 #[derive(Debug, Clone, Copy)]
@@ -57,17 +61,18 @@ pub(super) fn canonical_filter(filter: &impl Serialize) -> String {
 pub(super) struct TotalCount(Box<dyn Fn() -> CountFuture + Send + Sync>);
 
 /// What a provider's count returns.
-pub(super) type CountFuture =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, crate::upstream::UpstreamError>> + Send>>;
+type CountFuture = Pin<Box<dyn Future<Output = Result<u64, UpstreamError>> + Send>>;
 
 impl TotalCount {
-    /// A count made by `count` when `totalCount` is selected.
-    pub(super) fn new<F, Fut>(count: F) -> Self
+    /// A count made by `count(state)` (a fresh clone of `state` each time) when
+    /// `totalCount` is selected, e.g. `(service, filter)`.
+    pub(super) fn new<S, F, Fut>(state: S, count: F) -> Self
     where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<u64, crate::upstream::UpstreamError>> + Send + 'static,
+        S: Clone + Send + Sync + 'static,
+        F: Fn(S) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<u64, UpstreamError>> + Send + 'static,
     {
-        TotalCount(Box::new(move || Box::pin(count())))
+        TotalCount(Box::new(move || Box::pin(count(state.clone()))))
     }
 }
 
@@ -79,6 +84,92 @@ impl TotalCount {
         Ok(crate::graphql::values::int32((self.0)().await?)?)
     }
 }
+
+/// The paging arguments of a connection field, as the client gave them
+/// (`connection_fields!` passes them to the field's body).
+pub(crate) struct Page {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+}
+
+impl Page {
+    /// Validates the arguments for `connection` and `filter` (`PageArgs::parse`).
+    pub(super) fn args<P>(
+        &self,
+        ctx: &Context<'_>,
+        connection: &'static str,
+        filter: &impl Serialize,
+    ) -> Result<PageArgs<P>, GatewayError>
+    where
+        P: Serialize + DeserializeOwned + Clone + Send + Sync,
+    {
+        PageArgs::parse(ctx, connection, filter, self.first, self.after.as_deref())
+    }
+
+    /// Reads one page of a provider connection: validates the arguments, asks `fetch`
+    /// for the window (`fetch(after, first)`) and reports what it passed
+    /// (`Window::error`) beside the page.
+    pub(super) async fn read<P, T, Fut>(
+        &self,
+        ctx: &Context<'_>,
+        connection: &'static str,
+        filter: &impl Serialize,
+        fetch: impl FnOnce(Option<P>, usize) -> Fut,
+    ) -> Result<Read<P, T>, GatewayError>
+    where
+        P: Serialize + DeserializeOwned + Clone + Send + Sync,
+        Fut: Future<Output = Result<Window<P, T>, UpstreamError>>,
+    {
+        let args = self.args::<P>(ctx, connection, filter)?;
+        let mut window = fetch(args.after.clone(), args.first).await?;
+        if let Some(e) = window.error.take() {
+            super::error::report(ctx, e);
+        }
+        Ok(Read { args, window })
+    }
+}
+
+/// A provider connection's page read by `Page::read`, to render as its connection.
+pub(super) struct Read<P, T> {
+    args: PageArgs<P>,
+    window: Window<P, T>,
+}
+
+impl<P: Serialize + DeserializeOwned + Clone + Send + Sync, T> Read<P, T> {
+    /// The connection of the page's items, each rendered by `node`.
+    pub(super) fn connection<Node: OutputType, N: ConnectionNameType + EdgeNameType>(
+        self,
+        node: impl Fn(Arc<T>) -> Node,
+    ) -> NamedConnection<P, Node, N> {
+        self.args.connection(self.window.edges, self.window.has_next, node)
+    }
+
+    /// The connection with `totalCount`, counted when selected by `count(state, after)`
+    /// (`after`: the page's cursor position, for providers whose count depends on it).
+    pub(super) fn counted<Node, N, S, F, Fut>(
+        self,
+        node: impl Fn(Arc<T>) -> Node,
+        state: S,
+        count: F,
+    ) -> CountedConnection<P, Node, N>
+    where
+        Node: OutputType,
+        N: ConnectionNameType + EdgeNameType,
+        P: 'static,
+        S: Clone + Send + Sync + 'static,
+        F: Fn(S, Option<P>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<u64, UpstreamError>> + Send + 'static,
+    {
+        let total = TotalCount::new((state, self.args.after.clone()), move |(state, after)| {
+            count(state, after)
+        });
+        self.args
+            .connection_with(self.window.edges, self.window.has_next, node, total)
+    }
+}
+
+/// The connection of a provider connection field that counts (`Read::counted`).
+pub(super) type CountedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, TotalCount, EmptyFields, N, N>;
 
 /// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
 pub(super) type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
@@ -193,6 +284,55 @@ macro_rules! connection_names {
 }
 
 pub(crate) use connection_names;
+
+/// Declares a root object whose fields are connections. Each field takes `filter`
+/// (optional, its default when omitted), `first` and `after`, whose description and
+/// complexity are written here once, and resolves with its body, which returns
+/// `Result<Connection, GatewayError>`:
+///
+/// ```ignore
+/// connection_fields! {
+///     impl OneUptimeQuery {
+///         /// OneUptime call logs, newest first.
+///         fn one_uptime_call_logs(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
+///             /* read with `page.read(ctx, ...)` */
+///         }
+///     }
+/// }
+/// ```
+macro_rules! connection_fields {
+    (
+        impl $object:ident {
+            $(
+                $(#[$attr:meta])*
+                fn $field:ident($ctx:ident, $filter:ident: $filter_type:ty, $page:ident) -> $connection:ty $body:block
+            )+
+        }
+    ) => {
+        #[async_graphql::Object]
+        impl $object {
+            $(
+                $(#[$attr])*
+                #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
+                async fn $field(
+                    &self,
+                    $ctx: &async_graphql::Context<'_>,
+                    $filter: Option<$filter_type>,
+                    #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")]
+                    first: Option<i32>,
+                    after: Option<String>,
+                ) -> async_graphql::Result<$connection> {
+                    let $filter = $filter.unwrap_or_default();
+                    let $page = crate::graphql::connection::Page { first, after };
+                    let answer: Result<$connection, crate::graphql::error::GatewayError> = async { $body }.await;
+                    Ok(answer?)
+                }
+            )+
+        }
+    };
+}
+
+pub(crate) use connection_fields;
 
 /// Complexity of a connection field: its children cost once per item asked for (`first`,
 /// default 20), so `first: 100` of a wide selection costs what it will execute.

@@ -20,6 +20,10 @@ use crate::tenancy::Tenant;
 pub trait ProviderScope: Any + Send + Sync {
     /// The provider it belongs to (named when it is not configured).
     const PROVIDER: Provider;
+    /// The provider's service.
+    type Service: Send + Sync;
+    /// The service this part reads through.
+    fn service(&self) -> &Arc<Self::Service>;
 }
 
 /// Builds a provider's part for a request of `tenant` (`None` when the tenant has not
@@ -48,6 +52,11 @@ impl RequestScope {
             .iter()
             .find_map(|part| part.downcast_ref::<S>())
             .ok_or_else(|| GatewayError::not_configured(S::PROVIDER))
+    }
+
+    /// The service of provider scope `S` (a shared handle to it).
+    pub fn service<S: ProviderScope>(&self) -> Result<Arc<S::Service>, GatewayError> {
+        Ok(self.get::<S>()?.service().clone())
     }
 }
 

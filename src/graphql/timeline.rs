@@ -16,7 +16,7 @@ use async_graphql::{Context, InputObject, Object};
 
 use super::LazyCursor;
 use super::call_log::CallLog;
-use super::connection::{PageArgs, connection_names};
+use super::connection::{Page, connection_fields, connection_names};
 use super::error::GatewayError;
 use super::flat::{Flat, FlatEdges};
 use super::scope::{RequestScope, scope};
@@ -46,24 +46,18 @@ impl Timeline for CallLogs {
 #[derive(Default)]
 pub(super) struct TimelineQuery;
 
-#[Object]
-impl TimelineQuery {
-    /// Every configured provider's call logs as one newest-first connection: SignalWire
-    /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
-    /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
-    /// A provider that fails is reported in `errors` (with `provider`) and resumed on the
-    /// next page, which lists it in `catchingUp`; the others still answer. When every
-    /// provider the page reads fails, the field fails (null, with each provider's error),
-    /// so a loop paging until `hasNextPage` is false stops.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn call_logs(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<CallLogFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<TimelineConnection> {
-        Ok(call_logs(ctx, filter.unwrap_or_default().into(), first, after).await?)
+connection_fields! {
+    impl TimelineQuery {
+        /// Every configured provider's call logs as one newest-first connection: SignalWire
+        /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
+        /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
+        /// A provider that fails is reported in `errors` (with `provider`) and resumed on the
+        /// next page, which lists it in `catchingUp`; the others still answer. When every
+        /// provider the page reads fails, the field fails (null, with each provider's error),
+        /// so a loop paging until `hasNextPage` is false stops.
+        fn call_logs(ctx, filter: CallLogFilter, page) -> TimelineConnection {
+            call_logs(ctx, filter.into(), page).await
+        }
     }
 }
 
@@ -71,10 +65,9 @@ impl TimelineQuery {
 async fn call_logs(
     ctx: &Context<'_>,
     filter: timeline::Filter,
-    first: Option<i32>,
-    after: Option<String>,
+    page: Page,
 ) -> Result<TimelineConnection, GatewayError> {
-    let args = PageArgs::<Position<CallLogs>>::parse(ctx, "callLogs", &filter, first, after.as_deref())?;
+    let args = page.args::<Position<CallLogs>>(ctx, "callLogs", &filter)?;
     let request = PageRequest {
         filter,
         after: args.after.clone(),

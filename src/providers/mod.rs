@@ -15,8 +15,10 @@ pub mod oneuptime;
 pub mod registry;
 pub mod signalwire;
 pub mod voximplant;
+pub mod window;
 
 pub use registry::{BuildContext, Registration, Section, Service};
+pub use window::Window;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -7,11 +7,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, InputObject, Object};
+use async_graphql::{Context, InputObject};
 
 use crate::domain::{CallLogCore, GlobalId, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
-use crate::graphql::connection::{PageArgs, TotalCount, connection_names};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::node::{NodeFuture, NodeSource};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
@@ -26,6 +26,10 @@ pub(crate) struct FakeScope {
 
 impl ProviderScope for FakeScope {
     const PROVIDER: Provider = Provider::Fake;
+    type Service = Fake;
+    fn service(&self) -> &Arc<Self::Service> {
+        &self.service
+    }
 }
 
 /// Builds the fake's part of a request scope (`providers::PARTS`).
@@ -76,44 +80,30 @@ pub(crate) struct FakeCallLogFilter {
     pub created_before: Option<crate::graphql::scalars::DateTime>,
 }
 
+impl FakeCallLogFilter {
+    /// The dates the fake upstream filters by.
+    fn dates(&self) -> crate::providers::fake::Dates {
+        (self.created_after.map(|t| t.0), self.created_before.map(|t| t.0))
+    }
+}
+
 connection_names!(FakeNames, "FakeCallLogConnection", "FakeCallLogEdge");
 
 /// The connection type of `fakeCallLogs`.
-pub(crate) type FakeConnection = async_graphql::connection::Connection<
-    crate::graphql::LazyCursor<String>,
-    FakeCallLog,
-    TotalCount,
-    async_graphql::connection::EmptyFields,
-    FakeNames,
-    FakeNames,
->;
+pub(crate) type FakeConnection = CountedConnection<String, FakeCallLog, FakeNames>;
 
 /// The fake's root query fields (merged into `Query`).
 #[derive(Default)]
 pub(crate) struct FakeQuery;
 
-#[Object]
-impl FakeQuery {
-    /// The fake provider's call logs, newest first.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn fake_call_logs(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<FakeCallLogFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<FakeConnection> {
-        let filter = filter.unwrap_or_default();
-        let dates = (filter.created_after.map(|t| t.0), filter.created_before.map(|t| t.0));
-        let args = PageArgs::<String>::parse(ctx, "fakeCallLogs", &dates, first, after.as_deref())?;
-        let service = scope(ctx)?.get::<FakeScope>()?.service.clone();
-        let page = service.page(dates, args.after.as_deref(), args.first).await?;
-        let edges = page.logs.iter().map(|l| (l.native_id.clone(), l.clone()));
-        let total = TotalCount::new(move || {
-            let service = service.clone();
-            async move { service.count(dates).await }
-        });
-        Ok(args.connection_with(edges, page.has_more, FakeCallLog, total))
+connection_fields! {
+    impl FakeQuery {
+        /// The fake provider's call logs, newest first.
+        fn fake_call_logs(ctx, filter: FakeCallLogFilter, page) -> FakeConnection {
+            let (service, dates) = (scope(ctx)?.service::<FakeScope>()?, filter.dates());
+            let read = page.read(ctx, "fakeCallLogs", &dates, |after, n| service.window(dates, after, n));
+            Ok(read.await?.counted(FakeCallLog, service, move |s, _| async move { s.count(dates).await }))
+        }
     }
 }
 
@@ -154,11 +144,9 @@ impl TimelineStream<CallLogs> for Stream {
     ) -> WindowFuture<'a, CallLogs> {
         Box::pin(async move {
             let service = &scope.get::<FakeScope>()?.service;
-            let after: Option<String> = decode_position(position)?;
             let dates = (plan.created_after, plan.created_before);
-            let page = service.page(dates, after.as_deref(), n).await?;
-            let edges = page.logs.iter().map(|l| (l.native_id.clone(), l.clone())).collect();
-            Ok(scan(edges, page.has_more, &plan.post, |l| &**l, call_log))
+            let w = service.window(dates, decode_position(position)?, n).await?;
+            Ok(scan(w.edges, w.has_next, &plan.post, |l| &**l, call_log))
         })
     }
 }

@@ -4,37 +4,42 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Enum, ID, InputObject};
 use uuid::Uuid;
 
-use crate::domain::{CallLogCore, NodeKind};
-use crate::graphql::call_log::{CallLog, call_log_object};
-use crate::graphql::connection::{PageArgs, connection_names};
+use crate::domain::{CallLogCore, GlobalId, NodeKind, Provider};
+use crate::graphql::call_log::{CallLog, Node, call_log_object};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::error::GatewayError;
-use crate::graphql::scope::scope;
-use crate::providers::oneuptime::ListFilter;
-use crate::providers::oneuptime::model;
+use crate::graphql::lookup;
+use crate::graphql::node::{NodeFuture, NodeSource};
+use crate::graphql::scalars::{DateTime, Decimal, Json};
+use crate::graphql::scope::{ProviderScope, RequestScope, scope};
+use crate::graphql::timeline::CallLogs;
 use crate::providers::oneuptime::paging::Position;
+use crate::providers::oneuptime::{CALL_LOG, CallLogLoader, ListFilter, OneUptime, model};
+use crate::request::{CallBudget, spawn_in_budget};
+use crate::tenancy::Tenant;
+use crate::timeline::{CountFuture, Plan, TimelineStream, WindowFuture, decode_position, scan};
 
 /// OneUptime's part of a request's scope: its service and loader.
 pub(crate) struct OneUptimeScope {
-    pub service: Arc<crate::providers::oneuptime::OneUptime>,
-    pub call_logs: async_graphql::dataloader::DataLoader<crate::providers::oneuptime::CallLogLoader>,
+    pub service: Arc<OneUptime>,
+    pub call_logs: async_graphql::dataloader::DataLoader<CallLogLoader>,
 }
 
-impl crate::graphql::scope::ProviderScope for OneUptimeScope {
-    const PROVIDER: crate::domain::Provider = crate::domain::Provider::OneUptime;
+impl ProviderScope for OneUptimeScope {
+    const PROVIDER: Provider = Provider::OneUptime;
+    type Service = OneUptime;
+    fn service(&self) -> &Arc<Self::Service> {
+        &self.service
+    }
 }
 
 /// Builds OneUptime's part of a request scope (`providers::PARTS`).
-pub(crate) fn request_part(
-    tenant: &crate::tenancy::Tenant,
-    budget: &Arc<crate::request::CallBudget>,
-) -> Option<Box<dyn std::any::Any + Send + Sync>> {
-    use crate::providers::oneuptime::{CallLogLoader, OneUptime};
+pub(crate) fn request_part(tenant: &Tenant, budget: &Arc<CallBudget>) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     let service = tenant.service::<OneUptime>()?;
-    let spawn = crate::request::spawn_in_budget(budget.clone());
+    let spawn = spawn_in_budget(budget.clone());
     Some(Box::new(OneUptimeScope {
         call_logs: async_graphql::dataloader::DataLoader::new(CallLogLoader(service.clone()), spawn),
         service,
@@ -52,7 +57,7 @@ impl OneUptimeCallLog {
         std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
-        crate::providers::oneuptime::CALL_LOG
+        CALL_LOG
     }
 }
 
@@ -72,17 +77,17 @@ call_log_object! {
             self.0.status_message.as_deref()
         }
         /// What was said in the call (free-form JSON, as OneUptime stores it).
-        async fn call_data(&self) -> crate::graphql::scalars::Json {
-            crate::graphql::scalars::Json(self.0.call_data.clone())
+        async fn call_data(&self) -> Json {
+            Json(self.0.call_data.clone())
         }
         /// The raw `callCostInUSDCents`.
         #[graphql(name = "callCostInUSDCents")]
-        async fn call_cost_in_usd_cents(&self) -> crate::graphql::scalars::Decimal {
-            crate::graphql::scalars::Decimal(self.0.cost_in_usd_cents)
+        async fn call_cost_in_usd_cents(&self) -> Decimal {
+            Decimal(self.0.cost_in_usd_cents)
         }
         /// When OneUptime last updated the log.
-        async fn updated_at(&self) -> Option<crate::graphql::scalars::DateTime> {
-            self.0.updated_at.map(crate::graphql::scalars::DateTime)
+        async fn updated_at(&self) -> Option<DateTime> {
+            self.0.updated_at.map(DateTime)
         }
         /// Incident the call was about, if any.
         async fn incident_id(&self) -> Option<ID> {
@@ -158,10 +163,10 @@ impl OneUptimeCallStatus {
 pub(crate) struct OneUptimeCallLogFilter {
     /// Only logs created after this instant (exclusive).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<crate::graphql::scalars::DateTime>,
+    pub created_after: Option<DateTime>,
     /// Only logs created before this instant (exclusive).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<crate::graphql::scalars::DateTime>,
+    pub created_before: Option<DateTime>,
     /// Only logs with one of these statuses.
     pub statuses: Option<Vec<OneUptimeCallStatus>>,
     /// Exact calling number: 10 to 13 digits, optionally after `+`; spaces, dashes, dots
@@ -225,14 +230,7 @@ connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogE
 
 /// The connection type of `oneUptimeCallLogs`; its edges name the one type it returns,
 /// so typed clients need no union.
-pub(crate) type OneUptimeConnection = Connection<
-    crate::graphql::LazyCursor<Position>,
-    OneUptimeCallLog,
-    crate::graphql::connection::TotalCount,
-    async_graphql::connection::EmptyFields,
-    CallLogNames,
-    CallLogNames,
->;
+pub(crate) type OneUptimeConnection = CountedConnection<Position, OneUptimeCallLog, CallLogNames>;
 
 /// A OneUptime call log as the `CallLog` it is rendered as.
 pub(crate) fn call_log(log: Arc<model::CallLog>) -> CallLog {
@@ -243,34 +241,17 @@ pub(crate) fn call_log(log: Arc<model::CallLog>) -> CallLog {
 #[derive(Default)]
 pub(crate) struct OneUptimeQuery;
 
-#[Object]
-impl OneUptimeQuery {
-    /// OneUptime call logs, newest first. Paging is keyset-based on (createdAt, id), so
-    /// calls logged while you page never shift or repeat items.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn one_uptime_call_logs(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<OneUptimeCallLogFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<OneUptimeConnection> {
-        let filter = filter.unwrap_or_default().into_domain()?;
-        let args = PageArgs::<Position>::parse(ctx, "oneUptimeCallLogs", &filter, first, after.as_deref())?;
-        let service = scope(ctx)?.get::<OneUptimeScope>()?.service.clone();
-        let window = service.call_logs(&filter, args.after.clone(), args.first).await?;
-        if let Some(e) = window.error {
-            crate::graphql::error::report(ctx, e);
+connection_fields! {
+    impl OneUptimeQuery {
+        /// OneUptime call logs, newest first. Paging is keyset-based on (createdAt, id), so
+        /// calls logged while you page never shift or repeat items.
+        fn one_uptime_call_logs(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
+            let (service, filter) = (scope(ctx)?.service::<OneUptimeScope>()?, filter.into_domain()?);
+            let read = page.read(ctx, "oneUptimeCallLogs", &filter, |after, n| service.call_logs(&filter, after, n));
+            Ok(read.await?.counted(OneUptimeCallLog, (service, filter), |(s, f), _| async move {
+                s.count(&f).await
+            }))
         }
-        Ok(args.connection_with(
-            window.edges,
-            window.has_next,
-            OneUptimeCallLog,
-            crate::graphql::connection::TotalCount::new(move || {
-                let (service, filter) = (service.clone(), filter.clone());
-                async move { service.count(&filter).await }
-            }),
-        ))
     }
 }
 
@@ -278,19 +259,15 @@ impl OneUptimeQuery {
 pub(crate) struct Nodes;
 pub(crate) const NODES: Nodes = Nodes;
 
-impl crate::graphql::node::NodeSource for Nodes {
+impl NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
-        &[crate::providers::oneuptime::CALL_LOG]
+        &[CALL_LOG]
     }
-    fn load<'a>(
-        &'a self,
-        ctx: &'a async_graphql::Context<'_>,
-        id: crate::domain::GlobalId,
-    ) -> crate::graphql::node::NodeFuture<'a> {
+    fn load<'a>(&'a self, ctx: &'a async_graphql::Context<'_>, id: GlobalId) -> NodeFuture<'a> {
         Box::pin(async move {
-            let loader = &crate::graphql::scope::scope(ctx)?.get::<OneUptimeScope>()?.call_logs;
-            let log = crate::graphql::lookup::load(loader, id.native_id, call_log).await?;
-            Ok(log.map(crate::graphql::call_log::Node::from))
+            let loader = &scope(ctx)?.get::<OneUptimeScope>()?.call_logs;
+            let log = lookup::load(loader, id.native_id, call_log).await?;
+            Ok(log.map(Node::from))
         })
     }
 }
@@ -303,13 +280,13 @@ pub(crate) const STREAM: TimelineCollection = TimelineCollection;
 impl TimelineCollection {
     /// OneUptime's raw statuses for the normalized ones asked (None: no status filter
     /// upstream, because none was asked or `UNKNOWN` was, which only the gateway checks).
-    fn statuses(plan: &crate::timeline::Plan) -> Option<Vec<String>> {
+    fn statuses(plan: &Plan) -> Option<Vec<String>> {
         let asked = plan.post.statuses.as_deref()?;
         crate::providers::oneuptime::raw_statuses(|s| asked.contains(&s))
     }
 
-    fn filter(plan: &crate::timeline::Plan) -> crate::providers::oneuptime::ListFilter {
-        crate::providers::oneuptime::ListFilter {
+    fn filter(plan: &Plan) -> ListFilter {
+        ListFilter {
             created_after: plan.created_after,
             created_before: plan.created_before,
             statuses: Self::statuses(plan).unwrap_or_default(),
@@ -318,21 +295,20 @@ impl TimelineCollection {
     }
 }
 
-impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for TimelineCollection {
+impl TimelineStream<CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         "OneUptime"
     }
-    fn provider(&self) -> crate::domain::Provider {
-        crate::domain::Provider::OneUptime
+    fn provider(&self) -> Provider {
+        Provider::OneUptime
     }
     fn window<'a>(
         &'a self,
-        scope: &'a crate::graphql::scope::RequestScope,
-        plan: &'a crate::timeline::Plan,
+        scope: &'a RequestScope,
+        plan: &'a Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> crate::timeline::WindowFuture<'a, crate::graphql::timeline::CallLogs> {
-        use crate::timeline::{decode_position, scan};
+    ) -> WindowFuture<'a, CallLogs> {
         Box::pin(async move {
             let service = &scope.get::<OneUptimeScope>()?.service;
             let w = service
@@ -342,19 +318,19 @@ impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for Tim
         })
     }
     /// No OneUptime status can match the normalized statuses asked.
-    fn excluded(&self, plan: &crate::timeline::Plan) -> bool {
+    fn excluded(&self, plan: &Plan) -> bool {
         Self::statuses(plan).is_some_and(|s| s.is_empty())
     }
     /// Exact when OneUptime applies the whole filter upstream.
-    fn can_count(&self, plan: &crate::timeline::Plan) -> bool {
+    fn can_count(&self, plan: &Plan) -> bool {
         plan.post.only_statuses() && (plan.post.statuses.is_none() || Self::statuses(plan).is_some())
     }
     fn count<'a>(
         &'a self,
-        scope: &'a crate::graphql::scope::RequestScope,
-        plan: &'a crate::timeline::Plan,
+        scope: &'a RequestScope,
+        plan: &'a Plan,
         _position: &'a Option<serde_json::Value>,
-    ) -> crate::timeline::CountFuture<'a, crate::graphql::timeline::CallLogs> {
+    ) -> CountFuture<'a, CallLogs> {
         Box::pin(async move {
             if self.excluded(plan) {
                 return Ok(0);

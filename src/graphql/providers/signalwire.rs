@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use crate::domain::{CallLogCore, NodeKind};
 use crate::graphql::call_log::{CallLog, call_log_object};
-use crate::graphql::connection::{NamedConnection, PageArgs, connection_names};
+use crate::graphql::connection::{NamedConnection, connection_fields, connection_names};
 use crate::graphql::lookup;
 use crate::graphql::scope::scope;
 use crate::graphql::values::Money;
@@ -25,6 +25,10 @@ pub(crate) struct SignalWireScope {
 
 impl crate::graphql::scope::ProviderScope for SignalWireScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::SignalWire;
+    type Service = crate::providers::signalwire::SignalWire;
+    fn service(&self) -> &Arc<Self::Service> {
+        &self.service
+    }
 }
 
 /// Builds SignalWire's part of a request scope (`providers::PARTS`).
@@ -364,59 +368,35 @@ pub(crate) fn video_log(log: Arc<VideoLog>) -> CallLog {
     }
 }
 
+/// The connection of `signalWireVoiceLogs`.
+pub(crate) type VoiceLogConnection = NamedConnection<Position, CallLog, VoiceLogNames>;
+/// The connection of `signalWireVideoLogs`.
+pub(crate) type VideoLogConnection = NamedConnection<Position, CallLog, VideoLogNames>;
+
 /// SignalWire's root query fields (merged into `Query`).
 #[derive(Default)]
 pub(crate) struct SignalWireQuery;
 
-#[Object]
-impl SignalWireQuery {
-    /// SignalWire voice logs, newest first. Each page reads cached upstream pages
-    /// (`links.next` followed verbatim); a cursor only works with the filter that made it.
-    /// Edges are `CallLog`: `SignalWireVoiceLog`, or with `includeDeleted` also
-    /// `DiscardedCallLog`; select the shared fields directly and the rest with
-    /// `... on SignalWireVoiceLog` (one fragment, no union to unpack).
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn signal_wire_voice_logs(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<SignalWireLogFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<NamedConnection<Position, CallLog, VoiceLogNames>> {
-        let filter = filter.unwrap_or_default().into_domain();
-        let args = PageArgs::<Position>::parse(ctx, "signalWireVoiceLogs", &filter, first, after.as_deref())?;
-        let window = scope(ctx)?
-            .get::<SignalWireScope>()?
-            .service
-            .voice_logs(&filter, args.after.clone(), args.first)
-            .await?;
-        if let Some(e) = window.error {
-            crate::graphql::error::report(ctx, e);
+connection_fields! {
+    impl SignalWireQuery {
+        /// SignalWire voice logs, newest first. Each page reads cached upstream pages
+        /// (`links.next` followed verbatim); a cursor only works with the filter that made it.
+        /// Edges are `CallLog`: `SignalWireVoiceLog`, or with `includeDeleted` also
+        /// `DiscardedCallLog`; select the shared fields directly and the rest with
+        /// `... on SignalWireVoiceLog` (one fragment, no union to unpack).
+        fn signal_wire_voice_logs(ctx, filter: SignalWireLogFilter, page) -> VoiceLogConnection {
+            let (service, filter) = (scope(ctx)?.service::<SignalWireScope>()?, filter.into_domain());
+            let read = page.read(ctx, "signalWireVoiceLogs", &filter, |after, n| service.voice_logs(&filter, after, n));
+            Ok(read.await?.connection(voice_log))
         }
-        Ok(args.connection(window.edges, window.has_next, voice_log))
-    }
 
-    /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`. Edges are
-    /// `CallLog`: `SignalWireVideoLog`, or with `includeDeleted` also `DiscardedCallLog`.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn signal_wire_video_logs(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<SignalWireLogFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<NamedConnection<Position, CallLog, VideoLogNames>> {
-        let filter = filter.unwrap_or_default().into_domain();
-        let args = PageArgs::<Position>::parse(ctx, "signalWireVideoLogs", &filter, first, after.as_deref())?;
-        let window = scope(ctx)?
-            .get::<SignalWireScope>()?
-            .service
-            .video_logs(&filter, args.after.clone(), args.first)
-            .await?;
-        if let Some(e) = window.error {
-            crate::graphql::error::report(ctx, e);
+        /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`. Edges are
+        /// `CallLog`: `SignalWireVideoLog`, or with `includeDeleted` also `DiscardedCallLog`.
+        fn signal_wire_video_logs(ctx, filter: SignalWireLogFilter, page) -> VideoLogConnection {
+            let (service, filter) = (scope(ctx)?.service::<SignalWireScope>()?, filter.into_domain());
+            let read = page.read(ctx, "signalWireVideoLogs", &filter, |after, n| service.video_logs(&filter, after, n));
+            Ok(read.await?.connection(video_log))
         }
-        Ok(args.connection(window.edges, window.has_next, video_log))
     }
 }
 

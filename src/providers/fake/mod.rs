@@ -149,6 +149,21 @@ impl Fake {
             .await
     }
 
+    /// The connection page of `first` logs after the one with id `after`.
+    pub async fn window(
+        &self,
+        dates: Dates,
+        after: Option<String>,
+        first: usize,
+    ) -> Result<crate::providers::Window<String, CallLogCore>, UpstreamError> {
+        let page = self.page(dates, after.as_deref(), first).await?;
+        Ok(crate::providers::Window {
+            edges: page.logs.iter().map(|l| (l.native_id.clone(), l.clone())).collect(),
+            has_next: page.has_more,
+            error: None,
+        })
+    }
+
     /// How many call logs `dates` hold (`/count`, cached like a page).
     pub async fn count(&self, dates: Dates) -> Result<u64, UpstreamError> {
         let query = with_query("/count", date_params(dates));

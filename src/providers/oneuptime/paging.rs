@@ -108,14 +108,8 @@ impl Weigh for Page {
     }
 }
 
-/// A connection page.
-#[derive(Debug)]
-pub struct Window {
-    pub edges: Vec<(Position, Arc<CallLog>)>,
-    pub has_next: bool,
-    /// An unreadable record this window passed (skipped; the others are kept).
-    pub error: Option<UpstreamError>,
-}
+/// A connection page of call logs.
+pub type Window = crate::providers::Window<Position, CallLog>;
 
 /// Collects `first` logs after `after`, reading one more to know `has_next`.
 /// `fetch(anchor, skip)` returns the upstream page of rows up to and including the

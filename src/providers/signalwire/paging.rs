@@ -117,15 +117,9 @@ pub trait Keyed {
     fn created_at(&self) -> DateTime<Utc>;
 }
 
-/// A connection page cut from upstream pages.
-#[derive(Debug)]
-pub struct Window<T> {
-    pub edges: Vec<(Position, Arc<T>)>,
-    pub has_next: bool,
-    /// A later page failed once `edges` were in hand: they are kept, and this error is
-    /// reported beside them (`has_next` stays true, unless the links cycle).
-    pub error: Option<UpstreamError>,
-}
+/// A connection page cut from upstream pages. When a later page fails once edges are
+/// in hand, they are kept beside the error (`has_next` stays true, unless the links cycle).
+pub type Window<T> = crate::providers::Window<Position, T>;
 
 /// Most upstream pages one window may read (guards against an upstream that links pages
 /// in a loop or sends endless empty pages).

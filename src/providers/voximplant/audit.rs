@@ -79,11 +79,7 @@ impl Voximplant {
     ) -> Result<Window<AuditLogEntry>, UpstreamError> {
         let (from, to) = self.audit_window_of(filter, after.as_ref()).await;
         if from > to {
-            return Ok(Window {
-                edges: Vec::new(),
-                has_next: false,
-                error: None,
-            });
+            return Ok(Window::empty());
         }
         paging::window(from, to, after, first, |from, to, offset| {
             self.audit_page(filter, from, to, offset)
@@ -91,12 +87,10 @@ impl Voximplant {
         .await
     }
 
-    /// Entries matching `filter` in `window` (`with_total_count`, one row fetched).
-    pub async fn audit_count(
-        &self,
-        filter: &AuditFilter,
-        window: (DateTime<Utc>, DateTime<Utc>),
-    ) -> Result<u64, UpstreamError> {
+    /// Entries matching `filter` in the window of a listing at `cursor`
+    /// (`with_total_count`, one row fetched).
+    pub async fn audit_count(&self, filter: &AuditFilter, cursor: Option<&Position>) -> Result<u64, UpstreamError> {
+        let window = self.audit_window_of(filter, cursor).await;
         let mut params = filter.params(window.0, window.1);
         params.extend([
             ("count", "1".to_string()),

@@ -245,11 +245,7 @@ impl Voximplant {
     ) -> Result<Window<CallSession>, UpstreamError> {
         let (from, to) = self.window_of(filter, after.as_ref()).await;
         if from > to {
-            return Ok(Window {
-                edges: Vec::new(),
-                has_next: false,
-                error: None,
-            });
+            return Ok(Window::empty());
         }
         paging::window(from, to, after, first, |from, to, offset| {
             self.page(filter, from, to, offset)
@@ -257,13 +253,11 @@ impl Voximplant {
         .await
     }
 
-    /// Sessions matching `filter` in its window (`with_total_count`, one row fetched).
+    /// Sessions matching `filter` in the window of a listing at `cursor`
+    /// (`with_total_count`, one row fetched).
     #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
-    pub async fn count(
-        &self,
-        filter: &SessionFilter,
-        window: (DateTime<Utc>, DateTime<Utc>),
-    ) -> Result<u64, UpstreamError> {
+    pub async fn count(&self, filter: &SessionFilter, cursor: Option<&Position>) -> Result<u64, UpstreamError> {
+        let window = self.window_of(filter, cursor).await;
         let mut params = self.history_params(filter, window.0, window.1, 0, 1);
         params.push(("with_total_count", "true".into()));
         self.count_of(&COUNT, "GetCallHistory", params).await

@@ -65,14 +65,8 @@ impl<T: Weigh> Weigh for Page<T> {
     }
 }
 
-/// A connection page.
-#[derive(Debug)]
-pub struct Window<T> {
-    pub edges: Vec<(Position, Arc<T>)>,
-    pub has_next: bool,
-    /// An unreadable row this window passed (skipped; the others are kept).
-    pub error: Option<UpstreamError>,
-}
+/// A connection page; an unreadable row it passed is skipped and reported beside it.
+pub type Window<T> = crate::providers::Window<Position, T>;
 
 const MAX_PAGES_PER_WINDOW: usize = 1_000;
 

@@ -3,12 +3,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ID, InputObject, Object};
 
 use crate::domain::{NodeKind, encode_id};
-use crate::graphql::LazyCursor;
-use crate::graphql::connection::{PageArgs, connection_names};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::scope::scope;
 use crate::providers::voximplant::model::AuditLogEntry;
 use crate::providers::voximplant::paging::Position;
@@ -97,45 +95,24 @@ impl VoximplantAuditLogFilter {
 
 connection_names!(AuditNames, "VoximplantAuditLogConnection", "VoximplantAuditLogEdge");
 
-pub(crate) type AuditConnection = Connection<
-    LazyCursor<Position>,
-    VoximplantAuditLogEntry,
-    crate::graphql::connection::TotalCount,
-    EmptyFields,
-    AuditNames,
-    AuditNames,
->;
+pub(crate) type AuditConnection = CountedConnection<Position, VoximplantAuditLogEntry, AuditNames>;
 
 /// The audit log query field (merged into `Query`).
 #[derive(Default)]
 pub(crate) struct VoximplantAuditQuery;
 
-#[Object]
-impl VoximplantAuditQuery {
-    /// The Voximplant account's audit log (GetAuditLog), newest first. Voximplant requires
-    /// a date window: without `createdAfter` it spans the configured look-back (default 30
-    /// days) before `createdBefore` or now. Needs a service account with the Owner role.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn voximplant_audit_log(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<VoximplantAuditLogFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<AuditConnection> {
-        let filter = filter.unwrap_or_default().into_domain();
-        let args = PageArgs::<Position>::parse(ctx, "voximplantAuditLog", &filter, first, after.as_deref())?;
-        let service = scope(ctx)?.get::<super::VoximplantScope>()?.service.clone();
-        let window = service.audit_window_of(&filter, args.after.as_ref()).await;
-        let page = service.audit_log(&filter, args.after.clone(), args.first).await?;
-        if let Some(e) = page.error {
-            crate::graphql::error::report(ctx, e);
+connection_fields! {
+    impl VoximplantAuditQuery {
+        /// The Voximplant account's audit log (GetAuditLog), newest first. Voximplant requires
+        /// a date window: without `createdAfter` it spans the configured look-back (default 30
+        /// days) before `createdBefore` or now. Needs a service account with the Owner role.
+        fn voximplant_audit_log(ctx, filter: VoximplantAuditLogFilter, page) -> AuditConnection {
+            let (service, filter) = (scope(ctx)?.service::<super::VoximplantScope>()?, filter.into_domain());
+            let read = page.read(ctx, "voximplantAuditLog", &filter, |after, n| service.audit_log(&filter, after, n));
+            Ok(read.await?.counted(VoximplantAuditLogEntry, (service, filter), |(s, f), at| async move {
+                s.audit_count(&f, at.as_ref()).await
+            }))
         }
-        let total = crate::graphql::connection::TotalCount::new(move || {
-            let (service, filter) = (service.clone(), filter.clone());
-            async move { service.audit_count(&filter, window).await }
-        });
-        Ok(args.connection_with(page.edges, page.has_next, VoximplantAuditLogEntry, total))
     }
 }
 

@@ -7,13 +7,11 @@ pub(crate) mod reports;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{ID, InputObject, Object};
 
 use crate::domain::{CallLogCore, NodeKind};
-use crate::graphql::LazyCursor;
 use crate::graphql::call_log::{CallLog, call_log_object};
-use crate::graphql::connection::{PageArgs, connection_names};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::error::GatewayError;
 use crate::graphql::scope::scope;
 use crate::graphql::values::Money;
@@ -51,6 +49,10 @@ pub(crate) struct VoximplantScope {
 
 impl crate::graphql::scope::ProviderScope for VoximplantScope {
     const PROVIDER: crate::domain::Provider = crate::domain::Provider::Voximplant;
+    type Service = crate::providers::voximplant::Voximplant;
+    fn service(&self) -> &Arc<Self::Service> {
+        &self.service
+    }
 }
 
 /// Builds Voximplant's part of a request scope (`providers::PARTS`).
@@ -325,14 +327,7 @@ connection_names!(
 );
 
 /// Its edges name the one type it returns, so typed clients need no union.
-pub(crate) type SessionConnection = Connection<
-    LazyCursor<Position>,
-    VoximplantCallSession,
-    crate::graphql::connection::TotalCount,
-    EmptyFields,
-    SessionNames,
-    SessionNames,
->;
+pub(crate) type SessionConnection = CountedConnection<Position, VoximplantCallSession, SessionNames>;
 
 /// A session as the `CallLog` it is rendered as.
 pub(crate) fn call_session(session: Arc<model::CallSession>) -> CallLog {
@@ -343,33 +338,19 @@ pub(crate) fn call_session(session: Arc<model::CallSession>) -> CallLog {
 #[derive(Default)]
 pub(crate) struct VoximplantQuery;
 
-#[Object]
-impl VoximplantQuery {
-    /// Voximplant call sessions (GetCallHistory), newest first. Voximplant requires a date
-    /// window: without `createdAfter` it spans the configured look-back (default 30 days)
-    /// before `createdBefore` or now, fixed when the first page is read. Paging goes past
-    /// Voximplant's 10,000-offset cap by moving the window and skipping seen sessions.
-    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, child_complexity)")]
-    async fn voximplant_call_sessions(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<VoximplantCallSessionFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (default 100); 20 when omitted.")] first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<SessionConnection> {
-        let filter = filter.unwrap_or_default().into_domain()?;
-        let args = PageArgs::<Position>::parse(ctx, "voximplantCallSessions", &filter, first, after.as_deref())?;
-        let service = scope(ctx)?.get::<VoximplantScope>()?.service.clone();
-        let window = service.window_of(&filter, args.after.as_ref()).await;
-        let page = service.sessions(&filter, args.after.clone(), args.first).await?;
-        if let Some(e) = page.error {
-            crate::graphql::error::report(ctx, e);
+connection_fields! {
+    impl VoximplantQuery {
+        /// Voximplant call sessions (GetCallHistory), newest first. Voximplant requires a date
+        /// window: without `createdAfter` it spans the configured look-back (default 30 days)
+        /// before `createdBefore` or now, fixed when the first page is read. Paging goes past
+        /// Voximplant's 10,000-offset cap by moving the window and skipping seen sessions.
+        fn voximplant_call_sessions(ctx, filter: VoximplantCallSessionFilter, page) -> SessionConnection {
+            let (service, filter) = (scope(ctx)?.service::<VoximplantScope>()?, filter.into_domain()?);
+            let read = page.read(ctx, "voximplantCallSessions", &filter, |after, n| service.sessions(&filter, after, n));
+            Ok(read.await?.counted(VoximplantCallSession, (service, filter), |(s, f), at| async move {
+                s.count(&f, at.as_ref()).await
+            }))
         }
-        let total = crate::graphql::connection::TotalCount::new(move || {
-            let (service, filter) = (service.clone(), filter.clone());
-            async move { service.count(&filter, window).await }
-        });
-        Ok(args.connection_with(page.edges, page.has_next, VoximplantCallSession, total))
     }
 }
 
@@ -446,8 +427,7 @@ impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for Tim
             let service = &scope.get::<VoximplantScope>()?.service;
             let filter = Self::filter(plan);
             let cursor = crate::timeline::decode_position::<crate::providers::voximplant::paging::Position>(position)?;
-            let window = service.window_of(&filter, cursor.as_ref()).await;
-            Ok(service.count(&filter, window).await?)
+            Ok(service.count(&filter, cursor.as_ref()).await?)
         })
     }
 }
