@@ -2,13 +2,18 @@
 //! for its node kinds in `providers::SOURCES`, and `node`, `nodes` and `callLog` decode an id and ask
 //! its source, without naming a provider.
 
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID};
 use futures::future::BoxFuture;
 
 use super::call_log::Node;
 use super::error::GatewayError;
 use super::providers::SOURCES;
+use super::scope::{ProviderScope, scope};
 use crate::domain::{GlobalId, NodeKind};
+use crate::providers::CachedLoader;
 
 /// What `NodeSource::load` returns.
 pub(super) type NodeFuture<'a> = BoxFuture<'a, Result<Option<Node>, GatewayError>>;
@@ -20,6 +25,28 @@ pub(super) trait NodeSource: Sync {
     /// The node `id` names (one of `kinds`), through the request's loaders and so the
     /// cache; `None` when it does not exist.
     fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a>;
+}
+
+/// The source of one node kind read through a DataLoader of a provider's request scope
+/// `S` (and so batched per request and answered from the cache when it can be).
+pub(super) struct Loaded<S, L: CachedLoader> {
+    pub kinds: &'static [NodeKind],
+    /// The loader in the provider's part of the request scope.
+    pub loader: fn(&S) -> &DataLoader<L>,
+    /// How a found record is rendered.
+    pub render: fn(Arc<L::Record>) -> Node,
+}
+
+impl<S: ProviderScope, L: CachedLoader + Send + Sync + 'static> NodeSource for Loaded<S, L> {
+    fn kinds(&self) -> &'static [NodeKind] {
+        self.kinds
+    }
+    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a> {
+        Box::pin(async move {
+            let loader = (self.loader)(scope(ctx)?.get::<S>()?);
+            super::lookup::load(loader, id.native_id, self.render).await
+        })
+    }
 }
 
 /// Decodes a global id and finds who resolves it; an id of no known kind is

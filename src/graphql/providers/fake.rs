@@ -6,13 +6,13 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use async_graphql::InputObject;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, InputObject};
 
-use crate::domain::{CallLogCore, GlobalId, NodeKind, Provider};
+use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
 use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
-use crate::graphql::node::{NodeFuture, NodeSource};
+use crate::graphql::node::Loaded;
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
 use crate::providers::fake::{CALL_LOG, CallLogLoader, Fake};
@@ -108,21 +108,11 @@ connection_fields! {
 }
 
 /// Resolves the fake's global ids.
-pub(crate) struct Nodes;
-pub(crate) const NODES: Nodes = Nodes;
-
-impl NodeSource for Nodes {
-    fn kinds(&self) -> &'static [NodeKind] {
-        &[CALL_LOG]
-    }
-    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a> {
-        Box::pin(async move {
-            let loader = &scope(ctx)?.get::<FakeScope>()?.call_logs;
-            let log = crate::graphql::lookup::load(loader, id.native_id, call_log).await?;
-            Ok(log.map(Node::from))
-        })
-    }
-}
+pub(crate) const NODES: Loaded<FakeScope, CallLogLoader> = Loaded {
+    kinds: &[CALL_LOG],
+    loader: |scope| &scope.call_logs,
+    render: |log| Node::from(call_log(log)),
+};
 
 /// The fake's call logs in `callLogs`: its upstream applies the dates; it cannot count.
 pub(crate) struct Stream;

@@ -61,9 +61,11 @@ pub(super) const PARTS: &[BuildPart] = &[
     fake::request_part,
 ];
 
-/// Every node source, one per provider GraphQL module that has nodes.
+/// Every node source: one per node kind, or per provider GraphQL module whose kinds share
+/// one.
 pub(super) const SOURCES: &[&dyn NodeSource] = &[
-    &signalwire::NODES,
+    &signalwire::VOICE_NODES,
+    &signalwire::VIDEO_NODES,
     &oneuptime::NODES,
     &voximplant::NODES,
     &voximplant::audit::NODES,

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use async_graphql::{Enum, ID, InputObject};
 use uuid::Uuid;
 
-use crate::domain::{CallLogCore, GlobalId, NodeKind, Provider};
+use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
 use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::error::GatewayError;
-use crate::graphql::lookup;
-use crate::graphql::node::{NodeFuture, NodeSource};
+use crate::graphql::node::Loaded;
 use crate::graphql::scalars::{DateTime, Decimal, Json};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
@@ -256,21 +255,11 @@ connection_fields! {
 }
 
 /// Resolves OneUptime's global ids (`crate::graphql::node`).
-pub(crate) struct Nodes;
-pub(crate) const NODES: Nodes = Nodes;
-
-impl NodeSource for Nodes {
-    fn kinds(&self) -> &'static [NodeKind] {
-        &[CALL_LOG]
-    }
-    fn load<'a>(&'a self, ctx: &'a async_graphql::Context<'_>, id: GlobalId) -> NodeFuture<'a> {
-        Box::pin(async move {
-            let loader = &scope(ctx)?.get::<OneUptimeScope>()?.call_logs;
-            let log = lookup::load(loader, id.native_id, call_log).await?;
-            Ok(log.map(Node::from))
-        })
-    }
-}
+pub(crate) const NODES: Loaded<OneUptimeScope, CallLogLoader> = Loaded {
+    kinds: &[CALL_LOG],
+    loader: |scope| &scope.call_logs,
+    render: |log| Node::from(call_log(log)),
+};
 
 /// OneUptime's call logs in the `callLogs` timeline: dates and statuses are applied
 /// upstream, and it counts with one `/count` call.

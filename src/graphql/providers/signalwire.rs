@@ -6,40 +6,42 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
-use crate::domain::{CallLogCore, NodeKind};
-use crate::graphql::call_log::{CallLog, call_log_object};
+use crate::domain::{CallLogCore, NodeKind, Provider};
+use crate::graphql::call_log::{CallLog, Node, call_log_object};
 use crate::graphql::connection::{NamedConnection, connection_fields, connection_names};
 use crate::graphql::lookup;
-use crate::graphql::scope::scope;
+use crate::graphql::node::Loaded;
+use crate::graphql::scalars::{Date, DateTime, Json};
+use crate::graphql::scope::{ProviderScope, RequestScope, scope};
+use crate::graphql::timeline::CallLogs;
 use crate::graphql::values::Money;
-use crate::providers::signalwire::ListFilter;
 use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSession, VoiceCall, VoiceLog};
 use crate::providers::signalwire::paging::Position;
+use crate::providers::signalwire::{ListFilter, SignalWire, VIDEO_LOG, VOICE_LOG, VideoLogLoader, VoiceLogLoader};
+use crate::request::{CallBudget, spawn_in_budget};
+use crate::tenancy::Tenant;
+use crate::timeline::{Plan, TimelineStream, WindowFuture, decode_position, scan};
 
 /// SignalWire's part of a request's scope: its service and loaders.
 pub(crate) struct SignalWireScope {
-    pub service: Arc<crate::providers::signalwire::SignalWire>,
-    pub voice: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VoiceLogLoader>,
-    pub video: async_graphql::dataloader::DataLoader<crate::providers::signalwire::VideoLogLoader>,
+    pub service: Arc<SignalWire>,
+    pub voice: async_graphql::dataloader::DataLoader<VoiceLogLoader>,
+    pub video: async_graphql::dataloader::DataLoader<VideoLogLoader>,
 }
 
-impl crate::graphql::scope::ProviderScope for SignalWireScope {
-    const PROVIDER: crate::domain::Provider = crate::domain::Provider::SignalWire;
-    type Service = crate::providers::signalwire::SignalWire;
+impl ProviderScope for SignalWireScope {
+    const PROVIDER: Provider = Provider::SignalWire;
+    type Service = SignalWire;
     fn service(&self) -> &Arc<Self::Service> {
         &self.service
     }
 }
 
 /// Builds SignalWire's part of a request scope (`providers::PARTS`).
-pub(crate) fn request_part(
-    tenant: &crate::tenancy::Tenant,
-    budget: &Arc<crate::request::CallBudget>,
-) -> Option<Box<dyn std::any::Any + Send + Sync>> {
-    use crate::providers::signalwire::{SignalWire, VideoLogLoader, VoiceLogLoader};
+pub(crate) fn request_part(tenant: &Tenant, budget: &Arc<CallBudget>) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     use async_graphql::dataloader::DataLoader;
     let service = tenant.service::<SignalWire>()?;
-    let spawn = || crate::request::spawn_in_budget(budget.clone());
+    let spawn = || spawn_in_budget(budget.clone());
     Some(Box::new(SignalWireScope {
         voice: DataLoader::new(VoiceLogLoader(service.clone()), spawn()),
         video: DataLoader::new(VideoLogLoader(service.clone()), spawn()),
@@ -65,7 +67,7 @@ impl SignalWireVoiceLog {
         std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
-        crate::providers::signalwire::VOICE_LOG
+        VOICE_LOG
     }
 }
 
@@ -77,7 +79,7 @@ impl SignalWireVideoLog {
         std::borrow::Cow::Borrowed(&self.0.core.native_id)
     }
     fn id_kind(&self) -> NodeKind {
-        crate::providers::signalwire::VIDEO_LOG
+        VIDEO_LOG
     }
 }
 
@@ -276,8 +278,8 @@ call_log_object! {
     /// most `CallLog` fields are null and `status` is DELETED.
     DiscardedCallLog {
         /// When the provider deleted the log.
-        async fn discarded_at(&self) -> crate::graphql::scalars::DateTime {
-            crate::graphql::scalars::DateTime(self.0.discarded_at)
+        async fn discarded_at(&self) -> DateTime {
+            DateTime(self.0.discarded_at)
         }
     }
 }
@@ -285,8 +287,8 @@ call_log_object! {
 #[Object]
 impl SignalWireVoiceLogEvent {
     /// When the event happened.
-    async fn event_at(&self) -> crate::graphql::scalars::DateTime {
-        crate::graphql::scalars::DateTime(self.0.event_at)
+    async fn event_at(&self) -> DateTime {
+        DateTime(self.0.event_at)
     }
     /// Normalized severity.
     async fn level(&self) -> SignalWireEventLevel {
@@ -307,8 +309,8 @@ impl SignalWireVoiceLogEvent {
         &self.0.name
     }
     /// Free-form details; their shape varies by event type (as SignalWire documents).
-    async fn details(&self) -> crate::graphql::scalars::Json {
-        crate::graphql::scalars::Json(self.0.details.clone())
+    async fn details(&self) -> Json {
+        Json(self.0.details.clone())
     }
     /// The SignalWire project id.
     async fn project_id(&self) -> &str {
@@ -325,14 +327,14 @@ impl SignalWireVoiceLogEvent {
 pub(crate) struct SignalWireLogFilter {
     /// Only logs created after this instant (SignalWire `created_after`).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<crate::graphql::scalars::DateTime>,
+    pub created_after: Option<DateTime>,
     /// Only logs created before this instant (SignalWire `created_before`).
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<crate::graphql::scalars::DateTime>,
+    pub created_before: Option<DateTime>,
     /// Only logs created on this UTC day (SignalWire `created_on`); combines with the
     /// bounds above.
     #[graphql(validator(custom = "crate::graphql::values::in_day_range"))]
-    pub created_on: Option<crate::graphql::scalars::Date>,
+    pub created_on: Option<Date>,
     /// Include deleted logs, as `DiscardedCallLog` items.
     #[graphql(default)]
     pub include_deleted: bool,
@@ -400,33 +402,19 @@ connection_fields! {
     }
 }
 
-/// Resolves SignalWire's global ids (`crate::graphql::node`).
-pub(crate) struct Nodes;
-pub(crate) const NODES: Nodes = Nodes;
+/// Resolves SignalWire voice logs' global ids (`crate::graphql::node`).
+pub(crate) const VOICE_NODES: Loaded<SignalWireScope, VoiceLogLoader> = Loaded {
+    kinds: &[VOICE_LOG],
+    loader: |scope| &scope.voice,
+    render: |log| Node::from(voice_log(log)),
+};
 
-impl crate::graphql::node::NodeSource for Nodes {
-    fn kinds(&self) -> &'static [NodeKind] {
-        &[
-            crate::providers::signalwire::VOICE_LOG,
-            crate::providers::signalwire::VIDEO_LOG,
-        ]
-    }
-    fn load<'a>(
-        &'a self,
-        ctx: &'a async_graphql::Context<'_>,
-        id: crate::domain::GlobalId,
-    ) -> crate::graphql::node::NodeFuture<'a> {
-        Box::pin(async move {
-            let scope = crate::graphql::scope::scope(ctx)?.get::<SignalWireScope>()?;
-            let log = if id.kind == crate::providers::signalwire::VOICE_LOG {
-                crate::graphql::lookup::load(&scope.voice, id.native_id, voice_log).await?
-            } else {
-                crate::graphql::lookup::load(&scope.video, id.native_id, video_log).await?
-            };
-            Ok(log.map(crate::graphql::call_log::Node::from))
-        })
-    }
-}
+/// Resolves SignalWire video logs' global ids.
+pub(crate) const VIDEO_NODES: Loaded<SignalWireScope, VideoLogLoader> = Loaded {
+    kinds: &[VIDEO_LOG],
+    loader: |scope| &scope.video,
+    render: |log| Node::from(video_log(log)),
+};
 
 /// A SignalWire collection in the `callLogs` timeline (deleted logs excluded).
 pub(crate) struct TimelineCollection {
@@ -445,23 +433,22 @@ pub(crate) const VIDEO_STREAM: TimelineCollection = TimelineCollection {
     video: true,
 };
 
-impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for TimelineCollection {
+impl TimelineStream<CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn provider(&self) -> crate::domain::Provider {
-        crate::domain::Provider::SignalWire
+    fn provider(&self) -> Provider {
+        Provider::SignalWire
     }
     fn window<'a>(
         &'a self,
-        scope: &'a crate::graphql::scope::RequestScope,
-        plan: &'a crate::timeline::Plan,
+        scope: &'a RequestScope,
+        plan: &'a Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> crate::timeline::WindowFuture<'a, crate::graphql::timeline::CallLogs> {
-        use crate::timeline::{decode_position, scan};
+    ) -> WindowFuture<'a, CallLogs> {
         Box::pin(async move {
-            let filter = crate::providers::signalwire::ListFilter {
+            let filter = ListFilter {
                 created_after: plan.created_after,
                 created_before: plan.created_before,
                 created_on: None,

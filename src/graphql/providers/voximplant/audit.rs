@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use async_graphql::{ID, InputObject, Object};
 
-use crate::domain::{NodeKind, encode_id};
+use crate::domain::encode_id;
+use crate::graphql::call_log::Node;
 use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
+use crate::graphql::node::Loaded;
+use crate::graphql::scalars::{DateTime, Json};
 use crate::graphql::scope::scope;
+use crate::graphql::values::numeric_id;
 use crate::providers::voximplant::model::AuditLogEntry;
 use crate::providers::voximplant::paging::Position;
-use crate::providers::voximplant::{AuditFilter, session_key};
+use crate::providers::voximplant::{AUDIT_LOG_ENTRY, AuditEntryLoader, AuditFilter, session_key};
 
 /// One entry of the Voximplant account's audit log: an API call made on the account.
 pub(crate) struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
@@ -19,28 +23,25 @@ pub(crate) struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
 impl VoximplantAuditLogEntry {
     /// Opaque global id.
     pub(crate) async fn id(&self) -> ID {
-        ID(encode_id(
-            crate::providers::voximplant::AUDIT_LOG_ENTRY,
-            &session_key(self.0.id, self.0.requested),
-        ))
+        ID(encode_id(AUDIT_LOG_ENTRY, &session_key(self.0.id, self.0.requested)))
     }
     /// `audit_log_id`.
     async fn audit_log_id(&self) -> async_graphql::ID {
-        crate::graphql::values::numeric_id(self.0.id)
+        numeric_id(self.0.id)
     }
     async fn account_id(&self) -> Option<async_graphql::ID> {
-        self.0.account_id.map(crate::graphql::values::numeric_id)
+        self.0.account_id.map(numeric_id)
     }
     /// The sub-user (admin user) that made the call, if any.
     async fn subuser_id(&self) -> Option<async_graphql::ID> {
-        self.0.subuser_id.map(crate::graphql::values::numeric_id)
+        self.0.subuser_id.map(numeric_id)
     }
     async fn subuser_name(&self) -> Option<&str> {
         self.0.subuser_name.as_deref()
     }
     /// When the call was made.
-    async fn requested_at(&self) -> crate::graphql::scalars::DateTime {
-        crate::graphql::scalars::DateTime(self.0.requested)
+    async fn requested_at(&self) -> DateTime {
+        DateTime(self.0.requested)
     }
     /// Caller IP.
     async fn ip(&self) -> Option<&str> {
@@ -51,12 +52,12 @@ impl VoximplantAuditLogEntry {
         &self.0.cmd_name
     }
     /// Its arguments (may be masked or resolved by Voximplant).
-    async fn cmd_args(&self) -> crate::graphql::scalars::Json {
-        crate::graphql::scalars::Json(self.0.cmd_args.clone())
+    async fn cmd_args(&self) -> Json {
+        Json(self.0.cmd_args.clone())
     }
     /// Its result.
-    async fn cmd_result(&self) -> crate::graphql::scalars::Json {
-        crate::graphql::scalars::Json(self.0.cmd_result.clone())
+    async fn cmd_result(&self) -> Json {
+        Json(self.0.cmd_result.clone())
     }
 }
 
@@ -66,10 +67,10 @@ pub(crate) struct VoximplantAuditLogFilter {
     /// Entries after this instant (exclusive). Without it the window starts the configured
     /// look-back (default 30 days) before its end.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<crate::graphql::scalars::DateTime>,
+    pub created_after: Option<DateTime>,
     /// Entries before this instant (exclusive). Without it: now.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<crate::graphql::scalars::DateTime>,
+    pub created_before: Option<DateTime>,
     /// API method names.
     pub commands: Option<Vec<String>>,
     /// Caller IPs.
@@ -117,26 +118,8 @@ connection_fields! {
 }
 
 /// Resolves the global ids of Voximplant audit log entries (`crate::graphql::node`).
-pub(crate) struct Nodes;
-pub(crate) const NODES: Nodes = Nodes;
-
-impl crate::graphql::node::NodeSource for Nodes {
-    fn kinds(&self) -> &'static [NodeKind] {
-        &[crate::providers::voximplant::AUDIT_LOG_ENTRY]
-    }
-    fn load<'a>(
-        &'a self,
-        ctx: &'a async_graphql::Context<'_>,
-        id: crate::domain::GlobalId,
-    ) -> crate::graphql::node::NodeFuture<'a> {
-        Box::pin(async move {
-            let loader = &crate::graphql::scope::scope(ctx)?
-                .get::<super::VoximplantScope>()?
-                .audit_entries;
-            crate::graphql::lookup::load(loader, id.native_id, |e| {
-                crate::graphql::call_log::Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(e))
-            })
-            .await
-        })
-    }
-}
+pub(crate) const NODES: Loaded<super::VoximplantScope, AuditEntryLoader> = Loaded {
+    kinds: &[AUDIT_LOG_ENTRY],
+    loader: |scope| &scope.audit_entries,
+    render: |entry| Node::VoximplantAuditLogEntry(VoximplantAuditLogEntry(entry)),
+};

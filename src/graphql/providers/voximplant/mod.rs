@@ -9,15 +9,22 @@ use std::sync::Arc;
 
 use async_graphql::{ID, InputObject, Object};
 
-use crate::domain::{CallLogCore, NodeKind};
-use crate::graphql::call_log::{CallLog, call_log_object};
+use crate::domain::{CallLogCore, NodeKind, Provider};
+use crate::graphql::call_log::{CallLog, Node, call_log_object};
 use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::error::GatewayError;
-use crate::graphql::scope::scope;
-use crate::graphql::values::Money;
-use crate::providers::voximplant::model;
+use crate::graphql::node::Loaded;
+use crate::graphql::scalars::{DateTime, Json};
+use crate::graphql::scope::{ProviderScope, RequestScope, scope};
+use crate::graphql::timeline::CallLogs;
+use crate::graphql::values::{Money, numeric_id, opt_int32, parse_numeric_id};
 use crate::providers::voximplant::paging::Position;
-use crate::providers::voximplant::{SessionFilter, session_key};
+use crate::providers::voximplant::{
+    AuditEntryLoader, CALL_SESSION, CallSessionLoader, SessionFilter, Voximplant, model, session_key,
+};
+use crate::request::{CallBudget, spawn_in_budget};
+use crate::tenancy::Tenant;
+use crate::timeline::{CountFuture, Plan, TimelineStream, WindowFuture, decode_position, scan};
 
 /// A Voximplant JS session (`call_session_history_id`) with its calls.
 pub(crate) struct VoximplantCallSession(pub Arc<model::CallSession>);
@@ -27,7 +34,7 @@ impl VoximplantCallSession {
         &self.0.core
     }
     fn id_kind(&self) -> NodeKind {
-        crate::providers::voximplant::CALL_SESSION
+        CALL_SESSION
     }
     fn id_native(&self) -> Cow<'_, str> {
         Cow::Owned(session_key(self.0.id, self.0.core.created_at))
@@ -38,32 +45,26 @@ fn money(m: &Option<crate::domain::Money>) -> Option<Money> {
     m.as_ref().map(Into::into)
 }
 
-use crate::graphql::values::{numeric_id, opt_int32, parse_numeric_id};
-
 /// Voximplant's part of a request's scope: its service and loaders.
 pub(crate) struct VoximplantScope {
-    pub service: Arc<crate::providers::voximplant::Voximplant>,
-    pub sessions: async_graphql::dataloader::DataLoader<crate::providers::voximplant::CallSessionLoader>,
-    pub audit_entries: async_graphql::dataloader::DataLoader<crate::providers::voximplant::AuditEntryLoader>,
+    pub service: Arc<Voximplant>,
+    pub sessions: async_graphql::dataloader::DataLoader<CallSessionLoader>,
+    pub audit_entries: async_graphql::dataloader::DataLoader<AuditEntryLoader>,
 }
 
-impl crate::graphql::scope::ProviderScope for VoximplantScope {
-    const PROVIDER: crate::domain::Provider = crate::domain::Provider::Voximplant;
-    type Service = crate::providers::voximplant::Voximplant;
+impl ProviderScope for VoximplantScope {
+    const PROVIDER: Provider = Provider::Voximplant;
+    type Service = Voximplant;
     fn service(&self) -> &Arc<Self::Service> {
         &self.service
     }
 }
 
 /// Builds Voximplant's part of a request scope (`providers::PARTS`).
-pub(crate) fn request_part(
-    tenant: &crate::tenancy::Tenant,
-    budget: &Arc<crate::request::CallBudget>,
-) -> Option<Box<dyn std::any::Any + Send + Sync>> {
-    use crate::providers::voximplant::{AuditEntryLoader, CallSessionLoader, Voximplant};
+pub(crate) fn request_part(tenant: &Tenant, budget: &Arc<CallBudget>) -> Option<Box<dyn std::any::Any + Send + Sync>> {
     use async_graphql::dataloader::DataLoader;
     let service = tenant.service::<Voximplant>()?;
-    let spawn = || crate::request::spawn_in_budget(budget.clone());
+    let spawn = || spawn_in_budget(budget.clone());
     Some(Box::new(VoximplantScope {
         sessions: DataLoader::new(CallSessionLoader(service.clone()), spawn()),
         audit_entries: DataLoader::new(AuditEntryLoader(service.clone()), spawn()),
@@ -145,8 +146,8 @@ impl VoximplantCall<'_> {
     async fn call_id(&self) -> ID {
         numeric_id(self.0.call_id)
     }
-    async fn start_time(&self) -> crate::graphql::scalars::DateTime {
-        crate::graphql::scalars::DateTime(self.0.start_time)
+    async fn start_time(&self) -> DateTime {
+        DateTime(self.0.start_time)
     }
     /// INBOUND when `incoming`, else OUTBOUND.
     async fn direction(&self) -> crate::graphql::values::CallDirection {
@@ -196,8 +197,8 @@ impl VoximplantCall<'_> {
         self.0.custom_data.as_deref()
     }
     /// End reason code and description, as Voximplant sends it (shape undocumented).
-    async fn end_reason(&self) -> Option<crate::graphql::scalars::Json> {
-        self.0.end_reason.clone().map(crate::graphql::scalars::Json)
+    async fn end_reason(&self) -> Option<Json> {
+        self.0.end_reason.clone().map(Json)
     }
 }
 
@@ -212,8 +213,8 @@ impl VoximplantRecord<'_> {
     async fn record_name(&self) -> Option<&str> {
         self.0.record_name.as_deref()
     }
-    async fn start_time(&self) -> crate::graphql::scalars::DateTime {
-        crate::graphql::scalars::DateTime(self.0.start_time)
+    async fn start_time(&self) -> DateTime {
+        DateTime(self.0.start_time)
     }
     async fn duration_seconds(&self) -> async_graphql::Result<Option<i32>> {
         Ok(opt_int32(self.0.duration_seconds)?)
@@ -258,8 +259,8 @@ impl VoximplantResourceUsage<'_> {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    async fn used_at(&self) -> crate::graphql::scalars::DateTime {
-        crate::graphql::scalars::DateTime(self.0.used_at)
+    async fn used_at(&self) -> DateTime {
+        DateTime(self.0.used_at)
     }
     async fn transaction_id(&self) -> Option<ID> {
         self.0.transaction_id.map(numeric_id)
@@ -281,10 +282,10 @@ pub(crate) struct VoximplantCallSessionFilter {
     /// Sessions that started after this instant (exclusive, second precision). Without
     /// it the window starts the configured look-back (default 30 days) before its end.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_after: Option<crate::graphql::scalars::DateTime>,
+    pub created_after: Option<DateTime>,
     /// Sessions that started before this instant (exclusive). Without it: now.
     #[graphql(validator(custom = "crate::graphql::values::in_date_range"))]
-    pub created_before: Option<crate::graphql::scalars::DateTime>,
+    pub created_before: Option<DateTime>,
     /// Client-side numbers (`remote_number`).
     pub remote_numbers: Option<Vec<String>>,
     /// Platform-side numbers (`local_number`).
@@ -355,25 +356,11 @@ connection_fields! {
 }
 
 /// Resolves the global ids of Voximplant call sessions (`crate::graphql::node`).
-pub(crate) struct Nodes;
-pub(crate) const NODES: Nodes = Nodes;
-
-impl crate::graphql::node::NodeSource for Nodes {
-    fn kinds(&self) -> &'static [NodeKind] {
-        &[crate::providers::voximplant::CALL_SESSION]
-    }
-    fn load<'a>(
-        &'a self,
-        ctx: &'a async_graphql::Context<'_>,
-        id: crate::domain::GlobalId,
-    ) -> crate::graphql::node::NodeFuture<'a> {
-        Box::pin(async move {
-            let loader = &crate::graphql::scope::scope(ctx)?.get::<VoximplantScope>()?.sessions;
-            let session = crate::graphql::lookup::load(loader, id.native_id, call_session).await?;
-            Ok(session.map(crate::graphql::call_log::Node::from))
-        })
-    }
-}
+pub(crate) const NODES: Loaded<VoximplantScope, CallSessionLoader> = Loaded {
+    kinds: &[CALL_SESSION],
+    loader: |scope| &scope.sessions,
+    render: |session| Node::from(call_session(session)),
+};
 
 /// Voximplant's call sessions in the `callLogs` timeline (within its look-back window
 /// unless `createdAfter` is given); it counts with one `with_total_count` call.
@@ -381,8 +368,8 @@ pub(crate) struct TimelineCollection;
 pub(crate) const STREAM: TimelineCollection = TimelineCollection;
 
 impl TimelineCollection {
-    fn filter(plan: &crate::timeline::Plan) -> crate::providers::voximplant::SessionFilter {
-        crate::providers::voximplant::SessionFilter {
+    fn filter(plan: &Plan) -> SessionFilter {
+        SessionFilter {
             created_after: plan.created_after,
             created_before: plan.created_before,
             ..Default::default()
@@ -390,21 +377,20 @@ impl TimelineCollection {
     }
 }
 
-impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for TimelineCollection {
+impl TimelineStream<CallLogs> for TimelineCollection {
     fn name(&self) -> &'static str {
         "Voximplant"
     }
-    fn provider(&self) -> crate::domain::Provider {
-        crate::domain::Provider::Voximplant
+    fn provider(&self) -> Provider {
+        Provider::Voximplant
     }
     fn window<'a>(
         &'a self,
-        scope: &'a crate::graphql::scope::RequestScope,
-        plan: &'a crate::timeline::Plan,
+        scope: &'a RequestScope,
+        plan: &'a Plan,
         position: &'a Option<serde_json::Value>,
         n: usize,
-    ) -> crate::timeline::WindowFuture<'a, crate::graphql::timeline::CallLogs> {
-        use crate::timeline::{decode_position, scan};
+    ) -> WindowFuture<'a, CallLogs> {
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
             let w = service
@@ -414,19 +400,19 @@ impl crate::timeline::TimelineStream<crate::graphql::timeline::CallLogs> for Tim
         })
     }
     /// Exact when nothing is left for the gateway to check.
-    fn can_count(&self, plan: &crate::timeline::Plan) -> bool {
+    fn can_count(&self, plan: &Plan) -> bool {
         plan.post.is_empty()
     }
     fn count<'a>(
         &'a self,
-        scope: &'a crate::graphql::scope::RequestScope,
-        plan: &'a crate::timeline::Plan,
+        scope: &'a RequestScope,
+        plan: &'a Plan,
         position: &'a Option<serde_json::Value>,
-    ) -> crate::timeline::CountFuture<'a, crate::graphql::timeline::CallLogs> {
+    ) -> CountFuture<'a, CallLogs> {
         Box::pin(async move {
             let service = &scope.get::<VoximplantScope>()?.service;
             let filter = Self::filter(plan);
-            let cursor = crate::timeline::decode_position::<crate::providers::voximplant::paging::Position>(position)?;
+            let cursor = decode_position::<Position>(position)?;
             Ok(service.count(&filter, cursor.as_ref()).await?)
         })
     }

@@ -13,11 +13,15 @@ use super::audit::{VoximplantAuditLogEntry, VoximplantAuditLogFilter};
 use super::{VoximplantCallSession, VoximplantCallSessionFilter};
 use crate::domain::{NodeKind, Provider, encode_id};
 use crate::graphql::LazyCursor;
+use crate::graphql::call_log::Node;
 use crate::graphql::connection::{PageArgs, connection_names};
 use crate::graphql::error::GatewayError;
+use crate::graphql::node::{NodeFuture, NodeSource};
+use crate::graphql::scalars::{Date, DateTime};
 use crate::graphql::scope::scope;
+use crate::graphql::values::numeric_id;
 use crate::providers::voximplant::reports::HistoryReport;
-use crate::providers::voximplant::session_key;
+use crate::providers::voximplant::{HISTORY_REPORT, session_key};
 use crate::upstream::UpstreamError;
 
 /// Whether a report can be read yet.
@@ -107,14 +111,11 @@ impl VoximplantHistoryReport {
 impl VoximplantHistoryReport {
     /// Opaque global id.
     pub(crate) async fn id(&self) -> ID {
-        ID(encode_id(
-            crate::providers::voximplant::HISTORY_REPORT,
-            &self.0.id.to_string(),
-        ))
+        ID(encode_id(HISTORY_REPORT, &self.0.id.to_string()))
     }
     /// `history_report_id`.
     async fn report_id(&self) -> async_graphql::ID {
-        crate::graphql::values::numeric_id(self.0.id)
+        numeric_id(self.0.id)
     }
     /// `calls`, `calls_brief`, `audit`, ...
     #[graphql(name = "type")]
@@ -132,11 +133,11 @@ impl VoximplantHistoryReport {
     }
     /// When the report was requested (named apart from `CallLog.createdAt`, which is
     /// non-null).
-    async fn report_created_at(&self) -> Option<crate::graphql::scalars::DateTime> {
-        self.0.created.map(crate::graphql::scalars::DateTime)
+    async fn report_created_at(&self) -> Option<DateTime> {
+        self.0.created.map(DateTime)
     }
-    async fn completed_at(&self) -> Option<crate::graphql::scalars::DateTime> {
-        self.0.completed.map(crate::graphql::scalars::DateTime)
+    async fn completed_at(&self) -> Option<DateTime> {
+        self.0.completed.map(DateTime)
     }
     /// `csv`.
     async fn format(&self) -> Option<&str> {
@@ -155,12 +156,12 @@ impl VoximplantHistoryReport {
     async fn download_count(&self) -> async_graphql::Result<Option<i32>> {
         Ok(crate::graphql::values::opt_int32(self.0.download_count)?)
     }
-    async fn last_downloaded_at(&self) -> Option<crate::graphql::scalars::DateTime> {
-        self.0.last_downloaded.map(crate::graphql::scalars::DateTime)
+    async fn last_downloaded_at(&self) -> Option<DateTime> {
+        self.0.last_downloaded.map(DateTime)
     }
     /// Voximplant deletes the file after this day.
-    async fn store_until(&self) -> Option<crate::graphql::scalars::Date> {
-        self.0.store_until.map(crate::graphql::scalars::Date)
+    async fn store_until(&self) -> Option<Date> {
+        self.0.store_until.map(Date)
     }
     /// The report's audit log entries, in file order; null until the report is
     /// COMPLETED, so one query can poll `status` and read the entries. The file is
@@ -286,25 +287,21 @@ impl VoximplantReportsMutation {
 pub(crate) struct Nodes;
 pub(crate) const NODES: Nodes = Nodes;
 
-impl crate::graphql::node::NodeSource for Nodes {
+impl NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
-        &[crate::providers::voximplant::HISTORY_REPORT]
+        &[HISTORY_REPORT]
     }
-    fn load<'a>(
-        &'a self,
-        ctx: &'a async_graphql::Context<'_>,
-        id: crate::domain::GlobalId,
-    ) -> crate::graphql::node::NodeFuture<'a> {
+    fn load<'a>(&'a self, ctx: &'a async_graphql::Context<'_>, id: crate::domain::GlobalId) -> NodeFuture<'a> {
         Box::pin(async move {
             let Ok(report_id) = id.native_id.parse::<u64>() else {
                 return Ok(None);
             };
-            let report = crate::graphql::scope::scope(ctx)?
+            let report = scope(ctx)?
                 .get::<super::VoximplantScope>()?
                 .service
                 .report(report_id)
                 .await?;
-            Ok(report.map(|r| crate::graphql::call_log::Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
+            Ok(report.map(|r| Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
         })
     }
 }
