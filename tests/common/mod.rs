@@ -25,10 +25,17 @@ pub const VIDEO_LIST: &str = "GET /api/video/logs";
 pub const VIDEO_GET: &str = "GET /api/video/logs/{id}";
 
 pub struct TestApp {
+    /// The gateway's `/graphql` URL (empty for an in-memory gateway).
     pub url: String,
     pub emulator: Emulator,
     http: reqwest::Client,
-    _stop: oneshot::Sender<()>,
+    /// Where queries go: a socket, or the router called in memory.
+    transport: Transport,
+}
+
+enum Transport {
+    Socket { _stop: oneshot::Sender<()> },
+    InMemory(axum::Router),
 }
 
 pub fn small_emulator() -> EmulatorConfig {
@@ -92,13 +99,7 @@ impl TestApp {
     /// Emulator with `emulator_config`, gateway with the single-tenant SignalWire config,
     /// adjusted by `tweak`.
     pub async fn spawn_with(emulator_config: EmulatorConfig, tweak: impl FnOnce(&mut Config, &Emulator)) -> TestApp {
-        let credential = emulator_config.signalwire_credentials[0].clone();
-        let emulator = Emulator::start(emulator_config).await.expect("emulator starts");
-        let mut config = base_config();
-        config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
-        config.providers.oneuptime = Some(oneuptime_config(&emulator));
-        config.providers.voximplant = Some(voximplant_config(&emulator));
-        tweak(&mut config, &emulator);
+        let (config, emulator) = configured(emulator_config, tweak).await;
         Self::start(config, emulator).await
     }
 
@@ -144,8 +145,35 @@ impl TestApp {
             url: format!("{base}/graphql"),
             emulator,
             http: reqwest::Client::new(),
-            _stop: stop,
+            transport: Transport::Socket { _stop: stop },
         }
+    }
+
+    /// The in-memory tier: the gateway is built without binding a port (`Gateway::prepare`)
+    /// and `query` calls its router directly; only the emulator listens. For tests of
+    /// GraphQL behaviour, where the gateway's socket adds nothing.
+    pub async fn start_in_memory(config: Config, emulator: Emulator) -> TestApp {
+        let gateway = switchboard::Gateway::prepare(config).await.expect("gateway builds");
+        TestApp {
+            url: String::new(),
+            emulator,
+            http: reqwest::Client::new(),
+            transport: Transport::InMemory(gateway.router()),
+        }
+    }
+
+    /// `spawn_with`, in memory (`start_in_memory`).
+    pub async fn in_memory_with(
+        emulator_config: EmulatorConfig,
+        tweak: impl FnOnce(&mut Config, &Emulator),
+    ) -> TestApp {
+        let (config, emulator) = configured(emulator_config, tweak).await;
+        Self::start_in_memory(config, emulator).await
+    }
+
+    /// `spawn`, in memory (`start_in_memory`).
+    pub async fn in_memory() -> TestApp {
+        Self::in_memory_with(small_emulator(), |_, _| {}).await
     }
 
     /// POSTs a query and returns the whole response body.
@@ -154,6 +182,9 @@ impl TestApp {
     }
 
     pub async fn query_with_key(&self, query: &str, variables: Value, key: Option<&str>) -> Value {
+        if let Transport::InMemory(router) = &self.transport {
+            return in_memory_query(router, json!({"query": query, "variables": variables}), key).await;
+        }
         let mut request = self
             .http
             .post(&self.url)
@@ -186,6 +217,36 @@ impl TestApp {
     pub fn upstream_total(&self) -> u64 {
         self.emulator.stats().total()
     }
+}
+
+/// An emulator with `emulator_config` and the single-tenant config of all three providers
+/// at it, adjusted by `tweak`.
+async fn configured(emulator_config: EmulatorConfig, tweak: impl FnOnce(&mut Config, &Emulator)) -> (Config, Emulator) {
+    let credential = emulator_config.signalwire_credentials[0].clone();
+    let emulator = Emulator::start(emulator_config).await.expect("emulator starts");
+    let mut config = base_config();
+    config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
+    config.providers.oneuptime = Some(oneuptime_config(&emulator));
+    config.providers.voximplant = Some(voximplant_config(&emulator));
+    tweak(&mut config, &emulator);
+    (config, emulator)
+}
+
+/// POSTs `body` to `/graphql` through `router`, in memory.
+async fn in_memory_query(router: &axum::Router, body: Value, key: Option<&str>) -> Value {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::post("/graphql").header("content-type", "application/json");
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    let request = request
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("a request");
+    let response = router.clone().oneshot(request).await.expect("gateway answers");
+    let body = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .expect("a body");
+    serde_json::from_slice(&body).expect("gateway answers JSON")
 }
 
 /// Builds a gateway from `config` and runs it until the returned sender is dropped;

@@ -12,7 +12,7 @@ const NODE: &str = r#"query($id: ID!) { node(id: $id) { id ... on CallLog { nati
 
 #[tokio::test]
 async fn nodes_with_50_ids_some_repeated_make_one_get_per_distinct_id_and_none_when_repeated() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let natives: Vec<String> = app.emulator.signalwire_voice_log_ids().into_iter().take(40).collect();
     // 50 ids: 40 distinct, 10 repeats, in a scrambled order.
     let mut ids: Vec<String> = natives.iter().map(|n| voice_id(n)).collect();
@@ -41,7 +41,7 @@ async fn nodes_with_50_ids_some_repeated_make_one_get_per_distinct_id_and_none_w
 
 #[tokio::test]
 async fn opening_a_log_that_came_in_a_list_makes_no_upstream_call() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let list = app.query(VOICE_PAGE, json!({"first": 10})).await;
     let edges = list["data"]["signalWireVoiceLogs"]["edges"].as_array().unwrap().clone();
     let before = app.upstream_total();
@@ -61,7 +61,7 @@ async fn opening_a_log_that_came_in_a_list_makes_no_upstream_call() {
 
 #[tokio::test]
 async fn unknown_and_non_uuid_ids_are_null_and_not_found_is_cached() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let unknown = voice_id("00000000-0000-4000-8000-000000000000");
     let not_uuid = voice_id("not-a-uuid");
     let r = app.query(NODES, json!({"ids": [unknown, not_uuid]})).await;
@@ -74,7 +74,7 @@ async fn unknown_and_non_uuid_ids_are_null_and_not_found_is_cached() {
 
 #[tokio::test]
 async fn malformed_global_ids_are_bad_user_input() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     for id in ["%%%", "U29tZXRoaW5nRWxzZToxMjM"] {
         let r = app.query(NODE, json!({"id": id})).await;
         assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{id}: {r}");
@@ -83,7 +83,7 @@ async fn malformed_global_ids_are_bad_user_input() {
 
 #[tokio::test]
 async fn parent_logs_load_through_the_loader_and_cache() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let query = r#"query($after: String) { signalWireVoiceLogs(first: 100, after: $after) {
         pageInfo { endCursor }
         edges { node { ... on SignalWireVoiceLog { nativeId parentId parent { nativeId } } } } } }"#;
@@ -105,7 +105,7 @@ async fn parent_logs_load_through_the_loader_and_cache() {
 
 #[tokio::test]
 async fn voice_log_events_are_fetched_once_and_cached() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let query = r#"{ signalWireVoiceLogs(first: 3) { edges { node { ... on SignalWireVoiceLog {
         events { eventAt level providerLevel name details projectId logId } } } } } }"#;
     let r = app.query(query, json!({})).await;
@@ -145,7 +145,7 @@ async fn two_tenants_do_not_share_cache_entries() {
 
 #[tokio::test]
 async fn concurrent_misses_of_one_id_from_separate_requests_make_one_upstream_call() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     app.emulator.inject(Fault::always(FaultKind::Latency { millis: 100 }));
     let id = voice_id(&app.emulator.signalwire_voice_log_ids()[3]);
     let requests = (0..8).map(|_| app.query(NODE, json!({"id": id})));

@@ -31,7 +31,7 @@ fn assert_single_error(response: &Value, code: &str) {
 }
 
 async fn list_with_fault(kind: FaultKind, tweak: impl FnOnce(&mut switchboard::Config)) -> (TestApp, Value) {
-    let app = TestApp::spawn_with(small_emulator(), |c, _| tweak(c)).await;
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| tweak(c)).await;
     app.emulator.inject(Fault::always(kind));
     let r = app.query(VOICE_PAGE, json!({"first": 5})).await;
     (app, r)
@@ -46,7 +46,7 @@ fn status(status: u16) -> FaultKind {
 
 #[tokio::test]
 async fn rejected_credentials_are_upstream_unauthorized() {
-    let app = TestApp::spawn_with(small_emulator(), |c, _| {
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| {
         c.providers.signalwire.as_mut().unwrap().api_token = Secret::new("wrong-token");
     })
     .await;
@@ -102,7 +102,7 @@ async fn rate_limits_are_reported_with_retry_after_when_too_long_to_wait() {
 
 #[tokio::test]
 async fn a_short_rate_limit_is_retried_transparently() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     app.emulator.inject(Fault {
         kind: FaultKind::Status {
             status: 429,
@@ -146,7 +146,7 @@ async fn dropped_connections_are_upstream_unavailable() {
 
 #[tokio::test]
 async fn refused_connections_are_upstream_unavailable() {
-    let app = TestApp::spawn_with(small_emulator(), |c, _| {
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| {
         // Port 9 (discard) on loopback: nothing listens there in the test environment.
         c.providers.signalwire.as_mut().unwrap().space_url = "http://127.0.0.1:9".parse().unwrap();
         c.upstream.max_retries = 0;
@@ -158,7 +158,7 @@ async fn refused_connections_are_upstream_unavailable() {
 
 #[tokio::test]
 async fn failing_ids_in_nodes_are_null_with_an_error_each_not_a_failed_query() {
-    let app = TestApp::spawn_with(small_emulator(), |c, _| c.upstream.max_retries = 0).await;
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| c.upstream.max_retries = 0).await;
     let list = app.query(VOICE_PAGE, json!({"first": 2})).await;
     let listed = list["data"]["signalWireVoiceLogs"]["edges"][0]["node"]["id"].clone();
     let natives = app.emulator.signalwire_voice_log_ids();

@@ -26,7 +26,7 @@ fn list_bodies(app: &TestApp, from: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn paging_with_first_1_7_and_100_yields_every_log_once_newest_first() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let expected = app.emulator.oneuptime_call_log_ids();
     assert_eq!(expected.len(), 700);
     for first in [1, 7, 100] {
@@ -37,7 +37,7 @@ async fn paging_with_first_1_7_and_100_yields_every_log_once_newest_first() {
 
 #[tokio::test]
 async fn resuming_mid_page_reads_the_cached_upstream_page() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     // Upstream pages hold 50 logs: 9 GraphQL pages of 5 (plus the look-ahead item for
     // hasNextPage) stay inside the first one; the next page's look-ahead needs the second.
     let (ids, calls) = resume_pages_of_five(&app, ONEUPTIME_PAGE, "oneUptimeCallLogs", ONEUPTIME_LIST, 9).await;
@@ -49,7 +49,7 @@ async fn resuming_mid_page_reads_the_cached_upstream_page() {
 #[tokio::test]
 async fn logs_inserted_at_the_top_while_paging_shift_nothing_and_repeat_nothing() {
     // Pages expire at once, so every window asks OneUptime again and sees the inserts.
-    let app = TestApp::spawn_with(small_emulator(), |c, _| c.cache.page_ttl = Duration::ZERO).await;
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| c.cache.page_ttl = Duration::ZERO).await;
     let expected = app.emulator.oneuptime_call_log_ids();
     let mut ids = Vec::new();
     let mut after = Value::Null;
@@ -80,7 +80,7 @@ async fn logs_inserted_at_the_top_while_paging_shift_nothing_and_repeat_nothing(
 
 #[tokio::test]
 async fn every_filter_field_reaches_the_upstream_query_and_only_matching_rows_return() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let q = r#"query($filter: OneUptimeCallLogFilter) { oneUptimeCallLogs(first: 100, filter: $filter) {
         totalCount edges { node { createdAt status from to ... on OneUptimeCallLog {
           providerStatus incidentId monitorId userId teamId } } } } }"#;
@@ -166,7 +166,7 @@ async fn every_filter_field_reaches_the_upstream_query_and_only_matching_rows_re
 
 #[tokio::test]
 async fn the_whole_filtered_set_matches_the_filtered_full_list() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let q = r#"query($after: String, $filter: OneUptimeCallLogFilter) { oneUptimeCallLogs(first: 100, after: $after, filter: $filter) {
         totalCount pageInfo { hasNextPage endCursor } edges { node { nativeId status } } } }"#;
     let mut all = Vec::new();
@@ -205,7 +205,7 @@ async fn the_whole_filtered_set_matches_the_filtered_full_list() {
 
 #[tokio::test]
 async fn total_count_asks_count_only_when_selected() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     app.query(ONEUPTIME_PAGE, json!({"first": 5})).await;
     assert_eq!(app.upstream(ONEUPTIME_COUNT), 0);
     let r = app
@@ -217,7 +217,7 @@ async fn total_count_asks_count_only_when_selected() {
 
 #[tokio::test]
 async fn nodes_with_50_oneuptime_ids_make_exactly_one_upstream_call_and_none_when_repeated() {
-    let app = TestApp::spawn_with(small_emulator(), |c, _| {
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| {
         c.providers.oneuptime.as_mut().unwrap().page_size = 100
     })
     .await;
@@ -251,7 +251,7 @@ async fn nodes_with_50_oneuptime_ids_make_exactly_one_upstream_call_and_none_whe
 
 #[tokio::test]
 async fn a_single_id_uses_get_item_and_unknown_ids_are_null() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let known = oneuptime_id(&app.emulator.oneuptime_call_log_ids()[5]);
     let unknown = oneuptime_id("00000000-0000-4000-8000-000000000000");
     let q = "query($id: ID!) { node(id: $id) { id ... on OneUptimeCallLog { projectId callData } } }";
@@ -267,7 +267,7 @@ async fn a_single_id_uses_get_item_and_unknown_ids_are_null() {
 
 #[tokio::test]
 async fn mixed_provider_ids_come_back_in_order_with_one_batch_per_provider() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let ou: Vec<String> = app
         .emulator
         .oneuptime_call_log_ids()
@@ -306,7 +306,7 @@ async fn mixed_provider_ids_come_back_in_order_with_one_batch_per_provider() {
 
 #[tokio::test]
 async fn list_pages_prime_the_by_id_cache() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let r = app.query(ONEUPTIME_PAGE, json!({"first": 10})).await;
     let ids: Vec<Value> = r["data"]["oneUptimeCallLogs"]["edges"]
         .as_array()
@@ -322,7 +322,7 @@ async fn list_pages_prime_the_by_id_cache() {
 
 #[tokio::test]
 async fn invalid_filter_ids_are_bad_user_input() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let r = app
         .query(ONEUPTIME_PAGE, json!({"filter": {"incidentId": "not-a-uuid"}}))
         .await;
@@ -336,7 +336,7 @@ async fn oneuptime_error(tweak: impl FnOnce(&mut switchboard::Config), fault: Op
         key: "9b2f7d4e-1111-4222-8333-444455556666".into(),
         can_read: false,
     });
-    let app = TestApp::spawn_with(emulator, |c, _| {
+    let app = TestApp::in_memory_with(emulator, |c, _| {
         c.upstream.max_retries = 0;
         tweak(c);
     })

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn paging_voice_logs_with_first_1_7_and_100_yields_every_log_once_newest_first() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let expected = app.emulator.signalwire_voice_log_ids();
     let filter = json!({"includeDeleted": true});
     for first in [1, 7, 100] {
@@ -20,7 +20,7 @@ async fn paging_voice_logs_with_first_1_7_and_100_yields_every_log_once_newest_f
 
 #[tokio::test]
 async fn created_at_never_increases_and_deleted_logs_only_come_when_asked() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let query = r#"query($after: String, $filter: SignalWireLogFilter) {
       signalWireVoiceLogs(first: 100, after: $after, filter: $filter) {
         pageInfo { hasNextPage endCursor } edges { node { createdAt status __typename } } } }"#;
@@ -60,7 +60,7 @@ async fn created_at_never_increases_and_deleted_logs_only_come_when_asked() {
 
 #[tokio::test]
 async fn video_logs_page_through_relative_next_links() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let seven = page_all(
         &app,
         VIDEO_PAGE,
@@ -83,7 +83,7 @@ async fn video_logs_page_through_relative_next_links() {
 
 #[tokio::test]
 async fn resuming_mid_page_reads_the_cached_upstream_page() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     // Upstream pages hold 50 logs. Nine GraphQL pages of 5 (plus the one-item look-ahead
     // for hasNextPage) stay inside the first upstream page; the tenth's look-ahead needs
     // the next one.
@@ -95,7 +95,7 @@ async fn resuming_mid_page_reads_the_cached_upstream_page() {
 
 #[tokio::test]
 async fn created_filters_are_pushed_upstream_and_respected() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let all = app.query(VOICE_PAGE, json!({"first": 100})).await;
     let edges = all["data"]["signalWireVoiceLogs"]["edges"].as_array().unwrap();
     let newest = edges[0]["node"]["createdAt"].as_str().unwrap().to_string();
@@ -114,7 +114,7 @@ async fn created_filters_are_pushed_upstream_and_respected() {
 
 #[tokio::test]
 async fn created_on_returns_exactly_the_logs_of_that_utc_day() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let query = r#"query($after: String, $filter: SignalWireLogFilter) {
       signalWireVoiceLogs(first: 100, after: $after, filter: $filter) {
         pageInfo { hasNextPage endCursor } edges { node { nativeId createdAt } } } }"#;
@@ -158,7 +158,7 @@ async fn created_on_returns_exactly_the_logs_of_that_utc_day() {
 
 #[tokio::test]
 async fn first_outside_1_to_100_is_bad_user_input() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     for first in [0, -1, 101] {
         let r = app.query(VOICE_PAGE, json!({"first": first})).await;
         assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "first = {first}: {r}");
@@ -174,7 +174,7 @@ async fn first_outside_1_to_100_is_bad_user_input() {
 
 #[tokio::test]
 async fn tampered_cursors_and_cursors_reused_with_another_filter_are_bad_user_input() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let r = app.query(VOICE_PAGE, json!({"first": 3})).await;
     let cursor = r["data"]["signalWireVoiceLogs"]["pageInfo"]["endCursor"]
         .as_str()

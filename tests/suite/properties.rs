@@ -89,7 +89,7 @@ fn run(cases: u32, strategy: impl Strategy<Value = String>, queries: &'static [&
         .enable_all()
         .build()
         .unwrap();
-    let app = runtime.block_on(TestApp::spawn());
+    let app = runtime.block_on(TestApp::in_memory());
     let config = ProptestConfig {
         cases,
         failure_persistence: None,

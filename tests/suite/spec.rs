@@ -20,7 +20,7 @@ fn voice_id(native: &str) -> String {
 
 #[tokio::test]
 async fn a_field_that_errors_is_null_at_its_position_with_its_path() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let r = app
         .query(r#"{ a: node(id: "bm9wZQ==") { id } b: __typename }"#, json!({}))
         .await;
@@ -34,7 +34,7 @@ async fn a_field_that_errors_is_null_at_its_position_with_its_path() {
 /// spec completes a nullable field; only a failed non-null root field nulls `data`.
 #[tokio::test]
 async fn a_nullable_root_field_that_errors_alone_is_null_in_data_not_null_data() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let roots = app
         .query(
             "{ __schema { queryType { fields { name type { kind } } } mutationType { fields { name type { kind } } } } }",
@@ -74,7 +74,7 @@ async fn a_nullable_root_field_that_errors_alone_is_null_in_data_not_null_data()
 
 #[tokio::test]
 async fn fields_are_serialized_in_selection_order_not_completion_order() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     // The first field answers last, the last first.
     app.emulator
         .inject(Fault::always(FaultKind::Latency { millis: 400 }).on("/api/call-log"));
@@ -100,7 +100,7 @@ async fn fields_are_serialized_in_selection_order_not_completion_order() {
 
 #[tokio::test]
 async fn a_failed_non_null_field_nulls_its_nearest_nullable_parent() {
-    let app = TestApp::spawn_with(small_emulator(), |c, _| c.upstream.max_retries = 0).await;
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| c.upstream.max_retries = 0).await;
     let native = app.emulator.signalwire_voice_log_ids()[0].clone();
     app.emulator.inject(
         Fault::always(FaultKind::Status {
@@ -123,7 +123,7 @@ async fn a_failed_non_null_field_nulls_its_nearest_nullable_parent() {
 
 #[tokio::test]
 async fn nodes_and_call_logs_errors_carry_paths() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let native = app.emulator.signalwire_voice_log_ids()[0].clone();
     let r = app
         .query(

@@ -83,7 +83,7 @@ fn ids(nodes: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn paging_the_whole_timeline_with_first_1_7_and_100_yields_every_log_once_newest_first() {
-    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let union = union_of_providers(&app).await;
     assert_eq!(union.len(), 150 + 40 + 150 + 150 - deleted(&app).await);
     let mut sequences = Vec::new();
@@ -136,7 +136,7 @@ async fn deleted(app: &TestApp) -> usize {
 
 #[tokio::test]
 async fn each_filter_returns_exactly_the_matching_logs_of_the_whole_data_set() {
-    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let (all, _) = page_timeline(&app, 100, json!({})).await;
     let number = all.iter().find(|n| n["provider"] == "ONEUPTIME").unwrap()["from"]
         .as_str()
@@ -189,9 +189,9 @@ async fn each_filter_returns_exactly_the_matching_logs_of_the_whole_data_set() {
 
 #[tokio::test]
 async fn a_failing_provider_gives_partial_data_then_paging_resumes_without_gap_or_duplicate() {
-    let app = TestApp::spawn_with(sized(), |c, _| c.upstream.max_retries = 0).await;
+    let app = TestApp::in_memory_with(sized(), |c, _| c.upstream.max_retries = 0).await;
     let (all, _) = page_timeline(&app, 100, json!({})).await;
-    let app_fresh = TestApp::spawn_with(sized(), |c, _| c.upstream.max_retries = 0).await;
+    let app_fresh = TestApp::in_memory_with(sized(), |c, _| c.upstream.max_retries = 0).await;
     app_fresh.emulator.inject(
         Fault::always(FaultKind::Status {
             status: 503,
@@ -253,7 +253,7 @@ async fn a_failing_provider_gives_partial_data_then_paging_resumes_without_gap_o
 
 #[tokio::test]
 async fn upstream_calls_per_100_items_are_bounded() {
-    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let (nodes, _) = page_timeline(&app, 100, json!({})).await;
     let listed = nodes.len();
     let calls = app.upstream_total();
@@ -270,7 +270,7 @@ async fn upstream_calls_per_100_items_are_bounded() {
     page_timeline(&app, 100, json!({})).await;
     assert_eq!(app.upstream_total(), before, "paging again within the page TTL is free");
     // Small pages resume inside the cached upstream pages: the same upstream calls.
-    let small = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let small = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let (nodes, _) = page_timeline(&small, 7, json!({})).await;
     assert_eq!(nodes.len(), listed, "pages of 7 list what pages of 100 list");
     assert_eq!(
@@ -283,8 +283,8 @@ async fn upstream_calls_per_100_items_are_bounded() {
 #[tokio::test]
 async fn pages_cut_by_the_scan_bound_say_so_and_paging_on_still_finds_exactly_the_matches() {
     // A tiny bound forces cuts: the number only appears in some OneUptime logs.
-    let app = TestApp::spawn_with(sized(), |c, _| c.graphql.timeline_scan_bound = 15).await;
-    let full = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |c, _| c.graphql.timeline_scan_bound = 15).await;
+    let full = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let (all, _) = page_timeline(&full, 100, json!({})).await;
     let number = all.iter().find(|n| n["provider"] == "ONEUPTIME").unwrap()["from"]
         .as_str()
@@ -336,7 +336,7 @@ const COUNTED: &str = r#"query($filter: CallLogFilter) {
 
 #[tokio::test]
 async fn total_count_is_the_sum_of_cheap_provider_counts_and_null_when_one_cannot_count() {
-    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let (everything, _) = page_timeline(&app, 100, json!({})).await;
     let middle = everything[everything.len() / 2]["createdAt"].clone();
     let number = everything.iter().find(|n| n["provider"] == "ONEUPTIME").unwrap()["from"].clone();
@@ -384,7 +384,7 @@ async fn total_count_is_the_sum_of_cheap_provider_counts_and_null_when_one_canno
 
 #[tokio::test]
 async fn a_small_page_reads_each_stream_once_and_the_next_page_resumes_from_the_cached_pages() {
-    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
     let first = app.query(TIMELINE, json!({"first": 5})).await;
     assert!(first["errors"].is_null(), "{first}");
     assert_eq!(
@@ -422,7 +422,7 @@ async fn edges_selecting(app: &TestApp, selection: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn shared_fields_render_the_same_through_the_flat_path_as_through_their_resolvers() {
-    let app = TestApp::spawn_with(sized(), |_, _| {}).await;
+    let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
     // Plain shared fields take the flat path; the same fields inside fragments take
     // async-graphql's resolvers (for the node, and for the whole edge). All must give the
     // same JSON, byte for byte.
@@ -462,7 +462,7 @@ async fn shared_fields_render_the_same_through_the_flat_path_as_through_their_re
 /// repeat) pages on with the same cursors; another filter refuses them.
 #[tokio::test]
 async fn a_cursor_follows_its_filter_whatever_the_order_of_its_lists() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::in_memory().await;
     let q = r#"query($after: String, $filter: CallLogFilter) { callLogs(first: 5, after: $after, filter: $filter) {
         pageInfo { endCursor } edges { node { id } } } }"#;
     let first = app
