@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: start the fake upstream and each peer, bench them side by side, stop them.
 #
-#   peers/run-all.sh [-d 10s] [-c 32] [-w 2s] [-s a,b,c,d] [-p "tailcall tailcall-cache tailcall-cache-validated switchboard hive hive-cache"] \
+#   peers/run-all.sh [-d 10s] [-c 32] [-w 2s] [-s a,b,c,d] [-p "tailcall tailcall-cache tailcall-cache-validated switchboard switchboard-noreuse tailcall-validated switchboard-nocache hive hive-cache"] \
 #                    [-- extra bench.sh targets, e.g. switchboard=http://127.0.0.1:8200/graphql,queries=DIR]
 #
 # Each peer is peers/<name>/run.sh UPSTREAM PORT, started in its own process group on the
@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib/common.sh"
 
 DURATION=10s CONNS=32 WARMUP=2s SCEN=a,b,c,d
-PEER_LIST="tailcall tailcall-cache tailcall-cache-validated switchboard"
+PEER_LIST="tailcall tailcall-cache tailcall-cache-validated switchboard switchboard-noreuse tailcall-validated switchboard-nocache"
 UP_PORT=${UPSTREAM_PORT:-8091} BASE_PORT=${PEERS_BASE_PORT:-8101}
 START_TIMEOUT=${START_TIMEOUT:-900}   # first start installs packages
 while [ $# -gt 0 ]; do

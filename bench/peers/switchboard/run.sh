@@ -7,7 +7,9 @@
 # upstream page_size 100). Without SWITCHBOARD_BIN it runs this checkout's release build,
 # building it first (`cargo build --release --locked`) when it is missing or older than the source.
 # Env: SWITCHBOARD_BIN (default: <repo>/target/release/switchboard, built as above),
-#      RUST_LOG (default: switchboard's own, info; it logs nothing per request).
+#      RUST_LOG (default: switchboard's own, info; it logs nothing per request),
+#      SWITCHBOARD_EXTRA_TOML (appended to the config, e.g. a [cache] section; the
+#      switchboard-noreuse and switchboard-nocache rows set it).
 set -euo pipefail
 UPSTREAM=${1:?usage: run.sh UPSTREAM_BASE_URL PORT}
 PORT=${2:?usage: run.sh UPSTREAM_BASE_URL PORT}
@@ -35,6 +37,7 @@ listen = "127.0.0.1:$PORT"
 space_url = "${UPSTREAM%/}"
 project_id = "$SW_PROJECT_ID"
 api_token = "$SW_API_TOKEN"
+${SWITCHBOARD_EXTRA_TOML:-}
 TOML
 log "switchboard ($BIN) on http://127.0.0.1:$PORT/graphql -> $UPSTREAM"
 cd "$DIR"
