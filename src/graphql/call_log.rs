@@ -98,6 +98,15 @@ macro_rules! interfaces {
             }
         }
 
+        impl crate::graphql::flat::MaybeShared for Node {
+            fn shared(&self) -> Option<&dyn crate::graphql::flat::SharedFields> {
+                match self {
+                    $($(#[$lm])* Node::$log(v) => Some(v),)*
+                    $($(#[$nm])* Node::$node(_) => None,)*
+                }
+            }
+        }
+
         impl Node {
             /// The call log this node is, if it is one.
             pub(crate) fn into_call_log(self) -> Option<CallLog> {

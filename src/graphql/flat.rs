@@ -1,24 +1,28 @@
 //! A narrower execution path for the fields every `CallLog` shares.
 //!
 //! async-graphql resolves each field of each object as its own boxed future and merges
-//! the answers one at a time. For a page of call logs that selects only plain shared
-//! fields (`id`, `status`, `createdAt`, ...), that machinery costs more than the values
-//! themselves. `Flat<T>` is `T` as GraphQL sees it (same type, same schema), but it
-//! renders such a selection in one pass over the selection set, straight from the log's
-//! `CallLogCore`.
+//! the answers one at a time. For call logs that select only plain shared fields (`id`,
+//! `status`, `createdAt`, ...), directly or through fragments, that machinery costs more
+//! than the values themselves. `Flat<T>` is `T` as GraphQL sees it (same type, same
+//! schema), but it renders such a selection in one pass over the selection set, straight
+//! from the log's `CallLogCore`. `node`, `nodes`, `callLog`, `callLogs` and every
+//! provider connection return their call logs as `Flat`.
 //!
-//! Anything else takes async-graphql's own path for the whole object, so answers and
-//! errors stay exactly what they were: a fragment, a directive, an argument, a nested or
-//! provider-specific field, or a value that would be an error. A test compares both paths
-//! field by field.
+//! Fragments, inline or named, are collected as GraphQL collects fields: merged in where
+//! their type condition applies (the log's own type, `CallLog` or `Node`), skipped where
+//! it does not. Anything else takes async-graphql's own path for the whole object, so
+//! answers and errors stay exactly what they were: a directive, an argument, a nested or
+//! provider-specific field, or a value that would be an error. Tests compare both paths
+//! byte for byte (`tests/suite/flat.rs`).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use async_graphql::connection::{CursorType, Edge, EdgeNameType, EmptyFields};
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::{ContextSelectionSet, InputType, OutputType, Positioned, ScalarType, ServerResult, Value};
+use async_graphql::{ContextSelectionSet, InputType, Name, OutputType, Positioned, ScalarType, ServerResult, Value};
 
 use super::scalars::DateTime;
 use super::values;
@@ -31,10 +35,22 @@ pub(super) trait SharedFields {
     fn global_id(&self) -> String;
 }
 
+/// A value the flat path may render: a call log (always), or a node that may be one.
+pub(super) trait MaybeShared {
+    /// Its shared fields, when it is a call log.
+    fn shared(&self) -> Option<&dyn SharedFields>;
+}
+
+impl<T: SharedFields> MaybeShared for T {
+    fn shared(&self) -> Option<&dyn SharedFields> {
+        Some(self)
+    }
+}
+
 /// `T` rendered through the flat path when its selection allows (see the module doc).
 pub(super) struct Flat<T>(pub T);
 
-impl<T: OutputType + SharedFields> OutputType for Flat<T> {
+impl<T: OutputType + MaybeShared> OutputType for Flat<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -52,42 +68,103 @@ impl<T: OutputType + SharedFields> OutputType for Flat<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        match render(&self.0, &ctx.item.node) {
+        match render(&self.0, &ctx.item.node, &ctx.query_env.fragments) {
             Some(value) => Ok(value),
             None => self.0.resolve(ctx, field).await,
         }
     }
 }
 
-/// The object for `selection`, when every selection is a plain shared field.
-fn render<T: OutputType + SharedFields>(log: &T, selection: &SelectionSet) -> Option<Value> {
-    object(selection, |field| match field.name.node.as_str() {
-        "__typename" => Some(Value::String(log.introspection_type_name().into_owned())),
+/// A query's named fragments.
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// The object for `selection`, when every field selected (directly or through fragments
+/// that apply) is a plain shared field.
+fn render<T: OutputType + MaybeShared>(log: &T, selection: &SelectionSet, fragments: &Fragments) -> Option<Value> {
+    render_shared(log.shared()?, &log.introspection_type_name(), selection, fragments)
+}
+
+/// `render` for a call log of GraphQL type `type_name` (which implements `CallLog` and
+/// `Node`, and no other interface).
+fn render_shared(
+    log: &dyn SharedFields,
+    type_name: &str,
+    selection: &SelectionSet,
+    fragments: &Fragments,
+) -> Option<Value> {
+    let applies = |on: &str| on == type_name || on == "CallLog" || on == "Node";
+    object(selection, fragments, &applies, |field| match field.name.node.as_str() {
+        "__typename" => Some(Value::String(type_name.to_owned())),
         name if field.selection_set.node.items.is_empty() => shared(log, name),
         _ => None,
     })
 }
 
-/// The object for `selection` with `value` giving each field's value, when every
-/// selection is a field without arguments or directives and `value` has an answer for it.
-fn object(selection: &SelectionSet, mut value: impl FnMut(&Field) -> Option<Value>) -> Option<Value> {
+/// The object for `selection` with `value` giving each field's value, when every field
+/// selected is one without arguments or directives that `value` has an answer for.
+/// Fragments (inline or named, without directives) are merged in where their type
+/// condition `applies` to the object, and skipped where it does not, as GraphQL collects
+/// fields.
+fn object(
+    selection: &SelectionSet,
+    fragments: &Fragments,
+    applies: &dyn Fn(&str) -> bool,
+    mut value: impl FnMut(&Field) -> Option<Value>,
+) -> Option<Value> {
     let mut object = IndexMap::with_capacity(selection.items.len());
+    collect(selection, fragments, applies, &mut value, &mut object)?;
+    Some(Value::Object(object))
+}
+
+fn collect(
+    selection: &SelectionSet,
+    fragments: &Fragments,
+    applies: &dyn Fn(&str) -> bool,
+    value: &mut impl FnMut(&Field) -> Option<Value>,
+    object: &mut IndexMap<Name, Value>,
+) -> Option<()> {
     for item in &selection.items {
-        let Selection::Field(field) = &item.node else {
-            return None;
+        let (condition, selection) = match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                if !field.arguments.is_empty() || !field.directives.is_empty() {
+                    return None;
+                }
+                let value = value(field)?;
+                // A repeated object field (`node { id } node { status }`) merges: left to
+                // async-graphql.
+                let nested = matches!(value, Value::Object(_));
+                if object.insert(field.response_key().node.clone(), value).is_some() && nested {
+                    return None;
+                }
+                continue;
+            }
+            Selection::InlineFragment(fragment) => {
+                let fragment = &fragment.node;
+                if !fragment.directives.is_empty() {
+                    return None;
+                }
+                (
+                    fragment.type_condition.as_ref().map(|c| &c.node.on.node),
+                    &fragment.selection_set.node,
+                )
+            }
+            Selection::FragmentSpread(spread) => {
+                let definition = &fragments.get(&spread.node.fragment_name.node)?.node;
+                if !spread.node.directives.is_empty() || !definition.directives.is_empty() {
+                    return None;
+                }
+                (
+                    Some(&definition.type_condition.node.on.node),
+                    &definition.selection_set.node,
+                )
+            }
         };
-        let field = &field.node;
-        if !field.arguments.is_empty() || !field.directives.is_empty() {
-            return None;
-        }
-        let value = value(field)?;
-        // A repeated object field (`node { id } node { status }`) merges: left to async-graphql.
-        let nested = matches!(value, Value::Object(_));
-        if object.insert(field.response_key().node.clone(), value).is_some() && nested {
-            return None;
+        if condition.is_none_or(|on| applies(on)) {
+            collect(selection, fragments, applies, value, object)?;
         }
     }
-    Some(Value::Object(object))
+    Some(())
 }
 
 /// A connection's edges whose nodes are `Flat`: when an edge's selection is only `cursor`,
@@ -96,13 +173,13 @@ fn object(selection: &SelectionSet, mut value: impl FnMut(&Field) -> Option<Valu
 pub(super) struct FlatEdges<'a, C, T, N>(pub &'a [Edge<C, Flat<T>, EmptyFields, N>])
 where
     C: CursorType + Send + Sync,
-    T: OutputType + SharedFields,
+    T: OutputType + MaybeShared,
     N: EdgeNameType;
 
 impl<C, T, N> OutputType for FlatEdges<'_, C, T, N>
 where
     C: CursorType + Send + Sync,
-    T: OutputType + SharedFields,
+    T: OutputType + MaybeShared,
     N: EdgeNameType,
 {
     fn type_name() -> Cow<'static, str> {
@@ -119,13 +196,16 @@ where
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         let selection = &ctx.item.node;
+        let fragments = &ctx.query_env.fragments;
+        let edge_type = N::type_name::<Flat<T>>();
+        let applies = |on: &str| on == edge_type;
         let edge = |edge: &Edge<C, Flat<T>, EmptyFields, N>| {
-            object(selection, |field| match field.name.node.as_str() {
-                "__typename" => Some(Value::String(N::type_name::<Flat<T>>())),
+            object(selection, fragments, &applies, |field| match field.name.node.as_str() {
+                "__typename" => Some(Value::String(edge_type.clone())),
                 "cursor" if field.selection_set.node.items.is_empty() => {
                     Some(Value::String(edge.cursor.encode_cursor()))
                 }
-                "node" => render(&edge.node.0, &field.selection_set.node),
+                "node" => render(&edge.node.0, &field.selection_set.node, fragments),
                 _ => None,
             })
         };
@@ -138,7 +218,7 @@ where
 
 /// A shared field's value, as its resolver in `call_log_object!` renders it; None for a
 /// field the flat path leaves to async-graphql (and for a value that would be an error).
-pub(super) fn shared(log: &impl SharedFields, name: &str) -> Option<Value> {
+pub(super) fn shared(log: &dyn SharedFields, name: &str) -> Option<Value> {
     let core = log.core();
     let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::String(s.to_owned()));
     let instant =
@@ -160,4 +240,82 @@ pub(super) fn shared(log: &impl SharedFields, name: &str) -> Option<Value> {
             .map_or(Value::Null, |n| Value::Number(n.into())),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::DocumentOperations;
+
+    use super::*;
+    use crate::domain::{CallDirection, CallStatus, Provider};
+
+    struct Log(CallLogCore);
+
+    impl SharedFields for Log {
+        fn core(&self) -> &CallLogCore {
+            &self.0
+        }
+        fn global_id(&self) -> String {
+            format!("id-{}", self.0.native_id)
+        }
+    }
+
+    fn log() -> Log {
+        Log(CallLogCore {
+            provider: Provider::SignalWire,
+            native_id: "n1".into(),
+            from: Some("+14155550100".into()),
+            to: None,
+            direction: CallDirection::Inbound,
+            status: CallStatus::Completed,
+            provider_status: Some("completed".into()),
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            started_at: None,
+            ended_at: None,
+            duration_seconds: Some(7),
+            cost: None,
+        })
+    }
+
+    /// Renders the first operation's selection for `log()` as a `SignalWireVoiceLog`.
+    fn rendered(query: &str) -> Option<String> {
+        let document = parse_query(query).unwrap();
+        let DocumentOperations::Single(operation) = &document.operations else {
+            panic!("one operation");
+        };
+        let value = render_shared(
+            &log(),
+            "SignalWireVoiceLog",
+            &operation.node.selection_set.node,
+            &document.fragments,
+        )?;
+        Some(value.into_json().unwrap().to_string())
+    }
+
+    #[test]
+    fn fragments_that_apply_are_merged_in_place_and_the_others_skipped() {
+        assert_eq!(
+            rendered("{ id ... on OneUptimeCallLog { status } ... on SignalWireVoiceLog { from } ...F } fragment F on CallLog { status createdAt id }").as_deref(),
+            Some(r#"{"id":"id-n1","from":"+14155550100","status":"COMPLETED","createdAt":"2023-11-14T22:13:20Z"}"#)
+        );
+        assert_eq!(
+            rendered("{ ... on Node { id } ... { __typename } ...G } fragment G on VoximplantCallSession { from }")
+                .as_deref(),
+            Some(r#"{"id":"id-n1","__typename":"SignalWireVoiceLog"}"#)
+        );
+    }
+
+    #[test]
+    fn what_the_flat_path_cannot_render_is_left_to_the_resolvers() {
+        for query in [
+            "{ id ... on CallLog @include(if: true) { status } }",
+            "{ id ...F @skip(if: false) } fragment F on CallLog { status }",
+            "{ id durationMs }",
+            "{ cost { amount } }",
+            "{ id ...Missing }",
+        ] {
+            assert_eq!(rendered(query), None, "{query}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ use futures::future::join_all;
 use super::call_log::{CallLog, Node};
 use super::connection::Paging;
 use super::error::GatewayError;
+use super::flat::Flat;
 use super::node::decode;
 
 #[derive(Default)]
@@ -15,8 +16,8 @@ pub(super) struct ByIdQuery;
 #[Object]
 impl ByIdQuery {
     /// Fetches any object by its global id; null when it does not exist.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        Ok(node(ctx, &id).await?)
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Flat<Node>>> {
+        Ok(node(ctx, &id).await?.map(Flat))
     }
 
     /// Fetches objects by global id, in the order given (null where one does not exist).
@@ -24,19 +25,19 @@ impl ByIdQuery {
     /// provider are batched; one provider failing only nulls its items and adds an error
     /// naming it.
     #[graphql(complexity = "crate::graphql::connection::ids_complexity(ids.len(), child_complexity)")]
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Flat<Node>>>> {
         check_batch_size(ctx, ids.len())?;
         let results = join_all(ids.iter().map(|id| node(ctx, id))).await;
         Ok(results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| partial(ctx, i, r))
+            .map(|(i, r)| partial(ctx, i, r).map(Flat))
             .collect())
     }
 
     /// Fetches a call log by its global id; null when it does not exist.
-    async fn call_log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<CallLog>> {
-        Ok(call_log(ctx, &id).await?)
+    async fn call_log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Flat<CallLog>>> {
+        Ok(call_log(ctx, &id).await?.map(Flat))
     }
 }
 

@@ -13,6 +13,7 @@ mod cors;
 mod doctor;
 mod emulator;
 mod errors;
+mod flat;
 mod hostile;
 mod http;
 mod http_cache;

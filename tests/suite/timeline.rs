@@ -423,7 +423,7 @@ async fn edges_selecting(app: &TestApp, selection: &str) -> Vec<Value> {
 #[tokio::test]
 async fn shared_fields_render_the_same_through_the_flat_path_as_through_their_resolvers() {
     let app = TestApp::in_memory_with(sized(), |_, _| {}).await;
-    // Plain shared fields take the flat path; the same fields inside fragments take
+    // Plain shared fields take the flat path; the same fields under a directive take
     // async-graphql's resolvers (for the node, and for the whole edge). All must give the
     // same JSON, byte for byte.
     let fields = "__typename id provider nativeId from to direction status providerStatus \
@@ -431,12 +431,12 @@ async fn shared_fields_render_the_same_through_the_flat_path_as_through_their_re
     let flat = edges_selecting(&app, &format!("__typename cursor node {{ {fields} }}")).await;
     let node_resolved = edges_selecting(
         &app,
-        &format!("__typename cursor node {{ ... on CallLog {{ {fields} }} }}"),
+        &format!("__typename cursor node {{ ... on CallLog @include(if: true) {{ {fields} }} }}"),
     )
     .await;
     let edge_resolved = edges_selecting(
         &app,
-        &format!("... on CallLogEdge {{ __typename cursor node {{ {fields} }} }}"),
+        &format!("... on CallLogEdge @include(if: true) {{ __typename cursor node {{ {fields} }} }}"),
     )
     .await;
     // Every log but the deleted ones (the timeline leaves those out).
