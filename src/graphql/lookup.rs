@@ -9,7 +9,9 @@ use super::error::GatewayError;
 use crate::providers::CachedLoader;
 
 /// Loads `id` and renders a found record with `render`. A cached answer is used at once;
-/// only misses go through the DataLoader's batch (and its short batching delay).
+/// only misses go through the DataLoader's batch (and its short batching delay), and only
+/// for a provider with a batch read (`CachedLoader::BATCHES`): the others load a miss at
+/// once.
 pub(super) async fn load<L, T, R>(
     loader: &DataLoader<L>,
     id: String,
@@ -21,6 +23,10 @@ where
 {
     let answer = match loader.loader().cached(&id).await {
         Some(hit) => Some(hit),
+        None if !L::BATCHES => {
+            let Ok(mut answers) = loader.loader().load(std::slice::from_ref(&id)).await;
+            answers.remove(&id)
+        }
         None => {
             let Ok(answer) = loader.load_one(id).await;
             answer

@@ -194,6 +194,12 @@ impl<T> Rows<T> {
 pub trait CachedLoader: Loader<String, Value = Lookup<Self::Record>, Error = Infallible> {
     type Record: Send + Sync + 'static;
 
+    /// Whether the provider reads many ids in one upstream call. Only then does waiting
+    /// for a batch save upstream calls; a loader without a batch read (one GET per id)
+    /// loads a miss at once, in the request's own task, and concurrent misses of one id
+    /// still share one upstream call through the cache's single flight.
+    const BATCHES: bool = true;
+
     /// The answer for `key` when it needs no upstream call (cached, or an id that cannot
     /// exist); `None` when it must be loaded.
     fn cached(&self, key: &str) -> impl Future<Output = Option<Lookup<Self::Record>>> + Send;

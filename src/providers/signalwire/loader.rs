@@ -32,6 +32,7 @@ impl Loader<String> for VoiceLogLoader {
 
 impl CachedLoader for VoiceLogLoader {
     type Record = VoiceLog;
+    const BATCHES: bool = false;
 
     async fn cached(&self, key: &str) -> Option<Lookup<VoiceLog>> {
         self.0.cached_voice_log(key).await
@@ -51,6 +52,7 @@ impl Loader<String> for VideoLogLoader {
 
 impl CachedLoader for VideoLogLoader {
     type Record = VideoLog;
+    const BATCHES: bool = false;
 
     async fn cached(&self, key: &str) -> Option<Lookup<VideoLog>> {
         self.0.cached_video_log(key).await
