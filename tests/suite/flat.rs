@@ -79,6 +79,8 @@ async fn the_flat_path_answers_byte_for_byte_what_the_resolvers_answer() {
         format!("{{ signalWireVideoLogs(first: 20) {{ edges {{ node {{ SEL({shared})END }} }} }} }}"),
         format!("{{ oneUptimeCallLogs(first: 20) {{ totalCount edges {{ cursor node {{ SEL({shared})END }} }} }} }}"),
         "{ oneUptimeCallLogs(first: 5) { edges { node { SEL(id callCostInUSDCents)END } } } }".into(),
+        "{ signalWireVoiceLogs(first: 5) { nodes { SEL(id status)END } edges { node { SEL(id)END } } edges { cursor node { SEL(status)END } } } }".into(),
+        "{ oneUptimeCallLogs(first: 5) { totalCount e: edges { node { SEL(... on OneUptimeCallLog { id createdAt })END } __typename } } }".into(),
         format!("{{ voximplantCallSessions(first: 20) {{ edges {{ node {{ SEL({shared} ... on VoximplantCallSession {{ id }})END }} }} }} }}"),
     ];
     for query in &corpus {
