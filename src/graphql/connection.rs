@@ -1,21 +1,17 @@
 //! Relay connection plumbing shared by every connection: `first`/`after` validation,
 //! cursor encoding bound to the tenant, the connection and the filter, and edge assembly.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use async_graphql::connection::{
-    Connection, ConnectionNameType, CursorType, Edge, EdgeNameType, EmptyFields, PageInfo,
-};
-use async_graphql::{Context, ObjectType, OutputType, TypeName};
+use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
+use async_graphql::{Context, ObjectType, OutputType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::cursor::{Binding, CursorCodec, LazyCursor};
 use super::error::GatewayError;
-use super::flat::{Flat, FlatEdges, MaybeShared};
 use super::scope::scope;
 use crate::providers::Window;
 use crate::upstream::UpstreamError;
@@ -140,56 +136,12 @@ pub(super) struct Read<P, T> {
 }
 
 impl<P: Serialize + DeserializeOwned + Clone + Send + Sync, T> Read<P, T> {
-    /// The connection of the page's call logs, each rendered by `node`.
-    pub(super) fn connection<Node, N>(self, node: impl Fn(Arc<T>) -> Node) -> FlatConnection<P, Node, EmptyFields, N>
-    where
-        Node: OutputType + MaybeShared,
-        N: ConnectionNameType + EdgeNameType,
-    {
-        self.flat(node, EmptyFields)
-    }
-
-    /// The connection of the page's call logs with `totalCount`, counted when selected by
-    /// `count(state, after)` (`after`: the page's cursor position, for providers whose
-    /// count depends on it).
-    pub(super) fn counted_logs<Node, N, S, F, Fut>(
+    /// The connection of the page's items, each rendered by `node`.
+    pub(super) fn connection<Node: OutputType, N: ConnectionNameType + EdgeNameType>(
         self,
         node: impl Fn(Arc<T>) -> Node,
-        state: S,
-        count: F,
-    ) -> FlatConnection<P, Node, TotalCount, N>
-    where
-        Node: OutputType + MaybeShared,
-        N: ConnectionNameType + EdgeNameType,
-        P: 'static,
-        S: Clone + Send + Sync + 'static,
-        F: Fn(S, Option<P>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<u64, UpstreamError>> + Send + 'static,
-    {
-        let total = TotalCount::new((state, self.args.after.clone()), move |(state, after)| {
-            count(state, after)
-        });
-        self.flat(node, total)
-    }
-
-    fn flat<Node, Fields, N>(self, node: impl Fn(Arc<T>) -> Node, fields: Fields) -> FlatConnection<P, Node, Fields, N>
-    where
-        Node: OutputType + MaybeShared,
-        Fields: ObjectType,
-        N: ConnectionNameType + EdgeNameType,
-    {
-        let args = self.args;
-        FlatConnection {
-            edges: self
-                .window
-                .edges
-                .into_iter()
-                .map(|(position, item)| Edge::new(args.cursor_at(position), Flat(node(item))))
-                .collect(),
-            has_previous_page: args.after.is_some(),
-            has_next_page: self.window.has_next,
-            fields,
-        }
+    ) -> NamedConnection<P, Node, N> {
+        self.args.connection(self.window.edges, self.window.has_next, node)
     }
 
     /// The connection with `totalCount`, counted when selected by `count(state, after)`
@@ -216,71 +168,11 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync, T> Read<P, T> {
     }
 }
 
-/// A provider connection whose nodes are call logs: the same GraphQL type as
-/// async-graphql's `Connection` (names from `N`: `pageInfo`, `edges`, `nodes` and the
-/// fields of `Fields`), but its edges are `FlatEdges`, rendered in one pass when their
-/// selection allows (`flat`), not as one object and one future per edge.
-pub(crate) struct FlatConnection<P, T, Fields, N>
-where
-    P: Serialize + DeserializeOwned + Clone + Send + Sync,
-    T: OutputType + MaybeShared,
-    Fields: ObjectType,
-    N: ConnectionNameType + EdgeNameType,
-{
-    edges: Vec<Edge<LazyCursor<P>, Flat<T>, EmptyFields, N>>,
-    has_previous_page: bool,
-    has_next_page: bool,
-    fields: Fields,
-}
-
-#[async_graphql::Object(name_type)]
-impl<P, T, Fields, N> FlatConnection<P, T, Fields, N>
-where
-    P: Serialize + DeserializeOwned + Clone + Send + Sync,
-    T: OutputType + MaybeShared,
-    Fields: ObjectType,
-    N: ConnectionNameType + EdgeNameType,
-{
-    /// Information to aid in pagination.
-    async fn page_info(&self) -> PageInfo {
-        PageInfo {
-            has_previous_page: self.has_previous_page,
-            has_next_page: self.has_next_page,
-            start_cursor: self.edges.first().map(|edge| edge.cursor.encode_cursor()),
-            end_cursor: self.edges.last().map(|edge| edge.cursor.encode_cursor()),
-        }
-    }
-
-    /// A list of edges.
-    async fn edges(&self) -> FlatEdges<'_, LazyCursor<P>, T, N> {
-        FlatEdges(&self.edges)
-    }
-
-    /// A list of nodes.
-    async fn nodes(&self) -> Vec<&Flat<T>> {
-        self.edges.iter().map(|edge| &edge.node).collect()
-    }
-
-    #[graphql(flatten)]
-    async fn additional_fields(&self) -> &Fields {
-        &self.fields
-    }
-}
-
-impl<P, T, Fields, N> TypeName for FlatConnection<P, T, Fields, N>
-where
-    P: Serialize + DeserializeOwned + Clone + Send + Sync,
-    T: OutputType + MaybeShared,
-    Fields: ObjectType,
-    N: ConnectionNameType + EdgeNameType,
-{
-    fn type_name() -> Cow<'static, str> {
-        <N as ConnectionNameType>::type_name::<Flat<T>>().into()
-    }
-}
-
 /// The connection of a provider connection field that counts (`Read::counted`).
 pub(super) type CountedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, TotalCount, EmptyFields, N, N>;
+
+/// A connection whose GraphQL names come from `N` (e.g. `SignalWireVoiceLogConnection`).
+pub(super) type NamedConnection<P, Node, N> = Connection<LazyCursor<P>, Node, EmptyFields, EmptyFields, N, N>;
 
 impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     /// Validates `first` (1..=max, default from config) and decodes `after` for this
@@ -335,6 +227,20 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
 
     fn cursor_at(&self, position: P) -> LazyCursor<P> {
         LazyCursor::new(self.binding.clone(), position)
+    }
+
+    /// Builds the connection from positioned items, in order.
+    pub(super) fn connection<T, Node, N>(
+        &self,
+        items: impl IntoIterator<Item = (P, T)>,
+        has_next: bool,
+        node: impl Fn(T) -> Node,
+    ) -> NamedConnection<P, Node, N>
+    where
+        Node: OutputType,
+        N: ConnectionNameType + EdgeNameType,
+    {
+        self.connection_with(items, has_next, node, EmptyFields)
     }
 
     /// Builds the connection from positioned items, in order, with connection-level

@@ -11,7 +11,8 @@ use async_graphql::dataloader::DataLoader;
 
 use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
-use crate::graphql::connection::{FlatConnection, TotalCount, connection_fields, connection_names};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
+use crate::graphql::flat::Flat;
 use crate::graphql::node::Loaded;
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
@@ -90,7 +91,7 @@ impl FakeCallLogFilter {
 connection_names!(FakeNames, "FakeCallLogConnection", "FakeCallLogEdge");
 
 /// The connection type of `fakeCallLogs`.
-pub(crate) type FakeConnection = FlatConnection<String, FakeCallLog, TotalCount, FakeNames>;
+pub(crate) type FakeConnection = CountedConnection<String, Flat<FakeCallLog>, FakeNames>;
 
 /// The fake's root query fields (merged into `Query`).
 #[derive(Default)]
@@ -102,7 +103,7 @@ connection_fields! {
         fn fake_call_logs(ctx, filter: FakeCallLogFilter, page) -> FakeConnection {
             let (service, dates) = (scope(ctx)?.service::<FakeScope>()?, filter.dates());
             let read = page.read(ctx, "fakeCallLogs", &dates, |after, n| service.window(dates, after, n));
-            Ok(read.await?.counted_logs(FakeCallLog, service, move |s, _| async move { s.count(dates).await }))
+            Ok(read.await?.counted(|log| Flat(FakeCallLog(log)), service, move |s, _| async move { s.count(dates).await }))
         }
     }
 }

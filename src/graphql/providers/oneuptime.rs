@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
-use crate::graphql::connection::{FlatConnection, TotalCount, connection_fields, connection_names};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::error::GatewayError;
+use crate::graphql::flat::Flat;
 use crate::graphql::node::Loaded;
 use crate::graphql::scalars::{DateTime, Decimal, Json};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
@@ -229,7 +230,7 @@ connection_names!(CallLogNames, "OneUptimeCallLogConnection", "OneUptimeCallLogE
 
 /// The connection type of `oneUptimeCallLogs`; its edges name the one type it returns,
 /// so typed clients need no union.
-pub(crate) type OneUptimeConnection = FlatConnection<Position, OneUptimeCallLog, TotalCount, CallLogNames>;
+pub(crate) type OneUptimeConnection = CountedConnection<Position, Flat<OneUptimeCallLog>, CallLogNames>;
 
 /// A OneUptime call log as the `CallLog` it is rendered as.
 pub(crate) fn call_log(log: Arc<model::CallLog>) -> CallLog {
@@ -247,7 +248,7 @@ connection_fields! {
         fn one_uptime_call_logs(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
             let (service, filter) = (scope(ctx)?.service::<OneUptimeScope>()?, filter.into_domain()?);
             let read = page.read(ctx, "oneUptimeCallLogs", &filter, |after, n| service.call_logs(&filter, after, n));
-            Ok(read.await?.counted_logs(OneUptimeCallLog, (service, filter), |(s, f), _| async move {
+            Ok(read.await?.counted(|log| Flat(OneUptimeCallLog(log)), (service, filter), |(s, f), _| async move {
                 s.count(&f).await
             }))
         }

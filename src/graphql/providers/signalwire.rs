@@ -4,13 +4,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::EmptyFields;
-
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
-use crate::graphql::connection::{FlatConnection, connection_fields, connection_names};
+use crate::graphql::connection::{NamedConnection, connection_fields, connection_names};
+use crate::graphql::flat::Flat;
 use crate::graphql::lookup;
 use crate::graphql::node::Loaded;
 use crate::graphql::scalars::{Date, DateTime, Json};
@@ -373,9 +372,9 @@ pub(crate) fn video_log(log: Arc<VideoLog>) -> CallLog {
 }
 
 /// The connection of `signalWireVoiceLogs`.
-pub(crate) type VoiceLogConnection = FlatConnection<Position, CallLog, EmptyFields, VoiceLogNames>;
+pub(crate) type VoiceLogConnection = NamedConnection<Position, Flat<CallLog>, VoiceLogNames>;
 /// The connection of `signalWireVideoLogs`.
-pub(crate) type VideoLogConnection = FlatConnection<Position, CallLog, EmptyFields, VideoLogNames>;
+pub(crate) type VideoLogConnection = NamedConnection<Position, Flat<CallLog>, VideoLogNames>;
 
 /// SignalWire's root query fields (merged into `Query`).
 #[derive(Default)]
@@ -391,7 +390,7 @@ connection_fields! {
         fn signal_wire_voice_logs(ctx, filter: SignalWireLogFilter, page) -> VoiceLogConnection {
             let (service, filter) = (scope(ctx)?.service::<SignalWireScope>()?, filter.into_domain());
             let read = page.read(ctx, "signalWireVoiceLogs", &filter, |after, n| service.voice_logs(&filter, after, n));
-            Ok(read.await?.connection(voice_log))
+            Ok(read.await?.connection(|log| Flat(voice_log(log))))
         }
 
         /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`. Edges are
@@ -399,7 +398,7 @@ connection_fields! {
         fn signal_wire_video_logs(ctx, filter: SignalWireLogFilter, page) -> VideoLogConnection {
             let (service, filter) = (scope(ctx)?.service::<SignalWireScope>()?, filter.into_domain());
             let read = page.read(ctx, "signalWireVideoLogs", &filter, |after, n| service.video_logs(&filter, after, n));
-            Ok(read.await?.connection(video_log))
+            Ok(read.await?.connection(|log| Flat(video_log(log))))
         }
     }
 }

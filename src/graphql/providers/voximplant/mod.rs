@@ -11,8 +11,9 @@ use async_graphql::{ID, InputObject, Object};
 
 use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
-use crate::graphql::connection::{FlatConnection, TotalCount, connection_fields, connection_names};
+use crate::graphql::connection::{CountedConnection, connection_fields, connection_names};
 use crate::graphql::error::GatewayError;
+use crate::graphql::flat::Flat;
 use crate::graphql::node::Loaded;
 use crate::graphql::scalars::{DateTime, Json};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
@@ -328,7 +329,7 @@ connection_names!(
 );
 
 /// Its edges name the one type it returns, so typed clients need no union.
-pub(crate) type SessionConnection = FlatConnection<Position, VoximplantCallSession, TotalCount, SessionNames>;
+pub(crate) type SessionConnection = CountedConnection<Position, Flat<VoximplantCallSession>, SessionNames>;
 
 /// A session as the `CallLog` it is rendered as.
 pub(crate) fn call_session(session: Arc<model::CallSession>) -> CallLog {
@@ -348,7 +349,7 @@ connection_fields! {
         fn voximplant_call_sessions(ctx, filter: VoximplantCallSessionFilter, page) -> SessionConnection {
             let (service, filter) = (scope(ctx)?.service::<VoximplantScope>()?, filter.into_domain()?);
             let read = page.read(ctx, "voximplantCallSessions", &filter, |after, n| service.sessions(&filter, after, n));
-            Ok(read.await?.counted_logs(VoximplantCallSession, (service, filter), |(s, f), at| async move {
+            Ok(read.await?.counted(|s| Flat(VoximplantCallSession(s)), (service, filter), |(s, f), at| async move {
                 s.count(&f, at.as_ref()).await
             }))
         }
