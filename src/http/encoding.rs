@@ -129,7 +129,7 @@ impl Encoding {
                 }
                 out
             }
-            Encoding::Zstd => zstd::bulk::compress(body, 1)?,
+            Encoding::Zstd => zstd_level_1(body)?,
             Encoding::Gzip => {
                 let mut encoder =
                     flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::new(2));
@@ -139,6 +139,24 @@ impl Encoding {
         };
         Ok(Bytes::from(out))
     }
+}
+
+/// `body` as one zstd frame at level 1, through a compression context kept per thread:
+/// making a context per answer was half the cost of compressing a 4 KB page (16 us
+/// against 7.8 us with the context kept, same bytes).
+fn zstd_level_1(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    CONTEXT.with(|context| {
+        let mut context = context.borrow_mut();
+        let compressor = match context.as_mut() {
+            Some(compressor) => compressor,
+            None => context.insert(zstd::bulk::Compressor::new(1)?),
+        };
+        compressor.compress(body)
+    })
 }
 
 /// A q-value (`q=0.5`) in thousandths.
@@ -220,6 +238,21 @@ mod tests {
         let r = compress(&accepting("gzip"), encoded).await;
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "zstd");
         assert_eq!(axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap(), big);
+    }
+
+    #[test]
+    fn the_kept_zstd_context_writes_what_a_fresh_one_writes_answer_after_answer() {
+        let bodies = [
+            &b"{\"data\":{\"a\":1}}"[..],
+            &[b'x'; 5000][..],
+            b"",
+            &b"{\"data\":null}"[..],
+        ];
+        for body in bodies.iter().chain(bodies.iter()) {
+            let kept = Encoding::Zstd.compress(body).unwrap();
+            assert_eq!(&kept[..], &zstd::bulk::compress(body, 1).unwrap()[..]);
+            assert_eq!(zstd::decode_all(&kept[..]).unwrap(), *body);
+        }
     }
 
     #[test]
