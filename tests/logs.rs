@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{TestApp, small_emulator, voice_id};
+use common::{TestApp, json_of, small_emulator, voice_id};
 use serde_json::{Value, json};
 
 const NODE: &str = "query Detail($id: ID!) { node(id: $id) { id } }";
@@ -77,17 +77,13 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
             retry_after_seconds: None,
         },
     ));
-    let failed: Value = app
-        .http()
-        .post(&app.url)
-        .header("x-request-id", "req-43")
-        .json(&json!({"query": NODE, "variables": {"id": voice_id(&ids[1])}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let failed: Value = json_of(
+        app.http()
+            .post(&app.url)
+            .header("x-request-id", "req-43")
+            .json(&json!({"query": NODE, "variables": {"id": voice_id(&ids[1])}})),
+    )
+    .await;
     assert_eq!(
         failed["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
         "{failed}"

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use common::TestApp;
+use common::{TestApp, json_of};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -82,17 +82,13 @@ async fn one_query_that_misses_the_cache_exports_linked_spans_and_passes_its_tra
     let native = app.emulator.signalwire_voice_log_ids()[0].clone();
     let id = common::voice_id(&native);
     let (trace_id, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
-    let body: Value = app
-        .http()
-        .post(&app.url)
-        .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
-        .json(&json!({"query": "query Detail($id: ID!) { node(id: $id) { id } }", "variables": {"id": id}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = json_of(
+        app.http()
+            .post(&app.url)
+            .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
+            .json(&json!({"query": "query Detail($id: ID!) { node(id: $id) { id } }", "variables": {"id": id}})),
+    )
+    .await;
     assert!(body["errors"].is_null(), "{body}");
     let telemetry = tokio::task::spawn_blocking(move || {
         telemetry.flush();

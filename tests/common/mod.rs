@@ -344,6 +344,21 @@ pub async fn resume_pages_of_five(
 }
 
 /// Pages a connection to its end with page size `first`; returns the native ids in order.
+/// Sends `request` and reads its answer as JSON (panics on a transport or JSON failure).
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// The ids of a `nodes { id }` answer, in order.
+pub fn node_ids(response: &Value) -> Vec<&str> {
+    response["data"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect()
+}
+
 pub async fn page_all(app: &TestApp, query: &str, field: &str, first: i64, filter: Value) -> Vec<String> {
     let mut ids = Vec::new();
     let mut after = Value::Null;

@@ -21,12 +21,7 @@ async fn nodes_with_50_ids_some_repeated_make_one_get_per_distinct_id_and_none_w
 
     let r = app.query(NODES, json!({"ids": ids})).await;
     assert!(r["errors"].is_null(), "{r}");
-    let got: Vec<&str> = r["data"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["id"].as_str().unwrap())
-        .collect();
+    let got = node_ids(&r);
     assert_eq!(got, ids, "results come back in the requested order");
     assert_eq!(app.upstream(VOICE_GET), 40, "one GET per distinct id");
 

@@ -1,6 +1,7 @@
 //! The emulator's own contract: documented limits and bodies, and its HTTP control API
 //! (what external benchmarks and other gateways use).
 
+use crate::common::json_of;
 use serde_json::{Value, json};
 use switchboard::emulator::{Emulator, EmulatorConfig};
 
@@ -39,13 +40,7 @@ async fn signalwire_routes_enforce_auth_page_size_and_ids_as_documented() {
         assert_eq!(body["errors"][0]["attribute"], "page_size");
         assert_eq!(body["errors"][0]["code"], "invalid_parameter");
     }
-    let r: Value = get("/api/voice/logs?page_size=1000&include_deleted=true", true)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = json_of(get("/api/voice/logs?page_size=1000&include_deleted=true", true)).await;
     assert_eq!(
         r["data"].as_array().unwrap().len(),
         300,
@@ -93,14 +88,7 @@ async fn control_routes_count_inject_and_reset() {
     );
     assert_eq!(list("/api/voice/logs").await.unwrap().status(), 200);
 
-    let stats: Value = http
-        .get(base.join("/__emulator/stats").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = json_of(http.get(base.join("/__emulator/stats").unwrap())).await;
     assert_eq!(stats["routes"]["GET /api/video/logs"]["demo-project"], 2);
     assert_eq!(stats["routes"]["GET /api/voice/logs"]["demo-project"], 1);
     assert_eq!(
@@ -246,14 +234,7 @@ async fn voximplant_rejects_unsigned_requests_and_counts_or_offsets_over_the_cap
     .await
     .unwrap();
     let url = emulator.base_url().join("/platform_api/GetCallHistory").unwrap();
-    let r: Value = reqwest::Client::new()
-        .post(url.clone())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = json_of(reqwest::Client::new().post(url.clone())).await;
     assert_eq!(r["error"]["code"], 100, "no bearer token: an error in a 200 body");
     // A gateway-signed request is the easiest valid token: reuse the gateway's signer.
     let account =

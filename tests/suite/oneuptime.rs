@@ -232,12 +232,7 @@ async fn nodes_with_50_oneuptime_ids_make_exactly_one_upstream_call_and_none_whe
     let q = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
     let r = app.query(q, json!({"ids": ids})).await;
     assert!(r["errors"].is_null(), "{r}");
-    let got: Vec<&str> = r["data"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["id"].as_str().unwrap())
-        .collect();
+    let got = node_ids(&r);
     assert_eq!(got, ids);
     assert_eq!(app.upstream(ONEUPTIME_LIST), 1, "one get-list with _id Includes");
     assert_eq!(app.upstream(ONEUPTIME_ITEM), 0);

@@ -188,16 +188,7 @@ async fn spawn_with_quirks(quirks: Quirks) -> TestApp {
 /// The voice logs as the emulator lists them: (id, created_at).
 async fn voice_logs_upstream(app: &TestApp) -> Vec<(String, String)> {
     let url = format!("{}api/voice/logs?page_size=1000", app.emulator.base_url());
-    let body: Value = app
-        .http()
-        .get(url)
-        .basic_auth("demo-project", Some("demo-token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = json_of(app.http().get(url).basic_auth("demo-project", Some("demo-token"))).await;
     body["data"]
         .as_array()
         .unwrap()

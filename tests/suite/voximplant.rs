@@ -137,12 +137,7 @@ async fn nodes_with_50_session_ids_make_exactly_one_upstream_call_and_none_when_
         "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on VoximplantCallSession { sessionId calls { callId } } } }";
     let r = app.query(q, json!({"ids": ids})).await;
     assert!(r["errors"].is_null(), "{r}");
-    let got: Vec<&str> = r["data"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["id"].as_str().unwrap())
-        .collect();
+    let got = node_ids(&r);
     assert_eq!(got, ids);
     assert!(!r["data"]["nodes"][0]["calls"].as_array().unwrap().is_empty());
     assert_eq!(
