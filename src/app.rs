@@ -139,7 +139,7 @@ impl Gateway {
         }
         let schemas = Schemas::build(g, &cursor_key);
         let state = AppState::from(crate::http::Shared {
-            types: Arc::new(crate::graphql::completion::TypeIndex::from_sdl(&schemas.full.sdl())),
+            types: schemas.types.clone(),
             schemas,
             guards: Guards::new(metrics.clone(), s.max_in_flight, s.request_timeout),
             auth,

@@ -99,6 +99,7 @@ macro_rules! interfaces {
         }
 
         impl crate::graphql::flat::MaybeShared for Node {
+            const CALL_LOGS: bool = false;
             fn shared(&self) -> Option<&dyn crate::graphql::flat::SharedFields> {
                 match self {
                     $($(#[$lm])* Node::$log(v) => Some(v),)*

@@ -99,8 +99,23 @@ impl TypeIndex {
         self.fields.contains_key(name) || self.possible.contains_key(name)
     }
 
+    /// The type of `field` of object or interface `ty`.
+    pub(crate) fn field_type(&self, ty: &str, field: &str) -> Option<&Type> {
+        self.fields.get(ty)?.get(field)
+    }
+
+    /// The object types of an interface or union.
+    pub(crate) fn possible_types(&self, name: &str) -> Option<&HashSet<String>> {
+        self.possible.get(name)
+    }
+
+    /// The query root's type name.
+    pub(crate) fn query_type(&self) -> &str {
+        &self.query
+    }
+
     /// Whether an object of type `concrete` matches a type condition naming `condition`.
-    fn applies(&self, condition: &str, concrete: &str) -> bool {
+    pub(crate) fn applies(&self, condition: &str, concrete: &str) -> bool {
         condition == concrete || self.possible.get(condition).is_some_and(|p| p.contains(concrete))
     }
 }

@@ -6,13 +6,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields};
-use async_graphql::{Context, ObjectType, OutputType};
+use async_graphql::{ObjectType, OutputType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::cursor::{Binding, CursorCodec, LazyCursor};
+use super::cursor::{Binding, LazyCursor};
 use super::error::GatewayError;
-use super::scope::scope;
+use super::scope::{Env, scope};
 use crate::providers::Window;
 use crate::upstream::UpstreamError;
 
@@ -88,6 +88,8 @@ impl TotalCount {
 /// The paging arguments of a connection field, as the client gave them
 /// (`connection_fields!` passes them to the field's body).
 pub(crate) struct Page {
+    /// The connection field's name (cursors are bound to it).
+    pub connection: &'static str,
     pub first: Option<i32>,
     pub after: Option<String>,
 }
@@ -96,14 +98,13 @@ impl Page {
     /// Validates the arguments for `connection` and `filter` (`PageArgs::parse`).
     pub(super) fn args<P>(
         &self,
-        ctx: &Context<'_>,
-        connection: &'static str,
+        env: &(impl Env + ?Sized),
         filter: &impl Serialize,
     ) -> Result<PageArgs<P>, GatewayError>
     where
         P: Serialize + DeserializeOwned + Clone + Send + Sync,
     {
-        PageArgs::parse(ctx, connection, filter, self.first, self.after.as_deref())
+        PageArgs::parse(env, self.connection, filter, self.first, self.after.as_deref())
     }
 
     /// Reads one page of a provider connection: validates the arguments, asks `fetch`
@@ -111,8 +112,7 @@ impl Page {
     /// (`Window::error`) beside the page.
     pub(super) async fn read<P, T, Fut>(
         &self,
-        ctx: &Context<'_>,
-        connection: &'static str,
+        env: &(impl Env + ?Sized),
         filter: &impl Serialize,
         fetch: impl FnOnce(Option<P>, usize) -> Fut,
     ) -> Result<Read<P, T>, GatewayError>
@@ -120,10 +120,10 @@ impl Page {
         P: Serialize + DeserializeOwned + Clone + Send + Sync,
         Fut: Future<Output = Result<Window<P, T>, UpstreamError>>,
     {
-        let args = self.args::<P>(ctx, connection, filter)?;
+        let args = self.args::<P>(env, filter)?;
         let mut window = fetch(args.after.clone(), args.first).await?;
         if let Some(e) = window.error.take() {
-            super::error::report(ctx, e);
+            env.report(e.into());
         }
         Ok(Read { args, window })
     }
@@ -179,19 +179,14 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
     /// connection and filter (its canonical form, `canonical_filter`); both failures are
     /// `BAD_USER_INPUT`.
     pub(super) fn parse(
-        ctx: &Context<'_>,
+        env: &(impl Env + ?Sized),
         connection: &'static str,
         filter: &impl Serialize,
         first: Option<i32>,
         after: Option<&str>,
     ) -> Result<Self, GatewayError> {
         let filter = canonical_filter(filter);
-        let paging = ctx
-            .data::<Paging>()
-            .map_err(|_| GatewayError::internal("paging limits missing from the schema data"))?;
-        let codec = ctx
-            .data::<CursorCodec>()
-            .map_err(|_| GatewayError::internal("cursor codec missing from the schema data"))?;
+        let (paging, codec) = (env.paging()?, env.codec()?);
         let first = match first {
             None => paging.default_size,
             Some(n) if n >= 1 && n as usize <= paging.max_size => n as usize,
@@ -202,7 +197,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
                 )));
             }
         };
-        let tenant = scope(ctx)?.tenant.id.as_str();
+        let tenant = scope(env)?.tenant.id.as_str();
         let after = after
             .map(|c| codec.decode(tenant, connection, &filter, c))
             .transpose()?;
@@ -294,18 +289,56 @@ pub(crate) use connection_names;
 /// connection_fields! {
 ///     impl OneUptimeQuery {
 ///         /// OneUptime call logs, newest first.
-///         fn one_uptime_call_logs(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
+///         fn one_uptime_call_logs as "oneUptimeCallLogs"(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
 ///             /* read with `page.read(ctx, ...)` */
 ///         }
 ///     }
 /// }
 /// ```
+///
+/// The body is written against `scope::Env`, and runs twice over: as the field's
+/// async-graphql resolver, and as the field's reader in compiled plans (`PLANNED`,
+/// `graphql::plan`), which render its connection without async-graphql.
 macro_rules! connection_fields {
+    // Fields plans cannot read (their body needs async-graphql's `Context`): resolvers only.
+    (
+        unplanned impl $object:ident {
+            $(
+                $(#[$attr:meta])*
+                fn $field:ident as $name:literal($ctx:ident, $filter:ident: $filter_type:ty, $page:ident) -> $connection:ty $body:block
+            )+
+        }
+    ) => {
+        crate::graphql::connection::connection_fields! {
+            @resolvers impl $object {
+                $( $(#[$attr])* fn $field as $name($ctx, $filter: $filter_type, $page) -> $connection $body )+
+            }
+        }
+    };
     (
         impl $object:ident {
             $(
                 $(#[$attr:meta])*
-                fn $field:ident($ctx:ident, $filter:ident: $filter_type:ty, $page:ident) -> $connection:ty $body:block
+                fn $field:ident as $name:literal($ctx:ident, $filter:ident: $filter_type:ty, $page:ident) -> $connection:ty $body:block
+            )+
+        }
+    ) => {
+        crate::graphql::connection::connection_fields! {
+            @resolvers impl $object {
+                $( $(#[$attr])* fn $field as $name($ctx, $filter: $filter_type, $page) -> $connection $body )+
+            }
+        }
+        crate::graphql::connection::connection_fields! {
+            @planned impl $object {
+                $( fn $field as $name($ctx, $filter: $filter_type, $page) -> $connection $body )+
+            }
+        }
+    };
+    (
+        @resolvers impl $object:ident {
+            $(
+                $(#[$attr:meta])*
+                fn $field:ident as $name:literal($ctx:ident, $filter:ident: $filter_type:ty, $page:ident) -> $connection:ty $body:block
             )+
         }
     ) => {
@@ -323,11 +356,48 @@ macro_rules! connection_fields {
                     after: Option<String>,
                 ) -> async_graphql::Result<$connection> {
                     let $filter = $filter.unwrap_or_default();
-                    let $page = crate::graphql::connection::Page { first, after };
+                    let $page = crate::graphql::connection::Page { connection: $name, first, after };
                     let answer: Result<$connection, crate::graphql::error::GatewayError> = async { $body }.await;
                     Ok(answer?)
                 }
             )+
+        }
+    };
+    (
+        @planned impl $object:ident {
+            $(
+                fn $field:ident as $name:literal($ctx:ident, $filter:ident: $filter_type:ty, $page:ident) -> $connection:ty $body:block
+            )+
+        }
+    ) => {
+        impl $object {
+            /// Its fields as compiled plans read them (`graphql::plan`).
+            pub(crate) const PLANNED: &'static [crate::graphql::plan::PlannedField] = &[
+                $(
+                    crate::graphql::plan::PlannedField {
+                        name: $name,
+                        call_logs: <$connection as crate::graphql::plan::PlanConnection>::CALL_LOGS,
+                        read: {
+                            fn read<'a>(
+                                $ctx: &'a crate::graphql::plan::FieldEnv<'a>,
+                                arguments: &'a crate::graphql::plan::Arguments,
+                            ) -> crate::graphql::plan::ReadFuture<'a> {
+                                Box::pin(async move {
+                                    let $filter = arguments.input::<Option<$filter_type>>("filter")?.unwrap_or_default();
+                                    let $page = crate::graphql::connection::Page {
+                                        connection: $name,
+                                        first: arguments.input("first")?,
+                                        after: arguments.input("after")?,
+                                    };
+                                    let answer: Result<$connection, crate::graphql::error::GatewayError> = async { $body }.await;
+                                    Ok(Box::new(answer?) as Box<dyn crate::graphql::plan::RenderConnection>)
+                                })
+                            }
+                            read
+                        },
+                    },
+                )+
+            ];
         }
     };
 }

@@ -37,13 +37,23 @@ pub(super) trait SharedFields {
 
 /// A value the flat path may render: a call log (always), or a node that may be one.
 pub(super) trait MaybeShared {
+    /// Whether every value of the type is a call log (`shared` is never `None`).
+    const CALL_LOGS: bool;
     /// Its shared fields, when it is a call log.
     fn shared(&self) -> Option<&dyn SharedFields>;
 }
 
 impl<T: SharedFields> MaybeShared for T {
+    const CALL_LOGS: bool = true;
     fn shared(&self) -> Option<&dyn SharedFields> {
         Some(self)
+    }
+}
+
+impl<T: MaybeShared> MaybeShared for Flat<T> {
+    const CALL_LOGS: bool = T::CALL_LOGS;
+    fn shared(&self) -> Option<&dyn SharedFields> {
+        self.0.shared()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 mod flat;
 mod lookup;
 mod node;
+pub mod plan;
 mod providers;
 mod query;
 pub mod scalars;
@@ -43,19 +44,38 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// `revalidated` serves requests whose document, operation and variables already passed
 /// them (`http::documents`), so it re-checks only what can change between such requests:
 /// depth, complexity, fragment cycles and the parser's limits.
+/// Beside them, the schema's types (for response completion) and the `Planner` that
+/// compiles and runs plans for requests that passed validation (`plan`).
 #[derive(Clone)]
 pub struct Schemas {
     pub full: AppSchema,
     pub revalidated: AppSchema,
+    pub types: std::sync::Arc<completion::TypeIndex>,
+    pub planner: std::sync::Arc<plan::Planner>,
 }
 
 impl Schemas {
     /// Builds both with limits from config and a cursor key.
     pub fn build(config: &GraphqlConfig, cursor_key: &[u8]) -> Self {
+        let full = build_schema(config, cursor_key, async_graphql::ValidationMode::Strict);
+        let types = std::sync::Arc::new(completion::TypeIndex::from_sdl(&full.sdl()));
+        let planner = plan::Planner::new(types.clone(), paging(config), CursorCodec::new(cursor_key));
         Schemas {
-            full: build_schema(config, cursor_key, async_graphql::ValidationMode::Strict),
+            full,
             revalidated: build_schema(config, cursor_key, async_graphql::ValidationMode::Fast),
+            types,
+            planner: std::sync::Arc::new(planner),
         }
+    }
+}
+
+/// Page-size limits from config.
+fn paging(config: &GraphqlConfig) -> Paging {
+    Paging {
+        default_size: config.default_page_size,
+        max_size: config.max_page_size,
+        scan_bound: config.timeline_scan_bound.max(1),
+        max_node_ids: config.max_node_ids,
     }
 }
 
@@ -63,12 +83,7 @@ impl Schemas {
 fn build_schema(config: &GraphqlConfig, cursor_key: &[u8], mode: async_graphql::ValidationMode) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .validation_mode(mode)
-        .data(Paging {
-            default_size: config.default_page_size,
-            max_size: config.max_page_size,
-            scan_bound: config.timeline_scan_bound.max(1),
-            max_node_ids: config.max_node_ids,
-        })
+        .data(paging(config))
         .data(CursorCodec::new(cursor_key))
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)

@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
+use async_graphql::ID;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID};
 use futures::future::BoxFuture;
 
 use super::call_log::Node;
 use super::error::GatewayError;
 use super::providers::SOURCES;
-use super::scope::{ProviderScope, scope};
+use super::scope::{ProviderScope, RequestScope};
 use crate::domain::{GlobalId, NodeKind};
 use crate::providers::CachedLoader;
 
@@ -24,7 +24,7 @@ pub(super) trait NodeSource: Sync {
     fn kinds(&self) -> &'static [NodeKind];
     /// The node `id` names (one of `kinds`), through the request's loaders and so the
     /// cache; `None` when it does not exist.
-    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a>;
+    fn load<'a>(&'a self, scope: &'a RequestScope, id: GlobalId) -> NodeFuture<'a>;
 }
 
 /// The source of one node kind read through a DataLoader of a provider's request scope
@@ -41,9 +41,9 @@ impl<S: ProviderScope, L: CachedLoader + Send + Sync + 'static> NodeSource for L
     fn kinds(&self) -> &'static [NodeKind] {
         self.kinds
     }
-    fn load<'a>(&'a self, ctx: &'a Context<'_>, id: GlobalId) -> NodeFuture<'a> {
+    fn load<'a>(&'a self, scope: &'a RequestScope, id: GlobalId) -> NodeFuture<'a> {
         Box::pin(async move {
-            let loader = (self.loader)(scope(ctx)?.get::<S>()?);
+            let loader = (self.loader)(scope.get::<S>()?);
             super::lookup::load(loader, id.native_id, self.render).await
         })
     }

@@ -9,6 +9,7 @@ use super::connection::Paging;
 use super::error::GatewayError;
 use super::flat::Flat;
 use super::node::decode;
+use super::scope::{Env, scope};
 
 #[derive(Default)]
 pub(super) struct ByIdQuery;
@@ -43,19 +44,19 @@ impl ByIdQuery {
 
 /// Resolves any global id through the source of its kind (and so the request's loaders
 /// and the cache).
-async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, GatewayError> {
+pub(super) async fn node(env: &(impl Env + ?Sized), id: &ID) -> Result<Option<Node>, GatewayError> {
     let (id, source) = decode(id)?;
-    source.load(ctx, id).await
+    source.load(scope(env)?, id).await
 }
 
 /// Resolves the global id of a call log; the id of another kind of node is refused
 /// without an upstream call.
-async fn call_log(ctx: &Context<'_>, id: &ID) -> Result<Option<CallLog>, GatewayError> {
+pub(super) async fn call_log(env: &(impl Env + ?Sized), id: &ID) -> Result<Option<CallLog>, GatewayError> {
     let (id, source) = decode(id)?;
     if !id.kind.is_call_log() {
         return Err(GatewayError::bad_input("the id is not a call log's"));
     }
-    Ok(source.load(ctx, id).await?.and_then(Node::into_call_log))
+    Ok(source.load(scope(env)?, id).await?.and_then(Node::into_call_log))
 }
 
 /// Keeps a list item's failure as an error entry (with the item's path) and a null item,

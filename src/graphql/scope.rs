@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 
+use super::connection::Paging;
+use super::cursor::CursorCodec;
 use super::error::GatewayError;
 use crate::domain::Provider;
 use crate::request::CallBudget;
@@ -60,8 +62,42 @@ impl RequestScope {
     }
 }
 
+/// What a field's body reads of its request, whoever runs it: async-graphql (its
+/// `Context`) or a compiled plan (`graphql::plan`). Connection fields are written once
+/// against this and run under either.
+pub trait Env: Sync {
+    /// The request's scope.
+    fn request(&self) -> Result<&RequestScope, GatewayError>;
+    /// Page-size limits from config.
+    fn paging(&self) -> Result<&Paging, GatewayError>;
+    /// The cursor codec.
+    fn codec(&self) -> Result<&CursorCodec, GatewayError>;
+    /// Reports `error` at the field's path, beside the field's value.
+    fn report(&self, error: GatewayError);
+}
+
+impl Env for Context<'_> {
+    fn request(&self) -> Result<&RequestScope, GatewayError> {
+        self.data::<RequestScope>()
+            .map_err(|_| GatewayError::internal("request scope missing from the GraphQL context"))
+    }
+
+    fn paging(&self) -> Result<&Paging, GatewayError> {
+        self.data::<Paging>()
+            .map_err(|_| GatewayError::internal("paging limits missing from the schema data"))
+    }
+
+    fn codec(&self) -> Result<&CursorCodec, GatewayError> {
+        self.data::<CursorCodec>()
+            .map_err(|_| GatewayError::internal("cursor codec missing from the schema data"))
+    }
+
+    fn report(&self, error: GatewayError) {
+        super::error::report(self, error);
+    }
+}
+
 /// The request scope of a resolver's context (always present: the HTTP layer adds it).
-pub fn scope<'a>(ctx: &Context<'a>) -> Result<&'a RequestScope, GatewayError> {
-    ctx.data::<RequestScope>()
-        .map_err(|_| GatewayError::internal("request scope missing from the GraphQL context"))
+pub fn scope<E: Env + ?Sized>(env: &E) -> Result<&RequestScope, GatewayError> {
+    env.request()
 }

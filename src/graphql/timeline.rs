@@ -47,7 +47,7 @@ impl Timeline for CallLogs {
 pub(super) struct TimelineQuery;
 
 connection_fields! {
-    impl TimelineQuery {
+    unplanned impl TimelineQuery {
         /// Every configured provider's call logs as one newest-first connection: SignalWire
         /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
         /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
@@ -55,7 +55,7 @@ connection_fields! {
         /// next page, which lists it in `catchingUp`; the others still answer. When every
         /// provider the page reads fails, the field fails (null, with each provider's error),
         /// so a loop paging until `hasNextPage` is false stops.
-        fn call_logs(ctx, filter: CallLogFilter, page) -> TimelineConnection {
+        fn call_logs as "callLogs"(ctx, filter: CallLogFilter, page) -> TimelineConnection {
             call_logs(ctx, filter.into(), page).await
         }
     }
@@ -67,7 +67,7 @@ async fn call_logs(
     filter: timeline::Filter,
     page: Page,
 ) -> Result<TimelineConnection, GatewayError> {
-    let args = page.args::<Position<CallLogs>>(ctx, "callLogs", &filter)?;
+    let args = page.args::<Position<CallLogs>>(ctx, &filter)?;
     let request = PageRequest {
         filter,
         after: args.after.clone(),

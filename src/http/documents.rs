@@ -18,6 +18,7 @@ use async_graphql::parser::types::ExecutableDocument;
 
 use super::limits::{self, DocumentLimits, LimitError};
 use crate::graphql::completion;
+use crate::graphql::plan::{Plan, Planner};
 
 /// Bytes the cache may hold, weighed as text plus parsed document.
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -39,14 +40,33 @@ fn weigh(text: &str) -> u32 {
 pub struct Prepared {
     pub document: ExecutableDocument,
     valid: Mutex<VecDeque<Box<str>>>,
+    /// The plans compiled for its operations, by name (`None` where none covers one).
+    plans: Mutex<Vec<OperationPlan>>,
 }
+
+/// An operation's name and its plan, if one covers it.
+type OperationPlan = (Option<Box<str>>, Option<Arc<Plan>>);
 
 impl Prepared {
     fn new(document: ExecutableDocument) -> Self {
         Prepared {
             document,
             valid: Mutex::new(VecDeque::new()),
+            plans: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The plan of `operation`, compiled the first time it is asked for.
+    pub fn plan(&self, operation: Option<&str>, planner: &Planner) -> Option<Arc<Plan>> {
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, plan)) = plans.iter().find(|(name, _)| name.as_deref() == operation) {
+            return plan.clone();
+        }
+        let plan = planner.compile(&self.document, operation).map(Arc::new);
+        if plans.len() < MAX_VERDICTS {
+            plans.push((operation.map(Box::from), plan.clone()));
+        }
+        plan
     }
 
     /// Whether the operation and variables that `key` names passed validation before.

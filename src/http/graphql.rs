@@ -331,35 +331,45 @@ async fn execute_fresh(
     }
     let notes = Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
-    let request = request.data(RequestScope::new(tenant, &budget));
-    let mut response = run_operation(state, request, document, &budget, &notes).await;
+    let scope = RequestScope::new(tenant, &budget);
+    let executed = run_operation(state, request, scope, document, &budget, &notes).await;
+    let (errors, has_data) = match &executed {
+        Executed::Response(response) => (&response.errors, response.data != async_graphql::Value::Null),
+        Executed::Planned(answer) => (&answer.errors, answer.data != b"null"),
+    };
     let mut facts = Facts {
         operation_type: operation_type.unwrap_or_default(),
         operation_name,
-        error_codes: response.errors.iter().map(|e| error_code(e).to_string()).collect(),
-        has_data: response.data != async_graphql::Value::Null,
+        error_codes: errors.iter().map(|e| error_code(e).to_string()).collect(),
+        has_data,
         upstream_calls: budget.used(),
         cache_hits: budget.cache_hits(),
         tenant: None,
     };
-    if notes.scan_cut.load(Ordering::Relaxed) {
-        response
-            .extensions
-            .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
-    }
-    let body = match render(&response, limits.max_response_bytes) {
+    let has_errors = !errors.is_empty();
+    let rendered = match executed {
+        Executed::Response(mut response) => {
+            if notes.scan_cut.load(Ordering::Relaxed) {
+                response
+                    .extensions
+                    .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
+            }
+            render(&response, limits.max_response_bytes)
+        }
+        Executed::Planned(answer) => render_planned(&answer, limits.max_response_bytes),
+    };
+    let body = match rendered {
         Ok(body) => Bytes::from(body),
         Err(too_large) => {
             state.metrics.rejected(Rejection::ResponseSize);
             return *too_large;
         }
     };
-    let has_errors = !response.errors.is_empty();
     if let Some(key) = kept
         && let Some(expires) = budget.fresh_until()
         && !has_errors
         && budget.used() == 0
-        && response.data != async_graphql::Value::Null
+        && has_data
         && !is_mutation
     {
         state
@@ -394,24 +404,44 @@ fn reuse(
     respond(headers, hit.body.clone(), via_get, false, Some(hit.fresh_for()), limits)
 }
 
-/// Executes a prepared request (on the schema that skips validation when this document
-/// and operation already passed it), then completes and tidies the response.
+/// What ran a request: async-graphql, or a compiled plan (`graphql::plan`).
+enum Executed {
+    /// async-graphql's response, completed and tidied.
+    Response(async_graphql::Response),
+    /// A plan's answer, its errors tidied.
+    Planned(crate::graphql::plan::Answer),
+}
+
+/// Executes a prepared request: by its compiled plan when the document, operation and
+/// variables already passed validation and a plan covers the operation; else on the
+/// schema that skips validation when it can, then completes and tidies the response.
 async fn run_operation(
     state: &AppState,
     request: async_graphql::Request,
+    scope: RequestScope,
     document: Option<Arc<super::documents::Prepared>>,
     budget: &Arc<CallBudget>,
     notes: &Arc<ResponseNotes>,
-) -> async_graphql::Response {
+) -> Executed {
     let operation_name = request.operation_name.clone();
-    let variables = request.variables.clone();
     let verdict = VerdictKey::of(&request);
     let known_valid = document.as_ref().is_some_and(|d| d.known_valid(&verdict));
+    let planner = &state.schemas.planner;
+    if known_valid
+        && let Some(plan) = document
+            .as_ref()
+            .and_then(|d| d.plan(operation_name.as_deref(), planner))
+        && let Some(mut answer) = budget.scope(plan.run(planner, &scope, &request.variables)).await
+    {
+        tidy_errors(&mut answer.errors);
+        return Executed::Planned(answer);
+    }
+    let variables = request.variables.clone();
     let schema = match known_valid {
         true => &state.schemas.revalidated,
         false => &state.schemas.full,
     };
-    let request = request.data(notes.clone());
+    let request = request.data(scope).data(notes.clone());
     let mut response = budget.scope(schema.execute(request)).await;
     if let Some(document) = &document
         && !known_valid
@@ -438,7 +468,7 @@ async fn run_operation(
         response.data = async_graphql::Value::Null;
     }
     tidy_errors(&mut response.errors);
-    response
+    Executed::Response(response)
 }
 
 /// The HTTP response for a rendered answer: plain JSON to a POST; to a GET, with the
@@ -505,14 +535,42 @@ fn render(response: &async_graphql::Response, max: usize) -> Result<Vec<u8>, Box
     });
     match serde::Serialize::serialize(response, &mut serializer) {
         Ok(()) => Ok(serializer.into_inner().bytes),
-        Err(_) => Err(Box::new(refuse(
-            StatusCode::OK,
-            ErrorCode::BadUserInput,
-            &format!(
-                "the response would be larger than {max} bytes (graphql.max_response_bytes); select fewer fields or items"
-            ),
-        ))),
+        Err(_) => Err(too_large(max)),
     }
+}
+
+/// A plan's answer as a response body (as async-graphql's `Response` serializes:
+/// `data`, then `errors` when there are any), in at most `max` bytes.
+fn render_planned(answer: &crate::graphql::plan::Answer, max: usize) -> Result<Vec<u8>, Box<Response>> {
+    let mut body = Capped {
+        bytes: Vec::with_capacity(answer.data.len() + 16),
+        max,
+    };
+    let written = (|| {
+        use std::io::Write;
+        body.write_all(b"{\"data\":")?;
+        body.write_all(&answer.data)?;
+        if !answer.errors.is_empty() {
+            body.write_all(b",\"errors\":")?;
+            serde_json::to_writer(&mut body, &answer.errors)?;
+        }
+        body.write_all(b"}")
+    })();
+    match written {
+        Ok(()) => Ok(body.bytes),
+        Err(_) => Err(too_large(max)),
+    }
+}
+
+/// The answer to a request whose response would pass `max` bytes.
+fn too_large(max: usize) -> Box<Response> {
+    Box::new(refuse(
+        StatusCode::OK,
+        ErrorCode::BadUserInput,
+        &format!(
+            "the response would be larger than {max} bytes (graphql.max_response_bytes); select fewer fields or items"
+        ),
+    ))
 }
 
 /// A writer that refuses to grow past `max` bytes.

@@ -232,8 +232,24 @@ async fn configured(emulator_config: EmulatorConfig, tweak: impl FnOnce(&mut Con
     (config, emulator)
 }
 
+impl TestApp {
+    /// POSTs a query (in memory) and returns the response body as it was sent.
+    pub async fn query_bytes(&self, query: &str, variables: Value) -> bytes::Bytes {
+        let Transport::InMemory(router) = &self.transport else {
+            panic!("query_bytes needs the in-memory tier");
+        };
+        in_memory_bytes(router, json!({"query": query, "variables": variables}), None).await
+    }
+}
+
 /// POSTs `body` to `/graphql` through `router`, in memory.
 async fn in_memory_query(router: &axum::Router, body: Value, key: Option<&str>) -> Value {
+    let body = in_memory_bytes(router, body, key).await;
+    serde_json::from_slice(&body).expect("gateway answers JSON")
+}
+
+/// POSTs `body` to `/graphql` through `router`, in memory; the response body.
+async fn in_memory_bytes(router: &axum::Router, body: Value, key: Option<&str>) -> bytes::Bytes {
     use tower::ServiceExt;
     let mut request = axum::http::Request::post("/graphql").header("content-type", "application/json");
     if let Some(key) = key {
@@ -243,10 +259,9 @@ async fn in_memory_query(router: &axum::Router, body: Value, key: Option<&str>) 
         .body(axum::body::Body::from(body.to_string()))
         .expect("a request");
     let response = router.clone().oneshot(request).await.expect("gateway answers");
-    let body = axum::body::to_bytes(response.into_body(), 64 << 20)
+    axum::body::to_bytes(response.into_body(), 64 << 20)
         .await
-        .expect("a body");
-    serde_json::from_slice(&body).expect("gateway answers JSON")
+        .expect("a body")
 }
 
 /// Builds a gateway from `config` and runs it until the returned sender is dropped;

@@ -23,6 +23,7 @@ mod observability;
 mod oneuptime;
 mod paging;
 mod persisted;
+mod plan;
 mod properties;
 mod readiness;
 mod real_providers;

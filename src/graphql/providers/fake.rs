@@ -100,9 +100,9 @@ pub(crate) struct FakeQuery;
 connection_fields! {
     impl FakeQuery {
         /// The fake provider's call logs, newest first.
-        fn fake_call_logs(ctx, filter: FakeCallLogFilter, page) -> FakeConnection {
+        fn fake_call_logs as "fakeCallLogs"(ctx, filter: FakeCallLogFilter, page) -> FakeConnection {
             let (service, dates) = (scope(ctx)?.service::<FakeScope>()?, filter.dates());
-            let read = page.read(ctx, "fakeCallLogs", &dates, |after, n| service.window(dates, after, n));
+            let read = page.read(ctx, &dates, |after, n| service.window(dates, after, n));
             Ok(read.await?.counted(|log| Flat(FakeCallLog(log)), service, move |s, _| async move { s.count(dates).await }))
         }
     }

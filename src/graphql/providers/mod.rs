@@ -74,6 +74,16 @@ pub(super) const SOURCES: &[&dyn NodeSource] = &[
     &fake::NODES,
 ];
 
+/// Every provider's connection fields as compiled plans read them (`graphql::plan`).
+pub(super) const PLANNED: &[&[crate::graphql::plan::PlannedField]] = &[
+    signalwire::SignalWireQuery::PLANNED,
+    oneuptime::OneUptimeQuery::PLANNED,
+    voximplant::VoximplantQuery::PLANNED,
+    voximplant::audit::VoximplantAuditQuery::PLANNED,
+    #[cfg(feature = "fake-provider")]
+    fake::FakeQuery::PLANNED,
+];
+
 /// Every `callLogs` stream, in a fixed order (the merge's tie order and the cursor's).
 pub(super) const STREAMS: &[&dyn TimelineStream<CallLogs>] = &[
     &signalwire::VOICE_STREAM,

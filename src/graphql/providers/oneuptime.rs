@@ -245,9 +245,9 @@ connection_fields! {
     impl OneUptimeQuery {
         /// OneUptime call logs, newest first. Paging is keyset-based on (createdAt, id), so
         /// calls logged while you page never shift or repeat items.
-        fn one_uptime_call_logs(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
+        fn one_uptime_call_logs as "oneUptimeCallLogs"(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
             let (service, filter) = (scope(ctx)?.service::<OneUptimeScope>()?, filter.into_domain()?);
-            let read = page.read(ctx, "oneUptimeCallLogs", &filter, |after, n| service.call_logs(&filter, after, n));
+            let read = page.read(ctx, &filter, |after, n| service.call_logs(&filter, after, n));
             Ok(read.await?.counted(|log| Flat(OneUptimeCallLog(log)), (service, filter), |(s, f), _| async move {
                 s.count(&f).await
             }))

@@ -387,17 +387,17 @@ connection_fields! {
         /// Edges are `CallLog`: `SignalWireVoiceLog`, or with `includeDeleted` also
         /// `DiscardedCallLog`; select the shared fields directly and the rest with
         /// `... on SignalWireVoiceLog` (one fragment, no union to unpack).
-        fn signal_wire_voice_logs(ctx, filter: SignalWireLogFilter, page) -> VoiceLogConnection {
+        fn signal_wire_voice_logs as "signalWireVoiceLogs"(ctx, filter: SignalWireLogFilter, page) -> VoiceLogConnection {
             let (service, filter) = (scope(ctx)?.service::<SignalWireScope>()?, filter.into_domain());
-            let read = page.read(ctx, "signalWireVoiceLogs", &filter, |after, n| service.voice_logs(&filter, after, n));
+            let read = page.read(ctx, &filter, |after, n| service.voice_logs(&filter, after, n));
             Ok(read.await?.connection(|log| Flat(voice_log(log))))
         }
 
         /// SignalWire video logs, newest first, paged like `signalWireVoiceLogs`. Edges are
         /// `CallLog`: `SignalWireVideoLog`, or with `includeDeleted` also `DiscardedCallLog`.
-        fn signal_wire_video_logs(ctx, filter: SignalWireLogFilter, page) -> VideoLogConnection {
+        fn signal_wire_video_logs as "signalWireVideoLogs"(ctx, filter: SignalWireLogFilter, page) -> VideoLogConnection {
             let (service, filter) = (scope(ctx)?.service::<SignalWireScope>()?, filter.into_domain());
-            let read = page.read(ctx, "signalWireVideoLogs", &filter, |after, n| service.video_logs(&filter, after, n));
+            let read = page.read(ctx, &filter, |after, n| service.video_logs(&filter, after, n));
             Ok(read.await?.connection(|log| Flat(video_log(log))))
         }
     }

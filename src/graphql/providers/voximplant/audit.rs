@@ -19,6 +19,14 @@ use crate::providers::voximplant::{AUDIT_LOG_ENTRY, AuditEntryLoader, AuditFilte
 /// One entry of the Voximplant account's audit log: an API call made on the account.
 pub(crate) struct VoximplantAuditLogEntry(pub Arc<AuditLogEntry>);
 
+/// Not a call log: plans leave the audit log to async-graphql.
+impl crate::graphql::flat::MaybeShared for VoximplantAuditLogEntry {
+    const CALL_LOGS: bool = false;
+    fn shared(&self) -> Option<&dyn crate::graphql::flat::SharedFields> {
+        None
+    }
+}
+
 #[Object]
 impl VoximplantAuditLogEntry {
     /// Opaque global id.
@@ -107,9 +115,9 @@ connection_fields! {
         /// The Voximplant account's audit log (GetAuditLog), newest first. Voximplant requires
         /// a date window: without `createdAfter` it spans the configured look-back (default 30
         /// days) before `createdBefore` or now. Needs a service account with the Owner role.
-        fn voximplant_audit_log(ctx, filter: VoximplantAuditLogFilter, page) -> AuditConnection {
+        fn voximplant_audit_log as "voximplantAuditLog"(ctx, filter: VoximplantAuditLogFilter, page) -> AuditConnection {
             let (service, filter) = (scope(ctx)?.service::<super::VoximplantScope>()?, filter.into_domain());
-            let read = page.read(ctx, "voximplantAuditLog", &filter, |after, n| service.audit_log(&filter, after, n));
+            let read = page.read(ctx, &filter, |after, n| service.audit_log(&filter, after, n));
             Ok(read.await?.counted(VoximplantAuditLogEntry, (service, filter), |(s, f), at| async move {
                 s.audit_count(&f, at.as_ref()).await
             }))

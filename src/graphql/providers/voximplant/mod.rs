@@ -346,9 +346,9 @@ connection_fields! {
         /// window: without `createdAfter` it spans the configured look-back (default 30 days)
         /// before `createdBefore` or now, fixed when the first page is read. Paging goes past
         /// Voximplant's 10,000-offset cap by moving the window and skipping seen sessions.
-        fn voximplant_call_sessions(ctx, filter: VoximplantCallSessionFilter, page) -> SessionConnection {
+        fn voximplant_call_sessions as "voximplantCallSessions"(ctx, filter: VoximplantCallSessionFilter, page) -> SessionConnection {
             let (service, filter) = (scope(ctx)?.service::<VoximplantScope>()?, filter.into_domain()?);
-            let read = page.read(ctx, "voximplantCallSessions", &filter, |after, n| service.sessions(&filter, after, n));
+            let read = page.read(ctx, &filter, |after, n| service.sessions(&filter, after, n));
             Ok(read.await?.counted(|s| Flat(VoximplantCallSession(s)), (service, filter), |(s, f), at| async move {
                 s.count(&f, at.as_ref()).await
             }))

@@ -291,16 +291,16 @@ impl NodeSource for Nodes {
     fn kinds(&self) -> &'static [NodeKind] {
         &[HISTORY_REPORT]
     }
-    fn load<'a>(&'a self, ctx: &'a async_graphql::Context<'_>, id: crate::domain::GlobalId) -> NodeFuture<'a> {
+    fn load<'a>(
+        &'a self,
+        scope: &'a crate::graphql::scope::RequestScope,
+        id: crate::domain::GlobalId,
+    ) -> NodeFuture<'a> {
         Box::pin(async move {
             let Ok(report_id) = id.native_id.parse::<u64>() else {
                 return Ok(None);
             };
-            let report = scope(ctx)?
-                .get::<super::VoximplantScope>()?
-                .service
-                .report(report_id)
-                .await?;
+            let report = scope.get::<super::VoximplantScope>()?.service.report(report_id).await?;
             Ok(report.map(|r| Node::VoximplantHistoryReport(VoximplantHistoryReport(r))))
         })
     }

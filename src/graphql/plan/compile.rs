@@ -1,0 +1,347 @@
+//! From a validated operation to a `Plan`, or to nothing when the operation asks for
+//! anything a plan does not draw (see the parent module).
+//!
+//! Fields are collected as GraphQL collects them (fragments merged where their type
+//! condition applies to the object, per concrete type), so a plan holds, for each call log
+//! type a selection can meet, the keys it renders in order.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{
+    BaseType, DocumentOperations, ExecutableDocument, Field, FragmentDefinition, OperationType, Selection,
+    SelectionSet, VariableDefinition,
+};
+use async_graphql::{Name, Pos, Positioned};
+use async_graphql_value::Value;
+
+use super::PlannedField;
+use crate::graphql::completion::{TYPENAME_KEY, TypeIndex};
+
+/// A compiled operation (see the parent module).
+pub struct Plan {
+    pub(super) roots: Vec<Root>,
+    /// The operation's variables with their defaults.
+    pub(super) variables: Vec<(Name, Option<async_graphql::Value>)>,
+}
+
+/// One root field.
+pub(super) struct Root {
+    pub key: Name,
+    pub pos: Pos,
+    /// Its arguments as written (variables filled in at run time).
+    pub arguments: Vec<(Name, Value)>,
+    pub nullable: bool,
+    pub kind: RootKind,
+}
+
+pub(super) enum RootKind {
+    /// `__typename` of the query root.
+    Typename(String),
+    /// `node(id:)` (`call_logs_only` false) or `callLog(id:)`.
+    ById { call_logs_only: bool, shape: Shape },
+    /// A provider connection.
+    Connection {
+        field: &'static PlannedField,
+        parts: Vec<Part>,
+    },
+}
+
+/// What a call log renders, per concrete GraphQL type: its keys in order.
+pub(super) struct Shape(pub HashMap<String, Vec<Leaf>>);
+
+pub(super) enum Leaf {
+    Typename(Name),
+    /// A shared `CallLog` field (`flat::shared`) under a key.
+    Shared(Name, Name),
+}
+
+/// A selected part of a connection.
+pub(super) enum Part {
+    Typename(Name, String),
+    PageInfo(Name, Vec<Info>),
+    Edges(Name, Vec<EdgePart>),
+    Nodes(Name, Shape),
+}
+
+pub(super) enum Info {
+    Typename(Name),
+    HasPreviousPage(Name),
+    HasNextPage(Name),
+    StartCursor(Name),
+    EndCursor(Name),
+}
+
+pub(super) enum EdgePart {
+    Typename(Name, String),
+    Cursor(Name),
+    Node(Name, Shape),
+}
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// The fields the flat renderer draws for every call log (`flat::shared`).
+const SHARED: &[&str] = &[
+    "id",
+    "provider",
+    "nativeId",
+    "from",
+    "to",
+    "direction",
+    "status",
+    "providerStatus",
+    "createdAt",
+    "startedAt",
+    "endedAt",
+    "durationSeconds",
+];
+
+struct Compiler<'a> {
+    types: &'a TypeIndex,
+    fragments: &'a Fragments,
+}
+
+pub(super) fn compile(types: &TypeIndex, document: &ExecutableDocument, operation: Option<&str>) -> Option<Plan> {
+    let operation = match (&document.operations, operation) {
+        (DocumentOperations::Single(op), None) => &op.node,
+        (DocumentOperations::Single(_), Some(_)) => return None,
+        (DocumentOperations::Multiple(ops), Some(name)) => &ops.get(name)?.node,
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => &ops.values().next()?.node,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    if operation.ty != OperationType::Query || !operation.directives.is_empty() {
+        return None;
+    }
+    let compiler = Compiler {
+        types,
+        fragments: &document.fragments,
+    };
+    let query = types.query_type();
+    let fields = compiler.collect(&operation.selection_set.node, &|on| on == query)?;
+    let roots = fields
+        .into_iter()
+        .map(|field| compiler.root(field))
+        .collect::<Option<Vec<_>>>()?;
+    let variables = operation
+        .variable_definitions
+        .iter()
+        .map(|d| variable(&d.node))
+        .collect();
+    Some(Plan { roots, variables })
+}
+
+fn variable(definition: &VariableDefinition) -> (Name, Option<async_graphql::Value>) {
+    let default = definition.default_value.as_ref().map(|v| v.node.clone());
+    (definition.name.node.clone(), default)
+}
+
+impl Compiler<'_> {
+    fn root(&self, field: &Positioned<Field>) -> Option<Root> {
+        let query = self.types.query_type();
+        let name = field.node.name.node.as_str();
+        let arguments = field
+            .node
+            .arguments
+            .iter()
+            .map(|(n, v)| (n.node.clone(), v.node.clone()))
+            .collect();
+        let kind = match name {
+            "__typename" => RootKind::Typename(query.to_owned()),
+            "node" | "callLog" => RootKind::ById {
+                call_logs_only: name == "callLog",
+                shape: self.shape("CallLog", &field.node.selection_set.node)?,
+            },
+            _ => {
+                let planned = crate::graphql::providers::PLANNED
+                    .iter()
+                    .flat_map(|fields| fields.iter())
+                    .find(|f| f.name == name && f.call_logs)?;
+                let connection = named(self.types.field_type(query, name)?.base.clone())?;
+                RootKind::Connection {
+                    field: planned,
+                    parts: self.connection(&connection, &field.node.selection_set.node)?,
+                }
+            }
+        };
+        let nullable = match name {
+            "__typename" => false,
+            _ => self.types.field_type(query, name)?.nullable,
+        };
+        Some(Root {
+            key: field.node.response_key().node.clone(),
+            pos: field.pos,
+            arguments,
+            nullable,
+            kind,
+        })
+    }
+
+    fn connection(&self, connection: &str, selection: &SelectionSet) -> Option<Vec<Part>> {
+        let fields = self.collect(selection, &|on| on == connection)?;
+        fields
+            .into_iter()
+            .map(|field| {
+                let key = field.node.response_key().node.clone();
+                let sub = &field.node.selection_set.node;
+                Some(match field.node.name.node.as_str() {
+                    "__typename" => Part::Typename(key, connection.to_owned()),
+                    "pageInfo" => Part::PageInfo(key, self.page_info(sub)?),
+                    "edges" => {
+                        let edge = named(self.types.field_type(connection, "edges")?.base.clone())?;
+                        Part::Edges(key, self.edge(&edge, sub)?)
+                    }
+                    "nodes" => {
+                        let node = named(self.types.field_type(connection, "nodes")?.base.clone())?;
+                        Part::Nodes(key, self.shape(&node, sub)?)
+                    }
+                    _ => return None,
+                })
+            })
+            .collect()
+    }
+
+    fn page_info(&self, selection: &SelectionSet) -> Option<Vec<Info>> {
+        let fields = self.collect(selection, &|on| on == "PageInfo")?;
+        fields
+            .into_iter()
+            .map(|field| {
+                let key = field.node.response_key().node.clone();
+                Some(match field.node.name.node.as_str() {
+                    "__typename" => Info::Typename(key),
+                    "hasPreviousPage" => Info::HasPreviousPage(key),
+                    "hasNextPage" => Info::HasNextPage(key),
+                    "startCursor" => Info::StartCursor(key),
+                    "endCursor" => Info::EndCursor(key),
+                    _ => return None,
+                })
+            })
+            .collect()
+    }
+
+    fn edge(&self, edge: &str, selection: &SelectionSet) -> Option<Vec<EdgePart>> {
+        let fields = self.collect(selection, &|on| on == edge)?;
+        fields
+            .into_iter()
+            .map(|field| {
+                let key = field.node.response_key().node.clone();
+                Some(match field.node.name.node.as_str() {
+                    "__typename" => EdgePart::Typename(key, edge.to_owned()),
+                    "cursor" => EdgePart::Cursor(key),
+                    "node" => {
+                        let node = named(self.types.field_type(edge, "node")?.base.clone())?;
+                        EdgePart::Node(key, self.shape(&node, &field.node.selection_set.node)?)
+                    }
+                    _ => return None,
+                })
+            })
+            .collect()
+    }
+
+    /// The shape of a call log of (abstract or concrete) type `ty`, for each call log type
+    /// it can be.
+    fn shape(&self, ty: &str, selection: &SelectionSet) -> Option<Shape> {
+        let concrete: Vec<&str> = match self.types.possible_types(ty) {
+            Some(possible) => possible.iter().map(String::as_str).collect(),
+            None => vec![ty],
+        };
+        let call_logs = self.types.possible_types("CallLog")?;
+        let mut shapes = HashMap::with_capacity(concrete.len());
+        for concrete in concrete {
+            if !call_logs.contains(concrete) {
+                return None;
+            }
+            let fields = self.collect(selection, &|on| self.types.applies(on, concrete))?;
+            let leaves = fields
+                .into_iter()
+                .map(|field| {
+                    let key = field.node.response_key().node.clone();
+                    let name = &field.node.name.node;
+                    match name.as_str() {
+                        "__typename" => Some(Leaf::Typename(key)),
+                        n if SHARED.contains(&n) && field.node.selection_set.node.items.is_empty() => {
+                            Some(Leaf::Shared(key, name.clone()))
+                        }
+                        _ => None,
+                    }
+                })
+                .collect::<Option<Vec<_>>>()?;
+            shapes.insert(concrete.to_owned(), leaves);
+        }
+        Some(Shape(shapes))
+    }
+
+    /// The fields of `selection` for an object whose type conditions `applies` says
+    /// match, in order, each response key once; `None` on a directive, an argument below
+    /// the root, an unknown fragment, or a repeated key of a field with a selection (which
+    /// GraphQL merges). The hidden `__typename` of response completion is left out.
+    fn collect<'s>(
+        &'s self,
+        selection: &'s SelectionSet,
+        applies: &dyn Fn(&str) -> bool,
+    ) -> Option<Vec<&'s Positioned<Field>>> {
+        let mut fields: Vec<&Positioned<Field>> = Vec::new();
+        self.collect_into(selection, applies, &mut fields)?;
+        Some(fields)
+    }
+
+    fn collect_into<'s>(
+        &'s self,
+        selection: &'s SelectionSet,
+        applies: &dyn Fn(&str) -> bool,
+        fields: &mut Vec<&'s Positioned<Field>>,
+    ) -> Option<()> {
+        for item in &selection.items {
+            let (condition, selection) = match &item.node {
+                Selection::Field(field) => {
+                    if !field.node.directives.is_empty() {
+                        return None;
+                    }
+                    let key = field.node.response_key().node.as_str();
+                    if key == TYPENAME_KEY {
+                        continue;
+                    }
+                    if let Some(seen) = fields.iter().find(|f| f.node.response_key().node == key) {
+                        // Validation made both the same field; a leaf renders once, an
+                        // object would merge.
+                        if !seen.node.selection_set.node.items.is_empty() {
+                            return None;
+                        }
+                        continue;
+                    }
+                    fields.push(field);
+                    continue;
+                }
+                Selection::InlineFragment(fragment) => {
+                    if !fragment.node.directives.is_empty() {
+                        return None;
+                    }
+                    (
+                        fragment.node.type_condition.as_ref().map(|c| c.node.on.node.as_str()),
+                        &fragment.node.selection_set.node,
+                    )
+                }
+                Selection::FragmentSpread(spread) => {
+                    let definition = &self.fragments.get(&spread.node.fragment_name.node)?.node;
+                    if !spread.node.directives.is_empty() || !definition.directives.is_empty() {
+                        return None;
+                    }
+                    (
+                        Some(definition.type_condition.node.on.node.as_str()),
+                        &definition.selection_set.node,
+                    )
+                }
+            };
+            if condition.is_none_or(applies) {
+                self.collect_into(selection, applies, fields)?;
+            }
+        }
+        Some(())
+    }
+}
+
+/// The named type under any list wrappers.
+fn named(base: BaseType) -> Option<String> {
+    match base {
+        BaseType::Named(name) => Some(name.to_string()),
+        BaseType::List(inner) => named(inner.base),
+    }
+}

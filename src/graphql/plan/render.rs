@@ -1,0 +1,286 @@
+//! Running a `Plan`: each root field is read through the same bodies as its resolver and
+//! written straight to JSON, in selection order, as async-graphql and response completion
+//! would write it.
+
+use async_graphql::{ID, Name, OutputType, Value};
+use futures::future::join_all;
+
+use super::compile::{EdgePart, Info, Leaf, Part, Plan, Root, RootKind, Shape};
+use super::{Answer, Arguments, Context, FieldEnv, RenderConnection, field_error};
+use crate::graphql::error::GatewayError;
+use crate::graphql::flat::{self, MaybeShared, SharedFields};
+use crate::graphql::{node, query};
+
+/// What one root field came to.
+enum Outcome {
+    /// Its value as JSON, and the errors reported beside it.
+    Value(Vec<u8>, Vec<GatewayError>),
+    /// It failed: null in place (or the whole `data`, when it is non-null).
+    Failed(GatewayError),
+    /// Something the plan cannot draw: async-graphql answers the whole request.
+    GiveUp,
+}
+
+pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
+    let arguments: Vec<Arguments> = plan.roots.iter().map(|root| arguments(plan, root, cx)).collect();
+    // Everything that makes a plan give up before reading is checked first, for every
+    // root, so a plan that gives up has read nothing.
+    for (root, arguments) in plan.roots.iter().zip(&arguments) {
+        if let RootKind::ById {
+            call_logs_only: false, ..
+        } = root.kind
+            && let Ok(id) = arguments.input::<ID>("id")
+            && let Ok((id, _)) = node::decode(&id)
+            && !id.kind.is_call_log()
+        {
+            return None;
+        }
+    }
+    let outcomes = join_all(plan.roots.iter().zip(&arguments).map(|(root, a)| field(root, a, cx))).await;
+    let mut data = Vec::with_capacity(1024);
+    let mut errors = Vec::new();
+    let mut data_null = false;
+    data.push(b'{');
+    for (i, (root, outcome)) in plan.roots.iter().zip(outcomes).enumerate() {
+        if i > 0 {
+            data.push(b',');
+        }
+        key(&mut data, &root.key);
+        match outcome {
+            Outcome::Value(json, reported) => {
+                data.extend_from_slice(&json);
+                errors.extend(reported.into_iter().map(|e| field_error(e, &root.key, root.pos)));
+            }
+            Outcome::Failed(error) => {
+                data.extend_from_slice(b"null");
+                data_null |= !root.nullable;
+                errors.push(field_error(error, &root.key, root.pos));
+            }
+            Outcome::GiveUp => return None,
+        }
+    }
+    data.push(b'}');
+    if data_null {
+        data = b"null".to_vec();
+    }
+    Some(Answer { data, errors })
+}
+
+/// A root field's arguments with the request's variables (or their defaults) filled in.
+fn arguments(plan: &Plan, root: &Root, cx: &Context<'_>) -> Arguments {
+    let variable = |name: Name| -> Result<Value, std::convert::Infallible> {
+        let default = || {
+            plan.variables
+                .iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, d)| d.clone())
+        };
+        Ok(cx.variables.get(&name).cloned().or_else(default).unwrap_or(Value::Null))
+    };
+    Arguments(
+        root.arguments
+            .iter()
+            .map(|(name, value)| {
+                let Ok(value) = value.clone().into_const_with(variable);
+                (name.clone(), value)
+            })
+            .collect(),
+    )
+}
+
+async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome {
+    let env = FieldEnv {
+        context: cx,
+        reported: Default::default(),
+    };
+    let mut out = Vec::with_capacity(256);
+    let drawn = match &root.kind {
+        RootKind::Typename(name) => string(&mut out, name),
+        RootKind::ById { call_logs_only, shape } => {
+            let id = match arguments.input::<ID>("id") {
+                Ok(id) => id,
+                Err(e) => return Outcome::Failed(e),
+            };
+            let found = match call_logs_only {
+                true => query::call_log(&env, &id)
+                    .await
+                    .map(|log| by_id(&mut out, shape, log.as_ref())),
+                false => query::node(&env, &id)
+                    .await
+                    .map(|node| by_id(&mut out, shape, node.as_ref())),
+            };
+            match found {
+                Ok(drawn) => drawn,
+                Err(e) => return Outcome::Failed(e),
+            }
+        }
+        RootKind::Connection { field, parts } => match (field.read)(&env, arguments).await {
+            Err(e) => return Outcome::Failed(e),
+            Ok(connection) => connection_parts(&mut out, parts, connection.as_ref()),
+        },
+    };
+    match drawn {
+        Some(()) => Outcome::Value(out, env.reported.into_inner().unwrap_or_else(|e| e.into_inner())),
+        None => Outcome::GiveUp,
+    }
+}
+
+fn connection_parts(out: &mut Vec<u8>, parts: &[Part], connection: &dyn RenderConnection) -> Option<()> {
+    out.push(b'{');
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match part {
+            Part::Typename(k, name) => {
+                key(out, k);
+                string(out, name)?;
+            }
+            Part::PageInfo(k, infos) => {
+                key(out, k);
+                page_info(out, infos, connection)?;
+            }
+            Part::Edges(k, edge_parts) => {
+                key(out, k);
+                out.push(b'[');
+                for i in 0..connection.len() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    edge(out, edge_parts, connection, i)?;
+                }
+                out.push(b']');
+            }
+            Part::Nodes(k, shape) => {
+                key(out, k);
+                out.push(b'[');
+                for i in 0..connection.len() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let (log, ty) = connection.node(i)?;
+                    object(out, shape, log, &ty)?;
+                }
+                out.push(b']');
+            }
+        }
+    }
+    out.push(b'}');
+    Some(())
+}
+
+fn page_info(out: &mut Vec<u8>, infos: &[Info], connection: &dyn RenderConnection) -> Option<()> {
+    let cursor = |out: &mut Vec<u8>, at: Option<usize>| match at {
+        Some(i) => string(out, &connection.cursor(i)),
+        None => {
+            out.extend_from_slice(b"null");
+            Some(())
+        }
+    };
+    let last = connection.len().checked_sub(1);
+    out.push(b'{');
+    for (i, info) in infos.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match info {
+            Info::Typename(k) => {
+                key(out, k);
+                string(out, "PageInfo")?;
+            }
+            Info::HasPreviousPage(k) => {
+                key(out, k);
+                boolean(out, connection.has_previous_page());
+            }
+            Info::HasNextPage(k) => {
+                key(out, k);
+                boolean(out, connection.has_next_page());
+            }
+            Info::StartCursor(k) => {
+                key(out, k);
+                cursor(out, last.map(|_| 0))?;
+            }
+            Info::EndCursor(k) => {
+                key(out, k);
+                cursor(out, last)?;
+            }
+        }
+    }
+    out.push(b'}');
+    Some(())
+}
+
+fn edge(out: &mut Vec<u8>, parts: &[EdgePart], connection: &dyn RenderConnection, i: usize) -> Option<()> {
+    out.push(b'{');
+    for (n, part) in parts.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        match part {
+            EdgePart::Typename(k, name) => {
+                key(out, k);
+                string(out, name)?;
+            }
+            EdgePart::Cursor(k) => {
+                key(out, k);
+                string(out, &connection.cursor(i))?;
+            }
+            EdgePart::Node(k, shape) => {
+                key(out, k);
+                let (log, ty) = connection.node(i)?;
+                object(out, shape, log, &ty)?;
+            }
+        }
+    }
+    out.push(b'}');
+    Some(())
+}
+
+/// A lookup's answer: null when nothing was found, else the call log it found.
+fn by_id<T: MaybeShared + OutputType>(out: &mut Vec<u8>, shape: &Shape, found: Option<&T>) -> Option<()> {
+    match found {
+        None => {
+            out.extend_from_slice(b"null");
+            Some(())
+        }
+        Some(found) => object(out, shape, found.shared()?, &found.introspection_type_name()),
+    }
+}
+
+/// A call log of GraphQL type `ty` as `shape` draws that type.
+fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str) -> Option<()> {
+    let leaves = shape.0.get(ty)?;
+    out.push(b'{');
+    for (i, leaf) in leaves.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match leaf {
+            Leaf::Typename(k) => {
+                key(out, k);
+                string(out, ty)?;
+            }
+            Leaf::Shared(k, name) => {
+                key(out, k);
+                serde_json::to_writer(&mut *out, &flat::shared(log, name)?).ok()?;
+            }
+        }
+    }
+    out.push(b'}');
+    Some(())
+}
+
+/// `"key":` (response keys are GraphQL names: nothing to escape).
+fn key(out: &mut Vec<u8>, key: &Name) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn string(out: &mut Vec<u8>, value: &str) -> Option<()> {
+    serde_json::to_writer(&mut *out, value).ok()
+}
+
+fn boolean(out: &mut Vec<u8>, value: bool) {
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}

@@ -1,0 +1,164 @@
+//! Compiled plans (`graphql/plan`) answer a request whose document, operation and
+//! variables passed validation before, without async-graphql's executor. They must answer
+//! exactly what async-graphql answers: each query of a corpus is sent twice (the first
+//! run validates it on async-graphql, the second runs its plan), then once with a
+//! directive on its root fields (which plans leave to async-graphql), and the three
+//! bodies must be equal byte for byte, errors included; the plan's run must make no
+//! upstream call that async-graphql's run did not. (That the corpus compiles to plans is
+//! proved in `graphql::plan`'s unit tests.)
+
+use crate::common::*;
+use serde_json::{Value, json};
+use switchboard::emulator::{Fault, FaultKind};
+
+const SHARED: &str = "__typename id provider nativeId from to direction status providerStatus createdAt startedAt endedAt durationSeconds";
+
+/// The query with `@include(if: true)` at each `ROOT`, and with as many spaces there
+/// instead (so errors locate the same columns).
+fn variants(query: &str) -> (String, String) {
+    const DIRECTIVE: &str = "@include(if: true)";
+    (
+        query.replace("ROOT", &" ".repeat(DIRECTIVE.len())),
+        query.replace("ROOT", DIRECTIVE),
+    )
+}
+
+/// Sends `query` twice as written and once with root directives; asserts the three
+/// bodies equal and returns the body.
+async fn same_answer(app: &TestApp, query: &str, variables: Value) -> Value {
+    let (plain, resolved) = variants(query);
+    let first = app.query_bytes(&plain, variables.clone()).await;
+    let before = app.upstream_total();
+    let planned = app.query_bytes(&plain, variables.clone()).await;
+    let planned_calls = app.upstream_total() - before;
+    let executed = app.query_bytes(&resolved, variables.clone()).await;
+    let text = |b: &bytes::Bytes| String::from_utf8_lossy(b).into_owned();
+    assert_eq!(
+        text(&first),
+        text(&planned),
+        "{plain} with {variables}: first run, then planned"
+    );
+    assert_eq!(
+        text(&planned),
+        text(&executed),
+        "{plain} with {variables}: planned, then with directives"
+    );
+    assert_eq!(planned_calls, 0, "{plain}: the plan's run was served from the cache");
+    serde_json::from_slice(&planned).unwrap()
+}
+
+/// A gateway that never reuses rendered answers, so every request executes.
+async fn app() -> TestApp {
+    TestApp::in_memory_with(small_emulator(), |c, _| c.cache.max_response_bytes = 0).await
+}
+
+#[tokio::test]
+async fn plans_answer_byte_for_byte_what_async_graphql_answers() {
+    let app = app().await;
+    let page = same_answer(&app, "{ callLogs(first: 60) { edges { node { id } } } }", json!({})).await;
+    let ids: Vec<String> = page["data"]["callLogs"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let by_id = [
+        "query($id: ID!) { node(id: $id) ROOT { ... on SignalWireVoiceLog { id from to status createdAt } } }".to_string(),
+        format!("query($id: ID!) {{ node(id: $id) ROOT {{ ... on CallLog {{ {SHARED} }} }} }}"),
+        format!("query($id: ID!) {{ callLog(id: $id) ROOT {{ {SHARED} }} }}"),
+        "query Two($id: ID!) { a: node(id: $id) ROOT { id ... on Node { id } } __typename b: callLog(id: $id) ROOT { ...F } } fragment F on CallLog { status s: status createdAt ... on VoximplantCallSession { nativeId } }".into(),
+    ];
+    for query in &by_id {
+        for id in ids.iter().step_by(5) {
+            let answer = same_answer(&app, query, json!({"id": id})).await;
+            assert!(answer["errors"].is_null(), "{query}: {answer}");
+        }
+    }
+    let first = same_answer(
+        &app,
+        "{ signalWireVoiceLogs(first: 20) ROOT { pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename } edges { cursor __typename node { ... on SignalWireVoiceLog { id from to status createdAt } } } } }",
+        json!({}),
+    )
+    .await;
+    let after = first["data"]["signalWireVoiceLogs"]["pageInfo"]["endCursor"].clone();
+    assert!(after.is_string(), "{first}");
+    let pages = [
+        format!("query($first: Int = 7, $after: String) {{ signalWireVoiceLogs(first: $first, after: $after) ROOT {{ nodes {{ {SHARED} }} pageInfo {{ endCursor hasNextPage }} }} }}"),
+        format!("{{ signalWireVideoLogs(first: 20, filter: {{includeDeleted: true}}) ROOT {{ __typename edges {{ node {{ {SHARED} }} }} }} }}"),
+        format!("{{ oneUptimeCallLogs(first: 20) ROOT {{ edges {{ cursor node {{ {SHARED} }} }} }} }}"),
+        "{ voximplantCallSessions(first: 20) ROOT { e: edges { node { ... on VoximplantCallSession { id status } ... on CallLog { i: id } } } } }".into(),
+        "query { x: signalWireVoiceLogs(first: 3) ROOT { edges { cursor } } y: oneUptimeCallLogs(first: 2) ROOT { pageInfo { startCursor } } }".into(),
+    ];
+    for query in &pages {
+        for variables in [json!({}), json!({"after": after, "first": 3})] {
+            let answer = same_answer(&app, query, variables).await;
+            assert!(answer["errors"].is_null(), "{query}: {answer}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn plans_report_errors_where_async_graphql_does() {
+    let app = app().await;
+    let missing = switchboard::domain::encode_id(
+        switchboard::providers::oneuptime::CALL_LOG,
+        "00000000-0000-4000-8000-000000000000",
+    );
+    for (query, variables, codes) in [
+        (
+            "query($id: ID!) { node(id: $id) ROOT { id } }",
+            json!({"id": "bm9wZQ"}),
+            vec!["BAD_USER_INPUT"],
+        ),
+        (
+            "query($id: ID!) { callLog(id: $id) ROOT { id } }",
+            json!({"id": missing}),
+            vec![],
+        ),
+        (
+            "{ signalWireVoiceLogs(first: 1000) ROOT { edges { cursor } } }",
+            json!({}),
+            vec!["BAD_USER_INPUT"],
+        ),
+        (
+            "query($after: String) { signalWireVoiceLogs(first: 2, after: $after) ROOT { edges { cursor } } }",
+            json!({"after": "garbage"}),
+            vec!["BAD_USER_INPUT"],
+        ),
+        (
+            "query($id: ID!) { a: node(id: $id) ROOT { id } b: node(id: \"bm9wZQ\") ROOT { id } }",
+            json!({"id": missing}),
+            vec!["BAD_USER_INPUT"],
+        ),
+    ] {
+        let answer = same_answer(&app, query, variables).await;
+        assert_eq!(error_codes(&answer), codes, "{query}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_provider_fails_a_planned_field_as_it_fails_a_resolved_one() {
+    let app = app().await;
+    let query = "{ oneUptimeCallLogs(first: 4) ROOT { edges { node { id } } } }";
+    let (plain, resolved) = variants(query);
+    // Validated and its pages cached: the fault below meets only a page not read yet.
+    app.query_bytes(&plain, json!({})).await;
+    let fault = Fault {
+        times: None,
+        ..Fault::always(FaultKind::Status {
+            status: 400,
+            retry_after_seconds: None,
+        })
+        .on("/api/call-log/get-list")
+    };
+    app.emulator.inject(fault);
+    let other = |q: &str| q.replace("first: 4", "first: 4, filter: {createdAfter: \"2020-01-01T00:00:00Z\"}");
+    app.query_bytes(&other(&plain), json!({})).await;
+    let planned = app.query_bytes(&other(&plain), json!({})).await;
+    let executed = app.query_bytes(&other(&resolved), json!({})).await;
+    assert_eq!(String::from_utf8_lossy(&planned), String::from_utf8_lossy(&executed));
+    let answer: Value = serde_json::from_slice(&planned).unwrap();
+    assert_eq!(answer["data"], Value::Null, "{answer}");
+    assert_eq!(answer["errors"][0]["path"], json!(["oneUptimeCallLogs"]), "{answer}");
+    assert!(answer["errors"][0]["extensions"]["provider"].is_string(), "{answer}");
+}
