@@ -252,6 +252,52 @@ pub(super) fn shared(log: &dyn SharedFields, name: &str) -> Option<Value> {
     })
 }
 
+/// `shared`'s value written as JSON straight to `out`, as serializing it would write it
+/// (for compiled plans, `graphql::plan`); None where `shared` is None.
+pub(super) fn write_shared(out: &mut Vec<u8>, log: &dyn SharedFields, name: &str) -> Option<()> {
+    fn string(out: &mut Vec<u8>, s: &str) -> Option<()> {
+        serde_json::to_writer(&mut *out, s).ok()
+    }
+    fn text(out: &mut Vec<u8>, s: Option<&str>) -> Option<()> {
+        match s {
+            Some(s) => string(out, s),
+            None => {
+                out.extend_from_slice(b"null");
+                Some(())
+            }
+        }
+    }
+    fn instant(out: &mut Vec<u8>, t: Option<chrono::DateTime<chrono::Utc>>) -> Option<()> {
+        let t = t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        text(out, t.as_deref())
+    }
+    fn enum_name<E: async_graphql::resolver_utils::EnumType>(value: E) -> Option<&'static str> {
+        E::items().iter().find(|item| item.value == value).map(|item| item.name)
+    }
+    let core = log.core();
+    match name {
+        "id" => string(out, &log.global_id()),
+        "provider" => string(out, enum_name(values::Provider::from(core.provider))?),
+        "nativeId" => string(out, &core.native_id),
+        "from" => text(out, core.from.as_deref()),
+        "to" => text(out, core.to.as_deref()),
+        "direction" => string(out, enum_name(values::CallDirection::from(core.direction))?),
+        "status" => string(out, enum_name(values::CallStatus::from(core.status))?),
+        "providerStatus" => text(out, core.provider_status.as_deref()),
+        "createdAt" => instant(out, Some(core.created_at)),
+        "startedAt" => instant(out, core.started_at),
+        "endedAt" => instant(out, core.ended_at),
+        "durationSeconds" => match values::opt_int32(core.duration_seconds).ok()? {
+            Some(n) => {
+                out.extend_from_slice(n.to_string().as_bytes());
+                Some(())
+            }
+            None => text(out, None),
+        },
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use async_graphql::parser::parse_query;
@@ -314,6 +360,48 @@ mod tests {
                 .as_deref(),
             Some(r#"{"id":"id-n1","__typename":"SignalWireVoiceLog"}"#)
         );
+    }
+
+    #[test]
+    fn written_fields_are_the_serialized_values_byte_for_byte() {
+        let mut odd = log();
+        odd.0.from = Some("\"quoted\" \\ \u{1} ünïcode".into());
+        odd.0.to = Some("+14155550123".into());
+        odd.0.started_at = chrono::DateTime::from_timestamp(1_700_000_001, 123_456_000);
+        odd.0.ended_at = chrono::DateTime::from_timestamp(1_700_000_090, 1_000);
+        odd.0.duration_seconds = Some(89);
+        odd.0.direction = CallDirection::Outbound;
+        let mut past_int = log();
+        past_int.0.duration_seconds = Some(i64::MAX);
+        for log in [log(), odd, past_int] {
+            for name in [
+                "id",
+                "provider",
+                "nativeId",
+                "from",
+                "to",
+                "direction",
+                "status",
+                "providerStatus",
+                "createdAt",
+                "startedAt",
+                "endedAt",
+                "durationSeconds",
+                "cost",
+            ] {
+                let mut written = Vec::new();
+                let wrote = write_shared(&mut written, &log, name);
+                let value = shared(&log, name);
+                assert_eq!(wrote.is_some(), value.is_some(), "{name}");
+                if let Some(value) = value {
+                    assert_eq!(
+                        String::from_utf8(written).unwrap(),
+                        serde_json::to_string(&value).unwrap(),
+                        "{name}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

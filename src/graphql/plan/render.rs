@@ -262,7 +262,7 @@ fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str) ->
             }
             Leaf::Shared(k, name) => {
                 key(out, k);
-                serde_json::to_writer(&mut *out, &flat::shared(log, name)?).ok()?;
+                flat::write_shared(out, log, name)?;
             }
         }
     }
