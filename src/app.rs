@@ -157,6 +157,7 @@ impl Gateway {
                 max_upstream_calls: g.max_upstream_calls,
                 body_read_timeout: s.body_read_timeout,
                 http_max_age: g.http_max_age,
+                compress_min_bytes: s.compress_min_bytes,
             },
             metrics: metrics.clone(),
             readiness: readiness.clone(),

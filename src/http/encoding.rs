@@ -3,7 +3,10 @@
 //! - A kept answer (`responses`) is compressed once per encoding and served compressed
 //!   after that (compressing a 4 KB page cost more CPU than serving it from
 //!   memory).
-//! - Any other big answer is compressed by `compress` as it leaves its handler.
+//! - Any other answer bigger than `server.compress_min_bytes` (14 KiB) is compressed by
+//!   `compress` as it leaves its handler. Below that it fits in TCP's initial congestion
+//!   window, so compressing it would cost CPU (more than executing the query) and save no
+//!   round trip.
 //!
 //! `/graphql` does not go through tower-http's compression layer (the other routes do):
 //! on a kept answer the layer did nothing useful and still cost about 6 us of CPU per
@@ -22,15 +25,16 @@ use bytes::Bytes;
 pub(super) const MIN_BYTES: u16 = 1024;
 
 /// `response` compressed for a client that sent `request` headers, when its body is
-/// bigger than `MIN_BYTES` and the client accepts one of our encodings. Left as they are:
-/// a response already encoded, a body of unknown length (a stream), a small body, and a
-/// body the encoder fails on.
-pub(super) async fn compress(request: &HeaderMap, response: Response) -> Response {
+/// bigger than `min_bytes` (and `MIN_BYTES`) and the client accepts one of our encodings.
+/// Left as they are: a response already encoded, a body of unknown length (a stream), a
+/// small body, and a body the encoder fails on.
+pub(super) async fn compress(request: &HeaderMap, response: Response, min_bytes: usize) -> Response {
     if response.headers().contains_key(header::CONTENT_ENCODING) {
         return response;
     }
+    let min = (min_bytes as u64).max(u64::from(MIN_BYTES));
     match response.body().size_hint().exact() {
-        Some(len) if len > u64::from(MIN_BYTES) => {}
+        Some(len) if len > min => {}
         _ => return response,
     }
     let Some(encoding) = Encoding::negotiate(request) else {
@@ -204,7 +208,7 @@ mod tests {
     #[tokio::test]
     async fn a_big_answer_is_compressed_once_and_says_so_and_anything_else_is_left_alone() {
         let big = br#"{"data":{"x":"a repeated string"}}"#.repeat(60);
-        let r = compress(&accepting("gzip"), answer(big.clone())).await;
+        let r = compress(&accepting("gzip"), answer(big.clone()), 0).await;
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
         assert_eq!(
             r.headers().get_all(header::VARY).iter().count(),
@@ -217,16 +221,21 @@ mod tests {
         assert_eq!(out, big);
 
         let plain = Response::new(Body::from(big.clone()));
-        let r = compress(&accepting("br"), plain).await;
+        let r = compress(&accepting("br"), plain, 0).await;
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
         assert_eq!(r.headers()[header::VARY], "accept-encoding");
 
-        let small = compress(&accepting("gzip"), answer(b"{}".to_vec())).await;
+        let small = compress(&accepting("gzip"), answer(b"{}".to_vec()), 0).await;
         assert!(small.headers().get(header::CONTENT_ENCODING).is_none());
-        let refused = compress(&accepting("gzip;q=0"), answer(big.clone())).await;
+        let under_the_floor = compress(&accepting("gzip"), answer(big.clone()), big.len()).await;
+        assert!(under_the_floor.headers().get(header::CONTENT_ENCODING).is_none());
+        let over_it = compress(&accepting("gzip"), answer(big.clone()), big.len() - 1).await;
+        assert_eq!(over_it.headers()[header::CONTENT_ENCODING], "gzip");
+        assert!(small.headers().get(header::CONTENT_ENCODING).is_none());
+        let refused = compress(&accepting("gzip;q=0"), answer(big.clone()), 0).await;
         assert!(refused.headers().get(header::CONTENT_ENCODING).is_none());
         let stream = Body::from_stream(futures::stream::iter([Ok::<_, std::io::Error>(big.clone())]));
-        let r = compress(&accepting("gzip"), Response::new(stream)).await;
+        let r = compress(&accepting("gzip"), Response::new(stream), 0).await;
         assert!(
             r.headers().get(header::CONTENT_ENCODING).is_none(),
             "a stream passes as it is"
@@ -235,7 +244,7 @@ mod tests {
         encoded
             .headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("zstd"));
-        let r = compress(&accepting("gzip"), encoded).await;
+        let r = compress(&accepting("gzip"), encoded, 0).await;
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "zstd");
         assert_eq!(axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap(), big);
     }

@@ -123,7 +123,7 @@ const MAX_ERRORS: usize = 100;
 
 pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let response = state.guards.run(read_and_execute(&state, &headers, body)).await;
-    encoding::compress(&headers, response).await
+    encoding::compress(&headers, response, state.limits.compress_min_bytes).await
 }
 
 async fn read_and_execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
@@ -225,7 +225,7 @@ pub(super) async fn get(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let response = get_response(&state, &headers, &params).await;
-    encoding::compress(&headers, response).await
+    encoding::compress(&headers, response, state.limits.compress_min_bytes).await
 }
 
 /// The answer to a GET: GraphiQL without a query, else the query's answer.

@@ -57,6 +57,9 @@ pub struct RequestLimits {
     pub body_read_timeout: Duration,
     /// Longest `Cache-Control: max-age` of a GET answer.
     pub http_max_age: Duration,
+    /// Freshly rendered answers up to this size are not compressed
+    /// (`server.compress_min_bytes`).
+    pub compress_min_bytes: usize,
 }
 
 /// Whether the gateway should receive traffic (`/readyz`): not while it drains before

@@ -138,6 +138,16 @@ async fn large_responses_are_compressed_as_accept_encoding_asks_and_small_ones_a
         .await
         .unwrap();
     assert!(small.headers().get("content-encoding").is_none());
+    // A fresh answer that fits in TCP's initial window is sent as it is; the same answer
+    // kept for reuse is compressed once and sent compressed.
+    let mid = json!({"query": VOICE_PAGE, "variables": {"first": 8}});
+    let post_mid = || raw.post(&app.url).header("accept-encoding", "gzip").json(&mid).send();
+    let fresh = post_mid().await.unwrap();
+    assert!(fresh.headers().get("content-encoding").is_none());
+    let fresh_len = fresh.bytes().await.unwrap().len();
+    assert!((1024..14 * 1024).contains(&fresh_len), "{fresh_len} bytes");
+    let kept = post_mid().await.unwrap();
+    assert_eq!(kept.headers()["content-encoding"], "gzip");
     let plain = raw.post(&app.url).json(&page).send().await.unwrap();
     assert!(
         plain.headers().get("content-encoding").is_none(),
