@@ -56,6 +56,11 @@ impl Prepared {
         }
     }
 
+    /// Gives `request` this document, for async-graphql to run without parsing it again.
+    pub fn attach(&self, request: &mut async_graphql::Request) {
+        request.set_parsed_query(self.document.clone());
+    }
+
     /// The plan of `operation`, compiled the first time it is asked for.
     pub fn plan(&self, operation: Option<&str>, planner: &Planner) -> Option<Arc<Plan>> {
         let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
@@ -124,18 +129,18 @@ impl Default for Documents {
 }
 
 impl Documents {
-    /// Gives `request` its parsed document: from the cache when its text was seen, else
+    /// The request's parsed document: from the cache when its text was seen, else
     /// checked (`limits::scan` before parsing, `limits::shape` after), parsed, given the
     /// hidden `__typename` that response completion needs (`graphql::completion`), and
-    /// kept. Returns the document, or `None` when it does not parse (execution reports
-    /// that).
+    /// kept. `None` when it does not parse (execution reports that). The request gets
+    /// the document (`attach`) only if async-graphql is to run it: a compiled plan does
+    /// not need that copy.
     pub fn prepare(
         &self,
         request: &mut async_graphql::Request,
         limits: &DocumentLimits,
     ) -> Result<Option<Arc<Prepared>>, LimitError> {
         if let Some(prepared) = self.0.get(request.query.as_str()) {
-            request.set_parsed_query(prepared.document.clone());
             return Ok(Some(prepared));
         }
         limits::scan(&request.query, limits)?;
@@ -145,7 +150,6 @@ impl Documents {
         limits::shape(parsed, limits)?;
         let mut doc = parsed.clone();
         completion::inject(&mut doc);
-        request.set_parsed_query(doc.clone());
         let prepared = Arc::new(Prepared::new(doc));
         self.0.insert(Arc::from(request.query.as_str()), prepared.clone());
         Ok(Some(prepared))
@@ -186,8 +190,9 @@ mod tests {
         documents.prepare(&mut first, &LIMITS).unwrap();
         documents.0.run_pending_tasks();
         assert_eq!(documents.entry_count(), 1);
-        let mut second = async_graphql::Request::new(query);
-        documents.prepare(&mut second, &LIMITS).unwrap();
+        let mut second = async_graphql::Request::new("{ node(id: \"x\") { id } }");
+        let prepared = documents.prepare(&mut second, &LIMITS).unwrap().unwrap();
+        prepared.attach(&mut second);
         assert_eq!(
             second.parsed_query().unwrap().operations.iter().count(),
             1,

@@ -307,15 +307,16 @@ async fn execute_fresh(
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
-    // The document is checked and parsed (or taken from the document cache) here and kept
-    // in the request, so execution does not parse again.
+    // The document is checked and parsed (or taken from the document cache) here; a plan
+    // runs it as it is, async-graphql gets a copy (`Prepared::attach`) and does not parse
+    // again.
     let document = match state.documents.prepare(&mut request, &limits.document) {
         Ok(document) => document,
         Err(e) => return refuse_by_limits(state, &e),
     };
     let requested = request.operation_name.clone();
     let wanted = requested.as_deref();
-    let parsed = request.parsed_query().ok();
+    let parsed = document.as_deref().map(|d| &d.document);
     let operation = parsed.and_then(|doc| hygiene::operation(doc, wanted));
     let is_mutation = parsed.is_some_and(|doc| hygiene::selects_non_query(doc, wanted));
     let (operation_type, operation_name) = match operation {
@@ -441,7 +442,10 @@ async fn run_operation(
         true => &state.schemas.revalidated,
         false => &state.schemas.full,
     };
-    let request = request.data(scope).data(notes.clone());
+    let mut request = request.data(scope).data(notes.clone());
+    if let Some(document) = &document {
+        document.attach(&mut request);
+    }
     let mut response = budget.scope(schema.execute(request)).await;
     if let Some(document) = &document
         && !known_valid
