@@ -25,7 +25,8 @@ impl Loader<String> for VoiceLogLoader {
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
         self.0.cache.metrics().batch("signalwire_voice_log", keys.len());
-        let results = join_all(keys.iter().map(|id| self.0.voice_log(id))).await;
+        // Boxed: a lookup is a large future, and `join_all` moves each one it holds.
+        let results = join_all(keys.iter().map(|id| Box::pin(self.0.voice_log(id)))).await;
         Ok(keys.iter().cloned().zip(results).collect())
     }
 }
@@ -45,7 +46,7 @@ impl Loader<String> for VideoLogLoader {
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Infallible> {
         self.0.cache.metrics().batch("signalwire_video_log", keys.len());
-        let results = join_all(keys.iter().map(|id| self.0.video_log(id))).await;
+        let results = join_all(keys.iter().map(|id| Box::pin(self.0.video_log(id)))).await;
         Ok(keys.iter().cloned().zip(results).collect())
     }
 }
