@@ -5,7 +5,6 @@ use async_graphql::{Context, ID, Object};
 use futures::future::join_all;
 
 use super::call_log::{CallLog, Node};
-use super::connection::Paging;
 use super::error::GatewayError;
 use super::flat::Flat;
 use super::node::decode;
@@ -70,8 +69,8 @@ fn partial<T>(ctx: &Context<'_>, index: usize, result: Result<Option<T>, Gateway
     })
 }
 
-fn check_batch_size(ctx: &Context<'_>, len: usize) -> Result<(), GatewayError> {
-    let max = ctx.data::<Paging>().map(|p| p.max_node_ids).unwrap_or(100);
+pub(super) fn check_batch_size(env: &(impl Env + ?Sized), len: usize) -> Result<(), GatewayError> {
+    let max = env.paging().map(|p| p.max_node_ids).unwrap_or(100);
     if len > max {
         return Err(GatewayError::bad_input(format!(
             "`ids` may hold at most {max} ids, got {len}"

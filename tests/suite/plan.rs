@@ -74,6 +74,20 @@ async fn plans_answer_byte_for_byte_what_async_graphql_answers() {
             assert!(answer["errors"].is_null(), "{query}: {answer}");
         }
     }
+    let many = format!("query($ids: [ID!]!) {{ nodes(ids: $ids) ROOT {{ ... on CallLog {{ {SHARED} }} }} }}");
+    for chunk in ids.chunks(17) {
+        let answer = same_answer(&app, &many, json!({"ids": chunk})).await;
+        assert!(answer["errors"].is_null(), "{many}: {answer}");
+        assert_eq!(answer["data"]["nodes"].as_array().unwrap().len(), chunk.len());
+    }
+    // An id of a node that is no call log (an audit log entry): the plan leaves the
+    // request to async-graphql before reading anything, and the answer is the same.
+    let (entry, at) = app.emulator.voximplant_audit_entries()[0];
+    let key = switchboard::providers::voximplant::session_key(entry, at);
+    let entry_id = switchboard::domain::encode_id(switchboard::providers::voximplant::AUDIT_LOG_ENTRY, &key);
+    let mixed = "query($ids: [ID!]!) { nodes(ids: $ids) ROOT { id ... on CallLog { status } } }";
+    let answer = same_answer(&app, mixed, json!({"ids": [ids[0], entry_id]})).await;
+    assert_eq!(answer["data"]["nodes"][1]["id"], json!(entry_id), "{answer}");
     let first = same_answer(
         &app,
         "{ signalWireVoiceLogs(first: 20) ROOT { pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename } edges { cursor __typename node { ... on SignalWireVoiceLog { id from to status createdAt } } } } }",
@@ -128,6 +142,16 @@ async fn plans_report_errors_where_async_graphql_does() {
         (
             "query($id: ID!) { a: node(id: $id) ROOT { id } b: node(id: \"bm9wZQ\") ROOT { id } }",
             json!({"id": missing}),
+            vec!["BAD_USER_INPUT"],
+        ),
+        (
+            "query($ids: [ID!]!) { nodes(ids: $ids) ROOT { id } }",
+            json!({"ids": [missing, "bm9wZQ", missing, "eA"]}),
+            vec!["BAD_USER_INPUT", "BAD_USER_INPUT"],
+        ),
+        (
+            "query($ids: [ID!]!) { nodes(ids: $ids) ROOT { id } }",
+            json!({"ids": vec![missing.clone(); 101]}),
             vec!["BAD_USER_INPUT"],
         ),
     ] {

@@ -39,6 +39,8 @@ pub(super) enum RootKind {
     Typename(String),
     /// `node(id:)` (`call_logs_only` false) or `callLog(id:)`.
     ById { call_logs_only: bool, shape: Shape },
+    /// `nodes(ids:)`.
+    ByIds { shape: Shape },
     /// A provider connection.
     Connection {
         field: &'static PlannedField,
@@ -148,6 +150,9 @@ impl Compiler<'_> {
             "__typename" => RootKind::Typename(query.to_owned()),
             "node" | "callLog" => RootKind::ById {
                 call_logs_only: name == "callLog",
+                shape: self.shape("CallLog", &field.node.selection_set.node)?,
+            },
+            "nodes" => RootKind::ByIds {
                 shape: self.shape("CallLog", &field.node.selection_set.node)?,
             },
             _ => {

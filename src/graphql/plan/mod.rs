@@ -1,7 +1,7 @@
 //! Compiled plans: the common read queries answered without async-graphql's executor.
 //!
 //! Most requests a gateway sees are a few query shapes with other ids, cursors and
-//! filters: a call log by id (`node`, `callLog`), a page of a provider connection. For
+//! filters: call logs by id (`node`, `nodes`, `callLog`), a page of a provider connection. For
 //! those, async-graphql's executor costs far more than the data: a boxed future per field
 //! and per object, a `Value` tree, then response completion (`completion`) rebuilding
 //! every object and a second walk to serialize it. A plan is compiled once per document
@@ -12,8 +12,8 @@
 //! response's `data` as bytes (`render`).
 //!
 //! What a plan does not cover is left to async-graphql, whole: mutations, introspection,
-//! directives, provider-specific or nested fields, `totalCount`, the timeline, `nodes`,
-//! repeated object keys. A plan gives up (`None`) before it reads anything, except for a
+//! directives, provider-specific or nested fields, `totalCount`, the timeline, ids of
+//! nodes that are not call logs, repeated object keys. A plan gives up (`None`) before it reads anything, except for a
 //! value the flat path could not render either (a duration past `Int`), where
 //! async-graphql reads again, from the cache. Tests compare both paths byte for byte
 //! (`tests/suite/plan.rs`).

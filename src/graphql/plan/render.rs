@@ -2,7 +2,7 @@
 //! written straight to JSON, in selection order, as async-graphql and response completion
 //! would write it.
 
-use async_graphql::{ID, Name, OutputType, Value};
+use async_graphql::{ID, Name, OutputType, PathSegment, Value};
 use futures::future::join_all;
 
 use super::compile::{EdgePart, Info, Leaf, Part, Plan, Root, RootKind, Shape};
@@ -13,8 +13,9 @@ use crate::graphql::{node, query};
 
 /// What one root field came to.
 enum Outcome {
-    /// Its value as JSON, and the errors reported beside it.
-    Value(Vec<u8>, Vec<GatewayError>),
+    /// Its value as JSON, and the errors reported beside it (at a list index, for an
+    /// item of `nodes`).
+    Value(Vec<u8>, Vec<(GatewayError, Option<usize>)>),
     /// It failed: null in place (or the whole `data`, when it is non-null).
     Failed(GatewayError),
     /// Something the plan cannot draw: async-graphql answers the whole request.
@@ -25,15 +26,20 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
     let arguments: Vec<Arguments> = plan.roots.iter().map(|root| arguments(plan, root, cx)).collect();
     // Everything that makes a plan give up before reading is checked first, for every
     // root, so a plan that gives up has read nothing.
+    let other_than_call_log = |id: &ID| node::decode(id).is_ok_and(|(id, _)| !id.kind.is_call_log());
     for (root, arguments) in plan.roots.iter().zip(&arguments) {
-        if let RootKind::ById {
-            call_logs_only: false, ..
-        } = root.kind
-            && let Ok(id) = arguments.input::<ID>("id")
-            && let Ok((id, _)) = node::decode(&id)
-            && !id.kind.is_call_log()
-        {
-            return None;
+        match root.kind {
+            RootKind::ById {
+                call_logs_only: false, ..
+            } if arguments.input::<ID>("id").is_ok_and(|id| other_than_call_log(&id)) => return None,
+            RootKind::ByIds { .. }
+                if arguments
+                    .input::<Vec<ID>>("ids")
+                    .is_ok_and(|ids| ids.iter().any(other_than_call_log)) =>
+            {
+                return None;
+            }
+            _ => {}
         }
     }
     let outcomes = join_all(plan.roots.iter().zip(&arguments).map(|(root, a)| field(root, a, cx))).await;
@@ -49,7 +55,11 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
         match outcome {
             Outcome::Value(json, reported) => {
                 data.extend_from_slice(&json);
-                errors.extend(reported.into_iter().map(|e| field_error(e, &root.key, root.pos)));
+                errors.extend(reported.into_iter().map(|(e, index)| {
+                    let mut error = field_error(e, &root.key, root.pos);
+                    error.path.extend(index.map(PathSegment::Index));
+                    error
+                }));
             }
             Outcome::Failed(error) => {
                 data.extend_from_slice(b"null");
@@ -94,6 +104,7 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
         reported: Default::default(),
     };
     let mut out = Vec::with_capacity(256);
+    let mut items_failed = Vec::new();
     let drawn = match &root.kind {
         RootKind::Typename(name) => string(&mut out, name),
         RootKind::ById { call_logs_only, shape } => {
@@ -114,13 +125,47 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
                 Err(e) => return Outcome::Failed(e),
             }
         }
+        RootKind::ByIds { shape } => {
+            let ids = match arguments.input::<Vec<ID>>("ids") {
+                Ok(ids) => ids,
+                Err(e) => return Outcome::Failed(e),
+            };
+            if let Err(e) = query::check_batch_size(&env, ids.len()) {
+                return Outcome::Failed(e);
+            }
+            // As `nodes` resolves: every id at once (so one batch per provider), and a
+            // failed item is null with its error at its index.
+            let found = join_all(ids.iter().map(|id| query::node(&env, id))).await;
+            out.push(b'[');
+            let mut drawn = Some(());
+            for (i, found) in found.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                drawn = drawn.and(match found {
+                    Ok(node) => by_id(&mut out, shape, node.as_ref()),
+                    Err(e) => {
+                        items_failed.push((e, Some(i)));
+                        out.extend_from_slice(b"null");
+                        Some(())
+                    }
+                });
+            }
+            out.push(b']');
+            drawn
+        }
         RootKind::Connection { field, parts } => match (field.read)(&env, arguments).await {
             Err(e) => return Outcome::Failed(e),
             Ok(connection) => connection_parts(&mut out, parts, connection.as_ref()),
         },
     };
     match drawn {
-        Some(()) => Outcome::Value(out, env.reported.into_inner().unwrap_or_else(|e| e.into_inner())),
+        Some(()) => {
+            let reported = env.reported.into_inner().unwrap_or_else(|e| e.into_inner());
+            let mut errors: Vec<_> = reported.into_iter().map(|e| (e, None)).collect();
+            errors.extend(items_failed);
+            Outcome::Value(out, errors)
+        }
         None => Outcome::GiveUp,
     }
 }
