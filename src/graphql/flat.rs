@@ -226,6 +226,22 @@ where
     }
 }
 
+/// The fields `shared` and `write_shared` render for every call log.
+pub(super) const SHARED_FIELDS: &[&str] = &[
+    "id",
+    "provider",
+    "nativeId",
+    "from",
+    "to",
+    "direction",
+    "status",
+    "providerStatus",
+    "createdAt",
+    "startedAt",
+    "endedAt",
+    "durationSeconds",
+];
+
 /// A shared field's value, as its resolver in `call_log_object!` renders it; None for a
 /// field the flat path leaves to async-graphql (and for a value that would be an error).
 pub(super) fn shared(log: &dyn SharedFields, name: &str) -> Option<Value> {
@@ -373,22 +389,11 @@ mod tests {
         odd.0.direction = CallDirection::Outbound;
         let mut past_int = log();
         past_int.0.duration_seconds = Some(i64::MAX);
+        for name in SHARED_FIELDS {
+            assert!(shared(&log(), name).is_some(), "{name} is a shared field");
+        }
         for log in [log(), odd, past_int] {
-            for name in [
-                "id",
-                "provider",
-                "nativeId",
-                "from",
-                "to",
-                "direction",
-                "status",
-                "providerStatus",
-                "createdAt",
-                "startedAt",
-                "endedAt",
-                "durationSeconds",
-                "cost",
-            ] {
+            for name in SHARED_FIELDS.iter().chain(&["cost"]) {
                 let mut written = Vec::new();
                 let wrote = write_shared(&mut written, &log, name);
                 let value = shared(&log, name);

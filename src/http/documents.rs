@@ -190,7 +190,7 @@ mod tests {
         documents.prepare(&mut first, &LIMITS).unwrap();
         documents.0.run_pending_tasks();
         assert_eq!(documents.entry_count(), 1);
-        let mut second = async_graphql::Request::new("{ node(id: \"x\") { id } }");
+        let mut second = async_graphql::Request::new(query);
         let prepared = documents.prepare(&mut second, &LIMITS).unwrap().unwrap();
         prepared.attach(&mut second);
         assert_eq!(

@@ -16,6 +16,7 @@ use async_graphql_value::Value;
 
 use super::PlannedField;
 use crate::graphql::completion::{TYPENAME_KEY, TypeIndex};
+use crate::graphql::flat::SHARED_FIELDS;
 
 /// A compiled operation (see the parent module).
 pub struct Plan {
@@ -80,22 +81,6 @@ pub(super) enum EdgePart {
 }
 
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
-
-/// The fields the flat renderer draws for every call log (`flat::shared`).
-const SHARED: &[&str] = &[
-    "id",
-    "provider",
-    "nativeId",
-    "from",
-    "to",
-    "direction",
-    "status",
-    "providerStatus",
-    "createdAt",
-    "startedAt",
-    "endedAt",
-    "durationSeconds",
-];
 
 struct Compiler<'a> {
     types: &'a TypeIndex,
@@ -181,62 +166,67 @@ impl Compiler<'_> {
     }
 
     fn connection(&self, connection: &str, selection: &SelectionSet) -> Option<Vec<Part>> {
-        let fields = self.collect(selection, &|on| on == connection)?;
-        fields
-            .into_iter()
-            .map(|field| {
-                let key = field.node.response_key().node.clone();
-                let sub = &field.node.selection_set.node;
-                Some(match field.node.name.node.as_str() {
-                    "__typename" => Part::Typename(key, connection.to_owned()),
-                    "pageInfo" => Part::PageInfo(key, self.page_info(sub)?),
-                    "edges" => {
-                        let edge = named(self.types.field_type(connection, "edges")?.base.clone())?;
-                        Part::Edges(key, self.edge(&edge, sub)?)
-                    }
-                    "nodes" => {
-                        let node = named(self.types.field_type(connection, "nodes")?.base.clone())?;
-                        Part::Nodes(key, self.shape(&node, sub)?)
-                    }
-                    _ => return None,
-                })
+        self.parts(selection, connection, |name, key, sub| {
+            Some(match name {
+                "__typename" => Part::Typename(key, connection.to_owned()),
+                "pageInfo" => Part::PageInfo(key, self.page_info(sub)?),
+                "edges" => {
+                    let edge = named(self.types.field_type(connection, "edges")?.base.clone())?;
+                    Part::Edges(key, self.edge(&edge, sub)?)
+                }
+                "nodes" => {
+                    let node = named(self.types.field_type(connection, "nodes")?.base.clone())?;
+                    Part::Nodes(key, self.shape(&node, sub)?)
+                }
+                _ => return None,
             })
-            .collect()
+        })
     }
 
     fn page_info(&self, selection: &SelectionSet) -> Option<Vec<Info>> {
-        let fields = self.collect(selection, &|on| on == "PageInfo")?;
-        fields
-            .into_iter()
-            .map(|field| {
-                let key = field.node.response_key().node.clone();
-                Some(match field.node.name.node.as_str() {
-                    "__typename" => Info::Typename(key),
-                    "hasPreviousPage" => Info::HasPreviousPage(key),
-                    "hasNextPage" => Info::HasNextPage(key),
-                    "startCursor" => Info::StartCursor(key),
-                    "endCursor" => Info::EndCursor(key),
-                    _ => return None,
-                })
+        self.parts(selection, "PageInfo", |name, key, _| {
+            Some(match name {
+                "__typename" => Info::Typename(key),
+                "hasPreviousPage" => Info::HasPreviousPage(key),
+                "hasNextPage" => Info::HasNextPage(key),
+                "startCursor" => Info::StartCursor(key),
+                "endCursor" => Info::EndCursor(key),
+                _ => return None,
             })
-            .collect()
+        })
     }
 
     fn edge(&self, edge: &str, selection: &SelectionSet) -> Option<Vec<EdgePart>> {
-        let fields = self.collect(selection, &|on| on == edge)?;
-        fields
+        self.parts(selection, edge, |name, key, sub| {
+            Some(match name {
+                "__typename" => EdgePart::Typename(key, edge.to_owned()),
+                "cursor" => EdgePart::Cursor(key),
+                "node" => {
+                    let node = named(self.types.field_type(edge, "node")?.base.clone())?;
+                    EdgePart::Node(key, self.shape(&node, sub)?)
+                }
+                _ => return None,
+            })
+        })
+    }
+
+    /// Each field `selection` selects of an object of type `ty` (`collect`), as `part`
+    /// compiles it from its name, response key and sub-selection.
+    fn parts<T>(
+        &self,
+        selection: &SelectionSet,
+        ty: &str,
+        part: impl Fn(&str, Name, &SelectionSet) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        self.collect(selection, &|on| on == ty)?
             .into_iter()
             .map(|field| {
-                let key = field.node.response_key().node.clone();
-                Some(match field.node.name.node.as_str() {
-                    "__typename" => EdgePart::Typename(key, edge.to_owned()),
-                    "cursor" => EdgePart::Cursor(key),
-                    "node" => {
-                        let node = named(self.types.field_type(edge, "node")?.base.clone())?;
-                        EdgePart::Node(key, self.shape(&node, &field.node.selection_set.node)?)
-                    }
-                    _ => return None,
-                })
+                let field = &field.node;
+                part(
+                    field.name.node.as_str(),
+                    field.response_key().node.clone(),
+                    &field.selection_set.node,
+                )
             })
             .collect()
     }
@@ -262,7 +252,7 @@ impl Compiler<'_> {
                     let name = &field.node.name.node;
                     match name.as_str() {
                         "__typename" => Some(Leaf::Typename(key)),
-                        n if SHARED.contains(&n) && field.node.selection_set.node.items.is_empty() => {
+                        n if SHARED_FIELDS.contains(&n) && field.node.selection_set.node.items.is_empty() => {
                             Some(Leaf::Shared(key, name.clone()))
                         }
                         _ => None,

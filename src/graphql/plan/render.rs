@@ -136,23 +136,13 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
             // As `nodes` resolves: every id at once (so one batch per provider), and a
             // failed item is null with its error at its index.
             let found = join_all(ids.iter().map(|id| query::node(&env, id))).await;
-            out.push(b'[');
-            let mut drawn = Some(());
-            for (i, found) in found.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            json_list(&mut out, found.len(), |out, i| match &found[i] {
+                Ok(node) => by_id(out, shape, node.as_ref()),
+                Err(e) => {
+                    items_failed.push((e.clone(), Some(i)));
+                    null(out)
                 }
-                drawn = drawn.and(match found {
-                    Ok(node) => by_id(&mut out, shape, node.as_ref()),
-                    Err(e) => {
-                        items_failed.push((e, Some(i)));
-                        out.extend_from_slice(b"null");
-                        Some(())
-                    }
-                });
-            }
-            out.push(b']');
-            drawn
+            })
         }
         RootKind::Connection { field, parts } => match (field.read)(&env, arguments).await {
             Err(e) => return Outcome::Failed(e),
@@ -171,147 +161,97 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
 }
 
 fn connection_parts(out: &mut Vec<u8>, parts: &[Part], connection: &dyn RenderConnection) -> Option<()> {
-    out.push(b'{');
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        match part {
-            Part::Typename(k, name) => {
-                key(out, k);
-                string(out, name)?;
-            }
-            Part::PageInfo(k, infos) => {
-                key(out, k);
-                page_info(out, infos, connection)?;
-            }
-            Part::Edges(k, edge_parts) => {
-                key(out, k);
-                out.push(b'[');
-                for i in 0..connection.len() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    edge(out, edge_parts, connection, i)?;
-                }
-                out.push(b']');
-            }
-            Part::Nodes(k, shape) => {
-                key(out, k);
-                out.push(b'[');
-                for i in 0..connection.len() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    let (log, ty) = connection.node(i)?;
-                    object(out, shape, log, &ty)?;
-                }
-                out.push(b']');
-            }
-        }
-    }
-    out.push(b'}');
-    Some(())
+    json_object(out, parts, |out, part| match part {
+        Part::Typename(k, name) => entry(out, k, |out| string(out, name)),
+        Part::PageInfo(k, infos) => entry(out, k, |out| page_info(out, infos, connection)),
+        Part::Edges(k, parts) => entry(out, k, |out| {
+            json_list(out, connection.len(), |out, i| edge(out, parts, connection, i))
+        }),
+        Part::Nodes(k, shape) => entry(out, k, |out| {
+            json_list(out, connection.len(), |out, i| {
+                let (log, ty) = connection.node(i)?;
+                object(out, shape, log, &ty)
+            })
+        }),
+    })
 }
 
 fn page_info(out: &mut Vec<u8>, infos: &[Info], connection: &dyn RenderConnection) -> Option<()> {
     let cursor = |out: &mut Vec<u8>, at: Option<usize>| match at {
         Some(i) => string(out, &connection.cursor(i)),
-        None => {
-            out.extend_from_slice(b"null");
-            Some(())
-        }
+        None => null(out),
     };
     let last = connection.len().checked_sub(1);
-    out.push(b'{');
-    for (i, info) in infos.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        match info {
-            Info::Typename(k) => {
-                key(out, k);
-                string(out, "PageInfo")?;
-            }
-            Info::HasPreviousPage(k) => {
-                key(out, k);
-                boolean(out, connection.has_previous_page());
-            }
-            Info::HasNextPage(k) => {
-                key(out, k);
-                boolean(out, connection.has_next_page());
-            }
-            Info::StartCursor(k) => {
-                key(out, k);
-                cursor(out, last.map(|_| 0))?;
-            }
-            Info::EndCursor(k) => {
-                key(out, k);
-                cursor(out, last)?;
-            }
-        }
-    }
-    out.push(b'}');
-    Some(())
+    json_object(out, infos, |out, info| match info {
+        Info::Typename(k) => entry(out, k, |out| string(out, "PageInfo")),
+        Info::HasPreviousPage(k) => entry(out, k, |out| boolean(out, connection.has_previous_page())),
+        Info::HasNextPage(k) => entry(out, k, |out| boolean(out, connection.has_next_page())),
+        Info::StartCursor(k) => entry(out, k, |out| cursor(out, last.map(|_| 0))),
+        Info::EndCursor(k) => entry(out, k, |out| cursor(out, last)),
+    })
 }
 
 fn edge(out: &mut Vec<u8>, parts: &[EdgePart], connection: &dyn RenderConnection, i: usize) -> Option<()> {
-    out.push(b'{');
-    for (n, part) in parts.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        match part {
-            EdgePart::Typename(k, name) => {
-                key(out, k);
-                string(out, name)?;
-            }
-            EdgePart::Cursor(k) => {
-                key(out, k);
-                string(out, &connection.cursor(i))?;
-            }
-            EdgePart::Node(k, shape) => {
-                key(out, k);
-                let (log, ty) = connection.node(i)?;
-                object(out, shape, log, &ty)?;
-            }
-        }
-    }
-    out.push(b'}');
-    Some(())
+    json_object(out, parts, |out, part| match part {
+        EdgePart::Typename(k, name) => entry(out, k, |out| string(out, name)),
+        EdgePart::Cursor(k) => entry(out, k, |out| string(out, &connection.cursor(i))),
+        EdgePart::Node(k, shape) => entry(out, k, |out| {
+            let (log, ty) = connection.node(i)?;
+            object(out, shape, log, &ty)
+        }),
+    })
 }
 
 /// A lookup's answer: null when nothing was found, else the call log it found.
 fn by_id<T: MaybeShared + OutputType>(out: &mut Vec<u8>, shape: &Shape, found: Option<&T>) -> Option<()> {
     match found {
-        None => {
-            out.extend_from_slice(b"null");
-            Some(())
-        }
+        None => null(out),
         Some(found) => object(out, shape, found.shared()?, &found.introspection_type_name()),
     }
 }
 
 /// A call log of GraphQL type `ty` as `shape` draws that type.
 fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str) -> Option<()> {
-    let leaves = shape.0.get(ty)?;
+    json_object(out, shape.0.get(ty)?, |out, leaf| match leaf {
+        Leaf::Typename(k) => entry(out, k, |out| string(out, ty)),
+        Leaf::Shared(k, name) => entry(out, k, |out| flat::write_shared(out, log, name)),
+    })
+}
+
+/// `{...}` of one entry per item, each written by `entry` (with `entry()`).
+fn json_object<T>(out: &mut Vec<u8>, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T) -> Option<()>) -> Option<()> {
     out.push(b'{');
-    for (i, leaf) in leaves.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        match leaf {
-            Leaf::Typename(k) => {
-                key(out, k);
-                string(out, ty)?;
-            }
-            Leaf::Shared(k, name) => {
-                key(out, k);
-                flat::write_shared(out, log, name)?;
-            }
-        }
+        each(out, item)?;
     }
     out.push(b'}');
+    Some(())
+}
+
+/// `[...]` of `len` items, each written by `item`.
+fn json_list(out: &mut Vec<u8>, len: usize, mut item: impl FnMut(&mut Vec<u8>, usize) -> Option<()>) -> Option<()> {
+    out.push(b'[');
+    for i in 0..len {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, i)?;
+    }
+    out.push(b']');
+    Some(())
+}
+
+/// `"k":` and the value `value` writes.
+fn entry(out: &mut Vec<u8>, k: &Name, value: impl FnOnce(&mut Vec<u8>) -> Option<()>) -> Option<()> {
+    key(out, k);
+    value(out)
+}
+
+fn null(out: &mut Vec<u8>) -> Option<()> {
+    out.extend_from_slice(b"null");
     Some(())
 }
 
@@ -326,6 +266,7 @@ fn string(out: &mut Vec<u8>, value: &str) -> Option<()> {
     serde_json::to_writer(&mut *out, value).ok()
 }
 
-fn boolean(out: &mut Vec<u8>, value: bool) {
+fn boolean(out: &mut Vec<u8>, value: bool) -> Option<()> {
     out.extend_from_slice(if value { b"true" } else { b"false" });
+    Some(())
 }
