@@ -58,8 +58,10 @@ impl Schemas {
     /// Builds both with limits from config and a cursor key.
     pub fn build(config: &GraphqlConfig, cursor_key: &[u8]) -> Self {
         let full = build_schema(config, cursor_key, async_graphql::ValidationMode::Strict);
-        let types = std::sync::Arc::new(completion::TypeIndex::from_sdl(&full.sdl()));
-        let planner = plan::Planner::new(types.clone(), paging(config), CursorCodec::new(cursor_key));
+        let sdl = full.sdl();
+        let types = std::sync::Arc::new(completion::TypeIndex::from_sdl(&sdl));
+        let codec = CursorCodec::new(cursor_key);
+        let planner = plan::Planner::new(&sdl, types.clone(), paging(config), codec, config.max_complexity);
         Schemas {
             full,
             revalidated: build_schema(config, cursor_key, async_graphql::ValidationMode::Fast),

@@ -9,7 +9,9 @@
 //!
 //! Validity is a function of the document, the operation and the variables' values (an
 //! argument's value can come from a variable), and of nothing else: the schema is fixed for
-//! the process. Depth and complexity limits are re-checked on every request anyway.
+//! the process. Depth and complexity limits are re-checked on every request anyway. An
+//! operation that passed with some values is also remembered by name: with other values,
+//! a plan checks the values' part of validation itself (`Plan::admits`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,9 @@ fn weigh(text: &str) -> u32 {
 pub struct Prepared {
     pub document: ExecutableDocument,
     valid: Mutex<VecDeque<Box<str>>>,
+    /// The operations that passed validation with some variables (by name): with other
+    /// values, only the values' part of validation is left to check (`Plan::admits`).
+    valid_operations: Mutex<Vec<Option<Box<str>>>>,
     /// The plans compiled for its operations, by name (`None` where none covers one).
     plans: Mutex<Vec<OperationPlan>>,
 }
@@ -52,6 +57,7 @@ impl Prepared {
         Prepared {
             document,
             valid: Mutex::new(VecDeque::new()),
+            valid_operations: Mutex::new(Vec::new()),
             plans: Mutex::new(Vec::new()),
         }
     }
@@ -81,8 +87,20 @@ impl Prepared {
         valid.iter().any(|k| **k == **key)
     }
 
-    /// Records that the operation and variables that `key` names passed validation.
-    pub fn mark_valid(&self, key: VerdictKey) {
+    /// Whether `operation` passed validation before, with whatever variables.
+    pub fn operation_valid(&self, operation: Option<&str>) -> bool {
+        let valid = self.valid_operations.lock().unwrap_or_else(|e| e.into_inner());
+        valid.iter().any(|name| name.as_deref() == operation)
+    }
+
+    /// Records that `operation` with the variables that `key` names passed validation.
+    pub fn mark_valid(&self, operation: Option<&str>, key: VerdictKey) {
+        {
+            let mut operations = self.valid_operations.lock().unwrap_or_else(|e| e.into_inner());
+            if operations.len() < MAX_VERDICTS && !operations.iter().any(|name| name.as_deref() == operation) {
+                operations.push(operation.map(Box::from));
+            }
+        }
         let Some(key) = key.0 else { return };
         let mut valid = self.valid.lock().unwrap_or_else(|e| e.into_inner());
         if valid.iter().any(|k| *k == key) {
@@ -222,18 +240,20 @@ mod tests {
             operations: async_graphql::parser::types::DocumentOperations::Multiple(Default::default()),
             fragments: Default::default(),
         });
-        prepared.mark_valid(key("A", serde_json::json!({"first": 1})));
+        prepared.mark_valid(Some("A"), key("A", serde_json::json!({"first": 1})));
         assert!(prepared.known_valid(&key("A", serde_json::json!({"first": 1}))));
         assert!(!prepared.known_valid(&key("A", serde_json::json!({"first": "1"}))));
         assert!(!prepared.known_valid(&key("B", serde_json::json!({"first": 1}))));
+        assert!(prepared.operation_valid(Some("A")));
+        assert!(!prepared.operation_valid(Some("B")) && !prepared.operation_valid(None));
         for n in 2..=MAX_VERDICTS as i64 {
-            prepared.mark_valid(key("A", serde_json::json!({"first": n})));
+            prepared.mark_valid(Some("A"), key("A", serde_json::json!({"first": n})));
         }
         assert!(
             prepared.known_valid(&key("A", serde_json::json!({"first": 1}))),
             "16 fit"
         );
-        prepared.mark_valid(key("A", serde_json::json!({"first": 99})));
+        prepared.mark_valid(Some("A"), key("A", serde_json::json!({"first": 99})));
         assert!(
             !prepared.known_valid(&key("A", serde_json::json!({"first": 1}))),
             "the oldest went"
@@ -248,7 +268,11 @@ mod tests {
             fragments: Default::default(),
         });
         let big = serde_json::json!({"ids": vec!["x".repeat(40); 20]});
-        prepared.mark_valid(key("A", big.clone()));
+        prepared.mark_valid(Some("A"), key("A", big.clone()));
         assert!(!prepared.known_valid(&key("A", big)));
+        assert!(
+            prepared.operation_valid(Some("A")),
+            "the operation passed, whatever its values"
+        );
     }
 }

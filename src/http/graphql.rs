@@ -413,8 +413,9 @@ enum Executed {
     Planned(crate::graphql::plan::Answer),
 }
 
-/// Executes a prepared request: by its compiled plan when the document, operation and
-/// variables already passed validation and a plan covers the operation; else on the
+/// Executes a prepared request: by its compiled plan when a plan covers the operation and
+/// the document and operation passed validation before, with these variables or with
+/// others and these fit (`Plan::admits`); else on the
 /// schema that skips validation when it can, then completes and tidies the response.
 async fn run_operation(
     state: &AppState,
@@ -428,12 +429,13 @@ async fn run_operation(
     let verdict = VerdictKey::of(&request);
     let known_valid = document.as_ref().is_some_and(|d| d.known_valid(&verdict));
     let planner = &state.schemas.planner;
-    if known_valid
-        && let Some(plan) = document
-            .as_ref()
-            .and_then(|d| d.plan(operation_name.as_deref(), planner))
+    if let Some(document) = &document
+        && (known_valid || document.operation_valid(operation_name.as_deref()))
+        && let Some(plan) = document.plan(operation_name.as_deref(), planner)
+        && (known_valid || plan.admits(planner, &request.variables))
         && let Some(mut answer) = budget.scope(plan.run(planner, &scope, &request.variables)).await
     {
+        state.metrics.planned();
         tidy_errors(&mut answer.errors);
         return Executed::Planned(answer);
     }
@@ -451,7 +453,7 @@ async fn run_operation(
         && !known_valid
         && passed_validation(&response)
     {
-        document.mark_valid(verdict);
+        document.mark_valid(operation_name.as_deref(), verdict);
     }
     // async-graphql answers `data: null` when the only root field fails; the field
     // errors (they have a path) say the operation ran, so completion puts the nulls where

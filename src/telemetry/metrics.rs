@@ -30,6 +30,7 @@ mod name {
     pub(super) const REJECTED: &str = "switchboard_requests_rejected_total";
     pub(super) const PANICS: &str = "switchboard_request_panics_total";
     pub(super) const REUSED: &str = "switchboard_responses_reused_total";
+    pub(super) const PLANNED: &str = "switchboard_requests_planned_total";
     pub(super) const UPSTREAM_REQUESTS: &str = "switchboard_upstream_requests_total";
     pub(super) const UPSTREAM_SECONDS: &str = "switchboard_upstream_request_duration_seconds";
     pub(super) const UPSTREAM_ERRORS: &str = "switchboard_upstream_errors_total";
@@ -69,6 +70,7 @@ struct Inner {
     in_flight: Gauge,
     panics: Counter,
     reused: Counter,
+    planned: Counter,
 }
 
 /// How a GraphQL request ended, as the `outcome` label says.
@@ -155,6 +157,7 @@ impl Metrics {
             in_flight: recorder.register_gauge(&plain(name::IN_FLIGHT), &METADATA),
             panics: recorder.register_counter(&plain(name::PANICS), &METADATA),
             reused: recorder.register_counter(&plain(name::REUSED), &METADATA),
+            planned: recorder.register_counter(&plain(name::PLANNED), &METADATA),
             recorder,
             handle,
             tenant_label: config.tenant_label,
@@ -264,6 +267,11 @@ impl Metrics {
     /// A request answered with a kept rendered response.
     pub fn reused_response(&self) {
         self.0.reused.increment(1);
+    }
+
+    /// A request answered by a compiled plan (`graphql::plan`) instead of async-graphql.
+    pub fn planned(&self) {
+        self.0.planned.increment(1);
     }
 
     /// The series of one provider for one tenant, registered once.
@@ -567,7 +575,7 @@ impl UpstreamMetrics {
 
 fn describe(recorder: &PrometheusRecorder) {
     use name::*;
-    let counters: [(&'static str, &'static str); 13] = [
+    let counters: [(&'static str, &'static str); 14] = [
         (
             REQUESTS,
             "GraphQL requests by operation type, operation name and outcome (ok, partial, error)",
@@ -576,6 +584,10 @@ fn describe(recorder: &PrometheusRecorder) {
         (REJECTED, "Requests refused by a limit, by reason"),
         (PANICS, "Requests that panicked (answered with a coded 500)"),
         (REUSED, "Requests answered with a kept rendered response"),
+        (
+            PLANNED,
+            "Requests answered by a compiled plan instead of async-graphql's executor",
+        ),
         (UPSTREAM_REQUESTS, "HTTP requests sent to providers, retries included"),
         (UPSTREAM_ERRORS, "Failed provider requests, by class"),
         (UPSTREAM_RETRIES, "Provider requests sent again after a failure"),

@@ -205,6 +205,29 @@ impl TestApp {
         response.expect("gateway answers").text().await.expect("a text body")
     }
 
+    /// Counter `name` (a series without labels) of `/metrics`, read with the metrics key
+    /// `key`, over either transport.
+    pub async fn counter(&self, key: &str, name: &str) -> u64 {
+        let text = match &self.transport {
+            Transport::InMemory(router) => {
+                use tower::ServiceExt;
+                let request = axum::http::Request::get("/metrics")
+                    .header("authorization", format!("Bearer {key}"))
+                    .body(axum::body::Body::empty())
+                    .expect("a request");
+                let response = router.clone().oneshot(request).await.expect("gateway answers");
+                let body = axum::body::to_bytes(response.into_body(), 16 << 20)
+                    .await
+                    .expect("a body");
+                String::from_utf8(body.to_vec()).expect("text")
+            }
+            _ => self.metrics(key).await,
+        };
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} is exported"))
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }

@@ -47,21 +47,43 @@ async fn same_answer(app: &TestApp, query: &str, variables: Value) -> Value {
     serde_json::from_slice(&planned).unwrap()
 }
 
+const METRICS_KEY: &str = "metrics-key";
+
 /// A gateway that never reuses rendered answers, so every request executes.
 async fn app() -> TestApp {
-    TestApp::in_memory_with(small_emulator(), |c, _| c.cache.max_response_bytes = 0).await
+    TestApp::in_memory_with(small_emulator(), |c, _| {
+        c.cache.max_response_bytes = 0;
+        c.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(METRICS_KEY));
+    })
+    .await
+}
+
+/// Requests a plan answered so far.
+async fn planned(app: &TestApp) -> u64 {
+    app.counter(METRICS_KEY, "switchboard_requests_planned_total").await
+}
+
+/// Ids of the first `n` call logs of the timeline.
+async fn timeline_ids(app: &TestApp, n: usize) -> Vec<String> {
+    let page = app
+        .query(
+            &format!("{{ callLogs(first: {n}) {{ edges {{ node {{ id }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    page["data"]["callLogs"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
 async fn plans_answer_byte_for_byte_what_async_graphql_answers() {
     let app = app().await;
-    let page = same_answer(&app, "{ callLogs(first: 60) { edges { node { id } } } }", json!({})).await;
-    let ids: Vec<String> = page["data"]["callLogs"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
-        .collect();
+    same_answer(&app, "{ callLogs(first: 60) { edges { node { id } } } }", json!({})).await;
+    let ids = timeline_ids(&app, 60).await;
     let by_id = [
         "query($id: ID!) { node(id: $id) ROOT { ... on SignalWireVoiceLog { id from to status createdAt } } }".to_string(),
         format!("query($id: ID!) {{ node(id: $id) ROOT {{ ... on CallLog {{ {SHARED} }} }} }}"),
@@ -185,4 +207,76 @@ async fn a_failing_provider_fails_a_planned_field_as_it_fails_a_resolved_one() {
     assert_eq!(answer["data"], Value::Null, "{answer}");
     assert_eq!(answer["errors"][0]["path"], json!(["oneUptimeCallLogs"]), "{answer}");
     assert!(answer["errors"][0]["extensions"]["provider"].is_string(), "{answer}");
+}
+
+/// Real traffic is a few operations with ever new values. Once an operation passed
+/// validation, its plan answers other ids, sizes, cursors and filters too, byte for byte
+/// as async-graphql does; values that validation refuses (or that it passes and execution
+/// refuses) are left to async-graphql, whose answer they get.
+#[tokio::test]
+async fn plans_answer_variable_values_never_validated_before() {
+    let app = app().await;
+    let ids = timeline_ids(&app, 40).await;
+    let check = |query: &'static str, variables: Value, plan_answers: bool| {
+        let app = &app;
+        async move {
+            let (plain, resolved) = variants(&query.replace("SHARED", SHARED));
+            let before = planned(app).await;
+            let answer = app.query_bytes(&plain, variables.clone()).await;
+            let by_plan = planned(app).await - before;
+            let executed = app.query_bytes(&resolved, variables.clone()).await;
+            let text = |b: &bytes::Bytes| String::from_utf8_lossy(b).into_owned();
+            assert_eq!(text(&answer), text(&executed), "{plain} with {variables}");
+            assert_eq!(
+                by_plan,
+                u64::from(plan_answers),
+                "{plain} with {variables}: answered by a plan?"
+            );
+            serde_json::from_slice::<Value>(&answer).unwrap()
+        }
+    };
+    let by_id = "query($id: ID!) { node(id: $id) ROOT { ... on CallLog { SHARED } } }";
+    check(by_id, json!({"id": ids[0]}), false).await;
+    for id in &ids[1..] {
+        let answer = check(by_id, json!({"id": id}), true).await;
+        assert_eq!(answer["data"]["node"]["id"], json!(id), "{answer}");
+    }
+    let many = "query($ids: [ID!]!) { nodes(ids: $ids) ROOT { ... on CallLog { SHARED } } }";
+    check(many, json!({"ids": ids[..3]}), false).await;
+    check(many, json!({"ids": ids[5..25]}), true).await;
+    check(many, json!({"ids": ids[7]}), true).await;
+    let page = "query($first: Int, $after: String, $filter: SignalWireLogFilter) { signalWireVoiceLogs(first: $first, after: $after, filter: $filter) ROOT { edges { cursor node { ... on CallLog { SHARED } } } pageInfo { endCursor hasNextPage } } }";
+    let first = check(page, json!({"first": 2}), false).await;
+    let after = first["data"]["signalWireVoiceLogs"]["pageInfo"]["endCursor"].clone();
+    for variables in [
+        json!({"first": 5}),
+        json!({"first": 3, "after": after}),
+        json!({}),
+        json!({"filter": {"includeDeleted": true}}),
+        json!({"first": 4, "filter": {"createdAfter": "2020-01-01T00:00:00Z"}}),
+    ] {
+        let answer = check(page, variables.clone(), true).await;
+        assert!(answer["errors"].is_null(), "{variables}: {answer}");
+    }
+    // Values validation refuses, and one it passes but the scalar refuses at execution.
+    for (query, variables) in [
+        (by_id, json!({"id": 5.5})),
+        (by_id, json!({"id": null})),
+        (by_id, json!({})),
+        (many, json!({"ids": [ids[0], null]})),
+        (page, json!({"first": "3"})),
+        (page, json!({"first": 2_147_483_648_i64})),
+        (page, json!({"first": 100_000})),
+        (page, json!({"filter": {"bogus": true}})),
+        (page, json!({"filter": {"createdOn": "not a date"}})),
+    ] {
+        let answer = check(query, variables.clone(), false).await;
+        assert!(
+            !answer["errors"].as_array().unwrap().is_empty(),
+            "{variables}: {answer}"
+        );
+    }
+    // A first that validation passes and the field refuses: the plan refuses it alike.
+    let answer = check(page, json!({"first": 1000}), true).await;
+    assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"], "{answer}");
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, Field, FragmentDefinition, OperationType, Selection,
-    SelectionSet, VariableDefinition,
+    SelectionSet, Type, VariableDefinition,
 };
 use async_graphql::{Name, Pos, Positioned};
 use async_graphql_value::Value;
@@ -21,8 +21,32 @@ use crate::graphql::flat::SHARED_FIELDS;
 /// A compiled operation (see the parent module).
 pub struct Plan {
     pub(super) roots: Vec<Root>,
-    /// The operation's variables with their defaults.
-    pub(super) variables: Vec<(Name, Option<async_graphql::Value>)>,
+    /// The operation's variables with their declared types and defaults.
+    pub(super) variables: Vec<Variable>,
+}
+
+/// A variable the operation declares.
+pub(super) struct Variable {
+    pub name: Name,
+    pub ty: Type,
+    pub default: Option<async_graphql::Value>,
+}
+
+/// What a root field adds to the operation's complexity, as async-graphql counts it (each
+/// field 1 plus its children, a connection its children once per item, `nodes` once per
+/// id): `children` is what its selection set counts.
+pub(super) enum Cost {
+    /// `__typename`, which validation does not count.
+    Nothing,
+    Field {
+        children: usize,
+    },
+    Page {
+        children: usize,
+    },
+    Ids {
+        children: usize,
+    },
 }
 
 /// One root field.
@@ -33,6 +57,7 @@ pub(super) struct Root {
     pub arguments: Vec<(Name, Value)>,
     pub nullable: bool,
     pub kind: RootKind,
+    pub cost: Cost,
 }
 
 pub(super) enum RootKind {
@@ -116,9 +141,12 @@ pub(super) fn compile(types: &TypeIndex, document: &ExecutableDocument, operatio
     Some(Plan { roots, variables })
 }
 
-fn variable(definition: &VariableDefinition) -> (Name, Option<async_graphql::Value>) {
-    let default = definition.default_value.as_ref().map(|v| v.node.clone());
-    (definition.name.node.clone(), default)
+fn variable(definition: &VariableDefinition) -> Variable {
+    Variable {
+        name: definition.name.node.clone(),
+        ty: definition.var_type.node.clone(),
+        default: definition.default_value.as_ref().map(|v| v.node.clone()),
+    }
 }
 
 impl Compiler<'_> {
@@ -156,12 +184,39 @@ impl Compiler<'_> {
             "__typename" => false,
             _ => self.types.field_type(query, name)?.nullable,
         };
+        let children = self.cost(&field.node.selection_set.node);
+        let cost = match &kind {
+            RootKind::Connection { .. } => Cost::Page { children },
+            RootKind::ByIds { .. } => Cost::Ids { children },
+            RootKind::Typename(_) => Cost::Nothing,
+            RootKind::ById { .. } => Cost::Field { children },
+        };
         Some(Root {
             key: field.node.response_key().node.clone(),
             pos: field.pos,
             arguments,
             nullable,
             kind,
+            cost,
+        })
+    }
+
+    /// The complexity of a selection set as async-graphql's validation counts it: every
+    /// field as written but `__typename`, in every fragment, 1 plus its children (no
+    /// field a plan draws below the root has a complexity of its own).
+    fn cost(&self, selection: &SelectionSet) -> usize {
+        selection.items.iter().fold(0usize, |sum, item| {
+            let more = match &item.node {
+                // Validation does not visit `__typename`s (nor the hidden ones).
+                Selection::Field(field) if field.node.name.node == "__typename" => 0,
+                Selection::Field(field) => self.cost(&field.node.selection_set.node).saturating_add(1),
+                Selection::InlineFragment(fragment) => self.cost(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(spread) => self
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .map_or(0, |f| self.cost(&f.node.selection_set.node)),
+            };
+            sum.saturating_add(more)
         })
     }
 

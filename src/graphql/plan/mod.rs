@@ -5,9 +5,10 @@
 //! those, async-graphql's executor costs far more than the data: a boxed future per field
 //! and per object, a `Value` tree, then response completion (`completion`) rebuilding
 //! every object and a second walk to serialize it. A plan is compiled once per document
-//! and operation (`compile`), after async-graphql has validated it with the same
-//! variables: which root fields to read, which shared field of each call log type goes
-//! under which key, and which connection parts are selected. Running it reads through the
+//! and operation (`compile`), after async-graphql has validated it once: which root
+//! fields to read, which shared field of each call log type goes under which key, and
+//! which connection parts are selected. It runs for the variables validated then and for
+//! any others that validation would pass (`Plan::admits`, `inputs`). Running it reads through the
 //! same field bodies as the resolvers (`scope::Env`, `connection_fields!`) and writes the
 //! response's `data` as bytes (`render`).
 //!
@@ -19,6 +20,7 @@
 //! (`tests/suite/plan.rs`).
 
 mod compile;
+mod inputs;
 mod render;
 
 use std::sync::{Arc, Mutex};
@@ -30,7 +32,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 
 use super::completion::TypeIndex;
-use super::connection::Paging;
+use super::connection::{Paging, ids_complexity, page_complexity};
 use super::cursor::{CursorCodec, LazyCursor};
 use super::error::GatewayError;
 use super::flat::{MaybeShared, SharedFields};
@@ -139,13 +141,23 @@ impl Env for FieldEnv<'_> {
 /// schema gives resolvers.
 pub struct Planner {
     types: Arc<TypeIndex>,
+    inputs: inputs::InputTypes,
     paging: Paging,
     codec: CursorCodec,
+    max_complexity: usize,
 }
 
 impl Planner {
-    pub fn new(types: Arc<TypeIndex>, paging: Paging, codec: CursorCodec) -> Self {
-        Planner { types, paging, codec }
+    /// A planner for the schema of `sdl` (whose types `types` indexes), with the schema's
+    /// paging limits, cursor codec and complexity limit.
+    pub fn new(sdl: &str, types: Arc<TypeIndex>, paging: Paging, codec: CursorCodec, max_complexity: usize) -> Self {
+        Planner {
+            types,
+            inputs: inputs::InputTypes::from_sdl(sdl),
+            paging,
+            codec,
+            max_complexity,
+        }
     }
 
     /// The plan of `operation` of `document`, when one covers it.
@@ -168,6 +180,33 @@ pub struct Answer {
 }
 
 impl Plan {
+    /// Whether validation would accept `variables` for this operation, which passed it
+    /// before with other values: each value fits its variable's declared type
+    /// (`inputs`), and the operation's complexity with them is within the limit.
+    pub fn admits(&self, planner: &Planner, variables: &Variables) -> bool {
+        let fit = self.variables.iter().all(|v| match variables.get(&v.name) {
+            Some(value) => planner.inputs.fits(value, &v.ty),
+            None => v.default.is_some() || v.ty.nullable,
+        });
+        fit && self.complexity(variables).is_some_and(|c| c <= planner.max_complexity)
+    }
+
+    /// The operation's complexity with `variables`, counted as async-graphql counts it.
+    fn complexity(&self, variables: &Variables) -> Option<usize> {
+        self.roots.iter().try_fold(0usize, |sum, root| {
+            let arguments = render::arguments(self, root, variables);
+            let cost = match root.cost {
+                compile::Cost::Nothing => 0,
+                compile::Cost::Field { children } => children.saturating_add(1),
+                compile::Cost::Page { children } => page_complexity(arguments.input("first").ok()?, children),
+                compile::Cost::Ids { children } => {
+                    ids_complexity(arguments.input::<Vec<async_graphql::ID>>("ids").ok()?.len(), children)
+                }
+            };
+            Some(sum.saturating_add(cost))
+        })
+    }
+
     /// Runs the plan for one request; `None` when async-graphql must answer instead.
     pub async fn run(&self, planner: &Planner, scope: &RequestScope, variables: &Variables) -> Option<Answer> {
         let context = Context {

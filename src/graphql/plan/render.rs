@@ -2,7 +2,7 @@
 //! written straight to JSON, in selection order, as async-graphql and response completion
 //! would write it.
 
-use async_graphql::{ID, Name, OutputType, PathSegment, Value};
+use async_graphql::{ID, Name, OutputType, PathSegment, Value, Variables};
 use futures::future::join_all;
 
 use super::compile::{EdgePart, Info, Leaf, Part, Plan, Root, RootKind, Shape};
@@ -23,7 +23,11 @@ enum Outcome {
 }
 
 pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
-    let arguments: Vec<Arguments> = plan.roots.iter().map(|root| arguments(plan, root, cx)).collect();
+    let arguments: Vec<Arguments> = plan
+        .roots
+        .iter()
+        .map(|root| arguments(plan, root, cx.variables))
+        .collect();
     // Everything that makes a plan give up before reading is checked first, for every
     // root, so a plan that gives up has read nothing.
     let other_than_call_log = |id: &ID| node::decode(id).is_ok_and(|(id, _)| !id.kind.is_call_log());
@@ -77,15 +81,15 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
 }
 
 /// A root field's arguments with the request's variables (or their defaults) filled in.
-fn arguments(plan: &Plan, root: &Root, cx: &Context<'_>) -> Arguments {
+pub(super) fn arguments(plan: &Plan, root: &Root, variables: &Variables) -> Arguments {
     let variable = |name: Name| -> Result<Value, std::convert::Infallible> {
         let default = || {
             plan.variables
                 .iter()
-                .find(|(n, _)| *n == name)
-                .and_then(|(_, d)| d.clone())
+                .find(|v| v.name == name)
+                .and_then(|v| v.default.clone())
         };
-        Ok(cx.variables.get(&name).cloned().or_else(default).unwrap_or(Value::Null))
+        Ok(variables.get(&name).cloned().or_else(default).unwrap_or(Value::Null))
     };
     Arguments(
         root.arguments

@@ -53,3 +53,114 @@ fn what_plans_do_not_draw_is_left_to_async_graphql() {
         assert!(!compiles(query, None), "{query}");
     }
 }
+
+fn parse_type(ty: &str) -> async_graphql::parser::types::Type {
+    async_graphql::parser::types::Type::new(ty).expect("a type")
+}
+
+#[test]
+fn variable_values_fit_their_types_as_validation_checks_them() {
+    let inputs = super::inputs::InputTypes::from_sdl(&crate::graphql::sdl());
+    let value = |json: serde_json::Value| async_graphql::Value::from_json(json).expect("JSON");
+    use serde_json::json;
+    for (ty, given, fits) in [
+        ("ID!", json!("U2lnbmFs"), true),
+        ("ID!", json!(5), true),
+        ("ID!", json!(5.5), false),
+        ("ID!", json!(null), false),
+        ("ID", json!(null), true),
+        ("ID!", json!(true), false),
+        ("Int", json!(3), true),
+        ("Int", json!(null), true),
+        ("Int", json!(2_147_483_648_i64), false),
+        ("Int", json!("3"), false),
+        ("Int", json!(1.5), false),
+        ("String", json!("c"), true),
+        ("String", json!(1), false),
+        ("[ID!]!", json!(["a", "b"]), true),
+        ("[ID!]!", json!("a"), true),
+        ("[ID!]!", json!(["a", null]), false),
+        ("[ID!]!", json!(null), false),
+        ("[ID!]!", json!([]), true),
+        ("SignalWireLogFilter", json!({"includeDeleted": true}), true),
+        ("SignalWireLogFilter", json!({}), true),
+        ("SignalWireLogFilter", json!({"includeDeleted": null}), false),
+        ("SignalWireLogFilter", json!({"bogus": 1}), false),
+        ("SignalWireLogFilter", json!("x"), false),
+        (
+            "SignalWireLogFilter",
+            json!({"createdAfter": "2026-01-01T00:00:00Z"}),
+            true,
+        ),
+        ("SignalWireLogFilter", json!({"createdAfter": "yesterday"}), false),
+        ("SignalWireLogFilter", json!({"createdOn": "2026-01-01"}), true),
+        ("SignalWireLogFilter", json!({"createdOn": 20260101}), false),
+        ("CallLogFilter", json!({"providers": ["SIGNALWIRE"]}), true),
+        ("CallLogFilter", json!({"providers": "ONEUPTIME"}), true),
+        ("CallLogFilter", json!({"providers": ["NOPE"]}), false),
+        ("NoSuchType", json!("x"), false),
+    ] {
+        assert_eq!(
+            inputs.fits(&value(given.clone()), &parse_type(ty)),
+            fits,
+            "{given} as {ty}"
+        );
+    }
+}
+
+/// The complexity a plan counts for its variables is async-graphql's: the schema with
+/// exactly that limit accepts the operation, and with one less refuses it as too complex.
+#[tokio::test]
+async fn plans_count_complexity_as_async_graphql_does() {
+    use serde_json::json;
+    let types = TypeIndex::from_sdl(&crate::graphql::sdl());
+    let fragment = "fragment F on CallLog { status s: status createdAt ... on VoximplantCallSession { nativeId } }";
+    for (query, variables) in [
+        (
+            "query($id: ID!) { node(id: $id) { ... on SignalWireVoiceLog { id from to status createdAt } } }".to_string(),
+            json!({"id": "x"}),
+        ),
+        (
+            format!("query($id: ID!) {{ a: node(id: $id) {{ id ... on Node {{ id }} }} __typename b: callLog(id: $id) {{ ...F }} c: callLog(id: $id) {{ ...F }} }} {fragment}"),
+            json!({"id": "x"}),
+        ),
+        (
+            format!("query($first: Int = 7, $after: String) {{ signalWireVoiceLogs(first: $first, after: $after) {{ nodes {{ {SHARED} }} pageInfo {{ endCursor hasNextPage }} }} }}"),
+            json!({}),
+        ),
+        (
+            format!("query($first: Int = 7, $after: String) {{ signalWireVoiceLogs(first: $first, after: $after) {{ nodes {{ {SHARED} }} pageInfo {{ endCursor hasNextPage }} }} }}"),
+            json!({"first": 55}),
+        ),
+        (
+            "query($f: Int) { x: signalWireVoiceLogs(first: $f) { edges { cursor node { ...F } } } y: oneUptimeCallLogs(first: 2) { pageInfo { startCursor } } } fragment F on CallLog { id ... on CallLog { status } }".into(),
+            json!({"f": null}),
+        ),
+        (
+            format!("query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on CallLog {{ {SHARED} }} }} }}"),
+            json!({"ids": ["a", "b", "c"]}),
+        ),
+        (
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }".into(),
+            json!({"ids": "a"}),
+        ),
+    ] {
+        let mut document = async_graphql::parser::parse_query(&query).expect("the query parses");
+        completion::inject(&mut document);
+        let plan = compile(&types, &document, None).expect("a plan");
+        let variables = async_graphql::Variables::from_json(variables);
+        let counted = plan.complexity(&variables).expect("arguments parse");
+        for (limit, refused) in [(counted, false), (counted - 1, true)] {
+            let config = crate::graphql::GraphqlConfig {
+                max_complexity: limit,
+                ..Default::default()
+            };
+            let schema = crate::graphql::build_schema(&config, b"key", async_graphql::ValidationMode::Strict);
+            let mut request = async_graphql::Request::new(query.clone()).variables(variables.clone());
+            request.set_parsed_query(document.clone());
+            let response = schema.execute(request).await;
+            let too_complex = response.errors.iter().any(|e| e.message == "Query is too complex.");
+            assert_eq!(too_complex, refused, "{query}: counted {counted}, limit {limit}: {:?}", response.errors);
+        }
+    }
+}
