@@ -51,6 +51,13 @@ pub(super) fn canonical_filter(filter: &impl Serialize) -> String {
             _ => {}
         }
     }
+    // Without a list there is nothing to normalize, and (serde_json keeps the order of
+    // object keys) the direct form is the same text.
+    if let Ok(json) = serde_json::to_string(filter)
+        && !json.contains('[')
+    {
+        return json;
+    }
     let mut value = serde_json::to_value(filter).unwrap_or(serde_json::Value::Null);
     normalize(&mut value);
     value.to_string()
@@ -428,5 +435,28 @@ mod tests {
         assert_eq!(canonical_filter(&a), canonical_filter(&b));
         let c = json!({"providers": ["OneUptime"], "number": null});
         assert_ne!(canonical_filter(&a), canonical_filter(&c));
+    }
+
+    /// A filter without lists takes the short way; cursors bound to its form before stay
+    /// valid, so the form is the one the long way gives.
+    #[test]
+    fn a_filter_without_lists_has_the_form_it_always_had() {
+        #[derive(serde::Serialize)]
+        struct Filter {
+            created_after: Option<&'static str>,
+            number: Option<&'static str>,
+            include_deleted: bool,
+        }
+        let filter = Filter {
+            created_after: Some("2026-01-01T00:00:00Z"),
+            number: None,
+            include_deleted: true,
+        };
+        let long_way = serde_json::to_value(&filter).unwrap().to_string();
+        assert_eq!(canonical_filter(&filter), long_way);
+        assert_eq!(
+            long_way,
+            r#"{"created_after":"2026-01-01T00:00:00Z","number":null,"include_deleted":true}"#
+        );
     }
 }

@@ -336,7 +336,7 @@ async fn execute_fresh(
     let executed = run_operation(state, request, scope, document, &budget, &notes).await;
     let (errors, has_data) = match &executed {
         Executed::Response(response) => (&response.errors, response.data != async_graphql::Value::Null),
-        Executed::Planned(answer) => (&answer.errors, answer.data != b"null"),
+        Executed::Planned(answer) => (&answer.errors, answer.has_data()),
     };
     let mut facts = Facts {
         operation_type: operation_type.unwrap_or_default(),
@@ -357,7 +357,7 @@ async fn execute_fresh(
             }
             render(&response, limits.max_response_bytes)
         }
-        Executed::Planned(answer) => render_planned(&answer, limits.max_response_bytes),
+        Executed::Planned(answer) => render_planned(answer, limits.max_response_bytes),
     };
     let body = match rendered {
         Ok(body) => Bytes::from(body),
@@ -547,18 +547,17 @@ fn render(response: &async_graphql::Response, max: usize) -> Result<Vec<u8>, Box
 
 /// A plan's answer as a response body (as async-graphql's `Response` serializes:
 /// `data`, then `errors` when there are any), in at most `max` bytes.
-fn render_planned(answer: &crate::graphql::plan::Answer, max: usize) -> Result<Vec<u8>, Box<Response>> {
-    let mut body = Capped {
-        bytes: Vec::with_capacity(answer.data.len() + 16),
-        max,
-    };
+fn render_planned(answer: crate::graphql::plan::Answer, max: usize) -> Result<Vec<u8>, Box<Response>> {
+    let (start, errors) = answer.into_start();
+    if start.len() >= max {
+        return Err(too_large(max));
+    }
+    let mut body = Capped { bytes: start, max };
     let written = (|| {
         use std::io::Write;
-        body.write_all(b"{\"data\":")?;
-        body.write_all(&answer.data)?;
-        if !answer.errors.is_empty() {
+        if !errors.is_empty() {
             body.write_all(b",\"errors\":")?;
-            serde_json::to_writer(&mut body, &answer.errors)?;
+            serde_json::to_writer(&mut body, &errors)?;
         }
         body.write_all(b"}")
     })();

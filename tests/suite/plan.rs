@@ -280,3 +280,29 @@ async fn plans_answer_variable_values_never_validated_before() {
     let answer = check(page, json!({"first": 1000}), true).await;
     assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"], "{answer}");
 }
+
+/// A planned answer past `graphql.max_response_bytes` is refused as async-graphql's is.
+#[tokio::test]
+async fn a_planned_answer_past_the_size_cap_is_refused_alike() {
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| {
+        c.cache.max_response_bytes = 0;
+        c.graphql.max_response_bytes = 4096;
+        c.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(METRICS_KEY));
+    })
+    .await;
+    let query = format!("query($first: Int) {{ signalWireVoiceLogs(first: $first) ROOT {{ nodes {{ {SHARED} }} }} }}");
+    let (plain, resolved) = variants(&query);
+    app.query_bytes(&plain, json!({"first": 1})).await;
+    for first in [100, 2] {
+        let before = planned(&app).await;
+        let answer = app.query_bytes(&plain, json!({"first": first})).await;
+        assert_eq!(planned(&app).await, before + 1, "first: {first} was planned");
+        let executed = app.query_bytes(&resolved, json!({"first": first})).await;
+        assert_eq!(String::from_utf8_lossy(&answer), String::from_utf8_lossy(&executed));
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        let refused = answer["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("max_response_bytes"));
+        assert_eq!(refused, first == 100, "{answer}");
+    }
+}

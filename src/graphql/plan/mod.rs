@@ -173,10 +173,27 @@ pub(crate) struct Context<'a> {
     variables: &'a Variables,
 }
 
-/// A planned answer: the response's `data` as JSON, and the errors beside it.
+/// A planned answer: the response up to the end of its `data` (`{"data":` and `data` as
+/// JSON, so the body is written once), and the errors that go beside it.
 pub struct Answer {
-    pub data: Vec<u8>,
+    body: Vec<u8>,
     pub errors: Vec<ServerError>,
+}
+
+impl Answer {
+    const START: &[u8] = b"{\"data\":";
+    const DATA_AT: usize = Self::START.len();
+
+    /// Whether `data` is not `null`.
+    pub fn has_data(&self) -> bool {
+        self.body[Self::DATA_AT..] != *b"null"
+    }
+
+    /// The response's first bytes: `{"data":` and `data`; the errors (if any) and the
+    /// closing `}` are the caller's to write.
+    pub fn into_start(self) -> (Vec<u8>, Vec<ServerError>) {
+        (self.body, self.errors)
+    }
 }
 
 impl Plan {

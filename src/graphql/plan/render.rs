@@ -47,7 +47,19 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
         }
     }
     let outcomes = join_all(plan.roots.iter().zip(&arguments).map(|(root, a)| field(root, a, cx))).await;
-    let mut data = Vec::with_capacity(1024);
+    // The response is written once, at its final size: `{"data":`, then each root's JSON.
+    let size = outcomes
+        .iter()
+        .zip(&plan.roots)
+        .fold(Answer::DATA_AT + 2, |size, (outcome, root)| {
+            let value = match outcome {
+                Outcome::Value(json, _) => json.len(),
+                _ => 4,
+            };
+            size + root.key.len() + value + 4
+        });
+    let mut data = Vec::with_capacity(size);
+    data.extend_from_slice(Answer::START);
     let mut errors = Vec::new();
     let mut data_null = false;
     data.push(b'{');
@@ -75,9 +87,10 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
     }
     data.push(b'}');
     if data_null {
-        data = b"null".to_vec();
+        data.truncate(Answer::DATA_AT);
+        data.extend_from_slice(b"null");
     }
-    Some(Answer { data, errors })
+    Some(Answer { body: data, errors })
 }
 
 /// A root field's arguments with the request's variables (or their defaults) filled in.

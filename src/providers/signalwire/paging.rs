@@ -16,9 +16,10 @@ use crate::domain::Provider;
 use crate::upstream::UpstreamError;
 
 /// An upstream request: a path and query on the space's origin (`/api/voice/logs?...`).
+/// Shared, not copied: every edge of a window holds its page's request (`Position`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct PageRequest(String);
+pub struct PageRequest(Arc<str>);
 
 impl PageRequest {
     /// Builds a request from a path and query pairs.
@@ -29,9 +30,9 @@ impl PageRequest {
         }
         let query = serializer.finish();
         if query.is_empty() {
-            PageRequest(path.to_string())
+            PageRequest(path.into())
         } else {
-            PageRequest(format!("{path}?{query}"))
+            PageRequest(format!("{path}?{query}").into())
         }
     }
 
@@ -51,8 +52,8 @@ impl PageRequest {
             );
         }
         Ok(PageRequest(match resolved.query() {
-            Some(q) => format!("{}?{q}", resolved.path()),
-            None => resolved.path().to_string(),
+            Some(q) => format!("{}?{q}", resolved.path()).into(),
+            None => resolved.path().into(),
         }))
     }
 
