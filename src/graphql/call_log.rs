@@ -96,6 +96,11 @@ macro_rules! interfaces {
                     $($(#[$lm])* CallLog::$log(v) => crate::graphql::flat::SharedFields::global_id(v),)*
                 }
             }
+            fn as_any(&self) -> &(dyn std::any::Any + Sync) {
+                match self {
+                    $($(#[$lm])* CallLog::$log(v) => crate::graphql::flat::SharedFields::as_any(v),)*
+                }
+            }
         }
 
         impl crate::graphql::flat::MaybeShared for Node {
@@ -135,6 +140,9 @@ macro_rules! call_log_object {
             }
             fn global_id(&self) -> String {
                 crate::domain::encode_id(self.id_kind(), &self.id_native())
+            }
+            fn as_any(&self) -> &(dyn std::any::Any + Sync) {
+                self
             }
         }
 

@@ -29,10 +29,12 @@ use super::values;
 use crate::domain::CallLogCore;
 
 /// What the flat path reads of a call log: its shared fields' source.
-pub(super) trait SharedFields {
+pub(super) trait SharedFields: Sync {
     fn core(&self) -> &CallLogCore;
     /// Its global id, as the `id` field renders it.
     fn global_id(&self) -> String;
+    /// The call log object itself, for its own fields (`plan::OwnField`).
+    fn as_any(&self) -> &(dyn std::any::Any + Sync);
 }
 
 /// A value the flat path may render: a call log (always), or a node that may be one.
@@ -330,6 +332,9 @@ mod tests {
         }
         fn global_id(&self) -> String {
             format!("id-{}", self.0.native_id)
+        }
+        fn as_any(&self) -> &(dyn std::any::Any + Sync) {
+            self
         }
     }
 

@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 use switchboard::emulator::{Fault, FaultKind};
 
 const SHARED: &str = "__typename id provider nativeId from to direction status providerStatus createdAt startedAt endedAt durationSeconds";
+/// The own fields SignalWire's types list for plans (`providers::signalwire::OWN_FIELDS`).
+const VOICE_OWN: &str = "voiceSource providerSource voiceType providerType lamlUrl providerDirection durationMs billingMs parentId events { __typename eventAt level providerLevel name details projectId logId }";
+const VIDEO_OWN: &str = "providerSource videoType providerType url roomName locked";
 
 /// The query with `@include(if: true)` at each `ROOT`, and with as many spaces there
 /// instead (so errors locate the same columns).
@@ -89,6 +92,8 @@ async fn plans_answer_byte_for_byte_what_async_graphql_answers() {
         format!("query($id: ID!) {{ node(id: $id) ROOT {{ ... on CallLog {{ {SHARED} }} }} }}"),
         format!("query($id: ID!) {{ callLog(id: $id) ROOT {{ {SHARED} }} }}"),
         "query Two($id: ID!) { a: node(id: $id) ROOT { id ... on Node { id } } __typename b: callLog(id: $id) ROOT { ...F } } fragment F on CallLog { status s: status createdAt ... on VoximplantCallSession { nativeId } }".into(),
+        "query($id: ID!) { node(id: $id) ROOT { ... on SignalWireVoiceLog { id status durationMs events { eventAt level name } } } }".into(),
+        format!("query($id: ID!) {{ callLog(id: $id) ROOT {{ {SHARED} ... on SignalWireVoiceLog {{ {VOICE_OWN} }} ... on SignalWireVideoLog {{ {VIDEO_OWN} }} }} }}"),
     ];
     for query in &by_id {
         for id in ids.iter().step_by(5) {
@@ -305,4 +310,42 @@ async fn a_planned_answer_past_the_size_cap_is_refused_alike() {
             .is_some_and(|m| m.contains("max_response_bytes"));
         assert_eq!(refused, first == 100, "{answer}");
     }
+}
+
+/// A voice log's events that fail upstream: the plan nulls the log (its `events` may not
+/// be null) with the error at `[node, events]`, as async-graphql does, and asks upstream
+/// as often.
+#[tokio::test]
+async fn a_failing_list_of_events_nulls_its_log_as_async_graphql_does() {
+    let app = app().await;
+    let page = app
+        .query("{ signalWireVoiceLogs(first: 3) { nodes { id nativeId } } }", json!({}))
+        .await;
+    let logs = &page["data"]["signalWireVoiceLogs"]["nodes"];
+    let query = "query($id: ID!) { node(id: $id) ROOT { ... on SignalWireVoiceLog { id evs: events { name } } } }";
+    let (plain, resolved) = variants(query);
+    // Validated on one log; the next one's events fail.
+    app.query_bytes(&plain, json!({"id": logs[0]["id"]})).await;
+    let native = logs[1]["nativeId"].as_str().unwrap();
+    app.emulator.inject(Fault {
+        times: None,
+        ..Fault::always(FaultKind::Status {
+            status: 400,
+            retry_after_seconds: None,
+        })
+        .on(&format!("/api/voice/logs/{native}/events"))
+    });
+    let id = json!({"id": logs[1]["id"]});
+    let before = (planned(&app).await, app.upstream_total());
+    let by_plan = app.query_bytes(&plain, id.clone()).await;
+    let after = (planned(&app).await, app.upstream_total());
+    let executed = app.query_bytes(&resolved, id.clone()).await;
+    let executed_calls = app.upstream_total() - after.1;
+    assert_eq!(after.0, before.0 + 1, "the plan answered");
+    assert_eq!(after.1 - before.1, executed_calls, "as many upstream calls");
+    assert_eq!(String::from_utf8_lossy(&by_plan), String::from_utf8_lossy(&executed));
+    let by_plan: Value = serde_json::from_slice(&by_plan).unwrap();
+    assert_eq!(by_plan["data"], json!({"node": null}), "{by_plan}");
+    assert_eq!(by_plan["errors"][0]["path"], json!(["node", "evs"]), "{by_plan}");
+    assert_eq!(error_codes(&by_plan).len(), 1, "{by_plan}");
 }

@@ -15,6 +15,7 @@ use async_graphql::{Name, Pos, Positioned};
 use async_graphql_value::Value;
 
 use super::PlannedField;
+use super::own::{self, Draw, ListRead, OwnField};
 use crate::graphql::completion::{TYPENAME_KEY, TypeIndex};
 use crate::graphql::flat::SHARED_FIELDS;
 
@@ -81,6 +82,19 @@ pub(super) enum Leaf {
     Typename(Name),
     /// A shared `CallLog` field (`flat::shared`) under a key.
     Shared(Name, Name),
+    /// A leaf its provider lists (`own::OwnField`) under a key.
+    Own(Name, &'static OwnField),
+    /// A list of objects its provider lists (`own::Draw::List`), read for the object:
+    /// under `key`, at `pos` (where its errors point), null in place when it fails if
+    /// `nullable` (else the object is), each item of type `item` drawn as `leaves`.
+    List {
+        key: Name,
+        pos: Pos,
+        nullable: bool,
+        item: &'static str,
+        read: ListRead,
+        leaves: Vec<Leaf>,
+    },
 }
 
 /// A selected part of a connection.
@@ -163,10 +177,10 @@ impl Compiler<'_> {
             "__typename" => RootKind::Typename(query.to_owned()),
             "node" | "callLog" => RootKind::ById {
                 call_logs_only: name == "callLog",
-                shape: self.shape("CallLog", &field.node.selection_set.node)?,
+                shape: self.shape("CallLog", &field.node.selection_set.node, true)?,
             },
             "nodes" => RootKind::ByIds {
-                shape: self.shape("CallLog", &field.node.selection_set.node)?,
+                shape: self.shape("CallLog", &field.node.selection_set.node, false)?,
             },
             _ => {
                 let planned = crate::graphql::providers::PLANNED
@@ -231,7 +245,7 @@ impl Compiler<'_> {
                 }
                 "nodes" => {
                     let node = named(self.types.field_type(connection, "nodes")?.base.clone())?;
-                    Part::Nodes(key, self.shape(&node, sub)?)
+                    Part::Nodes(key, self.shape(&node, sub, false)?)
                 }
                 _ => return None,
             })
@@ -258,7 +272,7 @@ impl Compiler<'_> {
                 "cursor" => EdgePart::Cursor(key),
                 "node" => {
                     let node = named(self.types.field_type(edge, "node")?.base.clone())?;
-                    EdgePart::Node(key, self.shape(&node, sub)?)
+                    EdgePart::Node(key, self.shape(&node, sub, false)?)
                 }
                 _ => return None,
             })
@@ -287,8 +301,8 @@ impl Compiler<'_> {
     }
 
     /// The shape of a call log of (abstract or concrete) type `ty`, for each call log type
-    /// it can be.
-    fn shape(&self, ty: &str, selection: &SelectionSet) -> Option<Shape> {
+    /// it can be; with lists of objects read for it (`Leaf::List`) only where `lists`.
+    fn shape(&self, ty: &str, selection: &SelectionSet, lists: bool) -> Option<Shape> {
         let concrete: Vec<&str> = match self.types.possible_types(ty) {
             Some(possible) => possible.iter().map(String::as_str).collect(),
             None => vec![ty],
@@ -310,13 +324,45 @@ impl Compiler<'_> {
                         n if SHARED_FIELDS.contains(&n) && field.node.selection_set.node.items.is_empty() => {
                             Some(Leaf::Shared(key, name.clone()))
                         }
-                        _ => None,
+                        n => self.own(concrete, n, key, field, lists),
                     }
                 })
                 .collect::<Option<Vec<_>>>()?;
             shapes.insert(concrete.to_owned(), leaves);
         }
         Some(Shape(shapes))
+    }
+
+    /// A field of `ty` beyond the shared ones that its provider lists (`own`).
+    fn own(&self, ty: &str, name: &str, key: Name, field: &Positioned<Field>, lists: bool) -> Option<Leaf> {
+        let own = own::find(ty, name)?;
+        let sub = &field.node.selection_set.node;
+        match own.draw {
+            Draw::Leaf(_) if sub.items.is_empty() => Some(Leaf::Own(key, own)),
+            Draw::List { item, read } if lists => Some(Leaf::List {
+                key,
+                pos: field.pos,
+                nullable: self.types.field_type(ty, name)?.nullable,
+                item,
+                read,
+                leaves: self.item(item, sub)?,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The leaves of an object of type `item` of a `Leaf::List`: its typename and its
+    /// listed leaves.
+    fn item(&self, item: &str, selection: &SelectionSet) -> Option<Vec<Leaf>> {
+        self.parts(selection, item, |name, key, sub| match name {
+            "__typename" => Some(Leaf::Typename(key)),
+            _ => match own::find(item, name)? {
+                own @ OwnField {
+                    draw: Draw::Leaf(_), ..
+                } if sub.items.is_empty() => Some(Leaf::Own(key, own)),
+                _ => None,
+            },
+        })
     }
 
     /// The fields of `selection` for an object whose type conditions `applies` says

@@ -2,20 +2,31 @@
 //! written straight to JSON, in selection order, as async-graphql and response completion
 //! would write it.
 
-use async_graphql::{ID, Name, OutputType, PathSegment, Value, Variables};
+use std::any::Any;
+
+use async_graphql::{ID, Name, OutputType, PathSegment, Pos, Value, Variables};
 use futures::future::join_all;
 
 use super::compile::{EdgePart, Info, Leaf, Part, Plan, Root, RootKind, Shape};
+use super::own::{Draw, OwnField};
 use super::{Answer, Arguments, Context, FieldEnv, RenderConnection, field_error};
 use crate::graphql::error::GatewayError;
 use crate::graphql::flat::{self, MaybeShared, SharedFields};
 use crate::graphql::{node, query};
 
+/// An error reported beside a root field's value: where below the root it happened (a
+/// list index of `nodes`, a failed list of a looked-up object) and the position of the
+/// field that failed (the root's when `None`).
+struct Reported {
+    error: GatewayError,
+    path: Vec<PathSegment>,
+    pos: Option<Pos>,
+}
+
 /// What one root field came to.
 enum Outcome {
-    /// Its value as JSON, and the errors reported beside it (at a list index, for an
-    /// item of `nodes`).
-    Value(Vec<u8>, Vec<(GatewayError, Option<usize>)>),
+    /// Its value as JSON, and the errors reported beside it.
+    Value(Vec<u8>, Vec<Reported>),
     /// It failed: null in place (or the whole `data`, when it is non-null).
     Failed(GatewayError),
     /// Something the plan cannot draw: async-graphql answers the whole request.
@@ -71,9 +82,9 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
         match outcome {
             Outcome::Value(json, reported) => {
                 data.extend_from_slice(&json);
-                errors.extend(reported.into_iter().map(|(e, index)| {
-                    let mut error = field_error(e, &root.key, root.pos);
-                    error.path.extend(index.map(PathSegment::Index));
+                errors.extend(reported.into_iter().map(|r| {
+                    let mut error = field_error(r.error, &root.key, r.pos.unwrap_or(root.pos));
+                    error.path.extend(r.path);
                     error
                 }));
             }
@@ -129,17 +140,15 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
                 Ok(id) => id,
                 Err(e) => return Outcome::Failed(e),
             };
-            let found = match call_logs_only {
-                true => query::call_log(&env, &id)
-                    .await
-                    .map(|log| by_id(&mut out, shape, log.as_ref())),
-                false => query::node(&env, &id)
-                    .await
-                    .map(|node| by_id(&mut out, shape, node.as_ref())),
-            };
-            match found {
-                Ok(drawn) => drawn,
-                Err(e) => return Outcome::Failed(e),
+            match call_logs_only {
+                true => match query::call_log(&env, &id).await {
+                    Ok(log) => by_id(&mut out, shape, log.as_ref(), &env, &mut items_failed).await,
+                    Err(e) => return Outcome::Failed(e),
+                },
+                false => match query::node(&env, &id).await {
+                    Ok(node) => by_id(&mut out, shape, node.as_ref(), &env, &mut items_failed).await,
+                    Err(e) => return Outcome::Failed(e),
+                },
             }
         }
         RootKind::ByIds { shape } => {
@@ -154,9 +163,17 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
             // failed item is null with its error at its index.
             let found = join_all(ids.iter().map(|id| query::node(&env, id))).await;
             json_list(&mut out, found.len(), |out, i| match &found[i] {
-                Ok(node) => by_id(out, shape, node.as_ref()),
+                Ok(None) => null(out),
+                Ok(Some(node)) => {
+                    let log = node.shared()?;
+                    object(out, shape, log, &node.introspection_type_name(), &mut Lists::none())
+                }
                 Err(e) => {
-                    items_failed.push((e.clone(), Some(i)));
+                    items_failed.push(Reported {
+                        error: e.clone(),
+                        path: vec![PathSegment::Index(i)],
+                        pos: None,
+                    });
                     null(out)
                 }
             })
@@ -169,7 +186,14 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
     match drawn {
         Some(()) => {
             let reported = env.reported.into_inner().unwrap_or_else(|e| e.into_inner());
-            let mut errors: Vec<_> = reported.into_iter().map(|e| (e, None)).collect();
+            let mut errors: Vec<_> = reported
+                .into_iter()
+                .map(|error| Reported {
+                    error,
+                    path: Vec::new(),
+                    pos: None,
+                })
+                .collect();
             errors.extend(items_failed);
             Outcome::Value(out, errors)
         }
@@ -187,7 +211,7 @@ fn connection_parts(out: &mut Vec<u8>, parts: &[Part], connection: &dyn RenderCo
         Part::Nodes(k, shape) => entry(out, k, |out| {
             json_list(out, connection.len(), |out, i| {
                 let (log, ty) = connection.node(i)?;
-                object(out, shape, log, &ty)
+                object(out, shape, log, &ty, &mut Lists::none())
             })
         }),
     })
@@ -214,25 +238,105 @@ fn edge(out: &mut Vec<u8>, parts: &[EdgePart], connection: &dyn RenderConnection
         EdgePart::Cursor(k) => entry(out, k, |out| string(out, &connection.cursor(i))),
         EdgePart::Node(k, shape) => entry(out, k, |out| {
             let (log, ty) = connection.node(i)?;
-            object(out, shape, log, &ty)
+            object(out, shape, log, &ty, &mut Lists::none())
         }),
     })
 }
 
-/// A lookup's answer: null when nothing was found, else the call log it found.
-fn by_id<T: MaybeShared + OutputType>(out: &mut Vec<u8>, shape: &Shape, found: Option<&T>) -> Option<()> {
-    match found {
-        None => null(out),
-        Some(found) => object(out, shape, found.shared()?, &found.introspection_type_name()),
+/// A lookup's answer: null when nothing was found, else the call log it found, with the
+/// lists of objects its shape reads for it (all at once). A list that fails is null with
+/// its error (in `reported`); when it may not be null, the call log is.
+async fn by_id<T: MaybeShared + OutputType + Sync>(
+    out: &mut Vec<u8>,
+    shape: &Shape,
+    found: Option<&T>,
+    env: &FieldEnv<'_>,
+    reported: &mut Vec<Reported>,
+) -> Option<()> {
+    let Some(found) = found else { return null(out) };
+    let log = found.shared()?;
+    let ty = found.introspection_type_name();
+    let reads = shape.0.get(ty.as_ref())?.iter().filter_map(|leaf| match leaf {
+        Leaf::List { read, .. } => Some(read(log.as_any(), env)),
+        _ => None,
+    });
+    let mut lists = Lists {
+        read: join_all(reads).await.into_iter(),
+        reported: Vec::new(),
+        null_object: false,
+    };
+    let start = out.len();
+    object(out, shape, log, &ty, &mut lists)?;
+    if lists.null_object {
+        out.truncate(start);
+        null(out)?;
+    }
+    reported.extend(lists.reported);
+    Some(())
+}
+
+/// The lists read for one object (`Leaf::List`, in order), and what drawing them found.
+struct Lists {
+    read: std::vec::IntoIter<Result<Vec<Box<dyn Any + Send>>, GatewayError>>,
+    reported: Vec<Reported>,
+    /// A list that may not be null failed: the object is null.
+    null_object: bool,
+}
+
+impl Lists {
+    /// For an object whose shape has no lists.
+    fn none() -> Lists {
+        Lists {
+            read: Vec::new().into_iter(),
+            reported: Vec::new(),
+            null_object: false,
+        }
     }
 }
 
 /// A call log of GraphQL type `ty` as `shape` draws that type.
-fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str) -> Option<()> {
+fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str, lists: &mut Lists) -> Option<()> {
     json_object(out, shape.0.get(ty)?, |out, leaf| match leaf {
         Leaf::Typename(k) => entry(out, k, |out| string(out, ty)),
         Leaf::Shared(k, name) => entry(out, k, |out| flat::write_shared(out, log, name)),
+        Leaf::Own(k, field) => entry(out, k, |out| own_value(out, field, log.as_any())),
+        Leaf::List {
+            key,
+            pos,
+            nullable,
+            item,
+            leaves,
+            ..
+        } => entry(out, key, |out| match lists.read.next()? {
+            Ok(items) => json_list(out, items.len(), |out, i| {
+                item_object(out, leaves, items[i].as_ref(), item)
+            }),
+            Err(error) => {
+                lists.reported.push(Reported {
+                    error,
+                    path: vec![PathSegment::Field(key.to_string())],
+                    pos: Some(*pos),
+                });
+                lists.null_object |= !nullable;
+                null(out)
+            }
+        }),
     })
+}
+
+/// An item of a `Leaf::List`, of GraphQL type `ty`.
+fn item_object(out: &mut Vec<u8>, leaves: &[Leaf], item: &(dyn Any + Send), ty: &str) -> Option<()> {
+    json_object(out, leaves, |out, leaf| match leaf {
+        Leaf::Typename(k) => entry(out, k, |out| string(out, ty)),
+        Leaf::Own(k, field) => entry(out, k, |out| own_value(out, field, item)),
+        Leaf::Shared(..) | Leaf::List { .. } => None,
+    })
+}
+
+/// The value of a listed leaf of `object`.
+fn own_value(out: &mut Vec<u8>, field: &OwnField, object: &dyn Any) -> Option<()> {
+    let Draw::Leaf(value) = field.draw else { return None };
+    serde_json::to_writer(&mut *out, &value(object)?).ok()
 }
 
 /// `{...}` of one entry per item, each written by `entry` (with `entry()`).

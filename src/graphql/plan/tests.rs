@@ -11,6 +11,9 @@ fn compiles(query: &str, operation: Option<&str>) -> bool {
 }
 
 const SHARED: &str = "__typename id provider nativeId from to direction status providerStatus createdAt startedAt endedAt durationSeconds";
+/// The own fields SignalWire's types list for plans (`providers::signalwire::OWN_FIELDS`).
+const VOICE_OWN: &str = "voiceSource providerSource voiceType providerType lamlUrl providerDirection durationMs billingMs parentId events { __typename eventAt level providerLevel name details projectId logId }";
+const VIDEO_OWN: &str = "providerSource videoType providerType url roomName locked";
 
 #[test]
 fn lookups_and_provider_pages_of_shared_fields_compile() {
@@ -25,6 +28,9 @@ fn lookups_and_provider_pages_of_shared_fields_compile() {
         "{ voximplantCallSessions(first: 20) { e: edges { node { ... on VoximplantCallSession { id status } ... on CallLog { i: id } } } } }".into(),
         "query { x: signalWireVoiceLogs(first: 3) { edges { cursor } } y: oneUptimeCallLogs(first: 2) { pageInfo { startCursor } } }".into(),
         format!("query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on CallLog {{ {SHARED} }} }} }}"),
+        "query($id: ID!) { node(id: $id) { ... on SignalWireVoiceLog { id status durationMs events { eventAt level name } } } }".into(),
+        format!("query($id: ID!) {{ callLog(id: $id) {{ {SHARED} ... on SignalWireVoiceLog {{ {VOICE_OWN} }} ... on SignalWireVideoLog {{ {VIDEO_OWN} }} }} }}"),
+        "{ signalWireVoiceLogs(first: 2) { nodes { ... on SignalWireVoiceLog { durationMs voiceType } } } }".into(),
     ] {
         assert!(compiles(&query, None), "{query}");
     }
@@ -39,7 +45,12 @@ fn what_plans_do_not_draw_is_left_to_async_graphql() {
     for query in [
         "{ node(id: \"x\") @include(if: true) { id } }",
         "{ node(id: \"x\") { ... on CallLog @skip(if: false) { id } } }",
-        "{ node(id: \"x\") { ... on SignalWireVoiceLog { durationMs } } }",
+        "{ node(id: \"x\") { ... on SignalWireVoiceLog { chargeDetails { description } } } }",
+        "{ node(id: \"x\") { ... on SignalWireVoiceLog { parent { id } } } }",
+        "{ node(id: \"x\") { ... on SignalWireVoiceLog { events { name n: name } events { level } } } }",
+        "{ signalWireVoiceLogs(first: 2) { nodes { ... on SignalWireVoiceLog { events { name } } } } }",
+        "{ nodes(ids: [\"x\"]) { ... on SignalWireVoiceLog { events { name } } } }",
+        "{ node(id: \"x\") { ... on OneUptimeCallLog { statusMessage } } }",
         "{ node(id: \"x\") { ... on CallLog { cost { amount } } } }",
         "{ callLogs(first: 2) { edges { node { id } } } }",
         "{ oneUptimeCallLogs(first: 2) { totalCount } }",

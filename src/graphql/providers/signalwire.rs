@@ -9,13 +9,15 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use crate::domain::{CallLogCore, NodeKind, Provider};
 use crate::graphql::call_log::{CallLog, Node, call_log_object};
 use crate::graphql::connection::{NamedConnection, connection_fields, connection_names};
+use crate::graphql::error::GatewayError;
 use crate::graphql::flat::Flat;
 use crate::graphql::lookup;
 use crate::graphql::node::Loaded;
+use crate::graphql::plan::{Draw, OwnField, leaf_enums, own_leaf};
 use crate::graphql::scalars::{Date, DateTime, Json};
-use crate::graphql::scope::{ProviderScope, RequestScope, scope};
+use crate::graphql::scope::{Env, ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
-use crate::graphql::values::Money;
+use crate::graphql::values::{self, Money};
 use crate::providers::signalwire::model::{self, DiscardedLog, VideoLog, VideoSession, VoiceCall, VoiceLog};
 use crate::providers::signalwire::paging::Position;
 use crate::providers::signalwire::{ListFilter, SignalWire, VIDEO_LOG, VOICE_LOG, VideoLogLoader, VoiceLogLoader};
@@ -167,12 +169,7 @@ call_log_object! {
         /// Normalized `source` (named apart from the video log's raw `providerSource` so
         /// one fragment per type over `callLogs` never asks a name with two types).
         async fn voice_source(&self) -> SignalWireVoiceSource {
-            match self.0.source {
-                model::VoiceSource::Dialogflow => SignalWireVoiceSource::Dialogflow,
-                model::VoiceSource::Laml => SignalWireVoiceSource::Laml,
-                model::VoiceSource::RealtimeApi => SignalWireVoiceSource::RealtimeApi,
-                model::VoiceSource::Other(_) => SignalWireVoiceSource::Unknown,
-            }
+            (&self.0.source).into()
         }
         /// The raw `source`.
         async fn provider_source(&self) -> &str {
@@ -180,18 +177,7 @@ call_log_object! {
         }
         /// Normalized `type`.
         async fn voice_type(&self) -> SignalWireVoiceType {
-            use model::VoiceType as T;
-            match self.0.voice_type {
-                T::DialogflowCall => SignalWireVoiceType::DialogflowCall,
-                T::LamlCall => SignalWireVoiceType::LamlCall,
-                T::RelayPstnCall => SignalWireVoiceType::RelayPstnCall,
-                T::RelaySipCall => SignalWireVoiceType::RelaySipCall,
-                T::RelayWebrtcCall => SignalWireVoiceType::RelayWebrtcCall,
-                T::VideoRoomPstnLeg => SignalWireVoiceType::VideoRoomPstnLeg,
-                T::VideoRoomSipLeg => SignalWireVoiceType::VideoRoomSipLeg,
-                T::FabricSubscriberDeviceLeg => SignalWireVoiceType::FabricSubscriberDeviceLeg,
-                T::Other(_) => SignalWireVoiceType::Unknown,
-            }
+            (&self.0.voice_type).into()
         }
         /// The raw `type`.
         async fn provider_type(&self) -> &str {
@@ -229,8 +215,7 @@ call_log_object! {
         }
         /// The log's events, oldest first (one upstream call per log, then cached).
         async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SignalWireVoiceLogEvent>> {
-            let events = scope(ctx)?.get::<SignalWireScope>()?.service.voice_log_events(&self.0.core.native_id).await?;
-            Ok(events.iter().cloned().map(SignalWireVoiceLogEvent).collect())
+            Ok(self.read_events(ctx).await?)
         }
     }
 }
@@ -245,11 +230,7 @@ call_log_object! {
         }
         /// Normalized `type`.
         async fn video_type(&self) -> SignalWireVideoType {
-            match self.0.video_type {
-                model::VideoType::RoomSession => SignalWireVideoType::VideoRoomSession,
-                model::VideoType::ConferenceSession => SignalWireVideoType::VideoConferenceSession,
-                model::VideoType::Other(_) => SignalWireVideoType::Unknown,
-            }
+            (&self.0.video_type).into()
         }
         /// The raw `type`.
         async fn provider_type(&self) -> &str {
@@ -293,13 +274,7 @@ impl SignalWireVoiceLogEvent {
     }
     /// Normalized severity.
     async fn level(&self) -> SignalWireEventLevel {
-        match self.0.level {
-            model::EventLevel::Info => SignalWireEventLevel::Info,
-            model::EventLevel::Warn => SignalWireEventLevel::Warn,
-            model::EventLevel::Error => SignalWireEventLevel::Error,
-            model::EventLevel::Debug => SignalWireEventLevel::Debug,
-            model::EventLevel::Other(_) => SignalWireEventLevel::Unknown,
-        }
+        (&self.0.level).into()
     }
     /// The raw `level`.
     async fn provider_level(&self) -> &str {
@@ -322,6 +297,142 @@ impl SignalWireVoiceLogEvent {
         &self.0.log_id
     }
 }
+
+impl SignalWireVoiceLog {
+    /// The body of `events`, for its resolver and for plans.
+    async fn read_events(&self, env: &(impl Env + ?Sized)) -> Result<Vec<SignalWireVoiceLogEvent>, GatewayError> {
+        let service = &scope(env)?.get::<SignalWireScope>()?.service;
+        let events = service.voice_log_events(&self.0.core.native_id).await?;
+        Ok(events.iter().cloned().map(SignalWireVoiceLogEvent).collect())
+    }
+}
+
+impl From<&model::VoiceSource> for SignalWireVoiceSource {
+    fn from(source: &model::VoiceSource) -> Self {
+        match source {
+            model::VoiceSource::Dialogflow => SignalWireVoiceSource::Dialogflow,
+            model::VoiceSource::Laml => SignalWireVoiceSource::Laml,
+            model::VoiceSource::RealtimeApi => SignalWireVoiceSource::RealtimeApi,
+            model::VoiceSource::Other(_) => SignalWireVoiceSource::Unknown,
+        }
+    }
+}
+
+impl From<&model::VoiceType> for SignalWireVoiceType {
+    fn from(ty: &model::VoiceType) -> Self {
+        use model::VoiceType as T;
+        match ty {
+            T::DialogflowCall => SignalWireVoiceType::DialogflowCall,
+            T::LamlCall => SignalWireVoiceType::LamlCall,
+            T::RelayPstnCall => SignalWireVoiceType::RelayPstnCall,
+            T::RelaySipCall => SignalWireVoiceType::RelaySipCall,
+            T::RelayWebrtcCall => SignalWireVoiceType::RelayWebrtcCall,
+            T::VideoRoomPstnLeg => SignalWireVoiceType::VideoRoomPstnLeg,
+            T::VideoRoomSipLeg => SignalWireVoiceType::VideoRoomSipLeg,
+            T::FabricSubscriberDeviceLeg => SignalWireVoiceType::FabricSubscriberDeviceLeg,
+            T::Other(_) => SignalWireVoiceType::Unknown,
+        }
+    }
+}
+
+impl From<&model::VideoType> for SignalWireVideoType {
+    fn from(ty: &model::VideoType) -> Self {
+        match ty {
+            model::VideoType::RoomSession => SignalWireVideoType::VideoRoomSession,
+            model::VideoType::ConferenceSession => SignalWireVideoType::VideoConferenceSession,
+            model::VideoType::Other(_) => SignalWireVideoType::Unknown,
+        }
+    }
+}
+
+impl From<&model::EventLevel> for SignalWireEventLevel {
+    fn from(level: &model::EventLevel) -> Self {
+        match level {
+            model::EventLevel::Info => SignalWireEventLevel::Info,
+            model::EventLevel::Warn => SignalWireEventLevel::Warn,
+            model::EventLevel::Error => SignalWireEventLevel::Error,
+            model::EventLevel::Debug => SignalWireEventLevel::Debug,
+            model::EventLevel::Other(_) => SignalWireEventLevel::Unknown,
+        }
+    }
+}
+
+leaf_enums!(
+    SignalWireVoiceSource,
+    SignalWireVoiceType,
+    SignalWireVideoType,
+    SignalWireEventLevel
+);
+
+/// The fields of SignalWire's own types that compiled plans draw (`graphql::plan`), each
+/// the value its resolver returns (`events` through the resolver's body).
+pub(super) const OWN_FIELDS: &[OwnField] = &[
+    own_leaf!(SignalWireVoiceLog, "voiceSource", |log| SignalWireVoiceSource::from(
+        &log.0.source
+    )),
+    own_leaf!(SignalWireVoiceLog, "providerSource", |log| log.0.raw_source.as_str()),
+    own_leaf!(SignalWireVoiceLog, "voiceType", |log| SignalWireVoiceType::from(
+        &log.0.voice_type
+    )),
+    own_leaf!(SignalWireVoiceLog, "providerType", |log| log.0.raw_type.as_str()),
+    own_leaf!(SignalWireVoiceLog, "lamlUrl", |log| log.0.url.as_deref()),
+    own_leaf!(SignalWireVoiceLog, "providerDirection", |log| log
+        .0
+        .raw_direction
+        .as_deref()),
+    own_leaf!(SignalWireVoiceLog, "durationMs", |log| values::opt_int32(
+        log.0.duration_ms
+    )),
+    own_leaf!(SignalWireVoiceLog, "billingMs", |log| values::opt_int32(
+        log.0.billing_ms
+    )),
+    own_leaf!(SignalWireVoiceLog, "parentId", |log| log.0.parent_id.as_deref()),
+    OwnField {
+        ty: "SignalWireVoiceLog",
+        name: "events",
+        draw: Draw::List {
+            item: "SignalWireVoiceLogEvent",
+            read: |log, env| {
+                Box::pin(async move {
+                    let log: &dyn std::any::Any = log;
+                    let log = log
+                        .downcast_ref::<SignalWireVoiceLog>()
+                        .ok_or_else(|| GatewayError::internal("events of another type"))?;
+                    let events = log.read_events(env).await?;
+                    Ok(events
+                        .into_iter()
+                        .map(|e| Box::new(e) as Box<dyn std::any::Any + Send>)
+                        .collect())
+                })
+            },
+        },
+    },
+    own_leaf!(SignalWireVoiceLogEvent, "eventAt", |event| DateTime(event.0.event_at)),
+    own_leaf!(SignalWireVoiceLogEvent, "level", |event| SignalWireEventLevel::from(
+        &event.0.level
+    )),
+    own_leaf!(SignalWireVoiceLogEvent, "providerLevel", |event| event
+        .0
+        .raw_level
+        .as_str()),
+    own_leaf!(SignalWireVoiceLogEvent, "name", |event| event.0.name.as_str()),
+    own_leaf!(SignalWireVoiceLogEvent, "details", |event| Json(
+        event.0.details.clone()
+    )),
+    own_leaf!(SignalWireVoiceLogEvent, "projectId", |event| event
+        .0
+        .project_id
+        .as_str()),
+    own_leaf!(SignalWireVoiceLogEvent, "logId", |event| event.0.log_id.as_str()),
+    own_leaf!(SignalWireVideoLog, "providerSource", |log| log.0.source.as_str()),
+    own_leaf!(SignalWireVideoLog, "videoType", |log| SignalWireVideoType::from(
+        &log.0.video_type
+    )),
+    own_leaf!(SignalWireVideoLog, "providerType", |log| log.0.raw_type.as_str()),
+    own_leaf!(SignalWireVideoLog, "url", |log| log.0.url.as_str()),
+    own_leaf!(SignalWireVideoLog, "roomName", |log| log.0.room_name.as_deref()),
+    own_leaf!(SignalWireVideoLog, "locked", |log| log.0.locked),
+];
 
 /// Filter of the SignalWire log connections, applied by SignalWire itself.
 #[derive(InputObject, Default)]
