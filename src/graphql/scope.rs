@@ -74,6 +74,9 @@ pub trait Env: Sync {
     fn codec(&self) -> Result<&CursorCodec, GatewayError>;
     /// Reports `error` at the field's path, beside the field's value.
     fn report(&self, error: GatewayError);
+    /// Notes that a timeline page was cut by its scan bound (the response's
+    /// `timelineScanCut` extension).
+    fn note_scan_cut(&self);
 }
 
 impl Env for Context<'_> {
@@ -94,6 +97,12 @@ impl Env for Context<'_> {
 
     fn report(&self, error: GatewayError) {
         super::error::report(self, error);
+    }
+
+    fn note_scan_cut(&self) {
+        if let Some(notes) = self.data_opt::<std::sync::Arc<super::ResponseNotes>>() {
+            notes.scan_cut.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

@@ -8,9 +8,6 @@
 //! able to page on from where the scan stopped, so `endCursor` is the resume position
 //! even then.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
 use async_graphql::connection::{CursorType, Edge, EmptyFields, PageInfo};
 use async_graphql::{Context, InputObject, Object};
 
@@ -19,7 +16,7 @@ use super::call_log::CallLog;
 use super::connection::{Page, connection_fields, connection_names};
 use super::error::GatewayError;
 use super::flat::{Flat, FlatEdges};
-use super::scope::{RequestScope, scope};
+use super::scope::{Env, RequestScope, scope};
 use super::values::{CallDirection, CallStatus, Provider};
 use crate::timeline::{self, Countable, PageRequest, Position, Timeline, TimelineStream};
 
@@ -47,7 +44,7 @@ impl Timeline for CallLogs {
 pub(super) struct TimelineQuery;
 
 connection_fields! {
-    unplanned impl TimelineQuery {
+    impl TimelineQuery {
         /// Every configured provider's call logs as one newest-first connection: SignalWire
         /// voice and video logs (deleted ones excluded), OneUptime call logs and Voximplant
         /// sessions (within Voximplant's look-back window unless `createdAfter` is given).
@@ -63,7 +60,7 @@ connection_fields! {
 
 /// Reads one page; streams that failed become errors at the field's path.
 async fn call_logs(
-    ctx: &Context<'_>,
+    ctx: &(impl Env + ?Sized),
     filter: timeline::Filter,
     page: Page,
 ) -> Result<TimelineConnection, GatewayError> {
@@ -79,13 +76,13 @@ async fn call_logs(
     // `hasNextPage` is false stops instead of receiving this empty page forever.
     let fatal = page.stalled.then(|| page.failures.pop()).flatten();
     for e in page.failures {
-        super::error::report(ctx, e);
+        ctx.report(e);
     }
     if let Some(e) = fatal {
         return Err(e);
     }
-    if let Some(notes) = ctx.data_opt::<Arc<super::ResponseNotes>>().filter(|_| page.cut) {
-        notes.scan_cut.store(true, Ordering::Relaxed);
+    if page.cut {
+        ctx.note_scan_cut();
     }
     Ok(TimelineConnection {
         edges: page.edges.into_iter().map(|(c, v)| Edge::new(c, Flat(v))).collect(),
@@ -136,6 +133,36 @@ impl From<CallLogFilter> for timeline::Filter {
 connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 
 type TimelineEdge = Edge<LazyCursor<Position<CallLogs>>, Flat<CallLog>, EmptyFields, TimelineNames>;
+
+impl crate::graphql::plan::PlanConnection for TimelineConnection {
+    const CALL_LOGS: bool = true;
+}
+
+/// Plans draw `pageInfo`, `edges` and `nodes` of a timeline page as of any connection;
+/// `endCursor` is the resume position, as `pageInfo` says.
+impl crate::graphql::plan::RenderConnection for TimelineConnection {
+    fn has_previous_page(&self) -> bool {
+        self.has_previous_page
+    }
+    fn has_next_page(&self) -> bool {
+        self.has_next_page
+    }
+    fn len(&self) -> usize {
+        self.edges.len()
+    }
+    fn cursor(&self, i: usize) -> String {
+        self.edges[i].cursor.encode_cursor()
+    }
+    fn end_cursor(&self) -> Option<String> {
+        let last = self.edges.last().map(|e| &e.cursor);
+        self.resume.as_ref().or(last).map(CursorType::encode_cursor)
+    }
+    fn node(&self, i: usize) -> Option<(&dyn crate::graphql::flat::SharedFields, std::borrow::Cow<'static, str>)> {
+        use crate::graphql::flat::MaybeShared;
+        let node = &self.edges[i].node.0;
+        Some((node.shared()?, async_graphql::OutputType::introspection_type_name(node)))
+    }
+}
 
 /// One page of the merged timeline.
 pub(super) struct TimelineConnection {

@@ -546,8 +546,9 @@ fn render(response: &async_graphql::Response, max: usize) -> Result<Vec<u8>, Box
 }
 
 /// A plan's answer as a response body (as async-graphql's `Response` serializes:
-/// `data`, then `errors` when there are any), in at most `max` bytes.
+/// `data`, then `extensions` and `errors` when there are any), in at most `max` bytes.
 fn render_planned(answer: crate::graphql::plan::Answer, max: usize) -> Result<Vec<u8>, Box<Response>> {
+    let scan_cut = answer.scan_cut;
     let (start, errors) = answer.into_start();
     if start.len() >= max {
         return Err(too_large(max));
@@ -555,6 +556,9 @@ fn render_planned(answer: crate::graphql::plan::Answer, max: usize) -> Result<Ve
     let mut body = Capped { bytes: start, max };
     let written = (|| {
         use std::io::Write;
+        if scan_cut {
+            body.write_all(b",\"extensions\":{\"timelineScanCut\":true}")?;
+        }
         if !errors.is_empty() {
             body.write_all(b",\"errors\":")?;
             serde_json::to_writer(&mut body, &errors)?;

@@ -349,3 +349,83 @@ async fn a_failing_list_of_events_nulls_its_log_as_async_graphql_does() {
     assert_eq!(by_plan["errors"][0]["path"], json!(["node", "evs"]), "{by_plan}");
     assert_eq!(error_codes(&by_plan).len(), 1, "{by_plan}");
 }
+
+/// The merged timeline is planned too: pages, cursors, filters, a provider that fails
+/// (partial data beside its error) and a page cut by the scan bound (the
+/// `timelineScanCut` extension and the resume cursor) answer as async-graphql answers.
+#[tokio::test]
+async fn timeline_pages_are_planned_byte_for_byte() {
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| {
+        c.cache.max_response_bytes = 0;
+        c.graphql.timeline_scan_bound = 15;
+        c.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(METRICS_KEY));
+    })
+    .await;
+    let query = format!(
+        "query($first: Int, $after: String, $filter: CallLogFilter) {{ callLogs(first: $first, after: $after, filter: $filter) ROOT {{ pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} edges {{ cursor node {{ {SHARED} ... on SignalWireVoiceLog {{ durationMs voiceType }} }} }} }} }}"
+    );
+    let first = same_answer(&app, &query, json!({"first": 10})).await;
+    let after = first["data"]["callLogs"]["pageInfo"]["endCursor"].clone();
+    let number = first["data"]["callLogs"]["edges"][3]["node"]["from"].clone();
+    let (plain, resolved) = variants(&query);
+    let before = planned(&app).await;
+    for variables in [
+        json!({"first": 10, "after": after}),
+        json!({"first": 5, "filter": {"providers": ["ONEUPTIME", "VOXIMPLANT"]}}),
+        json!({"first": 10, "filter": {"number": number}}),
+        json!({"first": 10, "filter": {"statuses": ["COMPLETED"], "directions": ["INBOUND"]}}),
+    ] {
+        // Warm (the first run may go upstream), then the plan, then async-graphql.
+        app.query_bytes(&plain, variables.clone()).await;
+        let calls = app.upstream_total();
+        let by_plan = app.query_bytes(&plain, variables.clone()).await;
+        assert_eq!(
+            app.upstream_total(),
+            calls,
+            "{variables}: the plan's run was served from the cache"
+        );
+        let executed = app.query_bytes(&resolved, variables.clone()).await;
+        assert_eq!(
+            String::from_utf8_lossy(&by_plan),
+            String::from_utf8_lossy(&executed),
+            "{variables}"
+        );
+    }
+    assert_eq!(
+        planned(&app).await,
+        before + 8,
+        "the first and second run of each were planned"
+    );
+    // A page the scan bound cuts: said in the extension, resumable.
+    let cut = app
+        .query_bytes(&plain, json!({"first": 3, "filter": {"number": "+19999999999"}}))
+        .await;
+    let executed = app
+        .query_bytes(&resolved, json!({"first": 3, "filter": {"number": "+19999999999"}}))
+        .await;
+    assert_eq!(String::from_utf8_lossy(&cut), String::from_utf8_lossy(&executed));
+    let cut: Value = serde_json::from_slice(&cut).unwrap();
+    assert_eq!(cut["extensions"]["timelineScanCut"], true, "{cut}");
+    assert!(cut["data"]["callLogs"]["pageInfo"]["endCursor"].is_string(), "{cut}");
+    // A failing provider: partial data beside its error, the same both ways.
+    app.emulator.inject(Fault {
+        times: None,
+        ..Fault::always(FaultKind::Status {
+            status: 400,
+            retry_after_seconds: None,
+        })
+        .on("/api/call-log/get-list")
+    });
+    let variables = json!({"first": 4, "filter": {"createdBefore": "2026-12-01T00:00:00Z"}});
+    let by_plan = app.query_bytes(&plain, variables.clone()).await;
+    let executed = app.query_bytes(&resolved, variables.clone()).await;
+    assert_eq!(String::from_utf8_lossy(&by_plan), String::from_utf8_lossy(&executed));
+    let by_plan: Value = serde_json::from_slice(&by_plan).unwrap();
+    assert_eq!(error_codes(&by_plan).len(), 1, "{by_plan}");
+    assert!(by_plan["data"]["callLogs"]["edges"].is_array(), "{by_plan}");
+    assert_eq!(
+        planned(&app).await,
+        before + 10,
+        "the cut page and the partial one were planned"
+    );
+}

@@ -183,8 +183,10 @@ impl Compiler<'_> {
                 shape: self.shape("CallLog", &field.node.selection_set.node, false)?,
             },
             _ => {
+                let timeline = crate::graphql::timeline::TimelineQuery::PLANNED;
                 let planned = crate::graphql::providers::PLANNED
                     .iter()
+                    .chain([&timeline])
                     .flat_map(|fields| fields.iter())
                     .find(|f| f.name == name && f.call_logs)?;
                 let connection = named(self.types.field_type(query, name)?.base.clone())?;

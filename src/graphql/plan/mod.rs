@@ -1,7 +1,8 @@
 //! Compiled plans: the common read queries answered without async-graphql's executor.
 //!
 //! Most requests a gateway sees are a few query shapes with other ids, cursors and
-//! filters: call logs by id (`node`, `nodes`, `callLog`), a page of a provider connection. For
+//! filters: call logs by id (`node`, `nodes`, `callLog`), a page of the timeline
+//! (`callLogs`) or of a provider connection. For
 //! those, async-graphql's executor costs far more than the data: a boxed future per field
 //! and per object, a `Value` tree, then response completion (`completion`) rebuilding
 //! every object and a second walk to serialize it. A plan is compiled once per document
@@ -16,8 +17,8 @@
 //! log is, lists of objects read for a log (a voice log's `events`) under `node` and
 //! `callLog`. What a plan does not cover is left to async-graphql, whole: mutations,
 //! introspection, directives, fields no provider lists (or a listed list under `nodes` or
-//! a connection), `totalCount`, the timeline, ids of nodes that are not call logs,
-//! repeated object keys. A plan gives up (`None`) before it reads anything, except for a
+//! a connection), `totalCount` and the timeline's `scanCut`/`catchingUp`, the audit log,
+//! ids of nodes that are not call logs, repeated object keys. A plan gives up (`None`) before it reads anything, except for a
 //! value the flat path could not render either (a duration past `Int`), where
 //! async-graphql reads again, from the cache. Tests compare both paths byte for byte
 //! (`tests/suite/plan.rs`).
@@ -80,6 +81,11 @@ pub(in crate::graphql) trait RenderConnection: Send {
     fn len(&self) -> usize;
     /// The signed cursor of edge `i`.
     fn cursor(&self, i: usize) -> String;
+    /// `pageInfo.endCursor`: the last edge's cursor, unless the connection resumes
+    /// elsewhere.
+    fn end_cursor(&self) -> Option<String> {
+        self.len().checked_sub(1).map(|i| self.cursor(i))
+    }
     /// The call log at edge `i` and its GraphQL type (`None` when it is none).
     fn node(&self, i: usize) -> Option<(&dyn SharedFields, std::borrow::Cow<'static, str>)>;
 }
@@ -140,6 +146,9 @@ impl Env for FieldEnv<'_> {
     fn report(&self, error: GatewayError) {
         self.reported.lock().unwrap_or_else(|e| e.into_inner()).push(error);
     }
+    fn note_scan_cut(&self) {
+        self.context.scan_cut.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// What plans are compiled against and run with: the schema's types and the data the
@@ -176,6 +185,8 @@ pub(crate) struct Context<'a> {
     planner: &'a Planner,
     scope: &'a RequestScope,
     variables: &'a Variables,
+    /// A timeline page was cut by its scan bound (`Env::note_scan_cut`).
+    scan_cut: std::sync::atomic::AtomicBool,
 }
 
 /// A planned answer: the response up to the end of its `data` (`{"data":` and `data` as
@@ -183,6 +194,8 @@ pub(crate) struct Context<'a> {
 pub struct Answer {
     body: Vec<u8>,
     pub errors: Vec<ServerError>,
+    /// A timeline page was cut by its scan bound: the `timelineScanCut` extension.
+    pub scan_cut: bool,
 }
 
 impl Answer {
@@ -194,8 +207,8 @@ impl Answer {
         self.body[Self::DATA_AT..] != *b"null"
     }
 
-    /// The response's first bytes: `{"data":` and `data`; the errors (if any) and the
-    /// closing `}` are the caller's to write.
+    /// The response's first bytes: `{"data":` and `data`; the extensions and errors (if
+    /// any) and the closing `}` are the caller's to write.
     pub fn into_start(self) -> (Vec<u8>, Vec<ServerError>) {
         (self.body, self.errors)
     }
@@ -235,6 +248,7 @@ impl Plan {
             planner,
             scope,
             variables,
+            scan_cut: Default::default(),
         };
         render::run(self, &context).await
     }

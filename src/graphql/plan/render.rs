@@ -101,7 +101,12 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
         data.truncate(Answer::DATA_AT);
         data.extend_from_slice(b"null");
     }
-    Some(Answer { body: data, errors })
+    let scan_cut = cx.scan_cut.load(std::sync::atomic::Ordering::Relaxed);
+    Some(Answer {
+        body: data,
+        errors,
+        scan_cut,
+    })
 }
 
 /// A root field's arguments with the request's variables (or their defaults) filled in.
@@ -222,13 +227,15 @@ fn page_info(out: &mut Vec<u8>, infos: &[Info], connection: &dyn RenderConnectio
         Some(i) => string(out, &connection.cursor(i)),
         None => null(out),
     };
-    let last = connection.len().checked_sub(1);
     json_object(out, infos, |out, info| match info {
         Info::Typename(k) => entry(out, k, |out| string(out, "PageInfo")),
         Info::HasPreviousPage(k) => entry(out, k, |out| boolean(out, connection.has_previous_page())),
         Info::HasNextPage(k) => entry(out, k, |out| boolean(out, connection.has_next_page())),
-        Info::StartCursor(k) => entry(out, k, |out| cursor(out, last.map(|_| 0))),
-        Info::EndCursor(k) => entry(out, k, |out| cursor(out, last)),
+        Info::StartCursor(k) => entry(out, k, |out| cursor(out, (connection.len() > 0).then_some(0))),
+        Info::EndCursor(k) => entry(out, k, |out| match connection.end_cursor() {
+            Some(end) => string(out, &end),
+            None => null(out),
+        }),
     })
 }
 
