@@ -208,12 +208,7 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
         let after = after
             .map(|c| codec.decode(tenant, connection, &filter, c))
             .transpose()?;
-        let binding = Arc::new(Binding {
-            codec: codec.clone(),
-            tenant: tenant.into(),
-            connection,
-            filter,
-        });
+        let binding = Arc::new(Binding::new(codec.clone(), tenant, connection, filter));
         Ok(PageArgs {
             first,
             after,
