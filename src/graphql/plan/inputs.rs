@@ -103,7 +103,8 @@ impl InputTypes {
     }
 
     fn fits_named(&self, value: &Value, name: &str) -> bool {
-        let integer = |value: &Value| matches!(value, Value::Number(n) if n.is_i64() || n.is_u64());
+        // As async-graphql's `ID` checks a number: one that fits `i64`.
+        let integer = |value: &Value| matches!(value, Value::Number(n) if n.is_i64());
         match name {
             "Int" => matches!(value, Value::Number(n) if n.as_i64().is_some_and(|n| i32::try_from(n).is_ok())),
             "Float" => matches!(value, Value::Number(_)),

@@ -81,6 +81,7 @@ fn variable_values_fit_their_types_as_validation_checks_them() {
         ("ID!", json!("U2lnbmFs"), true),
         ("ID!", json!(5), true),
         ("ID!", json!(5.5), false),
+        ("ID!", json!(u64::MAX), false),
         ("ID!", json!(null), false),
         ("ID", json!(null), true),
         ("ID!", json!(true), false),
