@@ -83,12 +83,19 @@ impl TotalCount {
     }
 }
 
+impl TotalCount {
+    /// The count, for the resolver and for plans.
+    pub(super) async fn value(&self) -> Result<i32, GatewayError> {
+        crate::graphql::values::int32((self.0)().await?)
+    }
+}
+
 #[async_graphql::Object]
 impl TotalCount {
     /// Items matching the filter, as the provider counts them (within the listing's date
     /// window where the provider needs one); counted only when selected.
     async fn total_count(&self) -> async_graphql::Result<i32> {
-        Ok(crate::graphql::values::int32((self.0)().await?)?)
+        Ok(self.value().await?)
     }
 }
 

@@ -134,6 +134,17 @@ connection_names!(TimelineNames, "CallLogConnection", "CallLogEdge");
 
 type TimelineEdge = Edge<LazyCursor<Position<CallLogs>>, Flat<CallLog>, EmptyFields, TimelineNames>;
 
+impl TimelineConnection {
+    /// `totalCount`, for its resolver and for plans.
+    async fn count(&self, env: &(impl Env + ?Sized)) -> Result<Option<i32>, GatewayError> {
+        let total = match &self.total {
+            Some(countable) => Some(countable.sum(scope(env)?).await?),
+            None => None,
+        };
+        crate::graphql::values::opt_int32(total)
+    }
+}
+
 impl crate::graphql::plan::PlanConnection for TimelineConnection {
     const CALL_LOGS: bool = true;
 }
@@ -161,6 +172,12 @@ impl crate::graphql::plan::RenderConnection for TimelineConnection {
         use crate::graphql::flat::MaybeShared;
         let node = &self.edges[i].node.0;
         Some((node.shared()?, async_graphql::OutputType::introspection_type_name(node)))
+    }
+    fn total_count<'a>(
+        &'a self,
+        env: &'a crate::graphql::plan::FieldEnv<'a>,
+    ) -> Option<crate::graphql::plan::CountFuture<'a>> {
+        Some(Box::pin(self.count(env)))
     }
 }
 
@@ -224,10 +241,6 @@ impl TimelineConnection {
     /// included (it cannot count) or when `directions` or `number` (or, with Voximplant,
     /// `statuses`) are applied in the gateway, since provider counts would then be wrong.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
-        let total = match &self.total {
-            Some(countable) => Some(countable.sum(scope(ctx)?).await?),
-            None => None,
-        };
-        Ok(crate::graphql::values::opt_int32(total)?)
+        Ok(self.count(ctx).await?)
     }
 }

@@ -429,3 +429,77 @@ async fn timeline_pages_are_planned_byte_for_byte() {
         "the cut page and the partial one were planned"
     );
 }
+
+/// `totalCount` is drawn by plans too, from the same count as the resolver's: a provider's
+/// (which may not be null: when it fails, so does its connection, as async-graphql says)
+/// and the timeline's (null where it cannot count).
+#[tokio::test]
+async fn total_counts_are_planned_and_fail_as_async_graphql_fails_them() {
+    let app = app().await;
+    // (query, variables, runs the plan answers: the second, and the first too when the
+    // operation passed validation before with other values)
+    for (query, variables, plans) in [
+        (
+            "query($first: Int) { oneUptimeCallLogs(first: $first) ROOT { totalCount edges { node { id } } } }",
+            json!({"first": 5}),
+            1,
+        ),
+        (
+            "query($first: Int) { voximplantCallSessions(first: $first) ROOT { n: totalCount totalCount nodes { id } } }",
+            json!({"first": 3}),
+            1,
+        ),
+        (
+            "query($f: CallLogFilter) { callLogs(first: 3, filter: $f) ROOT { totalCount pageInfo { endCursor } } }",
+            json!({"f": {"providers": ["ONEUPTIME", "VOXIMPLANT"]}}),
+            1,
+        ),
+        (
+            "query($f: CallLogFilter) { callLogs(first: 3, filter: $f) ROOT { totalCount pageInfo { endCursor } } }",
+            json!({"f": null}),
+            2,
+        ),
+    ] {
+        let before = planned(&app).await;
+        let answer = same_answer(&app, query, variables.clone()).await;
+        assert!(answer["errors"].is_null(), "{query}: {answer}");
+        assert_eq!(planned(&app).await, before + plans, "{query} with {variables}");
+    }
+    let answer = same_answer(
+        &app,
+        "query($f: CallLogFilter) { callLogs(first: 3, filter: $f) ROOT { totalCount } }",
+        json!({"f": {"providers": ["ONEUPTIME"]}}),
+    )
+    .await;
+    assert!(
+        answer["data"]["callLogs"]["totalCount"].as_i64().unwrap() > 0,
+        "{answer}"
+    );
+    // A count that fails upstream: the connection (non-null) and so `data` are null, the
+    // error at the count's path.
+    let query = "query($first: Int, $f: OneUptimeCallLogFilter) { oneUptimeCallLogs(first: $first, filter: $f) ROOT { c: totalCount edges { node { id } } } }";
+    let (plain, resolved) = variants(query);
+    app.query_bytes(&plain, json!({"first": 2})).await;
+    app.emulator.inject(Fault {
+        times: None,
+        ..Fault::always(FaultKind::Status {
+            status: 400,
+            retry_after_seconds: None,
+        })
+        .on("/api/call-log/count")
+    });
+    // A filter counted for the first time.
+    let variables = json!({"first": 7, "f": {"createdAfter": "2020-01-01T00:00:00Z"}});
+    let before = planned(&app).await;
+    let by_plan = app.query_bytes(&plain, variables.clone()).await;
+    assert_eq!(planned(&app).await, before + 1);
+    let executed = app.query_bytes(&resolved, variables).await;
+    assert_eq!(String::from_utf8_lossy(&by_plan), String::from_utf8_lossy(&executed));
+    let by_plan: Value = serde_json::from_slice(&by_plan).unwrap();
+    assert_eq!(by_plan["data"], Value::Null, "{by_plan}");
+    assert_eq!(
+        by_plan["errors"][0]["path"],
+        json!(["oneUptimeCallLogs", "c"]),
+        "{by_plan}"
+    );
+}

@@ -100,6 +100,12 @@ pub(super) enum Leaf {
 /// A selected part of a connection.
 pub(super) enum Part {
     Typename(Name, String),
+    /// `totalCount` under a key; at `pos`, null in place when it fails if `nullable`.
+    TotalCount {
+        key: Name,
+        pos: Pos,
+        nullable: bool,
+    },
     PageInfo(Name, Vec<Info>),
     Edges(Name, Vec<EdgePart>),
     Nodes(Name, Shape),
@@ -237,9 +243,21 @@ impl Compiler<'_> {
     }
 
     fn connection(&self, connection: &str, selection: &SelectionSet) -> Option<Vec<Part>> {
+        let fields = self.collect(selection, &|on| on == connection)?;
+        let pos = |key: &Name| {
+            fields
+                .iter()
+                .find(|f| f.node.response_key().node == *key)
+                .map(|f| f.pos)
+        };
         self.parts(selection, connection, |name, key, sub| {
             Some(match name {
                 "__typename" => Part::Typename(key, connection.to_owned()),
+                "totalCount" => Part::TotalCount {
+                    pos: pos(&key)?,
+                    nullable: self.types.field_type(connection, name)?.nullable,
+                    key,
+                },
                 "pageInfo" => Part::PageInfo(key, self.page_info(sub)?),
                 "edges" => {
                     let edge = named(self.types.field_type(connection, "edges")?.base.clone())?;

@@ -17,7 +17,7 @@
 //! log is, lists of objects read for a log (a voice log's `events`) under `node` and
 //! `callLog`. What a plan does not cover is left to async-graphql, whole: mutations,
 //! introspection, directives, fields no provider lists (or a listed list under `nodes` or
-//! a connection), `totalCount` and the timeline's `scanCut`/`catchingUp`, the audit log,
+//! a connection), the timeline's `scanCut`/`catchingUp`, the audit log,
 //! ids of nodes that are not call logs, repeated object keys. A plan gives up (`None`) before it reads anything, except for a
 //! value the flat path could not render either (a duration past `Int`), where
 //! async-graphql reads again, from the cache. Tests compare both paths byte for byte
@@ -75,7 +75,7 @@ where
 }
 
 /// A connection read by a plan, as the renderer sees it.
-pub(in crate::graphql) trait RenderConnection: Send {
+pub(in crate::graphql) trait RenderConnection: Send + Sync {
     fn has_previous_page(&self) -> bool;
     fn has_next_page(&self) -> bool;
     fn len(&self) -> usize;
@@ -88,13 +88,36 @@ pub(in crate::graphql) trait RenderConnection: Send {
     }
     /// The call log at edge `i` and its GraphQL type (`None` when it is none).
     fn node(&self, i: usize) -> Option<(&dyn SharedFields, std::borrow::Cow<'static, str>)>;
+    /// `totalCount`, counted when asked (`None` when the connection has none).
+    fn total_count<'a>(&'a self, env: &'a FieldEnv<'a>) -> Option<CountFuture<'a>>;
+}
+
+/// What `RenderConnection::total_count` returns: the count, or null where the connection
+/// cannot count.
+pub(in crate::graphql) type CountFuture<'a> = BoxFuture<'a, Result<Option<i32>, GatewayError>>;
+
+/// The additional fields of a provider connection: `totalCount`, or none.
+pub(in crate::graphql) trait PlanCount {
+    fn count(&self) -> Option<CountFuture<'_>>;
+}
+
+impl PlanCount for EmptyFields {
+    fn count(&self) -> Option<CountFuture<'_>> {
+        None
+    }
+}
+
+impl PlanCount for super::connection::TotalCount {
+    fn count(&self) -> Option<CountFuture<'_>> {
+        Some(Box::pin(async { self.value().await.map(Some) }))
+    }
 }
 
 impl<P, Node, F, N> RenderConnection for Connection<LazyCursor<P>, Node, F, EmptyFields, N, N>
 where
     P: Serialize + Send + Sync,
     Node: OutputType + MaybeShared,
-    F: ObjectType,
+    F: ObjectType + PlanCount,
     N: ConnectionNameType + EdgeNameType,
 {
     fn has_previous_page(&self) -> bool {
@@ -112,6 +135,9 @@ where
     fn node(&self, i: usize) -> Option<(&dyn SharedFields, std::borrow::Cow<'static, str>)> {
         let node = &self.edges[i].node;
         Some((node.shared()?, node.introspection_type_name()))
+    }
+    fn total_count<'a>(&'a self, _: &'a FieldEnv<'a>) -> Option<CountFuture<'a>> {
+        self.additional_fields.count()
     }
 }
 

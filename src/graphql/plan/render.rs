@@ -27,8 +27,9 @@ struct Reported {
 enum Outcome {
     /// Its value as JSON, and the errors reported beside it.
     Value(Vec<u8>, Vec<Reported>),
-    /// It failed: null in place (or the whole `data`, when it is non-null).
-    Failed(GatewayError),
+    /// It failed: null in place (or the whole `data`, when it is non-null), with its error
+    /// (at the root, or below it where a field that may not be null failed).
+    Failed(Reported),
     /// Something the plan cannot draw: async-graphql answers the whole request.
     GiveUp,
 }
@@ -88,10 +89,12 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
                     error
                 }));
             }
-            Outcome::Failed(error) => {
+            Outcome::Failed(r) => {
                 data.extend_from_slice(b"null");
                 data_null |= !root.nullable;
-                errors.push(field_error(error, &root.key, root.pos));
+                let mut error = field_error(r.error, &root.key, r.pos.unwrap_or(root.pos));
+                error.path.extend(r.path);
+                errors.push(error);
             }
             Outcome::GiveUp => return None,
         }
@@ -143,26 +146,26 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
         RootKind::ById { call_logs_only, shape } => {
             let id = match arguments.input::<ID>("id") {
                 Ok(id) => id,
-                Err(e) => return Outcome::Failed(e),
+                Err(e) => return failed(e),
             };
             match call_logs_only {
                 true => match query::call_log(&env, &id).await {
                     Ok(log) => by_id(&mut out, shape, log.as_ref(), &env, &mut items_failed).await,
-                    Err(e) => return Outcome::Failed(e),
+                    Err(e) => return failed(e),
                 },
                 false => match query::node(&env, &id).await {
                     Ok(node) => by_id(&mut out, shape, node.as_ref(), &env, &mut items_failed).await,
-                    Err(e) => return Outcome::Failed(e),
+                    Err(e) => return failed(e),
                 },
             }
         }
         RootKind::ByIds { shape } => {
             let ids = match arguments.input::<Vec<ID>>("ids") {
                 Ok(ids) => ids,
-                Err(e) => return Outcome::Failed(e),
+                Err(e) => return failed(e),
             };
             if let Err(e) = query::check_batch_size(&env, ids.len()) {
-                return Outcome::Failed(e);
+                return failed(e);
             }
             // As `nodes` resolves: every id at once (so one batch per provider), and a
             // failed item is null with its error at its index.
@@ -183,10 +186,22 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
                 }
             })
         }
-        RootKind::Connection { field, parts } => match (field.read)(&env, arguments).await {
-            Err(e) => return Outcome::Failed(e),
-            Ok(connection) => connection_parts(&mut out, parts, connection.as_ref()),
-        },
+        RootKind::Connection { field, parts } => {
+            let connection = match (field.read)(&env, arguments).await {
+                Ok(connection) => connection,
+                Err(e) => return failed(e),
+            };
+            let count = match count(parts, connection.as_ref(), &env).await {
+                Counted::Value(count) => count,
+                Counted::Null(reported) => {
+                    items_failed.push(reported);
+                    None
+                }
+                Counted::Failed(reported) => return Outcome::Failed(reported),
+                Counted::GiveUp => return Outcome::GiveUp,
+            };
+            connection_parts(&mut out, parts, connection.as_ref(), count)
+        }
     };
     match drawn {
         Some(()) => {
@@ -206,9 +221,68 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
     }
 }
 
-fn connection_parts(out: &mut Vec<u8>, parts: &[Part], connection: &dyn RenderConnection) -> Option<()> {
+/// A connection's `totalCount`, when selected, as it came out.
+enum Counted {
+    /// The count (`None`: not selected, or null where the connection cannot count).
+    Value(Option<i32>),
+    /// It failed and is null in place, with its error.
+    Null(Reported),
+    /// It failed and may not be null: the connection is null, with its error.
+    Failed(Reported),
+    GiveUp,
+}
+
+/// Counts the connection's items if `totalCount` is selected (once, whatever its aliases).
+async fn count(parts: &[Part], connection: &dyn RenderConnection, env: &FieldEnv<'_>) -> Counted {
+    let Some((key, pos, nullable)) = parts.iter().find_map(|part| match part {
+        Part::TotalCount { key, pos, nullable } => Some((key, *pos, *nullable)),
+        _ => None,
+    }) else {
+        return Counted::Value(None);
+    };
+    let Some(count) = connection.total_count(env) else {
+        return Counted::GiveUp;
+    };
+    match count.await {
+        Ok(count) => Counted::Value(count),
+        Err(error) => {
+            let reported = Reported {
+                error,
+                path: vec![PathSegment::Field(key.to_string())],
+                pos: Some(pos),
+            };
+            match nullable {
+                true => Counted::Null(reported),
+                false => Counted::Failed(reported),
+            }
+        }
+    }
+}
+
+/// A failure of the root field itself.
+fn failed(error: GatewayError) -> Outcome {
+    Outcome::Failed(Reported {
+        error,
+        path: Vec::new(),
+        pos: None,
+    })
+}
+
+fn connection_parts(
+    out: &mut Vec<u8>,
+    parts: &[Part],
+    connection: &dyn RenderConnection,
+    count: Option<i32>,
+) -> Option<()> {
     json_object(out, parts, |out, part| match part {
         Part::Typename(k, name) => entry(out, k, |out| string(out, name)),
+        Part::TotalCount { key, .. } => entry(out, key, |out| match count {
+            Some(n) => {
+                out.extend_from_slice(n.to_string().as_bytes());
+                Some(())
+            }
+            None => null(out),
+        }),
         Part::PageInfo(k, infos) => entry(out, k, |out| page_info(out, infos, connection)),
         Part::Edges(k, parts) => entry(out, k, |out| {
             json_list(out, connection.len(), |out, i| edge(out, parts, connection, i))
