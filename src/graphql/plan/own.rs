@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 
 use super::FieldEnv;
 use crate::graphql::error::GatewayError;
-use crate::graphql::scalars::{DateTime, Json};
+use crate::graphql::scalars::{DateTime, Decimal, Json};
 
 /// A field of GraphQL type `ty` that plans draw.
 pub(in crate::graphql) struct OwnField {
@@ -64,6 +64,18 @@ impl LeafValue for bool {
 }
 
 impl LeafValue for i32 {
+    fn leaf(self) -> Option<Value> {
+        Some(self.to_value())
+    }
+}
+
+impl LeafValue for async_graphql::ID {
+    fn leaf(self) -> Option<Value> {
+        Some(self.to_value())
+    }
+}
+
+impl LeafValue for Decimal {
     fn leaf(self) -> Option<Value> {
         Some(self.to_value())
     }

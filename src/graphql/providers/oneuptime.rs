@@ -13,6 +13,7 @@ use crate::graphql::connection::{CountedConnection, connection_fields, connectio
 use crate::graphql::error::GatewayError;
 use crate::graphql::flat::Flat;
 use crate::graphql::node::Loaded;
+use crate::graphql::plan::{OwnField, own_leaf};
 use crate::graphql::scalars::{DateTime, Decimal, Json};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
@@ -135,6 +136,59 @@ call_log_object! {
         }
     }
 }
+
+/// The fields of `OneUptimeCallLog` that compiled plans draw (`graphql::plan`), each the
+/// value its resolver returns.
+pub(super) const OWN_FIELDS: &[OwnField] = &[
+    own_leaf!(OneUptimeCallLog, "projectId", |log| log.0.project_id.clone().map(ID)),
+    own_leaf!(OneUptimeCallLog, "statusMessage", |log| log.0.status_message.as_deref()),
+    own_leaf!(OneUptimeCallLog, "callData", |log| Json(log.0.call_data.clone())),
+    own_leaf!(OneUptimeCallLog, "callCostInUSDCents", |log| Decimal(
+        log.0.cost_in_usd_cents
+    )),
+    own_leaf!(OneUptimeCallLog, "updatedAt", |log| log.0.updated_at.map(DateTime)),
+    own_leaf!(OneUptimeCallLog, "incidentId", |log| log
+        .0
+        .related
+        .incident_id
+        .clone()
+        .map(ID)),
+    own_leaf!(OneUptimeCallLog, "userId", |log| log.0.related.user_id.clone().map(ID)),
+    own_leaf!(OneUptimeCallLog, "alertId", |log| log
+        .0
+        .related
+        .alert_id
+        .clone()
+        .map(ID)),
+    own_leaf!(OneUptimeCallLog, "monitorId", |log| log
+        .0
+        .related
+        .monitor_id
+        .clone()
+        .map(ID)),
+    own_leaf!(OneUptimeCallLog, "scheduledMaintenanceId", |log| {
+        log.0.related.scheduled_maintenance_id.clone().map(ID)
+    }),
+    own_leaf!(OneUptimeCallLog, "statusPageId", |log| log
+        .0
+        .related
+        .status_page_id
+        .clone()
+        .map(ID)),
+    own_leaf!(OneUptimeCallLog, "statusPageAnnouncementId", |log| {
+        log.0.related.status_page_announcement_id.clone().map(ID)
+    }),
+    own_leaf!(OneUptimeCallLog, "onCallDutyPolicyId", |log| {
+        log.0.related.on_call_duty_policy_id.clone().map(ID)
+    }),
+    own_leaf!(OneUptimeCallLog, "onCallDutyPolicyEscalationRuleId", |log| {
+        log.0.related.on_call_duty_policy_escalation_rule_id.clone().map(ID)
+    }),
+    own_leaf!(OneUptimeCallLog, "onCallDutyPolicyScheduleId", |log| {
+        log.0.related.on_call_duty_policy_schedule_id.clone().map(ID)
+    }),
+    own_leaf!(OneUptimeCallLog, "teamId", |log| log.0.related.team_id.clone().map(ID)),
+];
 
 /// OneUptime's own call statuses.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
