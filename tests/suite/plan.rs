@@ -15,6 +15,7 @@ const SHARED: &str = "__typename id provider nativeId from to direction status p
 /// The own fields SignalWire's types list for plans (`providers::signalwire::OWN_FIELDS`).
 const VOICE_OWN: &str = "voiceSource providerSource voiceType providerType lamlUrl providerDirection durationMs billingMs parentId events { __typename eventAt level providerLevel name details projectId logId }";
 const VIDEO_OWN: &str = "providerSource videoType providerType url roomName locked";
+const VOXIMPLANT_OWN: &str = "sessionId accountId applicationId applicationName userId ruleName audioQuality initiatorAddress mediaServerAddress logFileUrl finishReason customData";
 const ONEUPTIME_OWN: &str = "projectId statusMessage callData callCostInUSDCents updatedAt incidentId userId alertId monitorId scheduledMaintenanceId statusPageId statusPageAnnouncementId onCallDutyPolicyId onCallDutyPolicyEscalationRuleId onCallDutyPolicyScheduleId teamId";
 
 /// The query with `@include(if: true)` at each `ROOT`, and with as many spaces there
@@ -94,7 +95,7 @@ async fn plans_answer_byte_for_byte_what_async_graphql_answers() {
         format!("query($id: ID!) {{ callLog(id: $id) ROOT {{ {SHARED} }} }}"),
         "query Two($id: ID!) { a: node(id: $id) ROOT { id ... on Node { id } } __typename b: callLog(id: $id) ROOT { ...F } } fragment F on CallLog { status s: status createdAt ... on VoximplantCallSession { nativeId } }".into(),
         "query($id: ID!) { node(id: $id) ROOT { ... on SignalWireVoiceLog { id status durationMs events { eventAt level name } } } }".into(),
-        format!("query($id: ID!) {{ callLog(id: $id) ROOT {{ {SHARED} ... on SignalWireVoiceLog {{ {VOICE_OWN} }} ... on SignalWireVideoLog {{ {VIDEO_OWN} }} ... on OneUptimeCallLog {{ {ONEUPTIME_OWN} }} }} }}"),
+        format!("query($id: ID!) {{ callLog(id: $id) ROOT {{ {SHARED} ... on SignalWireVoiceLog {{ {VOICE_OWN} }} ... on SignalWireVideoLog {{ {VIDEO_OWN} }} ... on OneUptimeCallLog {{ {ONEUPTIME_OWN} }} ... on VoximplantCallSession {{ {VOXIMPLANT_OWN} }} }} }}"),
     ];
     for query in &by_id {
         for id in ids.iter().step_by(5) {
@@ -128,7 +129,7 @@ async fn plans_answer_byte_for_byte_what_async_graphql_answers() {
         format!("query($first: Int = 7, $after: String) {{ signalWireVoiceLogs(first: $first, after: $after) ROOT {{ nodes {{ {SHARED} }} pageInfo {{ endCursor hasNextPage }} }} }}"),
         format!("{{ signalWireVideoLogs(first: 20, filter: {{includeDeleted: true}}) ROOT {{ __typename edges {{ node {{ {SHARED} }} }} }} }}"),
         format!("{{ oneUptimeCallLogs(first: 20) ROOT {{ edges {{ cursor node {{ {SHARED} ... on OneUptimeCallLog {{ {ONEUPTIME_OWN} }} }} }} }} }}"),
-        "{ voximplantCallSessions(first: 20) ROOT { e: edges { node { ... on VoximplantCallSession { id status } ... on CallLog { i: id } } } } }".into(),
+        format!("{{ voximplantCallSessions(first: 20) ROOT {{ e: edges {{ node {{ ... on VoximplantCallSession {{ id status {VOXIMPLANT_OWN} }} ... on CallLog {{ i: id }} }} }} }} }}"),
         "query { x: signalWireVoiceLogs(first: 3) ROOT { edges { cursor } } y: oneUptimeCallLogs(first: 2) ROOT { pageInfo { startCursor } } }".into(),
     ];
     for query in &pages {

@@ -14,6 +14,7 @@ const SHARED: &str = "__typename id provider nativeId from to direction status p
 /// The own fields SignalWire's types list for plans (`providers::signalwire::OWN_FIELDS`).
 const VOICE_OWN: &str = "voiceSource providerSource voiceType providerType lamlUrl providerDirection durationMs billingMs parentId events { __typename eventAt level providerLevel name details projectId logId }";
 const VIDEO_OWN: &str = "providerSource videoType providerType url roomName locked";
+const VOXIMPLANT_OWN: &str = "sessionId accountId applicationId applicationName userId ruleName audioQuality initiatorAddress mediaServerAddress logFileUrl finishReason customData";
 const ONEUPTIME_OWN: &str = "projectId statusMessage callData callCostInUSDCents updatedAt incidentId userId alertId monitorId scheduledMaintenanceId statusPageId statusPageAnnouncementId onCallDutyPolicyId onCallDutyPolicyEscalationRuleId onCallDutyPolicyScheduleId teamId";
 
 #[test]
@@ -30,7 +31,7 @@ fn lookups_and_provider_pages_of_shared_fields_compile() {
         "query { x: signalWireVoiceLogs(first: 3) { edges { cursor } } y: oneUptimeCallLogs(first: 2) { pageInfo { startCursor } } }".into(),
         format!("query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on CallLog {{ {SHARED} }} }} }}"),
         "query($id: ID!) { node(id: $id) { ... on SignalWireVoiceLog { id status durationMs events { eventAt level name } } } }".into(),
-        format!("query($id: ID!) {{ callLog(id: $id) {{ {SHARED} ... on SignalWireVoiceLog {{ {VOICE_OWN} }} ... on SignalWireVideoLog {{ {VIDEO_OWN} }} ... on OneUptimeCallLog {{ {ONEUPTIME_OWN} }} }} }}"),
+        format!("query($id: ID!) {{ callLog(id: $id) {{ {SHARED} ... on SignalWireVoiceLog {{ {VOICE_OWN} }} ... on SignalWireVideoLog {{ {VIDEO_OWN} }} ... on OneUptimeCallLog {{ {ONEUPTIME_OWN} }} ... on VoximplantCallSession {{ {VOXIMPLANT_OWN} }} }} }}"),
         "{ signalWireVoiceLogs(first: 2) { nodes { ... on SignalWireVoiceLog { durationMs voiceType } } } }".into(),
         format!("query($f: CallLogFilter, $after: String) {{ callLogs(first: 7, filter: $f, after: $after) {{ pageInfo {{ endCursor hasNextPage }} edges {{ cursor node {{ {SHARED} ... on SignalWireVoiceLog {{ durationMs }} }} }} }} }}"),
         "{ oneUptimeCallLogs(first: 2) { totalCount n: totalCount } callLogs(first: 2) { totalCount } }".into(),
@@ -53,7 +54,7 @@ fn what_plans_do_not_draw_is_left_to_async_graphql() {
         "{ node(id: \"x\") { ... on SignalWireVoiceLog { events { name n: name } events { level } } } }",
         "{ signalWireVoiceLogs(first: 2) { nodes { ... on SignalWireVoiceLog { events { name } } } } }",
         "{ nodes(ids: [\"x\"]) { ... on SignalWireVoiceLog { events { name } } } }",
-        "{ node(id: \"x\") { ... on VoximplantCallSession { applicationName } } }",
+        "{ node(id: \"x\") { ... on VoximplantCallSession { calls { remoteNumber } } } }",
         "{ node(id: \"x\") { ... on CallLog { cost { amount } } } }",
         "{ callLogs(first: 2) { scanCut edges { node { id } } } }",
         "{ callLogs(first: 2) { edges { node { ... on SignalWireVoiceLog { events { name } } } } } }",

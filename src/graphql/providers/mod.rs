@@ -85,7 +85,8 @@ pub(super) const PLANNED: &[&[crate::graphql::plan::PlannedField]] = &[
 ];
 
 /// Every provider's own fields that compiled plans draw (`graphql::plan::OwnField`).
-pub(super) const OWN_FIELDS: &[&[crate::graphql::plan::OwnField]] = &[signalwire::OWN_FIELDS, oneuptime::OWN_FIELDS];
+pub(super) const OWN_FIELDS: &[&[crate::graphql::plan::OwnField]] =
+    &[signalwire::OWN_FIELDS, oneuptime::OWN_FIELDS, voximplant::OWN_FIELDS];
 
 /// Every `callLogs` stream, in a fixed order (the merge's tie order and the cursor's).
 pub(super) const STREAMS: &[&dyn TimelineStream<CallLogs>] = &[

@@ -15,6 +15,7 @@ use crate::graphql::connection::{CountedConnection, connection_fields, connectio
 use crate::graphql::error::GatewayError;
 use crate::graphql::flat::Flat;
 use crate::graphql::node::Loaded;
+use crate::graphql::plan::{OwnField, own_leaf};
 use crate::graphql::scalars::{DateTime, Json};
 use crate::graphql::scope::{ProviderScope, RequestScope, scope};
 use crate::graphql::timeline::CallLogs;
@@ -138,6 +139,37 @@ call_log_object! {
         }
     }
 }
+
+/// The fields of `VoximplantCallSession` that compiled plans draw (`graphql::plan`), each
+/// the value its resolver returns.
+pub(super) const OWN_FIELDS: &[OwnField] = &[
+    own_leaf!(VoximplantCallSession, "sessionId", |s| numeric_id(s.0.id)),
+    own_leaf!(VoximplantCallSession, "accountId", |s| s.0.account_id.map(numeric_id)),
+    own_leaf!(VoximplantCallSession, "applicationId", |s| s
+        .0
+        .application_id
+        .map(numeric_id)),
+    own_leaf!(VoximplantCallSession, "applicationName", |s| s
+        .0
+        .application_name
+        .as_deref()),
+    own_leaf!(VoximplantCallSession, "userId", |s| s.0.user_id.map(numeric_id)),
+    own_leaf!(VoximplantCallSession, "ruleName", |s| s.0.rule_name.as_deref()),
+    own_leaf!(VoximplantCallSession, "audioQuality", |s| s.0.audio_quality.as_deref()),
+    own_leaf!(VoximplantCallSession, "initiatorAddress", |s| s
+        .0
+        .initiator_address
+        .as_deref()),
+    own_leaf!(VoximplantCallSession, "mediaServerAddress", |s| s
+        .0
+        .media_server_address
+        .as_deref()),
+    own_leaf!(VoximplantCallSession, "logFileUrl", |s| {
+        s.0.log_file_url.as_deref().filter(|u| !u.is_empty())
+    }),
+    own_leaf!(VoximplantCallSession, "finishReason", |s| s.0.finish_reason.as_deref()),
+    own_leaf!(VoximplantCallSession, "customData", |s| s.0.custom_data.as_deref()),
+];
 
 /// One call of a Voximplant session.
 pub(crate) struct VoximplantCall<'a>(&'a model::Call);
