@@ -11,7 +11,7 @@
 //! argument's value can come from a variable), and of nothing else: the schema is fixed for
 //! the process. Depth and complexity limits are re-checked on every request anyway. An
 //! operation that passed with some values is also remembered by name: with other values,
-//! a plan checks the values' part of validation itself (`Plan::admits`).
+//! a plan checks the values' part of validation itself (`Plan::run`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,7 @@ pub struct Prepared {
     pub document: ExecutableDocument,
     valid: Mutex<VecDeque<Box<str>>>,
     /// The operations that passed validation with some variables (by name): with other
-    /// values, only the values' part of validation is left to check (`Plan::admits`).
+    /// values, only the values' part of validation is left to check (`Plan::run`).
     valid_operations: Mutex<Vec<Option<Box<str>>>>,
     /// The plans compiled for its operations, by name (`None` where none covers one).
     plans: Mutex<Vec<OperationPlan>>,

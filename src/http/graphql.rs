@@ -415,7 +415,7 @@ enum Executed {
 
 /// Executes a prepared request: by its compiled plan when a plan covers the operation and
 /// the document and operation passed validation before, with these variables or with
-/// others and these fit (`Plan::admits`); else on the
+/// others and these fit (`Plan::run` checks); else on the
 /// schema that skips validation when it can, then completes and tidies the response.
 async fn run_operation(
     state: &AppState,
@@ -432,8 +432,9 @@ async fn run_operation(
     if let Some(document) = &document
         && (known_valid || document.operation_valid(operation_name.as_deref()))
         && let Some(plan) = document.plan(operation_name.as_deref(), planner)
-        && (known_valid || plan.admits(planner, &request.variables))
-        && let Some(mut answer) = budget.scope(plan.run(planner, &scope, &request.variables)).await
+        && let Some(mut answer) = budget
+            .scope(plan.run(planner, &scope, &request.variables, known_valid))
+            .await
     {
         state.metrics.planned();
         tidy_errors(&mut answer.errors);

@@ -63,6 +63,19 @@ async fn app() -> TestApp {
     .await
 }
 
+/// From now on the emulator answers every request under `route` with a 400 (which the
+/// gateway does not retry).
+fn refuse_always(app: &TestApp, route: &str) {
+    app.emulator.inject(Fault {
+        times: None,
+        ..Fault::always(FaultKind::Status {
+            status: 400,
+            retry_after_seconds: None,
+        })
+        .on(route)
+    });
+}
+
 /// Requests a plan answered so far.
 async fn planned(app: &TestApp) -> u64 {
     app.counter(METRICS_KEY, "switchboard_requests_planned_total").await
@@ -196,15 +209,7 @@ async fn a_failing_provider_fails_a_planned_field_as_it_fails_a_resolved_one() {
     let (plain, resolved) = variants(query);
     // Validated and its pages cached: the fault below meets only a page not read yet.
     app.query_bytes(&plain, json!({})).await;
-    let fault = Fault {
-        times: None,
-        ..Fault::always(FaultKind::Status {
-            status: 400,
-            retry_after_seconds: None,
-        })
-        .on("/api/call-log/get-list")
-    };
-    app.emulator.inject(fault);
+    refuse_always(&app, "/api/call-log/get-list");
     let other = |q: &str| q.replace("first: 4", "first: 4, filter: {createdAfter: \"2020-01-01T00:00:00Z\"}");
     app.query_bytes(&other(&plain), json!({})).await;
     let planned = app.query_bytes(&other(&plain), json!({})).await;
@@ -329,14 +334,7 @@ async fn a_failing_list_of_events_nulls_its_log_as_async_graphql_does() {
     // Validated on one log; the next one's events fail.
     app.query_bytes(&plain, json!({"id": logs[0]["id"]})).await;
     let native = logs[1]["nativeId"].as_str().unwrap();
-    app.emulator.inject(Fault {
-        times: None,
-        ..Fault::always(FaultKind::Status {
-            status: 400,
-            retry_after_seconds: None,
-        })
-        .on(&format!("/api/voice/logs/{native}/events"))
-    });
+    refuse_always(&app, &format!("/api/voice/logs/{native}/events"));
     let id = json!({"id": logs[1]["id"]});
     let before = (planned(&app).await, app.upstream_total());
     let by_plan = app.query_bytes(&plain, id.clone()).await;
@@ -410,14 +408,7 @@ async fn timeline_pages_are_planned_byte_for_byte() {
     assert_eq!(cut["extensions"]["timelineScanCut"], true, "{cut}");
     assert!(cut["data"]["callLogs"]["pageInfo"]["endCursor"].is_string(), "{cut}");
     // A failing provider: partial data beside its error, the same both ways.
-    app.emulator.inject(Fault {
-        times: None,
-        ..Fault::always(FaultKind::Status {
-            status: 400,
-            retry_after_seconds: None,
-        })
-        .on("/api/call-log/get-list")
-    });
+    refuse_always(&app, "/api/call-log/get-list");
     let variables = json!({"first": 4, "filter": {"createdBefore": "2026-12-01T00:00:00Z"}});
     let by_plan = app.query_bytes(&plain, variables.clone()).await;
     let executed = app.query_bytes(&resolved, variables.clone()).await;
@@ -482,14 +473,7 @@ async fn total_counts_are_planned_and_fail_as_async_graphql_fails_them() {
     let query = "query($first: Int, $f: OneUptimeCallLogFilter) { oneUptimeCallLogs(first: $first, filter: $f) ROOT { c: totalCount edges { node { id } } } }";
     let (plain, resolved) = variants(query);
     app.query_bytes(&plain, json!({"first": 2})).await;
-    app.emulator.inject(Fault {
-        times: None,
-        ..Fault::always(FaultKind::Status {
-            status: 400,
-            retry_after_seconds: None,
-        })
-        .on("/api/call-log/count")
-    });
+    refuse_always(&app, "/api/call-log/count");
     // A filter counted for the first time.
     let variables = json!({"first": 7, "f": {"createdAfter": "2020-01-01T00:00:00Z"}});
     let before = planned(&app).await;

@@ -3,7 +3,7 @@
 //!
 //! Validation depends on variable values in two places only: the values must coerce to
 //! the variables' declared types (async-graphql's `ArgumentsOfCorrectType`), and the
-//! complexity limit counts `first` and the number of `ids` (`Plan::admits` recomputes
+//! complexity limit counts `first` and the number of `ids` (`Plan::run` recomputes
 //! it). Everything else it checks depends on the document and operation alone, which
 //! passed once. This module answers the first question from the schema's SDL. Where it is
 //! unsure it says no, and async-graphql validates the request as before: it may be

@@ -9,7 +9,6 @@
 
 use std::any::Any;
 
-use async_graphql::resolver_utils::{EnumType, enum_value};
 use async_graphql::{ScalarType, Value};
 use futures::future::BoxFuture;
 
@@ -114,16 +113,12 @@ macro_rules! leaf_enums {
     ($($ty:ty),* $(,)?) => {
         $(impl $crate::graphql::plan::LeafValue for $ty {
             fn leaf(self) -> Option<async_graphql::Value> {
-                Some($crate::graphql::plan::enum_leaf(self))
+                Some(async_graphql::resolver_utils::enum_value(self))
             }
         })*
     };
 }
 pub(in crate::graphql) use leaf_enums;
-
-pub(in crate::graphql) fn enum_leaf<T: EnumType>(value: T) -> Value {
-    enum_value(value)
-}
 
 /// An `OwnField` leaf of type `$ty` (a Rust type named as its GraphQL type), its value
 /// `$value` of the object `$object` (the expression its resolver returns).

@@ -34,16 +34,11 @@ enum Outcome {
     GiveUp,
 }
 
-pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
-    let arguments: Vec<Arguments> = plan
-        .roots
-        .iter()
-        .map(|root| arguments(plan, root, cx.variables))
-        .collect();
+pub(super) async fn run(plan: &Plan, arguments: &[Arguments], cx: &Context<'_>) -> Option<Answer> {
     // Everything that makes a plan give up before reading is checked first, for every
     // root, so a plan that gives up has read nothing.
     let other_than_call_log = |id: &ID| node::decode(id).is_ok_and(|(id, _)| !id.kind.is_call_log());
-    for (root, arguments) in plan.roots.iter().zip(&arguments) {
+    for (root, arguments) in plan.roots.iter().zip(arguments) {
         match root.kind {
             RootKind::ById {
                 call_logs_only: false, ..
@@ -58,7 +53,7 @@ pub(super) async fn run(plan: &Plan, cx: &Context<'_>) -> Option<Answer> {
             _ => {}
         }
     }
-    let outcomes = join_all(plan.roots.iter().zip(&arguments).map(|(root, a)| field(root, a, cx))).await;
+    let outcomes = join_all(plan.roots.iter().zip(arguments).map(|(root, a)| field(root, a, cx))).await;
     // The response is written once, at its final size: `{"data":`, then each root's JSON.
     let size = outcomes
         .iter()

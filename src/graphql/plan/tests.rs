@@ -165,7 +165,7 @@ async fn plans_count_complexity_as_async_graphql_does() {
         completion::inject(&mut document);
         let plan = compile(&types, &document, None).expect("a plan");
         let variables = async_graphql::Variables::from_json(variables);
-        let counted = plan.complexity(&variables).expect("arguments parse");
+        let counted = plan.complexity(&plan.arguments(&variables)).expect("arguments parse");
         for (limit, refused) in [(counted, false), (counted - 1, true)] {
             let config = crate::graphql::GraphqlConfig {
                 max_complexity: limit,
