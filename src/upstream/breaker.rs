@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::domain::{Provider, TenantId};
+
 /// Where the breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakerState {
@@ -46,6 +48,9 @@ pub struct Breaker {
     failures: u32,
     cool_down: Duration,
     inner: Mutex<Inner>,
+    /// Whose breaker this is, for its log lines: calls run in no span that would say it
+    /// (the providers' spans are debug-level, too costly to format on every lookup).
+    owner: Option<(Provider, TenantId)>,
 }
 
 /// Whether an attempt may go out, and as what.
@@ -70,7 +75,22 @@ impl Breaker {
                 open_until: None,
                 probe_out: false,
             }),
+            owner: None,
         }
+    }
+
+    /// This breaker, naming `provider` and `tenant` in what it logs.
+    pub fn named(mut self, provider: Provider, tenant: TenantId) -> Self {
+        self.owner = Some((provider, tenant));
+        self
+    }
+
+    fn provider(&self) -> &str {
+        self.owner.as_ref().map_or("", |(provider, _)| provider.as_str())
+    }
+
+    fn tenant(&self) -> &str {
+        self.owner.as_ref().map_or("", |(_, tenant)| tenant.as_str())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -104,7 +124,11 @@ impl Breaker {
     pub fn succeeded(&self) {
         let mut inner = self.lock();
         if inner.open_until.is_some() {
-            tracing::info!("upstream circuit closed: the probe succeeded");
+            tracing::info!(
+                provider = self.provider(),
+                tenant = self.tenant(),
+                "upstream circuit closed: the probe succeeded"
+            );
         }
         *inner = Inner {
             consecutive_failures: 0,
@@ -122,7 +146,12 @@ impl Breaker {
         inner.consecutive_failures = inner.consecutive_failures.saturating_add(1);
         let probe_failed = inner.probe_out;
         if probe_failed || (inner.open_until.is_none() && inner.consecutive_failures >= self.failures) {
-            tracing::warn!(cool_down = ?self.cool_down, "upstream circuit open: failing fast");
+            tracing::warn!(
+                provider = self.provider(),
+                tenant = self.tenant(),
+                cool_down = ?self.cool_down,
+                "upstream circuit open: failing fast"
+            );
             inner.open_until = Some(Instant::now() + self.cool_down);
             inner.probe_out = false;
         }

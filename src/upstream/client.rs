@@ -63,6 +63,7 @@ impl Http {
     ) -> UpstreamClient {
         UpstreamClient::new(
             self.client.clone(),
+            tenant,
             provider,
             concurrency,
             policy.clone(),
@@ -108,6 +109,7 @@ pub struct UpstreamClient {
 impl UpstreamClient {
     pub fn new(
         http: reqwest::Client,
+        tenant: &TenantId,
         provider: Provider,
         concurrency: usize,
         policy: UpstreamConfig,
@@ -120,7 +122,9 @@ impl UpstreamClient {
             provider,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             retries: Arc::new(RetryBudget::new(policy.retry_budget_ratio, policy.retry_budget_reserve)),
-            breaker: Arc::new(Breaker::new(policy.breaker_failures, policy.breaker_cool_down)),
+            breaker: Arc::new(
+                Breaker::new(policy.breaker_failures, policy.breaker_cool_down).named(provider, tenant.clone()),
+            ),
             max_body: policy
                 .max_body_bytes_per_provider
                 .get(provider.as_str())

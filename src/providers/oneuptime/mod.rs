@@ -97,7 +97,7 @@ impl OneUptime {
     }
 
     /// A window of call logs, newest first, after `after`.
-    #[tracing::instrument(skip(self), fields(provider = "oneuptime", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "oneuptime", tenant = self.tenant.as_str()))]
     pub async fn call_logs(
         &self,
         filter: &ListFilter,
@@ -108,7 +108,7 @@ impl OneUptime {
     }
 
     /// How many call logs match `filter` (`POST /count`, cached like a page).
-    #[tracing::instrument(skip(self), fields(provider = "oneuptime", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "oneuptime", tenant = self.tenant.as_str()))]
     pub async fn count(&self, filter: &ListFilter) -> Result<u64, UpstreamError> {
         let Some(query) = query::list_query(filter, None) else {
             return Ok(0);
@@ -126,7 +126,7 @@ impl OneUptime {
 
     /// Call logs by native id: cached ones first, then one `get-item` for a single miss
     /// or one `get-list` with `_id Includes [...]` per page-size chunk of misses.
-    #[tracing::instrument(skip(self, ids), fields(provider = "oneuptime", tenant = self.tenant.as_str(), ids = ids.len()))]
+    #[tracing::instrument(level = "debug", skip(self, ids), fields(provider = "oneuptime", tenant = self.tenant.as_str(), ids = ids.len()))]
     pub async fn call_logs_by_id(&self, ids: &[String]) -> HashMap<String, Lookup<CallLog>> {
         let mut answers = HashMap::with_capacity(ids.len());
         let mut misses: Vec<(String, String)> = Vec::new();

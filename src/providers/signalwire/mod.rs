@@ -152,19 +152,19 @@ impl SignalWire {
     }
 
     /// A voice log by id; `None` when it does not exist or `id` is not a UUID (no call).
-    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
     pub async fn voice_log(&self, id: &str) -> Result<Option<Arc<VoiceLog>>, UpstreamError> {
         self.record::<Voice>(id).await
     }
 
     /// A video log by id; `None` when it does not exist or `id` is not a UUID (no call).
-    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
     pub async fn video_log(&self, id: &str) -> Result<Option<Arc<VideoLog>>, UpstreamError> {
         self.record::<Video>(id).await
     }
 
     /// The events of a voice log (unpaged upstream); empty for an unknown log.
-    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
     pub async fn voice_log_events(&self, id: &str) -> Result<Arc<Vec<VoiceLogEvent>>, UpstreamError> {
         let Ok(uuid) = Uuid::parse_str(id) else {
             return Ok(Arc::new(Vec::new()));
@@ -187,7 +187,7 @@ impl SignalWire {
     }
 
     /// A window of voice logs, newest first, after `after`.
-    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
     pub async fn voice_logs(
         &self,
         filter: &ListFilter,
@@ -198,7 +198,7 @@ impl SignalWire {
     }
 
     /// A window of video logs, newest first, after `after`.
-    #[tracing::instrument(skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "signalwire", tenant = self.tenant.as_str()))]
     pub async fn video_logs(
         &self,
         filter: &ListFilter,

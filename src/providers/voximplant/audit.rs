@@ -70,7 +70,7 @@ impl Voximplant {
     }
 
     /// A window of audit log entries, newest first.
-    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn audit_log(
         &self,
         filter: &AuditFilter,

@@ -236,7 +236,7 @@ impl Voximplant {
     }
 
     /// A window of sessions, newest first.
-    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn sessions(
         &self,
         filter: &SessionFilter,
@@ -255,7 +255,7 @@ impl Voximplant {
 
     /// Sessions matching `filter` in the window of a listing at `cursor`
     /// (`with_total_count`, one row fetched).
-    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn count(&self, filter: &SessionFilter, cursor: Option<&Position>) -> Result<u64, UpstreamError> {
         let window = self.window_of(filter, cursor).await;
         let mut params = self.history_params(filter, window.0, window.1, 0, 1);
@@ -292,7 +292,7 @@ impl Voximplant {
 
     /// Sessions by `id@unix-seconds` keys: cache first, then one GetCallHistory per
     /// 1000 misses with `call_session_history_id=a;b;c`.
-    #[tracing::instrument(skip(self, keys), fields(provider = "voximplant", tenant = self.tenant.as_str(), ids = keys.len()))]
+    #[tracing::instrument(level = "debug", skip(self, keys), fields(provider = "voximplant", tenant = self.tenant.as_str(), ids = keys.len()))]
     pub async fn sessions_by_key(&self, keys: &[String]) -> HashMap<String, Lookup<CallSession>> {
         let mut answers = HashMap::with_capacity(keys.len());
         let mut misses = Vec::new();

@@ -233,7 +233,7 @@ pub(super) fn parse_call_csv(body: &[u8], max: usize) -> Result<Vec<SessionRef>,
 
 impl Voximplant {
     /// GetAuditLogAsync for `filter`'s window; returns the new report's id.
-    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn request_audit_report(&self, filter: &AuditFilter) -> Result<u64, UpstreamError> {
         let (from, to) = self.audit_window_of(filter, None).await;
         let mut params = filter.params(from, to);
@@ -245,7 +245,7 @@ impl Voximplant {
 
     /// GetCallHistoryAsync for `filter`'s window (the listing's rules); returns the new
     /// report's id.
-    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn request_call_history_report(&self, filter: &SessionFilter) -> Result<u64, UpstreamError> {
         let (from, to) = self.window_of(filter, None).await;
         let mut params = vec![
@@ -263,7 +263,7 @@ impl Voximplant {
 
     /// A report's status (GetHistoryReports): cached for long once completed, briefly
     /// while pending.
-    #[tracing::instrument(skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     pub async fn report(&self, id: u64) -> Result<Option<Arc<HistoryReport>>, UpstreamError> {
         let key = REPORT.key(&self.tenant, Provider::Voximplant, id.to_string());
         let found = self
@@ -312,7 +312,7 @@ impl Voximplant {
     /// DownloadHistoryReport once per tenant and report; the parsed file is cached for
     /// long (a completed report never changes). Decompressing and parsing run on the
     /// blocking pool, off the async workers.
-    #[tracing::instrument(skip(self, parse), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
+    #[tracing::instrument(level = "debug", skip(self, parse), fields(provider = "voximplant", tenant = self.tenant.as_str()))]
     async fn downloaded<T: crate::cache::Cacheable>(
         &self,
         kind: &Kind<T>,
