@@ -23,10 +23,7 @@ where
 {
     let answer = match loader.loader().cached(&id).await {
         Some(hit) => Some(hit),
-        None if !L::BATCHES => {
-            let Ok(mut answers) = loader.loader().load(std::slice::from_ref(&id)).await;
-            answers.remove(&id)
-        }
+        None if !L::BATCHES => Some(loader.loader().load_alone(&id).await),
         None => {
             let Ok(answer) = loader.load_one(id).await;
             answer

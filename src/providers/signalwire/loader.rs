@@ -38,6 +38,11 @@ impl CachedLoader for VoiceLogLoader {
     async fn cached(&self, key: &str) -> Option<Lookup<VoiceLog>> {
         self.0.cached_voice_log(key).await
     }
+
+    async fn load_alone(&self, key: &str) -> Lookup<VoiceLog> {
+        self.0.cache.metrics().batch("signalwire_voice_log", 1);
+        self.0.voice_log(key).await
+    }
 }
 
 impl Loader<String> for VideoLogLoader {
@@ -57,5 +62,10 @@ impl CachedLoader for VideoLogLoader {
 
     async fn cached(&self, key: &str) -> Option<Lookup<VideoLog>> {
         self.0.cached_video_log(key).await
+    }
+
+    async fn load_alone(&self, key: &str) -> Lookup<VideoLog> {
+        self.0.cache.metrics().batch("signalwire_video_log", 1);
+        self.0.video_log(key).await
     }
 }
