@@ -11,6 +11,8 @@ use crate::settings::{ConfigError, Secret};
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
     /// Upper bound of the cache's estimated size in bytes (records and pages together).
+    /// 0 keeps nothing: concurrent misses of one key still share one fetch, and list
+    /// pages prime no by-id entries.
     pub max_bytes: u64,
     /// TTL of records whose call has ended (immutable upstream).
     #[serde(with = "humantime_serde")]

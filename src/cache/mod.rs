@@ -223,6 +223,9 @@ pub struct Cache {
     metrics: Metrics,
     /// The Redis level replicas share, when configured.
     shared: Option<Arc<l2::L2>>,
+    /// `max_bytes` is 0: the local level holds nothing (it still makes concurrent
+    /// misses of one key share one fetch).
+    holds_nothing: bool,
 }
 
 /// Entries the cache's table is sized for at start: growing moka's concurrent table
@@ -262,6 +265,7 @@ impl Cache {
         Cache {
             metrics: metrics.clone(),
             shared: None,
+            holds_nothing: config.max_bytes == 0,
             inner,
             ttls: Ttls {
                 final_record: config.final_ttl,
@@ -276,6 +280,12 @@ impl Cache {
     pub fn with_shared(mut self, shared: l2::L2) -> Self {
         self.shared = Some(Arc::new(shared));
         self
+    }
+
+    /// Whether nothing fetched is kept for a later request (no local bytes, no Redis):
+    /// reading more upstream than a request shows is then wasted.
+    pub fn keeps_nothing(&self) -> bool {
+        self.holds_nothing && self.shared.is_none()
     }
 
     /// The metrics this cache counts in (providers add their batch sizes).
@@ -380,6 +390,9 @@ impl Cache {
 
     /// Stores a value fetched elsewhere (a batch's answer), in Redis too when shared.
     pub async fn insert<V: Cacheable>(&self, key: Key<V>, value: V, ttl: Duration) {
+        if self.keeps_nothing() {
+            return;
+        }
         let kind = key.raw.kind;
         let encoded = self.shared.as_ref().and_then(|shared| shared.encode(&value, ttl));
         if let (Some(shared), Some(bytes)) = (&self.shared, encoded) {
@@ -426,6 +439,9 @@ impl Cache {
         key: impl Fn(&T) -> Key<Option<Arc<T>>>,
         is_final: impl Fn(&T) -> bool,
     ) {
+        if self.keeps_nothing() {
+            return;
+        }
         // Counted once per page, not per record: priming is on the list path's hot loop.
         let (mut entries, mut bytes, mut kind) = (0.0, 0.0, None);
         let mut shared = Vec::new();
@@ -578,6 +594,27 @@ mod tests {
         cache.settle().await;
         assert_eq!(record_entries(&metrics), Some(3.0));
         assert_eq!(cache.entry_count(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_cache_of_zero_bytes_primes_nothing_from_a_list_page() {
+        let metrics = Metrics::default();
+        let off = Cache::observed(
+            &CacheConfig {
+                max_bytes: 0,
+                ..CacheConfig::default()
+            },
+            &metrics,
+        );
+        assert!(off.keeps_nothing());
+        assert!(!cache().keeps_nothing());
+        let records: Vec<Arc<String>> = ["a", "b"].map(|s| Arc::new(s.to_string())).into();
+        let key =
+            |_: &String| -> Key<Option<Arc<String>>> { panic!("no entry is made for a cache that keeps nothing") };
+        off.prime(&records, key, |_| true).await;
+        off.settle().await;
+        assert_eq!(off.entry_count(), 0);
+        assert_eq!(record_entries(&metrics), None, "nothing was ever counted");
     }
 
     #[tokio::test]

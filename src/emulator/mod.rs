@@ -202,6 +202,11 @@ impl Emulator {
     }
 
     /// Ids of the seeded SignalWire voice logs, newest first (discarded ones included).
+    /// The `page_size` of every SignalWire list request received, oldest first.
+    pub fn signalwire_page_sizes(&self) -> Vec<usize> {
+        self.signalwire.page_sizes()
+    }
+
     pub fn signalwire_voice_log_ids(&self) -> Vec<String> {
         self.signalwire.voice_ids()
     }

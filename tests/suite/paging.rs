@@ -204,3 +204,27 @@ async fn tampered_cursors_and_cursors_reused_with_another_filter_are_bad_user_in
     assert!(ok["errors"].is_null(), "{ok}");
     assert_eq!(ok["data"]["signalWireVoiceLogs"]["pageInfo"]["hasPreviousPage"], true);
 }
+
+#[tokio::test]
+async fn with_the_cache_on_a_list_reads_whole_configured_pages_and_serves_the_next_window_from_them() {
+    let app = TestApp::in_memory_with(small_emulator(), |c, _| {
+        c.providers
+            .signalwire
+            .as_mut()
+            .expect("signalwire configured")
+            .page_size = 100;
+    })
+    .await;
+    let head = app.query(VOICE_PAGE, json!({"first": 20})).await;
+    let after = head["data"]["signalWireVoiceLogs"]["pageInfo"]["endCursor"].clone();
+    let next = app.query(VOICE_PAGE, json!({"first": 20, "after": after})).await;
+    assert_eq!(
+        next["data"]["signalWireVoiceLogs"]["edges"].as_array().unwrap().len(),
+        20
+    );
+    assert_eq!(
+        app.emulator.signalwire_page_sizes(),
+        vec![100],
+        "the second window came from the cached page of 100"
+    );
+}
