@@ -201,12 +201,12 @@ impl Emulator {
         self.quirks.get()
     }
 
-    /// Ids of the seeded SignalWire voice logs, newest first (discarded ones included).
     /// The `page_size` of every SignalWire list request received, oldest first.
     pub fn signalwire_page_sizes(&self) -> Vec<usize> {
         self.signalwire.page_sizes()
     }
 
+    /// Ids of the seeded SignalWire voice logs, newest first (discarded ones included).
     pub fn signalwire_voice_log_ids(&self) -> Vec<String> {
         self.signalwire.voice_ids()
     }
