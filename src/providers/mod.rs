@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::cache::{Cache, Key, Weigh};
 use crate::domain::Provider;
@@ -138,29 +139,82 @@ pub(crate) struct Rows<T> {
     pub unreadable: Vec<(u32, String)>,
 }
 
-/// One list row as sent: read straight into its wire type, with no JSON tree in between.
-pub(crate) type RawRow = Box<serde_json::value::RawValue>;
+/// A list's rows as sent, kept as their JSON text, and read into their wire type `W` in
+/// one pass when every row fits it (the usual case). When one does not, the rows are read
+/// one by one (`read_rows`), so a bad row is skipped instead of failing its page; reading
+/// each row on its own every time cost a raw pass and an allocation per row.
+pub(crate) struct SentRows<W> {
+    raw: Box<RawValue>,
+    typed: Option<Vec<W>>,
+}
+
+impl<W> Default for SentRows<W> {
+    fn default() -> Self {
+        SentRows {
+            raw: RawValue::from_string("[]".to_string()).expect("[] is JSON"),
+            typed: Some(Vec::new()),
+        }
+    }
+}
+
+impl<'de, W: serde::de::DeserializeOwned> serde::Deserialize<'de> for SentRows<W> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let typed = serde_json::from_str::<Vec<W>>(raw.get()).ok();
+        if typed.is_none() {
+            // Not every row fits: still a list, or the page itself is malformed.
+            serde_json::from_str::<Vec<&RawValue>>(raw.get()).map_err(serde::de::Error::custom)?;
+        }
+        Ok(SentRows { raw, typed })
+    }
+}
+
+impl<W> SentRows<W> {
+    /// How many rows were sent.
+    pub(crate) fn len(&self) -> usize {
+        match &self.typed {
+            Some(rows) => rows.len(),
+            None => serde_json::from_str::<Vec<&RawValue>>(self.raw.get()).map_or(0, |rows| rows.len()),
+        }
+    }
+}
 
 /// Reads `rows` as `W` mapped by `map`; a row's id (to name it when it cannot be read) is
 /// the first of `id_fields` it has.
 pub(crate) fn read_rows<W: serde::de::DeserializeOwned, T, E: std::fmt::Display>(
     provider: Provider,
-    rows: Vec<RawRow>,
+    rows: SentRows<W>,
     id_fields: &[&str],
     map: impl Fn(W) -> Result<T, E>,
 ) -> Rows<T> {
     let mut read = Vec::with_capacity(rows.len());
     let mut unreadable = Vec::new();
-    for (i, row) in (0u32..).zip(rows) {
-        let record = serde_json::from_str::<W>(row.get())
-            .map_err(|e| e.to_string())
-            .and_then(|wire| map(wire).map_err(|e| e.to_string()));
-        match record {
-            Ok(record) => read.push((i, Arc::new(record))),
-            Err(detail) => {
-                let id = row_id(&row, id_fields);
-                tracing::warn!(provider = provider.as_str(), id, detail, "unreadable record skipped");
-                unreadable.push((i, id));
+    let mut skip = |i: u32, row: Option<&RawValue>, detail: String| {
+        let id = row.map_or_else(|| "?".to_string(), |row| row_id(row, id_fields));
+        tracing::warn!(provider = provider.as_str(), id, detail, "unreadable record skipped");
+        unreadable.push((i, id));
+    };
+    match rows.typed {
+        Some(typed) => {
+            for (i, wire) in (0u32..).zip(typed) {
+                match map(wire) {
+                    Ok(record) => read.push((i, Arc::new(record))),
+                    Err(e) => {
+                        let sent = serde_json::from_str::<Vec<&RawValue>>(rows.raw.get()).unwrap_or_default();
+                        skip(i, sent.get(i as usize).copied(), e.to_string());
+                    }
+                }
+            }
+        }
+        None => {
+            for (i, row) in (0u32..).zip(serde_json::from_str::<Vec<&RawValue>>(rows.raw.get()).unwrap_or_default()) {
+                let record = serde_json::from_str::<W>(row.get())
+                    .map_err(|e| e.to_string())
+                    .and_then(|wire| map(wire).map_err(|e| e.to_string()));
+                match record {
+                    Ok(record) => read.push((i, Arc::new(record))),
+                    Err(detail) => skip(i, Some(row), detail),
+                }
             }
         }
     }
@@ -168,7 +222,7 @@ pub(crate) fn read_rows<W: serde::de::DeserializeOwned, T, E: std::fmt::Display>
 }
 
 /// The id of a row that could not be read: the first of `id_fields` it has, or "?".
-fn row_id(row: &RawRow, id_fields: &[&str]) -> String {
+fn row_id(row: &RawValue, id_fields: &[&str]) -> String {
     let row: serde_json::Value = serde_json::from_str(row.get()).unwrap_or_default();
     id_fields
         .iter()
@@ -216,5 +270,56 @@ pub trait CachedLoader: Loader<String, Value = Lookup<Self::Record>, Error = Inf
             let Ok(mut answers) = self.load(std::slice::from_ref(&key)).await;
             answers.remove(&key).unwrap_or(Ok(None))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Wire {
+        id: String,
+        n: i64,
+    }
+
+    /// Rows by their place among those sent.
+    type Placed = Vec<(u32, String)>;
+
+    fn read(json: &str) -> (Placed, Placed) {
+        let rows: SentRows<Wire> = serde_json::from_str(json).unwrap();
+        let rows = read_rows(Provider::SignalWire, rows, &["id"], |w: Wire| match w.n {
+            n if n < 0 => Err(format!("negative n {n}")),
+            _ => Ok(w.id),
+        });
+        let read = rows.read.into_iter().map(|(i, id)| (i, (*id).clone())).collect();
+        (read, rows.unreadable)
+    }
+
+    #[test]
+    fn rows_that_all_fit_are_read_in_order_with_their_places() {
+        let (read, unreadable) = read(r#"[{"id":"a","n":1},{"id":"b","n":2}]"#);
+        assert_eq!(read, vec![(0, "a".into()), (1, "b".into())]);
+        assert!(unreadable.is_empty());
+    }
+
+    #[test]
+    fn a_row_that_does_not_fit_its_wire_type_is_skipped_by_id_and_its_neighbours_kept() {
+        let (read, unreadable) = read(r#"[{"id":"a","n":1},{"id":"b","n":"two"},{"id":"c","n":3}]"#);
+        assert_eq!(read, vec![(0, "a".into()), (2, "c".into())]);
+        assert_eq!(unreadable, vec![(1, "b".into())]);
+    }
+
+    #[test]
+    fn a_row_that_fits_but_does_not_map_is_skipped_by_id() {
+        let (read, unreadable) = read(r#"[{"id":"a","n":-1},{"id":"b","n":2}]"#);
+        assert_eq!(read, vec![(1, "b".into())]);
+        assert_eq!(unreadable, vec![(0, "a".into())]);
+    }
+
+    #[test]
+    fn rows_that_are_not_a_list_fail_the_page() {
+        assert!(serde_json::from_str::<SentRows<Wire>>(r#"{"id":"a"}"#).is_err());
+        assert_eq!(SentRows::<Wire>::default().len(), 0);
     }
 }

@@ -19,7 +19,7 @@ fn created_at(row: &Value) -> Option<DateTime<Utc>> {
 impl OneUptime {
     pub(super) async fn doctor_checks(&self) -> Vec<Check> {
         let checked = "POST /api/call-log/get-list?skip=0&limit=5 (sorted createdAt DESC, _id DESC) with the ApiKey";
-        let first = match self.client.get_list::<Value>(json!({}), query::sort(), 0, 5).await {
+        let first = match self.client.get_list::<Vec<Value>>(json!({}), query::sort(), 0, 5).await {
             Ok(list) => list,
             Err(e) => return vec![Check::credentials_refused(OU, checked, &e)],
         };
@@ -37,7 +37,7 @@ impl OneUptime {
     /// Two pages (`skip` 0 and 5) newest first throughout.
     async fn list_order(&self, first: &[Value]) -> Check {
         let checked = "get-list skip=0 and skip=5, limit=5: createdAt never increases";
-        let second = match self.client.get_list::<Value>(json!({}), query::sort(), 5, 5).await {
+        let second = match self.client.get_list::<Vec<Value>>(json!({}), query::sort(), 5, 5).await {
             Ok(list) => list.data,
             Err(e) => return Check::failed_request(OU, "list-order", checked, &e),
         };

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind};
 use crate::domain::Provider;
 use crate::domain::TenantId;
-use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
+use crate::providers::{Lookup, SentRows, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};
 use client::Client;
@@ -172,7 +172,7 @@ impl OneUptime {
         } else {
             let list = self
                 .client
-                .get_list::<wire::CallLogWire>(query::by_ids(&ids), query::sort(), 0, ids.len() as u32)
+                .get_list::<Vec<wire::CallLogWire>>(query::by_ids(&ids), query::sort(), 0, ids.len() as u32)
                 .await?;
             list.data.into_iter().map(map_record).collect::<Result<_, _>>()?
         };
@@ -203,7 +203,7 @@ impl OneUptime {
             .get_or_fetch(key, async {
                 let list = self
                     .client
-                    .get_list::<RawRow>(query.clone(), query::sort(), skip, limit)
+                    .get_list::<SentRows<wire::CallLogWire>>(query.clone(), query::sort(), skip, limit)
                     .await?;
                 let raw_len = list.data.len();
                 let rows = read_rows(Provider::OneUptime, list.data, &["_id"], |w: wire::CallLogWire| {

@@ -91,8 +91,9 @@ pub(super) const SELECT: [&str; 21] = [
 
 /// `get-list`: `{"data": [...], "count": n, "skip": n, "limit": n}`.
 #[derive(Debug, Deserialize)]
-pub(super) struct ListWire<T = CallLogWire> {
-    pub data: Vec<T>,
+pub(super) struct ListWire<T = Vec<CallLogWire>> {
+    /// The rows: `Vec<Wire>` or `SentRows<Wire>`.
+    pub data: T,
     /// The total matching count; decoded so the seed example decodes exactly, but the
     /// gateway asks `/count` instead, only when `totalCount` is selected.
     #[serde(default)]

@@ -262,7 +262,7 @@ mod tests {
     use super::*;
 
     fn voice_page(json: &str) -> (Vec<VoiceLog>, Option<String>) {
-        let env: ListEnvelope<VoiceLogWire> = serde_json::from_str(json).unwrap();
+        let env: ListEnvelope<Vec<VoiceLogWire>> = serde_json::from_str(json).unwrap();
         let items = env.data.into_iter().map(|w| VoiceLog::try_from(w).unwrap()).collect();
         (items, env.links.next)
     }
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn seed_video_log_list_decodes_exactly() {
-        let env: ListEnvelope<VideoLogWire> =
+        let env: ListEnvelope<Vec<VideoLogWire>> =
             serde_json::from_str(include_str!("../../../tests/fixtures/signalwire/list-video-logs.json")).unwrap();
         assert_eq!(
             env.links.next.as_deref(),

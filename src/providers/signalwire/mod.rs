@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::cache::{Cache, Key, Kind};
 use crate::domain::TenantId;
 use crate::domain::{CallLogCore, Provider};
-use crate::providers::{Lookup, RawRow, cached_lookup, read_rows};
+use crate::providers::{Lookup, SentRows, cached_lookup, read_rows};
 use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};
 use client::Client;
@@ -293,7 +293,7 @@ impl SignalWire {
         let key = C::PAGE.key(&self.tenant, Provider::SignalWire, request.as_str());
         self.cache
             .get_or_fetch(key, async {
-                let envelope: ListEnvelope<RawRow> = self.client.get(&request).await?.ok_or_else(|| {
+                let envelope: ListEnvelope<SentRows<C::Wire>> = self.client.get(&request).await?.ok_or_else(|| {
                     UpstreamError::bad_response(
                         Provider::SignalWire,
                         format!("GET {}: 404 on a list", request.as_str()),

@@ -13,7 +13,8 @@ use serde_json::Value;
 pub(super) struct ListEnvelope<T> {
     #[serde(default)]
     pub links: Links,
-    pub data: Vec<T>,
+    /// The rows: `Vec<Wire>` or `SentRows<Wire>`.
+    pub data: T,
 }
 
 #[derive(Debug, Default, Deserialize)]

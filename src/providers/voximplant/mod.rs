@@ -25,7 +25,7 @@ use futures::future::join_all;
 use crate::cache::{Cache, Key, Kind};
 use crate::domain::TenantId;
 use crate::domain::{Provider, time};
-use crate::providers::{Lookup, RawRow, cached_lookup, fetch_coalesced, read_rows};
+use crate::providers::{Lookup, SentRows, cached_lookup, fetch_coalesced, read_rows};
 use crate::upstream::config::UpstreamConfig;
 use crate::upstream::{Http, UpstreamError};
 pub use audit::AuditFilter;
@@ -405,7 +405,7 @@ impl Voximplant {
         let key = kind.key(&self.tenant, Provider::Voximplant, encode(&params));
         self.cache
             .get_or_fetch(key, async {
-                let env = self.client.call::<Vec<RawRow>>(method, &params).await?;
+                let env = self.client.call::<SentRows<W>>(method, &params).await?;
                 let rows = env.result.unwrap_or_default();
                 let raw_len = u32::try_from(rows.len()).unwrap_or(u32::MAX);
                 let id_fields = ["call_session_history_id", "audit_log_id"];
