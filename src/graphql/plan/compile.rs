@@ -243,18 +243,11 @@ impl Compiler<'_> {
     }
 
     fn connection(&self, connection: &str, selection: &SelectionSet) -> Option<Vec<Part>> {
-        let fields = self.collect(selection, &|on| on == connection)?;
-        let pos = |key: &Name| {
-            fields
-                .iter()
-                .find(|f| f.node.response_key().node == *key)
-                .map(|f| f.pos)
-        };
-        self.parts(selection, connection, |name, key, sub| {
+        self.parts(selection, connection, |name, key, sub, pos| {
             Some(match name {
                 "__typename" => Part::Typename(key, connection.to_owned()),
                 "totalCount" => Part::TotalCount {
-                    pos: pos(&key)?,
+                    pos,
                     nullable: self.types.field_type(connection, name)?.nullable,
                     key,
                 },
@@ -273,7 +266,7 @@ impl Compiler<'_> {
     }
 
     fn page_info(&self, selection: &SelectionSet) -> Option<Vec<Info>> {
-        self.parts(selection, "PageInfo", |name, key, _| {
+        self.parts(selection, "PageInfo", |name, key, _, _| {
             Some(match name {
                 "__typename" => Info::Typename(key),
                 "hasPreviousPage" => Info::HasPreviousPage(key),
@@ -286,7 +279,7 @@ impl Compiler<'_> {
     }
 
     fn edge(&self, edge: &str, selection: &SelectionSet) -> Option<Vec<EdgePart>> {
-        self.parts(selection, edge, |name, key, sub| {
+        self.parts(selection, edge, |name, key, sub, _| {
             Some(match name {
                 "__typename" => EdgePart::Typename(key, edge.to_owned()),
                 "cursor" => EdgePart::Cursor(key),
@@ -300,21 +293,23 @@ impl Compiler<'_> {
     }
 
     /// Each field `selection` selects of an object of type `ty` (`collect`), as `part`
-    /// compiles it from its name, response key and sub-selection.
+    /// compiles it from its name, response key, sub-selection and position.
     fn parts<T>(
         &self,
         selection: &SelectionSet,
         ty: &str,
-        part: impl Fn(&str, Name, &SelectionSet) -> Option<T>,
+        part: impl Fn(&str, Name, &SelectionSet, Pos) -> Option<T>,
     ) -> Option<Vec<T>> {
         self.collect(selection, &|on| on == ty)?
             .into_iter()
             .map(|field| {
+                let pos = field.pos;
                 let field = &field.node;
                 part(
                     field.name.node.as_str(),
                     field.response_key().node.clone(),
                     &field.selection_set.node,
+                    pos,
                 )
             })
             .collect()
@@ -374,7 +369,7 @@ impl Compiler<'_> {
     /// The leaves of an object of type `item` of a `Leaf::List`: its typename and its
     /// listed leaves.
     fn item(&self, item: &str, selection: &SelectionSet) -> Option<Vec<Leaf>> {
-        self.parts(selection, item, |name, key, sub| match name {
+        self.parts(selection, item, |name, key, sub, _| match name {
             "__typename" => Some(Leaf::Typename(key)),
             _ => match own::find(item, name)? {
                 own @ OwnField {
