@@ -15,6 +15,7 @@ mod data;
 mod fake;
 mod oneuptime;
 mod quirks;
+mod recent;
 mod signalwire;
 mod voximplant;
 

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::EmulatorConfig;
 use super::data::{self, OneUptimeRecord};
 use super::quirks::Shared;
+use super::recent::Recent;
 
 /// Every column of a OneUptime call log the emulator serves (what `select` may name).
 pub const COLUMNS: [&str; 21] = [
@@ -60,7 +61,7 @@ pub(super) struct OneUptimeState {
     keys: Vec<OneUptimeKey>,
     /// Newest first: (createdAt, _id) descending.
     records: RwLock<Vec<OneUptimeRecord>>,
-    requests: Mutex<Vec<Value>>,
+    requests: Recent<Value>,
     seed: u64,
     quirks: Shared,
 }
@@ -77,7 +78,7 @@ impl OneUptimeState {
             quirks,
             keys: config.oneuptime_api_keys.clone(),
             records: RwLock::new(data::oneuptime_call_logs(config.seed, config.oneuptime_call_logs)),
-            requests: Mutex::new(Vec::new()),
+            requests: Recent::new(),
             seed: config.seed,
         }
     }
@@ -113,12 +114,11 @@ impl OneUptimeState {
 
     /// Bodies of the list/count requests received, oldest first.
     pub(super) fn requests(&self) -> Vec<Value> {
-        self.requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.requests.all()
     }
 
     fn record_request(&self, route: &str, body: &Value) {
-        let mut log = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        log.push(json!({ "route": route, "body": body }));
+        self.requests.push(json!({ "route": route, "body": body }));
     }
 
     fn authorize(&self, headers: &HeaderMap) -> Result<(), Failure> {

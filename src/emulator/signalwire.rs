@@ -5,7 +5,7 @@
 //! history end at a retention window with SignalWire's 422 `exceeds_history_logs_limit`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::data::{self, Record};
 use super::quirks::{Quirks, Shared};
+use super::recent::Recent;
 use super::{BasicCredential, EmulatorConfig};
 
 pub(super) struct SignalWireState {
@@ -26,9 +27,9 @@ pub(super) struct SignalWireState {
     quirks: Shared,
     voice: Collection,
     video: Collection,
-    /// The `page_size` of every list request received, oldest first (tests check what
-    /// the gateway reads).
-    page_sizes: Mutex<Vec<usize>>,
+    /// The `page_size` of the list requests received (tests check what the gateway
+    /// reads).
+    page_sizes: Recent<usize>,
 }
 
 struct Collection {
@@ -69,13 +70,13 @@ impl SignalWireState {
                 data::video_logs(config.seed, config.signalwire_video_logs),
                 false,
             ),
-            page_sizes: Mutex::new(Vec::new()),
+            page_sizes: Recent::new(),
         }
     }
 
-    /// The `page_size` of every list request received, oldest first.
+    /// The `page_size` of the most recent list requests, oldest first.
     pub(super) fn page_sizes(&self) -> Vec<usize> {
-        self.page_sizes.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.page_sizes.all()
     }
 
     pub(super) fn voice_ids(&self) -> Vec<String> {
@@ -158,11 +159,7 @@ fn list(
         Some(Ok(n)) if (1..=1000).contains(&n) => n,
         Some(_) => return invalid("page_size", "page_size must be an integer between 1 and 1000"),
     };
-    state
-        .page_sizes
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(page_size);
+    state.page_sizes.push(page_size);
     let page_number = match params.get("page_number").map(|s| s.parse::<u64>()) {
         None => 0,
         Some(Ok(n)) => n,
