@@ -223,9 +223,6 @@ pub struct Cache {
     metrics: Metrics,
     /// The Redis level replicas share, when configured.
     shared: Option<Arc<l2::L2>>,
-    /// `max_bytes` is 0: the local level holds nothing (it still makes concurrent
-    /// misses of one key share one fetch).
-    holds_nothing: bool,
 }
 
 /// Entries the cache's table is sized for at start: growing moka's concurrent table
@@ -265,7 +262,6 @@ impl Cache {
         Cache {
             metrics: metrics.clone(),
             shared: None,
-            holds_nothing: config.max_bytes == 0,
             inner,
             ttls: Ttls {
                 final_record: config.final_ttl,
@@ -282,10 +278,11 @@ impl Cache {
         self
     }
 
-    /// Whether nothing fetched is kept for a later request (no local bytes, no Redis):
-    /// reading more upstream than a request shows is then wasted.
+    /// Whether nothing fetched is kept for a later request: no local bytes (`max_bytes`
+    /// 0; the local level still makes concurrent misses of one key share one fetch) and
+    /// no Redis.
     pub fn keeps_nothing(&self) -> bool {
-        self.holds_nothing && self.shared.is_none()
+        self.inner.policy().max_capacity() == Some(0) && self.shared.is_none()
     }
 
     /// The metrics this cache counts in (providers add their batch sizes).

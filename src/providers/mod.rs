@@ -139,42 +139,41 @@ pub(crate) struct Rows<T> {
     pub unreadable: Vec<(u32, String)>,
 }
 
-/// A list's rows as sent, kept as their JSON text, and read into their wire type `W` in
-/// one pass when every row fits it (the usual case). When one does not, the rows are read
-/// one by one (`read_rows`), so a bad row is skipped instead of failing its page; reading
-/// each row on its own every time cost a raw pass and an allocation per row.
-pub(crate) struct SentRows<W> {
-    raw: Box<RawValue>,
-    typed: Option<Vec<W>>,
+/// A list's rows as sent: read into their wire type `W` in one pass when every row fits
+/// it (the usual case), the list's JSON text kept to name a row its mapping refuses;
+/// else each row's JSON text, for `read_rows` to read one by one, so a bad row is skipped
+/// instead of failing its page. Reading every row on its own cost a raw pass and an
+/// allocation per row.
+pub(crate) enum SentRows<W> {
+    Typed { rows: Vec<W>, text: Box<RawValue> },
+    Raw(Vec<Box<RawValue>>),
 }
 
 impl<W> Default for SentRows<W> {
     fn default() -> Self {
-        SentRows {
-            raw: RawValue::from_string("[]".to_string()).expect("[] is JSON"),
-            typed: Some(Vec::new()),
-        }
+        SentRows::Raw(Vec::new())
     }
 }
 
 impl<'de, W: serde::de::DeserializeOwned> serde::Deserialize<'de> for SentRows<W> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let typed = serde_json::from_str::<Vec<W>>(raw.get()).ok();
-        if typed.is_none() {
+        let text = Box::<RawValue>::deserialize(deserializer)?;
+        match serde_json::from_str::<Vec<W>>(text.get()) {
+            Ok(rows) => Ok(SentRows::Typed { rows, text }),
             // Not every row fits: still a list, or the page itself is malformed.
-            serde_json::from_str::<Vec<&RawValue>>(raw.get()).map_err(serde::de::Error::custom)?;
+            Err(_) => serde_json::from_str(text.get())
+                .map(SentRows::Raw)
+                .map_err(serde::de::Error::custom),
         }
-        Ok(SentRows { raw, typed })
     }
 }
 
 impl<W> SentRows<W> {
     /// How many rows were sent.
     pub(crate) fn len(&self) -> usize {
-        match &self.typed {
-            Some(rows) => rows.len(),
-            None => serde_json::from_str::<Vec<&RawValue>>(self.raw.get()).map_or(0, |rows| rows.len()),
+        match self {
+            SentRows::Typed { rows, .. } => rows.len(),
+            SentRows::Raw(rows) => rows.len(),
         }
     }
 }
@@ -194,26 +193,28 @@ pub(crate) fn read_rows<W: serde::de::DeserializeOwned, T, E: std::fmt::Display>
         tracing::warn!(provider = provider.as_str(), id, detail, "unreadable record skipped");
         unreadable.push((i, id));
     };
-    match rows.typed {
-        Some(typed) => {
-            for (i, wire) in (0u32..).zip(typed) {
+    match rows {
+        SentRows::Typed { rows, text } => {
+            // Split into rows only if a mapping refuses one, and then once.
+            let mut sent: Option<Vec<&RawValue>> = None;
+            for (i, wire) in (0u32..).zip(rows) {
                 match map(wire) {
                     Ok(record) => read.push((i, Arc::new(record))),
                     Err(e) => {
-                        let sent = serde_json::from_str::<Vec<&RawValue>>(rows.raw.get()).unwrap_or_default();
+                        let sent = sent.get_or_insert_with(|| serde_json::from_str(text.get()).unwrap_or_default());
                         skip(i, sent.get(i as usize).copied(), e.to_string());
                     }
                 }
             }
         }
-        None => {
-            for (i, row) in (0u32..).zip(serde_json::from_str::<Vec<&RawValue>>(rows.raw.get()).unwrap_or_default()) {
+        SentRows::Raw(rows) => {
+            for (i, row) in (0u32..).zip(rows) {
                 let record = serde_json::from_str::<W>(row.get())
                     .map_err(|e| e.to_string())
                     .and_then(|wire| map(wire).map_err(|e| e.to_string()));
                 match record {
                     Ok(record) => read.push((i, Arc::new(record))),
-                    Err(detail) => skip(i, Some(row), detail),
+                    Err(detail) => skip(i, Some(&row), detail),
                 }
             }
         }
