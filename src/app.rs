@@ -108,7 +108,23 @@ impl Gateway {
             &http,
             &cache,
         )?);
-        let auth = Arc::new(Authenticator::new(&config.auth, tenants, http.client()).map_err(StartupError::Auth)?);
+        let authz = match &config.authorization {
+            Some(rules) => Some(Arc::new(crate::authz::Authorization::new(
+                rules,
+                &crate::graphql::sdl(),
+            )?)),
+            None => None,
+        };
+        log_authorization(&config, authz.as_deref());
+        let auth = Arc::new(
+            Authenticator::new(
+                &config.auth,
+                authz.as_deref().map(crate::authz::Authorization::scopes_claim),
+                tenants,
+                http.client(),
+            )
+            .map_err(StartupError::Auth)?,
+        );
         log_providers(&config);
         let cursor_key = match &config.graphql.cursor_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -137,12 +153,13 @@ impl Gateway {
             tracing::info!(operations = manifest.len(), mode = ?g.trusted_documents.mode, "trusted documents loaded");
             persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
         }
-        let schemas = Schemas::build(g, &cursor_key);
+        let schemas = Schemas::build(g, &cursor_key, authz.as_ref());
         let state = AppState::from(crate::http::Shared {
             types: schemas.types.clone(),
             schemas,
             guards: Guards::new(metrics.clone(), s.max_in_flight, s.request_timeout),
             auth,
+            authz,
             cache,
             limits: RequestLimits {
                 document: DocumentLimits {
@@ -326,6 +343,27 @@ async fn upkeep(metrics: Metrics) {
     loop {
         every.tick().await;
         metrics.run_upkeep();
+    }
+}
+
+/// What `[authorization]` decides, said once at startup; with sign-in by token and no
+/// rules, that every signed-in user sees every field.
+fn log_authorization(config: &Config, authz: Option<&crate::authz::Authorization>) {
+    match authz {
+        Some(authz) => {
+            for rule in &authz.rules().rules {
+                tracing::info!(
+                    rule = %rule.key,
+                    requires = %rule.requires.join(" "),
+                    otherwise = ?rule.otherwise,
+                    "authorization rule"
+                );
+            }
+        }
+        None if config.auth.jwt.is_some() => tracing::warn!(
+            "[auth.jwt] without [authorization]: every signed-in user sees every field (phone numbers, costs, the audit log)"
+        ),
+        None => {}
     }
 }
 

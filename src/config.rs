@@ -16,6 +16,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use crate::auth::config::{AuthConfig, JWT_ALGORITHMS, JwtConfig};
+pub use crate::authz::config::{AuthorizationConfig, FieldRuleConfig, Otherwise, Requires};
 pub use crate::cache::config::{CacheConfig, RedisConfig};
 pub use crate::graphql::config::{GraphqlConfig, TrustedDocumentsConfig, TrustedDocumentsMode};
 pub use crate::http::config::{CorsConfig, ServerConfig};
@@ -43,6 +44,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[telemetry]`: metrics labels and OpenTelemetry traces.
     pub telemetry: TelemetryConfig,
+    /// `[authorization]`: field rules by token scope; unset, every caller sees every field.
+    pub authorization: Option<AuthorizationConfig>,
 }
 
 pub use crate::providers::ProvidersConfig;
@@ -139,6 +142,7 @@ mod tests {
         let hash = "ab".repeat(32);
         for name in ["a", "b"] {
             config.tenants.push(TenantConfig {
+                scopes: None,
                 name: name.into(),
                 api_key_sha256: Some(hash.clone()),
                 providers: ProvidersConfig::default(),
@@ -177,6 +181,7 @@ mod tests {
         check(
             &|c| {
                 c.tenants.push(TenantConfig {
+                    scopes: None,
                     name: "a".into(),
                     api_key_sha256: None,
                     providers: ProvidersConfig::default(),
@@ -186,6 +191,7 @@ mod tests {
         );
         let mut keyless = Config::default();
         keyless.tenants.push(TenantConfig {
+            scopes: None,
             name: "a".into(),
             api_key_sha256: None,
             providers: ProvidersConfig::default(),

@@ -24,6 +24,10 @@ pub struct TenantConfig {
     /// unset, the tenant is reached only through a JWT's tenant claim.
     #[serde(default)]
     pub api_key_sha256: Option<String>,
+    /// The scopes (`[authorization]`) granted to callers with the API key; unset, they are
+    /// trusted services and get every scope.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
     pub providers: ProvidersConfig,
 }
 
@@ -72,6 +76,8 @@ pub struct TenancyError {
 /// One credential set and the provider services built from it.
 pub struct Tenant {
     pub id: TenantId,
+    /// The scopes of callers with the tenant's API key (`None`: every scope).
+    pub key_scopes: Option<Vec<String>>,
     services: Vec<Arc<dyn Service>>,
 }
 
@@ -106,7 +112,10 @@ impl Tenants {
         http: &crate::upstream::Http,
         cache: &Cache,
     ) -> Result<Tenants, TenancyError> {
-        let build = |name: &str, providers: &ProvidersConfig| -> Result<Arc<Tenant>, TenancyError> {
+        let build = |name: &str,
+                     providers: &ProvidersConfig,
+                     key_scopes: Option<Vec<String>>|
+         -> Result<Arc<Tenant>, TenancyError> {
             let id = TenantId::scoped(name, providers);
             let ctx = BuildContext {
                 tenant: &id,
@@ -122,7 +131,11 @@ impl Tenants {
                     tenant: name.to_string(),
                     problem,
                 })?;
-            Ok(Arc::new(Tenant { id, services }))
+            Ok(Arc::new(Tenant {
+                id,
+                key_scopes,
+                services,
+            }))
         };
         let mut tenants = Tenants {
             single: None,
@@ -130,13 +143,13 @@ impl Tenants {
             by_name: HashMap::new(),
         };
         if listed.is_empty() {
-            let tenant = build(SINGLE_TENANT, single)?;
+            let tenant = build(SINGLE_TENANT, single, None)?;
             tenants.by_name.insert(SINGLE_TENANT.to_string(), tenant.clone());
             tenants.single = Some(tenant);
             return Ok(tenants);
         }
         for config in listed {
-            let tenant = build(&config.name, &config.providers)?;
+            let tenant = build(&config.name, &config.providers, config.scopes.clone())?;
             let mut hash = [0u8; 32];
             // Validated as 64 hex digits when the config was loaded.
             if let Some(hex) = &config.api_key_sha256

@@ -293,6 +293,7 @@ async fn tenants_never_read_each_others_entries() {
         config.providers.signalwire = None;
         for name in ["alice", "bob"] {
             config.tenants.push(switchboard::config::TenantConfig {
+                scopes: None,
                 name: name.into(),
                 api_key_sha256: Some(switchboard::tenancy::hash_api_key(&format!("{name}-key"))),
                 providers: switchboard::config::ProvidersConfig {

@@ -32,6 +32,12 @@ pub(super) enum Rejection {
 pub(super) struct Verified {
     /// The tenant claim's value, when one is configured.
     pub tenant: Option<String>,
+    /// `sub`: who signed in.
+    pub subject: Option<String>,
+    /// `azp`: the client the token was issued to.
+    pub party: Option<String>,
+    /// The scopes of the scopes claim (`[authorization] scopes_claim`), when one is read.
+    pub granted: Option<crate::authz::Granted>,
 }
 
 /// Verifies tokens of one identity provider.
@@ -42,10 +48,15 @@ pub(super) struct JwtVerifier {
     algorithms: Vec<Algorithm>,
     leeway_seconds: u64,
     tenant_claim: Option<String>,
+    scopes_claim: Option<String>,
 }
 
 impl JwtVerifier {
-    pub(super) fn from_config(config: &JwtConfig, http: &reqwest::Client) -> Result<JwtVerifier, String> {
+    pub(super) fn from_config(
+        config: &JwtConfig,
+        scopes_claim: Option<&str>,
+        http: &reqwest::Client,
+    ) -> Result<JwtVerifier, String> {
         let keys = match (&config.jwks_url, &config.public_key_pem) {
             (Some(url), _) => KeySource::Remote(Box::new(RemoteKeys::new(
                 url.clone(),
@@ -68,6 +79,7 @@ impl JwtVerifier {
             algorithms,
             leeway_seconds: config.leeway.as_secs(),
             tenant_claim: config.tenant_claim.clone(),
+            scopes_claim: scopes_claim.map(str::to_string),
         })
     }
 
@@ -99,6 +111,22 @@ impl JwtVerifier {
                     .to_string(),
             ),
         };
-        Ok(Verified { tenant })
+        let text = |name: &str| data.claims.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        // A scopes claim that is neither a string nor a list of strings grants nothing.
+        let granted = self.scopes_claim.as_deref().map(|claim| {
+            crate::authz::Granted::from_claim(data.claims.get(claim)).unwrap_or_else(|| {
+                tracing::debug!(
+                    claim,
+                    "the token's scopes claim is neither a string nor a list of strings"
+                );
+                crate::authz::Granted::Scopes(Vec::new())
+            })
+        });
+        Ok(Verified {
+            tenant,
+            subject: text("sub"),
+            party: text("azp"),
+            granted,
+        })
     }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderName, header};
 
 use crate::auth::config::AuthConfig;
+use crate::authz::Granted;
 use crate::tenancy::{Tenant, Tenants};
 
 /// Why a request has no tenant. Each maps to a 401 `UNAUTHENTICATED`.
@@ -56,6 +57,38 @@ struct JwtAuth {
     csrf_header: HeaderName,
 }
 
+/// Who is calling: its tenant, who signed in (for a token), and the scopes it holds.
+#[derive(Clone)]
+pub struct Caller {
+    pub tenant: Arc<Tenant>,
+    /// The token's `sub`.
+    pub subject: Option<Arc<str>>,
+    /// The token's `azp`.
+    pub party: Option<Arc<str>>,
+    pub granted: Granted,
+}
+
+impl Caller {
+    /// A caller that holds every scope (a trusted service, or no `[authorization]`).
+    fn trusted(tenant: &Arc<Tenant>) -> Caller {
+        Caller {
+            tenant: tenant.clone(),
+            subject: None,
+            party: None,
+            granted: Granted::Everything,
+        }
+    }
+
+    /// A caller with the tenant's API key: its `scopes`, or every scope.
+    fn with_key(tenant: &Arc<Tenant>) -> Caller {
+        let mut caller = Caller::trusted(tenant);
+        if let Some(scopes) = &tenant.key_scopes {
+            caller.granted = Granted::Scopes(scopes.clone());
+        }
+        caller
+    }
+}
+
 /// Resolves a request's credentials to its tenant.
 pub struct Authenticator {
     tenants: Arc<Tenants>,
@@ -63,11 +96,17 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(config: &AuthConfig, tenants: Arc<Tenants>, http: &reqwest::Client) -> Result<Authenticator, String> {
+    /// `scopes_claim`: the token claim holding scopes, when `[authorization]` is configured.
+    pub fn new(
+        config: &AuthConfig,
+        scopes_claim: Option<&str>,
+        tenants: Arc<Tenants>,
+        http: &reqwest::Client,
+    ) -> Result<Authenticator, String> {
         let jwt = match &config.jwt {
             None => None,
             Some(jwt) => Some(JwtAuth {
-                verifier: jwt::JwtVerifier::from_config(jwt, http)?,
+                verifier: jwt::JwtVerifier::from_config(jwt, scopes_claim, http)?,
                 cookie: jwt.cookie.clone(),
                 csrf_header: HeaderName::try_from(jwt.csrf_header.as_str())
                     .map_err(|_| "auth.jwt.csrf_header is not a valid header name".to_string())?,
@@ -80,16 +119,16 @@ impl Authenticator {
         &self.tenants
     }
 
-    /// The caller's tenant. Without gateway keys and JWTs, every request is the single
-    /// tenant's.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Tenant>, AuthError> {
+    /// The caller and its tenant. Without gateway keys and JWTs, every request is the
+    /// single tenant's, with every scope.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
         if let Some(token) = bearer(headers) {
             if let Some(tenant) = self.tenants.by_key(token) {
-                return Ok(tenant.clone());
+                return Ok(Caller::with_key(tenant));
             }
             return match &self.jwt {
                 Some(jwt) if looks_like_jwt(token) => Box::pin(self.by_token(jwt, token)).await,
-                None => self.tenants.single().cloned().ok_or(AuthError::Invalid),
+                None => self.tenants.single().map(Caller::trusted).ok_or(AuthError::Invalid),
                 Some(_) => Err(AuthError::Invalid),
             };
         }
@@ -103,12 +142,12 @@ impl Authenticator {
             return Box::pin(self.by_token(jwt, token)).await;
         }
         match (&self.jwt, self.tenants.single()) {
-            (None, Some(single)) => Ok(single.clone()),
+            (None, Some(single)) => Ok(Caller::trusted(single)),
             _ => Err(AuthError::Missing),
         }
     }
 
-    async fn by_token(&self, jwt: &JwtAuth, token: &str) -> Result<Arc<Tenant>, AuthError> {
+    async fn by_token(&self, jwt: &JwtAuth, token: &str) -> Result<Caller, AuthError> {
         let verified = jwt.verifier.verify(token).await.map_err(|why| {
             tracing::debug!(reason = %why, "JWT refused");
             AuthError::Invalid
@@ -117,9 +156,15 @@ impl Authenticator {
             Some(name) => self.tenants.by_name(name),
             None => self.tenants.single(),
         };
-        tenant.cloned().ok_or_else(|| {
+        let tenant = tenant.cloned().ok_or_else(|| {
             tracing::debug!(tenant = ?verified.tenant, "JWT names no configured tenant");
             AuthError::Invalid
+        })?;
+        Ok(Caller {
+            tenant,
+            subject: verified.subject.map(Arc::from),
+            party: verified.party.map(Arc::from),
+            granted: verified.granted.unwrap_or(Granted::Everything),
         })
     }
 }

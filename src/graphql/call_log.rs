@@ -77,6 +77,31 @@ macro_rules! interfaces {
             $($(#[$lm])* $log($($lp)::+),)*
         }
 
+        impl crate::graphql::flat::Concrete for CallLog {
+            async fn resolve_concrete(
+                &self,
+                ctx: &async_graphql::ContextSelectionSet<'_>,
+                field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> async_graphql::ServerResult<async_graphql::Value> {
+                match self {
+                    $($(#[$lm])* CallLog::$log(v) => async_graphql::OutputType::resolve(v, ctx, field).await,)*
+                }
+            }
+        }
+
+        impl crate::graphql::flat::Concrete for Node {
+            async fn resolve_concrete(
+                &self,
+                ctx: &async_graphql::ContextSelectionSet<'_>,
+                field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> async_graphql::ServerResult<async_graphql::Value> {
+                match self {
+                    $($(#[$lm])* Node::$log(v) => async_graphql::OutputType::resolve(v, ctx, field).await,)*
+                    $($(#[$nm])* Node::$node(v) => async_graphql::OutputType::resolve(v, ctx, field).await,)*
+                }
+            }
+        }
+
         impl From<CallLog> for Node {
             fn from(c: CallLog) -> Self {
                 match c {
@@ -145,6 +170,8 @@ macro_rules! call_log_object {
                 self
             }
         }
+
+        impl crate::graphql::flat::Concrete for $ty {}
 
         $(#[$meta])*
         #[async_graphql::Object]

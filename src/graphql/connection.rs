@@ -211,11 +211,17 @@ impl<P: Serialize + DeserializeOwned + Clone + Send + Sync> PageArgs<P> {
                 )));
             }
         };
-        let tenant = scope(env)?.tenant.id.as_str();
+        // Cursors bind the caller's view as well as the tenant: a cursor of a masked view
+        // does not resume under another (and the reverse).
+        let request = scope(env)?;
+        let tenant = match request.access.view().bits() {
+            0 => std::borrow::Cow::Borrowed(request.tenant.id.as_str()),
+            view => std::borrow::Cow::Owned(format!("{}\0view:{view:x}", request.tenant.id.as_str())),
+        };
         let after = after
-            .map(|c| codec.decode(tenant, connection, &filter, c))
+            .map(|c| codec.decode(&tenant, connection, &filter, c))
             .transpose()?;
-        let binding = Arc::new(Binding::new(codec.clone(), tenant, connection, filter));
+        let binding = Arc::new(Binding::new(codec.clone(), &tenant, connection, filter));
         Ok(PageArgs {
             first,
             after,

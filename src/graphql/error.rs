@@ -84,6 +84,11 @@ impl GatewayError {
         Self::new(ErrorCode::BadUserInput, message)
     }
 
+    /// The caller may not see or use what it asked for (`[authorization]`).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
     pub fn not_configured(provider: Provider) -> Self {
         GatewayError {
             provider: Some(provider),

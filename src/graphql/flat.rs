@@ -25,7 +25,9 @@ use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, InputType, Name, OutputType, Positioned, ScalarType, ServerResult, Value};
 
 use super::scalars::DateTime;
+use super::scope::RequestScope;
 use super::values;
+use crate::authz::Access;
 use crate::domain::CallLogCore;
 
 /// What the flat path reads of a call log: its shared fields' source.
@@ -59,10 +61,23 @@ impl<T: MaybeShared> MaybeShared for Flat<T> {
     }
 }
 
+/// A value resolved as the object type it is: an interface's value (`CallLog`, `Node`)
+/// resolves as its variant, so every field's parent is the concrete type and a field rule
+/// on one type (`graphql::authorize`) sees which type it is.
+pub(super) trait Concrete: OutputType {
+    fn resolve_concrete(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> impl std::future::Future<Output = ServerResult<Value>> + Send {
+        OutputType::resolve(self, ctx, field)
+    }
+}
+
 /// `T` rendered through the flat path when its selection allows (see the module doc).
 pub(super) struct Flat<T>(pub T);
 
-impl<T: OutputType + MaybeShared> OutputType for Flat<T> {
+impl<T: OutputType + MaybeShared + Concrete> OutputType for Flat<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -80,8 +95,10 @@ impl<T: OutputType + MaybeShared> OutputType for Flat<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        match render(&self.0, &ctx.item.node, &ctx.query_env.fragments) {
+        let access = access(ctx);
+        match render(&self.0, &ctx.item.node, &ctx.query_env.fragments, access) {
             Some(value) => Ok(value),
+            None if access.is_some() => self.0.resolve_concrete(ctx, field).await,
             None => self.0.resolve(ctx, field).await,
         }
     }
@@ -90,10 +107,29 @@ impl<T: OutputType + MaybeShared> OutputType for Flat<T> {
 /// A query's named fragments.
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
+/// The request's authorization, when `[authorization]` is configured: fields it guards are
+/// left to the resolvers, where `authorize` masks, forbids or counts them.
+fn access<'a>(ctx: &ContextSelectionSet<'a>) -> Option<&'a Access> {
+    ctx.data_opt::<RequestScope>()
+        .map(|scope| &*scope.access)
+        .filter(|access| access.governed())
+}
+
 /// The object for `selection`, when every field selected (directly or through fragments
-/// that apply) is a plain shared field.
-fn render<T: OutputType + MaybeShared>(log: &T, selection: &SelectionSet, fragments: &Fragments) -> Option<Value> {
-    render_shared(log.shared()?, &log.introspection_type_name(), selection, fragments)
+/// that apply) is a plain shared field that `access` does not guard.
+fn render<T: OutputType + MaybeShared>(
+    log: &T,
+    selection: &SelectionSet,
+    fragments: &Fragments,
+    access: Option<&Access>,
+) -> Option<Value> {
+    render_shared(
+        log.shared()?,
+        &log.introspection_type_name(),
+        selection,
+        fragments,
+        access,
+    )
 }
 
 /// `render` for a call log of GraphQL type `type_name` (which implements `CallLog` and
@@ -103,10 +139,13 @@ fn render_shared(
     type_name: &str,
     selection: &SelectionSet,
     fragments: &Fragments,
+    access: Option<&Access>,
 ) -> Option<Value> {
     let applies = |on: &str| on == type_name || on == "CallLog" || on == "Node";
+    let guarded = |name: &str| access.is_some_and(|a| a.outcome(type_name, name).is_some());
     object(selection, fragments, &applies, |field| match field.name.node.as_str() {
         "__typename" => Some(Value::String(type_name.to_owned())),
+        name if guarded(name) => None,
         name if field.selection_set.node.items.is_empty() => shared(log, name),
         _ => None,
     })
@@ -185,13 +224,13 @@ fn collect(
 pub(super) struct FlatEdges<'a, C, T, N>(pub &'a [Edge<C, Flat<T>, EmptyFields, N>])
 where
     C: CursorType + Send + Sync,
-    T: OutputType + MaybeShared,
+    T: OutputType + MaybeShared + Concrete,
     N: EdgeNameType;
 
 impl<C, T, N> OutputType for FlatEdges<'_, C, T, N>
 where
     C: CursorType + Send + Sync,
-    T: OutputType + MaybeShared,
+    T: OutputType + MaybeShared + Concrete,
     N: EdgeNameType,
 {
     fn type_name() -> Cow<'static, str> {
@@ -211,13 +250,14 @@ where
         let fragments = &ctx.query_env.fragments;
         let edge_type = N::type_name::<Flat<T>>();
         let applies = |on: &str| on == edge_type;
+        let access = access(ctx);
         let edge = |edge: &Edge<C, Flat<T>, EmptyFields, N>| {
             object(selection, fragments, &applies, |field| match field.name.node.as_str() {
                 "__typename" => Some(Value::String(edge_type.clone())),
                 "cursor" if field.selection_set.node.items.is_empty() => {
                     Some(Value::String(edge.cursor.encode_cursor()))
                 }
-                "node" => render(&edge.node.0, &field.selection_set.node, fragments),
+                "node" => render(&edge.node.0, &field.selection_set.node, fragments, access),
                 _ => None,
             })
         };
@@ -366,6 +406,7 @@ mod tests {
             "SignalWireVoiceLog",
             &operation.node.selection_set.node,
             &document.fragments,
+            None,
         )?;
         Some(value.into_json().unwrap().to_string())
     }

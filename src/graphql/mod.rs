@@ -4,6 +4,7 @@
 //! Resolvers are one or two lines: they read the request scope and call a provider
 //! service or loader; rendering domain values is all that happens here.
 
+mod authorize;
 mod call_log;
 pub mod completion;
 pub mod config;
@@ -55,16 +56,27 @@ pub struct Schemas {
 }
 
 impl Schemas {
-    /// Builds both with limits from config and a cursor key.
-    pub fn build(config: &GraphqlConfig, cursor_key: &[u8]) -> Self {
-        let full = build_schema(config, cursor_key, async_graphql::ValidationMode::Strict);
+    /// Builds both with limits from config, a cursor key and the field rules of
+    /// `[authorization]`, if any.
+    pub fn build(
+        config: &GraphqlConfig,
+        cursor_key: &[u8],
+        authz: Option<&std::sync::Arc<crate::authz::Authorization>>,
+    ) -> Self {
+        let full = build_schema(
+            config,
+            cursor_key,
+            async_graphql::ValidationMode::Strict,
+            authz.is_some(),
+        );
         let sdl = full.sdl();
         let types = std::sync::Arc::new(completion::TypeIndex::from_sdl(&sdl));
         let codec = CursorCodec::new(cursor_key);
-        let planner = plan::Planner::new(&sdl, types.clone(), paging(config), codec, config.max_complexity);
+        let planner = plan::Planner::new(&sdl, types.clone(), paging(config), codec, config.max_complexity)
+            .with_authorization(authz.cloned());
         Schemas {
             full,
-            revalidated: build_schema(config, cursor_key, async_graphql::ValidationMode::Fast),
+            revalidated: build_schema(config, cursor_key, async_graphql::ValidationMode::Fast, authz.is_some()),
             types,
             planner: std::sync::Arc::new(planner),
         }
@@ -81,8 +93,14 @@ fn paging(config: &GraphqlConfig) -> Paging {
     }
 }
 
-/// Builds the schema with limits from config, a cursor key and a validation mode.
-fn build_schema(config: &GraphqlConfig, cursor_key: &[u8], mode: async_graphql::ValidationMode) -> AppSchema {
+/// Builds the schema with limits from config, a cursor key and a validation mode;
+/// `authorize`: with the extension that applies `[authorization.fields]`.
+fn build_schema(
+    config: &GraphqlConfig,
+    cursor_key: &[u8],
+    mode: async_graphql::ValidationMode,
+    authorize: bool,
+) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .validation_mode(mode)
         .data(paging(config))
@@ -93,6 +111,10 @@ fn build_schema(config: &GraphqlConfig, cursor_key: &[u8], mode: async_graphql::
     let builder = match config.introspection {
         true => builder,
         false => builder.disable_introspection(),
+    };
+    let builder = match authorize {
+        true => builder.extension(authorize::Authorize),
+        false => builder,
     };
     builder.finish()
 }

@@ -14,6 +14,7 @@ use async_graphql::Context;
 use super::connection::Paging;
 use super::cursor::CursorCodec;
 use super::error::GatewayError;
+use crate::authz::Access;
 use crate::domain::Provider;
 use crate::request::CallBudget;
 use crate::tenancy::Tenant;
@@ -35,17 +36,34 @@ pub(super) type BuildPart = fn(&Tenant, &Arc<CallBudget>) -> Option<Box<dyn Any 
 /// Per-request context.
 pub struct RequestScope {
     pub tenant: Arc<Tenant>,
+    /// What the caller may see (`authz`), and what it was shown.
+    pub access: Arc<Access>,
     parts: Vec<Box<dyn Any + Send + Sync>>,
 }
 
 impl RequestScope {
-    /// The scope of one request of `tenant`; its loaders' batch tasks charge `budget`.
-    pub fn new(tenant: Arc<Tenant>, budget: &Arc<CallBudget>) -> Self {
+    /// The scope of one request of `tenant` by a caller with `access`; its loaders' batch
+    /// tasks charge `budget`.
+    pub fn new(tenant: Arc<Tenant>, access: Arc<Access>, budget: &Arc<CallBudget>) -> Self {
         let parts = super::providers::PARTS
             .iter()
             .filter_map(|build| build(&tenant, budget))
             .collect();
-        RequestScope { tenant, parts }
+        RequestScope { tenant, access, parts }
+    }
+
+    /// Refuses a filter of input type `input` when a field it gives (`(name, given)`)
+    /// selects by a field the caller may not see (`FORBIDDEN`).
+    pub fn check_filters(&self, input: &str, fields: &[(&str, bool)]) -> Result<(), GatewayError> {
+        for (field, _) in fields.iter().filter(|(_, given)| *given) {
+            self.access.check_filter(input, field).map_err(|denied| {
+                GatewayError::forbidden(format!(
+                    "`filter.{field}` needs the scope that `{}` requires, which this caller does not hold",
+                    denied.rule
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// The part of provider scope `S`; `PROVIDER_NOT_CONFIGURED` when the tenant has none.

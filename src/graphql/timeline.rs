@@ -53,6 +53,7 @@ connection_fields! {
         /// provider the page reads fails, the field fails (null, with each provider's error),
         /// so a loop paging until `hasNextPage` is false stops.
         fn call_logs as "callLogs"(ctx, filter: CallLogFilter, page) -> TimelineConnection {
+            scope(ctx)?.check_filters("CallLogFilter", &[("number", filter.number.is_some())])?;
             call_logs(ctx, filter.into(), page).await
         }
     }

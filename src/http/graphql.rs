@@ -16,7 +16,8 @@ use super::encoding::{self, Encoding};
 use super::observe::Facts;
 use super::persisted::{PersistedError, QuerySource};
 use super::{AppState, caching, error_code, hygiene, limits, refuse};
-use crate::auth::AuthError;
+use crate::auth::{AuthError, Caller};
+use crate::authz::{Access, Tally};
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
 use crate::graphql::{ResponseNotes, completion};
@@ -193,13 +194,13 @@ async fn read_and_execute(state: &AppState, headers: &HeaderMap, body: Body) -> 
 /// Authenticates, finds the query (persisted ones only for an authenticated caller, so
 /// strangers cannot fill the cache), and executes it.
 async fn run(state: &AppState, headers: &HeaderMap, body: PostBody, via_get: bool) -> Response {
-    let tenant = match state.auth.authenticate(headers).await {
-        Ok(tenant) => tenant,
+    let caller = match state.auth.authenticate(headers).await {
+        Ok(caller) => caller,
         Err(refusal) => return unauthenticated(&refusal),
     };
-    let id = tenant.id.clone();
+    let id = caller.tenant.id.clone();
     let mut response = match build_request(state, body) {
-        Ok(request) => execute(state, headers, tenant, request, via_get).await,
+        Ok(request) => execute(state, headers, caller, request, via_get).await,
         Err(refusal) => *refusal,
     };
     if let Some(facts) = response.extensions_mut().get_mut::<Facts>() {
@@ -273,14 +274,25 @@ fn unauthenticated(refusal: &AuthError) -> Response {
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
-    tenant: Arc<Tenant>,
+    caller: Caller,
     request: async_graphql::Request,
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
-    let kept = state.responses.key(&tenant.id, &request);
+    let access = match &state.authz {
+        None => Access::unguarded(),
+        Some(_) => Arc::new(Access::new(
+            state.authz.as_ref(),
+            &caller.granted,
+            caller.subject,
+            caller.party,
+        )),
+    };
+    let tenant = caller.tenant;
+    let kept = state.responses.key(&tenant.id, access.view(), &request);
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
         state.metrics.reused_response();
+        audit(state, &tenant, &access, &hit.tally, hit.operation.as_deref());
         let facts = Facts {
             operation_type: "query",
             operation_name: hit.operation.clone(),
@@ -293,7 +305,17 @@ async fn execute(
     }
     // Boxed: execution's state is large, and a handler's future is moved whole through
     // axum's layers on every request, kept answers included.
-    Box::pin(execute_fresh(state, headers, tenant, request, kept, via_get)).await
+    Box::pin(execute_fresh(state, headers, tenant, access, request, kept, via_get)).await
+}
+
+/// The audit record of an answer that showed guarded fields unmasked (`authz::audit`).
+fn audit(state: &AppState, tenant: &Tenant, access: &Access, tally: &Tally, operation: Option<&str>) {
+    let viewer = crate::authz::audit::Viewer {
+        tenant: tenant.id.as_str(),
+        subject: access.subject.as_deref(),
+        party: access.party.as_deref(),
+    };
+    crate::authz::audit::record(tally, &viewer, operation, &state.metrics);
 }
 
 /// Executes a request that no kept answer covers, and keeps its answer when it may be
@@ -302,6 +324,7 @@ async fn execute_fresh(
     state: &AppState,
     headers: &HeaderMap,
     tenant: Arc<Tenant>,
+    access: Arc<Access>,
     mut request: async_graphql::Request,
     kept: Option<super::responses::ResponseKey>,
     via_get: bool,
@@ -332,7 +355,7 @@ async fn execute_fresh(
     }
     let notes = Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
-    let scope = RequestScope::new(tenant, &budget);
+    let scope = RequestScope::new(tenant.clone(), access.clone(), &budget);
     let executed = run_operation(state, request, scope, document, &budget, &notes).await;
     let (errors, has_data) = match &executed {
         Executed::Response(response) => (&response.errors, response.data != async_graphql::Value::Null),
@@ -366,6 +389,8 @@ async fn execute_fresh(
             return *too_large;
         }
     };
+    let tally = access.tally();
+    audit(state, &tenant, &access, &tally, facts.operation_name.as_deref());
     if let Some(key) = kept
         && let Some(expires) = budget.fresh_until()
         && !has_errors
@@ -375,7 +400,7 @@ async fn execute_fresh(
     {
         state
             .responses
-            .keep(key, body.clone(), expires, facts.operation_name.clone());
+            .keep(key, body.clone(), expires, facts.operation_name.clone(), tally);
     }
     let mut answer = respond(headers, body, via_get, has_errors, budget.fresh_for(), limits);
     facts.has_data &= answer.status().is_success();

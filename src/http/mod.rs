@@ -125,6 +125,8 @@ pub struct Shared {
     pub types: Arc<crate::graphql::completion::TypeIndex>,
     pub guards: Guards,
     pub auth: Arc<Authenticator>,
+    /// `[authorization]`, when configured.
+    pub authz: Option<Arc<crate::authz::Authorization>>,
     pub cache: Cache,
     pub limits: RequestLimits,
     pub metrics: Metrics,

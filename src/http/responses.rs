@@ -21,20 +21,23 @@ use bytes::Bytes;
 use moka::Expiry;
 
 use super::encoding::Encoding;
+use crate::authz::{Tally, View};
 use crate::domain::TenantId;
 
 /// Largest single answer kept (a bigger one is re-executed each time).
 const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 
-/// What names an answer: the tenant, the query text, the operation and the variables.
+/// What names an answer: the tenant, the caller's view under `[authorization]` (what it
+/// may see, not who it is), the query text, the operation and the variables.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ResponseKey {
     tenant: TenantId,
+    view: View,
     request: Box<str>,
 }
 
 impl ResponseKey {
-    pub fn new(tenant: &TenantId, request: &async_graphql::Request) -> Option<Self> {
+    pub fn new(tenant: &TenantId, view: View, request: &async_graphql::Request) -> Option<Self> {
         let mut key = String::with_capacity(request.query.len() + 2);
         key.push_str(&request.query);
         key.push('\0');
@@ -45,6 +48,7 @@ impl ResponseKey {
         }
         Some(ResponseKey {
             tenant: tenant.clone(),
+            view,
             request: key.into_boxed_str(),
         })
     }
@@ -57,6 +61,8 @@ pub struct Rendered {
     pub expires: Instant,
     /// The name of the operation it answers (for the metrics and access line of a reuse).
     pub operation: Option<Arc<str>>,
+    /// What it shows unmasked under `[authorization]` (each reuse is audited again).
+    pub tally: Tally,
     encoded: [OnceLock<Option<Bytes>>; Encoding::ALL.len()],
 }
 
@@ -102,8 +108,8 @@ impl Responses {
     }
 
     /// The key of `request` when answers are kept.
-    pub fn key(&self, tenant: &TenantId, request: &async_graphql::Request) -> Option<ResponseKey> {
-        self.0.as_ref().and_then(|_| ResponseKey::new(tenant, request))
+    pub fn key(&self, tenant: &TenantId, view: View, request: &async_graphql::Request) -> Option<ResponseKey> {
+        self.0.as_ref().and_then(|_| ResponseKey::new(tenant, view, request))
     }
 
     /// The kept answer of `key`, while fresh.
@@ -114,7 +120,7 @@ impl Responses {
 
     /// Keeps an answer until `expires` (see the module doc for which answers qualify;
     /// the caller decides).
-    pub fn keep(&self, key: ResponseKey, body: Bytes, expires: Instant, operation: Option<Arc<str>>) {
+    pub fn keep(&self, key: ResponseKey, body: Bytes, expires: Instant, operation: Option<Arc<str>>, tally: Tally) {
         let Some(cache) = &self.0 else { return };
         if body.len() > MAX_ENTRY_BYTES || expires <= Instant::now() {
             return;
@@ -126,6 +132,7 @@ impl Responses {
                 body,
                 expires,
                 operation,
+                tally,
                 encoded,
             }),
         );
@@ -150,25 +157,38 @@ mod tests {
         let responses = Responses::new(1 << 20);
         let (a, b) = (TenantId::new("a"), TenantId::new("b"));
         let q = request("query($n: Int) { x(n: $n) }", serde_json::json!({"n": 1}));
-        let key = responses.key(&a, &q).unwrap();
+        let key = responses.key(&a, View::default(), &q).unwrap();
         responses.keep(
             key.clone(),
             Bytes::from_static(b"{}"),
             Instant::now() + Duration::from_secs(60),
             None,
+            Tally::default(),
         );
         assert!(responses.get(&key).is_some());
         assert!(
-            responses.get(&responses.key(&b, &q).unwrap()).is_none(),
+            responses
+                .get(&responses.key(&b, View::default(), &q).unwrap())
+                .is_none(),
             "another tenant"
         );
         let other = request("query($n: Int) { x(n: $n) }", serde_json::json!({"n": 2}));
         assert!(
-            responses.get(&responses.key(&a, &other).unwrap()).is_none(),
+            responses
+                .get(&responses.key(&a, View::default(), &other).unwrap())
+                .is_none(),
             "other variables"
         );
-        let stale = responses.key(&a, &request("{ y }", serde_json::json!({}))).unwrap();
-        responses.keep(stale.clone(), Bytes::from_static(b"{}"), Instant::now(), None);
+        let stale = responses
+            .key(&a, View::default(), &request("{ y }", serde_json::json!({})))
+            .unwrap();
+        responses.keep(
+            stale.clone(),
+            Bytes::from_static(b"{}"),
+            Instant::now(),
+            None,
+            Tally::default(),
+        );
         assert!(responses.get(&stale).is_none(), "its data expired already");
     }
 
@@ -177,7 +197,11 @@ mod tests {
         let responses = Responses::new(0);
         assert!(
             responses
-                .key(&TenantId::new("a"), &request("{ x }", serde_json::json!({})))
+                .key(
+                    &TenantId::new("a"),
+                    View::default(),
+                    &request("{ x }", serde_json::json!({}))
+                )
                 .is_none()
         );
     }

@@ -31,6 +31,8 @@ mod name {
     pub(super) const PANICS: &str = "switchboard_request_panics_total";
     pub(super) const REUSED: &str = "switchboard_responses_reused_total";
     pub(super) const PLANNED: &str = "switchboard_requests_planned_total";
+    pub(super) const AUDIT_RECORDS: &str = "switchboard_audit_records_total";
+    pub(super) const AUDIT_UNMASKED: &str = "switchboard_audit_unmasked_records_total";
     pub(super) const UPSTREAM_REQUESTS: &str = "switchboard_upstream_requests_total";
     pub(super) const UPSTREAM_SECONDS: &str = "switchboard_upstream_request_duration_seconds";
     pub(super) const UPSTREAM_ERRORS: &str = "switchboard_upstream_errors_total";
@@ -258,6 +260,14 @@ impl Metrics {
     pub fn rejected(&self, why: Rejection) {
         self.counter(name::REJECTED, vec![Label::new("reason", why.as_str())])
             .increment(1);
+    }
+
+    /// An audit record: an answer showed `records` records unmasked under `rule`.
+    pub fn audited(&self, rule: &str, records: u32) {
+        let labels = || vec![Label::new("rule", rule.to_string())];
+        self.counter(name::AUDIT_RECORDS, labels()).increment(1);
+        self.counter(name::AUDIT_UNMASKED, labels())
+            .increment(u64::from(records));
     }
 
     pub fn panicked(&self) {
@@ -575,13 +585,21 @@ impl UpstreamMetrics {
 
 fn describe(recorder: &PrometheusRecorder) {
     use name::*;
-    let counters: [(&'static str, &'static str); 14] = [
+    let counters: [(&'static str, &'static str); 16] = [
         (
             REQUESTS,
             "GraphQL requests by operation type, operation name and outcome (ok, partial, error)",
         ),
         (ERRORS, "Errors in GraphQL responses, by extensions.code"),
         (REJECTED, "Requests refused by a limit, by reason"),
+        (
+            AUDIT_RECORDS,
+            "Audit records of answers that showed a governed field unmasked, by the rule that granted it",
+        ),
+        (
+            AUDIT_UNMASKED,
+            "Records shown unmasked under a rule of [authorization.fields], by rule",
+        ),
         (PANICS, "Requests that panicked (answered with a coded 500)"),
         (REUSED, "Requests answered with a kept rendered response"),
         (

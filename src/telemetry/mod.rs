@@ -40,7 +40,11 @@ impl Drop for Telemetry {
 }
 
 fn filter() -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+    // Audit records are written whatever `RUST_LOG` says (`authz::audit`).
+    let audit = "switchboard::audit=info".parse().expect("a valid directive");
+    EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive(audit)
 }
 
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), log lines to

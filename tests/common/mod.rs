@@ -128,6 +128,7 @@ impl TestApp {
         let mut config = base_config();
         for (name, credential) in &credentials {
             config.tenants.push(switchboard::config::TenantConfig {
+                scopes: None,
                 name: name.to_string(),
                 api_key_sha256: Some(switchboard::tenancy::hash_api_key(&format!("{name}-key"))),
                 providers: switchboard::config::ProvidersConfig {

@@ -371,6 +371,7 @@ async fn the_bearer_scheme_is_case_insensitive_and_401_names_the_scheme() {
     let credential = small_emulator().signalwire_credentials[0].clone();
     let mut config = base_config();
     config.tenants.push(TenantConfig {
+        scopes: None,
         name: "t".into(),
         api_key_sha256: Some(hash_api_key("the-key")),
         providers: ProvidersConfig {

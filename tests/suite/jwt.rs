@@ -71,6 +71,7 @@ async fn tenant_gateway(issuer: &TestIssuer, tenants: &[(&str, Option<&str>)], c
     let mut config = base_config();
     for (name, key) in tenants {
         config.tenants.push(switchboard::config::TenantConfig {
+            scopes: None,
             name: name.to_string(),
             api_key_sha256: key.map(switchboard::tenancy::hash_api_key),
             providers: switchboard::config::ProvidersConfig {

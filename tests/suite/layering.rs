@@ -20,10 +20,12 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         &["cache", "domain", "request", "settings", "telemetry", "upstream"],
     ),
     ("tenancy", &["cache", "domain", "providers", "settings", "upstream"]),
-    ("auth", &["domain", "settings", "telemetry", "tenancy"]),
+    ("authz", &["settings", "telemetry"]),
+    ("auth", &["authz", "domain", "settings", "telemetry", "tenancy"]),
     (
         "graphql",
         &[
+            "authz",
             "cache",
             "domain",
             "providers",
@@ -39,6 +41,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "http",
         &[
             "auth",
+            "authz",
             "cache",
             "domain",
             "graphql",
@@ -54,6 +57,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "config",
         &[
             "auth",
+            "authz",
             "cache",
             "graphql",
             "http",
@@ -84,6 +88,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "app",
         &[
             "auth",
+            "authz",
             "cache",
             "config",
             "demo",

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod authorization;
 mod batching;
 mod cors;
 mod doctor;

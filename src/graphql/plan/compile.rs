@@ -16,6 +16,7 @@ use async_graphql_value::Value;
 
 use super::PlannedField;
 use super::own::{self, Draw, ListRead, OwnField};
+use crate::authz::rules::Rules;
 use crate::graphql::completion::{TYPENAME_KEY, TypeIndex};
 use crate::graphql::flat::SHARED_FIELDS;
 
@@ -130,9 +131,24 @@ type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 struct Compiler<'a> {
     types: &'a TypeIndex,
     fragments: &'a Fragments,
+    /// The field rules of `[authorization]`: a guarded field is not planned (async-graphql
+    /// renders it, through `graphql::authorize`).
+    rules: Option<&'a Rules>,
 }
 
-pub(super) fn compile(types: &TypeIndex, document: &ExecutableDocument, operation: Option<&str>) -> Option<Plan> {
+impl Compiler<'_> {
+    /// Whether a rule guards field `field` of concrete type `ty`.
+    fn guarded(&self, ty: &str, field: &str) -> bool {
+        self.rules.is_some_and(|rules| rules.guards(ty, field))
+    }
+}
+
+pub(super) fn compile(
+    types: &TypeIndex,
+    rules: Option<&Rules>,
+    document: &ExecutableDocument,
+    operation: Option<&str>,
+) -> Option<Plan> {
     let operation = match (&document.operations, operation) {
         (DocumentOperations::Single(op), None) => &op.node,
         (DocumentOperations::Single(_), Some(_)) => return None,
@@ -146,6 +162,7 @@ pub(super) fn compile(types: &TypeIndex, document: &ExecutableDocument, operatio
     let compiler = Compiler {
         types,
         fragments: &document.fragments,
+        rules,
     };
     let query = types.query_type();
     let fields = compiler.collect(&operation.selection_set.node, &|on| on == query)?;
@@ -173,6 +190,9 @@ impl Compiler<'_> {
     fn root(&self, field: &Positioned<Field>) -> Option<Root> {
         let query = self.types.query_type();
         let name = field.node.name.node.as_str();
+        if self.guarded(query, name) {
+            return None;
+        }
         let arguments = field
             .node
             .arguments
@@ -335,6 +355,7 @@ impl Compiler<'_> {
                     let key = field.node.response_key().node.clone();
                     let name = &field.node.name.node;
                     match name.as_str() {
+                        n if self.guarded(concrete, n) => None,
                         "__typename" => Some(Leaf::Typename(key)),
                         n if SHARED_FIELDS.contains(&n) && field.node.selection_set.node.items.is_empty() => {
                             Some(Leaf::Shared(key, name.clone()))
@@ -370,6 +391,7 @@ impl Compiler<'_> {
     /// listed leaves.
     fn item(&self, item: &str, selection: &SelectionSet) -> Option<Vec<Leaf>> {
         self.parts(selection, item, |name, key, sub, _| match name {
+            n if self.guarded(item, n) => None,
             "__typename" => Some(Leaf::Typename(key)),
             _ => match own::find(item, name)? {
                 own @ OwnField {

@@ -185,6 +185,8 @@ pub struct Planner {
     paging: Paging,
     codec: CursorCodec,
     max_complexity: usize,
+    /// `[authorization]`: the fields it guards are never planned.
+    authz: Option<Arc<crate::authz::Authorization>>,
 }
 
 impl Planner {
@@ -197,12 +199,20 @@ impl Planner {
             paging,
             codec,
             max_complexity,
+            authz: None,
         }
+    }
+
+    /// The planner under `[authorization]` (`None`: no field is guarded).
+    pub fn with_authorization(mut self, authz: Option<Arc<crate::authz::Authorization>>) -> Self {
+        self.authz = authz;
+        self
     }
 
     /// The plan of `operation` of `document`, when one covers it.
     pub fn compile(&self, document: &ExecutableDocument, operation: Option<&str>) -> Option<Plan> {
-        compile::compile(&self.types, document, operation)
+        let rules = self.authz.as_deref().map(crate::authz::Authorization::rules);
+        compile::compile(&self.types, rules, document, operation)
     }
 }
 

@@ -7,7 +7,7 @@ fn compiles(query: &str, operation: Option<&str>) -> bool {
     let types = TypeIndex::from_sdl(&crate::graphql::sdl());
     let mut document = async_graphql::parser::parse_query(query).expect("the query parses");
     completion::inject(&mut document);
-    compile(&types, &document, operation).is_some()
+    compile(&types, None, &document, operation).is_some()
 }
 
 const SHARED: &str = "__typename id provider nativeId from to direction status providerStatus createdAt startedAt endedAt durationSeconds";
@@ -163,7 +163,7 @@ async fn plans_count_complexity_as_async_graphql_does() {
     ] {
         let mut document = async_graphql::parser::parse_query(&query).expect("the query parses");
         completion::inject(&mut document);
-        let plan = compile(&types, &document, None).expect("a plan");
+        let plan = compile(&types, None, &document, None).expect("a plan");
         let variables = async_graphql::Variables::from_json(variables);
         let counted = plan.complexity(&plan.arguments(&variables)).expect("arguments parse");
         for (limit, refused) in [(counted, false), (counted - 1, true)] {
@@ -171,7 +171,7 @@ async fn plans_count_complexity_as_async_graphql_does() {
                 max_complexity: limit,
                 ..Default::default()
             };
-            let schema = crate::graphql::build_schema(&config, b"key", async_graphql::ValidationMode::Strict);
+            let schema = crate::graphql::build_schema(&config, b"key", async_graphql::ValidationMode::Strict, false);
             let mut request = async_graphql::Request::new(query.clone()).variables(variables.clone());
             request.set_parsed_query(document.clone());
             let response = schema.execute(request).await;

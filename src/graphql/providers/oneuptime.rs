@@ -300,6 +300,10 @@ connection_fields! {
         /// OneUptime call logs, newest first. Paging is keyset-based on (createdAt, id), so
         /// calls logged while you page never shift or repeat items.
         fn one_uptime_call_logs as "oneUptimeCallLogs"(ctx, filter: OneUptimeCallLogFilter, page) -> OneUptimeConnection {
+            scope(ctx)?.check_filters(
+                "OneUptimeCallLogFilter",
+                &[("fromNumber", filter.from_number.is_some()), ("toNumber", filter.to_number.is_some())],
+            )?;
             let (service, filter) = (scope(ctx)?.service::<OneUptimeScope>()?, filter.into_domain()?);
             let read = page.read(ctx, &filter, |after, n| service.call_logs(&filter, after, n));
             Ok(read.await?.counted(|log| Flat(OneUptimeCallLog(log)), (service, filter), |(s, f), _| async move {

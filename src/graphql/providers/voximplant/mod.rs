@@ -331,6 +331,17 @@ pub(crate) struct VoximplantCallSessionFilter {
 }
 
 impl VoximplantCallSessionFilter {
+    /// Refuses number filters the caller may not use (`[authorization]`).
+    pub(super) fn check(&self, scope: &crate::graphql::scope::RequestScope) -> Result<(), GatewayError> {
+        scope.check_filters(
+            "VoximplantCallSessionFilter",
+            &[
+                ("remoteNumbers", self.remote_numbers.is_some()),
+                ("localNumbers", self.local_numbers.is_some()),
+            ],
+        )
+    }
+
     pub(super) fn into_domain(self) -> Result<SessionFilter, GatewayError> {
         if self.application_id.is_some() && self.application_name.is_some() {
             return Err(GatewayError::bad_input(
@@ -379,6 +390,7 @@ connection_fields! {
         /// before `createdBefore` or now, fixed when the first page is read. Paging goes past
         /// Voximplant's 10,000-offset cap by moving the window and skipping seen sessions.
         fn voximplant_call_sessions as "voximplantCallSessions"(ctx, filter: VoximplantCallSessionFilter, page) -> SessionConnection {
+            filter.check(scope(ctx)?)?;
             let (service, filter) = (scope(ctx)?.service::<VoximplantScope>()?, filter.into_domain()?);
             let read = page.read(ctx, &filter, |after, n| service.sessions(&filter, after, n));
             Ok(read.await?.counted(|s| Flat(VoximplantCallSession(s)), (service, filter), |(s, f), at| async move {

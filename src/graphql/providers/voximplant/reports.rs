@@ -273,7 +273,9 @@ impl VoximplantReportsMutation {
         ctx: &Context<'_>,
         filter: Option<VoximplantCallSessionFilter>,
     ) -> async_graphql::Result<VoximplantHistoryReport> {
-        let filter = filter.unwrap_or_default().into_domain()?;
+        let filter = filter.unwrap_or_default();
+        filter.check(scope(ctx)?)?;
+        let filter = filter.into_domain()?;
         let service = &scope(ctx)?.get::<super::VoximplantScope>()?.service;
         let id = service.request_call_history_report(&filter).await?;
         let report = service.report(id).await?;
