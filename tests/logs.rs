@@ -89,6 +89,45 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
         "{failed}"
     );
 
+    // `[authorization]`: an unmasked answer writes an audit record, a masked one none; a
+    // gateway with sign-in and no rules says once that everyone sees everything.
+    let issuer = common::issuer::TestIssuer::start().await;
+    issuer.add_rsa_key("k1", true);
+    let jwt = common::issuer::jwt_config(&issuer);
+    let (with_rules, without_rules) = (jwt.clone(), jwt);
+    let guarded = TestApp::spawn_with(small_emulator(), move |c, _| {
+        c.auth.jwt = Some(with_rules);
+        c.authorization = Some(
+            serde_json::from_value(json!({
+                "scopes_claim": "scope",
+                "fields": {"CallLog.from": {"requires": "calls:numbers", "otherwise": "mask"}}
+            }))
+            .unwrap(),
+        );
+    })
+    .await;
+    let signed = |scope: &str| {
+        let mut claims = common::issuer::valid_claims();
+        claims["scope"] = json!(scope);
+        claims["sub"] = json!("agent-7");
+        claims["azp"] = json!("dashboard");
+        issuer.sign("k1", &claims)
+    };
+    let page = "query Recent { signalWireVoiceLogs(first: 4) { edges { node { id from } } } }";
+    for (id, scope) in [("req-audit", "calls:numbers"), ("req-masked", "calls:read")] {
+        let answer: Value = json_of(
+            guarded
+                .http()
+                .post(&guarded.url)
+                .header("x-request-id", id)
+                .bearer_auth(signed(scope))
+                .json(&json!({ "query": page })),
+        )
+        .await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    let _open = TestApp::spawn_with(small_emulator(), move |c, _| c.auth.jwt = Some(without_rules)).await;
+
     // With `log.access` off (the default) the same line is written at debug.
     let quiet = TestApp::spawn().await;
     quiet
@@ -143,4 +182,30 @@ async fn the_json_access_line_names_the_request_and_no_line_holds_a_secret() {
             .any(|l| l["target"] == "switchboard::access" && l["request_id"] == generated.as_str()),
         "the generated id is logged too:\n{text}"
     );
+    let audit: Vec<&Value> = lines.iter().filter(|l| l["target"] == "switchboard::audit").collect();
+    assert_eq!(audit.len(), 1, "one record, for the unmasked answer only:\n{text}");
+    let record = audit[0];
+    assert_eq!(record["level"], "INFO");
+    assert_eq!(record["request_id"], "req-audit");
+    assert_eq!(record["tenant"], "default");
+    assert_eq!(record["sub"], "agent-7");
+    assert_eq!(record["azp"], "dashboard");
+    assert_eq!(record["operation"], "Recent");
+    assert_eq!(record["rules"], "CallLog.from=4");
+    assert_eq!(record["records"], 4);
+    let numbers: Vec<&str> = text.matches("+1").collect();
+    assert!(
+        !record.to_string().contains("+1"),
+        "no value in the record: {record} ({} other +1 in the log)",
+        numbers.len()
+    );
+    let warned: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("every signed-in user sees every field"))
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "said once, by the gateway without rules:\n{text}");
 }

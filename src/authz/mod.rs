@@ -200,6 +200,11 @@ impl Access {
         outcome
     }
 
+    /// What the description of field `field` of type `ty` adds (the scopes it needs).
+    pub fn describe(&self, ty: &str, field: &str) -> Option<String> {
+        self.authz.as_ref()?.rules.describe(ty, field)
+    }
+
     /// Counts one record shown unmasked under `guard`'s rules.
     pub fn shown(&self, guard: &Guard) {
         for &rule in &guard.rules {

@@ -151,6 +151,8 @@ struct Types {
     interfaces: BTreeSet<String>,
     /// Object types implementing each interface.
     implementers: HashMap<String, Vec<String>>,
+    /// The query root's name.
+    query: String,
 }
 
 impl Types {
@@ -160,8 +162,14 @@ impl Types {
             fields: HashMap::new(),
             interfaces: BTreeSet::new(),
             implementers: HashMap::new(),
+            query: "Query".into(),
         };
         for definition in doc.definitions {
+            if let TypeSystemDefinition::Schema(schema) = &definition
+                && let Some(query) = &schema.node.query
+            {
+                types.query = query.node.to_string();
+            }
             let TypeSystemDefinition::Type(ty) = definition else {
                 continue;
             };
@@ -188,6 +196,14 @@ impl Types {
             types.fields.insert(name, fields);
         }
         types
+    }
+
+    /// The object type of the nodes of connection type `connection` (`edges { node }`),
+    /// when it is a Relay connection of objects.
+    fn connection_node(&self, connection: &str) -> Option<String> {
+        let edge = named(self.fields.get(connection)?.get("edges")?);
+        let node = named(self.fields.get(edge)?.get("node")?);
+        (!self.interfaces.contains(node) && self.fields.contains_key(node)).then(|| node.to_string())
     }
 
     /// The concrete types a rule on `ty` reaches.
@@ -267,6 +283,22 @@ impl Rules {
             for concrete in types.concrete(ty) {
                 rules.add(&concrete, field, index, masking);
             }
+            // A rule on a root connection (`Query.voximplantAuditLog`) holds for its nodes
+            // wherever else they can be read (`node(id)`, a report's entries): every field
+            // of the node type is guarded by it too.
+            if ty == types.query
+                && let Some(node) = types.connection_node(named(field_type))
+            {
+                let node_fields: Vec<String> = types
+                    .fields
+                    .get(&node)
+                    .into_iter()
+                    .flat_map(|f| f.keys().cloned())
+                    .collect();
+                for node_field in node_fields {
+                    rules.add(&node, &node_field, index, Masking::Whole);
+                }
+            }
             rules.rules.push(Rule {
                 key: key.clone(),
                 requires,
@@ -345,6 +377,31 @@ impl Rules {
     /// What guards field `field` of concrete type `ty`, if anything does.
     pub fn guard(&self, ty: &str, field: &str) -> Option<&Guard> {
         self.guards.get(ty)?.get(field)
+    }
+
+    /// What a field's description adds under `[authorization]`: the scopes it needs and
+    /// what a caller without them sees.
+    pub fn describe(&self, ty: &str, field: &str) -> Option<String> {
+        let guard = self.guard(ty, field)?;
+        let needs: Vec<String> = guard
+            .rules
+            .iter()
+            .map(|&i| {
+                let rule = &self.rules[usize::from(i)];
+                let scopes = rule
+                    .requires
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                let otherwise = match rule.otherwise {
+                    Otherwise::Mask => "masked",
+                    Otherwise::Forbid => "null with a FORBIDDEN error",
+                };
+                format!("scope {scopes} (rule `{}`; {otherwise} without it)", rule.key)
+            })
+            .collect();
+        Some(format!("Authorization: needs {}.", needs.join(", and ")))
     }
 
     /// Whether anything guards field `field` of concrete type `ty`.

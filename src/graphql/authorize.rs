@@ -34,6 +34,9 @@ impl Extension for Authorize {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        if info.is_for_introspection || info.name == "__schema" || info.name == "__type" {
+            return introspect(ctx, info, next).await;
+        }
         let guarded = ctx
             .data_opt::<RequestScope>()
             .and_then(|scope| Some((scope, scope.access.outcome(info.parent_type, info.name)?)));
@@ -50,6 +53,54 @@ impl Extension for Authorize {
                 }
                 Ok(value)
             }
+        }
+    }
+}
+
+/// An introspection field: types as they are, with each guarded field's description
+/// saying which scopes it needs (GraphiQL shows it beside the field).
+async fn introspect(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let types = info.name == "__type" || (info.parent_type == "__Schema" && info.name == "types");
+    let value = next.run(ctx, info).await?;
+    let access = ctx.data_opt::<RequestScope>().map(|scope| &scope.access);
+    match (types, access, value) {
+        (true, Some(access), Some(mut value)) => {
+            match &mut value {
+                Value::List(types) => types.iter_mut().for_each(|ty| describe(ty, access)),
+                ty => describe(ty, access),
+            }
+            Ok(Some(value))
+        }
+        (_, _, value) => Ok(value),
+    }
+}
+
+/// Adds the authorization note to each guarded field of introspected type `ty`.
+fn describe(ty: &mut Value, access: &crate::authz::Access) {
+    let Value::Object(ty) = ty else { return };
+    let Some(Value::String(name)) = ty.get("name").cloned() else {
+        return;
+    };
+    let Some(Value::List(fields)) = ty.get_mut("fields") else {
+        return;
+    };
+    for field in fields {
+        let Value::Object(field) = field else { continue };
+        let Some(note) = field.get("name").and_then(|n| match n {
+            Value::String(f) => access.describe(&name, f),
+            _ => None,
+        }) else {
+            continue;
+        };
+        if let Some(description) = field.get_mut("description") {
+            *description = match description {
+                Value::String(text) => Value::String(format!("{text}\n\n{note}")),
+                _ => Value::String(note),
+            };
         }
     }
 }

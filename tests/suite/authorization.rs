@@ -449,3 +449,80 @@ async fn without_authorization_every_caller_sees_every_field_and_nothing_is_audi
             .contains("switchboard_audit_records_total{")
     );
 }
+
+#[tokio::test]
+async fn a_root_connection_rule_holds_for_its_nodes_read_by_id() {
+    let issuer = TestIssuer::start().await;
+    let app = gateway(&issuer, "scope").await;
+    let auditor = token(&issuer, "scope", EVERYTHING, false);
+    let agent = token(&issuer, "scope", "calls:numbers", false);
+    let page = app
+        .query_with_key(
+            "{ voximplantAuditLog(first: 1) { edges { node { id cmdName } } } }",
+            json!({}),
+            Some(&auditor),
+        )
+        .await;
+    let id = page["data"]["voximplantAuditLog"]["edges"][0]["node"]["id"].clone();
+    let by_id = "query($id: ID!) { node(id: $id) { id ... on VoximplantAuditLogEntry { cmdName cmdArgs } } }";
+    let shown = app.query_with_key(by_id, json!({"id": id}), Some(&auditor)).await;
+    assert!(shown["data"]["node"]["cmdName"].is_string(), "{shown}");
+    let refused = app.query_with_key(by_id, json!({"id": id}), Some(&agent)).await;
+    assert_eq!(refused["data"]["node"], Value::Null, "{refused}");
+    let codes = error_codes(&refused);
+    assert!(!codes.is_empty() && codes.iter().all(|c| c == "FORBIDDEN"), "{refused}");
+    assert!(
+        !refused
+            .to_string()
+            .contains(shown["data"]["node"]["cmdName"].as_str().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn introspection_shows_the_whole_schema_and_says_which_scope_each_guarded_field_needs() {
+    let issuer = TestIssuer::start().await;
+    let app = gateway(&issuer, "scope").await;
+    let agent = token(&issuer, "scope", "", false);
+    let query = "{ __schema { types { name fields { name description } } } }";
+    let answer = app.query_with_key(query, json!({}), Some(&agent)).await;
+    let types = answer["data"]["__schema"]["types"].as_array().unwrap();
+    let description = |ty: &str, field: &str| -> String {
+        let ty = types.iter().find(|t| t["name"] == ty).unwrap();
+        let field = ty["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == field)
+            .unwrap();
+        field["description"].as_str().unwrap_or("").to_string()
+    };
+    for ty in ["CallLog", "SignalWireVoiceLog", "OneUptimeCallLog"] {
+        let from = description(ty, "from");
+        assert!(from.starts_with("Calling party"), "{from}");
+        assert!(from.contains("`calls:numbers`") && from.contains("masked"), "{from}");
+        assert!(description(ty, "cost").contains("`billing:read`"));
+        assert!(!description(ty, "status").contains("Authorization"));
+    }
+    assert!(description("VoximplantCall", "remoteNumber").contains("`calls:numbers`"));
+    assert!(description("Query", "voximplantAuditLog").contains("`audit:read`"));
+    let single = app
+        .query_with_key(
+            "{ __type(name: \"SignalWireVoiceLog\") { name fields { name description } } }",
+            json!({}),
+            Some(&agent),
+        )
+        .await;
+    assert!(
+        single["data"]["__type"]["fields"]
+            .to_string()
+            .contains("`calls:numbers`"),
+        "{single}"
+    );
+    let plain = TestApp::spawn().await;
+    let all = plain.query(query, json!({})).await;
+    assert_eq!(
+        all["data"]["__schema"]["types"].as_array().unwrap().len(),
+        types.len(),
+        "every type is shown"
+    );
+}
