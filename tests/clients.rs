@@ -1,7 +1,7 @@
 //! The clients people use, run against the gateway: graphql-js's own
 //! introspection, schema building and validation (`tests/js/introspect.mjs`), GraphiQL in
 //! headless Chromium (`tests/js/graphiql.mjs`), and the sample frontend (`examples/web`:
-//! React, Apollo Client, trusted documents, a JWT) in headless Chromium
+//! React, Apollo Client, trusted documents, a JWT; a second user without the scope for phone numbers sees them masked) in headless Chromium
 //! (`tests/js/webapp.mjs`).
 //!
 //! They need Node.js, `npm ci --prefix tests/js` (and `--prefix examples/web` for the
@@ -44,7 +44,7 @@ const CHECKS: [Check; 3] = [
         web_app: false,
     },
     Check {
-        name: "sample_web_app_scrolls_opens_details_and_shows_provider_faults_with_jwt_and_trusted_documents",
+        name: "sample_web_app_scrolls_opens_details_shows_provider_faults_and_masks_numbers_for_a_user_without_the_scope",
         script: "webapp.mjs",
         needs_browser: true,
         web_app: true,
@@ -136,6 +136,17 @@ mod web_app {
         let app = TestApp::spawn_with(small_emulator(), move |config, _| {
             config.server.cors.allow_origins = vec![origin];
             config.auth.jwt = Some(jwt);
+            // Phone numbers need `calls:numbers`: the first user holds it, the second not.
+            config.authorization = Some(
+                serde_json::from_value(serde_json::json!({
+                    "scopes_claim": "scope",
+                    "fields": {
+                        "CallLog.from": {"requires": "calls:numbers", "otherwise": "mask"},
+                        "CallLog.to": {"requires": "calls:numbers", "otherwise": "mask"},
+                    }
+                }))
+                .expect("rules"),
+            );
             config.graphql.trusted_documents.mode = switchboard::config::TrustedDocumentsMode::Required;
             config.graphql.trusted_documents.manifest = Some(Path::new(WEB).join("persisted-query-manifest.json"));
             // Pages expire at once, so a fault injected at the emulator shows on the next
@@ -143,10 +154,20 @@ mod web_app {
             config.cache.page_ttl = Duration::from_millis(1);
         })
         .await;
-        let token = issuer.sign("web", &valid_claims());
-        let page = format!("{site}?gateway={}&token={token}", app.url);
+        let signed = |sub: &str, scope: &str| {
+            let mut claims = valid_claims();
+            claims["sub"] = sub.into();
+            claims["scope"] = scope.into();
+            issuer.sign("web", &claims)
+        };
+        let page = format!(
+            "{site}?gateway={}&token={}",
+            app.url,
+            signed("admin-1", "calls:numbers")
+        );
+        let masked = format!("{site}?gateway={}&token={}", app.url, signed("agent-2", "calls:read"));
         let emulator = app.emulator.base_url().to_string();
-        node(script, &[&page, &app.url, &emulator]).await
+        node(script, &[&page, &app.url, &emulator, &masked]).await
     }
 
     /// `npm run build` in examples/web: types from schema.graphql, the manifest, the bundle.

@@ -4,10 +4,12 @@
 // detail, then makes SignalWire fail at the emulator and expects the provider banner (the
 // other providers still listed), and after the fault clears, the catching-up banner.
 // Every request to the gateway must be hash-only (no query text) and carry the token.
-// Usage: node webapp.mjs <app url> <gateway url> <emulator base url>
+// A second user, whose token lacks `calls:numbers`, sees the same calls with every phone
+// number masked, while the first user sees them whole.
+// Usage: node webapp.mjs <app url> <gateway url> <emulator base url> <app url as the second user>
 import { chromium } from 'playwright-core';
 
-const [appUrl, gatewayUrl, emulatorUrl] = process.argv.slice(2);
+const [appUrl, gatewayUrl, emulatorUrl, maskedAppUrl] = process.argv.slice(2);
 const fail = (message) => { console.error(message); process.exit(1); };
 const emulator = (method, path, body) =>
   fetch(new URL(path, emulatorUrl), {
@@ -68,6 +70,26 @@ try {
   await page.locator(`[data-testid="call-row"][data-id="${voximplant.id}"]`).click();
   await page.locator(`[data-testid="detail"][data-id="${voximplant.id}"] [data-testid="voximplant-calls"]`).waitFor({ timeout: 30000 });
 
+  // The second user: the same first page, every number masked (first three and last two
+  // characters kept), none whole; the first user's numbers are whole.
+  const parties = (p) => p.locator('[data-testid="call-row"] .parties').allTextContents();
+  const whole = /\+\d{7,}/;
+  const shown = await parties(page);
+  if (shown.some((t) => t.includes('•'))) fail(`the first user sees masked numbers: ${shown.slice(0, 3)}`);
+  if (!shown.some((t) => whole.test(t))) fail(`the first user sees no whole number: ${shown.slice(0, 3)}`);
+  const second = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  second.on('pageerror', (e) => problems.push(`page error (second user): ${e}`));
+  await second.goto(maskedAppUrl, { waitUntil: 'load' });
+  await second.locator('[data-testid="call-row"]').first().waitFor({ timeout: 30000 });
+  const maskedRows = await second.locator('[data-testid="call-row"]').evaluateAll((els) => els.map((e) => e.dataset.id));
+  const expectedRows = listed.slice(0, maskedRows.length).map((r) => r.id);
+  if (JSON.stringify(maskedRows) !== JSON.stringify(expectedRows)) fail('the second user sees other calls than the first');
+  const masked = await parties(second);
+  const leaked = masked.filter((t) => whole.test(t));
+  if (leaked.length) fail(`whole numbers shown to the second user: ${leaked.slice(0, 3)}`);
+  if (!masked.some((t) => /\+\d{2}•+\d{2}/.test(t))) fail(`no masked number in the second user's rows: ${masked.slice(0, 3)}`);
+  await second.close();
+
   // SignalWire fails: the banner names it, the other providers' calls are still listed.
   for (const path_prefix of ['/api/voice', '/api/video']) {
     await emulator('POST', '/__emulator/faults', { kind: 'status', status: 503, path_prefix });
@@ -89,7 +111,8 @@ try {
   if (unsigned.length) fail(`${unsigned.length} gateway requests without the token`);
   if (problems.length) fail(problems.join('\n'));
   console.log(`ok: ${firstPage} rows, then ${count} after 3 scrolls (${ids.size} distinct, newest first, ${providers.size} providers); `
-    + `SignalWire and Voximplant details; fault banner with ${partial.length} rows; catching-up banner; `
+    + `SignalWire and Voximplant details; ${masked.length} rows with masked numbers for a second user; `
+    + `fault banner with ${partial.length} rows; catching-up banner; `
     + `${gatewayRequests.length} gateway requests, all hash-only with a token`);
 } catch (e) {
   fail(`${e}\n${problems.join('\n')}`);
