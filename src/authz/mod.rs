@@ -186,7 +186,8 @@ impl Access {
         Some((self.outcome_of(guard), guard))
     }
 
-    fn outcome_of(&self, guard: &Guard) -> Outcome {
+    /// The caller's outcome of a field guarded by `guard`.
+    pub fn outcome_of(&self, guard: &Guard) -> Outcome {
         let Some(authz) = &self.authz else { return Outcome::Show };
         let mut outcome = Outcome::Show;
         for &rule in &guard.rules {

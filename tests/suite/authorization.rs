@@ -526,3 +526,46 @@ async fn introspection_shows_the_whole_schema_and_says_which_scope_each_guarded_
         "every type is shown"
     );
 }
+
+#[tokio::test]
+async fn compiled_plans_mask_and_count_exactly_as_the_resolvers_do() {
+    let issuer = TestIssuer::start().await;
+    issuer.add_rsa_key("k1", true);
+    let (jwt, authorization) = (jwt_config(&issuer), rules("scope"));
+    let app = TestApp::spawn_with(small_emulator(), move |config, _| {
+        config.auth.jwt = Some(jwt);
+        config.authorization = Some(authorization);
+        config.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(METRICS_KEY));
+        config.cache.max_response_bytes = 0;
+    })
+    .await;
+    let planned = || app.counter(METRICS_KEY, "switchboard_requests_planned_total");
+    let unmasked = || rule_counter(&app, "switchboard_audit_unmasked_records_total", "CallLog.to");
+    for query in [
+        "{ signalWireVoiceLogs(first: 4) { edges { cursor node { id from to status } } } }",
+        "{ callLogs(first: 6) { edges { node { __typename id from ... on CallLog { to } } } } }",
+    ] {
+        for scopes in ["calls:numbers", "calls:read"] {
+            let key = token(&issuer, "scope", scopes, false);
+            // The first run validates (async-graphql); the next ones run the plan.
+            let (before, counted) = (planned().await, unmasked().await);
+            let executed = app.query_with_key(query, json!({}), Some(&key)).await;
+            let after_first = unmasked().await;
+            let from_plan = app.query_with_key(query, json!({}), Some(&key)).await;
+            assert!(planned().await > before, "{query} ({scopes}) ran a plan");
+            assert_eq!(from_plan, executed, "{query} ({scopes})");
+            let shown = after_first - counted;
+            assert_eq!(unmasked().await - after_first, shown, "both paths count alike: {query}");
+            match scopes {
+                "calls:numbers" => assert!(shown > 0 && !executed.to_string().contains('•')),
+                _ => assert!(shown == 0 && executed.to_string().contains('•')),
+            }
+        }
+    }
+    // A view that forbids a selected field is answered by the resolvers, in place.
+    let cost = "{ signalWireVoiceLogs(first: 2) { edges { node { id cost { amount } } } } }";
+    let key = token(&issuer, "scope", "calls:read", false);
+    app.query_with_key(cost, json!({}), Some(&key)).await;
+    let again = app.query_with_key(cost, json!({}), Some(&key)).await;
+    assert_eq!(error_codes(&again), ["FORBIDDEN", "FORBIDDEN"], "{again}");
+}

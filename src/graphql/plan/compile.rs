@@ -16,7 +16,7 @@ use async_graphql_value::Value;
 
 use super::PlannedField;
 use super::own::{self, Draw, ListRead, OwnField};
-use crate::authz::rules::Rules;
+use crate::authz::rules::{Guard, Rules};
 use crate::graphql::completion::{TYPENAME_KEY, TypeIndex};
 use crate::graphql::flat::SHARED_FIELDS;
 
@@ -25,6 +25,9 @@ pub struct Plan {
     pub(super) roots: Vec<Root>,
     /// The operation's variables with their declared types and defaults.
     pub(super) variables: Vec<Variable>,
+    /// What guards the shared fields it draws (`Leaf::Guarded`): a caller whom one of them
+    /// forbids is answered by async-graphql, before the plan reads anything.
+    pub(super) guards: Vec<Guard>,
 }
 
 /// A variable the operation declares.
@@ -83,6 +86,9 @@ pub(super) enum Leaf {
     Typename(Name),
     /// A shared `CallLog` field (`flat::shared`) under a key.
     Shared(Name, Name),
+    /// A shared field a rule of `[authorization]` guards: shown (and counted for the
+    /// audit), or masked, as the caller's view says.
+    Guarded(Name, Name, Guard),
     /// A leaf its provider lists (`own::OwnField`) under a key.
     Own(Name, &'static OwnField),
     /// A list of objects its provider lists (`own::Draw::List`), read for the object:
@@ -131,15 +137,22 @@ type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 struct Compiler<'a> {
     types: &'a TypeIndex,
     fragments: &'a Fragments,
-    /// The field rules of `[authorization]`: a guarded field is not planned (async-graphql
-    /// renders it, through `graphql::authorize`).
+    /// The field rules of `[authorization]`: a guarded shared field is drawn as the
+    /// caller's view says (`Leaf::Guarded`); any other guarded field is not planned
+    /// (async-graphql renders it, through `graphql::authorize`).
     rules: Option<&'a Rules>,
+    /// The guards of the `Leaf::Guarded`s compiled so far.
+    guards: std::cell::RefCell<Vec<Guard>>,
 }
 
 impl Compiler<'_> {
     /// Whether a rule guards field `field` of concrete type `ty`.
     fn guarded(&self, ty: &str, field: &str) -> bool {
-        self.rules.is_some_and(|rules| rules.guards(ty, field))
+        self.guard(ty, field).is_some()
+    }
+
+    fn guard(&self, ty: &str, field: &str) -> Option<&Guard> {
+        self.rules?.guard(ty, field)
     }
 }
 
@@ -163,6 +176,7 @@ pub(super) fn compile(
         types,
         fragments: &document.fragments,
         rules,
+        guards: Default::default(),
     };
     let query = types.query_type();
     let fields = compiler.collect(&operation.selection_set.node, &|on| on == query)?;
@@ -175,7 +189,11 @@ pub(super) fn compile(
         .iter()
         .map(|d| variable(&d.node))
         .collect();
-    Some(Plan { roots, variables })
+    Some(Plan {
+        roots,
+        variables,
+        guards: compiler.guards.into_inner(),
+    })
 }
 
 fn variable(definition: &VariableDefinition) -> Variable {
@@ -354,12 +372,16 @@ impl Compiler<'_> {
                 .map(|field| {
                     let key = field.node.response_key().node.clone();
                     let name = &field.node.name.node;
+                    let leaf = field.node.selection_set.node.items.is_empty();
                     match name.as_str() {
+                        n if SHARED_FIELDS.contains(&n) && leaf && self.guarded(concrete, n) => {
+                            let guard = self.guard(concrete, n)?.clone();
+                            self.guards.borrow_mut().push(guard.clone());
+                            Some(Leaf::Guarded(key, name.clone(), guard))
+                        }
                         n if self.guarded(concrete, n) => None,
                         "__typename" => Some(Leaf::Typename(key)),
-                        n if SHARED_FIELDS.contains(&n) && field.node.selection_set.node.items.is_empty() => {
-                            Some(Leaf::Shared(key, name.clone()))
-                        }
+                        n if SHARED_FIELDS.contains(&n) && leaf => Some(Leaf::Shared(key, name.clone())),
                         n => self.own(concrete, n, key, field, lists),
                     }
                 })

@@ -10,6 +10,8 @@ use futures::future::join_all;
 use super::compile::{EdgePart, Info, Leaf, Part, Plan, Root, RootKind, Shape};
 use super::own::{Draw, OwnField};
 use super::{Answer, Arguments, Context, FieldEnv, RenderConnection, field_error};
+use crate::authz::rules::Guard;
+use crate::authz::{Access, Outcome as GuardOutcome};
 use crate::graphql::error::GatewayError;
 use crate::graphql::flat::{self, MaybeShared, SharedFields};
 use crate::graphql::{node, query};
@@ -36,7 +38,15 @@ enum Outcome {
 
 pub(super) async fn run(plan: &Plan, arguments: &[Arguments], cx: &Context<'_>) -> Option<Answer> {
     // Everything that makes a plan give up before reading is checked first, for every
-    // root, so a plan that gives up has read nothing.
+    // root, so a plan that gives up has read nothing: a field the caller's view forbids
+    // (async-graphql nulls it in place), an id of a node that is not a call log.
+    if plan
+        .guards
+        .iter()
+        .any(|guard| cx.scope.access.outcome_of(guard) == GuardOutcome::Forbid)
+    {
+        return None;
+    }
     let other_than_call_log = |id: &ID| node::decode(id).is_ok_and(|(id, _)| !id.kind.is_call_log());
     for (root, arguments) in plan.roots.iter().zip(arguments) {
         match root.kind {
@@ -130,6 +140,7 @@ pub(super) fn arguments(plan: &Plan, root: &Root, variables: &Variables) -> Argu
 }
 
 async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome {
+    let access = &*cx.scope.access;
     let env = FieldEnv {
         context: cx,
         reported: Default::default(),
@@ -145,11 +156,11 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
             };
             match call_logs_only {
                 true => match query::call_log(&env, &id).await {
-                    Ok(log) => by_id(&mut out, shape, log.as_ref(), &env, &mut items_failed).await,
+                    Ok(log) => by_id(&mut out, shape, log.as_ref(), &env, &mut items_failed, access).await,
                     Err(e) => return failed(e),
                 },
                 false => match query::node(&env, &id).await {
-                    Ok(node) => by_id(&mut out, shape, node.as_ref(), &env, &mut items_failed).await,
+                    Ok(node) => by_id(&mut out, shape, node.as_ref(), &env, &mut items_failed, access).await,
                     Err(e) => return failed(e),
                 },
             }
@@ -169,7 +180,14 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
                 Ok(None) => null(out),
                 Ok(Some(node)) => {
                     let log = node.shared()?;
-                    object(out, shape, log, &node.introspection_type_name(), &mut Lists::none())
+                    object(
+                        out,
+                        shape,
+                        log,
+                        &node.introspection_type_name(),
+                        &mut Lists::none(),
+                        access,
+                    )
                 }
                 Err(e) => {
                     items_failed.push(Reported {
@@ -195,7 +213,7 @@ async fn field(root: &Root, arguments: &Arguments, cx: &Context<'_>) -> Outcome 
                 Counted::Failed(reported) => return Outcome::Failed(reported),
                 Counted::GiveUp => return Outcome::GiveUp,
             };
-            connection_parts(&mut out, parts, connection.as_ref(), count)
+            connection_parts(&mut out, parts, connection.as_ref(), count, access)
         }
     };
     match drawn {
@@ -268,6 +286,7 @@ fn connection_parts(
     parts: &[Part],
     connection: &dyn RenderConnection,
     count: Option<i32>,
+    access: &Access,
 ) -> Option<()> {
     json_object(out, parts, |out, part| match part {
         Part::Typename(k, name) => entry(out, k, |out| string(out, name)),
@@ -280,12 +299,12 @@ fn connection_parts(
         }),
         Part::PageInfo(k, infos) => entry(out, k, |out| page_info(out, infos, connection)),
         Part::Edges(k, parts) => entry(out, k, |out| {
-            json_list(out, connection.len(), |out, i| edge(out, parts, connection, i))
+            json_list(out, connection.len(), |out, i| edge(out, parts, connection, i, access))
         }),
         Part::Nodes(k, shape) => entry(out, k, |out| {
             json_list(out, connection.len(), |out, i| {
                 let (log, ty) = connection.node(i)?;
-                object(out, shape, log, &ty, &mut Lists::none())
+                object(out, shape, log, &ty, &mut Lists::none(), access)
             })
         }),
     })
@@ -308,13 +327,19 @@ fn page_info(out: &mut Vec<u8>, infos: &[Info], connection: &dyn RenderConnectio
     })
 }
 
-fn edge(out: &mut Vec<u8>, parts: &[EdgePart], connection: &dyn RenderConnection, i: usize) -> Option<()> {
+fn edge(
+    out: &mut Vec<u8>,
+    parts: &[EdgePart],
+    connection: &dyn RenderConnection,
+    i: usize,
+    access: &Access,
+) -> Option<()> {
     json_object(out, parts, |out, part| match part {
         EdgePart::Typename(k, name) => entry(out, k, |out| string(out, name)),
         EdgePart::Cursor(k) => entry(out, k, |out| string(out, &connection.cursor(i))),
         EdgePart::Node(k, shape) => entry(out, k, |out| {
             let (log, ty) = connection.node(i)?;
-            object(out, shape, log, &ty, &mut Lists::none())
+            object(out, shape, log, &ty, &mut Lists::none(), access)
         }),
     })
 }
@@ -328,6 +353,7 @@ async fn by_id<T: MaybeShared + OutputType + Sync>(
     found: Option<&T>,
     env: &FieldEnv<'_>,
     reported: &mut Vec<Reported>,
+    access: &Access,
 ) -> Option<()> {
     let Some(found) = found else { return null(out) };
     let log = found.shared()?;
@@ -342,7 +368,7 @@ async fn by_id<T: MaybeShared + OutputType + Sync>(
         null_object: false,
     };
     let start = out.len();
-    object(out, shape, log, &ty, &mut lists)?;
+    object(out, shape, log, &ty, &mut lists, access)?;
     if lists.null_object {
         out.truncate(start);
         null(out)?;
@@ -371,10 +397,18 @@ impl Lists {
 }
 
 /// A call log of GraphQL type `ty` as `shape` draws that type.
-fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str, lists: &mut Lists) -> Option<()> {
+fn object(
+    out: &mut Vec<u8>,
+    shape: &Shape,
+    log: &dyn SharedFields,
+    ty: &str,
+    lists: &mut Lists,
+    access: &Access,
+) -> Option<()> {
     json_object(out, shape.0.get(ty)?, |out, leaf| match leaf {
         Leaf::Typename(k) => entry(out, k, |out| string(out, ty)),
         Leaf::Shared(k, name) => entry(out, k, |out| flat::write_shared(out, log, name)),
+        Leaf::Guarded(k, name, guard) => entry(out, k, |out| guarded(out, log, name, guard, access)),
         Leaf::Own(k, field) => entry(out, k, |out| own_value(out, field, log.as_any())),
         Leaf::List {
             key,
@@ -400,12 +434,33 @@ fn object(out: &mut Vec<u8>, shape: &Shape, log: &dyn SharedFields, ty: &str, li
     })
 }
 
+/// A guarded shared field, as the caller's view says: as it is (counted for the audit
+/// when not null) or masked. A forbidding view never runs the plan (`run`).
+fn guarded(out: &mut Vec<u8>, log: &dyn SharedFields, name: &str, guard: &Guard, access: &Access) -> Option<()> {
+    match access.outcome_of(guard) {
+        GuardOutcome::Show => {
+            let start = out.len();
+            flat::write_shared(out, log, name)?;
+            if out[start..] != *b"null" {
+                access.shown(guard);
+            }
+            Some(())
+        }
+        GuardOutcome::Mask(masking) => match flat::shared(log, name)? {
+            Value::String(text) => string(out, &masking.apply(&text)),
+            Value::Null => null(out),
+            _ => None,
+        },
+        GuardOutcome::Forbid => None,
+    }
+}
+
 /// An item of a `Leaf::List`, of GraphQL type `ty`.
 fn item_object(out: &mut Vec<u8>, leaves: &[Leaf], item: &(dyn Any + Send), ty: &str) -> Option<()> {
     json_object(out, leaves, |out, leaf| match leaf {
         Leaf::Typename(k) => entry(out, k, |out| string(out, ty)),
         Leaf::Own(k, field) => entry(out, k, |out| own_value(out, field, item)),
-        Leaf::Shared(..) | Leaf::List { .. } => None,
+        Leaf::Shared(..) | Leaf::Guarded(..) | Leaf::List { .. } => None,
     })
 }
 
