@@ -109,10 +109,9 @@ impl Gateway {
             &cache,
         )?);
         let authz = match &config.authorization {
-            Some(rules) => Some(Arc::new(crate::authz::Authorization::new(
-                rules,
-                &crate::graphql::sdl(),
-            )?)),
+            Some(rules) => Some(Arc::new(
+                crate::authz::Authorization::new(rules, &crate::graphql::sdl())?.observed(&metrics),
+            )),
             None => None,
         };
         log_authorization(&config, authz.as_deref());

@@ -83,7 +83,7 @@ impl Caller {
     fn with_key(tenant: &Arc<Tenant>) -> Caller {
         let mut caller = Caller::trusted(tenant);
         if let Some(scopes) = &tenant.key_scopes {
-            caller.granted = Granted::Scopes(scopes.clone());
+            caller.granted = Granted::Scopes(scopes.as_slice().into());
         }
         caller
     }
@@ -162,9 +162,9 @@ impl Authenticator {
         })?;
         Ok(Caller {
             tenant,
-            subject: verified.subject.map(Arc::from),
-            party: verified.party.map(Arc::from),
-            granted: verified.granted.unwrap_or(Granted::Everything),
+            subject: verified.subject.clone(),
+            party: verified.party.clone(),
+            granted: verified.granted.clone().unwrap_or(Granted::Everything),
         })
     }
 }

@@ -4,8 +4,9 @@
 //! (`switchboard::audit`, always at info; JSON with `log.format = "json"`) and counted per
 //! rule on `/metrics`. Masked answers write none.
 
-use super::Tally;
-use crate::telemetry::metrics::Metrics;
+use std::fmt::Write;
+
+use super::{Authorization, Tally};
 
 /// The target audit records are logged under.
 pub const TARGET: &str = "switchboard::audit";
@@ -17,18 +18,19 @@ pub struct Viewer<'a> {
     pub party: Option<&'a str>,
 }
 
-/// Writes the audit record of one answer that showed `tally` (nothing when it showed no
-/// guarded value unmasked).
-pub fn record(tally: &Tally, viewer: &Viewer<'_>, operation: Option<&str>, metrics: &Metrics) {
+/// Writes the audit record of one answer that showed `tally` under `authz`'s rules
+/// (nothing when it showed no guarded value unmasked).
+pub fn record(authz: &Authorization, tally: &Tally, viewer: &Viewer<'_>, operation: Option<&str>) {
     if tally.is_empty() {
         return;
     }
-    let rules = tally
-        .0
-        .iter()
-        .map(|(rule, n)| format!("{rule}={n}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut rules = String::with_capacity(32 * tally.0.len());
+    for (i, (rule, n)) in tally.0.iter().enumerate() {
+        if i > 0 {
+            rules.push(' ');
+        }
+        let _ = write!(rules, "{}={n}", authz.rules.rules[usize::from(*rule)].key);
+    }
     let request_id = crate::telemetry::request_id::current();
     tracing::info!(
         target: "switchboard::audit",
@@ -42,6 +44,9 @@ pub fn record(tally: &Tally, viewer: &Viewer<'_>, operation: Option<&str>, metri
         "guarded fields shown unmasked"
     );
     for (rule, n) in &tally.0 {
-        metrics.audited(rule, *n);
+        if let Some(series) = authz.series.get(usize::from(*rule)) {
+            series.records.increment(1);
+            series.unmasked.increment(u64::from(*n));
+        }
     }
 }

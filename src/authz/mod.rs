@@ -21,12 +21,15 @@ use self::config::{AuthorizationConfig, Otherwise};
 pub use self::mask::Masking;
 use self::rules::{Guard, Rules};
 use crate::settings::ConfigError;
+use crate::telemetry::metrics::{AuditSeries, Metrics};
 
 /// The compiled `[authorization]` section.
 #[derive(Debug)]
 pub struct Authorization {
     rules: Rules,
     scopes_claim: String,
+    /// Each rule's audit series (`observed`); none before.
+    series: Vec<AuditSeries>,
 }
 
 impl Authorization {
@@ -35,7 +38,15 @@ impl Authorization {
         Ok(Authorization {
             rules: Rules::compile(config, sdl)?,
             scopes_claim: config.scopes_claim.trim().to_string(),
+            series: Vec::new(),
         })
+    }
+
+    /// The same, counting its audit records on `metrics` (each rule's series registered
+    /// once, here).
+    pub fn observed(mut self, metrics: &Metrics) -> Authorization {
+        self.series = self.rules.rules.iter().map(|r| metrics.audit_series(&r.key)).collect();
+        self
     }
 
     /// The token claim that holds granted scopes.
@@ -70,7 +81,7 @@ pub enum Granted {
     /// A trusted service (a gateway API key whose tenant lists no `scopes`), or any caller
     /// when no `[authorization]` is configured.
     Everything,
-    Scopes(Vec<String>),
+    Scopes(Arc<[String]>),
 }
 
 impl Granted {
@@ -86,7 +97,7 @@ impl Granted {
                 .collect::<Option<Vec<_>>>()?,
             Some(_) => return None,
         };
-        Some(Granted::Scopes(scopes))
+        Some(Granted::Scopes(scopes.into()))
     }
 }
 
@@ -232,25 +243,28 @@ impl Access {
 
     /// The rules that granted unmasked values, each with how many records it showed.
     pub fn tally(&self) -> Tally {
-        let Some(authz) = &self.authz else {
-            return Tally::default();
-        };
         Tally(
             self.shown
                 .iter()
                 .enumerate()
                 .filter_map(|(i, n)| {
                     let n = n.load(Ordering::Relaxed);
-                    (n > 0).then(|| (Arc::<str>::from(authz.rules.rules[i].key.as_str()), n))
+                    (n > 0).then(|| (u8::try_from(i).unwrap_or(u8::MAX), n))
                 })
                 .collect(),
         )
     }
+
+    /// The compiled rules, when `[authorization]` is configured.
+    pub fn authorization(&self) -> Option<&Authorization> {
+        self.authz.as_deref()
+    }
 }
 
-/// What one answer showed unmasked: each granting rule and its number of records.
+/// What one answer showed unmasked: each granting rule (its index) and how many records
+/// it showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tally(pub Vec<(Arc<str>, u32)>);
+pub struct Tally(pub Vec<(u8, u32)>);
 
 impl Tally {
     pub fn is_empty(&self) -> bool {

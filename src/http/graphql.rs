@@ -292,7 +292,7 @@ async fn execute(
     let kept = state.responses.key(&tenant.id, access.view(), &request);
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
         state.metrics.reused_response();
-        audit(state, &tenant, &access, &hit.tally, hit.operation.as_deref());
+        audit(&tenant, &access, &hit.tally, hit.operation.as_deref());
         let facts = Facts {
             operation_type: "query",
             operation_name: hit.operation.clone(),
@@ -309,13 +309,14 @@ async fn execute(
 }
 
 /// The audit record of an answer that showed guarded fields unmasked (`authz::audit`).
-fn audit(state: &AppState, tenant: &Tenant, access: &Access, tally: &Tally, operation: Option<&str>) {
+fn audit(tenant: &Tenant, access: &Access, tally: &Tally, operation: Option<&str>) {
+    let Some(authz) = access.authorization() else { return };
     let viewer = crate::authz::audit::Viewer {
         tenant: tenant.id.as_str(),
         subject: access.subject.as_deref(),
         party: access.party.as_deref(),
     };
-    crate::authz::audit::record(tally, &viewer, operation, &state.metrics);
+    crate::authz::audit::record(authz, tally, &viewer, operation);
 }
 
 /// Executes a request that no kept answer covers, and keeps its answer when it may be
@@ -390,7 +391,7 @@ async fn execute_fresh(
         }
     };
     let tally = access.tally();
-    audit(state, &tenant, &access, &tally, facts.operation_name.as_deref());
+    audit(&tenant, &access, &tally, facts.operation_name.as_deref());
     if let Some(key) = kept
         && let Some(expires) = budget.fresh_until()
         && !has_errors

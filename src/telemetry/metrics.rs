@@ -75,6 +75,19 @@ struct Inner {
     planned: Counter,
 }
 
+/// The audit series of one rule (`Metrics::audit_series`).
+#[derive(Clone)]
+pub struct AuditSeries {
+    pub records: Counter,
+    pub unmasked: Counter,
+}
+
+impl std::fmt::Debug for AuditSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditSeries")
+    }
+}
+
 /// How a GraphQL request ended, as the `outcome` label says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -262,12 +275,14 @@ impl Metrics {
             .increment(1);
     }
 
-    /// An audit record: an answer showed `records` records unmasked under `rule`.
-    pub fn audited(&self, rule: &str, records: u32) {
+    /// The audit series of one rule of `[authorization]` (registered once, at startup):
+    /// audit records naming it, and the records they showed unmasked under it.
+    pub fn audit_series(&self, rule: &str) -> AuditSeries {
         let labels = || vec![Label::new("rule", rule.to_string())];
-        self.counter(name::AUDIT_RECORDS, labels()).increment(1);
-        self.counter(name::AUDIT_UNMASKED, labels())
-            .increment(u64::from(records));
+        AuditSeries {
+            records: self.counter(name::AUDIT_RECORDS, labels()),
+            unmasked: self.counter(name::AUDIT_UNMASKED, labels()),
+        }
     }
 
     pub fn panicked(&self) {
