@@ -93,6 +93,10 @@ impl Config {
         if let Some(jwt) = &self.auth.jwt {
             jwt.validate(!self.tenants.is_empty())?;
         }
+        if let Some(rules) = &self.authorization {
+            // Rules name the schema's types and fields: checked against it.
+            crate::authz::Authorization::new(rules, &crate::graphql::sdl())?;
+        }
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 //! Map of the crate (data flows top to bottom):
 //! - `http`: the accept loop and its connection limits, axum routes, request guards
 //!   (in-flight cap, deadline, panics), document limits, persisted queries.
-//! - `auth`: who is calling (gateway API key or OIDC JWT), resolved to a tenant.
+//! - `auth`: who is calling (gateway API key or OIDC JWT), resolved to a tenant and scopes.
+//! - `authz`: `[authorization]`: which fields each caller sees as they are, masked or not
+//!   at all, and the audit record of unmasked answers.
 //! - `graphql`: the schema, resolvers, ids, cursors, error codes; each provider's GraphQL
 //!   types under `graphql::providers`, whose `mod.rs` is the GraphQL registry.
 //! - `timeline`: the merged cross-provider timeline (streams, filter plan, merge, counts,

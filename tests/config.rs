@@ -49,4 +49,52 @@ fn file_then_environment_with_secrets_hidden() {
     let err = Config::load(Some(&path)).unwrap_err().to_string();
     assert!(err.contains("colour"), "unknown keys are named: {err}");
     std::fs::remove_dir_all(&dir).ok();
+
+    // [authorization], as README shows it, loads; its mistakes are named.
+    let readme = r#"
+[authorization]
+scopes_claim = "scope"
+
+[authorization.fields]
+"CallLog.from" = { requires = "calls:numbers", otherwise = "mask" }
+"CallLog.to"   = { requires = "calls:numbers", otherwise = "mask" }
+"CallLog.cost" = { requires = "billing:read",  otherwise = "forbid" }
+"Query.voximplantAuditLog" = { requires = ["audit:read", "admin"], otherwise = "forbid" }
+"#;
+    let dir = std::env::temp_dir().join(format!("switchboard-authz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("switchboard.toml");
+    std::fs::write(&path, readme).unwrap();
+    let config = Config::load(Some(&path)).expect("the README's rules load");
+    assert_eq!(config.authorization.unwrap().fields.len(), 4);
+    for (broken, named) in [
+        (
+            readme.replace("scopes_claim = \"scope\"", "scopes_claim = 5"),
+            "scopes_claim",
+        ),
+        (
+            readme.replace("CallLog.from", "CallLog.frm"),
+            "authorization.fields.\"CallLog.frm\"",
+        ),
+        (
+            readme.replace("Query.voximplantAuditLog", "Query.auditLog"),
+            "authorization.fields.\"Query.auditLog\"",
+        ),
+        (
+            readme.replace(
+                "\"billing:read\",  otherwise = \"forbid\"",
+                "\"billing:read\", otherwise = \"mask\"",
+            ),
+            "authorization.fields.\"CallLog.cost\"",
+        ),
+        (
+            readme.replace("otherwise = \"forbid\" }\n\"Query", "otherwise = \"hide\" }\n\"Query"),
+            "hide",
+        ),
+    ] {
+        std::fs::write(&path, &broken).unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains(named), "{named}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
