@@ -39,7 +39,7 @@ pub fn record(authz: &Authorization, tally: &Tally, viewer: &Viewer<'_>, operati
         azp = viewer.party.unwrap_or(""),
         request_id = request_id.as_deref().unwrap_or(""),
         operation = operation.unwrap_or(""),
-        rules = %rules,
+        rules = rules.as_str(),
         records = tally.records(),
         "guarded fields shown unmasked"
     );
