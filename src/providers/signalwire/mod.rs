@@ -11,6 +11,7 @@ mod loader;
 mod mapping;
 pub mod model;
 pub mod paging;
+pub mod webhook;
 mod wire;
 
 pub use config::SignalWireConfig;
