@@ -17,6 +17,7 @@ pub mod observe;
 mod persisted;
 mod responses;
 mod server;
+pub mod transport_ws;
 mod trusted;
 
 use std::sync::Arc;
