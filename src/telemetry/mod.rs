@@ -8,6 +8,7 @@ pub mod logs;
 pub mod metrics;
 pub mod otel;
 pub mod request_id;
+pub mod writer;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -18,7 +19,7 @@ use crate::telemetry::config::TelemetryConfig;
 
 /// Keeps the log writer and the span exporter running; dropping it flushes both.
 pub struct Telemetry {
-    _log_writer: tracing_appender::non_blocking::WorkerGuard,
+    _log_writer: writer::Guard,
     traces: Option<otel::Traces>,
 }
 
@@ -51,15 +52,10 @@ fn filter() -> EnvFilter {
 /// stderr in `log.format` through a background writer, and the OTLP span exporter when
 /// `[telemetry.otlp] endpoint` is set.
 pub fn init_from(log: &LogConfig, telemetry: &TelemetryConfig) -> Result<Telemetry, String> {
-    // The writer thread drains every queued line before it flushes: buffered, a busy
-    // gateway's access lines cost one write per batch, not one per line.
-    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    // At most 16,384 lines wait (a few MiB less than the default 128,000 would reserve);
-    // past that, lines are dropped rather than holding up requests.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(16_384)
-        .lossy(true)
-        .finish(stderr);
+    // Lines gather in one buffer that a thread writes out every few milliseconds
+    // (`writer`): a busy gateway's access and audit lines cost a copy each, not a
+    // wake-up and a write.
+    let (writer, guard) = writer::spawn(std::io::stderr()).map_err(|e| format!("cannot start the log writer: {e}"))?;
     let traces = match telemetry.otlp.as_ref() {
         Some(otlp) if otlp.endpoint.is_some() => Some(otel::Traces::start(otlp)?),
         _ => None,
