@@ -147,39 +147,32 @@ pub struct Access {
 }
 
 impl Access {
-    /// The access of every request when no `[authorization]` is configured (shared).
-    pub fn unguarded() -> Arc<Access> {
-        static OPEN: std::sync::LazyLock<Arc<Access>> = std::sync::LazyLock::new(|| Arc::new(Access::open()));
-        OPEN.clone()
-    }
-
-    /// A request under no `[authorization]`: every field as it is, nothing audited.
-    pub fn open() -> Access {
-        Access {
-            authz: None,
-            view: View::default(),
-            subject: None,
-            party: None,
-            shown: Box::new([]),
-        }
-    }
-
     /// A request under `authz` by a caller granted `granted`, signed in as `subject`
-    /// (`sub`) through `party` (`azp`).
+    /// (`sub`) through `party` (`azp`); without `[authorization]`, the one shared access
+    /// that shows every field and audits nothing.
     pub fn new(
         authz: Option<&Arc<Authorization>>,
         granted: &Granted,
         subject: Option<Arc<str>>,
         party: Option<Arc<str>>,
-    ) -> Access {
-        let Some(authz) = authz else { return Access::open() };
-        Access {
+    ) -> Arc<Access> {
+        static OPEN: std::sync::LazyLock<Arc<Access>> = std::sync::LazyLock::new(|| {
+            Arc::new(Access {
+                authz: None,
+                view: View::default(),
+                subject: None,
+                party: None,
+                shown: Box::new([]),
+            })
+        });
+        let Some(authz) = authz else { return OPEN.clone() };
+        Arc::new(Access {
             view: authz.view(granted),
             shown: authz.rules.rules.iter().map(|_| AtomicU32::new(0)).collect(),
             authz: Some(authz.clone()),
             subject,
             party,
-        }
+        })
     }
 
     /// Whether `[authorization]` is configured.

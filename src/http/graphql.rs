@@ -279,15 +279,7 @@ async fn execute(
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
-    let access = match &state.authz {
-        None => Access::unguarded(),
-        Some(_) => Arc::new(Access::new(
-            state.authz.as_ref(),
-            &caller.granted,
-            caller.subject,
-            caller.party,
-        )),
-    };
+    let access = Access::new(state.authz.as_ref(), &caller.granted, caller.subject, caller.party);
     let tenant = caller.tenant;
     let kept = state.responses.key(&tenant.id, access.view(), &request);
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
