@@ -57,6 +57,7 @@ pub enum StartupError {
 /// listens on a loopback port.)
 pub struct Gateway {
     state: AppState,
+    live: crate::live::LiveConfig,
     listen: SocketAddr,
     admin_listen: Option<SocketAddr>,
     metrics_access: MetricsAccess,
@@ -74,6 +75,9 @@ struct Serving {
     /// What observes each request on the main listener.
     observer: Observer,
     connections: ConnectionLimits,
+    /// Live updates: the poller runs while serving; shutdown completes subscriptions.
+    live: Option<Arc<crate::graphql::LiveFeed>>,
+    live_connections: crate::http::LiveConnections,
     /// The demo's emulator, kept alive for as long as the gateway runs.
     _demo: Demo,
 }
@@ -153,6 +157,10 @@ impl Gateway {
             persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
         }
         let schemas = Schemas::build(g, &cursor_key, authz.as_ref());
+        let live = match config.live.enabled {
+            true => Some(live_feed(&config, &http, &metrics)?),
+            false => None,
+        };
         let state = AppState::from(crate::http::Shared {
             types: schemas.types.clone(),
             schemas,
@@ -185,6 +193,8 @@ impl Gateway {
             }),
             persisted,
             metrics_access,
+            live: live.clone(),
+            live_connections: crate::http::LiveConnections::default(),
         });
         let serving = Serving {
             router: router(state.clone(), &s.cors),
@@ -201,9 +211,12 @@ impl Gateway {
                 header_read_timeout: s.header_read_timeout,
                 idle_timeout: s.idle_timeout,
             },
+            live: state.live.clone(),
+            live_connections: state.live_connections.clone(),
             _demo: running_demo,
         };
         Ok(Gateway {
+            live: config.live.clone(),
             state,
             listen: s.listen,
             admin_listen: s.admin_listen,
@@ -251,11 +264,13 @@ impl Gateway {
                 tracing::info!("metrics are not served: set server.admin_listen or server.metrics_key_sha256")
             }
         }
+        let mut serving = self.serving;
+        serving._demo.go_live(addr, &self.live);
         Ok(Application {
             listener,
             addr,
             admin,
-            serving: self.serving,
+            serving,
         })
     }
 }
@@ -297,11 +312,17 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let upkeep = tokio::spawn(upkeep(serving.metrics.clone()));
         let (readiness, delay) = (serving.readiness.clone(), serving.drain_delay);
+        let poller = serving.live.clone().map(|feed| tokio::spawn(feed.run_poller()));
+        let live = serving.live.clone();
         let shutdown = async move {
             shutdown.await;
             readiness.start_draining();
             tracing::info!(?delay, "draining: /readyz answers 503");
             tokio::time::sleep(delay).await;
+            // Every subscription completes (WebSocket and SSE clients get `complete`).
+            if let Some(feed) = &live {
+                feed.close();
+            }
         };
         if let Some((admin_listener, admin_router)) = admin {
             let mut stopped = stop_rx.clone();
@@ -327,6 +348,17 @@ impl Application {
             Some(serving.observer),
         )
         .await;
+        // Upgraded WebSockets are not hyper's to wait for: their subscriptions have
+        // completed; wait (within the grace period) for the sockets to close.
+        if tokio::time::timeout(serving.grace, serving.live_connections.closed())
+            .await
+            .is_err()
+        {
+            tracing::warn!("grace period over; dropping remaining WebSockets");
+        }
+        if let Some(poller) = poller {
+            poller.abort();
+        }
         upkeep.abort();
         let _ = stop_tx.send(true);
         drop(stop_rx);
@@ -367,6 +399,30 @@ fn log_authorization(config: &Config, authz: Option<&crate::authz::Authorization
 }
 
 /// One line per configured provider and tenant (never a secret).
+/// The live feed: the tenants once more, over a cache that keeps nothing, so what the
+/// feed reads is fresh.
+fn live_feed(config: &Config, http: &Http, metrics: &Metrics) -> Result<Arc<crate::graphql::LiveFeed>, StartupError> {
+    let keeps_nothing = crate::cache::config::CacheConfig {
+        max_bytes: 0,
+        redis: None,
+        ..config.cache.clone()
+    };
+    let fresh = Tenants::from_config(
+        &config.providers,
+        &config.tenants,
+        &config.upstream,
+        http,
+        &Cache::new(&keeps_nothing),
+    )?;
+    let paging = crate::graphql::paging(&config.graphql);
+    Ok(crate::graphql::LiveFeed::new(
+        &config.live,
+        Arc::new(fresh),
+        paging,
+        metrics,
+    ))
+}
+
 fn log_providers(config: &Config) {
     let tenants = std::iter::once(("default", &config.providers))
         .filter(|_| config.tenants.is_empty())

@@ -20,6 +20,7 @@ pub use crate::authz::config::{AuthorizationConfig, FieldRuleConfig, Otherwise, 
 pub use crate::cache::config::{CacheConfig, RedisConfig};
 pub use crate::graphql::config::{GraphqlConfig, TrustedDocumentsConfig, TrustedDocumentsMode};
 pub use crate::http::config::{CorsConfig, ServerConfig};
+pub use crate::live::LiveConfig;
 use crate::providers::REGISTERED;
 pub use crate::settings::{ConfigError, Secret};
 pub use crate::telemetry::config::{LogConfig, LogFormat, MetricsConfig, OtlpConfig, TelemetryConfig};
@@ -46,6 +47,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// `[authorization]`: field rules by token scope; unset, every caller sees every field.
     pub authorization: Option<AuthorizationConfig>,
+    /// `[live]`: subscriptions, webhooks and polling.
+    pub live: LiveConfig,
 }
 
 pub use crate::providers::ProvidersConfig;
@@ -80,6 +83,7 @@ impl Config {
         self.server.validate()?;
         self.telemetry.validate()?;
         self.cache.validate()?;
+        self.live.validate()?;
         let providers: Vec<&str> = REGISTERED.iter().map(|r| r.provider().as_str()).collect();
         self.upstream.validate(&providers)?;
         if !self.tenants.is_empty() && !self.providers.is_empty() {
@@ -116,6 +120,7 @@ mod tests {
             api_token: s,
             page_size: 100,
             concurrency: 1,
+            signing_key: None,
         };
         assert!(!format!("{sw:?}").contains("hunter2"));
     }
@@ -213,6 +218,7 @@ mod tests {
             api_token: Secret::new("t"),
             page_size: 5000,
             concurrency: 1,
+            signing_key: None,
         });
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("providers.signalwire.page_size"), "{err}");

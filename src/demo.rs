@@ -11,6 +11,18 @@ use crate::config::Config;
 pub struct Demo {
     #[cfg(feature = "emulator")]
     _emulator: Option<crate::emulator::Emulator>,
+    /// The emulator's live traffic, stopped with the demo.
+    #[cfg(feature = "emulator")]
+    traffic: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[cfg(feature = "emulator")]
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if let Some(traffic) = self.traffic.take() {
+            traffic.abort();
+        }
+    }
 }
 
 impl Demo {
@@ -21,13 +33,17 @@ impl Demo {
         {
             use crate::emulator::{Emulator, EmulatorConfig};
             if !config.has_no_providers() {
-                return Ok(Demo { _emulator: None });
+                return Ok(Demo {
+                    _emulator: None,
+                    traffic: None,
+                });
             }
             let emulator = Emulator::start(EmulatorConfig::default()).await?;
             use_emulator(config, &emulator.base_url());
             tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
             Ok(Demo {
                 _emulator: Some(emulator),
+                traffic: None,
             })
         }
         #[cfg(not(feature = "emulator"))]
@@ -41,6 +57,42 @@ impl Demo {
         }
     }
 }
+
+impl Demo {
+    /// With live updates on and `live.demo_traffic`: the emulator starts a call or moves
+    /// one on every few seconds and sends its signed callbacks to the gateway at `gateway`.
+    pub fn go_live(&mut self, gateway: std::net::SocketAddr, live: &crate::live::LiveConfig) {
+        #[cfg(feature = "emulator")]
+        if let Some(emulator) = &self._emulator
+            && live.enabled
+            && live.demo_traffic
+        {
+            use crate::emulator::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
+            let url = |provider: &str| {
+                url::Url::parse(&format!("http://{gateway}/webhooks/default/{provider}"))
+                    .expect("a socket address forms a URL")
+            };
+            emulator.set_callbacks(Callbacks {
+                signalwire: Some(Callback {
+                    url: url("signalwire"),
+                    secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
+                }),
+                oneuptime: Some(Callback {
+                    url: url("oneuptime"),
+                    secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
+                }),
+            });
+            self.traffic = Some(emulator.start_traffic(DEMO_TRAFFIC_EVERY));
+            tracing::info!(every = ?DEMO_TRAFFIC_EVERY, "demo mode: the emulator makes live calls and sends signed callbacks");
+        }
+        #[cfg(not(feature = "emulator"))]
+        let _ = (gateway, live);
+    }
+}
+
+/// How often the demo's emulator starts a call or moves one on.
+#[cfg(feature = "emulator")]
+const DEMO_TRAFFIC_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Points every provider of `config` at the built-in emulator at `base`, with the
 /// emulator's demo credentials (demo mode, benchmarks).

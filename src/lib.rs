@@ -37,6 +37,7 @@ pub mod domain;
 pub mod emulator;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod providers;
 pub mod request;
 pub mod settings;

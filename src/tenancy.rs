@@ -79,6 +79,8 @@ pub struct Tenant {
     /// The scopes of callers with the tenant's API key (`None`: every scope).
     pub key_scopes: Option<Vec<String>>,
     services: Vec<Arc<dyn Service>>,
+    /// Its provider sections (webhooks check their secrets against them).
+    pub providers: ProvidersConfig,
 }
 
 impl Tenant {
@@ -135,6 +137,7 @@ impl Tenants {
                 id,
                 key_scopes,
                 services,
+                providers: providers.clone(),
             }))
         };
         let mut tenants = Tenants {

@@ -51,6 +51,8 @@ pub(super) struct Verified {
     pub party: Option<Arc<str>>,
     /// The scopes of the scopes claim (`[authorization] scopes_claim`), when one is read.
     pub granted: Option<crate::authz::Granted>,
+    /// `exp`, in seconds since the Unix epoch (a long-lived WebSocket closes then).
+    pub expires: Option<u64>,
     /// Until when it may be taken without checking it again (before its `exp`).
     until: Instant,
 }
@@ -167,6 +169,7 @@ impl JwtVerifier {
             subject: text("sub"),
             party: text("azp"),
             granted,
+            expires: data.claims.get("exp").and_then(serde_json::Value::as_u64),
             until: Instant::now() + reusable_for(data.claims.get("exp"), now),
         })
     }

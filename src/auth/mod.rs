@@ -66,6 +66,8 @@ pub struct Caller {
     /// The token's `azp`.
     pub party: Option<Arc<str>>,
     pub granted: Granted,
+    /// The token's `exp` (seconds since the Unix epoch); `None` for API keys.
+    pub expires: Option<u64>,
 }
 
 impl Caller {
@@ -76,6 +78,7 @@ impl Caller {
             subject: None,
             party: None,
             granted: Granted::Everything,
+            expires: None,
         }
     }
 
@@ -165,6 +168,7 @@ impl Authenticator {
             subject: verified.subject.clone(),
             party: verified.party.clone(),
             granted: verified.granted.clone().unwrap_or(Granted::Everything),
+            expires: verified.expires,
         })
     }
 }

@@ -23,17 +23,17 @@ pub(super) fn anchor() -> DateTime<Utc> {
 }
 
 const SPREAD_SECONDS: i64 = 180 * 24 * 3600;
-const PROJECT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+pub(super) const PROJECT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 
-fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
+pub(super) fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.random()).into_uuid()
 }
 
-fn number(rng: &mut ChaCha8Rng) -> String {
+pub(super) fn number(rng: &mut ChaCha8Rng) -> String {
     format!("+1{}{:07}", rng.random_range(200..999), rng.random_range(0..10_000_000))
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
+pub(super) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
@@ -291,7 +291,7 @@ fn pool(seed: u64, n: usize) -> Vec<String> {
     (0..n).map(|_| uuid(&mut rng).to_string()).collect()
 }
 
-fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRecord {
+pub(super) fn oneuptime_record(rng: &mut ChaCha8Rng, created: DateTime<Utc>) -> OneUptimeRecord {
     let users = pool(11, 20);
     let teams = pool(12, 5);
     let monitors = pool(13, 30);

@@ -17,6 +17,7 @@ mod oneuptime;
 mod quirks;
 mod recent;
 mod signalwire;
+mod traffic;
 mod voximplant;
 
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ use control::Control;
 pub use control::{Fault, FaultKind, Stats};
 pub use oneuptime::{COLUMNS as ONEUPTIME_COLUMNS, OneUptimeKey};
 pub use quirks::Quirks;
+pub use traffic::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
 pub use voximplant::{DEMO_ACCOUNT_ID, DEMO_KEY_ID, DEMO_PRIVATE_KEY, OTHER_PRIVATE_KEY, demo_credentials};
 
 /// One SignalWire project credential the emulator accepts.
@@ -109,6 +111,7 @@ pub struct Emulator {
     signalwire: Arc<signalwire::SignalWireState>,
     oneuptime: Arc<oneuptime::OneUptimeState>,
     voximplant: Arc<voximplant::VoximplantState>,
+    traffic: Arc<traffic::Traffic>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -148,6 +151,11 @@ impl Emulator {
                 tracing::error!(error = %e, "emulator stopped");
             }
         });
+        let traffic = Arc::new(traffic::Traffic::new(
+            config.seed,
+            signalwire.clone(),
+            oneuptime.clone(),
+        ));
         Ok(Emulator {
             addr,
             control,
@@ -155,6 +163,7 @@ impl Emulator {
             signalwire,
             oneuptime,
             voximplant,
+            traffic,
             _stop: stop,
         })
     }
@@ -241,6 +250,32 @@ impl Emulator {
     /// Adds `n` OneUptime call logs newer than all others, as if calls arrived now.
     pub fn insert_oneuptime_call_logs(&self, n: usize) {
         self.oneuptime.insert_newest(n);
+    }
+
+    /// Where the providers' callbacks go (live traffic).
+    pub fn set_callbacks(&self, callbacks: Callbacks) {
+        self.traffic.set_callbacks(callbacks);
+    }
+
+    /// Starts a SignalWire call now (`ringing`) and sends its signed callback; its id.
+    pub async fn start_signalwire_call(&self) -> String {
+        self.traffic.start_signalwire_call().await
+    }
+
+    /// Moves a live SignalWire call to its next status (`in-progress`, then `completed`)
+    /// and sends its signed callback; the new status, `None` for no such live call.
+    pub async fn advance_signalwire_call(&self, id: &str) -> Option<&'static str> {
+        self.traffic.advance_signalwire_call(id).await
+    }
+
+    /// Logs a OneUptime notification call placed now and sends the workflow webhook; its id.
+    pub async fn start_oneuptime_call(&self) -> String {
+        self.traffic.start_oneuptime_call().await
+    }
+
+    /// Demo traffic: a call starts or moves on every `every` until the emulator stops.
+    pub fn start_traffic(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.traffic.clone().run(every))
     }
 
     /// The `get-list`/`count` request bodies OneUptime received, oldest first, each as

@@ -101,6 +101,12 @@ impl OneUptimeState {
         *records = fresh;
     }
 
+    /// Adds `record` as the newest log (a call placed now).
+    pub(super) fn insert(&self, record: OneUptimeRecord) {
+        let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
+        records.insert(0, record);
+    }
+
     /// Changes a log's status (a live call ending); false when no log has `id`.
     pub(super) fn set_status(&self, id: &str, status: &str) -> bool {
         let mut records = self.records.write().unwrap_or_else(PoisonError::into_inner);
@@ -472,6 +478,9 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::oneuptime::OneUp
         api_key: crate::settings::Secret::new(super::DEMO_ONEUPTIME_KEY),
         page_size: 100,
         concurrency: 8,
+        webhook_secret: Some(crate::settings::Secret::new(
+            super::traffic::DEMO_ONEUPTIME_WEBHOOK_SECRET,
+        )),
     }
 }
 

@@ -25,7 +25,8 @@ use super::{BasicCredential, EmulatorConfig};
 pub(super) struct SignalWireState {
     credentials: Vec<String>,
     quirks: Shared,
-    voice: Collection,
+    /// Voice logs grow and change with live traffic (`traffic`).
+    voice: std::sync::RwLock<Collection>,
     video: Collection,
     /// The `page_size` of the list requests received (tests check what the gateway
     /// reads).
@@ -60,11 +61,11 @@ impl SignalWireState {
         SignalWireState {
             credentials: config.signalwire_credentials.iter().map(encode).collect(),
             quirks,
-            voice: Collection::new(
+            voice: std::sync::RwLock::new(Collection::new(
                 "/api/voice/logs",
                 data::voice_logs(config.seed, config.signalwire_voice_logs),
                 true,
-            ),
+            )),
             video: Collection::new(
                 "/api/video/logs",
                 data::video_logs(config.seed, config.signalwire_video_logs),
@@ -80,7 +81,31 @@ impl SignalWireState {
     }
 
     pub(super) fn voice_ids(&self) -> Vec<String> {
-        self.voice.records.iter().map(|r| r.id.to_string()).collect()
+        self.voice().records.iter().map(|r| r.id.to_string()).collect()
+    }
+
+    fn voice(&self) -> std::sync::RwLockReadGuard<'_, Collection> {
+        self.voice.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a voice log newer than every other (a call starting now).
+    pub(super) fn insert_voice_log(&self, record: Record) {
+        let mut voice = self.voice.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        voice.records.insert(0, record);
+        voice.by_id = voice.records.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    }
+
+    /// Changes voice log `id`'s JSON with `change`; the JSON after it, if the log exists.
+    pub(super) fn update_voice_log(
+        &self,
+        id: Uuid,
+        change: impl FnOnce(&mut serde_json::Value),
+    ) -> Option<serde_json::Value> {
+        let mut voice = self.voice.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let index = *voice.by_id.get(&id)?;
+        let record = &mut voice.records[index];
+        change(&mut record.json);
+        Some(record.json.clone())
     }
 
     fn authorized(&self, headers: &HeaderMap) -> bool {
@@ -298,7 +323,7 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
             "/api/voice/logs",
             get(
                 |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Query(p): Params| async move {
-                    list(&s, &s.voice, &h, &p)
+                    list(&s, &s.voice(), &h, &p)
                 },
             ),
         )
@@ -314,7 +339,7 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
             "/api/voice/logs/{id}",
             get(
                 |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
-                    find(&s, &s.voice, &h, &id)
+                    find(&s, &s.voice(), &h, &id)
                         .map(|r| Json(r.json.clone()))
                         .map_err(|e| *e)
                 },
@@ -324,7 +349,7 @@ pub(super) fn routes(state: Arc<SignalWireState>) -> Router {
             "/api/voice/logs/{id}/events",
             get(
                 |State(s): State<Arc<SignalWireState>>, h: HeaderMap, Path(id): Path<String>| async move {
-                    find(&s, &s.voice, &h, &id)
+                    find(&s, &s.voice(), &h, &id)
                         .map(|r| Json(data::voice_events(r)))
                         .map_err(|e| *e)
                 },
@@ -352,5 +377,8 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::signalwire::Sign
         api_token: crate::settings::Secret::new(credential.api_token.clone()),
         page_size: 100,
         concurrency: 16,
+        signing_key: Some(crate::settings::Secret::new(
+            super::traffic::DEMO_SIGNALWIRE_SIGNING_KEY,
+        )),
     }
 }

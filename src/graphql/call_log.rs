@@ -25,7 +25,7 @@ macro_rules! interfaces {
         /// One call (or call-like session) recorded by a provider.
         // The lint mistakes repeated `ty = ...` of different fields for duplicated attributes.
         #[allow(clippy::duplicated_attributes, clippy::enum_variant_names)]
-        #[derive(async_graphql::Interface)]
+        #[derive(Clone, async_graphql::Interface)]
         #[graphql(
             field(
                 name = "id",

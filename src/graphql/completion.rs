@@ -36,6 +36,7 @@ pub struct TypeIndex {
     possible: HashMap<String, HashSet<String>>,
     query: String,
     mutation: Option<String>,
+    subscription: Option<String>,
 }
 
 impl TypeIndex {
@@ -47,6 +48,7 @@ impl TypeIndex {
             possible: HashMap::default(),
             query: "Query".into(),
             mutation: None,
+            subscription: None,
         };
         for definition in doc.definitions {
             match definition {
@@ -55,6 +57,7 @@ impl TypeIndex {
                         index.query = q.node.to_string();
                     }
                     index.mutation = schema.node.mutation.as_ref().map(|m| m.node.to_string());
+                    index.subscription = schema.node.subscription.as_ref().map(|m| m.node.to_string());
                 }
                 TypeSystemDefinition::Type(ty) => {
                     let name = ty.node.name.node.to_string();
@@ -90,6 +93,9 @@ impl TypeIndex {
         }
         if index.mutation.is_none() && index.fields.contains_key("Mutation") {
             index.mutation = Some("Mutation".into());
+        }
+        if index.subscription.is_none() && index.fields.contains_key("Subscription") {
+            index.subscription = Some("Subscription".into());
         }
         index
     }
@@ -188,7 +194,10 @@ pub fn complete(
             Some(m) => m.as_str(),
             None => return true,
         },
-        OperationType::Subscription => return true,
+        OperationType::Subscription => match &index.subscription {
+            Some(s) => s.as_str(),
+            None => return true,
+        },
     };
     let Value::Object(map) = data else {
         return true;

@@ -31,6 +31,11 @@ pub enum ErrorCode {
     PersistedQueryNotInList,
     /// Trusted documents are required and the query text is not in the manifest.
     QueryNotInSafelist,
+    /// A subscriber fell `live.buffer` events behind; its subscription ended (resume with
+    /// `after`: the last event's cursor).
+    SubscriptionLagged,
+    /// The tenant holds `live.max_subscriptions_per_tenant` subscriptions already.
+    TooManySubscriptions,
     InternalServerError,
 }
 
@@ -51,6 +56,8 @@ impl ErrorCode {
             ErrorCode::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             ErrorCode::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             ErrorCode::QueryNotInSafelist => "QUERY_NOT_IN_SAFELIST",
+            ErrorCode::SubscriptionLagged => "SUBSCRIPTION_LAGGED",
+            ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }

@@ -12,6 +12,7 @@ mod connection;
 mod cursor;
 pub mod error;
 mod flat;
+pub mod live;
 mod lookup;
 mod node;
 pub mod plan;
@@ -22,10 +23,11 @@ pub mod scope;
 mod timeline;
 mod values;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 pub use connection::Paging;
 pub use cursor::{CursorCodec, LazyCursor};
+pub use live::{LiveFeed, Subscription};
 pub use providers::{Mutation, Query};
 
 use crate::graphql::config::GraphqlConfig;
@@ -39,7 +41,7 @@ pub struct ResponseNotes {
 }
 
 /// The gateway's schema type.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema twice: `full` validates every request with all of GraphQL's rules;
 /// `revalidated` serves requests whose document, operation and variables already passed
@@ -84,7 +86,7 @@ impl Schemas {
 }
 
 /// Page-size limits from config.
-fn paging(config: &GraphqlConfig) -> Paging {
+pub fn paging(config: &GraphqlConfig) -> Paging {
     Paging {
         default_size: config.default_page_size,
         max_size: config.max_page_size,
@@ -101,7 +103,7 @@ fn build_schema(
     mode: async_graphql::ValidationMode,
     authorize: bool,
 ) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .validation_mode(mode)
         .data(paging(config))
         .data(CursorCodec::new(cursor_key))
@@ -121,7 +123,7 @@ fn build_schema(
 
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .finish()
         .sdl_with_options(
             async_graphql::SDLExportOptions::new()

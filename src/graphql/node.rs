@@ -67,6 +67,28 @@ pub(super) fn decode(id: &ID) -> Result<(GlobalId, &'static dyn NodeSource), Gat
     Ok((id, source))
 }
 
+/// The call log `id` names, read through `scope`'s loaders; `None` when it does not
+/// exist (or the kind is no call log's).
+pub(super) async fn load_call_log(
+    scope: &RequestScope,
+    id: GlobalId,
+) -> Result<Option<super::call_log::CallLog>, GatewayError> {
+    let source = SOURCES
+        .iter()
+        .find(|source| source.kinds().contains(&id.kind))
+        .ok_or_else(|| GatewayError::internal("a node kind has no source"))?;
+    Ok(source.load(scope, id).await?.and_then(Node::into_call_log))
+}
+
+/// `load_call_log` of a global id in its encoded form.
+pub(super) async fn load_call_log_by_global(
+    scope: &RequestScope,
+    id: &str,
+) -> Result<Option<super::call_log::CallLog>, GatewayError> {
+    let (id, _) = decode(&ID(id.to_string()))?;
+    load_call_log(scope, id).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ use crate::tenancy::Tenant;
 /// `extensions.persistedQuery` names a known one; batches (a JSON array) are refused.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PostBody {
+pub(super) struct PostBody {
     #[serde(default)]
     query: Option<String>,
     #[serde(default)]
@@ -44,7 +44,7 @@ struct PostBody {
 }
 
 /// The request for a query text (given, or found by its persisted hash), or the refusal.
-fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Request, Box<Response>> {
+pub(super) fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Request, Box<Response>> {
     let source = QuerySource {
         query: body.query,
         document_id: body.document_id.as_deref(),
@@ -122,12 +122,27 @@ const MAX_ERROR_MESSAGE_BYTES: usize = 1024;
 /// Most errors in one response; the rest are summarised in one more.
 const MAX_ERRORS: usize = 100;
 
-pub(super) async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub(super) async fn post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if super::sse::wants_events(&parts.headers) {
+        let hold = parts.extensions.get::<super::ConnectionHold>().cloned();
+        return super::sse::post(state, parts.headers, body, hold).await;
+    }
+    let headers = parts.headers;
     let response = state.guards.run(read_and_execute(&state, &headers, body)).await;
     encoding::compress(&headers, response, state.limits.compress_min_bytes).await
 }
 
 async fn read_and_execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    match read_post(state, headers, body).await {
+        Ok(body) => run(state, headers, body, false).await,
+        Err(refusal) => *refusal,
+    }
+}
+
+/// The request of a POST body, or the answer refusing it.
+pub(super) async fn read_post(state: &AppState, headers: &HeaderMap, body: Body) -> Result<PostBody, Box<Response>> {
+    let refuse = |status, code, message: &str| Err(Box::new(refuse(status, code, message)));
     if !hygiene::is_json(headers) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -182,7 +197,7 @@ async fn read_and_execute(state: &AppState, headers: &HeaderMap, body: Body) -> 
     }
     let parsed = (first_byte(&bytes) == Some(b'{')).then(|| serde_json::from_slice::<PostBody>(&bytes));
     match parsed {
-        Some(Ok(body)) => run(state, headers, body, false).await,
+        Some(Ok(body)) => Ok(body),
         _ => refuse(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
@@ -220,11 +235,28 @@ fn is_length_limit(error: &axum::Error) -> bool {
     false
 }
 
-pub(super) async fn get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
+/// A GET: a WebSocket upgrade (graphql-transport-ws), GraphiQL, or a query.
+pub(super) async fn get(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    if super::ws::is_upgrade(&parts.headers) {
+        let hold = parts.extensions.get::<super::ConnectionHold>().cloned();
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => super::ws::upgrade(state, upgrade, hold),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let Query(params) = match Query::<HashMap<String, String>>::try_from_uri(&parts.uri) {
+        Ok(query) => query,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the query string could not be read",
+            );
+        }
+    };
+    let headers = parts.headers;
     let response = get_response(&state, &headers, &params).await;
     encoding::compress(&headers, response, state.limits.compress_min_bytes).await
 }
@@ -263,7 +295,7 @@ async fn get_response(state: &AppState, headers: &HeaderMap, params: &HashMap<St
     state.guards.run(run(state, headers, body, true)).await
 }
 
-fn unauthenticated(refusal: &AuthError) -> Response {
+pub(super) fn unauthenticated(refusal: &AuthError) -> Response {
     let mut response = refuse(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &refusal.message());
     response
         .headers_mut()
@@ -521,7 +553,12 @@ fn respond(
 /// any) came from a field, which carries a path. Errors from before execution (syntax,
 /// validation, depth and complexity limits, an unknown operation name) never do.
 fn passed_validation(response: &async_graphql::Response) -> bool {
-    response.errors.iter().all(|e| !e.path.is_empty())
+    !response.errors.iter().any(is_request_error)
+}
+
+/// Whether an error is a verdict on the request itself rather than a field's (it has no path).
+pub(super) fn is_request_error(error: &async_graphql::ServerError) -> bool {
+    error.path.is_empty()
 }
 
 fn refuse_by_limits(state: &AppState, error: &limits::LimitError) -> Response {
@@ -530,7 +567,7 @@ fn refuse_by_limits(state: &AppState, error: &limits::LimitError) -> Response {
 }
 
 /// Every error gets a code, a bounded message, and there are at most `MAX_ERRORS`.
-fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
+pub(super) fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
     if errors.len() > MAX_ERRORS {
         let omitted = errors.len() - (MAX_ERRORS - 1);
         errors.truncate(MAX_ERRORS - 1);

@@ -13,12 +13,16 @@ mod graphiql;
 mod graphql;
 mod hygiene;
 pub mod limits;
+mod live;
 pub mod observe;
 mod persisted;
 mod responses;
 mod server;
+mod sse;
 pub mod transport_ws;
 mod trusted;
+mod webhooks;
+mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,9 +41,10 @@ use std::pin::Pin;
 use tokio::sync::Semaphore;
 
 pub use documents::Documents;
+pub use live::LiveConnections;
 pub use persisted::PersistedQueries;
 pub use responses::Responses;
-pub use server::{ConnectionLimits, serve};
+pub use server::{ConnectionHold, ConnectionLimits, serve};
 pub use trusted::Manifest;
 
 use crate::auth::{Authenticator, bearer};
@@ -137,6 +142,10 @@ pub struct Shared {
     pub responses: Responses,
     pub persisted: PersistedQueries,
     pub metrics_access: MetricsAccess,
+    /// Live updates (`[live]`), unless turned off.
+    pub live: Option<Arc<crate::graphql::LiveFeed>>,
+    /// WebSockets open now (shutdown waits for them).
+    pub live_connections: live::LiveConnections,
 }
 
 /// The public router (with response compression, and CORS when `[server.cors]` allows
@@ -159,6 +168,7 @@ pub fn router(state: AppState, cors: &crate::http::config::CorsConfig) -> Router
         );
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/webhooks/{tenant}/{provider}", axum::routing::post(webhooks::receive))
         .merge(others)
         .with_state(state);
     match cors::Cors::from_config(cors) {

@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -62,7 +61,9 @@ pub async fn serve(
     observer: Option<Observer>,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Every connection task holds a sender: `recv` returns `None` once all have ended.
+    let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(None);
     tokio::pin!(shutdown);
@@ -94,7 +95,8 @@ pub async fn serve(
         let (router, observer) = (router.clone(), observer.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let guard = InFlight::enter(&busy);
-            let request = request.map(axum::body::Body::new);
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectionHold(busy.clone()));
             let router = router.clone();
             let call = move |request| async move {
                 let Ok(response) = router.oneshot(request).await;
@@ -110,15 +112,28 @@ pub async fn serve(
                 Ok::<_, std::convert::Infallible>(response)
             }
         });
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        // With upgrades: `/graphql` takes WebSockets (graphql-transport-ws). hyper-util's
+        // `GracefulShutdown` cannot watch an upgradeable connection, so each connection
+        // watches the stop signal itself and holds a sender the shutdown waits on.
+        let connection = builder.serve_connection(io, service).with_upgrades();
+        let (mut stop, open) = (stop_rx.clone(), open_tx.clone());
         tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = async { stop.wait_for(|stopping| *stopping).await.map(|_| ()) } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop((slot, open));
         });
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    stop_tx.send_replace(true);
+    drop(open_tx);
+    if tokio::time::timeout(grace, open_rx.recv()).await.is_err() {
         tracing::warn!(?grace, "grace period over; dropping remaining requests");
     }
     Ok(())
@@ -131,6 +146,19 @@ async fn refuse(mut stream: TcpStream) {
         let _ = stream.shutdown().await;
     })
     .await;
+}
+
+/// A request's handle on its connection's count of requests being handled: a response
+/// that outlives its handler (an event stream, an upgraded WebSocket) holds the connection
+/// busy with it, so the idle and header deadlines do not cut it.
+#[derive(Clone)]
+pub struct ConnectionHold(Arc<AtomicUsize>);
+
+impl ConnectionHold {
+    /// Keeps the connection busy until the returned guard is dropped.
+    pub fn hold(&self) -> impl Drop + Send + Sync + 'static {
+        InFlight::enter(&self.0)
+    }
 }
 
 /// Counts a connection's requests being handled (a guard, so cancellation counts too).

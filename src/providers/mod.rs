@@ -15,6 +15,7 @@ pub mod oneuptime;
 pub mod registry;
 pub mod signalwire;
 pub mod voximplant;
+pub mod webhooks;
 pub mod window;
 
 pub use registry::{BuildContext, Registration, Section, Service};

@@ -47,6 +47,12 @@ mod name {
     pub(super) const L2_WRITES: &str = "switchboard_cache_l2_writes_total";
     pub(super) const L2_LOCKS: &str = "switchboard_cache_l2_locks_total";
     pub(super) const L2_UP: &str = "switchboard_cache_l2_up";
+    pub(super) const LIVE_SUBSCRIPTIONS: &str = "switchboard_live_subscriptions";
+    pub(super) const LIVE_INGESTED: &str = "switchboard_live_events_ingested_total";
+    pub(super) const LIVE_DUPLICATES: &str = "switchboard_live_events_duplicate_total";
+    pub(super) const LIVE_DELIVERED: &str = "switchboard_live_events_delivered_total";
+    pub(super) const LIVE_LAGGED: &str = "switchboard_live_lagged_subscribers_total";
+    pub(super) const LIVE_WEBHOOK_REJECTED: &str = "switchboard_live_webhook_rejected_total";
 }
 
 /// Latency buckets in seconds: sub-millisecond cached answers to 30 s provider timeouts.
@@ -85,6 +91,39 @@ pub struct AuditSeries {
 impl std::fmt::Debug for AuditSeries {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AuditSeries")
+    }
+}
+
+/// The series of live updates: subscriptions open, events ingested by source, duplicates
+/// dropped, events delivered, subscribers cut off for lagging, webhooks refused.
+#[derive(Clone)]
+pub struct LiveMetrics {
+    pub subscriptions: Gauge,
+    pub duplicates: Counter,
+    pub delivered: Counter,
+    pub lagged: Counter,
+    metrics: Metrics,
+}
+
+impl LiveMetrics {
+    /// An event taken in from `source` (`webhook_signalwire`, `poll`, `peer`, ...).
+    pub fn ingested(&self, source: &'static str) {
+        self.metrics
+            .counter(name::LIVE_INGESTED, vec![Label::new("source", source)])
+            .increment(1);
+    }
+
+    /// A webhook request of `provider` refused (bad signature or secret).
+    pub fn webhook_rejected(&self, provider: &'static str) {
+        self.metrics
+            .counter(name::LIVE_WEBHOOK_REJECTED, vec![Label::new("provider", provider)])
+            .increment(1);
+    }
+}
+
+impl std::fmt::Debug for LiveMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveMetrics")
     }
 }
 
@@ -282,6 +321,18 @@ impl Metrics {
         AuditSeries {
             records: self.counter(name::AUDIT_RECORDS, labels()),
             unmasked: self.counter(name::AUDIT_UNMASKED, labels()),
+        }
+    }
+
+    /// The series of live updates (`live`), registered once per hub.
+    pub fn live(&self) -> LiveMetrics {
+        let plain = |name: &'static str| self.counter(name, Vec::new());
+        LiveMetrics {
+            subscriptions: self.gauge(name::LIVE_SUBSCRIPTIONS, Vec::new()),
+            duplicates: plain(name::LIVE_DUPLICATES),
+            delivered: plain(name::LIVE_DELIVERED),
+            lagged: plain(name::LIVE_LAGGED),
+            metrics: self.clone(),
         }
     }
 
@@ -600,7 +651,27 @@ impl UpstreamMetrics {
 
 fn describe(recorder: &PrometheusRecorder) {
     use name::*;
-    let counters: [(&'static str, &'static str); 16] = [
+    let counters: [(&'static str, &'static str); 21] = [
+        (
+            LIVE_INGESTED,
+            "Live call events taken in, by source (a webhook, the poller, another replica)",
+        ),
+        (
+            LIVE_DUPLICATES,
+            "Live call events dropped as already delivered (replayed webhooks, two sources of one change)",
+        ),
+        (
+            LIVE_DELIVERED,
+            "Live call events handed to subscribers (one per subscriber)",
+        ),
+        (
+            LIVE_LAGGED,
+            "Subscriptions ended with SUBSCRIPTION_LAGGED: the subscriber fell a buffer behind",
+        ),
+        (
+            LIVE_WEBHOOK_REJECTED,
+            "Provider webhooks refused (bad signature or secret), by provider",
+        ),
         (
             REQUESTS,
             "GraphQL requests by operation type, operation name and outcome (ok, partial, error)",
@@ -642,7 +713,8 @@ fn describe(recorder: &PrometheusRecorder) {
     for (name, help) in counters {
         recorder.describe_counter(name.into(), None, help.into());
     }
-    let gauges: [(&'static str, Option<Unit>, &'static str); 6] = [
+    let gauges: [(&'static str, Option<Unit>, &'static str); 7] = [
+        (LIVE_SUBSCRIPTIONS, None, "Subscriptions open now, over every transport"),
         (
             BUILD_INFO,
             None,

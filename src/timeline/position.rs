@@ -63,6 +63,12 @@ impl<T: Timeline> Position<T> {
         self.last.as_ref().is_some_and(|(at, _)| item.created_at > *at)
     }
 
+    /// When the last emitted item was created (what a subscription resuming from this
+    /// position has seen up to).
+    pub fn last_emitted_at(&self) -> Option<DateTime<Utc>> {
+        self.last.as_ref().map(|(at, _)| *at)
+    }
+
     /// Moves past `item`, emitted from stream `index`.
     pub(super) fn emit<I>(&mut self, index: usize, item: &StreamItem<I, StreamPosition>) {
         self.streams[index].position = Some(item.position.clone());

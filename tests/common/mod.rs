@@ -72,6 +72,7 @@ pub fn oneuptime_config(emulator: &Emulator) -> OneUptimeConfig {
         api_key: Secret::new(DEMO_ONEUPTIME_KEY),
         page_size: 50,
         concurrency: 8,
+        webhook_secret: None,
     }
 }
 
@@ -83,6 +84,7 @@ pub fn signalwire_config(emulator: &Emulator, credential: &BasicCredential) -> S
         api_token: Secret::new(credential.api_token.clone()),
         page_size: 50,
         concurrency: 16,
+        signing_key: None,
     }
 }
 

@@ -21,6 +21,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ),
     ("tenancy", &["cache", "domain", "providers", "settings", "upstream"]),
     ("authz", &["settings", "telemetry"]),
+    ("live", &["domain", "settings", "telemetry"]),
     ("auth", &["authz", "domain", "settings", "telemetry", "tenancy"]),
     (
         "graphql",
@@ -28,6 +29,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "authz",
             "cache",
             "domain",
+            "live",
             "providers",
             "request",
             "settings",
@@ -45,6 +47,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "cache",
             "domain",
             "graphql",
+            "providers",
             "request",
             "settings",
             "telemetry",
@@ -61,6 +64,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "cache",
             "graphql",
             "http",
+            "live",
             "providers",
             "settings",
             "telemetry",
@@ -68,7 +72,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
-    ("demo", &["config", "emulator"]),
+    ("demo", &["config", "emulator", "live"]),
     (
         "doctor",
         &[
@@ -95,6 +99,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "domain",
             "graphql",
             "http",
+            "live",
             "providers",
             "request",
             "settings",

@@ -20,6 +20,7 @@ mod http;
 mod http_cache;
 mod jwt;
 mod layering;
+mod live;
 mod observability;
 mod oneuptime;
 mod paging;

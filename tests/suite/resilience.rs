@@ -150,6 +150,7 @@ async fn waiting_to_retry_does_not_hold_the_providers_concurrency_slot() {
     let app = TestApp::spawn_with(small_emulator(), |config, emulator| {
         config.providers.oneuptime = Some(switchboard::config::OneUptimeConfig {
             concurrency: 1,
+            webhook_secret: None,
             ..oneuptime_config(emulator)
         });
         config.upstream.max_retry_wait = Duration::from_secs(5);

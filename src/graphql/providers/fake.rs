@@ -47,6 +47,7 @@ pub(crate) fn request_part(
 }
 
 /// A call log of the fake provider.
+#[derive(Clone)]
 pub(crate) struct FakeCallLog(pub Arc<CallLogCore>);
 
 impl FakeCallLog {

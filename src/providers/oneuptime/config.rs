@@ -19,6 +19,10 @@ pub struct OneUptimeConfig {
     /// Most concurrent upstream requests per tenant.
     #[serde(default = "OneUptimeConfig::default_concurrency")]
     pub concurrency: usize,
+    /// The shared secret a OneUptime workflow sends in `X-Webhook-Secret` when it posts
+    /// `{"callLogId": ...}` to `/webhooks/{tenant}/oneuptime`. Unset: that webhook is off.
+    #[serde(default)]
+    pub webhook_secret: Option<Secret>,
 }
 
 impl OneUptimeConfig {
@@ -77,6 +81,7 @@ mod tests {
             api_key: crate::settings::Secret::new("abc\ndef"),
             page_size: 10,
             concurrency: 1,
+            webhook_secret: None,
         };
         let error = config.validate("providers.oneuptime").expect_err("refused").to_string();
         assert!(error.contains("providers.oneuptime.api_key"), "{error}");

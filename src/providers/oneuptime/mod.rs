@@ -12,6 +12,7 @@ mod mapping;
 pub mod model;
 pub mod paging;
 mod query;
+pub mod webhook;
 mod wire;
 
 pub use config::OneUptimeConfig;

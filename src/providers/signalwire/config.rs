@@ -20,6 +20,11 @@ pub struct SignalWireConfig {
     /// Most concurrent upstream requests per tenant.
     #[serde(default = "SignalWireConfig::default_concurrency")]
     pub concurrency: usize,
+    /// The project's signing key (SignalWire's dashboard, "API" page): status callbacks
+    /// posted to `/webhooks/{tenant}/signalwire` are verified with it. Unset: that
+    /// webhook is off for this tenant.
+    #[serde(default)]
+    pub signing_key: Option<Secret>,
 }
 
 impl SignalWireConfig {

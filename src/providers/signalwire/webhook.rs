@@ -125,6 +125,66 @@ fn body_hash_fits(url: &str, body: &[u8]) -> bool {
     }
 }
 
+/// The webhook of `/webhooks/{tenant}/signalwire`: status callbacks of voice calls.
+pub struct SignalWireWebhook;
+
+pub const WEBHOOK: SignalWireWebhook = SignalWireWebhook;
+
+/// The voice log a callback is about: a form (cXML) callback's `CallSid`; a JSON (RELAY)
+/// callback's `params.segment_id` (what `/api/voice/logs/{id}` is keyed by, per its
+/// spec) or else `params.call_id`, or a top-level `call_id`/`CallSid`. An id that is no
+/// voice log's reads as not found, and the poller still finds the call.
+fn call_id(body: &[u8]) -> Option<String> {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        let text = |v: &serde_json::Value, key: &str| v.get(key).and_then(|x| x.as_str()).map(str::to_string);
+        let params = json.get("params").unwrap_or(&serde_json::Value::Null);
+        return text(params, "segment_id")
+            .or_else(|| text(params, "call_id"))
+            .or_else(|| text(&json, "call_id"))
+            .or_else(|| text(&json, "CallSid"));
+    }
+    url::form_urlencoded::parse(body)
+        .find(|(key, _)| key == "CallSid")
+        .map(|(_, value)| value.into_owned())
+        .filter(|id| !id.is_empty())
+}
+
+impl crate::providers::webhooks::Webhook for SignalWireWebhook {
+    fn name(&self) -> &'static str {
+        "signalwire"
+    }
+
+    fn source(&self) -> &'static str {
+        "webhook_signalwire"
+    }
+
+    fn receive(
+        &self,
+        providers: &crate::providers::ProvidersConfig,
+        delivery: &crate::providers::webhooks::Delivery<'_>,
+    ) -> Result<Vec<crate::providers::webhooks::Hint>, crate::providers::webhooks::WebhookError> {
+        use crate::providers::webhooks::{Hint, WebhookError};
+        let key = providers
+            .signalwire
+            .as_ref()
+            .and_then(|c| c.signing_key.as_ref())
+            .ok_or(WebhookError::NotConfigured)?;
+        let signature = ["x-signalwire-signature", "x-twilio-signature"]
+            .iter()
+            .find_map(|name| delivery.headers.get(*name))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !verify(key.expose().as_bytes(), signature, delivery.url, delivery.body) {
+            return Err(WebhookError::Refused);
+        }
+        let id = call_id(delivery.body).ok_or(WebhookError::Unreadable("the callback names no call (`CallSid`)"))?;
+        Ok(vec![Hint {
+            kind: super::VOICE_LOG,
+            native_id: id,
+        }])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +243,17 @@ mod tests {
             &url,
             br#"{"CallSid":"CA0","Caller":"+12349013030"}"#
         ));
+    }
+
+    #[test]
+    fn the_call_a_callback_is_about_comes_from_its_call_sid_or_its_segment() {
+        assert_eq!(call_id(b"CallStatus=ringing&CallSid=abc").as_deref(), Some("abc"));
+        assert_eq!(
+            call_id(br#"{"event_type":"calling.call.state","params":{"call_id":"c","segment_id":"s"}}"#).as_deref(),
+            Some("s")
+        );
+        assert_eq!(call_id(br#"{"params":{"call_id":"c"}}"#).as_deref(), Some("c"));
+        assert_eq!(call_id(b"CallStatus=ringing"), None);
     }
 
     #[test]

@@ -1,0 +1,534 @@
+//! Live updates end to end: `callLogEvents` over graphql-transport-ws and graphql-sse,
+//! fed by the emulator's signed callbacks (as SignalWire and a OneUptime workflow send
+//! them) and by the poller; refused, tampered and replayed callbacks; the protocol's close
+//! codes; resuming with `after`; tenants kept apart.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::common::{TestApp, VOICE_GET, VOICE_LIST, small_emulator};
+use switchboard::emulator::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
+use switchboard::settings::Secret;
+
+const METRICS_KEY: &str = "live-metrics-key";
+const EVENTS: &str = "subscription Events($filter: CallLogFilter, $after: String) {
+  callLogEvents(filter: $filter, after: $after) { cursor kind node { __typename id nativeId status provider } }
+}";
+
+/// A gateway with both webhooks configured (the emulator calls them back) and polling
+/// every `poll` (zero: off).
+async fn live_app(poll: Duration, tweak: impl FnOnce(&mut switchboard::Config)) -> TestApp {
+    let app = TestApp::spawn_with(small_emulator(), |config, _| {
+        config.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(METRICS_KEY));
+        config.live.poll_interval = poll;
+        if let Some(sw) = config.providers.signalwire.as_mut() {
+            sw.signing_key = Some(Secret::new(DEMO_SIGNALWIRE_SIGNING_KEY));
+        }
+        if let Some(ou) = config.providers.oneuptime.as_mut() {
+            ou.webhook_secret = Some(Secret::new(DEMO_ONEUPTIME_WEBHOOK_SECRET));
+        }
+        tweak(config);
+    })
+    .await;
+    app.emulator.set_callbacks(callbacks(&app, "default"));
+    app
+}
+
+fn callbacks(app: &TestApp, tenant: &str) -> Callbacks {
+    let base = app.url.trim_end_matches("/graphql");
+    let url = |provider: &str| url::Url::parse(&format!("{base}/webhooks/{tenant}/{provider}")).unwrap();
+    Callbacks {
+        signalwire: Some(Callback {
+            url: url("signalwire"),
+            secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
+        }),
+        oneuptime: Some(Callback {
+            url: url("oneuptime"),
+            secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
+        }),
+    }
+}
+
+/// A graphql-transport-ws client socket.
+struct Socket(tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>);
+
+impl Socket {
+    async fn open(app: &TestApp, protocol: Option<&str>) -> Socket {
+        let url = app.url.replacen("http://", "ws://", 1);
+        let mut request = url.into_client_request().unwrap();
+        if let Some(protocol) = protocol {
+            request
+                .headers_mut()
+                .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the WebSocket opens");
+        Socket(socket)
+    }
+
+    /// Opened and acknowledged with `payload` as `connection_init`'s.
+    async fn ready(app: &TestApp, payload: Value) -> Socket {
+        let mut socket = Socket::open(app, Some("graphql-transport-ws")).await;
+        socket
+            .send(json!({"type": "connection_init", "payload": payload}))
+            .await;
+        assert_eq!(socket.next().await["type"], "connection_ack");
+        socket
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.0.send(Message::Text(message.to_string().into())).await.unwrap();
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+            .await;
+    }
+
+    /// The next protocol message other than a ping (answered), within 10 s.
+    async fn next(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket is open")
+                .expect("a frame");
+            match message {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if value["type"] == "ping" {
+                        self.send(json!({"type": "pong"})).await;
+                        continue;
+                    }
+                    return value;
+                }
+                Message::Close(frame) => panic!("closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The close frame's code and reason, within 10 s.
+    async fn closed(&mut self) -> (u16, String) {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+                .await
+                .expect("a close within 10 s");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => return (u16::from(frame.code), frame.reason.to_string()),
+                Some(Ok(Message::Close(None))) | None => panic!("closed without a code"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("socket error before a close frame: {e}"),
+            }
+        }
+    }
+}
+
+/// Waits until the gateway holds `n` subscriptions (they start asynchronously after
+/// `subscribe`), reading `/metrics`.
+async fn subscriptions_reach(app: &TestApp, n: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = app.metrics(METRICS_KEY).await;
+        let open = text
+            .lines()
+            .find_map(|l| l.strip_prefix("switchboard_live_subscriptions ")?.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if open as u64 == n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} subscriptions never started ({open})"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn event(message: &Value) -> &Value {
+    assert_eq!(message["type"], "next", "{message}");
+    &message["payload"]["data"]["callLogEvents"]
+}
+
+async fn counter_with(app: &TestApp, series: &str) -> u64 {
+    let text = app.metrics(METRICS_KEY).await;
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+#[tokio::test]
+async fn signed_callbacks_reach_a_websocket_subscriber_as_created_then_updated_events() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket
+        .subscribe("1", EVENTS, json!({"filter": {"providers": ["SIGNALWIRE"]}}))
+        .await;
+    subscriptions_reach(&app, 1).await;
+    app.emulator.reset();
+
+    let id = app.emulator.start_signalwire_call().await;
+    let created = socket.next().await;
+    let created = event(&created);
+    assert_eq!(created["kind"], "CREATED");
+    assert_eq!(created["node"]["nativeId"], id.as_str());
+    assert_eq!(created["node"]["status"], "RINGING");
+    assert_eq!(created["node"]["__typename"], "SignalWireVoiceLog");
+    for status in ["IN_PROGRESS", "COMPLETED"] {
+        app.emulator.advance_signalwire_call(&id).await.unwrap();
+        let updated = socket.next().await;
+        let updated = event(&updated);
+        assert_eq!(updated["kind"], "UPDATED");
+        assert_eq!(updated["node"]["status"], status);
+        assert_eq!(updated["node"]["id"], created["node"]["id"]);
+        assert_ne!(updated["cursor"], created["cursor"]);
+    }
+    // One fresh read per callback, and no polling (it is off).
+    assert_eq!(app.upstream(VOICE_GET), 3);
+    assert_eq!(app.upstream(VOICE_LIST), 0);
+    assert_eq!(
+        counter_with(
+            &app,
+            "switchboard_live_events_ingested_total{source=\"webhook_signalwire\"}"
+        )
+        .await,
+        3
+    );
+
+    // The client completes the subscription; the server stops it.
+    socket.send(json!({"id": "1", "type": "complete"})).await;
+    subscriptions_reach(&app, 0).await;
+}
+
+/// A form callback signed with `key` for `url`, as SignalWire signs it.
+fn signed_form(key: &str, url: &str, params: &[(&str, &str)]) -> (String, String) {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut sorted = params.to_vec();
+    sorted.sort();
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(url.as_bytes());
+    for (k, v) in &sorted {
+        mac.update(k.as_bytes());
+        mac.update(v.as_bytes());
+    }
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter())
+        .finish();
+    (signature, body)
+}
+
+#[tokio::test]
+async fn tampered_or_unsigned_callbacks_get_403_and_change_nothing_and_a_replay_is_delivered_once() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.subscribe("s", EVENTS, json!({})).await;
+    subscriptions_reach(&app, 1).await;
+    let url = format!("{}/webhooks/default/signalwire", app.url.trim_end_matches("/graphql"));
+    let call = app.emulator.signalwire_voice_log_ids()[3].clone();
+    let params = [
+        ("CallSid", call.as_str()),
+        ("CallStatus", "completed"),
+        ("AccountSid", "p"),
+    ];
+    let (signature, body) = signed_form(DEMO_SIGNALWIRE_SIGNING_KEY, &url, &params);
+    app.emulator.reset();
+    let post = |signature: Option<&str>, body: String| {
+        let mut request = app
+            .http()
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("x-signalwire-signature", signature);
+        }
+        request.send()
+    };
+    let tampered = body.replace("completed", "failed");
+    assert_eq!(post(Some(&signature), tampered).await.unwrap().status(), 403);
+    assert_eq!(post(None, body.clone()).await.unwrap().status(), 403);
+    let (wrong_key, _) = signed_form("another-key", &url, &params);
+    assert_eq!(post(Some(&wrong_key), body.clone()).await.unwrap().status(), 403);
+    assert_eq!(app.upstream_total(), 0, "a refused callback reads nothing");
+    assert_eq!(
+        counter_with(&app, "switchboard_live_webhook_rejected_total{provider=\"signalwire\"}").await,
+        3
+    );
+
+    // Signed as SignalWire signs it (the `X-Twilio-Signature` name works too): taken,
+    // twice, delivered once.
+    assert_eq!(post(Some(&signature), body.clone()).await.unwrap().status(), 204);
+    let response = app
+        .http()
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", &signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let first = socket.next().await;
+    assert_eq!(event(&first)["node"]["nativeId"], call.as_str());
+    // The next event is a new call's, not the replay.
+    let id = app.emulator.start_signalwire_call().await;
+    let next = socket.next().await;
+    assert_eq!(event(&next)["node"]["nativeId"], id.as_str());
+}
+
+#[tokio::test]
+async fn the_oneuptime_webhook_takes_its_shared_secret_only() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket
+        .subscribe("o", EVENTS, json!({"filter": {"providers": ["ONEUPTIME"]}}))
+        .await;
+    subscriptions_reach(&app, 1).await;
+    let url = format!("{}/webhooks/default/oneuptime", app.url.trim_end_matches("/graphql"));
+    let existing = app.emulator.oneuptime_call_log_ids()[0].clone();
+    for secret in [None, Some("wrong")] {
+        let mut request = app.http().post(&url).json(&json!({"callLogId": existing}));
+        if let Some(secret) = secret {
+            request = request.header("x-webhook-secret", secret);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 403);
+    }
+    let id = app.emulator.start_oneuptime_call().await;
+    let created = socket.next().await;
+    let created = event(&created);
+    assert_eq!(created["kind"], "CREATED");
+    assert_eq!(created["node"]["nativeId"], id.as_str());
+    assert_eq!(created["node"]["__typename"], "OneUptimeCallLog");
+    let unknown_tenant = url.replace("/default/", "/nobody/");
+    let response = app
+        .http()
+        .post(&unknown_tenant)
+        .header("x-webhook-secret", DEMO_ONEUPTIME_WEBHOOK_SECRET)
+        .json(&json!({"callLogId": id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn without_webhooks_the_poller_finds_new_calls_and_status_changes() {
+    let app = live_app(Duration::from_millis(100), |_| {}).await;
+    app.emulator.set_callbacks(Callbacks::default());
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket
+        .subscribe("p", EVENTS, json!({"filter": {"providers": ["SIGNALWIRE"]}}))
+        .await;
+    subscriptions_reach(&app, 1).await;
+    let id = app.emulator.start_signalwire_call().await;
+    let created = socket.next().await;
+    assert_eq!(event(&created)["kind"], "CREATED");
+    assert_eq!(event(&created)["node"]["nativeId"], id.as_str());
+    app.emulator.advance_signalwire_call(&id).await.unwrap();
+    let updated = socket.next().await;
+    assert_eq!(event(&updated)["kind"], "UPDATED");
+    assert_eq!(event(&updated)["node"]["status"], "IN_PROGRESS");
+    assert!(
+        app.upstream(VOICE_LIST) >= 2,
+        "the poller read the head of the voice logs"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_nobody_subscribes_to_is_not_polled() {
+    let app = live_app(Duration::from_millis(100), |_| {}).await;
+    // A subscription comes and goes: the poller runs while it is open, then stops.
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.subscribe("x", EVENTS, json!({})).await;
+    subscriptions_reach(&app, 1).await;
+    socket.send(json!({"id": "x", "type": "complete"})).await;
+    subscriptions_reach(&app, 0).await;
+    // Two poll intervals after the last poll could have started, nothing more is read.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.emulator.reset();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.upstream_total(), 0);
+}
+
+#[tokio::test]
+async fn server_sent_events_deliver_the_same_events() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let response = app
+        .http()
+        .post(&app.url)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": EVENTS, "variables": {"filter": {"providers": ["SIGNALWIRE"]}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"),
+        "{:?}",
+        response.headers()
+    );
+    subscriptions_reach(&app, 1).await;
+    let id = app.emulator.start_signalwire_call().await;
+    let mut response = response;
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream is open");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let (head, _) = text.split_once("\n\n").unwrap();
+    let data = head.strip_prefix("event: next\ndata: ").expect("a next event");
+    let payload: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(payload["data"]["callLogEvents"]["kind"], "CREATED");
+    assert_eq!(payload["data"]["callLogEvents"]["node"]["nativeId"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_validation_error_over_server_sent_events_is_a_next_event_then_complete() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let response = app
+        .http()
+        .post(&app.url)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": "subscription { callLogEvents { nope } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let mut events = text.split("\n\n").filter(|e| !e.is_empty() && !e.starts_with(':'));
+    let next = events.next().unwrap().strip_prefix("event: next\ndata: ").unwrap();
+    let payload: Value = serde_json::from_str(next).unwrap();
+    assert_eq!(
+        payload["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{payload}"
+    );
+    assert_eq!(events.next(), Some("event: complete\ndata:"));
+}
+
+#[tokio::test]
+async fn after_a_call_logs_cursor_a_subscriber_first_gets_what_it_missed_once() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let filter = json!({"providers": ["SIGNALWIRE"]});
+    let top = app
+        .query(
+            "query($f: CallLogFilter) { callLogs(first: 1, filter: $f) { edges { cursor } } }",
+            json!({"f": filter}),
+        )
+        .await;
+    let cursor = top["data"]["callLogs"]["edges"][0]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two calls start, one moves on, while nobody listens.
+    let first = app.emulator.start_signalwire_call().await;
+    let second = app.emulator.start_signalwire_call().await;
+    app.emulator.advance_signalwire_call(&first).await.unwrap();
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket
+        .subscribe("r", EVENTS, json!({"filter": filter, "after": cursor}))
+        .await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let message = socket.next().await;
+        let e = event(&message);
+        seen.push((
+            e["kind"].as_str().unwrap().to_string(),
+            e["node"]["nativeId"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("CREATED".to_string(), first.clone()),
+            ("CREATED".to_string(), second.clone()),
+            ("UPDATED".to_string(), first.clone())
+        ]
+    );
+    // Then live, with nothing repeated.
+    app.emulator.advance_signalwire_call(&second).await.unwrap();
+    let live = socket.next().await;
+    assert_eq!(event(&live)["kind"], "UPDATED");
+    assert_eq!(event(&live)["node"]["nativeId"], second.as_str());
+}
+
+#[tokio::test]
+async fn every_close_code_of_the_protocol_is_sent_when_its_rule_is_broken() {
+    let app = live_app(Duration::ZERO, |config| {
+        config.live.connection_init_timeout = Duration::from_millis(200);
+        config.live.max_subscriptions_per_connection = 1;
+    })
+    .await;
+    // 4406: the client did not ask for graphql-transport-ws.
+    let mut socket = Socket::open(&app, None).await;
+    assert_eq!(socket.closed().await.0, 4406);
+    // 4408: no connection_init in time.
+    let mut socket = Socket::open(&app, Some("graphql-transport-ws")).await;
+    assert_eq!(
+        socket.closed().await,
+        (4408, "Connection initialisation timeout".into())
+    );
+    // 4401: subscribe before the ack.
+    let mut socket = Socket::open(&app, Some("graphql-transport-ws")).await;
+    socket.subscribe("1", EVENTS, json!({})).await;
+    assert_eq!(socket.closed().await.0, 4401);
+    // 4400: not a protocol message.
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.send(json!({"type": "gossip"})).await;
+    assert_eq!(socket.closed().await.0, 4400);
+    // 4429: a second connection_init.
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.send(json!({"type": "connection_init"})).await;
+    assert_eq!(socket.closed().await.0, 4429);
+    // 4409: an id still running.
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.subscribe("same", EVENTS, json!({})).await;
+    socket.subscribe("same", EVENTS, json!({})).await;
+    assert_eq!(socket.closed().await.0, 4409);
+    // 4429: more subscriptions than live.max_subscriptions_per_connection.
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.subscribe("a", EVENTS, json!({})).await;
+    socket.subscribe("b", EVENTS, json!({})).await;
+    assert_eq!(socket.closed().await.0, 4429);
+}
+
+#[tokio::test]
+async fn a_refused_key_closes_with_4403_and_each_tenant_sees_only_its_own_calls() {
+    let app = TestApp::spawn_two_tenants().await;
+    let mut refused = Socket::open(&app, Some("graphql-transport-ws")).await;
+    refused
+        .send(json!({"type": "connection_init", "payload": {"Authorization": "Bearer nobody-key"}}))
+        .await;
+    assert_eq!(refused.closed().await, (4403, "Forbidden".into()));
+    let mut alice = Socket::ready(&app, json!({"Authorization": "Bearer alice-key"})).await;
+    let mut bob = Socket::ready(&app, json!({"authorization": "Bearer bob-key"})).await;
+    alice.subscribe("a", EVENTS, json!({})).await;
+    bob.subscribe("b", EVENTS, json!({})).await;
+    // Both subscriptions run before the callbacks (answered queries prove the sockets work).
+    for socket in [&mut alice, &mut bob] {
+        socket
+            .send(json!({"id": "q", "type": "subscribe", "payload": {"query": "{ __typename }"}}))
+            .await;
+        let answer = socket.next().await;
+        assert_eq!(answer["payload"]["data"]["__typename"], "Query", "{answer}");
+        assert_eq!(socket.next().await["type"], "complete");
+    }
+    // Alice's provider calls back to alice's webhook (no signing key: refused as unconfigured).
+    app.emulator.set_callbacks(callbacks(&app, "alice"));
+    let url = format!("{}/webhooks/alice/signalwire", app.url.trim_end_matches("/graphql"));
+    let response = app.http().post(&url).body("CallSid=x").send().await.unwrap();
+    assert_eq!(response.status(), 404, "alice configured no signing key");
+}
