@@ -30,7 +30,7 @@ struct Check {
 
 const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/web");
 
-const CHECKS: [Check; 3] = [
+const CHECKS: [Check; 4] = [
     Check {
         name: "graphql_js_rebuilds_schema_graphql_from_introspection_and_validates_fragments_per_type",
         script: "introspect.mjs",
@@ -41,6 +41,12 @@ const CHECKS: [Check; 3] = [
         name: "graphiql_runs_offline_in_headless_chromium_with_no_failed_request_or_console_error",
         script: "graphiql.mjs",
         needs_browser: true,
+        web_app: false,
+    },
+    Check {
+        name: "graphql_ws_and_graphql_sse_clients_follow_a_live_call_from_created_to_updated",
+        script: "live.mjs",
+        needs_browser: false,
         web_app: false,
     },
     Check {
@@ -83,12 +89,41 @@ async fn run(check: &Check) -> Result<(), String> {
     if check.web_app {
         return web_app::run(check.script).await;
     }
-    let app = TestApp::spawn().await;
+    let app = live_app().await;
     node(
         check.script,
         &[&app.url, concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")],
     )
     .await
+}
+
+/// A gateway whose emulator makes live traffic and calls its webhooks back, signed.
+async fn live_app() -> TestApp {
+    use switchboard::emulator::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
+    let app = TestApp::spawn_with(small_emulator(), |config, _| {
+        if let Some(sw) = config.providers.signalwire.as_mut() {
+            sw.signing_key = Some(switchboard::settings::Secret::new(DEMO_SIGNALWIRE_SIGNING_KEY));
+        }
+        if let Some(ou) = config.providers.oneuptime.as_mut() {
+            ou.webhook_secret = Some(switchboard::settings::Secret::new(DEMO_ONEUPTIME_WEBHOOK_SECRET));
+        }
+    })
+    .await;
+    let base = app.url.trim_end_matches("/graphql").to_string();
+    let url = |provider: &str| url::Url::parse(&format!("{base}/webhooks/default/{provider}")).unwrap();
+    app.emulator.set_callbacks(Callbacks {
+        signalwire: Some(Callback {
+            url: url("signalwire"),
+            secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
+        }),
+        oneuptime: Some(Callback {
+            url: url("oneuptime"),
+            secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
+        }),
+    });
+    // A call starts or moves on every 200 ms, for as long as the emulator runs.
+    let _traffic = app.emulator.start_traffic(std::time::Duration::from_millis(200));
+    app
 }
 
 /// Runs `tests/js/<script>` with `args`; it must print `ok: ...`.

@@ -371,6 +371,13 @@ async fn execute_fresh(
         Some((ty, name)) => (Some(ty), name.map(Arc::from)),
         None => (None, requested.as_deref().map(Arc::from)),
     };
+    if operation_type == Some("subscription") {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "subscriptions run over a WebSocket (graphql-transport-ws) or as server-sent events (POST with `Accept: text/event-stream`) on this URL",
+        );
+    }
     if via_get && is_mutation {
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -532,3 +532,25 @@ async fn a_refused_key_closes_with_4403_and_each_tenant_sees_only_its_own_calls(
     let response = app.http().post(&url).body("CallSid=x").send().await.unwrap();
     assert_eq!(response.status(), 404, "alice configured no signing key");
 }
+
+#[tokio::test]
+async fn a_subscription_posted_for_a_json_answer_is_told_which_transports_run_it() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let response = app
+        .http()
+        .post(&app.url)
+        .json(&json!({"query": EVENTS}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("text/event-stream"),
+        "{body}"
+    );
+}
