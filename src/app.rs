@@ -35,6 +35,8 @@ pub enum StartupError {
     Demo(#[source] std::io::Error),
     #[error("cache.redis: {0}")]
     SharedCache(#[from] crate::cache::l2::L2Error),
+    #[error("{0}")]
+    LiveBus(String),
     #[error(transparent)]
     Tenant(#[from] crate::tenancy::TenancyError),
     #[error("auth: {0}")]
@@ -313,6 +315,7 @@ impl Application {
         let upkeep = tokio::spawn(upkeep(serving.metrics.clone()));
         let (readiness, delay) = (serving.readiness.clone(), serving.drain_delay);
         let poller = serving.live.clone().map(|feed| tokio::spawn(feed.run_poller()));
+        let bus = serving.live.clone().map(|feed| tokio::spawn(feed.run_bus()));
         let live = serving.live.clone();
         let shutdown = async move {
             shutdown.await;
@@ -356,8 +359,8 @@ impl Application {
         {
             tracing::warn!("grace period over; dropping remaining WebSockets");
         }
-        if let Some(poller) = poller {
-            poller.abort();
+        for task in [poller, bus].into_iter().flatten() {
+            task.abort();
         }
         upkeep.abort();
         let _ = stop_tx.send(true);
@@ -415,11 +418,19 @@ fn live_feed(config: &Config, http: &Http, metrics: &Metrics) -> Result<Arc<crat
         &Cache::new(&keeps_nothing),
     )?;
     let paging = crate::graphql::paging(&config.graphql);
+    let bus = match &config.cache.redis {
+        Some(redis) => Some(Arc::new(
+            crate::live::Bus::connect(redis.url.expose(), &redis.key_prefix)
+                .map_err(|e| StartupError::LiveBus(format!("cache.redis for live updates: {e}")))?,
+        )),
+        None => None,
+    };
     Ok(crate::graphql::LiveFeed::new(
         &config.live,
         Arc::new(fresh),
         paging,
         metrics,
+        bus,
     ))
 }
 

@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use common::ws;
 use common::*;
 use serde_json::{Value, json};
 use switchboard::config::{Config, RedisConfig};
@@ -494,7 +495,136 @@ async fn a_gateway_starts_and_serves_while_redis_is_down() {
     assert_eq!(emulator.stats().route(VOICE_GET), 1, "the local cache still works");
 }
 
+/// Waits until gateway `g` holds `n` subscriptions (they start after `subscribe`).
+async fn subscriptions_reach(g: &Gateway, n: f64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while g.metric("switchboard_live_subscriptions").await != n {
+        assert!(Instant::now() < deadline, "{n} subscriptions never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+const EVENTS: &str = "subscription { callLogEvents { kind node { nativeId status } } }";
+
+/// A gateway with the SignalWire webhook's signing key, polling every `poll`.
+fn live_config(emulator: &Emulator, url: &str, poll: Duration) -> Config {
+    let mut config = config(emulator, url);
+    config.live.poll_interval = poll;
+    if let Some(sw) = config.providers.signalwire.as_mut() {
+        sw.signing_key = Some(switchboard::settings::Secret::new(
+            switchboard::emulator::DEMO_SIGNALWIRE_SIGNING_KEY,
+        ));
+    }
+    config
+}
+
+fn callbacks_to(g: &Gateway) -> switchboard::emulator::Callbacks {
+    switchboard::emulator::Callbacks {
+        signalwire: Some(switchboard::emulator::Callback {
+            url: url::Url::parse(&format!("{}/webhooks/default/signalwire", g.url)).unwrap(),
+            secret: switchboard::emulator::DEMO_SIGNALWIRE_SIGNING_KEY.into(),
+        }),
+        oneuptime: None,
+    }
+}
+
+async fn a_callback_taken_in_by_one_replica_reaches_a_subscriber_on_the_other_once() {
+    let redis = Redis::start().expect("redis starts");
+    let emulator = emulator().await;
+    let a = Gateway::start(live_config(&emulator, &redis.url(), Duration::ZERO)).await;
+    let b = Gateway::start(live_config(&emulator, &redis.url(), Duration::ZERO)).await;
+    let mut on_a = ws::Socket::ready_url(&format!("{}/graphql", a.url), json!({})).await;
+    let mut on_b = ws::Socket::ready_url(&format!("{}/graphql", b.url), json!({})).await;
+    on_a.subscribe("a", EVENTS, json!({})).await;
+    on_b.subscribe("b", EVENTS, json!({})).await;
+    subscriptions_reach(&a, 1.0).await;
+    subscriptions_reach(&b, 1.0).await;
+    // The provider calls replica A back; the subscriber on B sees the call too.
+    emulator.set_callbacks(callbacks_to(&a));
+    emulator.reset();
+    let id = emulator.start_signalwire_call().await;
+    for socket in [&mut on_a, &mut on_b] {
+        let message = socket.next().await;
+        let event = &message["payload"]["data"]["callLogEvents"];
+        assert_eq!(event["kind"], "CREATED", "{message}");
+        assert_eq!(event["node"]["nativeId"], id.as_str());
+    }
+    // Then a status change, reported to B this time: A's subscriber sees it, once each.
+    emulator.set_callbacks(callbacks_to(&b));
+    emulator.advance_signalwire_call(&id).await.unwrap();
+    for socket in [&mut on_a, &mut on_b] {
+        let message = socket.next().await;
+        assert_eq!(
+            message["payload"]["data"]["callLogEvents"]["kind"], "UPDATED",
+            "{message}"
+        );
+    }
+    // One fresh read per callback: the other replica took the record from Redis's message.
+    assert_eq!(emulator.stats().route(VOICE_GET), 2);
+    assert_eq!(
+        b.metric("switchboard_live_events_ingested_total{source=\"peer\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(
+        a.metric("switchboard_live_events_ingested_total{source=\"peer\"}")
+            .await,
+        1.0
+    );
+}
+
+async fn one_replica_polls_a_tenant_and_both_deliver_what_it_finds() {
+    let redis = Redis::start().expect("redis starts");
+    let emulator = emulator().await;
+    let poll = Duration::from_millis(100);
+    let a = Gateway::start(live_config(&emulator, &redis.url(), poll)).await;
+    let b = Gateway::start(live_config(&emulator, &redis.url(), poll)).await;
+    let mut on_a = ws::Socket::ready_url(&format!("{}/graphql", a.url), json!({})).await;
+    let mut on_b = ws::Socket::ready_url(&format!("{}/graphql", b.url), json!({})).await;
+    on_a.subscribe("a", EVENTS, json!({})).await;
+    on_b.subscribe("b", EVENTS, json!({})).await;
+    subscriptions_reach(&a, 1.0).await;
+    subscriptions_reach(&b, 1.0).await;
+    // No callbacks: only polling finds the call.
+    let id = emulator.start_signalwire_call().await;
+    for socket in [&mut on_a, &mut on_b] {
+        let message = socket.next().await;
+        assert_eq!(
+            message["payload"]["data"]["callLogEvents"]["node"]["nativeId"],
+            id.as_str(),
+            "{message}"
+        );
+    }
+    // Over ten poll intervals, only the replica holding the tenant's lease read SignalWire.
+    let series = "switchboard_upstream_requests_total{provider=\"signalwire\",tenant=\"default\"}";
+    let before = (a.metric(series).await, b.metric(series).await);
+    tokio::time::sleep(poll * 10).await;
+    let polled = (a.metric(series).await - before.0, b.metric(series).await - before.1);
+    assert!(
+        (polled.0 == 0.0) != (polled.1 == 0.0),
+        "exactly one replica polls: {polled:?} upstream requests"
+    );
+    // Redis gone: each replica polls by itself and still delivers.
+    drop(redis);
+    let id = emulator.start_signalwire_call().await;
+    for socket in [&mut on_a, &mut on_b] {
+        let message = socket.next().await;
+        assert_eq!(
+            message["payload"]["data"]["callLogEvents"]["node"]["nativeId"],
+            id.as_str(),
+            "{message}"
+        );
+    }
+}
+
 const CHECKS: &[(&str, Check)] = &[
+    (
+        "a_callback_taken_in_by_one_replica_reaches_a_subscriber_on_the_other_once",
+        || Box::pin(a_callback_taken_in_by_one_replica_reaches_a_subscriber_on_the_other_once()),
+    ),
+    ("one_replica_polls_a_tenant_and_both_deliver_what_it_finds", || {
+        Box::pin(one_replica_polls_a_tenant_and_both_deliver_what_it_finds())
+    }),
     (
         "a_record_fetched_through_one_replica_costs_no_upstream_call_on_another",
         || Box::pin(a_record_fetched_through_one_replica_costs_no_upstream_call_on_another()),

@@ -24,8 +24,9 @@ macro_rules! interfaces {
 
         /// One call (or call-like session) recorded by a provider.
         // The lint mistakes repeated `ty = ...` of different fields for duplicated attributes.
+        // Serializable: live events travel between replicas (`graphql::live::bus`).
         #[allow(clippy::duplicated_attributes, clippy::enum_variant_names)]
-        #[derive(Clone, async_graphql::Interface)]
+        #[derive(Clone, serde::Serialize, serde::Deserialize, async_graphql::Interface)]
         #[graphql(
             field(
                 name = "id",

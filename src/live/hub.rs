@@ -122,14 +122,14 @@ impl<E: Clone + Send + Sync + 'static> Hub<E> {
         self.channel(tenant).seen.contains_key(id)
     }
 
-    /// Takes in an event from `source` and hands it to the tenant's subscribers; `false`
+    /// Takes in an event from `source` and hands it to the tenant's subscribers; `None`
     /// (and nothing delivered) when its id was taken in before.
-    pub fn publish(&self, tenant: &TenantId, event: Event<E>, source: &'static str) -> bool {
+    pub fn publish(&self, tenant: &TenantId, event: Event<E>, source: &'static str) -> Option<Arc<Event<E>>> {
         let channel = self.channel(tenant);
         let fresh = channel.seen.entry(event.id.clone()).or_insert(()).is_fresh();
         if !fresh {
             self.metrics.duplicates.increment(1);
-            return false;
+            return None;
         }
         self.metrics.ingested(source);
         let event = Arc::new(event);
@@ -141,8 +141,8 @@ impl<E: Clone + Send + Sync + 'static> Hub<E> {
             history.push_back(event.clone());
         }
         // No subscriber is not an error: the event stays in the history.
-        let _ = channel.sender.send(event);
-        true
+        let _ = channel.sender.send(event.clone());
+        Some(event)
     }
 
     /// A new subscription of `tenant`; refused past `max_subscriptions_per_tenant` or
@@ -285,9 +285,9 @@ mod tests {
         let hub = hub(16, 10);
         let t = tenant("a");
         let mut sub = hub.subscribe(&t).unwrap();
-        assert!(hub.publish(&t, event("x", 1, 0), "test"));
-        assert!(!hub.publish(&t, event("x", 2, 1), "test"));
-        assert!(hub.publish(&t, event("y", 3, 2), "test"));
+        assert!(hub.publish(&t, event("x", 1, 0), "test").is_some());
+        assert!(hub.publish(&t, event("x", 2, 1), "test").is_none());
+        assert!(hub.publish(&t, event("y", 3, 2), "test").is_some());
         let Next::Event(first) = sub.next().await else { panic!() };
         let Next::Event(second) = sub.next().await else {
             panic!()

@@ -4,9 +4,11 @@
 //! webhooks, the poller) and the transports (graphql-transport-ws, graphql-sse) live in
 //! `graphql::live` and `http`; this layer names none of them.
 
+pub mod bus;
 pub mod config;
 pub mod hub;
 
+pub use bus::{Bus, Lease};
 pub use config::LiveConfig;
 pub use hub::{Event, EventKind, Hub, HubLimits, Next, Subscriber};
 

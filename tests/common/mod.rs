@@ -17,6 +17,7 @@ pub fn voice_id(native: &str) -> String {
 }
 
 pub mod issuer;
+pub mod ws;
 
 pub const VOICE_LIST: &str = "GET /api/voice/logs";
 pub const VOICE_GET: &str = "GET /api/voice/logs/{id}";

@@ -22,7 +22,7 @@ use super::super::scope::RequestScope;
 use super::super::timeline::CallLogs;
 use crate::authz::{Access, Granted};
 use crate::domain::{CallLogCore, GlobalId, NodeKind, TenantId};
-use crate::live::{Event, EventKind, Hub, HubLimits, LiveConfig};
+use crate::live::{Bus, Event, EventKind, Hub, HubLimits, Lease, LiveConfig};
 use crate::request::CallBudget;
 use crate::telemetry::metrics::Metrics;
 use crate::tenancy::{Tenant, Tenants};
@@ -45,6 +45,8 @@ pub struct LiveFeed {
     calls: Mutex<HashMap<TenantId, Arc<TenantCalls>>>,
     /// Wakes the poller at once (tests, and a webhook that could not be read).
     poke: tokio::sync::Notify,
+    /// The other replicas (with `[cache.redis]`).
+    bus: Option<Arc<Bus>>,
 }
 
 /// What the feed knows of one tenant's calls.
@@ -72,8 +74,15 @@ fn status_key(core: &CallLogCore) -> Arc<str> {
 }
 
 impl LiveFeed {
-    /// `fresh`: the tenants built over a cache that keeps nothing.
-    pub fn new(config: &LiveConfig, fresh: Arc<Tenants>, paging: Paging, metrics: &Metrics) -> Arc<LiveFeed> {
+    /// `fresh`: the tenants built over a cache that keeps nothing; `bus`: the other
+    /// replicas, when they share Redis.
+    pub fn new(
+        config: &LiveConfig,
+        fresh: Arc<Tenants>,
+        paging: Paging,
+        metrics: &Metrics,
+        bus: Option<Arc<Bus>>,
+    ) -> Arc<LiveFeed> {
         Arc::new(LiveFeed {
             hub: Hub::new(HubLimits::from(config), metrics.live()),
             fresh,
@@ -81,7 +90,33 @@ impl LiveFeed {
             paging,
             calls: Mutex::default(),
             poke: tokio::sync::Notify::new(),
+            bus,
         })
+    }
+
+    /// Hands the other replicas' events to this replica's subscribers, until dropped
+    /// (nothing to do without Redis).
+    pub async fn run_bus(self: Arc<Self>) {
+        let Some(bus) = self.bus.clone() else { return };
+        let feed = self.clone();
+        bus.listen(move |tenant, event| feed.receive(&tenant, event)).await;
+    }
+
+    /// An event another replica took in: remembered (so this replica's own sources do not
+    /// report the change again) and delivered, once.
+    fn receive(&self, tenant: &TenantId, event: Event<CallLog>) {
+        let calls = self.calls(tenant);
+        let id = event.payload.global_id();
+        let core = event.payload.core();
+        calls.known.insert(id.clone(), status_key(core));
+        let mut live = calls.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if core.is_final() {
+            live.remove(&id);
+        } else if live.len() < MAX_LIVE_CALLS {
+            live.insert(id);
+        }
+        drop(live);
+        self.hub.publish(tenant, event, "peer");
     }
 
     pub(super) fn hub(&self) -> &Hub<CallLog> {
@@ -138,7 +173,14 @@ impl LiveFeed {
             at: Utc::now(),
             payload: log,
         };
-        self.hub.publish(tenant, event, source)
+        let Some(event) = self.hub.publish(tenant, event, source) else {
+            return false;
+        };
+        if let Some(bus) = self.bus.clone() {
+            let tenant = tenant.clone();
+            tokio::spawn(async move { bus.publish(&tenant, &event).await });
+        }
+        true
     }
 
     /// Remembers `log`'s status; the event id and kind when it is news.
@@ -233,8 +275,14 @@ impl LiveFeed {
         futures::future::join_all(tenants.iter().map(|tenant| self.poll(tenant))).await;
     }
 
-    /// One poll of one tenant.
+    /// One poll of one tenant, unless another replica holds its lease.
     async fn poll(&self, tenant: &Arc<Tenant>) {
+        if let Some(bus) = &self.bus {
+            let ttl = self.config.poll_interval.max(std::time::Duration::from_millis(100)) * 3;
+            if bus.lease(&tenant.id, ttl).await == Lease::Theirs {
+                return;
+            }
+        }
         let budget = CallBudget::new(POLL_BUDGET);
         let scope = Self::scope(tenant, &budget);
         let calls = self.calls(&tenant.id);

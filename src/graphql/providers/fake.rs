@@ -47,7 +47,7 @@ pub(crate) fn request_part(
 }
 
 /// A call log of the fake provider.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FakeCallLog(pub Arc<CallLogCore>);
 
 impl FakeCallLog {

@@ -48,7 +48,7 @@ pub(crate) fn request_part(tenant: &Tenant, budget: &Arc<CallBudget>) -> Option<
 }
 
 /// A call OneUptime placed to notify someone (on-call alerts, incidents, ...).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct OneUptimeCallLog(pub Arc<model::CallLog>);
 
 impl OneUptimeCallLog {

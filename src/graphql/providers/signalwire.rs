@@ -53,16 +53,16 @@ pub(crate) fn request_part(tenant: &Tenant, budget: &Arc<CallBudget>) -> Option<
 }
 
 /// A SignalWire voice log (Relay/LAML call, video room audio leg, Dialogflow or Fabric leg).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SignalWireVoiceLog(pub Arc<VoiceCall>);
 
 /// A SignalWire video log (room or conference session).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SignalWireVideoLog(pub Arc<VideoSession>);
 
 /// A log the provider deleted: only its id, creation and deletion times survive, so most
 /// `CallLog` fields are null and `status` is DELETED.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DiscardedCallLog(pub Arc<DiscardedLog>);
 
 impl SignalWireVoiceLog {

@@ -29,7 +29,7 @@ use crate::tenancy::Tenant;
 use crate::timeline::{CountFuture, Plan, TimelineStream, WindowFuture, decode_position, scan};
 
 /// A Voximplant JS session (`call_session_history_id`) with its calls.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct VoximplantCallSession(pub Arc<model::CallSession>);
 
 impl VoximplantCallSession {
