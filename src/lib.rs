@@ -8,6 +8,8 @@
 //!   at all, and the audit record of unmasked answers.
 //! - `graphql`: the schema, resolvers, ids, cursors, error codes; each provider's GraphQL
 //!   types under `graphql::providers`, whose `mod.rs` is the GraphQL registry.
+//! - `live`: live updates' per-tenant event hub, `[live]`, and the Redis bus between
+//!   replicas; `graphql::live` fills it (webhooks, polling) and serves `callLogEvents`.
 //! - `timeline`: the merged cross-provider timeline (streams, filter plan, merge, counts,
 //!   composite cursor), naming no provider.
 //! - `providers`: one module per provider: config section, client, private wire types,

@@ -476,3 +476,149 @@ async fn a_subscription_posted_for_a_json_answer_is_told_which_transports_run_it
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn shutdown_completes_every_subscription_then_closes_websockets_with_1001() {
+    use crate::common::{base_config, serve, signalwire_config};
+    let emulator = switchboard::emulator::Emulator::start(small_emulator()).await.unwrap();
+    let mut config = base_config();
+    let credential = small_emulator().signalwire_credentials[0].clone();
+    config.providers.signalwire = Some(signalwire_config(&emulator, &credential));
+    config.server.drain_delay = Duration::ZERO;
+    config.live.poll_interval = Duration::ZERO;
+    let (base, stop) = serve(config).await;
+    let url = format!("{base}/graphql");
+    let mut socket = Socket::ready_url(&url, json!({})).await;
+    socket.subscribe("w", EVENTS, json!({})).await;
+    let mut sse = reqwest::Client::new()
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": EVENTS}))
+        .send()
+        .await
+        .unwrap();
+    // Both subscriptions run (the WebSocket's answers a query after it, in order).
+    socket
+        .send(json!({"id": "q", "type": "subscribe", "payload": {"query": "{ __typename }"}}))
+        .await;
+    assert_eq!(socket.next().await["type"], "next");
+    assert_eq!(socket.next().await["type"], "complete");
+    drop(stop);
+    assert_eq!(socket.next().await, json!({"id": "w", "type": "complete"}));
+    assert_eq!(socket.closed().await.0, 1001);
+    let mut text = String::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), sse.chunk())
+        .await
+        .expect("the event stream ends within 10 s")
+        .unwrap()
+    {
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(text.ends_with("event: complete\ndata:\n\n"), "{text:?}");
+}
+
+mod signed_in {
+    use super::*;
+    use crate::common::issuer::{TestIssuer, jwt_config, now, valid_claims};
+    use switchboard::config::{AuthorizationConfig, FieldRuleConfig, Otherwise, Requires};
+
+    async fn app(issuer: &TestIssuer) -> TestApp {
+        issuer.add_rsa_key("k1", true);
+        let jwt = jwt_config(issuer);
+        let app = live_app(Duration::ZERO, move |config| {
+            config.auth.jwt = Some(jwt);
+            let rule = |scope: &str, otherwise| FieldRuleConfig {
+                requires: Requires::One(scope.into()),
+                otherwise,
+            };
+            config.authorization = Some(AuthorizationConfig {
+                scopes_claim: "scope".into(),
+                fields: std::collections::BTreeMap::from([
+                    ("CallLog.from".to_string(), rule("calls:numbers", Otherwise::Mask)),
+                    ("CallLog.cost".to_string(), rule("billing:read", Otherwise::Forbid)),
+                ]),
+            });
+        })
+        .await;
+        app
+    }
+
+    fn token(issuer: &TestIssuer, scope: &str, lifetime: i64) -> String {
+        let mut claims = valid_claims();
+        claims["scope"] = json!(scope);
+        claims["exp"] = json!(now() + lifetime);
+        issuer.sign("k1", &claims)
+    }
+
+    #[tokio::test]
+    async fn events_are_masked_and_forbidden_fields_refused_as_in_queries() {
+        let issuer = TestIssuer::start().await;
+        let app = app(&issuer).await;
+        let query = "subscription { callLogEvents { kind node { from cost { amount } } } }";
+        let mut full = Socket::ready(
+            &app,
+            json!({"Authorization": format!("Bearer {}", token(&issuer, "calls:numbers billing:read", 300))}),
+        )
+        .await;
+        let mut narrow = Socket::ready(
+            &app,
+            json!({"Authorization": format!("Bearer {}", token(&issuer, "calls:read", 300))}),
+        )
+        .await;
+        full.subscribe("f", query, json!({})).await;
+        narrow.subscribe("n", query, json!({})).await;
+        subscriptions_reach(&app, 2).await;
+        app.emulator.start_signalwire_call().await;
+        let shown = full.next().await;
+        let from = shown["payload"]["data"]["callLogEvents"]["node"]["from"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(from.starts_with('+') && !from.contains('•'), "{shown}");
+        assert!(shown["payload"]["errors"].is_null(), "{shown}");
+        let masked = narrow.next().await;
+        let node = &masked["payload"]["data"]["callLogEvents"]["node"];
+        assert!(node["from"].as_str().unwrap().contains('•'), "{masked}");
+        assert_eq!(node["cost"], Value::Null);
+        assert_eq!(
+            masked["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{masked}"
+        );
+        assert_eq!(
+            masked["payload"]["errors"][0]["path"],
+            json!(["callLogEvents", "node", "cost"])
+        );
+        // Selecting by a number needs the scope that shows numbers.
+        narrow
+            .subscribe(
+                "by-number",
+                "subscription { callLogEvents(filter: {number: \"+15550000000\"}) { kind } }",
+                json!({}),
+            )
+            .await;
+        let refused = narrow.next().await;
+        assert_eq!(
+            refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_socket_closes_with_4403_when_its_token_expires() {
+        let issuer = TestIssuer::start().await;
+        let app = app(&issuer).await;
+        let mut socket = Socket::ready(
+            &app,
+            json!({"Authorization": format!("Bearer {}", token(&issuer, "calls:read", 2))}),
+        )
+        .await;
+        socket.subscribe("e", EVENTS, json!({})).await;
+        let started = std::time::Instant::now();
+        assert_eq!(socket.closed().await, (4403, "Forbidden: the token has expired".into()));
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "closed {:?} after the token's exp",
+            started.elapsed()
+        );
+    }
+}
