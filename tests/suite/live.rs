@@ -525,7 +525,7 @@ mod signed_in {
     async fn app(issuer: &TestIssuer) -> TestApp {
         issuer.add_rsa_key("k1", true);
         let jwt = jwt_config(issuer);
-        let app = live_app(Duration::ZERO, move |config| {
+        live_app(Duration::ZERO, move |config| {
             config.auth.jwt = Some(jwt);
             let rule = |scope: &str, otherwise| FieldRuleConfig {
                 requires: Requires::One(scope.into()),
@@ -539,8 +539,7 @@ mod signed_in {
                 ]),
             });
         })
-        .await;
-        app
+        .await
     }
 
     fn token(issuer: &TestIssuer, scope: &str, lifetime: i64) -> String {
