@@ -20,6 +20,9 @@ use super::AppState;
 use super::server::ConnectionHold;
 use super::transport_ws::{CloseCode, Operation, SUBPROTOCOL, Session, Step};
 
+/// Bytes a socket reads at once.
+const SOCKET_BUFFER: usize = 4096;
+
 /// What an operation's task tells the socket's loop.
 enum Outcome {
     Next(String, Value),
@@ -38,8 +41,13 @@ pub(super) fn is_upgrade(headers: &HeaderMap) -> bool {
 /// Accepts the upgrade; the socket is served with `graphql-transport-ws` (or closed with
 /// 4406 when the client did not ask for it).
 pub(super) fn upgrade(state: AppState, upgrade: WebSocketUpgrade, hold: Option<ConnectionHold>) -> Response {
+    // Small buffers: tungstenite's defaults (128 KiB to read, 128 KiB to write) made an
+    // idle subscription cost about 150 KiB; messages here are small and rare, and a larger
+    // one still reads whole (up to `max_body_bytes`), just in more steps.
     let upgrade = upgrade
         .protocols([SUBPROTOCOL])
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(state.limits.max_body_bytes)
         .max_frame_size(state.limits.max_body_bytes);
     let speaks_protocol = upgrade.selected_protocol().is_some();
