@@ -76,7 +76,7 @@ pub(super) fn build_request(state: &AppState, body: PostBody) -> Result<async_gr
 
 /// How a request whose persisted query cannot be had is answered: Apollo's protocol
 /// answers the APQ cases with 200, so clients read the error and resend.
-fn persisted_refusal(error: &PersistedError) -> (StatusCode, ErrorCode, &'static str) {
+pub(super) fn persisted_refusal(error: &PersistedError) -> (StatusCode, ErrorCode, &'static str) {
     match error {
         PersistedError::NotFound => (
             StatusCode::OK,

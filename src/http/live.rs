@@ -27,6 +27,11 @@ pub(super) type Results = BoxStream<'static, Value>;
 #[derive(Debug)]
 pub(super) struct Refused(pub Value);
 
+/// `[{message, extensions}]` of one error, as a refused operation's errors.
+pub(super) fn errors_of(error: &GatewayError) -> Value {
+    refused(error).0
+}
+
 fn refused(error: &GatewayError) -> Refused {
     let error = async_graphql::ServerError {
         message: error.message.clone(),

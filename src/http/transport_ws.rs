@@ -52,7 +52,12 @@ impl CloseCode {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
-    pub query: String,
+    /// The document; absent when a persisted one is named instead.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// A trusted document's id (`documentId`, Relay's `doc_id`).
+    #[serde(default, alias = "doc_id")]
+    pub document_id: Option<String>,
     #[serde(default)]
     pub operation_name: Option<String>,
     #[serde(default)]
@@ -159,6 +164,8 @@ impl Session {
         let operation = message
             .payload
             .and_then(|p| serde_json::from_value::<Operation>(p).ok());
+        // An operation names its document: its text, a trusted document's id, or an APQ hash.
+        let operation = operation.filter(|o| o.query.is_some() || o.document_id.is_some() || o.extensions.is_some());
         let (Some(id), Some(operation)) = (id, operation) else {
             return self.close(CloseCode::BadRequest, "Invalid message received");
         };
@@ -273,7 +280,7 @@ mod tests {
             panic!("a start");
         };
         assert_eq!(
-            (id.as_str(), operation.query.as_str()),
+            (id.as_str(), operation.query.as_deref().unwrap_or_default()),
             ("1", "subscription { callLogEvents { kind } }")
         );
         assert_eq!(

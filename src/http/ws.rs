@@ -19,6 +19,7 @@ use tokio::task::AbortHandle;
 use super::AppState;
 use super::server::ConnectionHold;
 use super::transport_ws::{CloseCode, Operation, SUBPROTOCOL, Session, Step};
+use crate::graphql::error::GatewayError;
 
 /// Bytes a socket reads at once.
 const SOCKET_BUFFER: usize = 4096;
@@ -232,7 +233,27 @@ async fn run(
     operation: Operation,
     out: mpsc::Sender<Outcome>,
 ) {
-    let mut request = async_graphql::Request::new(operation.query);
+    // The trusted-documents policy and APQ apply as over HTTP.
+    let source = super::persisted::QuerySource {
+        query: operation.query,
+        document_id: operation.document_id.as_deref(),
+        extensions: operation.extensions.as_ref(),
+    };
+    let query = match state.persisted.resolve(source) {
+        Ok(Some(query)) => query,
+        Ok(None) => {
+            let error = GatewayError::bad_input("the operation has no query");
+            let _ = out.send(Outcome::Done(id, Some(super::live::errors_of(&error)))).await;
+            return;
+        }
+        Err(e) => {
+            let (_, code, message) = super::graphql::persisted_refusal(&e);
+            let error = GatewayError::new(code, message);
+            let _ = out.send(Outcome::Done(id, Some(super::live::errors_of(&error)))).await;
+            return;
+        }
+    };
+    let mut request = async_graphql::Request::new(query);
     if let Some(name) = operation.operation_name {
         request = request.operation_name(name);
     }

@@ -621,3 +621,30 @@ mod signed_in {
         );
     }
 }
+
+#[tokio::test]
+async fn with_required_trusted_documents_a_socket_runs_only_manifest_operations() {
+    let path = std::env::temp_dir().join(format!("switchboard-{}-live-manifest.json", std::process::id()));
+    std::fs::write(&path, json!({"events-v1": EVENTS}).to_string()).unwrap();
+    let manifest = path.clone();
+    let app = live_app(Duration::ZERO, move |config| {
+        config.graphql.trusted_documents.mode = switchboard::config::TrustedDocumentsMode::Required;
+        config.graphql.trusted_documents.manifest = Some(manifest);
+    })
+    .await;
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket
+        .subscribe("free", "subscription { callLogEvents { kind } }", json!({}))
+        .await;
+    let refused = socket.next().await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "QUERY_NOT_IN_SAFELIST");
+    socket
+        .send(json!({"id": "known", "type": "subscribe", "payload": {"documentId": "events-v1"}}))
+        .await;
+    subscriptions_reach(&app, 1).await;
+    let id = app.emulator.start_signalwire_call().await;
+    let created = socket.next().await;
+    assert_eq!(event(&created)["node"]["nativeId"], id.as_str());
+    let _ = std::fs::remove_file(path);
+}
