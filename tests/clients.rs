@@ -1,6 +1,7 @@
 //! The clients people use, run against the gateway: graphql-js's own
 //! introspection, schema building and validation (`tests/js/introspect.mjs`), GraphiQL in
-//! headless Chromium (`tests/js/graphiql.mjs`), and the sample frontend (`examples/web`:
+//! headless Chromium (`tests/js/graphiql.mjs`, a query and a subscription), graphql-ws and
+//! graphql-sse following live calls (`tests/js/live.mjs`), and the sample frontend (`examples/web`:
 //! React, Apollo Client, trusted documents, a JWT; a second user without the scope for phone numbers sees them masked) in headless Chromium
 //! (`tests/js/webapp.mjs`).
 //!
@@ -187,8 +188,24 @@ mod web_app {
             // Pages expire at once, so a fault injected at the emulator shows on the next
             // request instead of after the page TTL.
             config.cache.page_ttl = Duration::from_millis(1);
+            if let Some(sw) = config.providers.signalwire.as_mut() {
+                sw.signing_key = Some(switchboard::settings::Secret::new(
+                    switchboard::emulator::DEMO_SIGNALWIRE_SIGNING_KEY,
+                ));
+            }
         })
         .await;
+        app.emulator.set_callbacks(switchboard::emulator::Callbacks {
+            signalwire: Some(switchboard::emulator::Callback {
+                url: url::Url::parse(&format!(
+                    "{}/webhooks/default/signalwire",
+                    app.url.trim_end_matches("/graphql")
+                ))
+                .expect("a URL"),
+                secret: switchboard::emulator::DEMO_SIGNALWIRE_SIGNING_KEY.into(),
+            }),
+            oneuptime: None,
+        });
         let signed = |sub: &str, scope: &str| {
             let mut claims = valid_claims();
             claims["sub"] = sub.into();

@@ -136,12 +136,18 @@ impl Emulator {
             .merge(voximplant::routes(voximplant.clone()));
         #[cfg(feature = "fake-provider")]
         let app = app.merge(fake::routes());
+        let traffic = Arc::new(traffic::Traffic::new(
+            config.seed,
+            signalwire.clone(),
+            oneuptime.clone(),
+        ));
         let app = app
             .layer(axum::middleware::from_fn_with_state(
                 control.clone(),
                 control::count_and_inject,
             ))
-            .merge(control::routes(control.clone(), quirks.clone()));
+            .merge(control::routes(control.clone(), quirks.clone()))
+            .merge(traffic::routes(traffic.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let server = axum::serve(listener, app).with_graceful_shutdown(async {

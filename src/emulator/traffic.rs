@@ -238,6 +238,35 @@ impl Traffic {
     }
 }
 
+/// The control routes of live traffic: `POST /__emulator/live/signalwire/calls` starts a
+/// call (`{"id": ...}`), `POST /__emulator/live/signalwire/calls/{id}/advance` moves it on
+/// (`{"status": ...}`, 404 when it is not a live call), `POST /__emulator/live/oneuptime/calls`
+/// logs a OneUptime call; each sends its callback before answering.
+pub(super) fn routes(traffic: Arc<Traffic>) -> axum::Router {
+    use axum::extract::{Path, State};
+    use axum::routing::post;
+    type Shared = State<Arc<Traffic>>;
+    axum::Router::new()
+        .route(
+            "/__emulator/live/signalwire/calls",
+            post(|State(t): Shared| async move { axum::Json(json!({"id": t.start_signalwire_call().await})) }),
+        )
+        .route(
+            "/__emulator/live/signalwire/calls/{id}/advance",
+            post(|State(t): Shared, Path(id): Path<String>| async move {
+                match t.advance_signalwire_call(&id).await {
+                    Some(status) => Ok(axum::Json(json!({ "status": status }))),
+                    None => Err(axum::http::StatusCode::NOT_FOUND),
+                }
+            }),
+        )
+        .route(
+            "/__emulator/live/oneuptime/calls",
+            post(|State(t): Shared| async move { axum::Json(json!({"id": t.start_oneuptime_call().await})) }),
+        )
+        .with_state(traffic)
+}
+
 /// SignalWire's form-callback signature: base64 HMAC-SHA1 of the URL followed by each
 /// parameter's name and value, sorted by name.
 fn sign_form(key: &str, url: &str, params: &BTreeMap<String, String>) -> String {

@@ -5,7 +5,8 @@
 // other providers still listed), and after the fault clears, the catching-up banner.
 // Every request to the gateway must be hash-only (no query text) and carry the token.
 // A second user, whose token lacks `calls:numbers`, sees the same calls with every phone
-// number masked, while the first user sees them whole.
+// number masked, while the first user sees them whole. Live: a call started at the emulator
+// appears at the top without a reload, and its status change shows in place.
 // Usage: node webapp.mjs <app url> <gateway url> <emulator base url> <app url as the second user>
 import { chromium } from 'playwright-core';
 
@@ -90,6 +91,32 @@ try {
   if (!masked.some((t) => /\+\d{2}•+\d{2}/.test(t))) fail(`no masked number in the second user's rows: ${masked.slice(0, 3)}`);
   await second.close();
 
+  // Live: a call starts at SignalWire, which calls the gateway back (signed); the call
+  // appears above the rows without a reload, then its status changes in place. (Tried up
+  // to five times: the page's subscription may still be starting.)
+  const live = (path) => fetch(new URL(path, emulatorUrl), { method: 'POST' }).then((r) => {
+    if (!r.ok) fail(`emulator POST ${path}: ${r.status}`);
+    return r.json();
+  });
+  const newRow = page.locator('[data-testid="call-row"][data-live="new"]').first();
+  let call = null;
+  for (let attempt = 0; attempt < 5 && !call; attempt++) {
+    call = (await live('/__emulator/live/signalwire/calls')).id;
+    try {
+      await newRow.waitFor({ timeout: 5000 });
+    } catch {
+      call = null;
+    }
+  }
+  if (!call) fail('no new call appeared live');
+  const liveId = await newRow.getAttribute('data-id');
+  if ((await rows.first().getAttribute('data-id')) !== liveId) fail('the new call is not the top row');
+  const liveStatus = () => page.locator(`[data-testid="call-row"][data-id="${liveId}"] .status`).textContent();
+  if ((await liveStatus()) !== 'RINGING') fail(`the new call shows ${await liveStatus()}, not RINGING`);
+  await live(`/__emulator/live/signalwire/calls/${call}/advance`);
+  await page.locator(`[data-testid="call-row"][data-id="${liveId}"] .status`, { hasText: 'IN_PROGRESS' }).waitFor({ timeout: 30000 });
+  if ((await rows.first().getAttribute('data-id')) !== liveId) fail('the updated call moved');
+
   // SignalWire fails: the banner names it, the other providers' calls are still listed.
   for (const path_prefix of ['/api/voice', '/api/video']) {
     await emulator('POST', '/__emulator/faults', { kind: 'status', status: 503, path_prefix });
@@ -112,6 +139,7 @@ try {
   if (problems.length) fail(problems.join('\n'));
   console.log(`ok: ${firstPage} rows, then ${count} after 3 scrolls (${ids.size} distinct, newest first, ${providers.size} providers); `
     + `SignalWire and Voximplant details; ${masked.length} rows with masked numbers for a second user; `
+    + `a live call at the top, RINGING then IN_PROGRESS in place; `
     + `fault banner with ${partial.length} rows; catching-up banner; `
     + `${gatewayRequests.length} gateway requests, all hash-only with a token`);
 } catch (e) {

@@ -2,10 +2,17 @@
 // below the last row comes into view, the next page is fetched and appended by the
 // cache's relayStylePagination policy. A provider that failed is shown in a banner while
 // the others' calls stay listed; `catchingUp` says a page brings a resumed provider's
-// calls that are newer than the rows above.
+// calls that are newer than the rows above. Live: a `callLogEvents` subscription with the
+// same filter puts new calls above the rows, and a status change updates its row in place
+// (the event's node lands in Apollo's normalized cache under the same id).
 import { useEffect, useRef, useState } from 'react';
-import { useQuery } from '@apollo/client/react';
-import { TimelineDocument, type CallLogFilter } from './__generated__/graphql';
+import { useQuery, useSubscription } from '@apollo/client/react';
+import {
+  CallEventsDocument,
+  TimelineDocument,
+  type CallLogFilter,
+  type CallRowFragment,
+} from './__generated__/graphql';
 import { problems, type ProblemReport } from './errors';
 import { settings } from './settings';
 
@@ -19,6 +26,21 @@ export function Timeline({ filter, selected, onSelect }: Props) {
   });
   const [pageProblems, setPageProblems] = useState<ProblemReport[]>([]);
   const sentinel = useRef<HTMLDivElement>(null);
+  const [fresh, setFresh] = useState<CallRowFragment[]>([]);
+  useEffect(() => setFresh([]), [JSON.stringify(filter)]);
+  useSubscription(CallEventsDocument, {
+    variables: { filter },
+    onData: ({ data: result }) => {
+      const event = result.data?.callLogEvents;
+      if (!event) return;
+      setFresh((rows) => {
+        const at = rows.findIndex((r) => r.id === event.node.id);
+        if (at >= 0) return rows.map((r, i) => (i === at ? event.node : r));
+        if (event.kind !== 'CREATED') return rows;
+        return [event.node, ...rows];
+      });
+    },
+  });
   const connection = data?.callLogs;
   const next = connection?.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
 
@@ -41,6 +63,11 @@ export function Timeline({ filter, selected, onSelect }: Props) {
   const shown = [...problems(error), ...pageProblems];
   const failed = [...new Set(shown.filter((p) => p.provider).map((p) => p.provider))];
   const edges = connection?.edges ?? [];
+  const listed = new Set(edges.map(({ node }) => node.id));
+  const rows = [
+    ...fresh.filter((node) => !listed.has(node.id)).map((node) => ({ node, live: true })),
+    ...edges.map(({ node }) => ({ node, live: false })),
+  ];
   return (
     <section className="timeline">
       {failed.length > 0 && (
@@ -60,10 +87,11 @@ export function Timeline({ filter, selected, onSelect }: Props) {
         </div>
       )}
       <ol data-testid="rows">
-        {edges.map(({ node }) => (
+        {rows.map(({ node, live }) => (
           <li
             key={node.id}
             data-testid="call-row"
+            data-live={live ? 'new' : undefined}
             data-id={node.id}
             data-created={node.createdAt}
             data-provider={node.provider}
