@@ -235,6 +235,21 @@ impl Access {
     }
 
     /// The rules that granted unmasked values, each with how many records it showed.
+    /// The records shown so far, and the counts start again from zero (a subscription
+    /// audits each event on its own).
+    pub fn take_tally(&self) -> Tally {
+        Tally(
+            self.shown
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| {
+                    let n = n.swap(0, Ordering::Relaxed);
+                    (n > 0).then(|| (u8::try_from(i).unwrap_or(u8::MAX), n))
+                })
+                .collect(),
+        )
+    }
+
     pub fn tally(&self) -> Tally {
         Tally(
             self.shown

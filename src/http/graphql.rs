@@ -333,7 +333,7 @@ async fn execute(
 }
 
 /// The audit record of an answer that showed guarded fields unmasked (`authz::audit`).
-fn audit(tenant: &Tenant, access: &Access, tally: &Tally, operation: Option<&str>) {
+pub(super) fn audit(tenant: &Tenant, access: &Access, tally: &Tally, operation: Option<&str>) {
     let Some(authz) = access.authorization() else { return };
     let viewer = crate::authz::audit::Viewer {
         tenant: tenant.id.as_str(),

@@ -76,7 +76,7 @@ pub(super) async fn start(
         caller.party.clone(),
     );
     let limit = state.limits.max_upstream_calls;
-    let scope = RequestScope::new(caller.tenant.clone(), access, &CallBudget::new(limit));
+    let scope = RequestScope::new(caller.tenant.clone(), access.clone(), &CallBudget::new(limit));
     let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
     let mut request = request
@@ -112,6 +112,7 @@ pub(super) async fn start(
         }
     };
     let types = state.types.clone();
+    let tenant = caller.tenant.clone();
     let render = move |mut response: async_graphql::Response| {
         if let Some(document) = &document
             && response.data != async_graphql::Value::Null
@@ -126,6 +127,8 @@ pub(super) async fn start(
             response.data = async_graphql::Value::Null;
         }
         tidy_errors(&mut response.errors);
+        // Each result that showed guarded fields unmasked is audited on its own.
+        super::graphql::audit(&tenant, &access, &access.take_tally(), operation_name.as_deref());
         serde_json::to_value(&response).unwrap_or_else(|_| {
             let error = GatewayError::new(ErrorCode::InternalServerError, "a result could not be rendered");
             serde_json::json!({"errors": [{"message": error.message, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})

@@ -575,6 +575,11 @@ mod signed_in {
             .to_string();
         assert!(from.starts_with('+') && !from.contains('•'), "{shown}");
         assert!(shown["payload"]["errors"].is_null(), "{shown}");
+        // The event that showed a number whole is audited, as an answer would be.
+        assert_eq!(
+            counter_with(&app, "switchboard_audit_unmasked_records_total{rule=\"CallLog.from\"}").await,
+            1
+        );
         let masked = narrow.next().await;
         let node = &masked["payload"]["data"]["callLogEvents"]["node"];
         assert!(node["from"].as_str().unwrap().contains('•'), "{masked}");
