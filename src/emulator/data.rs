@@ -426,100 +426,135 @@ fn vox_stamp(t: DateTime<Utc>) -> String {
 
 /// `n` sessions spread over `span_seconds` before the data set's "now", one to four
 /// calls each, some recordings and other resource usage, every finish reason.
+const VOX_APPS: [(u64, &str); 3] = [
+    (10001, "support.acme.voximplant.com"),
+    (10002, "dialer.acme.voximplant.com"),
+    (10003, "ivr.acme.voximplant.com"),
+];
+const VOX_LOCALS: [&str; 5] = [
+    "+15559990000",
+    "+15559990001",
+    "+15559990002",
+    "+15559990003",
+    "+15559990004",
+];
+
 pub(super) fn voximplant_sessions(seed: u64, n: usize, span_seconds: i64) -> Vec<VoxSession> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0000_0b0c_5e55);
-    let apps = [
-        (10001u64, "support.acme.voximplant.com"),
-        (10002, "dialer.acme.voximplant.com"),
-        (10003, "ivr.acme.voximplant.com"),
-    ];
-    let locals = [
-        "+15559990000",
-        "+15559990001",
-        "+15559990002",
-        "+15559990003",
-        "+15559990004",
-    ];
     let mut sessions: Vec<VoxSession> = (0..n)
         .map(|i| {
             let id = 3_000_000_000 + i as u64;
             let start = anchor() - Duration::seconds(rng.random_range(0..span_seconds.max(1)));
-            let (application_id, application_name) = apps[rng.random_range(0..apps.len())];
-            let user_id = 501 + rng.random_range(0..10);
-            let live = anchor() - start < Duration::minutes(30) && rng.random_bool(0.5);
-            let finish_reason = if live {
-                Value::Null
-            } else {
-                json!(*["Normal termination", "Normal termination", "Normal termination", "Normal termination",
-                    "Insufficient funds", "Internal error (billing timeout)", "Terminated administratively",
-                    "JS session error", "Timeout"].choose(&mut rng).unwrap_or(&"Normal termination"))
-            };
-            let call_count = rng.random_range(1..=4);
-            let incoming = rng.random_bool(0.5);
-            let mut locals_used = Vec::new();
-            let mut remotes_used = Vec::new();
-            let mut offset = 0;
-            let calls: Vec<Value> = (0..call_count)
-                .map(|c| {
-                    let local = locals[rng.random_range(0..locals.len())].to_string();
-                    let remote = number(&mut rng);
-                    locals_used.push(local.clone());
-                    remotes_used.push(remote.clone());
-                    offset += rng.random_range(0..5);
-                    let successful = rng.random_bool(0.8);
-                    let duration = successful.then(|| rng.random_range(1..900));
-                    json!({
-                        "call_id": id * 10 + c as u64, "start_time": vox_stamp(start + Duration::seconds(offset)),
-                        "duration": duration, "local_number": local, "remote_number": remote,
-                        "remote_number_type": *["pstn", "mobile", "user", "sip"].choose(&mut rng).unwrap_or(&"pstn"),
-                        "incoming": c == 0 && incoming, "successful": successful,
-                        "transaction_id": id * 100 + c as u64, "media_server_address": "198.51.100.4",
-                        "cost": duration.map(|d| f64::from(d as u32) / 10_000.0),
-                        "end_reason": {"code": if successful { 200 } else { 486 }, "description": if successful { "Normal call clearing" } else { "Busy here" }},
-                    })
-                })
-                .collect();
-            let records: Vec<Value> = if rng.random_bool(0.3) {
-                vec![json!({"record_id": id, "record_name": format!("session-{id}"), "cost": 0.01,
-                    "start_time": vox_stamp(start + Duration::seconds(2)), "duration": rng.random_range(5..600),
-                    "record_url": format!("https://storage.example.voximplant.com/records/{id}.mp3"), "transaction_id": id * 100 + 50,
-                    "file_size": 0.5, "transcription_status": "Not required"})]
-            } else {
-                Vec::new()
-            };
-            let other: Vec<Value> = if rng.random_bool(0.2) {
-                vec![json!({"resource_usage_id": id, "resource_type": "ASR", "cost": 0.005, "description": "Speech recognition",
-                    "used_at": vox_stamp(start + Duration::seconds(3)), "transaction_id": id * 100 + 60,
-                    "resource_quantity": 1, "unit": "request", "ref_call_id": id * 10})]
-            } else {
-                Vec::new()
-            };
-            let duration = if live { Value::Null } else { json!(offset + rng.random_range(1..900)) };
-            VoxSession {
-                id,
-                start,
-                application_id,
-                application_name: application_name.to_string(),
-                user_id,
-                local_numbers: locals_used,
-                remote_numbers: remotes_used,
-                base: json!({
-                    "call_session_history_id": id, "account_id": 1234567, "application_id": application_id,
-                    "application_name": application_name, "user_id": user_id,
-                    "rule_name": if incoming { "inbound" } else { "outbound" },
-                    "start_date": vox_stamp(start), "duration": duration,
-                    "initiator_address": "203.0.113.7", "media_server_address": "198.51.100.4",
-                    "log_file_url": format!("https://storage.example.voximplant.com/logs/{id}.log"),
-                    "finish_reason": finish_reason, "audio_quality": "HD",
-                }),
-                calls: Value::Array(calls),
-                records: Value::Array(records),
-                other: Value::Array(other),
-            }
+            let recent = anchor() - start < Duration::minutes(30);
+            voximplant_session(&mut rng, id, start, |rng| recent && rng.random_bool(0.5))
         })
         .collect();
     sessions.sort_by(|a, b| b.start.cmp(&a.start).then(b.id.cmp(&a.id)));
     sessions
+}
+
+/// One session `id` started at `start`, still running when `live` says so (no duration,
+/// no finish reason); `live` draws from `rng` where the seeded data always did, so the
+/// seeded sessions stay what they were.
+pub(super) fn voximplant_session(
+    rng: &mut ChaCha8Rng,
+    id: u64,
+    start: DateTime<Utc>,
+    live: impl FnOnce(&mut ChaCha8Rng) -> bool,
+) -> VoxSession {
+    let (apps, locals) = (VOX_APPS, VOX_LOCALS);
+    let (application_id, application_name) = apps[rng.random_range(0..apps.len())];
+    let user_id = 501 + rng.random_range(0..10);
+    let live = live(rng);
+    let finish_reason = if live {
+        Value::Null
+    } else {
+        json!(
+            *[
+                "Normal termination",
+                "Normal termination",
+                "Normal termination",
+                "Normal termination",
+                "Insufficient funds",
+                "Internal error (billing timeout)",
+                "Terminated administratively",
+                "JS session error",
+                "Timeout"
+            ]
+            .choose(rng)
+            .unwrap_or(&"Normal termination")
+        )
+    };
+    let call_count = rng.random_range(1..=4);
+    let incoming = rng.random_bool(0.5);
+    let mut locals_used = Vec::new();
+    let mut remotes_used = Vec::new();
+    let mut offset = 0;
+    let calls: Vec<Value> = (0..call_count)
+        .map(|c| {
+            let local = locals[rng.random_range(0..locals.len())].to_string();
+            let remote = number(rng);
+            locals_used.push(local.clone());
+            remotes_used.push(remote.clone());
+            offset += rng.random_range(0..5);
+            let successful = rng.random_bool(0.8);
+            let duration = successful.then(|| rng.random_range(1..900));
+            json!({
+                "call_id": id * 10 + c as u64, "start_time": vox_stamp(start + Duration::seconds(offset)),
+                "duration": duration, "local_number": local, "remote_number": remote,
+                "remote_number_type": *["pstn", "mobile", "user", "sip"].choose(rng).unwrap_or(&"pstn"),
+                "incoming": c == 0 && incoming, "successful": successful,
+                "transaction_id": id * 100 + c as u64, "media_server_address": "198.51.100.4",
+                "cost": duration.map(|d| f64::from(d as u32) / 10_000.0),
+                "end_reason": {"code": if successful { 200 } else { 486 }, "description": if successful { "Normal call clearing" } else { "Busy here" }},
+            })
+        })
+        .collect();
+    let records: Vec<Value> = if rng.random_bool(0.3) {
+        vec![
+            json!({"record_id": id, "record_name": format!("session-{id}"), "cost": 0.01,
+            "start_time": vox_stamp(start + Duration::seconds(2)), "duration": rng.random_range(5..600),
+            "record_url": format!("https://storage.example.voximplant.com/records/{id}.mp3"), "transaction_id": id * 100 + 50,
+            "file_size": 0.5, "transcription_status": "Not required"}),
+        ]
+    } else {
+        Vec::new()
+    };
+    let other: Vec<Value> = if rng.random_bool(0.2) {
+        vec![
+            json!({"resource_usage_id": id, "resource_type": "ASR", "cost": 0.005, "description": "Speech recognition",
+            "used_at": vox_stamp(start + Duration::seconds(3)), "transaction_id": id * 100 + 60,
+            "resource_quantity": 1, "unit": "request", "ref_call_id": id * 10}),
+        ]
+    } else {
+        Vec::new()
+    };
+    let duration = if live {
+        Value::Null
+    } else {
+        json!(offset + rng.random_range(1..900))
+    };
+    VoxSession {
+        id,
+        start,
+        application_id,
+        application_name: application_name.to_string(),
+        user_id,
+        local_numbers: locals_used,
+        remote_numbers: remotes_used,
+        base: json!({
+            "call_session_history_id": id, "account_id": 1234567, "application_id": application_id,
+            "application_name": application_name, "user_id": user_id,
+            "rule_name": if incoming { "inbound" } else { "outbound" },
+            "start_date": vox_stamp(start), "duration": duration,
+            "initiator_address": "203.0.113.7", "media_server_address": "198.51.100.4",
+            "log_file_url": format!("https://storage.example.voximplant.com/logs/{id}.log"),
+            "finish_reason": finish_reason, "audio_quality": "HD",
+        }),
+        calls: Value::Array(calls),
+        records: Value::Array(records),
+        other: Value::Array(other),
+    }
 }
 
 /// One emulated Voximplant audit log entry.

@@ -140,6 +140,7 @@ impl Emulator {
             config.seed,
             signalwire.clone(),
             oneuptime.clone(),
+            voximplant.clone(),
         ));
         let app = app
             .layer(axum::middleware::from_fn_with_state(
@@ -157,11 +158,6 @@ impl Emulator {
                 tracing::error!(error = %e, "emulator stopped");
             }
         });
-        let traffic = Arc::new(traffic::Traffic::new(
-            config.seed,
-            signalwire.clone(),
-            oneuptime.clone(),
-        ));
         Ok(Emulator {
             addr,
             control,
@@ -277,6 +273,12 @@ impl Emulator {
     /// Logs a OneUptime notification call placed now and sends the workflow webhook; its id.
     pub async fn start_oneuptime_call(&self) -> String {
         self.traffic.start_oneuptime_call().await
+    }
+
+    /// Adds a Voximplant session that started now (found by polling: Voximplant has no
+    /// push); its id.
+    pub fn start_voximplant_session(&self) -> u64 {
+        self.traffic.start_voximplant_session()
     }
 
     /// Demo traffic: a call starts or moves on every `every` until the emulator stops.

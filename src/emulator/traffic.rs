@@ -9,6 +9,8 @@
 //! - OneUptime: a notification call is logged once it was placed (its call logs have no
 //!   in-progress status); the workflow webhook posts `{"callLogId": ...}` with the shared
 //!   secret in `X-Webhook-Secret`.
+//! - Voximplant: a session is added to the call history (Voximplant has no push: the
+//!   gateway's poller finds it).
 //!
 //! Written apart from the gateway's verifier (`providers::signalwire::webhook`), so a
 //! mistake in one is caught by the other. Tests drive it step by step; demo mode runs it
@@ -31,6 +33,7 @@ use uuid::Uuid;
 use super::data::{self, Record};
 use super::oneuptime::OneUptimeState;
 use super::signalwire::SignalWireState;
+use super::voximplant::VoximplantState;
 
 /// Where a provider's callbacks go, and the secret they are signed or sent with.
 #[derive(Debug, Clone)]
@@ -58,6 +61,7 @@ const SIGNALWIRE_STEPS: [&str; 3] = ["ringing", "in-progress", "completed"];
 pub(super) struct Traffic {
     signalwire: Arc<SignalWireState>,
     oneuptime: Arc<OneUptimeState>,
+    voximplant: Arc<VoximplantState>,
     rng: Mutex<ChaCha8Rng>,
     callbacks: RwLock<Callbacks>,
     /// SignalWire calls not yet completed, oldest first, with their step.
@@ -66,10 +70,16 @@ pub(super) struct Traffic {
 }
 
 impl Traffic {
-    pub(super) fn new(seed: u64, signalwire: Arc<SignalWireState>, oneuptime: Arc<OneUptimeState>) -> Self {
+    pub(super) fn new(
+        seed: u64,
+        signalwire: Arc<SignalWireState>,
+        oneuptime: Arc<OneUptimeState>,
+        voximplant: Arc<VoximplantState>,
+    ) -> Self {
         Traffic {
             signalwire,
             oneuptime,
+            voximplant,
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x11fe)),
             callbacks: RwLock::default(),
             live: Mutex::default(),
@@ -208,8 +218,15 @@ impl Traffic {
         id
     }
 
+    /// Adds a Voximplant session that started now to the call history; its id.
+    pub(super) fn start_voximplant_session(&self) -> u64 {
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        self.voximplant
+            .insert_session(|id| data::voximplant_session(&mut rng, id, Utc::now(), |_| false))
+    }
+
     /// Demo traffic: every `every`, a new SignalWire call or a step of a live one, and now
-    /// and then a OneUptime call; until dropped.
+    /// and then a OneUptime call or a Voximplant session; until dropped.
     pub(super) async fn run(self: Arc<Self>, every: Duration) {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
@@ -227,6 +244,9 @@ impl Traffic {
                 (0, _) => {
                     self.start_oneuptime_call().await;
                 }
+                (9, _) => {
+                    self.start_voximplant_session();
+                }
                 (1..=5, Some(id)) => {
                     self.advance_signalwire_call(&id).await;
                 }
@@ -241,7 +261,8 @@ impl Traffic {
 /// The control routes of live traffic: `POST /__emulator/live/signalwire/calls` starts a
 /// call (`{"id": ...}`), `POST /__emulator/live/signalwire/calls/{id}/advance` moves it on
 /// (`{"status": ...}`, 404 when it is not a live call), `POST /__emulator/live/oneuptime/calls`
-/// logs a OneUptime call; each sends its callback before answering.
+/// logs a OneUptime call, `POST /__emulator/live/voximplant/sessions` adds a Voximplant
+/// session; each sends its callback (if any) before answering.
 pub(super) fn routes(traffic: Arc<Traffic>) -> axum::Router {
     use axum::extract::{Path, State};
     use axum::routing::post;
@@ -259,6 +280,10 @@ pub(super) fn routes(traffic: Arc<Traffic>) -> axum::Router {
                     None => Err(axum::http::StatusCode::NOT_FOUND),
                 }
             }),
+        )
+        .route(
+            "/__emulator/live/voximplant/sessions",
+            post(|State(t): Shared| async move { axum::Json(json!({"id": t.start_voximplant_session()})) }),
         )
         .route(
             "/__emulator/live/oneuptime/calls",

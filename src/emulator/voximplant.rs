@@ -51,7 +51,8 @@ pub fn demo_credentials() -> String {
 pub(super) struct VoximplantState {
     key: DecodingKey,
     clock_skew: i64,
-    sessions: Vec<VoxSession>,
+    /// A snapshot each request reads; live traffic appends (indices stay valid for reports).
+    sessions: std::sync::RwLock<Arc<Vec<VoxSession>>>,
     audit: Vec<VoxAuditEntry>,
     report_delay: chrono::Duration,
     reports: Mutex<Vec<Report>>,
@@ -189,11 +190,11 @@ impl VoximplantState {
             quirks,
             key: DecodingKey::from_rsa_pem(DEMO_PUBLIC_KEY.as_bytes()).expect("the embedded demo public key is valid"),
             clock_skew: config.voximplant_clock_skew_seconds,
-            sessions: data::voximplant_sessions(
+            sessions: std::sync::RwLock::new(Arc::new(data::voximplant_sessions(
                 config.seed,
                 config.voximplant_sessions,
                 config.voximplant_span_seconds,
-            ),
+            ))),
             audit: data::voximplant_audit_log(
                 config.seed,
                 config.voximplant_audit_entries,
@@ -231,11 +232,12 @@ impl VoximplantState {
             Ok(window) => window,
             Err(refused) => return *refused,
         };
-        let matching = match self.sessions_matching(p, from, to) {
+        let sessions = self.sessions();
+        let matching = match self.sessions_matching(&sessions, p, from, to) {
             Ok(matching) => matching,
             Err(refused) => return *refused,
         };
-        let index: HashMap<u64, usize> = self.sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        let index: HashMap<u64, usize> = sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
         let rows = matching.iter().filter_map(|s| index.get(&s.id).copied()).collect();
         self.new_report(ReportKind::Calls, p, rows)
     }
@@ -352,12 +354,31 @@ impl VoximplantState {
 
     /// Sessions as gzipped CSV with a header row, one row per session.
     fn calls_csv(&self, rows: &[usize], zone: &Zone, other_header: bool) -> std::io::Result<Vec<u8>> {
-        let rows = rows.iter().map(|&i| self.sessions[i].base.clone());
+        let sessions = self.sessions();
+        let rows = rows.iter().map(|&i| sessions[i].base.clone());
         gzipped_csv(&SESSION_COLUMNS, rows, zone, other_header)
     }
 
+    /// `(id, start)` of every session, newest first.
     pub(super) fn session_keys(&self) -> Vec<(u64, DateTime<Utc>)> {
-        self.sessions.iter().map(|s| (s.id, s.start)).collect()
+        let mut keys: Vec<_> = self.sessions().iter().map(|s| (s.id, s.start)).collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        keys
+    }
+
+    /// The sessions now (a snapshot).
+    fn sessions(&self) -> Arc<Vec<VoxSession>> {
+        self.sessions.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Adds a session (one starting now); its id.
+    pub(super) fn insert_session(&self, make: impl FnOnce(u64) -> VoxSession) -> u64 {
+        let mut sessions = self.sessions.write().unwrap_or_else(PoisonError::into_inner);
+        let id = sessions.iter().map(|s| s.id).max().unwrap_or(3_000_000_000) + 1;
+        let mut grown = Vec::clone(&sessions);
+        grown.push(make(id));
+        *sessions = Arc::new(grown);
+        id
     }
 
     /// Checks the bearer JWT; the error is the reason, answered as an auth error body.
@@ -447,12 +468,13 @@ impl VoximplantState {
     }
 
     /// Sessions in `from..=to` matching the filter parameters, newest first.
-    fn sessions_matching(
+    fn sessions_matching<'a>(
         &self,
+        sessions: &'a [VoxSession],
         p: &HashMap<String, String>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<&VoxSession>, Box<Response>> {
+    ) -> Result<Vec<&'a VoxSession>, Box<Response>> {
         let list =
             |name: &str| -> Option<Vec<String>> { p.get(name).map(|v| v.split(';').map(str::to_string).collect()) };
         let ids: Option<Vec<u64>> =
@@ -472,8 +494,7 @@ impl VoximplantState {
         let users: Option<Vec<u64>> = list("user_id").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
         let remote = list("remote_number");
         let local = list("local_number");
-        let matching = self
-            .sessions
+        let mut matching: Vec<&VoxSession> = sessions
             .iter()
             .filter(|s| s.start >= from && s.start <= to)
             .filter(|s| ids.as_ref().is_none_or(|ids| ids.contains(&s.id)))
@@ -494,6 +515,8 @@ impl VoximplantState {
                     .is_none_or(|l| s.local_numbers.iter().any(|n| l.contains(n)))
             })
             .collect();
+        // Live sessions are appended after the seeded ones: newest first again.
+        matching.sort_by(|a, b| b.start.cmp(&a.start).then(b.id.cmp(&a.id)));
         Ok(matching)
     }
 
@@ -502,7 +525,8 @@ impl VoximplantState {
             Ok(v) => v,
             Err(refused) => return *refused,
         };
-        let matching = match self.sessions_matching(p, from, to) {
+        let sessions = self.sessions();
+        let matching = match self.sessions_matching(&sessions, p, from, to) {
             Ok(matching) => matching,
             Err(refused) => return *refused,
         };

@@ -653,3 +653,18 @@ async fn with_required_trusted_documents_a_socket_runs_only_manifest_operations(
     assert_eq!(event(&created)["node"]["nativeId"], id.as_str());
     let _ = std::fs::remove_file(path);
 }
+
+#[tokio::test]
+async fn the_poller_finds_a_new_voximplant_session_which_has_no_push() {
+    let app = live_app(Duration::from_millis(100), |_| {}).await;
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket
+        .subscribe("v", EVENTS, json!({"filter": {"providers": ["VOXIMPLANT"]}}))
+        .await;
+    subscriptions_reach(&app, 1).await;
+    let id = app.emulator.start_voximplant_session();
+    let created = socket.next().await;
+    assert_eq!(event(&created)["kind"], "CREATED");
+    assert_eq!(event(&created)["node"]["nativeId"], id.to_string());
+    assert_eq!(event(&created)["node"]["__typename"], "VoximplantCallSession");
+}
