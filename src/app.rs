@@ -405,6 +405,12 @@ fn log_authorization(config: &Config, authz: Option<&crate::authz::Authorization
 /// The live feed: the tenants once more, over a cache that keeps nothing, so what the
 /// feed reads is fresh.
 fn live_feed(config: &Config, http: &Http, metrics: &Metrics) -> Result<Arc<crate::graphql::LiveFeed>, StartupError> {
+    // A quiet event stream must write within `server.idle_timeout`, or it is cut as idle.
+    let mut live = config.live.clone();
+    if live.keep_alive >= config.server.idle_timeout {
+        live.keep_alive = config.server.idle_timeout / 2;
+        tracing::info!(keep_alive = ?live.keep_alive, "live.keep_alive lowered to half of server.idle_timeout");
+    }
     let keeps_nothing = crate::cache::config::CacheConfig {
         max_bytes: 0,
         redis: None,
@@ -426,7 +432,7 @@ fn live_feed(config: &Config, http: &Http, metrics: &Metrics) -> Result<Arc<crat
         None => None,
     };
     Ok(crate::graphql::LiveFeed::new(
-        &config.live,
+        &live,
         Arc::new(fresh),
         paging,
         metrics,

@@ -84,6 +84,7 @@ impl Config {
         self.telemetry.validate()?;
         self.cache.validate()?;
         self.live.validate()?;
+
         let providers: Vec<&str> = REGISTERED.iter().map(|r| r.provider().as_str()).collect();
         self.upstream.validate(&providers)?;
         if !self.tenants.is_empty() && !self.providers.is_empty() {

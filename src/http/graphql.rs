@@ -125,8 +125,7 @@ const MAX_ERRORS: usize = 100;
 pub(super) async fn post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
     if super::sse::wants_events(&parts.headers) {
-        let hold = parts.extensions.get::<super::ConnectionHold>().cloned();
-        return super::sse::post(state, parts.headers, body, hold).await;
+        return super::sse::post(state, parts.headers, body).await;
     }
     let headers = parts.headers;
     let response = state.guards.run(read_and_execute(&state, &headers, body)).await;

@@ -16,7 +16,6 @@ use futures::stream::BoxStream;
 
 use super::AppState;
 use super::graphql::{build_request, read_post, unauthenticated};
-use super::server::ConnectionHold;
 
 /// Whether the client asks for an event stream.
 pub(super) fn wants_events(headers: &HeaderMap) -> bool {
@@ -41,7 +40,7 @@ const COMPLETE: &[u8] = b"event: complete\ndata:\n\n";
 const KEEP_ALIVE: &[u8] = b":\n\n";
 
 /// Answers a POST that asked for an event stream.
-pub(super) async fn post(state: AppState, headers: HeaderMap, body: Body, hold: Option<ConnectionHold>) -> Response {
+pub(super) async fn post(state: AppState, headers: HeaderMap, body: Body) -> Response {
     let body = match read_post(&state, &headers, body).await {
         Ok(body) => body,
         Err(refusal) => return *refusal,
@@ -62,9 +61,10 @@ pub(super) async fn post(state: AppState, headers: HeaderMap, body: Body, hold: 
         .live
         .as_ref()
         .map_or(Duration::from_secs(12), |f| f.config().keep_alive);
-    // The connection stays busy while the stream is open (no idle deadline mid-stream).
-    let busy = hold.as_ref().map(ConnectionHold::hold);
-    let events = stream(results, keep_alive, busy);
+    // The connection is not held busy: while the client reads, every write (an event, or
+    // the keep-alive comment every `live.keep_alive`, kept under `server.idle_timeout`)
+    // moves its idle deadline on; a client that stops reading is cut at that deadline.
+    let events = stream(results, keep_alive);
     let headers = [
         (
             header::CONTENT_TYPE,
@@ -80,23 +80,20 @@ pub(super) async fn post(state: AppState, headers: HeaderMap, body: Body, hold: 
 }
 
 /// The event stream of `results`: `next` per result, keep-alive comments between, then
-/// `complete`. `busy` is held until the stream ends.
-fn stream<B: Send + 'static>(
+/// `complete`.
+fn stream(
     results: BoxStream<'static, serde_json::Value>,
     keep_alive: Duration,
-    busy: Option<B>,
 ) -> BoxStream<'static, Result<Bytes, Infallible>> {
-    struct State<B> {
+    struct State {
         results: BoxStream<'static, serde_json::Value>,
         keep_alive: Duration,
         done: bool,
-        _busy: Option<B>,
     }
     let state = State {
         results,
         keep_alive,
         done: false,
-        _busy: busy,
     };
     futures::stream::unfold(state, |mut state| async move {
         if state.done {
@@ -137,7 +134,7 @@ mod tests {
     #[tokio::test]
     async fn results_become_next_events_then_complete() {
         let results = futures::stream::iter([serde_json::json!({"data": {"a": 1}})]).boxed();
-        let chunks: Vec<_> = stream::<()>(results, Duration::from_secs(60), None)
+        let chunks: Vec<_> = stream(results, Duration::from_secs(60))
             .map(|c| String::from_utf8(c.unwrap().to_vec()).unwrap())
             .collect()
             .await;

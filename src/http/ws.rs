@@ -21,6 +21,9 @@ use super::server::ConnectionHold;
 use super::transport_ws::{CloseCode, Operation, SUBPROTOCOL, Session, Step};
 use crate::graphql::error::GatewayError;
 
+/// How long one write may wait for a client that does not read.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Bytes a socket reads at once.
 const SOCKET_BUFFER: usize = 4096;
 
@@ -187,7 +190,10 @@ async fn serve(state: AppState, mut socket: WebSocket) {
         match step {
             Step::Nothing | Step::Authenticate(_) => {}
             Step::Send(frame) => {
-                if socket.send(Message::Text(frame.into())).await.is_err() {
+                // A client that stops reading is dropped once a write has waited this long
+                // (its subscriptions end; it resumes with `after` when it reconnects).
+                let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(frame.into()))).await;
+                if !matches!(sent, Ok(Ok(()))) {
                     break;
                 }
             }

@@ -70,9 +70,16 @@ pub struct Hub<E> {
 
 struct Channel<E> {
     sender: broadcast::Sender<Arc<Event<E>>>,
-    history: Mutex<VecDeque<Arc<Event<E>>>>,
+    history: Mutex<History<E>>,
     seen: moka::sync::Cache<Arc<str>, ()>,
     subscribers: Arc<AtomicUsize>,
+}
+
+/// The last events of a tenant, and since when they are all there: the channel's start,
+/// or the instant of the newest event dropped to keep the history bounded.
+struct History<E> {
+    events: VecDeque<Arc<Event<E>>>,
+    complete_since: DateTime<Utc>,
 }
 
 /// What a subscriber receives next.
@@ -106,7 +113,10 @@ impl<E: Clone + Send + Sync + 'static> Hub<E> {
             .or_insert_with(|| {
                 Arc::new(Channel {
                     sender: broadcast::Sender::new(self.limits.buffer),
-                    history: Mutex::new(VecDeque::new()),
+                    history: Mutex::new(History {
+                        events: VecDeque::new(),
+                        complete_since: Utc::now(),
+                    }),
                     seen: moka::sync::Cache::builder()
                         .max_capacity(100_000)
                         .time_to_live(self.limits.replay_window)
@@ -135,10 +145,12 @@ impl<E: Clone + Send + Sync + 'static> Hub<E> {
         let event = Arc::new(event);
         {
             let mut history = channel.history.lock().unwrap_or_else(PoisonError::into_inner);
-            if history.len() >= self.limits.history.max(1) {
-                history.pop_front();
+            if history.events.len() >= self.limits.history.max(1)
+                && let Some(dropped) = history.events.pop_front()
+            {
+                history.complete_since = history.complete_since.max(dropped.at);
             }
-            history.push_back(event.clone());
+            history.events.push_back(event.clone());
         }
         // No subscriber is not an error: the event stays in the history.
         let _ = channel.sender.send(event.clone());
@@ -170,17 +182,20 @@ impl<E: Clone + Send + Sync + 'static> Hub<E> {
     }
 
     /// The tenant's kept events after the event `after_id` at `after` (or, when that one is
-    /// no longer kept, after the instant), oldest first; and whether the kept events reach
-    /// back to `after` (if not, some may be missing).
+    /// no longer kept, after the instant), oldest first; and whether they are all the
+    /// events since `after` (not when this replica started recording after it, or dropped
+    /// events since to stay bounded).
     pub fn since(&self, tenant: &TenantId, after: DateTime<Utc>, after_id: Option<&str>) -> (Vec<Arc<Event<E>>>, bool) {
         let channel = self.channel(tenant);
         let history = channel.history.lock().unwrap_or_else(PoisonError::into_inner);
-        let reaches = history.front().is_none_or(|oldest| oldest.at <= after) && history.len() < self.limits.history;
-        let start = after_id
-            .and_then(|id| history.iter().position(|e| &*e.id == id).map(|i| i + 1))
-            .unwrap_or_else(|| history.partition_point(|e| e.at <= after));
-        let found = after_id.is_some_and(|id| history.iter().any(|e| &*e.id == id));
-        (history.range(start..).cloned().collect(), reaches || found)
+        let events = &history.events;
+        let found = after_id.and_then(|id| events.iter().position(|e| &*e.id == id));
+        let start = match found {
+            Some(i) => i + 1,
+            None => events.partition_point(|e| e.at <= after),
+        };
+        let whole = found.is_some() || history.complete_since <= after;
+        (events.range(start..).cloned().collect(), whole)
     }
 
     /// Ends every subscription (shutdown); new ones are refused.
@@ -267,11 +282,16 @@ mod tests {
         Hub::new(limits, Metrics::default().live())
     }
 
+    /// Event times count from a minute after the test starts (after every channel began).
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(Utc::now().timestamp() + 60 + secs, 0).unwrap()
+    }
+
     fn event(id: &str, n: u32, secs: i64) -> Event<u32> {
         Event {
             id: id.into(),
             kind: EventKind::Created,
-            at: DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
+            at: at(secs),
             payload: n,
         }
     }
@@ -350,7 +370,6 @@ mod tests {
         for i in 0..5 {
             hub.publish(&t, event(&format!("e{i}"), i, i64::from(i) * 10), "test");
         }
-        let at = |s: i64| DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap();
         let (after_e2, whole) = hub.since(&t, at(20), Some("e2"));
         assert_eq!(after_e2.iter().map(|e| e.payload).collect::<Vec<_>>(), [3, 4]);
         assert!(whole);
@@ -362,5 +381,7 @@ mod tests {
         }
         let (_, whole) = hub.since(&t, at(15), None);
         assert!(!whole, "the history of 8 no longer reaches back to 15 s");
+        let (_, whole) = hub.since(&t, Utc::now() - chrono::Duration::hours(1), None);
+        assert!(!whole, "nothing was recorded before the channel began");
     }
 }

@@ -668,3 +668,40 @@ async fn the_poller_finds_a_new_voximplant_session_which_has_no_push() {
     assert_eq!(event(&created)["node"]["nativeId"], id.to_string());
     assert_eq!(event(&created)["node"]["__typename"], "VoximplantCallSession");
 }
+
+#[tokio::test]
+async fn a_quiet_event_stream_outlives_the_idle_timeout_on_its_keep_alive_comments() {
+    let app = live_app(Duration::ZERO, |config| {
+        config.server.idle_timeout = Duration::from_millis(600);
+    })
+    .await;
+    let mut response = app
+        .http()
+        .post(&app.url)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": EVENTS}))
+        .send()
+        .await
+        .unwrap();
+    subscriptions_reach(&app, 1).await;
+    // Three idle timeouts pass with nothing to say but keep-alive comments.
+    let quiet_until = tokio::time::Instant::now() + Duration::from_millis(1800);
+    let mut comments = 0;
+    while tokio::time::Instant::now() < quiet_until {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), response.chunk())
+            .await
+            .expect("a keep-alive within 5 s")
+            .unwrap()
+            .expect("the stream is still open");
+        assert_eq!(&chunk[..], b":\n\n");
+        comments += 1;
+    }
+    assert!(comments >= 3, "{comments} keep-alive comments");
+    let id = app.emulator.start_signalwire_call().await;
+    let mut text = String::new();
+    while !text.contains("event: next") {
+        let chunk = response.chunk().await.unwrap().expect("the stream is open");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    assert!(text.contains(&id), "{text}");
+}
