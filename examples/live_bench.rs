@@ -26,7 +26,9 @@ use switchboard::emulator::{DEMO_SIGNALWIRE_SIGNING_KEY, Emulator, EmulatorConfi
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const EVENTS: &str = "subscription { callLogEvents { kind node { nativeId status } } }";
+/// Every status, deleted logs included (some seeded voice logs are: without the filter
+/// their events would be left out, as `callLogs` leaves them out).
+const EVENTS: &str = "subscription { callLogEvents(filter: {statuses: [QUEUED, RINGING, IN_PROGRESS, PLACED, COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED, DELETED, UNKNOWN]}) { kind node { nativeId status } } }";
 const METRICS_KEY: &str = "live-bench";
 
 /// The gateway half: every provider at the emulator at `base`, the SignalWire signing key,

@@ -705,3 +705,50 @@ async fn a_quiet_event_stream_outlives_the_idle_timeout_on_its_keep_alive_commen
     }
     assert!(text.contains(&id), "{text}");
 }
+
+#[tokio::test]
+async fn a_deleted_log_is_an_event_only_for_a_filter_that_asks_for_deleted_calls() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    // A seeded voice log SignalWire deleted (a `discarded_at` record).
+    let ids = app.emulator.signalwire_voice_log_ids();
+    let mut deleted = None;
+    for id in &ids {
+        let found = app
+            .query(
+                "query($id: ID!) { node(id: $id) { ... on CallLog { status } } }",
+                json!({"id": crate::common::voice_id(id)}),
+            )
+            .await;
+        if found["data"]["node"]["status"] == "DELETED" {
+            deleted = Some(id.clone());
+            break;
+        }
+    }
+    let deleted = deleted.expect("the seeded data has deleted voice logs");
+    let mut any = Socket::ready(&app, json!({})).await;
+    let mut asked = Socket::ready(&app, json!({})).await;
+    any.subscribe("any", EVENTS, json!({})).await;
+    asked
+        .subscribe("asked", EVENTS, json!({"filter": {"statuses": ["DELETED"]}}))
+        .await;
+    subscriptions_reach(&app, 2).await;
+    let url = format!("{}/webhooks/default/signalwire", app.url.trim_end_matches("/graphql"));
+    let params = [("CallSid", deleted.as_str()), ("CallStatus", "completed")];
+    let (signature, body) = signed_form(DEMO_SIGNALWIRE_SIGNING_KEY, &url, &params);
+    let response = app
+        .http()
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-signalwire-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let seen = asked.next().await;
+    assert_eq!(event(&seen)["node"]["status"], "DELETED");
+    // The unfiltered subscriber gets the next call, not the deleted log.
+    let id = app.emulator.start_signalwire_call().await;
+    let next = any.next().await;
+    assert_eq!(event(&next)["node"]["nativeId"], id.as_str());
+}

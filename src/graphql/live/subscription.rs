@@ -172,9 +172,16 @@ fn event_of(binding: &Binding, event: &Event<CallLog>) -> CallLogEvent {
     }
 }
 
+/// Whether an event's call passes `filter`, as `callLogs` filters (which leaves deleted
+/// logs out unless asked for by status).
 fn matches(filter: &timeline::Filter, log: &CallLog) -> bool {
     let core = log.core();
-    filter.providers.as_ref().is_none_or(|p| p.contains(&core.provider))
+    let deleted_asked = filter
+        .statuses
+        .as_ref()
+        .is_some_and(|s| s.contains(&crate::domain::CallStatus::Deleted));
+    (core.status != crate::domain::CallStatus::Deleted || deleted_asked)
+        && filter.providers.as_ref().is_none_or(|p| p.contains(&core.provider))
         && filter.created_after.is_none_or(|t| core.created_at > t)
         && filter.created_before.is_none_or(|t| core.created_at < t)
         && filter.directions.as_ref().is_none_or(|d| d.contains(&core.direction))
