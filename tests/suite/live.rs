@@ -428,7 +428,7 @@ async fn every_close_code_of_the_protocol_is_sent_when_its_rule_is_broken() {
 }
 
 #[tokio::test]
-async fn a_refused_key_closes_with_4403_and_each_tenant_sees_only_its_own_calls() {
+async fn a_refused_key_closes_with_4403_and_a_tenant_without_a_signing_key_has_no_webhook() {
     let app = TestApp::spawn_two_tenants().await;
     let mut refused = Socket::open(&app, Some("graphql-transport-ws")).await;
     refused
@@ -751,4 +751,119 @@ async fn a_deleted_log_is_an_event_only_for_a_filter_that_asks_for_deleted_calls
     let id = app.emulator.start_signalwire_call().await;
     let next = any.next().await;
     assert_eq!(event(&next)["node"]["nativeId"], id.as_str());
+}
+
+/// A JSON callback (RELAY, SWML) signed for `url`: hex HMAC-SHA1 over the URL and the body.
+fn signed_json(key: &str, url: &str, body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(url.as_bytes());
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn a_signed_json_callback_is_taken_and_a_tampered_one_refused() {
+    let app = live_app(Duration::ZERO, |_| {}).await;
+    let mut socket = Socket::ready(&app, json!({})).await;
+    socket.subscribe("j", EVENTS, json!({})).await;
+    subscriptions_reach(&app, 1).await;
+    let url = format!("{}/webhooks/default/signalwire", app.url.trim_end_matches("/graphql"));
+    let call = app.emulator.start_signalwire_call().await;
+    let created = socket.next().await;
+    assert_eq!(event(&created)["kind"], "CREATED");
+    app.emulator.set_callbacks(Callbacks::default());
+    app.emulator.advance_signalwire_call(&call).await.unwrap();
+    let body =
+        json!({"event_type": "calling.call.state", "params": {"call_id": call, "call_state": "answered"}}).to_string();
+    let signature = signed_json(DEMO_SIGNALWIRE_SIGNING_KEY, &url, &body);
+    let post = |signature: String, body: String| {
+        app.http()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("x-signalwire-signature", signature)
+            .body(body)
+            .send()
+    };
+    let tampered = body.replace("answered", "ended");
+    assert_eq!(post(signature.clone(), tampered).await.unwrap().status(), 403);
+    assert_eq!(post(signature, body).await.unwrap().status(), 204);
+    let updated = socket.next().await;
+    assert_eq!(event(&updated)["kind"], "UPDATED");
+    assert_eq!(event(&updated)["node"]["status"], "IN_PROGRESS");
+}
+
+#[tokio::test]
+async fn a_tenant_past_its_subscription_limit_is_refused_with_a_code() {
+    let app = live_app(Duration::ZERO, |config| config.live.max_subscriptions_per_tenant = 1).await;
+    let mut first = Socket::ready(&app, json!({})).await;
+    first.subscribe("1", EVENTS, json!({})).await;
+    subscriptions_reach(&app, 1).await;
+    let mut second = Socket::ready(&app, json!({})).await;
+    second.subscribe("2", EVENTS, json!({})).await;
+    let refused = second.next().await;
+    assert_eq!(refused["type"], "next", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"],
+        "TOO_MANY_SUBSCRIPTIONS"
+    );
+    assert_eq!(second.next().await, json!({"id": "2", "type": "complete"}));
+}
+
+#[tokio::test]
+async fn each_tenant_receives_only_the_events_of_its_own_calls() {
+    use crate::common::{base_config, signalwire_config};
+    let credentials: Vec<(&str, switchboard::emulator::BasicCredential)> = ["alice", "bob"]
+        .into_iter()
+        .map(|name| {
+            (
+                name,
+                switchboard::emulator::BasicCredential {
+                    project_id: format!("{name}-project"),
+                    api_token: format!("{name}-token"),
+                },
+            )
+        })
+        .collect();
+    let mut emulator_config = small_emulator();
+    emulator_config.signalwire_credentials = credentials.iter().map(|(_, c)| c.clone()).collect();
+    let emulator = switchboard::emulator::Emulator::start(emulator_config).await.unwrap();
+    let mut config = base_config();
+    config.server.metrics_key_sha256 = Some(switchboard::tenancy::hash_api_key(METRICS_KEY));
+    config.live.poll_interval = Duration::ZERO;
+    for (name, credential) in &credentials {
+        let mut signalwire = signalwire_config(&emulator, credential);
+        signalwire.signing_key = Some(Secret::new(DEMO_SIGNALWIRE_SIGNING_KEY));
+        config.tenants.push(switchboard::config::TenantConfig {
+            scopes: None,
+            name: name.to_string(),
+            api_key_sha256: Some(switchboard::tenancy::hash_api_key(&format!("{name}-key"))),
+            providers: switchboard::config::ProvidersConfig {
+                signalwire: Some(signalwire),
+                ..Default::default()
+            },
+        });
+    }
+    let app = TestApp::start(config, emulator).await;
+    let mut alice = Socket::ready(&app, json!({"Authorization": "Bearer alice-key"})).await;
+    let mut bob = Socket::ready(&app, json!({"Authorization": "Bearer bob-key"})).await;
+    alice.subscribe("a", EVENTS, json!({})).await;
+    bob.subscribe("b", EVENTS, json!({})).await;
+    subscriptions_reach(&app, 2).await;
+    // Alice's project calls back to alice's webhook; only alice hears of it.
+    app.emulator.set_callbacks(callbacks(&app, "alice"));
+    let for_alice = app.emulator.start_signalwire_call().await;
+    app.emulator.set_callbacks(callbacks(&app, "bob"));
+    let for_bob = app.emulator.start_signalwire_call().await;
+    assert_eq!(event(&alice.next().await)["node"]["nativeId"], for_alice.as_str());
+    assert_eq!(event(&bob.next().await)["node"]["nativeId"], for_bob.as_str());
+    // Neither saw the other's: the next event each gets is its own again.
+    app.emulator.set_callbacks(callbacks(&app, "alice"));
+    app.emulator.advance_signalwire_call(&for_alice).await.unwrap();
+    let again = alice.next().await;
+    assert_eq!(event(&again)["node"]["nativeId"], for_alice.as_str());
+    app.emulator.set_callbacks(callbacks(&app, "bob"));
+    app.emulator.advance_signalwire_call(&for_bob).await.unwrap();
+    let again = bob.next().await;
+    assert_eq!(event(&again)["node"]["nativeId"], for_bob.as_str());
 }
