@@ -141,7 +141,13 @@ async fn serve(state: AppState, mut socket: WebSocket) {
                 Some(Ok(Message::Text(text))) => session.receive(text.as_str()),
                 Some(Ok(Message::Binary(_))) => session.receive("binary frames are not the protocol's"),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Nothing,
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                // The client closes: its close frame is answered (tungstenite queues the
+                // reply; a flush sends it), then the socket is done.
+                Some(Ok(Message::Close(_))) => {
+                    let _ = futures::SinkExt::flush(&mut socket).await;
+                    break;
+                }
+                Some(Err(_)) | None => break,
             },
             Some(outcome) = outcomes.recv() => match outcome {
                 Outcome::Next(id, payload) => match session.next(&id, &payload) {
@@ -162,7 +168,7 @@ async fn serve(state: AppState, mut socket: WebSocket) {
             }
             () = &mut expires, if caller.is_some() => session.expired(),
             _ = keep_alive.tick() => Step::Send(r#"{"type":"ping"}"#.to_string()),
-            _ = closing.wait_for(|closed| *closed), if !draining => {
+            _ = async { closing.wait_for(|closed| *closed).await.map(|_| ()) }, if !draining => {
                 draining = true;
                 Step::Nothing
             }
