@@ -322,3 +322,108 @@ async fn missed_calls(
     found.reverse();
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::{CallDirection, CallLogCore, CallStatus, Provider, TenantId};
+    use crate::live::{Hub, HubLimits};
+    use crate::providers::oneuptime::model;
+
+    fn log(id: &str, status: CallStatus) -> CallLog {
+        let core = CallLogCore {
+            provider: Provider::OneUptime,
+            native_id: id.into(),
+            from: None,
+            to: None,
+            direction: CallDirection::Outbound,
+            status,
+            provider_status: None,
+            created_at: Utc::now(),
+            started_at: None,
+            ended_at: None,
+            duration_seconds: None,
+            cost: None,
+        };
+        let record = model::CallLog {
+            core,
+            project_id: None,
+            status_message: None,
+            call_data: serde_json::Value::Null,
+            cost_in_usd_cents: rust_decimal::Decimal::ZERO,
+            updated_at: None,
+            related: Default::default(),
+        };
+        CallLog::OneUptimeCallLog(super::super::super::providers::oneuptime::OneUptimeCallLog(Arc::new(
+            record,
+        )))
+    }
+
+    fn feed(hub: &Hub<CallLog>, tenant: &TenantId, filter: timeline::Filter) -> Feed {
+        Feed {
+            replay: VecDeque::new(),
+            sent: HashSet::new(),
+            subscriber: hub.subscribe(tenant).unwrap(),
+            filter,
+            binding: Binding {
+                codec: CursorCodec::new(b"test-key"),
+                tenant: tenant.as_str().into(),
+                filter: "{}".into(),
+            },
+            ended: false,
+        }
+    }
+
+    fn hub(buffer: usize) -> Hub<CallLog> {
+        let limits = HubLimits {
+            buffer,
+            max_per_tenant: 10,
+            replay_window: Duration::from_secs(60),
+            history: 16,
+        };
+        Hub::new(limits, crate::telemetry::metrics::Metrics::default().live())
+    }
+
+    fn publish(hub: &Hub<CallLog>, tenant: &TenantId, id: &str, status: CallStatus) {
+        let event = Event {
+            id: format!("{id}/{status:?}").into(),
+            kind: EventKind::Created,
+            at: Utc::now(),
+            payload: log(id, status),
+        };
+        hub.publish(tenant, event, "test");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_a_buffer_behind_gets_subscription_lagged_and_then_completes() {
+        let (hub, tenant) = (hub(2), TenantId::new("t"));
+        let subscription = feed(&hub, &tenant, timeline::Filter::default());
+        for i in 0..5 {
+            publish(&hub, &tenant, &i.to_string(), CallStatus::Placed);
+        }
+        let (first, subscription) = next(subscription).await.expect("an item");
+        let error = first.err().expect("an error, not an event");
+        assert_eq!(error.code, ErrorCode::SubscriptionLagged);
+        assert!(error.message.contains("after"), "{}", error.message);
+        assert!(next(subscription).await.is_none(), "the subscription completes");
+    }
+
+    #[tokio::test]
+    async fn events_outside_the_filter_and_deleted_logs_are_skipped() {
+        let (hub, tenant) = (hub(16), TenantId::new("t"));
+        let filter = timeline::Filter {
+            statuses: Some(vec![CallStatus::Failed]),
+            ..Default::default()
+        };
+        let subscription = feed(&hub, &tenant, filter);
+        publish(&hub, &tenant, "placed", CallStatus::Placed);
+        publish(&hub, &tenant, "gone", CallStatus::Deleted);
+        publish(&hub, &tenant, "failed", CallStatus::Failed);
+        let (first, _) = next(subscription).await.expect("an item");
+        let event = first.ok().expect("an event");
+        assert_eq!(event.node.core().native_id, "failed");
+        assert_eq!(event.kind, CallLogEventKind::Created);
+    }
+}
