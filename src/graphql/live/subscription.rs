@@ -422,7 +422,9 @@ mod tests {
         publish(&hub, &tenant, "gone", CallStatus::Deleted);
         publish(&hub, &tenant, "failed", CallStatus::Failed);
         let (first, _) = next(subscription).await.expect("an item");
-        let event = first.ok().expect("an event");
+        let Ok(event) = first else {
+            panic!("an event, not an error")
+        };
         assert_eq!(event.node.core().native_id, "failed");
         assert_eq!(event.kind, CallLogEventKind::Created);
     }
