@@ -184,6 +184,10 @@ impl Gateway {
                 body_read_timeout: s.body_read_timeout,
                 http_max_age: g.http_max_age,
                 compress_min_bytes: s.compress_min_bytes,
+                variables: crate::http::variables::VariableLimits {
+                    max_values: g.max_variable_values,
+                    max_depth: g.max_variable_depth,
+                },
             },
             metrics: metrics.clone(),
             readiness: readiness.clone(),

@@ -48,6 +48,11 @@ pub struct GraphqlConfig {
     pub max_upstream_calls: u32,
     /// Most ids one `nodes` call may take.
     pub max_node_ids: usize,
+    /// Most values a request's `variables` may hold (every scalar, list item and object
+    /// entry counts); more is `BAD_USER_INPUT`, refused while the body is read.
+    pub max_variable_values: usize,
+    /// Deepest nesting of lists and objects in a request's `variables`.
+    pub max_variable_depth: usize,
     /// Key that signs cursors; random per process when unset (cursors then die on restart).
     pub cursor_secret: Option<Secret>,
     /// Items one `callLogs` stream may scan per page for filters applied in the gateway.
@@ -73,6 +78,8 @@ impl Default for GraphqlConfig {
             max_response_bytes: 8 * 1024 * 1024,
             max_upstream_calls: 150,
             max_node_ids: 100,
+            max_variable_values: 1_000,
+            max_variable_depth: 16,
             cursor_secret: None,
             timeline_scan_bound: 1_000,
         }
@@ -118,6 +125,8 @@ impl GraphqlConfig {
             ("graphql.max_body_bytes", g.max_body_bytes),
             ("graphql.max_response_bytes", g.max_response_bytes),
             ("graphql.max_node_ids", g.max_node_ids),
+            ("graphql.max_variable_values", g.max_variable_values),
+            ("graphql.max_variable_depth", g.max_variable_depth),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::invalid(*key, "must be at least 1"));

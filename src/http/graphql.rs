@@ -35,7 +35,8 @@ pub(super) struct PostBody {
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
-    variables: Option<serde_json::Value>,
+    /// Read as text, then into GraphQL values within the request's bounds (`variables`).
+    variables: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     extensions: Option<serde_json::Value>,
     /// A trusted document's id (GraphQL over HTTP's `documentId`, Relay's `doc_id`).
@@ -68,8 +69,19 @@ pub(super) fn build_request(state: &AppState, body: PostBody) -> Result<async_gr
     if let Some(name) = body.operation_name {
         request = request.operation_name(name);
     }
-    if let Some(variables) = body.variables.filter(|v| !v.is_null()) {
-        request = request.variables(async_graphql::Variables::from_json(variables));
+    if let Some(raw) = &body.variables {
+        match super::variables::parse(raw.get(), state.limits.variables) {
+            Ok(Some(variables)) => request = request.variables(variables),
+            Ok(None) => {}
+            Err(e) => {
+                state.metrics.rejected(Rejection::DocumentLimits);
+                return Err(Box::new(refuse(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    &e.to_string(),
+                )));
+            }
+        }
     }
     Ok(request)
 }
@@ -274,7 +286,11 @@ async fn get_response(state: &AppState, headers: &HeaderMap, params: &HashMap<St
             .map(|raw| serde_json::from_str(raw).map_err(|_| name))
             .transpose()
     };
-    let (variables, extensions) = match (json_param("variables"), json_param("extensions")) {
+    let variables = params
+        .get("variables")
+        .map(|raw| serde_json::value::RawValue::from_string(raw.clone()).map_err(|_| "variables"))
+        .transpose();
+    let (variables, extensions) = match (variables, json_param("extensions")) {
         (Ok(variables), Ok(extensions)) => (variables, extensions),
         (Err(name), _) | (_, Err(name)) => {
             return refuse(

@@ -51,11 +51,13 @@ pub(super) async fn start(
     mut request: async_graphql::Request,
     variables: Option<Value>,
 ) -> Result<Results, Refused> {
-    if let Some(variables) = variables.filter(|v| !v.is_null()) {
-        if !variables.is_object() {
-            return Err(refused(&GatewayError::bad_input("`variables` must be an object")));
+    if let Some(variables) = variables {
+        // Held to the same bounds as over HTTP (the socket's message is JSON already).
+        match super::variables::parse(&variables.to_string(), state.limits.variables) {
+            Ok(Some(variables)) => request = request.variables(variables),
+            Ok(None) => {}
+            Err(e) => return Err(refused(&GatewayError::bad_input(e.to_string()))),
         }
-        request = request.variables(async_graphql::Variables::from_json(variables));
     }
     let document = match state.documents.prepare(&mut request, &state.limits.document) {
         Ok(document) => document,

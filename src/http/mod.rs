@@ -21,6 +21,7 @@ mod server;
 mod sse;
 pub mod transport_ws;
 mod trusted;
+pub mod variables;
 mod webhooks;
 mod ws;
 
@@ -66,6 +67,8 @@ pub struct RequestLimits {
     /// Freshly rendered answers up to this size are not compressed
     /// (`server.compress_min_bytes`).
     pub compress_min_bytes: usize,
+    /// Bounds of a request's `variables`.
+    pub variables: variables::VariableLimits,
 }
 
 /// Whether the gateway should receive traffic (`/readyz`): not while it drains before

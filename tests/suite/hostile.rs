@@ -578,3 +578,65 @@ async fn requests_past_the_in_flight_cap_get_503_and_slow_ones_meet_their_deadli
     app.emulator.clear_faults();
     app.assert_alive().await;
 }
+
+#[tokio::test]
+async fn huge_or_deep_or_non_object_variables_are_refused_by_name_while_the_body_is_read() {
+    let app = TestApp::spawn().await;
+    let query = "query($id: ID!) { node(id: $id) { id } }";
+    let post = |body: String| {
+        app.http()
+            .post(&app.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // 60,000 keys (what fits graphql.max_body_bytes, 1 MiB): refused at the 1,001st value.
+    let keys: Vec<String> = (0..60_000).map(|i| format!("\"k{i}\":{i}")).collect();
+    let huge = format!("{{\"query\":{},\"variables\":{{{}}}}}", json!(query), keys.join(","));
+    let response = post(huge).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("graphql.max_variable_values"),
+        "{body}"
+    );
+    let deep = format!(
+        "{{\"query\":{},\"variables\":{{\"id\":{}1{}}}}}",
+        json!(query),
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let body: Value = post(deep).await.unwrap().json().await.unwrap();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("graphql.max_variable_depth"),
+        "{body}"
+    );
+    for variables in ["\"{}\"", "[1]", "3"] {
+        let response = post(format!("{{\"query\":{},\"variables\":{variables}}}", json!(query)))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{variables}");
+    }
+    // Over GET too; and ordinary variables still work both ways.
+    let id = voice_id(&app.emulator.signalwire_voice_log_ids()[0]);
+    let ok = app.query(query, json!({"id": id})).await;
+    assert_eq!(ok["data"]["node"]["id"], id.as_str());
+    let response = app
+        .http()
+        .get(&app.url)
+        .query(&[
+            ("query", query),
+            ("variables", &format!("{{\"id\":{}}}", "[".repeat(40))),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
