@@ -55,19 +55,7 @@ fn spawn_gateway(emulator: &str, max_bytes: u64) -> (Child, String) {
 
 /// A gauge from the gateway's `/metrics`.
 async fn gauge(http: &reqwest::Client, base: &str, name: &str) -> u64 {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .bearer_auth(METRICS_KEY)
-        .send()
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    support::metric(http, base, METRICS_KEY, name).await as u64
 }
 
 async fn lookup_random_ids(http: &reqwest::Client, url: &str, requests: usize) {

@@ -14,6 +14,9 @@
 //! (defaults 10000, 1000, 10). Needs `redis-server` for part 2 (Debian `redis-server`);
 //! raise `ulimit -n` above twice `subscriptions`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -66,31 +69,13 @@ fn spawn_gateway(emulator: &str, redis: &str) -> (Child, String) {
     (child, line.strip_prefix("gateway ").expect("address line").to_string())
 }
 
-/// Resident memory of a process, from /proc (Linux), in MiB.
+/// Resident memory of a process, in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status");
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmRSS");
-    kib / 1024.0
+    support::rss_kib(pid) as f64 / 1024.0
 }
 
 async fn metric(http: &reqwest::Client, base: &str, series: &str) -> f64 {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .bearer_auth(METRICS_KEY)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
+    support::metric(http, base, METRICS_KEY, series).await
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -67,21 +67,11 @@ impl Demo {
             && live.enabled
             && live.demo_traffic
         {
-            use crate::emulator::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
-            let url = |provider: &str| {
-                url::Url::parse(&format!("http://{gateway}/webhooks/default/{provider}"))
-                    .expect("a socket address forms a URL")
-            };
-            emulator.set_callbacks(Callbacks {
-                signalwire: Some(Callback {
-                    url: url("signalwire"),
-                    secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
-                }),
-                oneuptime: Some(Callback {
-                    url: url("oneuptime"),
-                    secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
-                }),
-            });
+            let tenant = crate::tenancy::SINGLE_TENANT;
+            emulator.set_callbacks(crate::emulator::Callbacks::to_gateway(
+                &format!("http://{gateway}"),
+                tenant,
+            ));
             self.traffic = Some(emulator.start_traffic(DEMO_TRAFFIC_EVERY));
             tracing::info!(every = ?DEMO_TRAFFIC_EVERY, "demo mode: the emulator makes live calls and sends signed callbacks");
         }

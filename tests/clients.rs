@@ -100,7 +100,7 @@ async fn run(check: &Check) -> Result<(), String> {
 
 /// A gateway whose emulator makes live traffic and calls its webhooks back, signed.
 async fn live_app() -> TestApp {
-    use switchboard::emulator::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
+    use switchboard::emulator::{Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
     let app = TestApp::spawn_with(small_emulator(), |config, _| {
         if let Some(sw) = config.providers.signalwire.as_mut() {
             sw.signing_key = Some(switchboard::settings::Secret::new(DEMO_SIGNALWIRE_SIGNING_KEY));
@@ -110,18 +110,8 @@ async fn live_app() -> TestApp {
         }
     })
     .await;
-    let base = app.url.trim_end_matches("/graphql").to_string();
-    let url = |provider: &str| url::Url::parse(&format!("{base}/webhooks/default/{provider}")).unwrap();
-    app.emulator.set_callbacks(Callbacks {
-        signalwire: Some(Callback {
-            url: url("signalwire"),
-            secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
-        }),
-        oneuptime: Some(Callback {
-            url: url("oneuptime"),
-            secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
-        }),
-    });
+    app.emulator
+        .set_callbacks(Callbacks::to_gateway(app.url.trim_end_matches("/graphql"), "default"));
     // A call starts or moves on every 200 ms, for as long as the emulator runs.
     let _traffic = app.emulator.start_traffic(std::time::Duration::from_millis(200));
     app
@@ -195,17 +185,11 @@ mod web_app {
             }
         })
         .await;
-        app.emulator.set_callbacks(switchboard::emulator::Callbacks {
-            signalwire: Some(switchboard::emulator::Callback {
-                url: url::Url::parse(&format!(
-                    "{}/webhooks/default/signalwire",
-                    app.url.trim_end_matches("/graphql")
-                ))
-                .expect("a URL"),
-                secret: switchboard::emulator::DEMO_SIGNALWIRE_SIGNING_KEY.into(),
-            }),
-            oneuptime: None,
-        });
+        // Its SignalWire project calls the gateway back (OneUptime's secret is not set there).
+        app.emulator.set_callbacks(switchboard::emulator::Callbacks::to_gateway(
+            app.url.trim_end_matches("/graphql"),
+            "default",
+        ));
         let signed = |sub: &str, scope: &str| {
             let mut claims = valid_claims();
             claims["sub"] = sub.into();

@@ -519,26 +519,28 @@ fn live_config(emulator: &Emulator, url: &str, poll: Duration) -> Config {
 }
 
 fn callbacks_to(g: &Gateway) -> switchboard::emulator::Callbacks {
-    switchboard::emulator::Callbacks {
-        signalwire: Some(switchboard::emulator::Callback {
-            url: url::Url::parse(&format!("{}/webhooks/default/signalwire", g.url)).unwrap(),
-            secret: switchboard::emulator::DEMO_SIGNALWIRE_SIGNING_KEY.into(),
-        }),
-        oneuptime: None,
+    switchboard::emulator::Callbacks::to_gateway(&g.url, "default")
+}
+
+/// Two replicas sharing `redis`, polling every `poll`, each with one subscriber of every
+/// event running.
+async fn subscribed_replicas(emulator: &Emulator, redis: &Redis, poll: Duration) -> [(Gateway, ws::Socket); 2] {
+    let mut replicas = Vec::new();
+    for id in ["a", "b"] {
+        let gateway = Gateway::start(live_config(emulator, &redis.url(), poll)).await;
+        let mut socket = ws::Socket::ready_url(&format!("{}/graphql", gateway.url), json!({})).await;
+        socket.subscribe(id, EVENTS, json!({})).await;
+        subscriptions_reach(&gateway, 1.0).await;
+        replicas.push((gateway, socket));
     }
+    let [a, b]: [(Gateway, ws::Socket); 2] = replicas.try_into().unwrap_or_else(|_| unreachable!());
+    [a, b]
 }
 
 async fn a_callback_taken_in_by_one_replica_reaches_a_subscriber_on_the_other_once() {
     let redis = Redis::start().expect("redis starts");
     let emulator = emulator().await;
-    let a = Gateway::start(live_config(&emulator, &redis.url(), Duration::ZERO)).await;
-    let b = Gateway::start(live_config(&emulator, &redis.url(), Duration::ZERO)).await;
-    let mut on_a = ws::Socket::ready_url(&format!("{}/graphql", a.url), json!({})).await;
-    let mut on_b = ws::Socket::ready_url(&format!("{}/graphql", b.url), json!({})).await;
-    on_a.subscribe("a", EVENTS, json!({})).await;
-    on_b.subscribe("b", EVENTS, json!({})).await;
-    subscriptions_reach(&a, 1.0).await;
-    subscriptions_reach(&b, 1.0).await;
+    let [(a, mut on_a), (b, mut on_b)] = subscribed_replicas(&emulator, &redis, Duration::ZERO).await;
     // The provider calls replica A back; the subscriber on B sees the call too.
     emulator.set_callbacks(callbacks_to(&a));
     emulator.reset();
@@ -577,14 +579,7 @@ async fn one_replica_polls_a_tenant_and_both_deliver_what_it_finds() {
     let redis = Redis::start().expect("redis starts");
     let emulator = emulator().await;
     let poll = Duration::from_millis(100);
-    let a = Gateway::start(live_config(&emulator, &redis.url(), poll)).await;
-    let b = Gateway::start(live_config(&emulator, &redis.url(), poll)).await;
-    let mut on_a = ws::Socket::ready_url(&format!("{}/graphql", a.url), json!({})).await;
-    let mut on_b = ws::Socket::ready_url(&format!("{}/graphql", b.url), json!({})).await;
-    on_a.subscribe("a", EVENTS, json!({})).await;
-    on_b.subscribe("b", EVENTS, json!({})).await;
-    subscriptions_reach(&a, 1.0).await;
-    subscriptions_reach(&b, 1.0).await;
+    let [(a, mut on_a), (b, mut on_b)] = subscribed_replicas(&emulator, &redis, poll).await;
     // No callbacks: only polling finds the call.
     let id = emulator.start_signalwire_call().await;
     for socket in [&mut on_a, &mut on_b] {

@@ -1,5 +1,5 @@
-//! Helpers the benchmark examples share: a process's RSS, and paging a connection of the
-//! gateway to its end. (Included by the examples with `#[path]`; not an example itself.)
+//! Helpers the benchmark examples share: a process's RSS, a series of the gateway's
+//! `/metrics`, and paging a connection of the gateway to its end. (Included by the examples with `#[path]`; not an example itself.)
 #![allow(dead_code, unreachable_pub)]
 
 use serde_json::{Value, json};
@@ -14,6 +14,23 @@ pub fn rss_kib(pid: u32) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// Series `series` (name and labels as exposed) of the gateway at `base`, read with the
+/// metrics key `key`; 0 when absent.
+pub async fn metric(http: &reqwest::Client, base: &str, key: &str, series: &str) -> f64 {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// CPU time this process has used so far (user + system), from /proc (Linux); zero

@@ -50,6 +50,27 @@ pub struct Callbacks {
     pub oneuptime: Option<Callback>,
 }
 
+impl Callbacks {
+    /// Both providers calling back the gateway at `gateway` (its base URL, e.g.
+    /// `http://127.0.0.1:4000`) for `tenant`, with the demo signing key and secret.
+    pub fn to_gateway(gateway: &str, tenant: &str) -> Callbacks {
+        let url = |provider: &str| {
+            let base = gateway.trim_end_matches('/');
+            Url::parse(&format!("{base}/webhooks/{tenant}/{provider}")).expect("a gateway base URL")
+        };
+        Callbacks {
+            signalwire: Some(Callback {
+                url: url("signalwire"),
+                secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
+            }),
+            oneuptime: Some(Callback {
+                url: url("oneuptime"),
+                secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
+            }),
+        }
+    }
+}
+
 /// The signing key of the emulated SignalWire project (demo mode).
 pub const DEMO_SIGNALWIRE_SIGNING_KEY: &str = "PSK_demo_signing_key_0123456789abcdef";
 /// The shared secret of the emulated OneUptime workflow webhook (demo mode).

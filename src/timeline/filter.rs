@@ -66,6 +66,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether an item is within the dates and passes `post` (providers choose streams,
+    /// so they are not checked here): what a page would list, for one item on its own.
+    pub fn admits(&self, core: &CallLogCore) -> bool {
+        self.created_after.is_none_or(|t| core.created_at > t)
+            && self.created_before.is_none_or(|t| core.created_at < t)
+            && self.post.matches(core)
+    }
+
     /// Splits `filter`: dates go upstream, the rest to `post` (providers choose streams).
     pub fn new(filter: Filter, scan_bound: usize) -> Self {
         Plan {

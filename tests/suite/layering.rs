@@ -72,7 +72,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
-    ("demo", &["config", "emulator", "live"]),
+    ("demo", &["config", "emulator", "live", "tenancy"]),
     (
         "doctor",
         &[

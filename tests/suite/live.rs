@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::ws::Socket;
 use crate::common::{TestApp, VOICE_GET, VOICE_LIST, small_emulator};
-use switchboard::emulator::{Callback, Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
+use switchboard::emulator::{Callbacks, DEMO_ONEUPTIME_WEBHOOK_SECRET, DEMO_SIGNALWIRE_SIGNING_KEY};
 use switchboard::settings::Secret;
 
 const METRICS_KEY: &str = "live-metrics-key";
@@ -37,18 +37,7 @@ async fn live_app(poll: Duration, tweak: impl FnOnce(&mut switchboard::Config)) 
 }
 
 fn callbacks(app: &TestApp, tenant: &str) -> Callbacks {
-    let base = app.url.trim_end_matches("/graphql");
-    let url = |provider: &str| url::Url::parse(&format!("{base}/webhooks/{tenant}/{provider}")).unwrap();
-    Callbacks {
-        signalwire: Some(Callback {
-            url: url("signalwire"),
-            secret: DEMO_SIGNALWIRE_SIGNING_KEY.into(),
-        }),
-        oneuptime: Some(Callback {
-            url: url("oneuptime"),
-            secret: DEMO_ONEUPTIME_WEBHOOK_SECRET.into(),
-        }),
-    }
+    Callbacks::to_gateway(app.url.trim_end_matches("/graphql"), tenant)
 }
 
 /// Waits until the gateway holds `n` subscriptions (they start asynchronously after

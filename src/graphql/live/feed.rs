@@ -68,6 +68,19 @@ struct Watching {
     seeded: bool,
 }
 
+impl TenantCalls {
+    /// Remembers call `id`'s `status`, and re-reads it on each poll while it is not final.
+    fn remember(&self, id: String, core: &CallLogCore, status: Arc<str>) {
+        self.known.insert(id.clone(), status);
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if core.is_final() {
+            live.remove(&id);
+        } else if live.len() < MAX_LIVE_CALLS {
+            live.insert(id);
+        }
+    }
+}
+
 /// A call's status as events compare it: the normalized status and the provider's own.
 fn status_key(core: &CallLogCore) -> Arc<str> {
     format!("{:?}:{}", core.status, core.provider_status.as_deref().unwrap_or("")).into()
@@ -105,17 +118,9 @@ impl LiveFeed {
     /// An event another replica took in: remembered (so this replica's own sources do not
     /// report the change again) and delivered, once.
     fn receive(&self, tenant: &TenantId, event: Event<CallLog>) {
-        let calls = self.calls(tenant);
-        let id = event.payload.global_id();
         let core = event.payload.core();
-        calls.known.insert(id.clone(), status_key(core));
-        let mut live = calls.live.lock().unwrap_or_else(PoisonError::into_inner);
-        if core.is_final() {
-            live.remove(&id);
-        } else if live.len() < MAX_LIVE_CALLS {
-            live.insert(id);
-        }
-        drop(live);
+        self.calls(tenant)
+            .remember(event.payload.global_id(), core, status_key(core));
         self.hub.publish(tenant, event, "peer");
     }
 
@@ -194,14 +199,9 @@ impl LiveFeed {
             Some(seen) if seen != status => EventKind::Updated,
             Some(_) => return None,
         };
-        calls.known.insert(id.clone(), status.clone());
-        let mut live = calls.live.lock().unwrap_or_else(PoisonError::into_inner);
-        if core.is_final() {
-            live.remove(&id);
-        } else if live.len() < MAX_LIVE_CALLS {
-            live.insert(id.clone());
-        }
-        Some((format!("{id}/{status}"), kind))
+        let event_id = format!("{id}/{status}");
+        calls.remember(id, core, status);
+        Some((event_id, kind))
     }
 
     /// The fresh tenant of `tenant`.

@@ -159,7 +159,7 @@ struct Feed {
     /// Event ids already sent (by the replay), skipped when they arrive live.
     sent: HashSet<Arc<str>>,
     subscriber: Subscriber<CallLog>,
-    filter: timeline::Filter,
+    filter: EventFilter,
     binding: Binding,
     ended: bool,
 }
@@ -172,24 +172,31 @@ fn event_of(binding: &Binding, event: &Event<CallLog>) -> CallLogEvent {
     }
 }
 
-/// Whether an event's call passes `filter`, as `callLogs` filters (which leaves deleted
-/// logs out unless asked for by status).
-fn matches(filter: &timeline::Filter, log: &CallLog) -> bool {
-    let core = log.core();
-    let deleted_asked = filter
-        .statuses
-        .as_ref()
-        .is_some_and(|s| s.contains(&crate::domain::CallStatus::Deleted));
-    (core.status != crate::domain::CallStatus::Deleted || deleted_asked)
-        && filter.providers.as_ref().is_none_or(|p| p.contains(&core.provider))
-        && filter.created_after.is_none_or(|t| core.created_at > t)
-        && filter.created_before.is_none_or(|t| core.created_at < t)
-        && filter.directions.as_ref().is_none_or(|d| d.contains(&core.direction))
-        && filter.statuses.as_ref().is_none_or(|s| s.contains(&core.status))
-        && filter
-            .number
-            .as_deref()
-            .is_none_or(|n| core.from.as_deref() == Some(n) || core.to.as_deref() == Some(n))
+/// Which events a subscription passes: `callLogs`'s filter (its providers, and the
+/// timeline's own check of one item, `timeline::Plan::admits`), and deleted logs only when
+/// asked for by status, as `callLogs` leaves them out.
+struct EventFilter {
+    providers: Option<Vec<crate::domain::Provider>>,
+    plan: timeline::Plan,
+    deleted_asked: bool,
+}
+
+impl EventFilter {
+    fn new(filter: &timeline::Filter) -> Self {
+        let deleted = crate::domain::CallStatus::Deleted;
+        EventFilter {
+            providers: filter.providers.clone(),
+            deleted_asked: filter.statuses.as_ref().is_some_and(|s| s.contains(&deleted)),
+            plan: timeline::Plan::new(filter.clone(), 1),
+        }
+    }
+
+    fn matches(&self, log: &CallLog) -> bool {
+        let core = log.core();
+        (core.status != crate::domain::CallStatus::Deleted || self.deleted_asked)
+            && self.providers.as_ref().is_none_or(|p| p.contains(&core.provider))
+            && self.plan.admits(core)
+    }
 }
 
 async fn events(
@@ -213,6 +220,7 @@ async fn events(
         crate::live::LiveError::ShuttingDown => GatewayError::new(ErrorCode::Overloaded, e.to_string()),
     })?;
     feed.watch(&request.tenant.id);
+    let passes = EventFilter::new(&filter);
     let mut replay = VecDeque::new();
     let mut sent = HashSet::new();
     if let Some((at, id)) = resume {
@@ -237,7 +245,7 @@ async fn events(
         }
         for event in kept {
             sent.insert(event.id.clone());
-            if matches(&filter, &event.payload) {
+            if passes.matches(&event.payload) {
                 replay.push_back(event_of(&binding, &event));
             }
         }
@@ -246,7 +254,7 @@ async fn events(
         replay,
         sent,
         subscriber,
-        filter,
+        filter: passes,
         binding,
         ended: false,
     };
@@ -264,7 +272,7 @@ async fn next(mut feed: Feed) -> Option<(Result<CallLogEvent, GatewayError>, Fee
     loop {
         match feed.subscriber.next().await {
             Next::Event(event) => {
-                if feed.sent.remove(&event.id) || !matches(&feed.filter, &event.payload) {
+                if feed.sent.remove(&event.id) || !feed.filter.matches(&event.payload) {
                     continue;
                 }
                 let item = event_of(&feed.binding, &event);
@@ -366,7 +374,7 @@ mod tests {
             replay: VecDeque::new(),
             sent: HashSet::new(),
             subscriber: hub.subscribe(tenant).unwrap(),
-            filter,
+            filter: EventFilter::new(&filter),
             binding: Binding {
                 codec: CursorCodec::new(b"test-key"),
                 tenant: tenant.as_str().into(),
