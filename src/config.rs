@@ -49,6 +49,8 @@ pub struct Config {
     pub authorization: Option<AuthorizationConfig>,
     /// `[live]`: subscriptions, webhooks and polling.
     pub live: LiveConfig,
+    /// `[limits]`: cost budgets per tenant and per user.
+    pub limits: crate::demand::LimitsConfig,
 }
 
 pub use crate::providers::ProvidersConfig;
@@ -84,6 +86,7 @@ impl Config {
         self.telemetry.validate()?;
         self.cache.validate()?;
         self.live.validate()?;
+        self.limits.validate()?;
 
         let providers: Vec<&str> = REGISTERED.iter().map(|r| r.provider().as_str()).collect();
         self.upstream.validate(&providers)?;

@@ -32,6 +32,7 @@ pub mod auth;
 pub mod authz;
 pub mod cache;
 pub mod config;
+pub mod demand;
 pub mod demo;
 pub mod doctor;
 pub mod domain;
