@@ -68,9 +68,21 @@ pub struct Caller {
     pub granted: Granted,
     /// The token's `exp` (seconds since the Unix epoch); `None` for API keys.
     pub expires: Option<u64>,
+    /// Whether the caller sent the tenant's gateway API key.
+    pub by_key: bool,
 }
 
 impl Caller {
+    /// Whom a user budget (`[limits]`) charges: the token's `sub`, or the tenant's API key;
+    /// `None` for a caller that is neither (an open single tenant).
+    pub fn user(&self) -> Option<crate::demand::User<'_>> {
+        match (&self.subject, self.by_key) {
+            (Some(subject), _) => Some(crate::demand::User::Subject(subject)),
+            (None, true) => Some(crate::demand::User::ApiKey),
+            (None, false) => None,
+        }
+    }
+
     /// A caller that holds every scope (a trusted service, or no `[authorization]`).
     fn trusted(tenant: &Arc<Tenant>) -> Caller {
         Caller {
@@ -79,12 +91,14 @@ impl Caller {
             party: None,
             granted: Granted::Everything,
             expires: None,
+            by_key: false,
         }
     }
 
     /// A caller with the tenant's API key: its `scopes`, or every scope.
     fn with_key(tenant: &Arc<Tenant>) -> Caller {
         let mut caller = Caller::trusted(tenant);
+        caller.by_key = true;
         if let Some(scopes) = &tenant.key_scopes {
             caller.granted = Granted::Scopes(scopes.as_slice().into());
         }
@@ -169,6 +183,7 @@ impl Authenticator {
             party: verified.party.clone(),
             granted: verified.granted.clone().unwrap_or(Granted::Everything),
             expires: verified.expires,
+            by_key: false,
         })
     }
 }

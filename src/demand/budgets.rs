@@ -21,7 +21,16 @@ use super::shared::Shared;
 pub struct Payer<'a> {
     pub tenant: &'a str,
     /// A JWT's `sub`, or the tenant's API key; `None` for a caller known by neither.
-    pub user: Option<&'a str>,
+    pub user: Option<User<'a>>,
+}
+
+/// Who a user budget is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum User<'a> {
+    /// A token's `sub`.
+    Subject(&'a str),
+    /// Callers with the tenant's API key (one user: whoever holds it).
+    ApiKey,
 }
 
 /// Where the tighter of a request's budgets stands.
@@ -114,8 +123,10 @@ impl Budgets {
         if let Some(rate) = self.tenant {
             keys.push((format!("t:{}", payer.tenant), rate));
         }
-        if let (Some(rate), Some(user)) = (self.user, payer.user) {
-            keys.push((format!("u:{}:{user}", payer.tenant), rate));
+        match (self.user, payer.user) {
+            (Some(rate), Some(User::Subject(sub))) => keys.push((format!("u:{}:s:{sub}", payer.tenant), rate)),
+            (Some(rate), Some(User::ApiKey)) => keys.push((format!("u:{}:k", payer.tenant), rate)),
+            _ => {}
         }
         keys
     }
@@ -253,11 +264,11 @@ mod tests {
         let budgets = budgets(1_000, 100);
         let alice = Payer {
             tenant: "acme",
-            user: Some("alice"),
+            user: Some(User::Subject("alice")),
         };
         let bob = Payer {
             tenant: "acme",
-            user: Some("bob"),
+            user: Some(User::Subject("bob")),
         };
         let Admission::Admitted(ticket) = budgets.admit(alice, Cost(100)).await else {
             panic!("the first request fits")
@@ -283,7 +294,7 @@ mod tests {
         let budgets = budgets(100, 0);
         let payer = |user| Payer {
             tenant: "acme",
-            user: Some(user),
+            user: Some(User::Subject(user)),
         };
         assert!(matches!(
             budgets.admit(payer("a"), Cost(60)).await,
@@ -299,7 +310,7 @@ mod tests {
         assert_eq!(ticket.standing.remaining, 0);
         let other = Payer {
             tenant: "globex",
-            user: Some("a"),
+            user: Some(User::Subject("a")),
         };
         assert!(matches!(budgets.admit(other, Cost(100)).await, Admission::Admitted(_)));
     }

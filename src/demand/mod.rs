@@ -15,6 +15,6 @@ pub mod cost;
 pub mod gcra;
 mod shared;
 
-pub use budgets::{Admission, Budgets, Payer, Standing, Ticket};
+pub use budgets::{Admission, Budgets, Payer, Standing, Ticket, User};
 pub use config::LimitsConfig;
 pub use cost::Cost;

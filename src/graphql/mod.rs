@@ -9,6 +9,7 @@ mod call_log;
 pub mod completion;
 pub mod config;
 mod connection;
+pub mod cost;
 mod cursor;
 pub mod error;
 mod flat;

@@ -23,7 +23,10 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("authz", &["settings", "telemetry"]),
     ("live", &["domain", "settings", "telemetry"]),
     ("demand", &["settings"]),
-    ("auth", &["authz", "domain", "settings", "telemetry", "tenancy"]),
+    (
+        "auth",
+        &["authz", "demand", "domain", "settings", "telemetry", "tenancy"],
+    ),
     (
         "graphql",
         &[
