@@ -37,6 +37,8 @@ pub enum StartupError {
     SharedCache(#[from] crate::cache::l2::L2Error),
     #[error("{0}")]
     LiveBus(String),
+    #[error("limits: {0}")]
+    Budgets(String),
     #[error(transparent)]
     Tenant(#[from] crate::tenancy::TenancyError),
     #[error("auth: {0}")]
@@ -201,6 +203,7 @@ impl Gateway {
             metrics_access,
             live: live.clone(),
             live_connections: crate::http::LiveConnections::default(),
+            demand: demand(&config)?,
         });
         let serving = Serving {
             router: router(state.clone(), &s.cors),
@@ -479,4 +482,33 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// `[limits]`' budgets (in `[cache.redis]` when it is set) and the cost model pricing
+/// documents; `None` when no budget is set.
+fn demand(config: &Config) -> Result<Option<crate::http::demand::Demand>, StartupError> {
+    let Some(budgets) = crate::demand::Budgets::new(&config.limits) else {
+        return Ok(None);
+    };
+    let budgets = match &config.cache.redis {
+        Some(redis) => budgets
+            .shared(redis.url.expose(), &redis.key_prefix, redis.timeout)
+            .map_err(|e| StartupError::Budgets(format!("cache.redis.url is not usable for the budgets: {e}")))?,
+        None => budgets,
+    };
+    let g = &config.graphql;
+    let page_size = std::iter::once(&config.providers)
+        .chain(config.tenants.iter().map(|t| &t.providers))
+        .filter_map(|p| p.smallest_page_size())
+        .min()
+        .unwrap_or(100);
+    let model = crate::graphql::cost::CostModel {
+        page_size: u64::from(page_size),
+        default_first: g.default_page_size as u64,
+        max_first: g.max_page_size as u64,
+        streams: crate::graphql::timeline_streams(),
+        scan_bound: g.timeline_scan_bound as u64,
+        max_calls: u64::from(g.max_upstream_calls),
+    };
+    Ok(Some(crate::http::demand::Demand { budgets, model }))
 }

@@ -36,6 +36,9 @@ pub enum ErrorCode {
     SubscriptionLagged,
     /// The tenant holds `live.max_subscriptions_per_tenant` subscriptions already.
     TooManySubscriptions,
+    /// The request's estimated cost is more than its tenant's or user's budget has left
+    /// (`[limits]`); retry after `retryAfterSeconds`.
+    RateLimited,
     InternalServerError,
 }
 
@@ -58,6 +61,7 @@ impl ErrorCode {
             ErrorCode::QueryNotInSafelist => "QUERY_NOT_IN_SAFELIST",
             ErrorCode::SubscriptionLagged => "SUBSCRIPTION_LAGGED",
             ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }

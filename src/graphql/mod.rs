@@ -19,6 +19,7 @@ mod node;
 pub mod plan;
 mod providers;
 mod query;
+mod rate_limit;
 pub mod scalars;
 pub mod scope;
 mod timeline;
@@ -132,4 +133,9 @@ pub fn sdl() -> String {
                 .use_space_ident()
                 .indent_width(2),
         )
+}
+
+/// Streams `callLogs` merges when every provider is configured (what a page is priced by).
+pub fn timeline_streams() -> u64 {
+    providers::STREAMS.len() as u64
 }

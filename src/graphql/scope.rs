@@ -38,6 +38,9 @@ pub struct RequestScope {
     pub tenant: Arc<Tenant>,
     /// What the caller may see (`authz`), and what it was shown.
     pub access: Arc<Access>,
+    /// Where the caller's cost budget stood once this request was admitted (`rateLimit`);
+    /// `None` without `[limits]`.
+    pub standing: Option<crate::demand::Standing>,
     parts: Vec<Box<dyn Any + Send + Sync>>,
 }
 
@@ -49,7 +52,12 @@ impl RequestScope {
             .iter()
             .filter_map(|build| build(&tenant, budget))
             .collect();
-        RequestScope { tenant, access, parts }
+        RequestScope {
+            tenant,
+            access,
+            standing: None,
+            parts,
+        }
     }
 
     /// Refuses a filter of input type `input` when a field it gives (`(name, given)`)

@@ -29,6 +29,9 @@ pub(super) struct Freshness {
     pub fresh_for: Option<Duration>,
     /// The longest max-age given (`graphql.http_max_age`).
     pub cap: Duration,
+    /// The answer without what each response adds (its `extensions.cost`): its ETag is
+    /// this one's, so a revalidation matches while the data is the same. `None`: the body.
+    pub tagged: Option<bytes::Bytes>,
 }
 
 /// The response for a rendered GET answer `body`: 200 with caching headers, or 304 when
@@ -48,7 +51,8 @@ pub(super) fn respond(request: &HeaderMap, body: bytes::Bytes, freshness: &Fresh
         .as_secs_f64()
         .round() as u64;
     let cache_control = format!("private, max-age={max_age}");
-    let etag = format!("W/\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
+    let tagged = freshness.tagged.as_ref().unwrap_or(&body);
+    let etag = format!("W/\"{}\"", hex::encode(&Sha256::digest(tagged)[..16]));
     if let (Ok(cache_control), Ok(tag)) = (HeaderValue::from_str(&cache_control), HeaderValue::from_str(&etag)) {
         headers.insert(header::CACHE_CONTROL, cache_control);
         headers.insert(header::ETAG, tag);
@@ -90,6 +94,7 @@ mod tests {
             has_errors: false,
             fresh_for: secs.map(Duration::from_secs),
             cap: Duration::from_secs(3600),
+            tagged: None,
         }
     }
 

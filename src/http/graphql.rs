@@ -15,9 +15,11 @@ use super::documents::VerdictKey;
 use super::encoding::{self, Encoding};
 use super::observe::Facts;
 use super::persisted::{PersistedError, QuerySource};
-use super::{AppState, caching, error_code, hygiene, limits, refuse};
+use super::{AppState, caching, demand, error_code, hygiene, limits, refuse};
 use crate::auth::{AuthError, Caller};
 use crate::authz::{Access, Tally};
+use crate::demand::{Cost, cost};
+use crate::graphql::cost::{self as pricing};
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
 use crate::graphql::{ResponseNotes, completion};
@@ -326,10 +328,23 @@ async fn execute(
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
-    let access = Access::new(state.authz.as_ref(), &caller.granted, caller.subject, caller.party);
-    let tenant = caller.tenant;
+    let access = Access::new(
+        state.authz.as_ref(),
+        &caller.granted,
+        caller.subject.clone(),
+        caller.party.clone(),
+    );
+    let tenant = caller.tenant.clone();
     let kept = state.responses.key(&tenant.id, access.view(), &request);
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {
+        // A kept answer reads data without an upstream call: the floor of the cost.
+        let charge = match &state.demand {
+            Some(demand) => match demand.admit(&caller, Cost(cost::FLOOR)).await {
+                Ok(charge) => Some(charge),
+                Err(refused) => return *refused,
+            },
+            None => None,
+        };
         state.metrics.reused_response();
         audit(&tenant, &access, &hit.tally, hit.operation.as_deref());
         let facts = Facts {
@@ -338,13 +353,31 @@ async fn execute(
             has_data: true,
             ..Facts::default()
         };
-        let mut response = reuse(headers, &hit, via_get, limits);
+        let mut response = match charge {
+            Some(charge) => {
+                let floor = Cost(cost::FLOOR);
+                let standing = charge.standing();
+                let body = demand::with_cost(&hit.body, hit.extended, &demand::cost_json(floor, floor, &standing));
+                let mut response = respond(
+                    headers,
+                    Bytes::from(body),
+                    via_get,
+                    false,
+                    Some(hit.fresh_for()),
+                    Some(hit.body.clone()),
+                    limits,
+                );
+                demand::headers(response.headers_mut(), &standing);
+                response
+            }
+            None => reuse(headers, &hit, via_get, limits),
+        };
         response.extensions_mut().insert(facts);
         return response;
     }
     // Boxed: execution's state is large, and a handler's future is moved whole through
     // axum's layers on every request, kept answers included.
-    Box::pin(execute_fresh(state, headers, tenant, access, request, kept, via_get)).await
+    Box::pin(execute_fresh(state, headers, &caller, access, request, kept, via_get)).await
 }
 
 /// The audit record of an answer that showed guarded fields unmasked (`authz::audit`).
@@ -363,13 +396,14 @@ pub(super) fn audit(tenant: &Tenant, access: &Access, tally: &Tally, operation: 
 async fn execute_fresh(
     state: &AppState,
     headers: &HeaderMap,
-    tenant: Arc<Tenant>,
+    caller: &Caller,
     access: Arc<Access>,
     mut request: async_graphql::Request,
     kept: Option<super::responses::ResponseKey>,
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
+    let tenant = caller.tenant.clone();
     // The document is checked and parsed (or taken from the document cache) here; a plan
     // runs it as it is, async-graphql gets a copy (`Prepared::attach`) and does not parse
     // again.
@@ -400,9 +434,26 @@ async fn execute_fresh(
             "mutations must be sent with POST",
         );
     }
+    // Its estimated cost is reserved before anything runs (`[limits]`).
+    let (charge, estimate) = match (
+        &state.demand,
+        parsed.and_then(|doc| Some((doc, hygiene::definition(doc, wanted)?))),
+    ) {
+        (Some(demand), Some((doc, definition))) => {
+            let estimate = pricing::estimate(&demand.model, doc, definition, &request.variables);
+            match demand.admit(caller, estimate.cost()).await {
+                Ok(charge) => (Some(charge), estimate),
+                Err(refused) => return *refused,
+            }
+        }
+        _ => (None, pricing::Estimate { calls: 0, reads: false }),
+    };
     let notes = Arc::new(ResponseNotes::default());
     let budget = CallBudget::new(limits.max_upstream_calls);
-    let scope = RequestScope::new(tenant.clone(), access.clone(), &budget);
+    let mut scope = RequestScope::new(tenant.clone(), access.clone(), &budget);
+    if let Some(charge) = &charge {
+        scope.standing = Some(charge.standing());
+    }
     let executed = run_operation(state, request, scope, document, &budget, &notes).await;
     let (errors, has_data) = match &executed {
         Executed::Response(response) => (&response.errors, response.data != async_graphql::Value::Null),
@@ -429,8 +480,8 @@ async fn execute_fresh(
         }
         Executed::Planned(answer) => render_planned(answer, limits.max_response_bytes),
     };
-    let body = match rendered {
-        Ok(body) => Bytes::from(body),
+    let (body, extended) = match rendered {
+        Ok((body, extended)) => (Bytes::from(body), extended),
         Err(too_large) => {
             state.metrics.rejected(Rejection::ResponseSize);
             return *too_large;
@@ -445,11 +496,34 @@ async fn execute_fresh(
         && has_data
         && !is_mutation
     {
-        state
-            .responses
-            .keep(key, body.clone(), expires, facts.operation_name.clone(), tally);
+        state.responses.keep(
+            key,
+            body.clone(),
+            extended,
+            expires,
+            facts.operation_name.clone(),
+            tally,
+        );
     }
-    let mut answer = respond(headers, body, via_get, has_errors, budget.fresh_for(), limits);
+    let mut answer = match (&state.demand, &charge) {
+        (Some(demand), Some(charge)) => {
+            let actual = Cost::of_calls(u64::from(budget.used()), estimate.reads);
+            let standing = demand.settle(charge, actual).await;
+            let costed = demand::with_cost(&body, extended, &demand::cost_json(estimate.cost(), actual, &standing));
+            let mut answer = respond(
+                headers,
+                Bytes::from(costed),
+                via_get,
+                has_errors,
+                budget.fresh_for(),
+                Some(body),
+                limits,
+            );
+            demand::headers(answer.headers_mut(), &standing);
+            answer
+        }
+        _ => respond(headers, body, via_get, has_errors, budget.fresh_for(), None, limits),
+    };
     facts.has_data &= answer.status().is_success();
     answer.extensions_mut().insert(facts);
     answer
@@ -474,7 +548,15 @@ fn reuse(
         ];
         return (headers, body).into_response();
     }
-    respond(headers, hit.body.clone(), via_get, false, Some(hit.fresh_for()), limits)
+    respond(
+        headers,
+        hit.body.clone(),
+        via_get,
+        false,
+        Some(hit.fresh_for()),
+        None,
+        limits,
+    )
 }
 
 /// What ran a request: async-graphql, or a compiled plan (`graphql::plan`).
@@ -558,6 +640,7 @@ fn respond(
     via_get: bool,
     has_errors: bool,
     fresh_for: Option<std::time::Duration>,
+    tagged: Option<Bytes>,
     limits: &super::RequestLimits,
 ) -> Response {
     if !via_get {
@@ -567,6 +650,7 @@ fn respond(
         has_errors,
         fresh_for,
         cap: limits.http_max_age,
+        tagged,
     };
     caching::respond(headers, body, &freshness)
 }
@@ -610,22 +694,40 @@ pub(super) fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
     }
 }
 
-/// Serializes the response into at most `max` bytes, or answers with an error saying the
+/// Serializes the response into at most `max` bytes (`data`, then `errors` and
+/// `extensions` when there are any: extensions last, so `demand::with_cost` can add to
+/// them), and says whether it has extensions; or answers with an error saying the
 /// response was too large (without ever holding more than `max` bytes of it).
-fn render(response: &async_graphql::Response, max: usize) -> Result<Vec<u8>, Box<Response>> {
-    let mut serializer = serde_json::Serializer::new(Capped {
+fn render(response: &async_graphql::Response, max: usize) -> Result<(Vec<u8>, bool), Box<Response>> {
+    let mut body = Capped {
         bytes: Vec::with_capacity(1024),
         max,
-    });
-    match serde::Serialize::serialize(response, &mut serializer) {
-        Ok(()) => Ok(serializer.into_inner().bytes),
+    };
+    let extended = !response.extensions.is_empty();
+    let written = (|| {
+        use std::io::Write;
+        body.write_all(b"{\"data\":")?;
+        serde_json::to_writer(&mut body, &response.data)?;
+        if !response.errors.is_empty() {
+            body.write_all(b",\"errors\":")?;
+            serde_json::to_writer(&mut body, &response.errors)?;
+        }
+        if extended {
+            body.write_all(b",\"extensions\":")?;
+            serde_json::to_writer(&mut body, &response.extensions)?;
+        }
+        body.write_all(b"}")?;
+        Ok::<_, std::io::Error>(())
+    })();
+    match written {
+        Ok(()) => Ok((body.bytes, extended)),
         Err(_) => Err(too_large(max)),
     }
 }
 
-/// A plan's answer as a response body (as async-graphql's `Response` serializes:
-/// `data`, then `extensions` and `errors` when there are any), in at most `max` bytes.
-fn render_planned(answer: crate::graphql::plan::Answer, max: usize) -> Result<Vec<u8>, Box<Response>> {
+/// A plan's answer as a response body (as `render` writes one: `data`, then `errors` and
+/// `extensions` when there are any), in at most `max` bytes, and whether it has extensions.
+fn render_planned(answer: crate::graphql::plan::Answer, max: usize) -> Result<(Vec<u8>, bool), Box<Response>> {
     let scan_cut = answer.scan_cut;
     let (start, errors) = answer.into_start();
     if start.len() >= max {
@@ -634,17 +736,17 @@ fn render_planned(answer: crate::graphql::plan::Answer, max: usize) -> Result<Ve
     let mut body = Capped { bytes: start, max };
     let written = (|| {
         use std::io::Write;
-        if scan_cut {
-            body.write_all(b",\"extensions\":{\"timelineScanCut\":true}")?;
-        }
         if !errors.is_empty() {
             body.write_all(b",\"errors\":")?;
             serde_json::to_writer(&mut body, &errors)?;
         }
+        if scan_cut {
+            body.write_all(b",\"extensions\":{\"timelineScanCut\":true}")?;
+        }
         body.write_all(b"}")
     })();
     match written {
-        Ok(()) => Ok(body.bytes),
+        Ok(()) => Ok((body.bytes, scan_cut)),
         Err(_) => Err(too_large(max)),
     }
 }

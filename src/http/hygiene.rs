@@ -35,6 +35,19 @@ fn selected<'d>(
         })
 }
 
+/// The operation a request selects: the one named, or the only one.
+pub(super) fn definition<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d async_graphql::parser::types::OperationDefinition> {
+    let mut selected = selected(doc, operation_name);
+    let (_, op) = selected.next()?;
+    if operation_name.is_none() && selected.next().is_some() {
+        return None;
+    }
+    Some(&op.node)
+}
+
 /// The type (`query`, `mutation`, `subscription`) and name of the operation a request
 /// selects: the one named, or the only one; `None` when there is no such operation.
 pub(super) fn operation<'d>(

@@ -7,6 +7,7 @@
 mod caching;
 pub mod config;
 mod cors;
+pub mod demand;
 mod documents;
 mod encoding;
 mod graphiql;
@@ -149,6 +150,8 @@ pub struct Shared {
     pub live: Option<Arc<crate::graphql::LiveFeed>>,
     /// WebSockets open now (shutdown waits for them).
     pub live_connections: live::LiveConnections,
+    /// Cost budgets (`[limits]`), when any is set.
+    pub demand: Option<demand::Demand>,
 }
 
 /// The public router (with response compression, and CORS when `[server.cors]` allows

@@ -58,6 +58,8 @@ impl ResponseKey {
 /// (each made when first asked for).
 pub struct Rendered {
     pub body: Bytes,
+    /// Whether `body` has `extensions` (its last entry).
+    pub extended: bool,
     pub expires: Instant,
     /// The name of the operation it answers (for the metrics and access line of a reuse).
     pub operation: Option<Arc<str>>,
@@ -120,7 +122,15 @@ impl Responses {
 
     /// Keeps an answer until `expires` (see the module doc for which answers qualify;
     /// the caller decides).
-    pub fn keep(&self, key: ResponseKey, body: Bytes, expires: Instant, operation: Option<Arc<str>>, tally: Tally) {
+    pub fn keep(
+        &self,
+        key: ResponseKey,
+        body: Bytes,
+        extended: bool,
+        expires: Instant,
+        operation: Option<Arc<str>>,
+        tally: Tally,
+    ) {
         let Some(cache) = &self.0 else { return };
         if body.len() > MAX_ENTRY_BYTES || expires <= Instant::now() {
             return;
@@ -130,6 +140,7 @@ impl Responses {
             key,
             Arc::new(Rendered {
                 body,
+                extended,
                 expires,
                 operation,
                 tally,
@@ -161,6 +172,7 @@ mod tests {
         responses.keep(
             key.clone(),
             Bytes::from_static(b"{}"),
+            false,
             Instant::now() + Duration::from_secs(60),
             None,
             Tally::default(),
@@ -185,6 +197,7 @@ mod tests {
         responses.keep(
             stale.clone(),
             Bytes::from_static(b"{}"),
+            false,
             Instant::now(),
             None,
             Tally::default(),

@@ -47,6 +47,19 @@ pub struct ProvidersConfig {
 }
 
 impl ProvidersConfig {
+    /// The smallest upstream page size of the configured providers (what a page of a
+    /// connection costs in upstream calls is priced with).
+    pub fn smallest_page_size(&self) -> Option<u32> {
+        [
+            self.signalwire.as_ref().map(|c| c.page_size),
+            self.oneuptime.as_ref().map(|c| c.page_size),
+            self.voximplant.as_ref().map(|c| c.page_size),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
     /// No provider is configured.
     pub fn is_empty(&self) -> bool {
         REGISTERED.iter().all(|r| r.section(self).is_none())

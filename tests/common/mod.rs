@@ -113,6 +113,11 @@ impl TestApp {
     /// Two tenants, `alice` and `bob`, each with its own SignalWire project at the
     /// emulator; callers send `alice-key` or `bob-key`.
     pub async fn spawn_two_tenants() -> TestApp {
+        Self::spawn_two_tenants_with(|_| {}).await
+    }
+
+    /// `spawn_two_tenants`, with `tweak` applied to the config.
+    pub async fn spawn_two_tenants_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let credentials: Vec<(&str, BasicCredential)> = ["alice", "bob"]
             .into_iter()
             .map(|name| {
@@ -140,6 +145,7 @@ impl TestApp {
                 },
             });
         }
+        tweak(&mut config);
         Self::start(config, emulator).await
     }
 

@@ -54,10 +54,13 @@ async fn a_nullable_root_field_that_errors_alone_is_null_in_data_not_null_data()
         .collect();
     assert_eq!(
         nullable_roots,
-        ["node", "callLog"],
+        ["node", "callLog", "rateLimit"],
         "every nullable root field is tested below"
     );
-    for root in nullable_roots {
+    // Null without `[limits]`, and no error (fair_use.rs tests it with a budget).
+    let r = app.query("{ rateLimit { remaining } }", json!({})).await;
+    assert_eq!(r, json!({ "data": { "rateLimit": null } }));
+    for root in nullable_roots.into_iter().filter(|root| root != "rateLimit") {
         let r = app
             .query(&format!(r#"{{ {root}(id: "bm9wZQ==") {{ id }} }}"#), json!({}))
             .await;

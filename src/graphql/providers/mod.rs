@@ -24,6 +24,7 @@ use crate::timeline::TimelineStream;
 #[derive(MergedObject, Default)]
 pub struct Query(
     ByIdQuery,
+    super::rate_limit::RateLimitQuery,
     TimelineQuery,
     signalwire::SignalWireQuery,
     oneuptime::OneUptimeQuery,

@@ -1,0 +1,185 @@
+//! Fair use at the edge (`[limits]`, README "Fair use"): each request's estimated cost is
+//! reserved from its tenant's and user's budgets before anything runs (429 `RATE_LIMITED`
+//! with `Retry-After` when it does not fit), its actual cost settled after, and every
+//! answer says where the budget stands: `extensions.cost` in the body and the
+//! `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset` header fields.
+//!
+//! Budgets and the cost unit are `demand`'s; the estimate is `graphql::cost`'s.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::observe::Facts;
+use crate::auth::Caller;
+use crate::demand::{Admission, Budgets, Cost, Payer, Standing, Ticket, User};
+use crate::graphql::cost::CostModel;
+use crate::graphql::error::{ErrorCode, GatewayError};
+
+/// The budgets and what prices a document.
+pub struct Demand {
+    pub budgets: Budgets,
+    pub model: CostModel,
+}
+
+/// Who pays, owned for the settlement after the request ran.
+enum Owner {
+    Subject(Arc<str>),
+    ApiKey,
+}
+
+/// A request's reservation, settled once it ran.
+pub(super) struct Charge {
+    tenant: crate::domain::TenantId,
+    user: Option<Owner>,
+    ticket: Ticket,
+}
+
+impl Charge {
+    /// The budget's standing after the reservation (what `rateLimit` shows).
+    pub(super) fn standing(&self) -> Standing {
+        self.ticket.standing
+    }
+
+    fn payer(&self) -> Payer<'_> {
+        Payer {
+            tenant: self.tenant.as_str(),
+            user: self.user.as_ref().map(|owner| match owner {
+                Owner::Subject(sub) => User::Subject(sub),
+                Owner::ApiKey => User::ApiKey,
+            }),
+        }
+    }
+}
+
+impl Demand {
+    /// Reserves `estimate` for `caller`, or the 429 answer refusing it.
+    pub(super) async fn admit(&self, caller: &Caller, estimate: Cost) -> Result<Charge, Box<Response>> {
+        let payer = Payer {
+            tenant: caller.tenant.id.as_str(),
+            user: caller.user(),
+        };
+        match self.budgets.admit(payer, estimate).await {
+            Admission::Admitted(ticket) => Ok(Charge {
+                tenant: caller.tenant.id.clone(),
+                user: caller.user().map(|user| match user {
+                    User::Subject(sub) => Owner::Subject(Arc::from(sub)),
+                    User::ApiKey => Owner::ApiKey,
+                }),
+                ticket,
+            }),
+            Admission::Refused {
+                retry_after_secs,
+                standing,
+            } => Err(Box::new(refused(estimate, retry_after_secs, &standing))),
+        }
+    }
+
+    /// Charges what the request really cost, and says where the budget stands now.
+    pub(super) async fn settle(&self, charge: &Charge, actual: Cost) -> Standing {
+        self.budgets.settle(charge.payer(), &charge.ticket, actual).await
+    }
+}
+
+/// The `extensions.cost` object.
+pub(super) fn cost_json(requested: Cost, actual: Cost, standing: &Standing) -> Vec<u8> {
+    let reset_at =
+        chrono::DateTime::<chrono::Utc>::from(standing.reset_at()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!(
+        "{{\"requested\":{},\"actual\":{},\"limit\":{},\"remaining\":{},\"resetAt\":\"{reset_at}\"}}",
+        requested.0, actual.0, standing.limit, standing.remaining
+    )
+    .into_bytes()
+}
+
+/// A rendered answer (a JSON object whose `extensions`, when `extended`, is its last
+/// entry) with `cost` in its extensions.
+pub(super) fn with_cost(body: &[u8], extended: bool, cost: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + cost.len() + 24);
+    if extended {
+        // `...,"extensions":{...}}`: add to the object before its two closing braces.
+        out.extend_from_slice(&body[..body.len() - 2]);
+        out.extend_from_slice(b",\"cost\":");
+        out.extend_from_slice(cost);
+        out.extend_from_slice(b"}}");
+    } else {
+        out.extend_from_slice(&body[..body.len() - 1]);
+        out.extend_from_slice(b",\"extensions\":{\"cost\":");
+        out.extend_from_slice(cost);
+        out.extend_from_slice(b"}}");
+    }
+    out
+}
+
+/// Sets the `RateLimit-*` header fields of `standing`.
+pub(super) fn headers(headers: &mut HeaderMap, standing: &Standing) {
+    for (name, value) in [
+        ("ratelimit-limit", standing.limit),
+        ("ratelimit-remaining", standing.remaining),
+        ("ratelimit-reset", standing.reset_in_secs()),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+/// 429: the estimate does not fit; nothing ran.
+fn refused(estimate: Cost, retry_after_secs: u64, standing: &Standing) -> Response {
+    let error = GatewayError {
+        retry_after_seconds: Some(retry_after_secs),
+        ..GatewayError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "this request is estimated to cost {}, more than the {} left of this budget (limits); retry in {retry_after_secs} s",
+                estimate.0, standing.remaining
+            ),
+        )
+    };
+    let server_error = async_graphql::ServerError {
+        message: error.message.clone(),
+        source: None,
+        locations: Vec::new(),
+        path: Vec::new(),
+        extensions: Some(error.extensions()),
+    };
+    let mut body = serde_json::to_vec(&serde_json::json!({ "errors": [server_error] })).unwrap_or_default();
+    body = with_cost(&body, false, &cost_json(estimate, Cost(0), standing));
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::RETRY_AFTER, HeaderValue::from(retry_after_secs)),
+        ],
+        body,
+    )
+        .into_response();
+    headers(response.headers_mut(), standing);
+    response
+        .extensions_mut()
+        .insert(Facts::refused(ErrorCode::RateLimited.as_str()));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_goes_into_the_extensions_whether_the_answer_has_them_or_not() {
+        let plain = with_cost(br#"{"data":{"a":1}}"#, false, br#"{"actual":1}"#);
+        assert_eq!(plain, br#"{"data":{"a":1},"extensions":{"cost":{"actual":1}}}"#);
+        let extended = with_cost(
+            br#"{"data":{"a":1},"extensions":{"timelineScanCut":true}}"#,
+            true,
+            br#"{"actual":1}"#,
+        );
+        assert_eq!(
+            extended,
+            br#"{"data":{"a":1},"extensions":{"timelineScanCut":true,"cost":{"actual":1}}}"#
+        );
+        for body in [plain, extended] {
+            serde_json::from_slice::<serde_json::Value>(&body).expect("still JSON");
+        }
+    }
+}
