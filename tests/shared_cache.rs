@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::ws;
 use common::*;
+use futures::StreamExt;
 use serde_json::{Value, json};
 use switchboard::config::{Config, RedisConfig};
 use switchboard::emulator::{Emulator, Fault, FaultKind};
@@ -495,6 +496,78 @@ async fn a_gateway_starts_and_serves_while_redis_is_down() {
     assert_eq!(emulator.stats().route(VOICE_GET), 1, "the local cache still works");
 }
 
+/// Sends `n` requests for a cached lookup to each of `replicas` at once, 8 at a time per
+/// replica; how many each admitted (the rest were 429 `RATE_LIMITED`).
+async fn admitted_by(replicas: &[&Gateway], id: &str, n: usize) -> Vec<usize> {
+    let per = replicas.iter().map(|g| async move {
+        let body = json!({"query": NODE, "variables": {"id": id}});
+        let statuses: Vec<reqwest::StatusCode> = futures::stream::iter(0..n)
+            .map(|_| {
+                let request = g.http.post(format!("{}/graphql", g.url)).json(&body);
+                async move { request.send().await.expect("gateway answers").status() }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == reqwest::StatusCode::OK || *s == reqwest::StatusCode::TOO_MANY_REQUESTS),
+            "{statuses:?}"
+        );
+        statuses.iter().filter(|s| **s == reqwest::StatusCode::OK).count()
+    });
+    futures::future::join_all(per).await
+}
+
+/// Two replicas with one budget (`limits.tenant_cost_per_minute = 300`; a cached lookup
+/// costs 1): together they admit what one would, within 10%; with Redis killed each keeps
+/// half (the replicas it last saw: 2), so together they still do.
+async fn two_replicas_together_admit_one_budget_with_redis_and_without() {
+    let redis = Redis::start().expect("redis starts");
+    let emulator = emulator().await;
+    let budget = |url: &str| {
+        let mut c = config(&emulator, url);
+        c.limits.tenant_cost_per_minute = 300;
+        c
+    };
+    let a = Gateway::start(budget(&redis.url())).await;
+    let b = Gateway::start(budget(&redis.url())).await;
+    let id = voice_id(&emulator.signalwire_voice_log_ids()[0]);
+    let started = Instant::now();
+    let admitted = admitted_by(&[&a, &b], &id, 250).await;
+    let total: usize = admitted.iter().sum();
+    // The budget refills 5 per second while the test runs.
+    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as usize;
+    println!(
+        "  with Redis: A admitted {}, B {}: {total} of 500 (budget 300, +{refilled} refilled)",
+        admitted[0], admitted[1]
+    );
+    assert!(admitted.iter().all(|n| *n > 0), "both replicas served: {admitted:?}");
+    assert!((270..=330 + refilled).contains(&total), "{total}");
+    assert_eq!(
+        emulator.stats().route(VOICE_GET),
+        1,
+        "one upstream read; the rest from the caches"
+    );
+
+    // Both replicas have said they are alive (every 5 s) before Redis goes.
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    drop(redis);
+    let id = voice_id(&emulator.signalwire_voice_log_ids()[1]);
+    let started = Instant::now();
+    let admitted = admitted_by(&[&a, &b], &id, 250).await;
+    let total: usize = admitted.iter().sum();
+    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as usize;
+    println!(
+        "  Redis killed: A admitted {}, B {}: {total} of 500 (each its half of 300, +{refilled} refilled)",
+        admitted[0], admitted[1]
+    );
+    for n in &admitted {
+        assert!((135..=165 + refilled).contains(n), "each keeps half: {admitted:?}");
+    }
+}
+
 /// Waits until gateway `g` holds `n` subscriptions (they start after `subscribe`).
 async fn subscriptions_reach(g: &Gateway, n: f64) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -649,6 +722,9 @@ const CHECKS: &[(&str, Check)] = &[
     }),
     ("a_gateway_starts_and_serves_while_redis_is_down", || {
         Box::pin(a_gateway_starts_and_serves_while_redis_is_down())
+    }),
+    ("two_replicas_together_admit_one_budget_with_redis_and_without", || {
+        Box::pin(two_replicas_together_admit_one_budget_with_redis_and_without())
     }),
 ];
 
