@@ -183,6 +183,7 @@ impl Gateway {
                 max_body_bytes: g.max_body_bytes,
                 max_response_bytes: g.max_response_bytes,
                 max_upstream_calls: g.max_upstream_calls,
+                request_timeout: s.request_timeout,
                 body_read_timeout: s.body_read_timeout,
                 http_max_age: g.http_max_age,
                 compress_min_bytes: s.compress_min_bytes,

@@ -37,6 +37,9 @@ pub struct CallBudget {
     fresh_until: AtomicU64,
     /// Cache reads that found their entry (the access log's `cache_hits`).
     cache_hits: AtomicU32,
+    /// When the request must have its answer (`server.request_timeout` from its start):
+    /// nothing upstream is waited for past it.
+    deadline: Option<Instant>,
 }
 
 /// The request has used its whole budget.
@@ -47,11 +50,17 @@ pub struct BudgetExhausted {
 
 impl CallBudget {
     pub fn new(limit: u32) -> Arc<Self> {
+        Self::until(limit, None)
+    }
+
+    /// A budget for a request that must answer by `deadline`.
+    pub fn until(limit: u32, deadline: Option<Instant>) -> Arc<Self> {
         Arc::new(CallBudget {
             limit,
             used: AtomicU32::new(0),
             fresh_until: AtomicU64::new(u64::MAX),
             cache_hits: AtomicU32::new(0),
+            deadline,
         })
     }
 
@@ -111,6 +120,13 @@ pub fn observe_expiry(expires: Instant) {
 /// Counts a cache hit for the current request, if there is one.
 pub fn note_cache_hit() {
     let _ = BUDGET.try_with(|b| b.cache_hits.fetch_add(1, Ordering::Relaxed));
+}
+
+/// Whether the current request (if any) can still wait `wait` and meet its deadline.
+pub fn can_wait(wait: Duration) -> bool {
+    BUDGET
+        .try_with(|b| b.deadline.is_none_or(|deadline| Instant::now() + wait < deadline))
+        .unwrap_or(true)
 }
 
 /// Charges one upstream call to the current request's budget, if there is one.

@@ -449,7 +449,10 @@ async fn execute_fresh(
         _ => (None, pricing::Estimate { calls: 0, reads: false }),
     };
     let notes = Arc::new(ResponseNotes::default());
-    let budget = CallBudget::new(limits.max_upstream_calls);
+    let budget = CallBudget::until(
+        limits.max_upstream_calls,
+        std::time::Instant::now().checked_add(limits.request_timeout),
+    );
     let mut scope = RequestScope::new(tenant.clone(), access.clone(), &budget);
     if let Some(charge) = &charge {
         scope.standing = Some(charge.standing());

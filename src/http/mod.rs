@@ -62,6 +62,8 @@ pub struct RequestLimits {
     pub max_body_bytes: usize,
     pub max_response_bytes: usize,
     pub max_upstream_calls: u32,
+    /// How long a request may take (`server.request_timeout`): its deadline.
+    pub request_timeout: Duration,
     pub body_read_timeout: Duration,
     /// Longest `Cache-Control: max-age` of a GET answer.
     pub http_max_age: Duration,

@@ -6,6 +6,11 @@
 //! So a dead provider costs neither latency nor upstream quota, and `callLogs` answers
 //! with the other providers at once. Answers that show the provider alive (2xx, 4xx, 429,
 //! a refused credential) count as successes here.
+//!
+//! Failures count only against the state they were sent in (a generation that every
+//! opening and closing advances): under load, the attempts sent during a fault fail after
+//! the probe already closed the circuit, and must not open it again, so the circuit
+//! closes with the first success after the fault and stays closed.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -37,6 +42,8 @@ impl BreakerState {
 
 #[derive(Debug)]
 struct Inner {
+    /// Advances each time the breaker opens or closes.
+    generation: u64,
     consecutive_failures: u32,
     open_until: Option<Instant>,
     probe_out: bool,
@@ -71,6 +78,7 @@ impl Breaker {
             failures,
             cool_down,
             inner: Mutex::new(Inner {
+                generation: 0,
                 consecutive_failures: 0,
                 open_until: None,
                 probe_out: false,
@@ -107,6 +115,11 @@ impl Breaker {
         }
     }
 
+    /// The state's generation, read before an attempt (see `failed`).
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
     /// Asks to send one attempt.
     pub fn admit(&self) -> Admission {
         let mut inner = self.lock();
@@ -123,26 +136,33 @@ impl Breaker {
     /// The attempt reached a live provider.
     pub fn succeeded(&self) {
         let mut inner = self.lock();
+        let mut generation = inner.generation;
         if inner.open_until.is_some() {
             tracing::info!(
                 provider = self.provider(),
                 tenant = self.tenant(),
                 "upstream circuit closed: the probe succeeded"
             );
+            generation += 1;
         }
         *inner = Inner {
+            generation,
             consecutive_failures: 0,
             open_until: None,
             probe_out: false,
         };
     }
 
-    /// The attempt failed in a way that says the provider is down.
-    pub fn failed(&self) {
+    /// An attempt sent in state `generation` failed in a way that says the provider is
+    /// down; one sent before the breaker last opened or closed says nothing about now.
+    pub fn failed(&self, generation: u64) {
         if self.failures == 0 {
             return;
         }
         let mut inner = self.lock();
+        if generation != inner.generation {
+            return;
+        }
         inner.consecutive_failures = inner.consecutive_failures.saturating_add(1);
         let probe_failed = inner.probe_out;
         if probe_failed || (inner.open_until.is_none() && inner.consecutive_failures >= self.failures) {
@@ -154,6 +174,7 @@ impl Breaker {
             );
             inner.open_until = Some(Instant::now() + self.cool_down);
             inner.probe_out = false;
+            inner.generation += 1;
         }
     }
 
@@ -173,10 +194,10 @@ mod tests {
         let breaker = Breaker::new(3, Duration::from_secs(10));
         for _ in 0..2 {
             assert_eq!(breaker.admit(), Admission::Send);
-            breaker.failed();
+            breaker.failed(breaker.generation());
         }
         assert_eq!(breaker.state(), BreakerState::Closed);
-        breaker.failed();
+        breaker.failed(breaker.generation());
         assert_eq!(breaker.state(), BreakerState::Open);
         assert_eq!(breaker.admit(), Admission::Refuse);
         tokio::time::advance(Duration::from_secs(10)).await;
@@ -190,10 +211,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_failed_probe_opens_it_for_another_cool_down() {
         let breaker = Breaker::new(1, Duration::from_secs(5));
-        breaker.failed();
+        breaker.failed(breaker.generation());
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(breaker.admit(), Admission::Probe);
-        breaker.failed();
+        breaker.failed(breaker.generation());
         assert_eq!(breaker.admit(), Admission::Refuse);
         tokio::time::advance(Duration::from_secs(4)).await;
         assert_eq!(breaker.admit(), Admission::Refuse);
@@ -204,14 +225,38 @@ mod tests {
     #[tokio::test]
     async fn a_success_resets_the_count_and_zero_failures_disables_it() {
         let breaker = Breaker::new(2, Duration::from_secs(5));
-        breaker.failed();
+        breaker.failed(breaker.generation());
         breaker.succeeded();
-        breaker.failed();
+        breaker.failed(breaker.generation());
         assert_eq!(breaker.state(), BreakerState::Closed);
         let off = Breaker::new(0, Duration::from_secs(5));
         for _ in 0..100 {
-            off.failed();
+            off.failed(off.generation());
         }
         assert_eq!(off.admit(), Admission::Send);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_of_attempts_sent_before_the_circuit_closed_do_not_open_it_again() {
+        let breaker = Breaker::new(2, Duration::from_secs(1));
+        // Attempts sent while the provider was down; they will fail late.
+        let during_fault: Vec<u64> = (0..10).map(|_| breaker.generation()).collect();
+        breaker.failed(during_fault[0]);
+        breaker.failed(during_fault[1]);
+        assert_eq!(breaker.state(), BreakerState::Open);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(breaker.admit(), Admission::Probe);
+        breaker.succeeded();
+        for late in &during_fault[2..] {
+            breaker.failed(*late);
+        }
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Closed,
+            "the late failures are of an older state"
+        );
+        breaker.failed(breaker.generation());
+        breaker.failed(breaker.generation());
+        assert_eq!(breaker.state(), BreakerState::Open, "new failures still count");
     }
 }

@@ -12,6 +12,7 @@ use tracing::Instrument;
 
 use super::breaker::{Admission, Breaker};
 use super::retry::{RetryBudget, backoff};
+use super::window::{Window, whole_seconds};
 use super::{UpstreamError, UpstreamErrorKind};
 use crate::domain::Provider;
 use crate::domain::TenantId;
@@ -102,6 +103,8 @@ pub struct UpstreamClient {
     requests: Arc<AtomicU64>,
     retries: Arc<RetryBudget>,
     breaker: Arc<Breaker>,
+    /// The provider's Retry-After window for this tenant.
+    window: Arc<Window>,
     max_body: usize,
     metrics: UpstreamMetrics,
 }
@@ -132,6 +135,7 @@ impl UpstreamClient {
                 .unwrap_or(policy.max_body_bytes),
             policy,
             requests: Arc::new(AtomicU64::new(0)),
+            window: Arc::default(),
         }
     }
 
@@ -195,6 +199,17 @@ impl UpstreamClient {
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
         attempt: u32,
     ) -> (Result<RawResponse, UpstreamError>, bool) {
+        if let Some(wait) = self.window.remaining() {
+            if wait > self.policy.max_retry_wait || !crate::request::can_wait(wait) {
+                self.metrics.failed(ErrorClass::RateLimited);
+                let kind = UpstreamErrorKind::RateLimited {
+                    retry_after_seconds: Some(whole_seconds(wait)),
+                };
+                return (Err(self.error(kind, "inside the provider's Retry-After window")), false);
+            }
+            tokio::time::sleep(wait).await;
+        }
+        let generation = self.breaker.generation();
         let admission = self.breaker.admit();
         if admission == Admission::Refuse {
             self.metrics.failed(ErrorClass::CircuitOpen);
@@ -212,7 +227,7 @@ impl UpstreamClient {
         let outcome = self.attempt(build, attempt).await;
         match &outcome {
             Err(e) if matches!(e.kind, UpstreamErrorKind::Unavailable | UpstreamErrorKind::Timeout) => {
-                self.breaker.failed()
+                self.breaker.failed(generation)
             }
             // Nothing went out: the breaker learnt nothing (a probe is released by `probe`).
             Err(e) if matches!(e.kind, UpstreamErrorKind::BudgetExhausted { .. }) => {
@@ -260,12 +275,17 @@ impl UpstreamClient {
             s if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN => {
                 Err(self.error(UpstreamErrorKind::Unauthorized, format!("HTTP {s}")))
             }
-            StatusCode::TOO_MANY_REQUESTS => Err(self.error(
-                UpstreamErrorKind::RateLimited {
-                    retry_after_seconds: retry_after_seconds(&headers),
-                },
-                "HTTP 429",
-            )),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let retry_after = retry_after_seconds(&headers);
+                let quiet = retry_after.map_or_else(|| backoff(self.policy.retry_base_delay, 1), Duration::from_secs);
+                self.window.open_for(quiet);
+                Err(self.error(
+                    UpstreamErrorKind::RateLimited {
+                        retry_after_seconds: retry_after,
+                    },
+                    "HTTP 429",
+                ))
+            }
             s if s.is_server_error() => {
                 tracing::debug!(
                     provider = self.provider.as_str(),
@@ -335,7 +355,7 @@ impl UpstreamClient {
         match &error.kind {
             UpstreamErrorKind::RateLimited { retry_after_seconds } => {
                 let wait = retry_after_seconds.map(Duration::from_secs).unwrap_or(backoff);
-                (wait <= self.policy.max_retry_wait).then_some(wait)
+                (wait <= self.policy.max_retry_wait && crate::request::can_wait(wait)).then_some(wait)
             }
             UpstreamErrorKind::Unavailable => Some(backoff),
             _ => None,

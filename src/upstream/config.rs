@@ -18,7 +18,9 @@ pub struct UpstreamConfig {
     pub max_retries: u32,
     #[serde(with = "humantime_serde")]
     pub retry_base_delay: Duration,
-    /// A `Retry-After` longer than this is not waited for: the error goes to the client.
+    /// A `Retry-After` longer than this is not waited for: the error goes to the client at
+    /// once, as it does for every request while the provider's window lasts longer than
+    /// this (or than the request has left before its deadline).
     #[serde(with = "humantime_serde")]
     pub max_retry_wait: Duration,
     /// Retries per provider and tenant as a fraction of requests (0.2: at most one retry
@@ -29,7 +31,8 @@ pub struct UpstreamConfig {
     /// Consecutive failed attempts (unreachable, 5xx, timeout) that open a provider's
     /// circuit breaker for a tenant; 0 disables it.
     pub breaker_failures: u32,
-    /// How long an open breaker fails fast before it lets one probe through.
+    /// How long an open breaker fails fast before it lets one probe through (and again
+    /// after each failed probe): a recovered provider is back within this.
     #[serde(with = "humantime_serde")]
     pub breaker_cool_down: Duration,
     /// Most bytes of one upstream response body (after transfer decompression); a larger
@@ -46,11 +49,11 @@ impl Default for UpstreamConfig {
             connect_timeout: Duration::from_secs(3),
             max_retries: 2,
             retry_base_delay: Duration::from_millis(200),
-            max_retry_wait: Duration::from_secs(5),
+            max_retry_wait: Duration::from_secs(1),
             retry_budget_ratio: 0.2,
             retry_budget_reserve: 10,
             breaker_failures: 5,
-            breaker_cool_down: Duration::from_secs(10),
+            breaker_cool_down: Duration::from_secs(1),
             max_body_bytes: 16 * 1024 * 1024,
             max_body_bytes_per_provider: std::collections::BTreeMap::new(),
         }

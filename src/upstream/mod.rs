@@ -11,6 +11,7 @@ mod client;
 pub mod config;
 mod error;
 mod retry;
+mod window;
 
 pub use client::{Call, Http, RawResponse, UpstreamClient, build_http_client};
 pub use error::{UpstreamError, UpstreamErrorKind};

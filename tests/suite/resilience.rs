@@ -153,18 +153,13 @@ async fn waiting_to_retry_does_not_hold_the_providers_concurrency_slot() {
             webhook_secret: None,
             ..oneuptime_config(emulator)
         });
-        config.upstream.max_retry_wait = Duration::from_secs(5);
+        // A 503 is retried after 1.5 to 3 s (jittered backoff).
+        config.upstream.retry_base_delay = Duration::from_secs(3);
     })
     .await;
     let slow_id = uuid(1);
-    app.emulator.inject(fault(
-        FaultKind::Status {
-            status: 429,
-            retry_after_seconds: Some(2),
-        },
-        &format!("/api/call-log/{slow_id}"),
-        Some(1),
-    ));
+    app.emulator
+        .inject(fault(unavailable(), &format!("/api/call-log/{slow_id}"), Some(1)));
     let slow = tokio::spawn({
         let (url, id) = (app.url.clone(), oneuptime_id(&slow_id));
         async move {
@@ -172,7 +167,7 @@ async fn waiting_to_retry_does_not_hold_the_providers_concurrency_slot() {
             reqwest::Client::new().post(url).json(&body).send().await.map(|_| ())
         }
     });
-    // Wait until the slow request got its 429 and sleeps on it.
+    // Wait until the slow request got its 503 and sleeps before retrying.
     while app.upstream(ONEUPTIME_GET) == 0 {
         tokio::task::yield_now().await;
     }
@@ -180,10 +175,53 @@ async fn waiting_to_retry_does_not_hold_the_providers_concurrency_slot() {
     assert!(other["errors"].is_null(), "{other}");
     assert!(
         !slow.is_finished(),
-        "the other miss was served while the first waited out Retry-After"
+        "the other miss was served while the first waited to retry"
     );
     slow.await.expect("joins").expect("answers");
     assert_eq!(app.upstream(ONEUPTIME_GET), 3);
+}
+
+#[tokio::test]
+async fn inside_a_providers_retry_after_window_its_requests_are_answered_at_once_without_a_call() {
+    let app = TestApp::spawn_with(small_emulator(), |config, emulator| {
+        config.providers.oneuptime = Some(oneuptime_config(emulator));
+    })
+    .await;
+    app.emulator.inject(fault(
+        FaultKind::Status {
+            status: 429,
+            retry_after_seconds: Some(3),
+        },
+        &format!("/api/call-log/{}", uuid(1)),
+        Some(1),
+    ));
+    // The 429 itself: 3 s is more than upstream.max_retry_wait (1 s), so no wait.
+    let first = app.query(NODE, json!({ "id": oneuptime_id(&uuid(1)) })).await;
+    assert_eq!(error_codes(&first), ["UPSTREAM_RATE_LIMITED"], "{first}");
+    assert_eq!(first["errors"][0]["extensions"]["retryAfterSeconds"], 3);
+    assert_eq!(app.upstream(ONEUPTIME_GET), 1);
+    // Other OneUptime reads meet the same account-wide limit: answered at once, with
+    // what is left of the window, and nothing is sent.
+    for n in 2..12 {
+        let other = app.query(NODE, json!({ "id": oneuptime_id(&uuid(n)) })).await;
+        assert_eq!(error_codes(&other), ["UPSTREAM_RATE_LIMITED"], "{other}");
+        let left = other["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap();
+        assert!((1..=3).contains(&left), "{other}");
+    }
+    assert_eq!(app.upstream(ONEUPTIME_GET), 1, "no call inside the window");
+    // The other providers are not in it: a merged page is a partial result at once.
+    let page = app
+        .query("{ callLogs(first: 3) { edges { node { provider } } } }", json!({}))
+        .await;
+    let providers: Vec<&str> = page["data"]["callLogs"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["node"]["provider"].as_str())
+        .collect();
+    assert!(providers.len() == 3 && !providers.contains(&"ONEUPTIME"), "{page}");
+    assert_eq!(error_codes(&page), ["UPSTREAM_RATE_LIMITED"], "{page}");
+    assert_eq!(page["errors"][0]["extensions"]["provider"], "ONEUPTIME");
 }
 
 /// Sends `query` 50 times at once; every answer is the same and error-free. Returns them.
