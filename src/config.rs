@@ -124,6 +124,7 @@ mod tests {
             api_token: s,
             page_size: 100,
             concurrency: 1,
+            max_requests_per_second: None,
             signing_key: None,
         };
         assert!(!format!("{sw:?}").contains("hunter2"));
@@ -222,6 +223,7 @@ mod tests {
             api_token: Secret::new("t"),
             page_size: 5000,
             concurrency: 1,
+            max_requests_per_second: None,
             signing_key: None,
         });
         let err = config.validate().unwrap_err().to_string();

@@ -478,6 +478,7 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::oneuptime::OneUp
         api_key: crate::settings::Secret::new(super::DEMO_ONEUPTIME_KEY),
         page_size: 100,
         concurrency: 8,
+        max_requests_per_second: Some(100.0),
         webhook_secret: Some(crate::settings::Secret::new(
             super::traffic::DEMO_ONEUPTIME_WEBHOOK_SECRET,
         )),

@@ -377,6 +377,7 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::signalwire::Sign
         api_token: crate::settings::Secret::new(credential.api_token.clone()),
         page_size: 100,
         concurrency: 16,
+        max_requests_per_second: None,
         signing_key: Some(crate::settings::Secret::new(
             super::traffic::DEMO_SIGNALWIRE_SIGNING_KEY,
         )),

@@ -721,6 +721,7 @@ pub(super) fn demo_config(base: &url::Url) -> crate::providers::voximplant::Voxi
         page_size: 100,
         token_lifetime: Duration::from_secs(300),
         concurrency: 8,
+        max_requests_per_second: None,
         max_report_bytes: 64 * 1024 * 1024,
     }
 }

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use super::breaker::{Admission, Breaker};
+use super::pace::Pace;
 use super::retry::{RetryBudget, backoff};
 use super::window::{Window, whole_seconds};
 use super::{UpstreamError, UpstreamErrorKind};
@@ -54,22 +55,25 @@ impl Http {
         &self.client
     }
 
-    /// `provider`'s client for `tenant`, with its own limits, breaker and series.
+    /// `provider`'s client for `tenant`, with its own limits, breaker and series: at most
+    /// `concurrency` requests at once and `per_second` a second.
     pub fn client_for(
         &self,
         tenant: &TenantId,
         provider: Provider,
-        concurrency: usize,
+        (concurrency, per_second): (usize, Option<f64>),
         policy: &UpstreamConfig,
     ) -> UpstreamClient {
-        UpstreamClient::new(
+        let mut client = UpstreamClient::new(
             self.client.clone(),
             tenant,
             provider,
             concurrency,
             policy.clone(),
             self.metrics.upstream(provider, tenant),
-        )
+        );
+        client.pace = per_second.map(|rate| Arc::new(Pace::new(rate)));
+        client
     }
 }
 
@@ -105,6 +109,8 @@ pub struct UpstreamClient {
     breaker: Arc<Breaker>,
     /// The provider's Retry-After window for this tenant.
     window: Arc<Window>,
+    /// The provider's request rate for this tenant (`max_requests_per_second`).
+    pace: Option<Arc<Pace>>,
     max_body: usize,
     metrics: UpstreamMetrics,
 }
@@ -136,6 +142,7 @@ impl UpstreamClient {
             policy,
             requests: Arc::new(AtomicU64::new(0)),
             window: Arc::default(),
+            pace: None,
         }
     }
 
@@ -208,6 +215,22 @@ impl UpstreamClient {
                 return (Err(self.error(kind, "inside the provider's Retry-After window")), false);
             }
             tokio::time::sleep(wait).await;
+        }
+        if let Some(pace) = &self.pace {
+            match pace.reserve(self.policy.max_retry_wait, crate::request::can_wait) {
+                Ok(wait) if wait.is_zero() => {}
+                Ok(wait) => tokio::time::sleep(wait).await,
+                Err(wait) => {
+                    self.metrics.failed(ErrorClass::RateLimited);
+                    let kind = UpstreamErrorKind::RateLimited {
+                        retry_after_seconds: Some(whole_seconds(wait).max(1)),
+                    };
+                    return (
+                        Err(self.error(kind, "over the provider's max_requests_per_second")),
+                        false,
+                    );
+                }
+            }
         }
         let generation = self.breaker.generation();
         let admission = self.breaker.admit();

@@ -10,6 +10,7 @@ pub mod breaker;
 mod client;
 pub mod config;
 mod error;
+mod pace;
 mod retry;
 mod window;
 

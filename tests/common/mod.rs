@@ -62,6 +62,7 @@ pub fn voximplant_config(emulator: &Emulator) -> VoximplantConfig {
         page_size: 100,
         token_lifetime: Duration::from_secs(300),
         concurrency: 8,
+        max_requests_per_second: None,
         max_report_bytes: 64 * 1024 * 1024,
     }
 }
@@ -73,6 +74,8 @@ pub fn oneuptime_config(emulator: &Emulator) -> OneUptimeConfig {
         api_key: Secret::new(DEMO_ONEUPTIME_KEY),
         page_size: 50,
         concurrency: 8,
+        // OneUptime's documented limit, as by default.
+        max_requests_per_second: Some(100.0),
         webhook_secret: None,
     }
 }
@@ -85,6 +88,7 @@ pub fn signalwire_config(emulator: &Emulator, credential: &BasicCredential) -> S
         api_token: Secret::new(credential.api_token.clone()),
         page_size: 50,
         concurrency: 16,
+        max_requests_per_second: None,
         signing_key: None,
     }
 }

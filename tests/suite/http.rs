@@ -377,6 +377,7 @@ async fn a_prepared_gateway_answers_through_its_router_without_a_socket() {
         api_key: switchboard::config::Secret::new(switchboard::emulator::DEMO_ONEUPTIME_KEY),
         page_size: 50,
         concurrency: 1,
+        max_requests_per_second: None,
         webhook_secret: None,
     });
     let gateway = switchboard::Gateway::prepare(config)

@@ -664,3 +664,27 @@ async fn a_batch_answer_naming_another_record_is_a_bad_response_and_nothing_is_c
     assert_eq!(right["data"]["node"]["nativeId"], json!(ids[0]), "{right}");
     assert_eq!(app.upstream(ONEUPTIME_GET), 2, "the wrong answer was not cached");
 }
+
+#[tokio::test]
+async fn over_a_providers_max_requests_per_second_requests_queue_briefly_then_are_refused_without_a_call() {
+    let app = TestApp::spawn_with(small_emulator(), |config, emulator| {
+        config.providers.oneuptime = Some(switchboard::config::OneUptimeConfig {
+            max_requests_per_second: Some(2.0),
+            ..oneuptime_config(emulator)
+        });
+    })
+    .await;
+    // Ten lookups at once: slots at 0, 0.5 and 1 s fit upstream.max_retry_wait (1 s).
+    let answers = join_all((1..=10).map(|n| app.query(NODE, json!({ "id": oneuptime_id(&uuid(n)) })))).await;
+    let served = answers.iter().filter(|a| a["errors"].is_null()).count();
+    assert!((3..=4).contains(&served), "{served} served: {answers:?}");
+    for refused in answers.iter().filter(|a| !a["errors"].is_null()) {
+        assert_eq!(error_codes(refused), ["UPSTREAM_RATE_LIMITED"], "{refused}");
+        assert!(refused["errors"][0]["extensions"]["retryAfterSeconds"].as_u64() >= Some(1));
+    }
+    assert_eq!(
+        app.upstream(ONEUPTIME_GET),
+        served as u64,
+        "a refused request sends nothing"
+    );
+}

@@ -75,7 +75,7 @@ impl super::Registration for Registration {
         let config = providers.fake.as_ref()?;
         Some(Ok(Arc::new(Fake {
             tenant: ctx.tenant.clone(),
-            upstream: ctx.http.client_for(ctx.tenant, Provider::Fake, 4, ctx.upstream),
+            upstream: ctx.http.client_for(ctx.tenant, Provider::Fake, (4, None), ctx.upstream),
             calls: format!("{}/fake/v1/calls", config.base_url.as_str().trim_end_matches('/')),
             token: config.token.clone(),
             cache: ctx.cache.clone(),

@@ -19,6 +19,10 @@ pub struct OneUptimeConfig {
     /// Most concurrent upstream requests per tenant.
     #[serde(default = "OneUptimeConfig::default_concurrency")]
     pub concurrency: usize,
+    /// Most upstream requests per second per tenant, spaced evenly; a request that would
+    /// queue longer than `upstream.max_retry_wait` is `UPSTREAM_RATE_LIMITED` (100: OneUptime documents 100 operations per second per project).
+    #[serde(default = "OneUptimeConfig::default_max_requests_per_second")]
+    pub max_requests_per_second: Option<f64>,
     /// The shared secret a OneUptime workflow sends in `X-Webhook-Secret` when it posts
     /// `{"callLogId": ...}` to `/webhooks/{tenant}/oneuptime`. Unset: that webhook is off.
     #[serde(default)]
@@ -28,6 +32,9 @@ pub struct OneUptimeConfig {
 impl OneUptimeConfig {
     fn default_page_size() -> u32 {
         100
+    }
+    fn default_max_requests_per_second() -> Option<f64> {
+        Some(100.0)
     }
     fn default_concurrency() -> usize {
         8
@@ -49,6 +56,12 @@ impl crate::providers::Section for OneUptimeConfig {
         }
         if self.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self
+            .max_requests_per_second
+            .is_some_and(|rate| !rate.is_finite() || rate <= 0.0)
+        {
+            return Err(invalid("max_requests_per_second", "must be a positive number"));
         }
         if self.api_key.expose().trim().is_empty() {
             return Err(invalid("api_key", "is empty"));
@@ -81,6 +94,7 @@ mod tests {
             api_key: crate::settings::Secret::new("abc\ndef"),
             page_size: 10,
             concurrency: 1,
+            max_requests_per_second: None,
             webhook_secret: None,
         };
         let error = config.validate("providers.oneuptime").expect_err("refused").to_string();

@@ -88,7 +88,12 @@ impl super::Service for OneUptime {
 
 impl OneUptime {
     pub fn new(tenant: TenantId, config: &OneUptimeConfig, http: &Http, policy: &UpstreamConfig, cache: Cache) -> Self {
-        let upstream = http.client_for(&tenant, Provider::OneUptime, config.concurrency, policy);
+        let upstream = http.client_for(
+            &tenant,
+            Provider::OneUptime,
+            (config.concurrency, config.max_requests_per_second),
+            policy,
+        );
         OneUptime {
             tenant,
             client: Client::new(config, upstream),

@@ -20,6 +20,10 @@ pub struct SignalWireConfig {
     /// Most concurrent upstream requests per tenant.
     #[serde(default = "SignalWireConfig::default_concurrency")]
     pub concurrency: usize,
+    /// Most upstream requests per second per tenant, spaced evenly; a request that would
+    /// queue longer than `upstream.max_retry_wait` is `UPSTREAM_RATE_LIMITED` (unset: SignalWire documents GETs as effectively unlimited).
+    #[serde(default = "SignalWireConfig::default_max_requests_per_second")]
+    pub max_requests_per_second: Option<f64>,
     /// The project's signing key (SignalWire's dashboard, "API" page): status callbacks
     /// posted to `/webhooks/{tenant}/signalwire` are verified with it. Unset: that
     /// webhook is off for this tenant.
@@ -30,6 +34,9 @@ pub struct SignalWireConfig {
 impl SignalWireConfig {
     fn default_page_size() -> u32 {
         100
+    }
+    fn default_max_requests_per_second() -> Option<f64> {
+        None
     }
     fn default_concurrency() -> usize {
         16
@@ -49,6 +56,12 @@ impl crate::providers::Section for SignalWireConfig {
         }
         if self.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self
+            .max_requests_per_second
+            .is_some_and(|rate| !rate.is_finite() || rate <= 0.0)
+        {
+            return Err(invalid("max_requests_per_second", "must be a positive number"));
         }
         if self.project_id.trim().is_empty() {
             return Err(invalid("project_id", "is empty"));

@@ -143,7 +143,12 @@ impl SignalWire {
         policy: &UpstreamConfig,
         cache: Cache,
     ) -> Self {
-        let upstream = http.client_for(&tenant, Provider::SignalWire, config.concurrency, policy);
+        let upstream = http.client_for(
+            &tenant,
+            Provider::SignalWire,
+            (config.concurrency, config.max_requests_per_second),
+            policy,
+        );
         SignalWire {
             tenant,
             client: Client::new(config, upstream),

@@ -41,6 +41,10 @@ pub struct VoximplantConfig {
     /// Most concurrent upstream requests per tenant.
     #[serde(default = "VoximplantConfig::default_concurrency")]
     pub concurrency: usize,
+    /// Most upstream requests per second per tenant, spaced evenly; a request that would
+    /// queue longer than `upstream.max_retry_wait` is `UPSTREAM_RATE_LIMITED` (unset: Voximplant documents no request rate).
+    #[serde(default = "VoximplantConfig::default_max_requests_per_second")]
+    pub max_requests_per_second: Option<f64>,
     /// Most bytes of a history report once decompressed (a gzip bomb stops here).
     #[serde(default = "VoximplantConfig::default_max_report_bytes")]
     pub max_report_bytes: usize,
@@ -61,6 +65,9 @@ impl VoximplantConfig {
     }
     fn default_token_lifetime() -> Duration {
         Duration::from_secs(300)
+    }
+    fn default_max_requests_per_second() -> Option<f64> {
+        None
     }
     fn default_concurrency() -> usize {
         8
@@ -110,6 +117,12 @@ impl crate::providers::Section for VoximplantConfig {
         }
         if self.concurrency == 0 {
             return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self
+            .max_requests_per_second
+            .is_some_and(|rate| !rate.is_finite() || rate <= 0.0)
+        {
+            return Err(invalid("max_requests_per_second", "must be a positive number"));
         }
         if crate::domain::currency(&self.currency).is_none() {
             return Err(invalid(

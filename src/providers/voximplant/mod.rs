@@ -178,7 +178,12 @@ impl Voximplant {
         let json = config.credentials().map_err(|e| SetupError(e.to_string()))?;
         let account = ServiceAccount::from_json(json.expose()).map_err(|e| SetupError(e.to_string()))?;
         let tokens = TokenSource::new(account, config.token_lifetime.as_secs() as i64, clock.clone());
-        let upstream = http.client_for(&tenant, Provider::Voximplant, config.concurrency, policy);
+        let upstream = http.client_for(
+            &tenant,
+            Provider::Voximplant,
+            (config.concurrency, config.max_requests_per_second),
+            policy,
+        );
         Ok(Voximplant {
             tenant,
             client: Client::new(upstream, &config.base_url, tokens),
