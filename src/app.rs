@@ -217,7 +217,7 @@ impl Gateway {
             },
             metrics,
             connections: ConnectionLimits {
-                max_connections: s.max_connections,
+                max_connections: crate::http::fds::fit(s.max_connections),
                 header_read_timeout: s.header_read_timeout,
                 idle_timeout: s.idle_timeout,
             },

@@ -10,6 +10,7 @@ mod cors;
 pub mod demand;
 mod documents;
 mod encoding;
+pub mod fds;
 mod graphiql;
 mod graphql;
 mod hygiene;
