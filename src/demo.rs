@@ -40,6 +40,11 @@ impl Demo {
             }
             let emulator = Emulator::start(EmulatorConfig::default()).await?;
             use_emulator(config, &emulator.base_url());
+            // The demo shows fair use too: the budgets README "Fair use" suggests.
+            if !config.limits.enabled() {
+                config.limits.tenant_cost_per_minute = 60_000;
+                config.limits.user_cost_per_minute = 6_000;
+            }
             tracing::info!(base_url = %emulator.base_url(), "demo mode: no provider credentials configured; every provider points at the built-in emulator");
             Ok(Demo {
                 _emulator: Some(emulator),

@@ -54,8 +54,8 @@ impl Charge {
 }
 
 impl Demand {
-    /// Reserves `estimate` for `caller`, or the 429 answer refusing it.
-    pub(super) async fn admit(&self, caller: &Caller, estimate: Cost) -> Result<Charge, Box<Response>> {
+    /// Reserves `estimate` for `caller`, or says why not.
+    pub(super) async fn admit(&self, caller: &Caller, estimate: Cost) -> Result<Charge, Refusal> {
         let payer = Payer {
             tenant: caller.tenant.id.as_str(),
             user: caller.user(),
@@ -72,7 +72,11 @@ impl Demand {
             Admission::Refused {
                 retry_after_secs,
                 standing,
-            } => Err(Box::new(refused(estimate, retry_after_secs, &standing))),
+            } => Err(Refusal {
+                estimate,
+                retry_after_secs,
+                standing,
+            }),
         }
     }
 
@@ -123,18 +127,41 @@ pub(super) fn headers(headers: &mut HeaderMap, standing: &Standing) {
     }
 }
 
+/// A request whose estimate does not fit what is left.
+pub(super) struct Refusal {
+    estimate: Cost,
+    retry_after_secs: u64,
+    standing: Standing,
+}
+
+impl Refusal {
+    /// The error saying so, with when to retry.
+    pub(super) fn error(&self) -> GatewayError {
+        let Refusal {
+            estimate,
+            retry_after_secs,
+            standing,
+        } = self;
+        GatewayError {
+            retry_after_seconds: Some(*retry_after_secs),
+            ..GatewayError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "this request is estimated to cost {}, more than the {} left of this budget (limits); retry in {retry_after_secs} s",
+                    estimate.0, standing.remaining
+                ),
+            )
+        }
+    }
+
+    /// The 429 answer: nothing ran.
+    pub(super) fn response(&self) -> Response {
+        refused(self.error(), self.estimate, self.retry_after_secs, &self.standing)
+    }
+}
+
 /// 429: the estimate does not fit; nothing ran.
-fn refused(estimate: Cost, retry_after_secs: u64, standing: &Standing) -> Response {
-    let error = GatewayError {
-        retry_after_seconds: Some(retry_after_secs),
-        ..GatewayError::new(
-            ErrorCode::RateLimited,
-            format!(
-                "this request is estimated to cost {}, more than the {} left of this budget (limits); retry in {retry_after_secs} s",
-                estimate.0, standing.remaining
-            ),
-        )
-    };
+fn refused(error: GatewayError, estimate: Cost, retry_after_secs: u64, standing: &Standing) -> Response {
     let server_error = async_graphql::ServerError {
         message: error.message.clone(),
         source: None,

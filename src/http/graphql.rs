@@ -341,7 +341,7 @@ async fn execute(
         let charge = match &state.demand {
             Some(demand) => match demand.admit(&caller, Cost(cost::FLOOR)).await {
                 Ok(charge) => Some(charge),
-                Err(refused) => return *refused,
+                Err(refusal) => return refusal.response(),
             },
             None => None,
         };
@@ -443,7 +443,7 @@ async fn execute_fresh(
             let estimate = pricing::estimate(&demand.model, doc, definition, &request.variables);
             match demand.admit(caller, estimate.cost()).await {
                 Ok(charge) => (Some(charge), estimate),
-                Err(refused) => return *refused,
+                Err(refusal) => return refusal.response(),
             }
         }
         _ => (None, pricing::Estimate { calls: 0, reads: false }),

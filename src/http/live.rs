@@ -71,6 +71,15 @@ pub(super) async fn start(
     if let Some(document) = &document {
         document.attach(&mut request);
     }
+    // Starting an operation costs at least the floor (`[limits]`): a caller out of budget
+    // opens no new subscription. Events are rendered from what the feed read.
+    if let Some(demand) = &state.demand
+        && let Err(refusal) = demand
+            .admit(caller, crate::demand::Cost(crate::demand::cost::FLOOR))
+            .await
+    {
+        return Err(refused(&refusal.error()));
+    }
     let access = Access::new(
         state.authz.as_ref(),
         &caller.granted,

@@ -201,3 +201,30 @@ async fn without_limits_answers_carry_no_cost_and_rate_limit_is_null() {
     let left = post(&app, "{ rateLimit { remaining } }", json!({}), None).await;
     assert_eq!(left.body["data"]["rateLimit"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_get_answer_revalidates_with_304_although_its_cost_changed() {
+    let app = TestApp::spawn_with(small_emulator(), |c, _| c.limits.tenant_cost_per_minute = 1_000).await;
+    let get = |etag: Option<String>| {
+        let mut request = app.http().get(&app.url).query(&[("query", PAGE)]);
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let first = get(None).await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["extensions"]["cost"]["actual"], 10);
+    let second = get(None).await.unwrap();
+    assert_eq!(
+        second.headers()["etag"].to_str().unwrap(),
+        etag,
+        "the ETag is the data's"
+    );
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(second["extensions"]["cost"]["actual"], 1, "{second}");
+    let revalidated = get(Some(etag)).await.unwrap();
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(revalidated.headers()["ratelimit-limit"], "1000");
+}

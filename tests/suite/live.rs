@@ -856,3 +856,28 @@ async fn each_tenant_receives_only_the_events_of_its_own_calls() {
     let again = bob.next().await;
     assert_eq!(event(&again)["node"]["nativeId"], for_bob.as_str());
 }
+
+#[tokio::test]
+async fn a_caller_out_of_budget_starts_no_subscription() {
+    let app = live_app(Duration::ZERO, |c| c.limits.tenant_cost_per_minute = 1).await;
+    let subscribe = || {
+        app.http()
+            .post(&app.url)
+            .header("accept", "text/event-stream")
+            .json(&json!({"query": "subscription { callLogEvents { kind } }"}))
+            .send()
+    };
+    // The first costs the floor (1): the whole budget. It stays open; the second is refused.
+    let first = subscribe().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let second = subscribe().await.unwrap();
+    let text = second.text().await.unwrap();
+    let next = text
+        .split("\n\n")
+        .find_map(|e| e.strip_prefix("event: next\ndata: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let payload: Value = serde_json::from_str(next).unwrap();
+    assert_eq!(payload["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{payload}");
+    assert!(payload["errors"][0]["extensions"]["retryAfterSeconds"].as_u64() >= Some(1));
+    drop(first);
+}
