@@ -7,7 +7,7 @@
 //! when `[cache.redis]` is set (`shared`); while Redis does not answer, each replica keeps
 //! `1 / replicas` of each budget locally.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -80,7 +80,7 @@ pub struct Budgets {
     tenant: Option<Rate>,
     user: Option<Rate>,
     /// Arrival times by budget key, when Redis is not set or not answering.
-    local: Mutex<HashMap<Box<str>, u64>>,
+    local: Mutex<Local>,
     shared: Option<Arc<Shared>>,
 }
 
@@ -94,7 +94,7 @@ impl Budgets {
         config.enabled().then(|| Budgets {
             tenant: rate(config.tenant_cost_per_minute),
             user: rate(config.user_cost_per_minute),
-            local: Mutex::new(HashMap::new()),
+            local: Mutex::new(Local::default()),
             shared: None,
         })
     }
@@ -117,28 +117,18 @@ impl Budgets {
         Ok(self)
     }
 
-    /// The budgets `payer` is charged to, with their keys.
-    fn keys(&self, payer: &Payer<'_>) -> Vec<(String, Rate)> {
-        let mut keys = Vec::with_capacity(2);
-        if let Some(rate) = self.tenant {
-            keys.push((format!("t:{}", payer.tenant), rate));
-        }
-        match (self.user, payer.user) {
-            (Some(rate), Some(User::Subject(sub))) => keys.push((format!("u:{}:s:{sub}", payer.tenant), rate)),
-            (Some(rate), Some(User::ApiKey)) => keys.push((format!("u:{}:k", payer.tenant), rate)),
-            _ => {}
-        }
-        keys
+    /// The budgets `payer` is charged to, as `[tenant, user]` (either may be absent).
+    fn budgets(&self, payer: &Payer<'_>) -> [Option<Rate>; 2] {
+        [self.tenant, self.user.filter(|_| payer.user.is_some())]
     }
 
     /// Reserves `estimate` from `payer`'s budgets, or says when it would fit.
     pub async fn admit(&self, payer: Payer<'_>, estimate: Cost) -> Admission {
-        let keys = self.keys(&payer);
-        let (now, wait, tats, rates) = self.charge(&keys, estimate.0 as i64, true).await;
-        let standing = tighter(&rates, &tats, now);
-        if wait > 0 {
+        let charged = self.charge(&payer, estimate.0 as i64, true).await;
+        let standing = charged.standing();
+        if charged.wait > 0 {
             return Admission::Refused {
-                retry_after_secs: wait.div_ceil(1_000_000).max(1),
+                retry_after_secs: charged.wait.div_ceil(1_000_000).max(1),
                 standing,
             };
         }
@@ -154,90 +144,177 @@ impl Budgets {
         if delta == 0 {
             return ticket.standing;
         }
-        let keys = self.keys(&payer);
-        let (now, _, tats, rates) = self.charge(&keys, delta, false).await;
-        tighter(&rates, &tats, now)
+        self.charge(&payer, delta, false).await.standing()
     }
 
     /// One charge, in Redis when it answers, else here (with this replica's share).
-    async fn charge(&self, keys: &[(String, Rate)], cost: i64, reserve: bool) -> (u64, u64, Vec<u64>, Vec<Rate>) {
-        if let Some(shared) = &self.shared {
-            let remote: Vec<(String, Rate)> = keys.iter().map(|(k, r)| (shared.key(k), *r)).collect();
-            if let Some(reply) = shared.charge(&remote, cost, reserve).await {
-                let rates = keys.iter().map(|(_, r)| *r).collect();
-                return (reply.now, reply.wait, reply.tats, rates);
-            }
-            let replicas = shared.replicas();
-            let shares: Vec<(String, Rate)> = keys.iter().map(|(k, r)| (k.clone(), r.share(replicas))).collect();
-            return self.charge_here(&shares, cost, reserve);
+    async fn charge(&self, payer: &Payer<'_>, cost: i64, reserve: bool) -> Charged {
+        let rates = self.budgets(payer);
+        let Some(shared) = &self.shared else {
+            return self.charge_here(payer, rates, cost, reserve);
+        };
+        let keys: Vec<(String, Rate)> = rates
+            .iter()
+            .zip([payer_key(payer, true), payer_key(payer, false)])
+            .filter_map(|(rate, key)| Some((shared.key(&key), (*rate)?)))
+            .collect();
+        if let Some(reply) = shared.charge(&keys, cost, reserve).await {
+            let mut tats = reply.tats.into_iter();
+            return Charged {
+                now: reply.now,
+                wait: reply.wait,
+                levels: rates.map(|rate| Some((rate?, tats.next()?))),
+            };
         }
-        self.charge_here(keys, cost, reserve)
+        let replicas = shared.replicas();
+        self.charge_here(payer, rates.map(|r| r.map(|r| r.share(replicas))), cost, reserve)
     }
 
-    fn charge_here(&self, keys: &[(String, Rate)], cost: i64, reserve: bool) -> (u64, u64, Vec<u64>, Vec<Rate>) {
+    /// A charge of the budgets kept in this process.
+    fn charge_here(&self, payer: &Payer<'_>, rates: [Option<Rate>; 2], cost: i64, reserve: bool) -> Charged {
         let now = now_us();
-        let rates: Vec<Rate> = keys.iter().map(|(_, r)| *r).collect();
         let mut local = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let current: Vec<u64> = keys
-            .iter()
-            .map(|(k, _)| local.get(k.as_str()).copied().unwrap_or(0))
-            .collect();
-        let next: Result<Vec<u64>, u64> = if reserve {
-            let outcomes: Vec<Result<u64, u64>> = keys
-                .iter()
-                .zip(&current)
-                .map(|((_, rate), tat)| gcra::reserve(*rate, *tat, now, cost.max(0) as u64))
-                .collect();
-            match outcomes.iter().filter_map(|o| o.err()).max() {
-                Some(wait) => Err(wait),
-                None => Ok(outcomes.into_iter().flatten().collect()),
-            }
-        } else {
-            Ok(keys
-                .iter()
-                .zip(&current)
-                .map(|((_, rate), tat)| gcra::settle(*rate, *tat, now, cost))
-                .collect())
-        };
-        match next {
-            Err(wait) => (now, wait, current.iter().map(|t| (*t).max(now)).collect(), rates),
-            Ok(tats) => {
-                if local.len() >= LOCAL_PRUNE_AT {
-                    local.retain(|_, tat| *tat > now);
-                }
-                for ((key, _), tat) in keys.iter().zip(&tats) {
-                    match local.get_mut(key.as_str()) {
-                        Some(slot) => *slot = *tat,
-                        None => {
-                            local.insert(key.as_str().into(), *tat);
-                        }
-                    }
-                }
-                (now, 0, tats, rates)
-            }
+        if local.len() >= LOCAL_PRUNE_AT {
+            local.prune(now);
         }
+        let [tenant, user] = local.slots(payer, rates);
+        let mut slots = [tenant, user];
+        let outcome: [Option<(Rate, Result<u64, u64>)>; 2] = std::array::from_fn(|i| {
+            let rate = rates[i]?;
+            let tat = slots[i].as_deref().copied().unwrap_or(0);
+            Some((
+                rate,
+                match reserve {
+                    true => gcra::reserve(rate, tat, now, cost.max(0) as u64),
+                    false => Ok(gcra::settle(rate, tat, now, cost)),
+                },
+            ))
+        });
+        let wait = outcome.iter().flatten().filter_map(|(_, o)| o.err()).max().unwrap_or(0);
+        let levels = std::array::from_fn(|i| {
+            let (rate, result) = outcome[i]?;
+            let current = slots[i].as_deref().copied().unwrap_or(0).max(now);
+            let tat = match (wait, result) {
+                (0, Ok(tat)) => {
+                    if let Some(slot) = slots[i].as_deref_mut() {
+                        *slot = tat;
+                    }
+                    tat
+                }
+                _ => current,
+            };
+            Some((rate, tat))
+        });
+        Charged { now, wait, levels }
     }
 }
 
-/// The standing of the budget with the least left (the one that refuses first).
-fn tighter(rates: &[Rate], tats: &[u64], now: u64) -> Standing {
-    rates
-        .iter()
-        .zip(tats)
-        .map(|(rate, tat)| (Level::at(*rate, *tat, now), *tat))
-        .min_by_key(|(level, _)| level.remaining)
-        .map(|(level, tat)| Standing {
-            limit: level.limit,
-            remaining: level.remaining,
-            full_at_us: tat.max(now),
-            now_us: now,
-        })
-        .unwrap_or(Standing {
-            limit: 0,
-            remaining: 0,
-            full_at_us: now,
-            now_us: now,
-        })
+/// A budget's key in Redis: the tenant's (`tenant` true) or its user's.
+fn payer_key(payer: &Payer<'_>, tenant: bool) -> String {
+    match (tenant, payer.user) {
+        (true, _) | (false, None) => format!("t:{}", payer.tenant),
+        (false, Some(User::Subject(sub))) => format!("u:{}:s:{sub}", payer.tenant),
+        (false, Some(User::ApiKey)) => format!("u:{}:k", payer.tenant),
+    }
+}
+
+/// What a charge found: the clock, the wait (0: charged), and each budget's rate and
+/// arrival time after it.
+struct Charged {
+    now: u64,
+    wait: u64,
+    levels: [Option<(Rate, u64)>; 2],
+}
+
+impl Charged {
+    /// The standing of the budget with the least left (the one that refuses first).
+    fn standing(&self) -> Standing {
+        let now = self.now;
+        self.levels
+            .iter()
+            .flatten()
+            .map(|(rate, tat)| (Level::at(*rate, *tat, now), *tat))
+            .min_by_key(|(level, _)| level.remaining)
+            .map(|(level, tat)| Standing {
+                limit: level.limit,
+                remaining: level.remaining,
+                full_at_us: tat.max(now),
+                now_us: now,
+            })
+            .unwrap_or(Standing {
+                limit: 0,
+                remaining: 0,
+                full_at_us: now,
+                now_us: now,
+            })
+    }
+}
+
+/// Arrival times of the budgets kept here: a tenant's by its name, a user's by tenant
+/// and user, looked up by `&str` (no allocation but a budget's first).
+#[derive(Default)]
+struct Local {
+    tenants: FxHashMap<Box<str>, u64>,
+    users: FxHashMap<Box<str>, Users>,
+    len: usize,
+}
+
+/// One tenant's user budgets.
+#[derive(Default)]
+struct Users {
+    api_key: Option<u64>,
+    subjects: FxHashMap<Box<str>, u64>,
+}
+
+impl Local {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Drops the budgets that are full again (the same as absent).
+    fn prune(&mut self, now: u64) {
+        self.tenants.retain(|_, tat| *tat > now);
+        for users in self.users.values_mut() {
+            users.subjects.retain(|_, tat| *tat > now);
+            users.api_key = users.api_key.filter(|tat| *tat > now);
+        }
+        self.users.retain(|_, u| u.api_key.is_some() || !u.subjects.is_empty());
+        self.len = self.tenants.len() + self.users.values().map(|u| u.subjects.len() + 1).sum::<usize>();
+    }
+
+    /// The arrival-time slots of `payer`'s budgets that `rates` sets, created when absent.
+    fn slots<'a>(&'a mut self, payer: &Payer<'_>, rates: [Option<Rate>; 2]) -> [Option<&'a mut u64>; 2] {
+        let tenant = match rates[0] {
+            None => None,
+            Some(_) => {
+                if !self.tenants.contains_key(payer.tenant) {
+                    self.tenants.insert(payer.tenant.into(), 0);
+                    self.len += 1;
+                }
+                self.tenants.get_mut(payer.tenant)
+            }
+        };
+        let user = match (rates[1], payer.user) {
+            (Some(_), Some(user)) => {
+                if !self.users.contains_key(payer.tenant) {
+                    self.users.insert(payer.tenant.into(), Users::default());
+                }
+                let users = self.users.get_mut(payer.tenant).expect("just inserted");
+                match user {
+                    User::ApiKey => Some(users.api_key.get_or_insert(0)),
+                    User::Subject(sub) => {
+                        if !users.subjects.contains_key(sub) {
+                            users.subjects.insert(sub.into(), 0);
+                            self.len += 1;
+                        }
+                        users.subjects.get_mut(sub)
+                    }
+                }
+            }
+            _ => None,
+        };
+        [tenant, user]
+    }
 }
 
 fn now_us() -> u64 {

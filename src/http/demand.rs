@@ -63,10 +63,11 @@ impl Demand {
         match self.budgets.admit(payer, estimate).await {
             Admission::Admitted(ticket) => Ok(Charge {
                 tenant: caller.tenant.id.clone(),
-                user: caller.user().map(|user| match user {
-                    User::Subject(sub) => Owner::Subject(Arc::from(sub)),
-                    User::ApiKey => Owner::ApiKey,
-                }),
+                user: match (&caller.subject, caller.user()) {
+                    (Some(sub), Some(User::Subject(_))) => Some(Owner::Subject(sub.clone())),
+                    (_, Some(_)) => Some(Owner::ApiKey),
+                    (_, None) => None,
+                },
                 ticket,
             }),
             Admission::Refused {
@@ -88,13 +89,30 @@ impl Demand {
 
 /// The `extensions.cost` object.
 pub(super) fn cost_json(requested: Cost, actual: Cost, standing: &Standing) -> Vec<u8> {
-    let reset_at =
-        chrono::DateTime::<chrono::Utc>::from(standing.reset_at()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    format!(
-        "{{\"requested\":{},\"actual\":{},\"limit\":{},\"remaining\":{},\"resetAt\":\"{reset_at}\"}}",
+    use std::io::Write;
+    let mut out = Vec::with_capacity(128);
+    let _ = write!(
+        out,
+        "{{\"requested\":{},\"actual\":{},\"limit\":{},\"remaining\":{},\"resetAt\":\"",
         requested.0, actual.0, standing.limit, standing.remaining
-    )
-    .into_bytes()
+    );
+    let second = standing.full_at_us.max(standing.now_us).div_ceil(1_000_000);
+    RESET_AT.with_borrow_mut(|(at, text)| {
+        if *at != second || text.is_empty() {
+            *at = second;
+            let instant = std::time::UNIX_EPOCH + std::time::Duration::from_secs(second);
+            *text = chrono::DateTime::<chrono::Utc>::from(instant).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        }
+        out.extend_from_slice(text.as_bytes());
+    });
+    out.extend_from_slice(b"\"}");
+    out
+}
+
+thread_local! {
+    /// The last `resetAt` written on this thread (a second and its RFC 3339 text): most
+    /// answers of one second share it.
+    static RESET_AT: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((0, String::new())) };
 }
 
 /// A rendered answer (a JSON object whose `extensions`, when `extended`, is its last
