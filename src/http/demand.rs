@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::observe::Facts;
@@ -89,13 +89,18 @@ impl Demand {
 
 /// The `extensions.cost` object.
 pub(super) fn cost_json(requested: Cost, actual: Cost, standing: &Standing) -> Vec<u8> {
-    use std::io::Write;
     let mut out = Vec::with_capacity(128);
-    let _ = write!(
-        out,
-        "{{\"requested\":{},\"actual\":{},\"limit\":{},\"remaining\":{},\"resetAt\":\"",
-        requested.0, actual.0, standing.limit, standing.remaining
-    );
+    let mut number = itoa::Buffer::new();
+    for (key, value) in [
+        (&b"{\"requested\":"[..], requested.0),
+        (b",\"actual\":", actual.0),
+        (b",\"limit\":", standing.limit),
+        (b",\"remaining\":", standing.remaining),
+    ] {
+        out.extend_from_slice(key);
+        out.extend_from_slice(number.format(value).as_bytes());
+    }
+    out.extend_from_slice(b",\"resetAt\":\"");
     let second = standing.full_at_us.max(standing.now_us).div_ceil(1_000_000);
     RESET_AT.with_borrow_mut(|(at, text)| {
         if *at != second || text.is_empty() {
@@ -136,13 +141,12 @@ pub(super) fn with_cost(body: &[u8], extended: bool, cost: &[u8]) -> Vec<u8> {
 
 /// Sets the `RateLimit-*` header fields of `standing`.
 pub(super) fn headers(headers: &mut HeaderMap, standing: &Standing) {
-    for (name, value) in [
-        ("ratelimit-limit", standing.limit),
-        ("ratelimit-remaining", standing.remaining),
-        ("ratelimit-reset", standing.reset_in_secs()),
-    ] {
-        headers.insert(name, HeaderValue::from(value));
-    }
+    const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+    const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+    const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+    headers.insert(LIMIT, HeaderValue::from(standing.limit));
+    headers.insert(REMAINING, HeaderValue::from(standing.remaining));
+    headers.insert(RESET, HeaderValue::from(standing.reset_in_secs()));
 }
 
 /// A request whose estimate does not fit what is left.
