@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Money;
 
 /// The upstream a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Provider {
     SignalWire,
     OneUptime,
@@ -29,7 +29,7 @@ impl Provider {
 }
 
 /// Normalized call direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CallDirection {
     Inbound,
     Outbound,
@@ -37,7 +37,7 @@ pub enum CallDirection {
 }
 
 /// Normalized call status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CallStatus {
     Queued,
     Ringing,

@@ -12,6 +12,7 @@ mod filter;
 pub mod merge;
 mod page;
 mod position;
+pub mod stats;
 mod stream;
 
 pub use count::Countable;

@@ -1,0 +1,327 @@
+//! Aggregations of the merged timeline (issue 35's `callLogStats`, first part): calls
+//! grouped by provider, status, direction and period, with counts, summed durations and
+//! cost sums per currency as exact decimals.
+//!
+//! Pure and provider-neutral: a `Grouping` says which dimensions a bucket's key keeps
+//! (the others stay `None`) and how periods are cut; `Stats` takes the timeline's calls one
+//! by one, so it holds one bucket per key, never the calls. Periods start at the hour,
+//! midnight, Monday midnight or the first of the month in an IANA time zone; a local start
+//! that a daylight-saving change skips is taken at the first instant that exists after
+//! it, and an ambiguous one at its earlier instant.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use rust_decimal::Decimal;
+
+use crate::domain::{CallDirection, CallLogCore, CallStatus, Provider};
+
+/// What calls can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Provider,
+    Status,
+    Direction,
+    Period,
+}
+
+/// How long a period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Hour,
+    Day,
+    /// Starting on Monday (ISO 8601).
+    Week,
+    Month,
+}
+
+/// Why a grouping cannot be made; the message is safe to show to a client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatsError {
+    #[error("grouping by PERIOD needs an `interval`")]
+    PeriodWithoutInterval,
+    #[error("`interval` is only used when grouping by PERIOD")]
+    IntervalWithoutPeriod,
+    #[error("{0:?} is not an IANA time zone name (e.g. \"Europe/Berlin\")")]
+    UnknownTimeZone(String),
+}
+
+/// Which dimensions a bucket's key keeps, and how periods are cut.
+#[derive(Debug, Clone, Copy)]
+pub struct Grouping {
+    provider: bool,
+    status: bool,
+    direction: bool,
+    period: Option<(Interval, chrono_tz::Tz)>,
+}
+
+impl Grouping {
+    /// A grouping by `dimensions`; `interval` must be given exactly when `Period` is, and
+    /// `time_zone` (default UTC) must be an IANA name.
+    pub fn new(
+        dimensions: &[Dimension],
+        interval: Option<Interval>,
+        time_zone: Option<&str>,
+    ) -> Result<Self, StatsError> {
+        let zone = match time_zone {
+            None => chrono_tz::UTC,
+            Some(name) => name
+                .parse::<chrono_tz::Tz>()
+                .map_err(|_| StatsError::UnknownTimeZone(name.chars().take(64).collect()))?,
+        };
+        let has = |d: Dimension| dimensions.contains(&d);
+        let period = match (has(Dimension::Period), interval) {
+            (true, Some(interval)) => Some((interval, zone)),
+            (true, None) => return Err(StatsError::PeriodWithoutInterval),
+            (false, Some(_)) => return Err(StatsError::IntervalWithoutPeriod),
+            (false, None) => None,
+        };
+        Ok(Grouping {
+            provider: has(Dimension::Provider),
+            status: has(Dimension::Status),
+            direction: has(Dimension::Direction),
+            period,
+        })
+    }
+
+    /// The key of `call`'s bucket.
+    pub fn key(&self, call: &CallLogCore) -> Key {
+        Key {
+            period_start: self
+                .period
+                .map(|(interval, zone)| period_start(call.created_at, interval, zone)),
+            provider: self.provider.then_some(call.provider),
+            status: self.status.then_some(call.status),
+            direction: self.direction.then_some(call.direction),
+        }
+    }
+}
+
+/// A bucket's key: the grouped dimensions' values, `None` for the others. Ordered by
+/// period, then provider, status and direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub period_start: Option<DateTime<Utc>>,
+    pub provider: Option<Provider>,
+    pub status: Option<CallStatus>,
+    pub direction: Option<CallDirection>,
+}
+
+/// What a bucket (or the total) sums.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u64,
+    /// Summed over the calls that have a duration.
+    pub duration_seconds: i64,
+    /// Summed per currency code, exactly.
+    pub cost: BTreeMap<&'static str, Decimal>,
+}
+
+impl Tally {
+    fn add(&mut self, call: &CallLogCore) {
+        self.count += 1;
+        self.duration_seconds = self.duration_seconds.saturating_add(call.duration_seconds.unwrap_or(0));
+        if let Some(cost) = &call.cost {
+            let sum = self.cost.entry(cost.currency).or_default();
+            *sum = sum.checked_add(cost.amount).unwrap_or(*sum);
+        }
+    }
+}
+
+/// Buckets and totals of the calls added so far.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    grouping: Grouping,
+    buckets: BTreeMap<Key, Tally>,
+    totals: Tally,
+}
+
+impl Stats {
+    pub fn new(grouping: Grouping) -> Self {
+        Stats {
+            grouping,
+            buckets: BTreeMap::new(),
+            totals: Tally::default(),
+        }
+    }
+
+    /// Counts `call` in its bucket and in the totals.
+    pub fn add(&mut self, call: &CallLogCore) {
+        self.buckets.entry(self.grouping.key(call)).or_default().add(call);
+        self.totals.add(call);
+    }
+
+    /// The buckets in key order.
+    pub fn buckets(&self) -> impl Iterator<Item = (&Key, &Tally)> {
+        self.buckets.iter()
+    }
+
+    pub fn totals(&self) -> &Tally {
+        &self.totals
+    }
+}
+
+/// The start of the period of `interval` in `zone` that holds `at`.
+pub fn period_start(at: DateTime<Utc>, interval: Interval, zone: chrono_tz::Tz) -> DateTime<Utc> {
+    let local = at.with_timezone(&zone).naive_local();
+    let date = local.date();
+    let start: NaiveDateTime = match interval {
+        Interval::Hour => date.and_hms_opt(local.hour(), 0, 0).unwrap_or(local),
+        Interval::Day => date.and_hms_opt(0, 0, 0).unwrap_or(local),
+        Interval::Week => {
+            let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+            monday.and_hms_opt(0, 0, 0).unwrap_or(local)
+        }
+        Interval::Month => NaiveDate::from_ymd_opt(date.year(), date.month(), 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or(local),
+    };
+    first_instant(zone, start).min(at)
+}
+
+/// The first instant at or after local time `start` in `zone` (a daylight-saving gap moves
+/// it forward; an ambiguous time is its earlier instant).
+fn first_instant(zone: chrono_tz::Tz, start: NaiveDateTime) -> DateTime<Utc> {
+    let mut local = start;
+    // Gaps are at most a few hours; step by minutes past them.
+    for _ in 0..(24 * 60) {
+        if let Some(instant) = zone.from_local_datetime(&local).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        local += Duration::minutes(1);
+    }
+    Utc.from_utc_datetime(&start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Money;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("an RFC 3339 instant")
+    }
+
+    fn call(
+        provider: Provider,
+        status: CallStatus,
+        created: &str,
+        seconds: i64,
+        cost: Option<(&str, &str)>,
+    ) -> CallLogCore {
+        CallLogCore {
+            provider,
+            native_id: created.into(),
+            from: None,
+            to: None,
+            direction: CallDirection::Outbound,
+            status,
+            provider_status: None,
+            created_at: at(created),
+            started_at: None,
+            ended_at: None,
+            duration_seconds: Some(seconds),
+            cost: cost.map(|(amount, currency)| Money {
+                amount: amount.parse().unwrap(),
+                currency: crate::domain::currency(currency).unwrap(),
+            }),
+        }
+    }
+
+    #[test]
+    fn periods_start_at_local_midnight_monday_and_the_first_of_the_month() {
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        // 2026-03-10 03:30 UTC is still March 9th in New York (EDT, UTC-4).
+        let t = at("2026-03-10T03:30:00Z");
+        assert_eq!(period_start(t, Interval::Day, ny), at("2026-03-09T04:00:00Z"));
+        assert_eq!(period_start(t, Interval::Hour, ny), at("2026-03-10T03:00:00Z"));
+        // Monday March 9th; the Sunday before it changed to daylight time.
+        assert_eq!(period_start(t, Interval::Week, ny), at("2026-03-09T04:00:00Z"));
+        // March 1st was still on standard time (UTC-5).
+        assert_eq!(period_start(t, Interval::Month, ny), at("2026-03-01T05:00:00Z"));
+        assert_eq!(
+            period_start(t, Interval::Day, chrono_tz::UTC),
+            at("2026-03-10T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_midnight_that_daylight_saving_skips_starts_the_day_at_its_first_instant() {
+        // Santiago de Chile moved its clocks from 00:00 to 01:00 on 2026-09-06.
+        let santiago: chrono_tz::Tz = "America/Santiago".parse().unwrap();
+        let t = at("2026-09-06T12:00:00Z");
+        assert_eq!(period_start(t, Interval::Day, santiago), at("2026-09-06T04:00:00Z"));
+    }
+
+    #[test]
+    fn buckets_keep_only_the_grouped_dimensions_and_sum_costs_per_currency_exactly() {
+        let grouping = Grouping::new(
+            &[Dimension::Provider, Dimension::Period],
+            Some(Interval::Day),
+            Some("UTC"),
+        )
+        .unwrap();
+        let mut stats = Stats::new(grouping);
+        for c in [
+            call(
+                Provider::SignalWire,
+                CallStatus::Completed,
+                "2026-12-01T10:00:00Z",
+                60,
+                Some(("0.1", "USD")),
+            ),
+            call(
+                Provider::SignalWire,
+                CallStatus::NoAnswer,
+                "2026-12-01T11:00:00Z",
+                0,
+                Some(("0.2", "USD")),
+            ),
+            call(
+                Provider::Voximplant,
+                CallStatus::Completed,
+                "2026-12-01T12:00:00Z",
+                30,
+                Some(("0.3333", "EUR")),
+            ),
+            call(
+                Provider::SignalWire,
+                CallStatus::Completed,
+                "2026-12-02T00:00:00Z",
+                5,
+                None,
+            ),
+        ] {
+            stats.add(&c);
+        }
+        let buckets: Vec<_> = stats.buckets().collect();
+        assert_eq!(buckets.len(), 3);
+        let (key, tally) = buckets[0];
+        assert_eq!(key.period_start, Some(at("2026-12-01T00:00:00Z")));
+        assert_eq!(key.provider, Some(Provider::SignalWire));
+        assert_eq!((key.status, key.direction), (None, None), "not grouped: null");
+        assert_eq!(tally.count, 2);
+        assert_eq!(tally.duration_seconds, 60);
+        assert_eq!(tally.cost["USD"].to_string(), "0.3", "0.1 + 0.2 exactly");
+        let totals = stats.totals();
+        assert_eq!(totals.count, 4);
+        assert_eq!(totals.cost["EUR"].to_string(), "0.3333");
+        assert_eq!(buckets[2].0.period_start, Some(at("2026-12-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_period_needs_an_interval_and_a_zone_must_be_an_iana_name() {
+        assert_eq!(
+            Grouping::new(&[Dimension::Period], None, None).unwrap_err(),
+            StatsError::PeriodWithoutInterval
+        );
+        assert_eq!(
+            Grouping::new(&[Dimension::Status], Some(Interval::Day), None).unwrap_err(),
+            StatsError::IntervalWithoutPeriod
+        );
+        assert!(matches!(
+            Grouping::new(&[Dimension::Period], Some(Interval::Day), Some("Mars/Olympus")),
+            Err(StatsError::UnknownTimeZone(_))
+        ));
+    }
+}
