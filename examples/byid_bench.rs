@@ -15,8 +15,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,22 +79,6 @@ where
     times
 }
 
-fn spawn_gateway(emulator: &str) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .args(["--serve", emulator])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gateway process starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let mut next = |prefix: &str| {
-        let line = lines.next().expect("gateway prints its addresses").expect("utf-8");
-        line.strip_prefix(prefix).expect("expected line").to_string()
-    };
-    let gateway = next("gateway ");
-    (child, gateway)
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -109,7 +91,7 @@ async fn main() {
         .await
         .expect("emulator starts");
     let emulator = upstream.base_url().to_string();
-    let (mut child, url) = spawn_gateway(&emulator);
+    let (mut child, url) = support::spawn_gateway(&["--serve", &emulator]);
     let pid = child.id();
     let http = reqwest::Client::new();
     let idle_rss = support::rss_kib(pid);

@@ -18,9 +18,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use serde_json::json;
 use switchboard::domain::encode_id;
 use switchboard::emulator::{Emulator, EmulatorConfig};
@@ -38,19 +35,6 @@ async fn serve(base: &str, max_bytes: u64) {
     let app = switchboard::Application::build(config).await.expect("gateway builds");
     println!("gateway http://{}", app.local_addr());
     app.run_until_stopped().await.expect("gateway runs");
-}
-
-fn spawn_gateway(emulator: &str, max_bytes: u64) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .args(["--serve", emulator, &max_bytes.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gateway process starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let line = lines.next().expect("gateway prints its address").expect("utf-8");
-    let base = line.strip_prefix("gateway ").expect("expected line").to_string();
-    (child, base)
 }
 
 /// A gauge from the gateway's `/metrics`.
@@ -83,7 +67,7 @@ struct Run {
 /// Fills a gateway's cache of `max_bytes`: lists everything, then random lookups until
 /// the cache has been full for as long again, or for exactly `rounds` rounds.
 async fn fill(emulator: &str, max_bytes: u64, rounds: Option<usize>) -> Run {
-    let (mut child, base) = spawn_gateway(emulator, max_bytes);
+    let (mut child, base) = support::spawn_gateway(&["--serve", emulator, &max_bytes.to_string()]);
     let pid = child.id();
     let http = reqwest::Client::new();
     let url = format!("{base}/graphql");

@@ -57,18 +57,6 @@ async fn serve(base: &str, redis: &str) {
     app.run_until_stopped().await.expect("gateway runs");
 }
 
-fn spawn_gateway(emulator: &str, redis: &str) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .args(["--serve", emulator, redis])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gateway process starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let line = lines.next().expect("gateway prints its address").expect("utf-8");
-    (child, line.strip_prefix("gateway ").expect("address line").to_string())
-}
-
 /// Resident memory of a process, in MiB.
 fn rss_mib(pid: u32) -> f64 {
     support::rss_kib(pid) as f64 / 1024.0
@@ -171,7 +159,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn many_subscriptions(emulator: &Emulator, n: usize) {
-    let (mut child, base) = spawn_gateway(emulator.base_url().as_str(), "-");
+    let (mut child, base) = support::spawn_gateway(&["--serve", emulator.base_url().as_str(), "-"]);
     let http = reqwest::Client::new();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss_mib(child.id());
@@ -263,8 +251,8 @@ async fn across_replicas(emulator: &Emulator, rate: usize, seconds: usize) {
         println!("## events between replicas: skipped (redis-server not found)");
         return;
     };
-    let (mut a, base_a) = spawn_gateway(emulator.base_url().as_str(), &url);
-    let (mut b, base_b) = spawn_gateway(emulator.base_url().as_str(), &url);
+    let (mut a, base_a) = support::spawn_gateway(&["--serve", emulator.base_url().as_str(), &url]);
+    let (mut b, base_b) = support::spawn_gateway(&["--serve", emulator.base_url().as_str(), &url]);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()

@@ -520,6 +520,17 @@ async fn admitted_by(replicas: &[&Gateway], id: &str, n: usize) -> Vec<usize> {
     futures::future::join_all(per).await
 }
 
+/// One round of `admitted_by` with 250 requests per replica for `id`: what each admitted,
+/// their total, and how much the budget (300 a minute: 5 a second) refilled meanwhile.
+async fn admission_round(label: &str, replicas: &[&Gateway], id: &str) -> (Vec<usize>, usize, usize) {
+    let started = Instant::now();
+    let admitted = admitted_by(replicas, id, 250).await;
+    let total: usize = admitted.iter().sum();
+    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as usize;
+    println!("  {label}: admitted {admitted:?}: {total} of 500 (budget 300, +{refilled} refilled)");
+    (admitted, total, refilled)
+}
+
 /// Two replicas with one budget (`limits.tenant_cost_per_minute = 300`; a cached lookup
 /// costs 1): together they admit what one would, within 10%; with Redis killed each keeps
 /// half (the replicas it last saw: 2), so together they still do.
@@ -533,16 +544,8 @@ async fn two_replicas_together_admit_one_budget_with_redis_and_without() {
     };
     let a = Gateway::start(budget(&redis.url())).await;
     let b = Gateway::start(budget(&redis.url())).await;
-    let id = voice_id(&emulator.signalwire_voice_log_ids()[0]);
-    let started = Instant::now();
-    let admitted = admitted_by(&[&a, &b], &id, 250).await;
-    let total: usize = admitted.iter().sum();
-    // The budget refills 5 per second while the test runs.
-    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as usize;
-    println!(
-        "  with Redis: A admitted {}, B {}: {total} of 500 (budget 300, +{refilled} refilled)",
-        admitted[0], admitted[1]
-    );
+    let ids = emulator.signalwire_voice_log_ids();
+    let (admitted, total, refilled) = admission_round("with Redis", &[&a, &b], &voice_id(&ids[0])).await;
     assert!(admitted.iter().all(|n| *n > 0), "both replicas served: {admitted:?}");
     assert!((270..=330 + refilled).contains(&total), "{total}");
     assert_eq!(
@@ -554,15 +557,7 @@ async fn two_replicas_together_admit_one_budget_with_redis_and_without() {
     // Both replicas have said they are alive (every 5 s) before Redis goes.
     tokio::time::sleep(Duration::from_millis(5_500)).await;
     drop(redis);
-    let id = voice_id(&emulator.signalwire_voice_log_ids()[1]);
-    let started = Instant::now();
-    let admitted = admitted_by(&[&a, &b], &id, 250).await;
-    let total: usize = admitted.iter().sum();
-    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as usize;
-    println!(
-        "  Redis killed: A admitted {}, B {}: {total} of 500 (each its half of 300, +{refilled} refilled)",
-        admitted[0], admitted[1]
-    );
+    let (admitted, _, refilled) = admission_round("Redis killed", &[&a, &b], &voice_id(&ids[1])).await;
     for n in &admitted {
         assert!((135..=165 + refilled).contains(n), "each keeps half: {admitted:?}");
     }

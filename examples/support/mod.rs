@@ -72,3 +72,18 @@ pub async fn page_to_end(http: &reqwest::Client, url: &str, query: &str, field: 
         after = c["pageInfo"]["endCursor"].clone();
     }
 }
+
+/// Runs this example's own binary with `args` (its gateway mode) and waits for the line
+/// `gateway <base URL>` it prints once listening: the child and that base URL.
+pub fn spawn_gateway(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gateway process starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    let line = lines.next().expect("gateway prints its address").expect("utf-8");
+    (child, line.strip_prefix("gateway ").expect("address line").to_string())
+}

@@ -174,7 +174,7 @@ impl Budgets {
     fn charge_here(&self, payer: &Payer<'_>, rates: [Option<Rate>; 2], cost: i64, reserve: bool) -> Charged {
         let now = now_us();
         let mut local = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if local.len() >= LOCAL_PRUNE_AT {
+        if local.len >= local.prune_at {
             local.prune(now);
         }
         let [tenant, user] = local.slots(payer, rates);
@@ -252,11 +252,24 @@ impl Charged {
 
 /// Arrival times of the budgets kept here: a tenant's by its name, a user's by tenant
 /// and user, looked up by `&str` (no allocation but a budget's first).
-#[derive(Default)]
 struct Local {
     tenants: FxHashMap<Box<str>, u64>,
     users: FxHashMap<Box<str>, Users>,
     len: usize,
+    /// `len` at which idle budgets are dropped next: twice what a pruning kept (at least
+    /// `LOCAL_PRUNE_AT`), so many active budgets are not scanned on every charge.
+    prune_at: usize,
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Local {
+            tenants: FxHashMap::default(),
+            users: FxHashMap::default(),
+            len: 0,
+            prune_at: LOCAL_PRUNE_AT,
+        }
+    }
 }
 
 /// One tenant's user budgets.
@@ -267,10 +280,6 @@ struct Users {
 }
 
 impl Local {
-    fn len(&self) -> usize {
-        self.len
-    }
-
     /// Drops the budgets that are full again (the same as absent).
     fn prune(&mut self, now: u64) {
         self.tenants.retain(|_, tat| *tat > now);
@@ -280,6 +289,7 @@ impl Local {
         }
         self.users.retain(|_, u| u.api_key.is_some() || !u.subjects.is_empty());
         self.len = self.tenants.len() + self.users.values().map(|u| u.subjects.len() + 1).sum::<usize>();
+        self.prune_at = (self.len * 2).max(LOCAL_PRUNE_AT);
     }
 
     /// The arrival-time slots of `payer`'s budgets that `rates` sets, created when absent.

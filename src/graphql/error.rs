@@ -139,6 +139,20 @@ impl GatewayError {
     }
 }
 
+impl GatewayError {
+    /// This error as a request-level GraphQL error (no path: nothing ran), for answers
+    /// written outside async-graphql's executor.
+    pub fn server_error(&self) -> async_graphql::ServerError {
+        async_graphql::ServerError {
+            message: self.message.clone(),
+            source: None,
+            locations: Vec::new(),
+            path: Vec::new(),
+            extensions: Some(self.extensions()),
+        }
+    }
+}
+
 impl From<GatewayError> for async_graphql::Error {
     fn from(e: GatewayError) -> Self {
         async_graphql::Error {

@@ -184,14 +184,7 @@ impl Refusal {
 
 /// 429: the estimate does not fit; nothing ran.
 fn refused(error: GatewayError, estimate: Cost, retry_after_secs: u64, standing: &Standing) -> Response {
-    let server_error = async_graphql::ServerError {
-        message: error.message.clone(),
-        source: None,
-        locations: Vec::new(),
-        path: Vec::new(),
-        extensions: Some(error.extensions()),
-    };
-    let mut body = serde_json::to_vec(&serde_json::json!({ "errors": [server_error] })).unwrap_or_default();
+    let mut body = serde_json::to_vec(&serde_json::json!({ "errors": [error.server_error()] })).unwrap_or_default();
     body = with_cost(&body, false, &cost_json(estimate, Cost(0), standing));
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,

@@ -356,19 +356,13 @@ async fn execute(
         let mut response = match charge {
             Some(charge) => {
                 let floor = Cost(cost::FLOOR);
-                let standing = charge.standing();
-                let body = demand::with_cost(&hit.body, hit.extended, &demand::cost_json(floor, floor, &standing));
-                let mut response = respond(
-                    headers,
-                    Bytes::from(body),
-                    via_get,
-                    false,
-                    Some(hit.fresh_for()),
-                    Some(hit.body.clone()),
-                    limits,
-                );
-                demand::headers(response.headers_mut(), &standing);
-                response
+                let answer = Answer {
+                    body: hit.body.clone(),
+                    extended: hit.extended,
+                    has_errors: false,
+                    fresh_for: Some(hit.fresh_for()),
+                };
+                respond_costed(headers, answer, (floor, floor, charge.standing()), via_get, limits)
             }
             None => reuse(headers, &hit, via_get, limits),
         };
@@ -512,18 +506,13 @@ async fn execute_fresh(
         (Some(demand), Some(charge)) => {
             let actual = Cost::of_calls(u64::from(budget.used()), estimate.reads);
             let standing = demand.settle(charge, actual).await;
-            let costed = demand::with_cost(&body, extended, &demand::cost_json(estimate.cost(), actual, &standing));
-            let mut answer = respond(
-                headers,
-                Bytes::from(costed),
-                via_get,
+            let answer = Answer {
+                body,
+                extended,
                 has_errors,
-                budget.fresh_for(),
-                Some(body),
-                limits,
-            );
-            demand::headers(answer.headers_mut(), &standing);
-            answer
+                fresh_for: budget.fresh_for(),
+            };
+            respond_costed(headers, answer, (estimate.cost(), actual, standing), via_get, limits)
         }
         _ => respond(headers, body, via_get, has_errors, budget.fresh_for(), None, limits),
     };
@@ -656,6 +645,43 @@ fn respond(
         tagged,
     };
     caching::respond(headers, body, &freshness)
+}
+
+/// A rendered answer on its way out.
+struct Answer {
+    body: Bytes,
+    /// Whether `body` has `extensions` (its last entry).
+    extended: bool,
+    has_errors: bool,
+    fresh_for: Option<std::time::Duration>,
+}
+
+/// `respond` for a request charged to a budget: `extensions.cost` (requested, actual and
+/// the budget's standing) added to the body and the `RateLimit-*` header fields; a GET's
+/// `ETag` stays the answer's without its cost.
+fn respond_costed(
+    headers: &HeaderMap,
+    answer: Answer,
+    (requested, actual, standing): (Cost, Cost, crate::demand::Standing),
+    via_get: bool,
+    limits: &super::RequestLimits,
+) -> Response {
+    let costed = demand::with_cost(
+        &answer.body,
+        answer.extended,
+        &demand::cost_json(requested, actual, &standing),
+    );
+    let mut response = respond(
+        headers,
+        Bytes::from(costed),
+        via_get,
+        answer.has_errors,
+        answer.fresh_for,
+        Some(answer.body),
+        limits,
+    );
+    demand::headers(response.headers_mut(), &standing);
+    response
 }
 
 /// Whether a response shows that its request passed validation: every error it has (if

@@ -35,17 +35,25 @@ fn selected<'d>(
         })
 }
 
+/// The operation a request selects, with its name: the one named, or the only one.
+fn chosen<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<(Option<&'d async_graphql::Name>, &'d OperationDefinition)> {
+    let mut selected = selected(doc, operation_name);
+    let (name, op) = selected.next()?;
+    if operation_name.is_none() && selected.next().is_some() {
+        return None;
+    }
+    Some((name, &op.node))
+}
+
 /// The operation a request selects: the one named, or the only one.
 pub(super) fn definition<'d>(
     doc: &'d ExecutableDocument,
     operation_name: Option<&str>,
-) -> Option<&'d async_graphql::parser::types::OperationDefinition> {
-    let mut selected = selected(doc, operation_name);
-    let (_, op) = selected.next()?;
-    if operation_name.is_none() && selected.next().is_some() {
-        return None;
-    }
-    Some(&op.node)
+) -> Option<&'d OperationDefinition> {
+    chosen(doc, operation_name).map(|(_, op)| op)
 }
 
 /// The type (`query`, `mutation`, `subscription`) and name of the operation a request
@@ -54,12 +62,8 @@ pub(super) fn operation<'d>(
     doc: &'d ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<(&'static str, Option<&'d str>)> {
-    let mut selected = selected(doc, operation_name);
-    let (name, op) = selected.next()?;
-    if operation_name.is_none() && selected.next().is_some() {
-        return None;
-    }
-    let ty = match op.node.ty {
+    let (name, op) = chosen(doc, operation_name)?;
+    let ty = match op.ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
         OperationType::Subscription => "subscription",

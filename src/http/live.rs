@@ -33,14 +33,7 @@ pub(super) fn errors_of(error: &GatewayError) -> Value {
 }
 
 fn refused(error: &GatewayError) -> Refused {
-    let error = async_graphql::ServerError {
-        message: error.message.clone(),
-        source: None,
-        locations: Vec::new(),
-        path: Vec::new(),
-        extensions: Some(error.extensions()),
-    };
-    Refused(serde_json::to_value([error]).unwrap_or(Value::Null))
+    Refused(serde_json::to_value([error.server_error()]).unwrap_or(Value::Null))
 }
 
 /// Starts `request` (its `variables` as sent) for `caller`: the results, or why it could

@@ -279,19 +279,13 @@ pub(crate) fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Resp
 }
 
 fn error_body(status: StatusCode, error: GatewayError) -> Response {
-    let mut extensions = error.extensions();
+    let mut error = error.server_error();
     if status.is_server_error()
         && let Some(id) = crate::telemetry::request_id::current()
+        && let Some(extensions) = error.extensions.as_mut()
     {
         extensions.set("requestId", id.as_ref());
     }
-    let error = async_graphql::ServerError {
-        message: error.message.clone(),
-        source: None,
-        locations: Vec::new(),
-        path: Vec::new(),
-        extensions: Some(extensions),
-    };
     let body = serde_json::json!({ "errors": [error] });
     // An error is never replayed from a cache.
     let mut response = (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response();

@@ -208,11 +208,7 @@ impl UpstreamClient {
     ) -> (Result<RawResponse, UpstreamError>, bool) {
         if let Some(wait) = self.window.remaining() {
             if wait > self.policy.max_retry_wait || !crate::request::can_wait(wait) {
-                self.metrics.failed(ErrorClass::RateLimited);
-                let kind = UpstreamErrorKind::RateLimited {
-                    retry_after_seconds: Some(whole_seconds(wait)),
-                };
-                return (Err(self.error(kind, "inside the provider's Retry-After window")), false);
+                return self.shed(wait, "inside the provider's Retry-After window");
             }
             tokio::time::sleep(wait).await;
         }
@@ -220,16 +216,7 @@ impl UpstreamClient {
             match pace.reserve(self.policy.max_retry_wait, crate::request::can_wait) {
                 Ok(wait) if wait.is_zero() => {}
                 Ok(wait) => tokio::time::sleep(wait).await,
-                Err(wait) => {
-                    self.metrics.failed(ErrorClass::RateLimited);
-                    let kind = UpstreamErrorKind::RateLimited {
-                        retry_after_seconds: Some(whole_seconds(wait).max(1)),
-                    };
-                    return (
-                        Err(self.error(kind, "over the provider's max_requests_per_second")),
-                        false,
-                    );
-                }
+                Err(wait) => return self.shed(wait, "over the provider's max_requests_per_second"),
             }
         }
         let generation = self.breaker.generation();
@@ -265,6 +252,16 @@ impl UpstreamClient {
         }
         std::mem::forget(probe);
         (outcome, true)
+    }
+
+    /// An attempt not sent because the provider would refuse it for `wait` more:
+    /// `UPSTREAM_RATE_LIMITED` with the whole seconds to wait (at least 1).
+    fn shed(&self, wait: Duration, why: &str) -> (Result<RawResponse, UpstreamError>, bool) {
+        self.metrics.failed(ErrorClass::RateLimited);
+        let kind = UpstreamErrorKind::RateLimited {
+            retry_after_seconds: Some(whole_seconds(wait).max(1)),
+        };
+        (Err(self.error(kind, why)), false)
     }
 
     /// One request sent and its answer read, timed, counted, and (with traces exported)
