@@ -545,9 +545,12 @@ async fn two_replicas_together_admit_one_budget_with_redis_and_without() {
     let a = Gateway::start(budget(&redis.url())).await;
     let b = Gateway::start(budget(&redis.url())).await;
     let ids = emulator.signalwire_voice_log_ids();
+    // One read first (cost 10), so the round measures budgets alone: two replicas missing
+    // one key at once may both read it when the fill lock's wait runs out on a loaded machine.
+    a.ok(NODE, json!({"id": voice_id(&ids[0])}), None).await;
     let (admitted, total, refilled) = admission_round("with Redis", &[&a, &b], &voice_id(&ids[0])).await;
     assert!(admitted.iter().all(|n| *n > 0), "both replicas served: {admitted:?}");
-    assert!((270..=330 + refilled).contains(&total), "{total}");
+    assert!((260..=320 + refilled).contains(&total), "{total}");
     assert_eq!(
         emulator.stats().route(VOICE_GET),
         1,
