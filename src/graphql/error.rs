@@ -234,6 +234,10 @@ impl From<crate::timeline::Error> for GatewayError {
             Error::NotConfigured(provider) => GatewayError::not_configured(provider),
             Error::BadPosition => GatewayError::bad_input(e.to_string()),
             Error::CannotCount => GatewayError::internal(&e.to_string()),
+            Error::NoProgress(provider) => GatewayError {
+                provider: Some(provider),
+                ..GatewayError::new(ErrorCode::UpstreamBadResponse, e.to_string())
+            },
         }
     }
 }

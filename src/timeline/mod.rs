@@ -2,7 +2,8 @@
 //! collection registers a stream (`TimelineStream`) that reads ahead from its own cursor;
 //! `page` chooses the streams a filter asks for, reads them in parallel, `merge`s them
 //! newest first and works out where each resumes (the composite cursor, `Position`);
-//! `Countable` sums the stream counts when all can count.
+//! `Countable` sums the stream counts when all can count; `Stream::sweep` reads one
+//! stream to its end for answers about every item (`stats`).
 //!
 //! The engine is generic over what it yields (`Timeline`): it names no provider and no
 //! GraphQL type. The GraphQL layer renders its pages as `CallLogConnection`.
@@ -14,6 +15,7 @@ mod page;
 mod position;
 pub mod stats;
 mod stream;
+mod sweep;
 
 pub use count::Countable;
 pub use filter::{Filter, Plan, PostFilter};
@@ -21,6 +23,7 @@ pub use merge::{Merged, StreamBatch, StreamItem, merge};
 pub use page::{Page, PageRequest, page};
 pub use position::Position;
 pub use stream::{CountFuture, Scanned, Stream, Timeline, TimelineStream, Window, WindowFuture, decode_position, scan};
+pub use sweep::{ReadLimit, Swept, streams};
 
 use crate::domain::Provider;
 
@@ -36,4 +39,7 @@ pub enum Error {
     /// A stream was asked to count although it cannot (a bug).
     #[error("this timeline stream cannot count")]
     CannotCount,
+    /// A provider said more items follow but its next window held none.
+    #[error("{} said more call logs follow but sent none", .0.as_str())]
+    NoProgress(Provider),
 }

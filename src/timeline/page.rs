@@ -113,7 +113,10 @@ pub async fn page<T: Timeline, C: Clone>(
 }
 
 /// The streams `providers` asks for (all configured ones when None).
-fn wanted_streams<T: Timeline>(cx: &T::Cx, providers: Option<Vec<Provider>>) -> Result<Vec<Stream<T>>, Error> {
+pub(super) fn wanted_streams<T: Timeline>(
+    cx: &T::Cx,
+    providers: Option<Vec<Provider>>,
+) -> Result<Vec<Stream<T>>, Error> {
     let Some(providers) = providers else {
         return Ok(Stream::all().filter(|s| T::configured(cx, s.provider())).collect());
     };

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::{CallDirection, CallLogCore, CallStatus, Provider};
+use crate::domain::{CallDirection, CallLogCore, CallStatus, Money, Provider};
 
 /// What calls can be grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,12 @@ impl Grouping {
         })
     }
 
+    /// Whether a bucket's key can come from a provider's own count: grouped by nothing
+    /// but (at most) the provider.
+    pub fn needs_only_provider(&self) -> bool {
+        !self.status && !self.direction && self.period.is_none()
+    }
+
     /// The key of `call`'s bucket.
     pub fn key(&self, call: &CallLogCore) -> Key {
         Key {
@@ -99,7 +106,7 @@ impl Grouping {
 
 /// A bucket's key: the grouped dimensions' values, `None` for the others. Ordered by
 /// period, then provider, status and direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub period_start: Option<DateTime<Utc>>,
     pub provider: Option<Provider>,
@@ -122,33 +129,88 @@ impl Tally {
         self.count += 1;
         self.duration_seconds = self.duration_seconds.saturating_add(call.duration_seconds.unwrap_or(0));
         if let Some(cost) = &call.cost {
-            let sum = self.cost.entry(cost.currency).or_default();
-            *sum = sum.checked_add(cost.amount).unwrap_or(*sum);
+            self.add_cost(cost.currency, cost.amount);
+        }
+    }
+
+    fn add_cost(&mut self, currency: &'static str, amount: Decimal) {
+        let sum = self.cost.entry(currency).or_default();
+        *sum = sum.checked_add(amount).unwrap_or(*sum);
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        self.count += other.count;
+        self.duration_seconds = self.duration_seconds.saturating_add(other.duration_seconds);
+        for (currency, amount) in &other.cost {
+            self.add_cost(currency, *amount);
         }
     }
 }
 
-/// Buckets and totals of the calls added so far.
-#[derive(Debug, Clone)]
+/// As the shared cache stores it: count, seconds, then the sums as `Money` (whose
+/// currency reads back through `domain::currency`).
+impl Serialize for Tally {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let cost: Vec<Money> = self.cost.iter().map(|(c, a)| Money::new(*a, c)).collect();
+        (self.count, self.duration_seconds, cost).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tally {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (count, duration_seconds, cost) = <(u64, i64, Vec<Money>)>::deserialize(d)?;
+        Ok(Tally {
+            count,
+            duration_seconds,
+            cost: cost.into_iter().map(|m| (m.currency, m.amount)).collect(),
+        })
+    }
+}
+
+/// Buckets and totals of the calls added so far (one bucket per key, never the calls),
+/// and how many of those calls could still change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
-    grouping: Grouping,
+    #[serde(with = "bucket_list")]
     buckets: BTreeMap<Key, Tally>,
     totals: Tally,
+    /// Calls not in a final status (`CallStatus::is_final`).
+    unfinished: u64,
 }
 
 impl Stats {
-    pub fn new(grouping: Grouping) -> Self {
-        Stats {
-            grouping,
-            buckets: BTreeMap::new(),
-            totals: Tally::default(),
+    /// Counts `call` in its bucket under `grouping` and in the totals.
+    pub fn add(&mut self, grouping: &Grouping, call: &CallLogCore) {
+        self.buckets.entry(grouping.key(call)).or_default().add(call);
+        self.totals.add(call);
+        if !call.is_final() {
+            self.unfinished += 1;
         }
     }
 
-    /// Counts `call` in its bucket and in the totals.
-    pub fn add(&mut self, call: &CallLogCore) {
-        self.buckets.entry(self.grouping.key(call)).or_default().add(call);
-        self.totals.add(call);
+    /// Adds `count` calls of which nothing but the key's provider is known (a provider's
+    /// own count), under a grouping by nothing or by provider.
+    pub fn add_count(&mut self, grouping: &Grouping, provider: Provider, count: u64) {
+        if count == 0 {
+            return;
+        }
+        let key = Key {
+            provider: grouping.provider.then_some(provider),
+            ..Key::default()
+        };
+        self.buckets.entry(key).or_default().count += count;
+        self.totals.count += count;
+        // What a count holds may still change.
+        self.unfinished += count;
+    }
+
+    /// Adds everything `other` counted (another stream's stats under the same grouping).
+    pub fn merge(&mut self, other: &Stats) {
+        for (key, tally) in &other.buckets {
+            self.buckets.entry(*key).or_default().merge(tally);
+        }
+        self.totals.merge(&other.totals);
+        self.unfinished += other.unfinished;
     }
 
     /// The buckets in key order.
@@ -158,6 +220,38 @@ impl Stats {
 
     pub fn totals(&self) -> &Tally {
         &self.totals
+    }
+
+    /// Whether every call counted is in a final status (none of them can change).
+    pub fn is_final(&self) -> bool {
+        self.unfinished == 0
+    }
+
+    /// Buckets held (for the cache's weight).
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+}
+
+/// The buckets as a list of pairs (formats such as JSON take only text as map keys).
+mod bucket_list {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Key, Tally};
+
+    pub(super) fn serialize<S: Serializer>(buckets: &BTreeMap<Key, Tally>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(buckets.iter())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Key, Tally>, D::Error> {
+        let pairs = Vec::<(Key, Tally)>::deserialize(d)?;
+        Ok(pairs.into_iter().collect())
     }
 }
 
@@ -196,7 +290,6 @@ fn first_instant(zone: chrono_tz::Tz, start: NaiveDateTime) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Money;
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().expect("an RFC 3339 instant")
@@ -261,7 +354,7 @@ mod tests {
             Some("UTC"),
         )
         .unwrap();
-        let mut stats = Stats::new(grouping);
+        let mut stats = Stats::default();
         for c in [
             call(
                 Provider::SignalWire,
@@ -292,7 +385,7 @@ mod tests {
                 None,
             ),
         ] {
-            stats.add(&c);
+            stats.add(&grouping, &c);
         }
         let buckets: Vec<_> = stats.buckets().collect();
         assert_eq!(buckets.len(), 3);
@@ -307,6 +400,76 @@ mod tests {
         assert_eq!(totals.count, 4);
         assert_eq!(totals.cost["EUR"].to_string(), "0.3333");
         assert_eq!(buckets[2].0.period_start, Some(at("2026-12-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn merged_stats_equal_stats_of_every_call_and_survive_the_shared_cache_format() {
+        let grouping = Grouping::new(&[Dimension::Status], None, None).unwrap();
+        let calls = [
+            call(
+                Provider::SignalWire,
+                CallStatus::Completed,
+                "2026-12-01T10:00:00Z",
+                60,
+                Some(("0.1", "USD")),
+            ),
+            call(
+                Provider::OneUptime,
+                CallStatus::Completed,
+                "2026-12-01T11:00:00Z",
+                7,
+                Some(("0.2", "USD")),
+            ),
+            call(
+                Provider::Voximplant,
+                CallStatus::InProgress,
+                "2026-12-01T12:00:00Z",
+                0,
+                None,
+            ),
+        ];
+        let mut whole = Stats::default();
+        let (mut a, mut b) = (Stats::default(), Stats::default());
+        for (i, c) in calls.iter().enumerate() {
+            whole.add(&grouping, c);
+            if i == 0 {
+                a.add(&grouping, c)
+            } else {
+                b.add(&grouping, c)
+            }
+        }
+        assert!(a.is_final() && !b.is_final(), "IN_PROGRESS can still change");
+        a.merge(&b);
+        assert_eq!(a, whole);
+        let text = serde_json::to_string(&whole).unwrap();
+        let back: Stats = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, whole, "{text}");
+        assert_eq!(back.totals().cost["USD"].to_string(), "0.3");
+    }
+
+    #[test]
+    fn a_providers_own_count_fills_the_provider_bucket() {
+        let grouping = Grouping::new(&[Dimension::Provider], None, None).unwrap();
+        let mut stats = Stats::default();
+        stats.add_count(&grouping, Provider::OneUptime, 41);
+        stats.add(
+            &grouping,
+            &call(
+                Provider::OneUptime,
+                CallStatus::Completed,
+                "2026-12-01T10:00:00Z",
+                1,
+                None,
+            ),
+        );
+        let (key, tally) = stats.buckets().next().unwrap();
+        assert_eq!((key.provider, tally.count), (Some(Provider::OneUptime), 42));
+        assert!(grouping.needs_only_provider());
+        assert!(
+            !Grouping::new(&[Dimension::Direction], None, None)
+                .unwrap()
+                .needs_only_provider()
+        );
     }
 
     #[test]

@@ -129,18 +129,18 @@ pub fn decode_position<P: DeserializeOwned>(position: &Option<Value>) -> Result<
 /// One scanned item: its stream position, its creation time, and its merge key and view
 /// when it passes the gateway-side filter.
 pub struct Scanned<I> {
-    position: StreamPosition,
+    pub(super) position: StreamPosition,
     created_at: DateTime<Utc>,
-    matched: Option<(String, I)>,
+    pub(super) matched: Option<(String, I)>,
 }
 
 /// One provider window, scanned: its items, whether more follow, and the error of a later
 /// page that failed once these items were in hand (they still count; the stream stops
 /// there for this page and resumes after them).
 pub struct Window<I, E> {
-    items: Vec<Scanned<I>>,
-    has_more: bool,
-    error: Option<E>,
+    pub(super) items: Vec<Scanned<I>>,
+    pub(super) has_more: bool,
+    pub(super) error: Option<E>,
 }
 
 impl<I, E> Window<I, E> {
