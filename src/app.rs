@@ -160,7 +160,7 @@ impl Gateway {
             tracing::info!(operations = manifest.len(), mode = ?g.trusted_documents.mode, "trusted documents loaded");
             persisted = persisted.with_manifest(manifest, g.trusted_documents.mode);
         }
-        let schemas = Schemas::build(g, &cursor_key, authz.as_ref());
+        let schemas = Schemas::build(g, stats_limits(&config), &cursor_key, authz.as_ref());
         let live = match config.live.enabled {
             true => Some(live_feed(&config, &http, &metrics)?),
             false => None,
@@ -485,6 +485,22 @@ async fn shutdown_signal() {
     }
 }
 
+/// What bounds `callLogStats`: `stats.max_items`, and the upstream calls reading that
+/// many items at the smallest page size can need (plus a count and a last page per
+/// stream, on top of the request's own budget).
+fn stats_limits(config: &Config) -> crate::graphql::StatsLimits {
+    let max_items = config.stats.max_items;
+    let pages = max_items.div_ceil(u64::from(config.smallest_page_size().max(1)));
+    let extra = pages + 2 * crate::graphql::timeline_streams();
+    crate::graphql::StatsLimits {
+        max_items,
+        max_calls: u32::try_from(extra)
+            .unwrap_or(u32::MAX)
+            .saturating_add(config.graphql.max_upstream_calls),
+        scan_bound: config.graphql.timeline_scan_bound.max(1),
+    }
+}
+
 /// `[limits]`' budgets (in `[cache.redis]` when it is set) and the cost model pricing
 /// documents; `None` when no budget is set.
 fn demand(config: &Config) -> Result<Option<crate::http::demand::Demand>, StartupError> {
@@ -498,11 +514,7 @@ fn demand(config: &Config) -> Result<Option<crate::http::demand::Demand>, Startu
         None => budgets,
     };
     let g = &config.graphql;
-    let page_size = std::iter::once(&config.providers)
-        .chain(config.tenants.iter().map(|t| &t.providers))
-        .filter_map(|p| p.smallest_page_size())
-        .min()
-        .unwrap_or(100);
+    let page_size = config.smallest_page_size();
     let model = crate::graphql::cost::CostModel {
         page_size: u64::from(page_size),
         default_first: g.default_page_size as u64,

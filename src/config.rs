@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::auth::config::{AuthConfig, JWT_ALGORITHMS, JwtConfig};
 pub use crate::authz::config::{AuthorizationConfig, FieldRuleConfig, Otherwise, Requires};
 pub use crate::cache::config::{CacheConfig, RedisConfig};
-pub use crate::graphql::config::{GraphqlConfig, TrustedDocumentsConfig, TrustedDocumentsMode};
+pub use crate::graphql::config::{GraphqlConfig, StatsConfig, TrustedDocumentsConfig, TrustedDocumentsMode};
 pub use crate::http::config::{CorsConfig, ServerConfig};
 pub use crate::live::LiveConfig;
 use crate::providers::REGISTERED;
@@ -51,6 +51,8 @@ pub struct Config {
     pub live: LiveConfig,
     /// `[limits]`: cost budgets per tenant and per user.
     pub limits: crate::demand::LimitsConfig,
+    /// `[stats]`: how much one `callLogStats` answer may read.
+    pub stats: StatsConfig,
 }
 
 pub use crate::providers::ProvidersConfig;
@@ -74,6 +76,16 @@ impl Config {
         Ok(config)
     }
 
+    /// The smallest upstream page size of any configured provider (100 without one): what
+    /// reading a number of items is priced by.
+    pub fn smallest_page_size(&self) -> u32 {
+        std::iter::once(&self.providers)
+            .chain(self.tenants.iter().map(|t| &t.providers))
+            .filter_map(|p| p.smallest_page_size())
+            .min()
+            .unwrap_or(100)
+    }
+
     /// True when no provider credentials are configured at all: demo mode.
     pub fn has_no_providers(&self) -> bool {
         self.providers.is_empty() && self.tenants.is_empty()
@@ -87,6 +99,7 @@ impl Config {
         self.cache.validate()?;
         self.live.validate()?;
         self.limits.validate()?;
+        self.stats.validate()?;
 
         let providers: Vec<&str> = REGISTERED.iter().map(|r| r.provider().as_str()).collect();
         self.upstream.validate(&providers)?;

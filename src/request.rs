@@ -30,7 +30,8 @@ tokio::task_local! {
 /// Upstream calls one request may still make.
 #[derive(Debug)]
 pub struct CallBudget {
-    limit: u32,
+    /// Raised, never lowered, by a field that needs more (`widen`).
+    limit: AtomicU32,
     used: AtomicU32,
     /// When the first of the cached data the request used expires, as nanoseconds since
     /// `epoch()`; `u64::MAX`: it used none.
@@ -56,7 +57,7 @@ impl CallBudget {
     /// A budget for a request that must answer by `deadline`.
     pub fn until(limit: u32, deadline: Option<Instant>) -> Arc<Self> {
         Arc::new(CallBudget {
-            limit,
+            limit: AtomicU32::new(limit),
             used: AtomicU32::new(0),
             fresh_until: AtomicU64::new(u64::MAX),
             cache_hits: AtomicU32::new(0),
@@ -86,15 +87,20 @@ impl CallBudget {
 
     /// Calls charged so far (refused ones not included).
     pub fn used(&self) -> u32 {
-        self.used.load(Ordering::Relaxed).min(self.limit)
+        self.used.load(Ordering::Relaxed).min(self.limit())
+    }
+
+    fn limit(&self) -> u32 {
+        self.limit.load(Ordering::Relaxed)
     }
 
     fn charge(&self) -> Result<(), BudgetExhausted> {
         let before = self.used.fetch_add(1, Ordering::Relaxed);
-        if before >= self.limit {
+        let limit = self.limit();
+        if before >= limit {
             // Undo so `used` cannot wrap however many fields keep trying.
             self.used.fetch_sub(1, Ordering::Relaxed);
-            return Err(BudgetExhausted { limit: self.limit });
+            return Err(BudgetExhausted { limit });
         }
         Ok(())
     }
@@ -127,6 +133,12 @@ pub fn can_wait(wait: Duration) -> bool {
     BUDGET
         .try_with(|b| b.deadline.is_none_or(|deadline| Instant::now() + wait < deadline))
         .unwrap_or(true)
+}
+
+/// Raises the current request's budget (if there is one) to at least `limit` calls: for a
+/// field whose own bound is larger than the per-request one (`callLogStats`).
+pub fn widen(limit: u32) {
+    let _ = BUDGET.try_with(|b| b.limit.fetch_max(limit, Ordering::Relaxed));
 }
 
 /// Charges one upstream call to the current request's budget, if there is one.

@@ -81,6 +81,9 @@ pub struct Tenant {
     services: Vec<Arc<dyn Service>>,
     /// Its provider sections (webhooks check their secrets against them).
     pub providers: ProvidersConfig,
+    /// The shared cache its services read through (keys start with `id`), for answers
+    /// made of several providers' records (`callLogStats`).
+    pub cache: Cache,
 }
 
 impl Tenant {
@@ -138,6 +141,7 @@ impl Tenants {
                 key_scopes,
                 services,
                 providers: providers.clone(),
+                cache: cache.clone(),
             }))
         };
         let mut tenants = Tenants {

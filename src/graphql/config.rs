@@ -86,6 +86,33 @@ impl Default for GraphqlConfig {
     }
 }
 
+/// `[stats]`: how much one `callLogStats` answer may read.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatsConfig {
+    /// Most call logs one `callLogStats` answer may read (what the providers can count is
+    /// checked before reading); a larger window is `BAD_USER_INPUT`.
+    pub max_items: u64,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig { max_items: 1_000_000 }
+    }
+}
+
+impl StatsConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_items == 0 || self.max_items > i32::MAX as u64 {
+            return Err(ConfigError::invalid(
+                "stats.max_items",
+                "must be between 1 and 2147483647",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `[graphql.trusted_documents]`: operations known ahead, from the manifest that
 /// relay-compiler's `persistConfig` or Apollo's `generate-persisted-query-manifest` writes.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -10,6 +10,9 @@
 //!   many items; `node`, `callLog` one lookup; `events` one call per log; `totalCount` one
 //!   count per stream;
 //! - a report mutation starts a job upstream and costs `REPORT_CALLS`;
+//! - `callLogStats` reads whole streams, how much of them is unknown before it runs: it is
+//!   priced at `STATS_PAGES` pages per stream, and charged what it read afterwards (a
+//!   repeat from the cache costs the floor);
 //! - `rateLimit`, `__typename` and introspection cost nothing.
 //!
 //! The estimate is capped at `graphql.max_upstream_calls` (no request can make more), and
@@ -27,6 +30,9 @@ use crate::demand::Cost;
 
 /// Upstream calls a report mutation is priced at (a job created, then polled).
 pub const REPORT_CALLS: u64 = 10;
+
+/// Upstream pages per stream a `callLogStats` is priced at before it runs.
+pub const STATS_PAGES: u64 = 10;
 
 /// The fields that are connections (paged with `first`/`after`, which may be left out).
 const CONNECTIONS: &[&str] = &[
@@ -183,6 +189,7 @@ impl<'a> Walk<'a> {
             "node" | "callLog" => (1, 1),
             "events" => (1, 1),
             "totalCount" => (model.streams, 1),
+            "callLogStats" => (self.streams(argument("filter")).saturating_mul(STATS_PAGES), 1),
             "requestVoximplantAuditLogReport" | "requestVoximplantCallHistoryReport" => (REPORT_CALLS, 1),
             _ if is_connection => {
                 let first = argument("first")

@@ -22,6 +22,7 @@ mod query;
 mod rate_limit;
 pub mod scalars;
 pub mod scope;
+mod stats;
 mod timeline;
 mod values;
 
@@ -31,6 +32,7 @@ pub use connection::Paging;
 pub use cursor::{CursorCodec, LazyCursor};
 pub use live::{LiveFeed, Subscription};
 pub use providers::{Mutation, Query};
+pub use stats::StatsLimits;
 
 use crate::graphql::config::GraphqlConfig;
 
@@ -64,11 +66,13 @@ impl Schemas {
     /// `[authorization]`, if any.
     pub fn build(
         config: &GraphqlConfig,
+        stats: StatsLimits,
         cursor_key: &[u8],
         authz: Option<&std::sync::Arc<crate::authz::Authorization>>,
     ) -> Self {
         let full = build_schema(
             config,
+            stats,
             cursor_key,
             async_graphql::ValidationMode::Strict,
             authz.is_some(),
@@ -80,7 +84,13 @@ impl Schemas {
             .with_authorization(authz.cloned());
         Schemas {
             full,
-            revalidated: build_schema(config, cursor_key, async_graphql::ValidationMode::Fast, authz.is_some()),
+            revalidated: build_schema(
+                config,
+                stats,
+                cursor_key,
+                async_graphql::ValidationMode::Fast,
+                authz.is_some(),
+            ),
             types,
             planner: std::sync::Arc::new(planner),
         }
@@ -101,6 +111,7 @@ pub fn paging(config: &GraphqlConfig) -> Paging {
 /// `authorize`: with the extension that applies `[authorization.fields]`.
 fn build_schema(
     config: &GraphqlConfig,
+    stats: StatsLimits,
     cursor_key: &[u8],
     mode: async_graphql::ValidationMode,
     authorize: bool,
@@ -109,6 +120,7 @@ fn build_schema(
         .validation_mode(mode)
         .data(paging(config))
         .data(CursorCodec::new(cursor_key))
+        .data(stats)
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .limit_recursive_depth(config.max_depth.max(32));

@@ -91,6 +91,22 @@ impl Grouping {
         !self.status && !self.direction && self.period.is_none()
     }
 
+    /// A stable text of the grouping (part of cache keys): its dimensions, interval and
+    /// time zone.
+    pub fn describe(&self) -> String {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        let period = match self.period {
+            Some((interval, zone)) => format!("{interval:?}@{}", zone.name()),
+            None => "-".into(),
+        };
+        format!(
+            "{}{}{}:{period}",
+            flag(self.provider, 'p'),
+            flag(self.status, 's'),
+            flag(self.direction, 'd')
+        )
+    }
+
     /// The key of `call`'s bucket.
     pub fn key(&self, call: &CallLogCore) -> Key {
         Key {

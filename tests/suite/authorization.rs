@@ -119,6 +119,32 @@ async fn numbers_are_masked_and_costs_forbidden_without_the_scopes_and_shown_wit
 }
 
 #[tokio::test]
+async fn stats_cost_sums_follow_the_rule_of_call_log_cost_and_counts_stay() {
+    let issuer = TestIssuer::start().await;
+    let app = gateway(&issuer, "scope").await;
+    let admin = token(&issuer, "scope", EVERYTHING, false);
+    let agent = token(&issuer, "scope", "calls:read", false);
+    let q = "{ callLogStats(groupBy: [PROVIDER]) { buckets { count cost { amount currency } } totals { count } } }";
+    let full = app.query_with_key(q, json!({}), Some(&admin)).await;
+    assert!(full.get("errors").is_none(), "{full}");
+    let hidden = app.query_with_key(q, json!({}), Some(&agent)).await;
+    let (f, h) = (&full["data"]["callLogStats"], &hidden["data"]["callLogStats"]);
+    assert_eq!(f["totals"], h["totals"], "counts are not guarded");
+    let buckets = h["buckets"].as_array().unwrap();
+    assert!(f["buckets"][0]["cost"].is_array(), "{full}");
+    assert!(buckets.iter().all(|b| b["cost"].is_null()), "{hidden}");
+    assert_eq!(error_codes(&hidden), vec!["FORBIDDEN"; buckets.len()], "{hidden}");
+    assert_eq!(
+        hidden["errors"][0]["path"],
+        json!(["callLogStats", "buckets", 0, "cost"])
+    );
+    // Filtering by number needs the number scope here too.
+    let by_number = "{ callLogStats(filter: {number: \"+15550001111\"}, groupBy: []) { totals { count } } }";
+    let refused = app.query_with_key(by_number, json!({}), Some(&agent)).await;
+    assert_eq!(error_codes(&refused), ["FORBIDDEN"], "{refused}");
+}
+
+#[tokio::test]
 async fn scopes_are_read_from_an_array_claim_and_a_forbidden_non_null_root_field_nulls_data() {
     let issuer = TestIssuer::start().await;
     let app = gateway(&issuer, "scp").await;

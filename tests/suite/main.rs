@@ -34,6 +34,7 @@ mod resilience;
 mod response_reuse;
 mod schema;
 mod spec;
+mod stats;
 mod timeline;
 mod validation_reuse;
 mod voximplant;

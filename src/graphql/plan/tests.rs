@@ -171,7 +171,7 @@ async fn plans_count_complexity_as_async_graphql_does() {
                 max_complexity: limit,
                 ..Default::default()
             };
-            let schema = crate::graphql::build_schema(&config, b"key", async_graphql::ValidationMode::Strict, false);
+            let schema = crate::graphql::build_schema(&config, Default::default(), b"key", async_graphql::ValidationMode::Strict, false);
             let mut request = async_graphql::Request::new(query.clone()).variables(variables.clone());
             request.set_parsed_query(document.clone());
             let response = schema.execute(request).await;

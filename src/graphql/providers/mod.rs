@@ -26,6 +26,7 @@ pub struct Query(
     ByIdQuery,
     super::rate_limit::RateLimitQuery,
     TimelineQuery,
+    super::stats::StatsQuery,
     signalwire::SignalWireQuery,
     oneuptime::OneUptimeQuery,
     voximplant::VoximplantQuery,
