@@ -12,6 +12,7 @@ mod connection;
 pub mod cost;
 mod cursor;
 pub mod error;
+pub mod export;
 mod flat;
 pub mod live;
 mod lookup;

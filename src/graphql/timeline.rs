@@ -60,7 +60,7 @@ connection_fields! {
 }
 
 /// Reads one page; streams that failed become errors at the field's path.
-async fn call_logs(
+pub(super) async fn call_logs(
     ctx: &(impl Env + ?Sized),
     filter: timeline::Filter,
     page: Page,
@@ -143,6 +143,25 @@ impl TimelineConnection {
             None => None,
         };
         crate::graphql::values::opt_int32(total)
+    }
+}
+
+impl TimelineConnection {
+    /// The page's `(cursor, call log)` edges, and the cursor the next page starts from
+    /// (None on the last page).
+    pub(super) fn into_edges(self) -> (Vec<(String, CallLog)>, Option<String>) {
+        let next = self
+            .resume
+            .as_ref()
+            .or_else(|| self.edges.last().map(|e| &e.cursor))
+            .map(CursorType::encode_cursor)
+            .filter(|_| self.has_next_page);
+        let edges = self
+            .edges
+            .into_iter()
+            .map(|e| (e.cursor.encode_cursor(), e.node.0))
+            .collect();
+        (edges, next)
     }
 }
 

@@ -10,6 +10,7 @@ mod cors;
 pub mod demand;
 mod documents;
 mod encoding;
+mod export;
 pub mod fds;
 mod graphiql;
 mod graphql;
@@ -170,6 +171,7 @@ pub fn router(state: AppState, cors: &crate::http::config::CorsConfig) -> Router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(guarded_metrics))
+        .route("/export/call-logs", get(export::call_logs))
         .layer(
             tower_http::compression::CompressionLayer::new()
                 .quality(tower_http::CompressionLevel::Fastest)

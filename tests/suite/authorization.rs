@@ -145,6 +145,47 @@ async fn stats_cost_sums_follow_the_rule_of_call_log_cost_and_counts_stay() {
 }
 
 #[tokio::test]
+async fn exports_keep_masked_numbers_masked_and_forbidden_costs_out_and_are_audited() {
+    let issuer = TestIssuer::start().await;
+    let app = gateway(&issuer, "scope").await;
+    let admin = token(&issuer, "scope", EVERYTHING, false);
+    let agent = token(&issuer, "scope", "calls:read", false);
+    let url = format!(
+        "{}/export/call-logs?format=ndjson",
+        app.url.trim_end_matches("/graphql")
+    );
+    let export = |key: String| {
+        let request = app.http().get(&url).bearer_auth(key);
+        async move {
+            let text = request.send().await.unwrap().text().await.unwrap();
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let audited = rule_counter(&app, "switchboard_audit_records_total", "CallLog.from").await;
+    let (full, hidden) = (export(admin).await, export(agent).await);
+    assert_eq!(full.len(), hidden.len());
+    assert!(full.iter().any(|r| r["cost"].is_object()));
+    for (f, h) in full.iter().zip(&hidden) {
+        assert_eq!(f["id"], h["id"]);
+        assert!(h["cost"].is_null(), "{h}");
+        for party in ["from", "to"] {
+            if let Some(shown) = f[party].as_str().filter(|s| s.starts_with('+')) {
+                let masked = h[party].as_str().unwrap();
+                assert!(is_masked_number(masked), "{masked}");
+                assert_eq!(&masked[..3], &shown[..3]);
+            }
+        }
+    }
+    assert_eq!(
+        rule_counter(&app, "switchboard_audit_records_total", "CallLog.from").await,
+        audited + 1,
+        "the admin's export wrote one audit record; the masked one none"
+    );
+}
+
+#[tokio::test]
 async fn scopes_are_read_from_an_array_claim_and_a_forbidden_non_null_root_field_nulls_data() {
     let issuer = TestIssuer::start().await;
     let app = gateway(&issuer, "scp").await;

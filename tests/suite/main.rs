@@ -14,6 +14,7 @@ mod cors;
 mod doctor;
 mod emulator;
 mod errors;
+mod export;
 mod fair_use;
 mod flat;
 mod hostile;

@@ -190,6 +190,16 @@ pub struct Planner {
 }
 
 impl Planner {
+    /// The schema's paging limits.
+    pub fn paging(&self) -> &Paging {
+        &self.paging
+    }
+
+    /// The schema's cursor codec.
+    pub fn codec(&self) -> &CursorCodec {
+        &self.codec
+    }
+
     /// A planner for the schema of `sdl` (whose types `types` indexes), with the schema's
     /// paging limits, cursor codec and complexity limit.
     pub fn new(sdl: &str, types: Arc<TypeIndex>, paging: Paging, codec: CursorCodec, max_complexity: usize) -> Self {
