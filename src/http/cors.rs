@@ -103,6 +103,14 @@ pub(super) async fn layer(State(cors): State<Arc<Cors>>, request: Request, next:
         let mut response = next.run(request).await;
         if let (true, Some(origin)) = (allowed, &origin) {
             cors.allow(response.headers_mut(), origin);
+            // What a page may read beyond the safelisted headers: an export's file name,
+            // where its budget stands and when to retry.
+            response.headers_mut().insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(
+                    "Content-Disposition, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After",
+                ),
+            );
         }
         response
     };

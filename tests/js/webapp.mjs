@@ -3,6 +3,8 @@
 // checks no row repeats and the order is newest first, opens a SignalWire and a Voximplant
 // detail, then makes SignalWire fail at the emulator and expects the provider banner (the
 // other providers still listed), and after the fault clears, the catching-up banner.
+// The chart's bars (callLogStats) add up to its total, and "Export CSV" downloads the
+// filter's whole timeline, starting with the listed rows in their order.
 // Every request to the gateway must be hash-only (no query text) and carry the token.
 // A second user, whose token lacks `calls:numbers`, sees the same calls with every phone
 // number masked, while the first user sees them whole. Live: a call started at the emulator
@@ -58,6 +60,31 @@ try {
   }
   const providers = new Set(listed.map((r) => r.provider));
   if (providers.size < 3) fail(`expected all three providers in ${listed.length} rows, got ${[...providers]}`);
+
+  // The chart: calls per day per provider from callLogStats, its bars adding up to its total.
+  const chart = page.locator('[data-testid="chart"]');
+  await chart.locator('figcaption', { hasText: 'calls in the 30 days to' }).waitFor({ timeout: 30000 });
+  const charted = Number(await chart.getAttribute('data-total'));
+  const barCounts = await chart.locator('[data-testid="bar"]').evaluateAll((els) => els.map((e) => Number(e.dataset.count)));
+  const barSum = barCounts.reduce((a, b) => a + b, 0);
+  if (!(charted > 0) || barSum !== charted) fail(`chart total ${charted}, bars add up to ${barSum}`);
+
+  // Export CSV: the whole timeline of the filter as a file, the listed rows among it.
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 30000 }),
+    page.locator('[data-testid="export-csv"]').click(),
+  ]);
+  const { readFile } = await import('node:fs/promises');
+  const csv = await readFile(await download.path(), 'utf8');
+  const csvLines = csv.trimEnd().split('\r\n');
+  if (!csvLines[0].startsWith('__typename,id,provider,')) fail(`export header: ${csvLines[0]}`);
+  if (csvLines.some((l) => l.startsWith('# INCOMPLETE'))) fail(`incomplete export: ${csvLines.at(-1)}`);
+  const exportedIds = csvLines.slice(1).map((l) => l.split(',')[1]);
+  if (exportedIds.length < listed.length) fail(`export has ${exportedIds.length} rows, fewer than the ${listed.length} listed`);
+  if (JSON.stringify(exportedIds.slice(0, listed.length)) !== JSON.stringify(listed.map((r) => r.id))) {
+    fail('the export does not start with the listed rows in their order');
+  }
+  if (download.suggestedFilename() !== 'call-logs.csv') fail(`export file name ${download.suggestedFilename()}`);
 
   // Details by node(id): a SignalWire voice log's events, a Voximplant session's calls.
   const signalwire = listed.find((r) => r.provider === 'SIGNALWIRE');
@@ -138,6 +165,7 @@ try {
   if (unsigned.length) fail(`${unsigned.length} gateway requests without the token`);
   if (problems.length) fail(problems.join('\n'));
   console.log(`ok: ${firstPage} rows, then ${count} after 3 scrolls (${ids.size} distinct, newest first, ${providers.size} providers); `
+    + `chart of ${charted} calls in ${barCounts.length} bars; export of ${exportedIds.length} CSV rows; `
     + `SignalWire and Voximplant details; ${masked.length} rows with masked numbers for a second user; `
     + `a live call at the top, RINGING then IN_PROGRESS in place; `
     + `fault banner with ${partial.length} rows; catching-up banner; `

@@ -1,7 +1,10 @@
-// The page: filters, the merged timeline, and the detail of the selected call.
+// The page: filters, "Export CSV" of the filter, a chart of calls per day, the merged
+// timeline, and the detail of the selected call.
 import { useState } from 'react';
 import type { CallLogFilter, CallStatus, Provider } from './__generated__/graphql';
+import { Chart } from './Chart';
 import { Detail } from './Detail';
+import { exportCsv } from './exportCsv';
 import { Timeline } from './Timeline';
 
 const PROVIDERS: Provider[] = ['SIGNALWIRE', 'ONEUPTIME', 'VOXIMPLANT'];
@@ -11,6 +14,8 @@ export function App() {
   const [providers, setProviders] = useState<Provider[]>(PROVIDERS);
   const [status, setStatus] = useState<CallStatus | ''>('');
   const [selected, setSelected] = useState<string | null>(null);
+  const [exportProblem, setExportProblem] = useState<string | null>(null);
+  const [newest, setNewest] = useState<string | null>(null);
 
   const filter: CallLogFilter = {
     ...(providers.length < PROVIDERS.length ? { providers } : {}),
@@ -38,13 +43,30 @@ export function App() {
               </option>
             ))}
           </select>
+          <button
+            type="button"
+            data-testid="export-csv"
+            disabled={providers.length === 0}
+            onClick={() => {
+              setExportProblem(null);
+              exportCsv(filter).catch((e: unknown) => setExportProblem(e instanceof Error ? e.message : String(e)));
+            }}
+          >
+            Export CSV
+          </button>
         </fieldset>
+        {exportProblem && (
+          <div role="alert" className="banner error" data-testid="export-problem">
+            {exportProblem}
+          </div>
+        )}
+        {providers.length > 0 && newest && <Chart filter={filter} newest={newest} />}
       </header>
       <main>
         {providers.length === 0 ? (
           <p className="empty">Choose at least one provider.</p>
         ) : (
-          <Timeline filter={filter} selected={selected} onSelect={setSelected} />
+          <Timeline filter={filter} selected={selected} onSelect={setSelected} onNewest={setNewest} />
         )}
         <Detail id={selected} />
       </main>

@@ -16,9 +16,15 @@ import {
 import { problems, type ProblemReport } from './errors';
 import { settings } from './settings';
 
-type Props = { filter: CallLogFilter; selected: string | null; onSelect: (id: string) => void };
+type Props = {
+  filter: CallLogFilter;
+  selected: string | null;
+  onSelect: (id: string) => void;
+  /** When the newest listed call (not a live one) was created. */
+  onNewest?: (createdAt: string) => void;
+};
 
-export function Timeline({ filter, selected, onSelect }: Props) {
+export function Timeline({ filter, selected, onSelect, onNewest }: Props) {
   const { data, error, loading, fetchMore } = useQuery(TimelineDocument, {
     variables: { first: settings.pageSize, filter },
     errorPolicy: 'all',
@@ -42,6 +48,10 @@ export function Timeline({ filter, selected, onSelect }: Props) {
     },
   });
   const connection = data?.callLogs;
+  const newest = connection?.edges[0]?.node.createdAt;
+  useEffect(() => {
+    if (newest) onNewest?.(newest);
+  }, [newest, onNewest]);
   const next = connection?.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
 
   useEffect(() => setPageProblems([]), [JSON.stringify(filter)]);
