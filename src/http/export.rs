@@ -303,7 +303,7 @@ impl Export {
         let streams = self
             .streams
             .map_or(model.streams, |providers| (providers * 2).min(model.streams));
-        let calls = streams * model.max_first.div_ceil(model.page_size.max(1));
+        let calls = streams * (crate::graphql::export::PAGE as u64).div_ceil(model.page_size.max(1));
         demand
             .admit(&self.caller, Cost::of_calls(calls, true))
             .await
