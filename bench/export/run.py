@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 35's figures, against a switchboard binary in demo mode (stdlib only).
 
-    python3 bench/export/run.py target/release/switchboard [--runs 3] [--no-cache]
+    python3 bench/export/run.py target/release/switchboard [--runs 3] [--no-cache] [--page-first]
 
 Starts the binary with no config (demo mode: the gateway and its built-in emulator in one
 process, on a free port) and measures:
@@ -15,6 +15,8 @@ process, on a free port) and measures:
   growth is the export's own (with the cache, the first run also fills the cache, which
   `cache.max_bytes` bounds); a last NDJSON run then reads slowly (16 KiB every 5 ms), so
   the gateway waits on the client (backpressure) for most of it;
+- with `--page-first`, `callLogs` is paged to its end (100 a page) before the exports:
+  the RSS growth of reading the timeline without an export, to compare with;
 - a month's `callLogStats` (October 2026, by provider, status and day): the first answer,
   then the median and the slowest of 20 repeats (served from the cache).
 """
@@ -127,6 +129,23 @@ def main():
         wait_for(port)
         time.sleep(1)
         print(f"idle RSS {rss_kib(process.pid) / 1024:.1f} MiB")
+        if "--page-first" in sys.argv:
+            # The same reads as an export, through `callLogs` pages of 100: what reading the
+            # timeline itself costs in RSS (the emulator's share included), for comparison.
+            with Peak(process.pid) as peak:
+                after, rows, started = None, 0, time.monotonic()
+                while True:
+                    page = "query($a: String) { callLogs(first: 100, after: $a) { pageInfo { hasNextPage endCursor } edges { node { id } } } }"
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+                    c.request("POST", "/graphql", body=json.dumps({"query": page, "variables": {"a": after}}).encode(),
+                              headers={"content-type": "application/json"})
+                    data = json.loads(c.getresponse().read())["data"]["callLogs"]
+                    rows += len(data["edges"])
+                    if not data["pageInfo"]["hasNextPage"]:
+                        break
+                    after = data["pageInfo"]["endCursor"]
+            print(f"callLogs paged through first: {rows} rows in {time.monotonic() - started:.2f} s; "
+                  f"RSS {peak.before / 1024:.1f} -> peak {peak.peak / 1024:.1f} MiB (+{(peak.peak - peak.before) / 1024:.1f})")
         for fmt in ["ndjson", "csv"]:
             for run in range(runs):
                 with Peak(process.pid) as peak:
