@@ -356,6 +356,20 @@ mod tests {
     }
 
     #[test]
+    fn stats_are_priced_at_ten_pages_per_stream_they_read() {
+        let all = calls(
+            "{ callLogStats(groupBy: [PROVIDER]) { buckets { count } totals { count cost { amount } } } }",
+            serde_json::json!({}),
+        );
+        assert_eq!(all.calls, 4 * STATS_PAGES);
+        let one = calls(
+            "{ callLogStats(filter: {providers: [VOXIMPLANT]}, groupBy: []) { totals { count } } }",
+            serde_json::json!({}),
+        );
+        assert_eq!(one.calls, 2 * STATS_PAGES, "one provider: at most two streams");
+    }
+
+    #[test]
     fn lists_multiply_what_is_selected_under_them_and_fragments_are_priced_once() {
         let events = calls(
             "{ signalWireVoiceLogs(first: 50) { edges { node { ...E } } } } fragment E on SignalWireVoiceLog { events { type } }",

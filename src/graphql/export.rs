@@ -24,6 +24,9 @@ use super::scope::{Env, RequestScope};
 use super::timeline::{CallLogFilter, call_logs};
 use crate::authz::Outcome;
 
+/// An export's filter: the timeline's (what `CallLogFilter` converts into).
+pub type Filter = crate::timeline::Filter;
+
 /// Call logs per page of an export: larger than a `callLogs` page, since each page of the
 /// merged timeline reads ahead in every stream (and, without a cache, reads a provider
 /// page again for the part of it the previous page left).
@@ -101,7 +104,7 @@ impl Env for ExportEnv {
 
 /// Parses a `CallLogFilter` given as JSON (a query parameter), with the checks GraphQL
 /// makes of the input (types, enum names, date ranges); `BAD_USER_INPUT` when it fails.
-pub fn parse_filter(json: Option<serde_json::Value>) -> Result<crate::timeline::Filter, GatewayError> {
+pub fn parse_filter(json: Option<serde_json::Value>) -> Result<Filter, GatewayError> {
     let value = json
         .map(Value::from_json)
         .transpose()

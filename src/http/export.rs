@@ -37,7 +37,7 @@ use crate::auth::Caller;
 use crate::authz::Access;
 use crate::demand::{Cost, Standing};
 use crate::graphql::error::{ErrorCode, GatewayError};
-use crate::graphql::export::{ExportReader, FIELDS, Row, Stopped, parse_filter};
+use crate::graphql::export::{ExportReader, FIELDS, Filter, Row, Stopped, parse_filter};
 use crate::graphql::scope::RequestScope;
 use crate::request::CallBudget;
 
@@ -189,9 +189,7 @@ fn status_of(e: &GatewayError) -> StatusCode {
 }
 
 /// `format`, `filter` (JSON) and `after`; any other parameter is refused.
-fn parameters(
-    params: &HashMap<String, String>,
-) -> Result<(Format, crate::timeline::Filter, Option<String>), GatewayError> {
+fn parameters(params: &HashMap<String, String>) -> Result<(Format, Filter, Option<String>), GatewayError> {
     if let Some(unknown) = params.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
         let unknown: String = unknown.chars().take(64).collect();
         return Err(GatewayError::bad_input(format!(
@@ -209,7 +207,7 @@ fn parameters(
 }
 
 /// `call-logs[-providers][-from][-to].<format>`, from the filter (ASCII only).
-fn file_name(filter: &crate::timeline::Filter, format: Format) -> String {
+fn file_name(filter: &Filter, format: Format) -> String {
     let mut name = String::from("call-logs");
     if let Some(providers) = &filter.providers {
         for p in providers {
