@@ -1,7 +1,9 @@
 //! The clients people use, run against the gateway: graphql-js's own
 //! introspection, schema building and validation (`tests/js/introspect.mjs`), GraphiQL in
 //! headless Chromium (`tests/js/graphiql.mjs`, a query and a subscription), graphql-ws and
-//! graphql-sse following live calls (`tests/js/live.mjs`), and the sample frontend (`examples/web`:
+//! graphql-sse following live calls (`tests/js/live.mjs`), the GraphQL over HTTP spec's
+//! audit suite (`graphql-http`'s `auditServer`, `tests/js/audit.mjs`: every audit must
+//! pass, warnings and notices included), and the sample frontend (`examples/web`:
 //! React, Apollo Client, trusted documents, a JWT; a second user without the scope for phone numbers sees them masked) in headless Chromium
 //! (`tests/js/webapp.mjs`).
 //!
@@ -31,7 +33,7 @@ struct Check {
 
 const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/web");
 
-const CHECKS: [Check; 4] = [
+const CHECKS: [Check; 5] = [
     Check {
         name: "graphql_js_rebuilds_schema_graphql_from_introspection_and_validates_fragments_per_type",
         script: "introspect.mjs",
@@ -47,6 +49,12 @@ const CHECKS: [Check; 4] = [
     Check {
         name: "graphql_ws_and_graphql_sse_clients_follow_a_live_call_from_created_to_updated",
         script: "live.mjs",
+        needs_browser: false,
+        web_app: false,
+    },
+    Check {
+        name: "graphql_http_audit_server_passes_every_audit_of_the_graphql_over_http_spec",
+        script: "audit.mjs",
         needs_browser: false,
         web_app: false,
     },

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::documents::VerdictKey;
 use super::encoding::{self, Encoding};
+use super::media::{Media, NotAcceptable};
 use super::observe::Facts;
 use super::persisted::{PersistedError, QuerySource};
 use super::{AppState, caching, demand, error_code, hygiene, limits, refuse};
@@ -48,6 +49,13 @@ pub(super) struct PostBody {
 
 /// The request for a query text (given, or found by its persisted hash), or the refusal.
 pub(super) fn build_request(state: &AppState, body: PostBody) -> Result<async_graphql::Request, Box<Response>> {
+    if body.extensions.as_ref().is_some_and(|e| !e.is_object()) {
+        return Err(Box::new(refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "`extensions` must be a JSON object",
+        )));
+    }
     let source = QuerySource {
         query: body.query,
         document_id: body.document_id.as_deref(),
@@ -142,8 +150,22 @@ pub(super) async fn post(State(state): State<AppState>, request: axum::extract::
         return super::sse::post(state, parts.headers, body).await;
     }
     let headers = parts.headers;
-    let response = state.guards.run(read_and_execute(&state, &headers, body)).await;
+    let media = match Media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(NotAcceptable) => return not_acceptable(),
+    };
+    let mut response = state.guards.run(read_and_execute(&state, &headers, body)).await;
+    media.apply(&mut response);
     encoding::compress(&headers, response, state.limits.compress_min_bytes).await
+}
+
+/// The answer to a request whose `Accept` allows no type a GraphQL answer is written in.
+fn not_acceptable() -> Response {
+    refuse(
+        StatusCode::NOT_ACCEPTABLE,
+        ErrorCode::BadUserInput,
+        "`Accept` must allow application/graphql-response+json or application/json",
+    )
 }
 
 async fn read_and_execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
@@ -282,6 +304,17 @@ async fn get_response(state: &AppState, headers: &HeaderMap, params: &HashMap<St
     {
         return super::graphiql::page();
     }
+    let media = match Media::negotiate(headers) {
+        Ok(media) => media,
+        Err(NotAcceptable) => return not_acceptable(),
+    };
+    let mut response = get_query(state, headers, params).await;
+    media.apply(&mut response);
+    response
+}
+
+/// The answer to a GET carrying a query (or a persisted one's id).
+async fn get_query(state: &AppState, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
     let json_param = |name: &'static str| -> Result<Option<serde_json::Value>, &'static str> {
         params
             .get(name)
@@ -466,6 +499,7 @@ async fn execute_fresh(
         tenant: None,
     };
     let has_errors = !errors.is_empty();
+    let mut no_data = false;
     let rendered = match executed {
         Executed::Response(mut response) => {
             if notes.scan_cut.load(Ordering::Relaxed) {
@@ -473,7 +507,14 @@ async fn execute_fresh(
                     .extensions
                     .insert("timelineScanCut".into(), async_graphql::Value::Boolean(true));
             }
-            render(&response, limits.max_response_bytes)
+            // A request error (nothing ran) has no `data` entry under the GraphQL
+            // media type, and its answer a 4xx (`media`).
+            let request_error = response.data == async_graphql::Value::Null
+                && !response.errors.is_empty()
+                && response.errors.iter().all(is_request_error);
+            let with_data = !(request_error && Media::negotiate(headers) == Ok(Media::GraphqlResponse));
+            no_data = request_error;
+            render(&response, with_data, limits.max_response_bytes)
         }
         Executed::Planned(answer) => render_planned(answer, limits.max_response_bytes),
     };
@@ -518,6 +559,9 @@ async fn execute_fresh(
     };
     facts.has_data &= answer.status().is_success();
     answer.extensions_mut().insert(facts);
+    if no_data {
+        answer.extensions_mut().insert(super::media::NoData);
+    }
     answer
 }
 
@@ -723,11 +767,12 @@ pub(super) fn tidy_errors(errors: &mut Vec<async_graphql::ServerError>) {
     }
 }
 
-/// Serializes the response into at most `max` bytes (`data`, then `errors` and
+/// Serializes the response into at most `max` bytes (`data` unless `with_data` is false,
+/// then `errors` and
 /// `extensions` when there are any: extensions last, so `demand::with_cost` can add to
 /// them), and says whether it has extensions; or answers with an error saying the
 /// response was too large (without ever holding more than `max` bytes of it).
-fn render(response: &async_graphql::Response, max: usize) -> Result<(Vec<u8>, bool), Box<Response>> {
+fn render(response: &async_graphql::Response, with_data: bool, max: usize) -> Result<(Vec<u8>, bool), Box<Response>> {
     let mut body = Capped {
         bytes: Vec::with_capacity(1024),
         max,
@@ -735,10 +780,17 @@ fn render(response: &async_graphql::Response, max: usize) -> Result<(Vec<u8>, bo
     let extended = !response.extensions.is_empty();
     let written = (|| {
         use std::io::Write;
-        body.write_all(b"{\"data\":")?;
-        serde_json::to_writer(&mut body, &response.data)?;
+        if with_data {
+            body.write_all(b"{\"data\":")?;
+            serde_json::to_writer(&mut body, &response.data)?;
+            if !response.errors.is_empty() {
+                body.write_all(b",")?;
+            }
+        } else {
+            body.write_all(b"{")?;
+        }
         if !response.errors.is_empty() {
-            body.write_all(b",\"errors\":")?;
+            body.write_all(b"\"errors\":")?;
             serde_json::to_writer(&mut body, &response.errors)?;
         }
         if extended {

@@ -17,6 +17,7 @@ mod graphql;
 mod hygiene;
 pub mod limits;
 mod live;
+mod media;
 pub mod observe;
 mod persisted;
 mod responses;
@@ -294,6 +295,7 @@ fn error_body(status: StatusCode, error: GatewayError) -> Response {
     response
         .extensions_mut()
         .insert(observe::Facts::refused(error_code(&error)));
+    response.extensions_mut().insert(media::NoData);
     response
 }
 
