@@ -222,9 +222,10 @@ mod tests {
         assert_eq!(media(&["application/graphql-response+json;q=0"]), Err(NotAcceptable));
         assert_eq!(
             media(&["application/json;q=2"]),
-            Err(NotAcceptable),
-            "not a qvalue: ignored"
+            Ok(Json),
+            "not a qvalue: the range is ignored, and no range is as no Accept"
         );
+        assert_eq!(media(&["text/html, application/json;q=x"]), Err(NotAcceptable));
         assert_eq!(media(&["application/json;q=0.001"]), Ok(Json));
     }
 
