@@ -393,3 +393,122 @@ async fn a_prepared_gateway_answers_through_its_router_without_a_socket() {
     let json: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(json, json!({"data": {"__typename": "Query"}}));
 }
+
+/// POSTs `query` with `accept` (none when empty); status, Content-Type and body.
+async fn post_accepting(app: &TestApp, accept: &str, body: Value) -> (StatusCode, String, Value) {
+    let mut request = app.http().post(&app.url).json(&body);
+    if !accept.is_empty() {
+        request = request.header("accept", accept);
+    }
+    let r = request.send().await.unwrap();
+    let (status, kind) = (r.status(), r.headers()["content-type"].to_str().unwrap().to_string());
+    (status, kind, r.json().await.unwrap())
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+
+#[tokio::test]
+async fn the_graphql_response_media_type_is_served_when_accept_prefers_it_with_its_status_codes() {
+    let app = TestApp::spawn().await;
+    let ok = json!({"query": "{ __typename }"});
+    for (accept, expected) in [
+        ("application/graphql-response+json", GRAPHQL_RESPONSE),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            GRAPHQL_RESPONSE,
+        ),
+        (
+            "application/json;q=0.5, application/graphql-response+json",
+            GRAPHQL_RESPONSE,
+        ),
+        ("application/json", "application/json"),
+        (
+            "application/json, application/graphql-response+json",
+            "application/json",
+        ),
+        ("*/*", "application/json"),
+        ("", "application/json"),
+    ] {
+        let (status, kind, body) = post_accepting(&app, accept, ok.clone()).await;
+        assert_eq!((status, kind.as_str()), (StatusCode::OK, expected), "Accept: {accept}");
+        assert_eq!(body["data"]["__typename"], "Query");
+    }
+    // Request errors: 400 without `data` under the new type, 200 with `data: null` under
+    // application/json (as before).
+    for body in [
+        json!({"query": "{"}),
+        json!({"query": "{ noSuchField }"}),
+        json!({"query": "query($id: ID!) { node(id: $id) { id } }", "variables": {"id": null}}),
+        json!({"query": "query A { __typename } query B { __typename }"}),
+    ] {
+        let (status, kind, answer) = post_accepting(&app, "application/graphql-response+json", body.clone()).await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE),
+            "{body}"
+        );
+        assert!(answer.get("data").is_none(), "no data entry: {answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
+        let (status, _, legacy) = post_accepting(&app, "application/json", body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(legacy.get("data").is_some_and(Value::is_null), "{legacy}");
+    }
+    // A field error is a partial result: 200 under either type.
+    let (status, _, answer) = post_accepting(
+        &app,
+        "application/graphql-response+json",
+        json!({"query": "{ node(id: \"bm90IGFuIGlk\") { id } }"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.get("data").is_some());
+    // An Accept allowing neither type is 406.
+    let (status, _, answer) = post_accepting(&app, "text/html", ok.clone()).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // GET answers (kept and revalidated ones too) follow Accept, and say they vary by it.
+    let url = format!("{}?query=%7B__typename%7D", app.url);
+    for _ in 0..2 {
+        let r = app
+            .http()
+            .get(&url)
+            .header("accept", "application/graphql-response+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-type"], GRAPHQL_RESPONSE);
+        assert!(
+            r.headers()
+                .get_all("vary")
+                .iter()
+                .any(|v| v.to_str().unwrap().contains("accept"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn variables_and_extensions_that_are_not_objects_are_400() {
+    let app = TestApp::spawn().await;
+    for (name, value) in [
+        ("variables", json!("x")),
+        ("variables", json!(0)),
+        ("variables", json!(false)),
+        ("variables", json!(["a"])),
+        ("extensions", json!("x")),
+        ("extensions", json!(0)),
+        ("extensions", json!(false)),
+        ("extensions", json!(["a"])),
+    ] {
+        let (status, _, body) = post_accepting(&app, "", json!({"query": "{ __typename }", name: value})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {value}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+    for name in ["variables", "extensions"] {
+        let (status, _, body) = post_accepting(&app, "", json!({"query": "{ __typename }", name: null})).await;
+        assert_eq!(
+            (status, &body["data"]["__typename"]),
+            (StatusCode::OK, &json!("Query")),
+            "{name}: null"
+        );
+    }
+}
