@@ -32,21 +32,9 @@ pub type Filter = crate::timeline::Filter;
 /// page again for the part of it the previous page left).
 pub const PAGE: usize = 500;
 
-/// The shared `CallLog` fields of a row, in column order (`cost` follows them).
-pub const FIELDS: [&str; 12] = [
-    "id",
-    "provider",
-    "nativeId",
-    "from",
-    "to",
-    "direction",
-    "status",
-    "providerStatus",
-    "createdAt",
-    "startedAt",
-    "endedAt",
-    "durationSeconds",
-];
+/// The shared `CallLog` fields of a row, in column order (`cost` follows them): those the
+/// flat path renders for every call log.
+pub const FIELDS: &[&str] = super::flat::SHARED_FIELDS;
 
 /// One call log: its GraphQL type, each of `FIELDS` as GraphQL renders it, its cost, and
 /// the `callLogs` cursor that resumes after it.

@@ -269,7 +269,7 @@ where
 }
 
 /// The fields `shared` and `write_shared` render for every call log.
-pub(super) const SHARED_FIELDS: &[&str] = &[
+pub(crate) const SHARED_FIELDS: &[&str] = &[
     "id",
     "provider",
     "nativeId",

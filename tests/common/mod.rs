@@ -435,3 +435,22 @@ pub async fn page_all(app: &TestApp, query: &str, field: &str, first: i64, filte
     }
     ids
 }
+
+/// Every node `callLogs` lists for `filter`, in order, paged 100 at a time; `nodes` is
+/// the selection of each node. Fails on any error.
+pub async fn call_logs_through(app: &TestApp, nodes: &str, filter: &Value) -> Vec<Value> {
+    let query = format!(
+        "query($after: String, $filter: CallLogFilter) {{ callLogs(first: 100, after: $after, filter: $filter) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {nodes} }} }} }}"
+    );
+    let (mut all, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let r = app.query(&query, json!({"after": after, "filter": filter})).await;
+        assert!(r["errors"].is_null(), "{r}");
+        let c = &r["data"]["callLogs"];
+        all.extend(c["nodes"].as_array().expect("nodes").iter().cloned());
+        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return all;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+}

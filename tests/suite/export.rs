@@ -7,10 +7,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use switchboard::emulator::{EmulatorConfig, Fault, FaultKind};
 
-const TIMELINE: &str = r#"query($after: String, $filter: CallLogFilter) {
-  callLogs(first: 100, after: $after, filter: $filter) {
-    pageInfo { hasNextPage endCursor }
-    nodes { __typename id provider nativeId from to direction status providerStatus createdAt startedAt endedAt durationSeconds cost { amount currency } } } }"#;
+const NODES: &str = "__typename id provider nativeId from to direction status providerStatus createdAt startedAt endedAt durationSeconds cost { amount currency }";
 
 fn sized() -> EmulatorConfig {
     EmulatorConfig {
@@ -24,17 +21,7 @@ fn sized() -> EmulatorConfig {
 
 /// Every node `callLogs` lists for `filter`, in order.
 async fn page_through(app: &TestApp, filter: &Value) -> Vec<Value> {
-    let (mut nodes, mut after) = (Vec::new(), Value::Null);
-    loop {
-        let r = app.query(TIMELINE, json!({"after": after, "filter": filter})).await;
-        assert!(r["errors"].is_null(), "{r}");
-        let c = &r["data"]["callLogs"];
-        nodes.extend(c["nodes"].as_array().unwrap().iter().cloned());
-        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            return nodes;
-        }
-        after = c["pageInfo"]["endCursor"].clone();
-    }
+    call_logs_through(app, NODES, filter).await
 }
 
 fn export_url(app: &TestApp, format: &str, filter: &Value, after: Option<&str>) -> String {

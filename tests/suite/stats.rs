@@ -10,10 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use switchboard::emulator::{EmulatorConfig, Fault, FaultKind};
 
-const TIMELINE: &str = r#"query($after: String, $filter: CallLogFilter) {
-  callLogs(first: 100, after: $after, filter: $filter) {
-    pageInfo { hasNextPage endCursor }
-    nodes { provider createdAt direction status durationSeconds cost { amount currency } } } }"#;
+const NODES: &str = "provider createdAt direction status durationSeconds cost { amount currency }";
 
 const STATS: &str = r#"query($filter: CallLogFilter, $groupBy: [CallLogDimension!]!, $interval: StatsInterval, $timeZone: String) {
   callLogStats(filter: $filter, groupBy: $groupBy, interval: $interval, timeZone: $timeZone) {
@@ -31,19 +28,9 @@ fn sized() -> EmulatorConfig {
     }
 }
 
-/// Every node `callLogs` lists for `filter`.
+/// Every node `callLogs` lists for `filter`, in order.
 async fn page_through(app: &TestApp, filter: &Value) -> Vec<Value> {
-    let (mut nodes, mut after) = (Vec::new(), Value::Null);
-    loop {
-        let r = app.query(TIMELINE, json!({"after": after, "filter": filter})).await;
-        assert!(r["errors"].is_null(), "{r}");
-        let c = &r["data"]["callLogs"];
-        nodes.extend(c["nodes"].as_array().unwrap().iter().cloned());
-        if !c["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            return nodes;
-        }
-        after = c["pageInfo"]["endCursor"].clone();
-    }
+    call_logs_through(app, NODES, filter).await
 }
 
 /// A bucket's sums: count, seconds, cost per currency.
