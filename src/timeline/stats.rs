@@ -1,10 +1,11 @@
-//! Aggregations of the merged timeline (issue 35's `callLogStats`, first part): calls
-//! grouped by provider, status, direction and period, with counts, summed durations and
-//! cost sums per currency as exact decimals.
+//! Aggregations of the merged timeline (`callLogStats`, rendered by `graphql::stats`):
+//! calls grouped by provider, status, direction and period, with counts, summed durations
+//! and cost sums per currency as exact decimals.
 //!
 //! Pure and provider-neutral: a `Grouping` says which dimensions a bucket's key keeps
 //! (the others stay `None`) and how periods are cut; `Stats` takes the timeline's calls one
-//! by one, so it holds one bucket per key, never the calls. Periods start at the hour,
+//! by one, so it holds one bucket per key, never the calls; stats of separate streams
+//! `merge`, and serialize for the shared cache. Periods start at the hour,
 //! midnight, Monday midnight or the first of the month in an IANA time zone; a local start
 //! that a daylight-saving change skips is taken at the first instant that exists after
 //! it, and an ambiguous one at its earlier instant.
