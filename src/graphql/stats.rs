@@ -176,7 +176,7 @@ async fn call_log_stats(
                 Some(n) => {
                     let mut stats = Stats::default();
                     stats.add_count(&grouping, stream.provider(), n);
-                    Ok(Arc::new(CachedStats(stats)))
+                    Ok(Arc::new(stats))
                 }
                 None => stream_stats(scope, *stream, plan, &grouping, limit, key).await,
             }
@@ -187,7 +187,7 @@ async fn call_log_stats(
     let mut complete = true;
     for answer in answers {
         match answer {
-            Ok(part) => stats.merge(&part.0),
+            Ok(part) => stats.merge(&part),
             Err(Failure::OverLimit) => {
                 return Err(over_limit(limit.scanned(), limits.max_items, "read more than"));
             }
@@ -263,17 +263,14 @@ impl From<TypeMismatch> for Failure {
     }
 }
 
-/// One stream's stats as the cache keeps them.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedStats(Stats);
-
-impl Weigh for CachedStats {
+/// One stream's stats as the cache weighs them: a bucket's key and sums, and the map's node.
+impl Weigh for Stats {
     fn weight(&self) -> usize {
-        64 + self.0.len() * 160
+        64 + self.len() * 160
     }
 }
 
-const STATS: Kind<CachedStats> = Kind::new("call-log-stats");
+const STATS: Kind<Stats> = Kind::new("call-log-stats");
 
 /// The cache key of one stream's stats, beside its name: the filter (canonical) and the
 /// grouping.
@@ -297,7 +294,7 @@ async fn stream_stats(
     grouping: &Grouping,
     limit: &ReadLimit,
     key: &str,
-) -> Result<Arc<CachedStats>, Failure> {
+) -> Result<Arc<Stats>, Failure> {
     let cache = &scope.tenant.cache;
     let key = STATS.key(&scope.tenant.id, stream.provider(), format!("{stream:?}|{key}"));
     cache
@@ -318,7 +315,7 @@ async fn stream_stats(
                         true => ttls.final_record,
                         false => ttls.page,
                     };
-                    Ok((CachedStats(stats), ttl))
+                    Ok((stats, ttl))
                 }
                 Swept::Failed(e) => Err(Failure::Upstream(e)),
                 Swept::OverLimit => Err(Failure::OverLimit),

@@ -32,9 +32,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use super::AppState;
-use super::demand::Charge;
+use super::demand::{Charge, Refusal};
 use crate::auth::Caller;
-use crate::authz::Access;
 use crate::demand::{Cost, Standing};
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::export::{ExportReader, FIELDS, Filter, Row, Stopped, parse_filter};
@@ -98,18 +97,13 @@ async fn start(state: AppState, headers: HeaderMap, params: HashMap<String, Stri
     };
     let name = file_name(&filter, format);
     let streams = filter.providers.as_ref().map(|p| p.len() as u64);
-    let access = Access::new(
-        state.authz.as_ref(),
-        &caller.granted,
-        caller.subject.clone(),
-        caller.party.clone(),
-    );
+    let access = super::access(&state, &caller);
     // No per-request call cap and no deadline: an export reads as long as it is taken.
     let budget = CallBudget::until(u32::MAX, None);
     let scope = RequestScope::new(caller.tenant.clone(), access, &budget);
     let reader = match ExportReader::new(scope, &state.schemas.planner, filter, after) {
         Ok(reader) => reader,
-        Err(e) => return refused(e),
+        Err(e) => return super::error_body(status_of(&e), e),
     };
     let mut export = Export {
         state,
@@ -121,13 +115,17 @@ async fn start(state: AppState, headers: HeaderMap, params: HashMap<String, Stri
         finished: false,
         streams,
         standing: None,
+        refusal: None,
     };
+    // Refused before its first row: an answer with the refusal's status, not a file.
     let first = export.page().await;
+    if let Some(refusal) = export.refusal.take() {
+        return refusal.response();
+    }
     if let Chunk::Stopped(stopped) = &first
-        && export.rows == 0
         && let Some(e) = stopped.errors.iter().find(|e| refused_before_reading(e))
     {
-        return refused(e.clone());
+        return super::error_body(status_of(e), e.clone());
     }
     let mut head = Vec::new();
     if format == Format::Csv {
@@ -163,27 +161,13 @@ async fn start(state: AppState, headers: HeaderMap, params: HashMap<String, Stri
 fn refused_before_reading(e: &GatewayError) -> bool {
     matches!(
         e.code,
-        ErrorCode::BadUserInput | ErrorCode::Forbidden | ErrorCode::ProviderNotConfigured | ErrorCode::RateLimited
+        ErrorCode::BadUserInput | ErrorCode::Forbidden | ErrorCode::ProviderNotConfigured
     )
-}
-
-/// The answer to an export refused before its first row: its error, with `Retry-After`
-/// when the budget refused it.
-fn refused(e: GatewayError) -> Response {
-    let retry_after = e.retry_after_seconds;
-    let mut response = super::error_body(status_of(&e), e);
-    if let Some(seconds) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
 }
 
 fn status_of(e: &GatewayError) -> StatusCode {
     match e.code {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -238,13 +222,9 @@ struct Export {
     streams: Option<u64>,
     /// Where the caller's budget stood after the last page (for the first page's headers).
     standing: Option<Standing>,
-}
-
-impl Export {
-    /// Nothing more is read or written.
-    fn finish(&mut self) {
-        self.finished = true;
-    }
+    /// Why the budgets refused the last page, if they did (the first page's refusal is
+    /// answered as a 429 of its own).
+    refusal: Option<Refusal>,
 }
 
 /// However the export ended (finished, or dropped when the client went away), one audit
@@ -271,11 +251,13 @@ impl Export {
         }
         let charge = match self.admit().await {
             Ok(charge) => charge,
-            Err(e) => {
-                return Chunk::Stopped(Stopped {
-                    errors: vec![e],
+            Err(refusal) => {
+                let stopped = Stopped {
+                    errors: vec![refusal.error()],
                     resume_after: self.reader.resume_after(),
-                });
+                };
+                self.refusal = Some(refusal);
+                return Chunk::Stopped(stopped);
             }
         };
         let before = self.budget.used();
@@ -292,7 +274,7 @@ impl Export {
     }
 
     /// Reserves a page's estimate (its streams' upstream pages), when budgets are set.
-    async fn admit(&self) -> Result<Option<Charge>, GatewayError> {
+    async fn admit(&self) -> Result<Option<Charge>, Refusal> {
         let Some(demand) = &self.state.demand else {
             return Ok(None);
         };
@@ -302,11 +284,7 @@ impl Export {
             .streams
             .map_or(model.streams, |providers| (providers * 2).min(model.streams));
         let calls = streams * (crate::graphql::export::PAGE as u64).div_ceil(model.page_size.max(1));
-        demand
-            .admit(&self.caller, Cost::of_calls(calls, true))
-            .await
-            .map(Some)
-            .map_err(|refusal| refusal.error())
+        demand.admit(&self.caller, Cost::of_calls(calls, true)).await.map(Some)
     }
 }
 
@@ -325,13 +303,13 @@ impl Chunk {
                 }
             }
             Chunk::Stopped(stopped) => {
-                export.finish();
+                export.finished = true;
                 match export.format {
                     Format::Ndjson => ndjson_error(&mut out, &stopped),
                     Format::Csv => csv_trailer(&mut out, &stopped),
                 }
             }
-            Chunk::End => export.finish(),
+            Chunk::End => export.finished = true,
         }
         Bytes::from(out)
     }

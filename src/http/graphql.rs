@@ -361,12 +361,7 @@ async fn execute(
     via_get: bool,
 ) -> Response {
     let limits = &state.limits;
-    let access = Access::new(
-        state.authz.as_ref(),
-        &caller.granted,
-        caller.subject.clone(),
-        caller.party.clone(),
-    );
+    let access = super::access(state, &caller);
     let tenant = caller.tenant.clone();
     let kept = state.responses.key(&tenant.id, access.view(), &request);
     if let Some(hit) = kept.as_ref().and_then(|key| state.responses.get(key)) {

@@ -13,7 +13,6 @@ use serde_json::Value;
 use super::AppState;
 use super::graphql::{is_request_error, tidy_errors};
 use crate::auth::Caller;
-use crate::authz::Access;
 use crate::graphql::completion;
 use crate::graphql::error::{ErrorCode, GatewayError};
 use crate::graphql::scope::RequestScope;
@@ -73,12 +72,7 @@ pub(super) async fn start(
     {
         return Err(refused(&refusal.error()));
     }
-    let access = Access::new(
-        state.authz.as_ref(),
-        &caller.granted,
-        caller.subject.clone(),
-        caller.party.clone(),
-    );
+    let access = super::access(state, caller);
     let limit = state.limits.max_upstream_calls;
     let scope = RequestScope::new(caller.tenant.clone(), access.clone(), &CallBudget::new(limit));
     let operation_name = request.operation_name.clone();

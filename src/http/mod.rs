@@ -276,6 +276,17 @@ impl Guards {
     }
 }
 
+/// What `caller` may see under `[authorization]`, for one request (or subscription, or
+/// export).
+fn access(state: &AppState, caller: &crate::auth::Caller) -> std::sync::Arc<crate::authz::Access> {
+    crate::authz::Access::new(
+        state.authz.as_ref(),
+        &caller.granted,
+        caller.subject.clone(),
+        caller.party.clone(),
+    )
+}
+
 /// A request refused outside GraphQL execution, as a GraphQL error body.
 pub(crate) fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     error_body(status, GatewayError::new(code, message))

@@ -322,7 +322,13 @@ async fn exports_are_charged_to_the_callers_budget_page_by_page_and_stop_when_it
         .await
         .unwrap();
     assert_eq!(again.status(), 429, "refused before its first page");
-    assert!(again.headers().contains_key("retry-after") || again.headers().contains_key("ratelimit-reset"));
-    assert!(again.text().await.unwrap().contains("RATE_LIMITED"));
+    assert!(again.headers().contains_key("retry-after"));
+    assert_eq!(again.headers()["ratelimit-limit"], "220", "the 429 of /graphql");
+    let refusal: Value = again.json().await.unwrap();
+    assert_eq!(refusal["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert!(
+        refusal["extensions"]["cost"]["requested"].as_u64().unwrap() > 0,
+        "{refusal}"
+    );
     assert_eq!(app.upstream_total(), upstream, "nothing read for a refused export");
 }
